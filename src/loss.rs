@@ -94,14 +94,20 @@ impl Loss {
         {
             match (self, y) {
                 (Loss::SoftmaxCe, Target::Classes(y)) => {
-                    // p = softmax(o) = e^(o − lse);   ∂ℓ/∂o = p − onehot(y)
-                    let lse = log_sum_exp_iter(o_i.iter().copied());
-                    for (j, (&o_ij, d)) in o_i.iter().zip(d_i.iter_mut()).enumerate() {
-                        let p = (o_ij - lse).exp();
-                        let onehot = if j == y[i] { T::one() } else { T::zero() };
-                        *d = (p - onehot) * inv_b;
+                    // p = softmax(o) = e^(o − m) / Σⱼ e^(oⱼ − m), m = max o;   ∂ℓ/∂o = p − onehot(y)
+                    let m = o_i.iter().copied().fold(T::neg_infinity(), T::max);
+                    let mut sum = T::zero();
+                    for (&o_ij, d) in o_i.iter().zip(d_i.iter_mut()) {
+                        *d = (o_ij - m).exp();
+                        sum += *d;
                     }
-                    total += (lse - o_i[y[i]]).f64();
+                    let scale = inv_b / sum;
+                    for d in d_i.iter_mut() {
+                        *d *= scale;
+                    }
+                    d_i[y[i]] -= inv_b;
+                    // ℓ = log Σⱼ e^(oⱼ) − o_y = m + log Σⱼ e^(oⱼ − m) − o_y
+                    total += (m + sum.ln() - o_i[y[i]]).f64();
                 }
                 (Loss::SoftmaxCe, Target::Values(_)) => {
                     d_i.fill(T::nan());
@@ -155,8 +161,10 @@ fn log_sum_exp_iter<T: Real, I: Iterator<Item = T> + Clone>(v: I) -> T {
 /// Row-wise softmax of logits, in place: the class probabilities.
 pub fn softmax_rows<T: Real>(mut o: ArrayViewMut2<T>) {
     for mut row in o.axis_iter_mut(Axis(0)) {
-        let lse = log_sum_exp_iter(row.iter().copied());
-        row.mapv_inplace(|x| (x - lse).exp());
+        let m = row.iter().copied().fold(T::neg_infinity(), T::max);
+        row.mapv_inplace(|x| (x - m).exp());
+        let sum = row.sum();
+        row.mapv_inplace(|p| p / sum);
     }
 }
 
