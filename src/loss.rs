@@ -6,7 +6,9 @@ use ndarray::{ArrayView2, ArrayViewMut2, Axis};
 use crate::Real;
 
 /// The loss ℓ. The same enum is the CLI's `--loss` value.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize, clap::ValueEnum)]
+#[derive(
+    Clone, Copy, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize, clap::ValueEnum,
+)]
 #[serde(rename_all = "snake_case")]
 pub enum Loss {
     /// ℓ(o, y) = −log softmax(o)[y]: classification, y a class index. The softmax lives
@@ -87,11 +89,7 @@ impl Loss {
         let b = o.nrows();
         let inv_b = T::one() / T::of(b as f64);
         let mut total = 0.0f64;
-        for (i, (o_i, mut d_i)) in o
-            .outer_iter()
-            .zip(d_o.axis_iter_mut(Axis(0)))
-            .enumerate()
-        {
+        for (i, (o_i, mut d_i)) in o.outer_iter().zip(d_o.axis_iter_mut(Axis(0))).enumerate() {
             match (self, y) {
                 (Loss::SoftmaxCe, Target::Classes(y)) => {
                     // p = softmax(o) = e^(o − m) / Σⱼ e^(oⱼ − m), m = max o;   ∂ℓ/∂o = p − onehot(y)

@@ -28,7 +28,9 @@ pub struct Mlp<T> {
 }
 
 /// Weight initialization, drawn from a seeded [`Rng`].
-#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize, clap::ValueEnum)]
+#[derive(
+    Clone, Copy, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize, clap::ValueEnum,
+)]
 #[serde(rename_all = "lowercase")]
 pub enum Init {
     /// Xavier/Glorot uniform: U(±√(6/(fan_in + fan_out))). Suits tanh and sigmoid.
@@ -270,7 +272,13 @@ impl<T: Real> Cache<T> {
         )
     }
 
-    fn live_mut(&mut self) -> (ArrayViewMut2<'_, T>, ArrayViewMut2<'_, T>, ArrayViewMut2<'_, T>) {
+    fn live_mut(
+        &mut self,
+    ) -> (
+        ArrayViewMut2<'_, T>,
+        ArrayViewMut2<'_, T>,
+        ArrayViewMut2<'_, T>,
+    ) {
         let b = self.rows;
         (
             self.z.slice_mut(s![..b, ..]),
