@@ -6,8 +6,9 @@ use ndarray::{ArrayView2, ArrayViewMut2, Zip};
 use crate::Real;
 
 /// The hidden layer's activation φ. The same enum is the CLI's `--activation` value.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
-#[derive(clap::ValueEnum)]
+#[derive(
+    Clone, Copy, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize, clap::ValueEnum,
+)]
 #[serde(rename_all = "lowercase")]
 pub enum Activation {
     /// max(0, z); φ'(0) = 0 (the kink belongs to the flat side, as in PyTorch).

@@ -1,1 +1,160 @@
-fn main() {}
+//! mlp-train's entry point: parse the flags, call the library, print the result, and map
+//! every error to one `mlp-train: error:` line and a documented exit code.
+
+mod ui;
+
+use std::io::Write;
+use std::process::ExitCode;
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+
+use clap::{CommandFactory, Parser};
+use mlp_train::cli::{Cli, Command};
+use mlp_train::error::exit;
+use mlp_train::{commands, report, run};
+
+/// Set by the first Ctrl-C/SIGTERM: the training loop finishes its minibatch and stops.
+static STOP: AtomicBool = AtomicBool::new(false);
+static SIGNALS: AtomicUsize = AtomicUsize::new(0);
+
+fn main() -> ExitCode {
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(e) => return clap_error(e),
+    };
+    match dispatch(cli) {
+        Ok(code) => ExitCode::from(code as u8),
+        Err(Failure::Lib(e)) => {
+            let mut msg = format!("mlp-train: error: {e}");
+            let mut source = std::error::Error::source(&e);
+            while let Some(s) = source {
+                msg.push_str(&format!(": {s}"));
+                source = s.source();
+            }
+            eprintln!("{msg}");
+            ExitCode::from(e.exit_code() as u8)
+        }
+        // A closed stdout (`mlp-train … | head -c1`) is not an error.
+        Err(Failure::Io(e)) if e.kind() == std::io::ErrorKind::BrokenPipe => ExitCode::SUCCESS,
+        Err(Failure::Io(e)) => {
+            eprintln!("mlp-train: error: writing the output: {e}");
+            ExitCode::from(exit::IO as u8)
+        }
+    }
+}
+
+enum Failure {
+    Lib(mlp_train::Error),
+    Io(std::io::Error),
+}
+
+impl From<mlp_train::Error> for Failure {
+    fn from(e: mlp_train::Error) -> Self {
+        Failure::Lib(e)
+    }
+}
+
+impl From<std::io::Error> for Failure {
+    fn from(e: std::io::Error) -> Self {
+        Failure::Io(e)
+    }
+}
+
+/// clap's own errors in our one-line form (help and version print as usual).
+fn clap_error(e: clap::Error) -> ExitCode {
+    use clap::error::ErrorKind;
+    if matches!(e.kind(), ErrorKind::DisplayHelp | ErrorKind::DisplayVersion) {
+        let _ = e.print();
+        return ExitCode::SUCCESS;
+    }
+    if e.kind() == ErrorKind::DisplayHelpOnMissingArgumentOrSubcommand {
+        let _ = e.print();
+        return ExitCode::from(exit::USAGE as u8);
+    }
+    let text = e.render().to_string();
+    let first = text.lines().next().unwrap_or("invalid arguments");
+    let first = first.strip_prefix("error: ").unwrap_or(first);
+    eprintln!("mlp-train: error: {first} (see mlp-train --help)");
+    ExitCode::from(exit::USAGE as u8)
+}
+
+fn print(text: &str) -> std::io::Result<()> {
+    let mut out = std::io::stdout().lock();
+    out.write_all(text.as_bytes())?;
+    out.flush()
+}
+
+fn dispatch(cli: Cli) -> Result<i32, Failure> {
+    match cli.command {
+        None => train(cli.train),
+        Some(Command::Train(args)) => train(args),
+        Some(Command::Predict(args)) => {
+            let out = commands::predict(&args)?;
+            print(&out.stdout)?;
+            if !out.stderr.is_empty() {
+                eprint!("{}", out.stderr);
+            }
+            Ok(0)
+        }
+        Some(Command::Gradcheck(args)) => {
+            let (text, verdict) = commands::gradcheck(&args)?;
+            print(&text)?;
+            verdict?;
+            Ok(0)
+        }
+        Some(Command::Explain(args)) => {
+            print(&commands::explain(&args)?)?;
+            Ok(0)
+        }
+        Some(Command::Graph(args)) => {
+            print(&commands::graph(&args)?)?;
+            Ok(0)
+        }
+        Some(Command::Completions { shell }) => {
+            let mut buf = Vec::new();
+            clap_complete::generate(shell, &mut Cli::command(), "mlp-train", &mut buf);
+            std::io::stdout().lock().write_all(&buf)?;
+            Ok(0)
+        }
+        Some(Command::Man) => {
+            let mut buf = Vec::new();
+            clap_mangen::Man::new(Cli::command()).render(&mut buf)?;
+            std::io::stdout().lock().write_all(&buf)?;
+            Ok(0)
+        }
+    }
+}
+
+fn train(args: mlp_train::cli::TrainArgs) -> Result<i32, Failure> {
+    // First Ctrl-C/SIGTERM: finish the minibatch, save, exit 130. Second: exit at once
+    // (files are only ever renamed into place, so nothing is left half-written).
+    let _ = ctrlc::set_handler(|| {
+        if SIGNALS.fetch_add(1, Ordering::SeqCst) == 0 {
+            STOP.store(true, Ordering::SeqCst);
+        } else {
+            std::process::exit(exit::INTERRUPTED);
+        }
+    });
+    let mut progress = ui::Progress::new(args.epochs, args.quiet);
+    let result = run::train_command(&args, &mut progress, &STOP);
+    progress.finish();
+    let run = result?;
+    if args.json {
+        let mut text = report::summary_json(&run).to_string();
+        text.push('\n');
+        print(&text)?;
+    } else {
+        print(&report::summary_text(&run))?;
+    }
+    if run.outcome.interrupted {
+        eprintln!(
+            "mlp-train: interrupted after {} epoch(s){}",
+            run.outcome.epochs_run,
+            run.saved
+                .as_ref()
+                .map(|p| format!("; model saved to {} with \"interrupted\": true", p.display()))
+                .unwrap_or_default()
+        );
+        return Ok(exit::INTERRUPTED);
+    }
+    Ok(0)
+}

@@ -105,7 +105,10 @@ mod tests {
             assert!((0.0..1.0).contains(&u));
             counts[(u * 10.0) as usize] += 1;
         }
-        assert!(counts.iter().all(|&c| (9_000..11_000).contains(&c)), "{counts:?}");
+        assert!(
+            counts.iter().all(|&c| (9_000..11_000).contains(&c)),
+            "{counts:?}"
+        );
     }
 
     #[test]

@@ -101,8 +101,16 @@ fn check_file(name: &str) -> usize {
         close_matrix(&at("d_z"), d_z, &matrix(&c["d_z"]));
         close_matrix(&at("d_w1"), grads.d_w1.view(), &matrix(&c["d_w1"]));
         m.sgd_step(&grads, lr);
-        close_matrix(&at("w1_after_step"), m.w1.view(), &matrix(&c["w1_after_step"]));
-        close_matrix(&at("w2_after_step"), m.w2.view(), &matrix(&c["w2_after_step"]));
+        close_matrix(
+            &at("w1_after_step"),
+            m.w1.view(),
+            &matrix(&c["w1_after_step"]),
+        );
+        close_matrix(
+            &at("w2_after_step"),
+            m.w2.view(),
+            &matrix(&c["w2_after_step"]),
+        );
         checked += z.len() * 2 + o.len() * 2 + 3 + d_h.len() * 2;
         checked += grads.d_w1.len() * 2 + grads.d_w2.len() * 2;
     }
@@ -132,12 +140,18 @@ fn copies_agree_with_the_shared_originals() {
     // in CI), the copies must be byte-identical, so that they cannot drift.
     let shared = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../shared/reference");
     if !shared.exists() {
-        eprintln!("note: {} not present; comparing against the copies only", shared.display());
+        eprintln!(
+            "note: {} not present; comparing against the copies only",
+            shared.display()
+        );
         return;
     }
     for name in ["small.json", "medium.json"] {
         let a = std::fs::read(shared.join(name)).unwrap();
         let b = std::fs::read(reference_dir().join(name)).unwrap();
-        assert!(a == b, "tests/reference/{name} differs from shared/reference/{name}");
+        assert!(
+            a == b,
+            "tests/reference/{name} differs from shared/reference/{name}"
+        );
     }
 }

@@ -1,0 +1,363 @@
+//! The command line, declared once with clap's derive: `--help`, the man page and the shell
+//! completions are all generated from these doc comments.
+
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+
+use crate::activation::Activation;
+use crate::loss::Loss;
+use crate::model::Init;
+use crate::prep::Task;
+
+/// Train the L2-regularized one-hidden-layer perceptron of Dive into Deep Learning, with every
+/// gradient written out by hand.
+///
+/// The model, exactly as the chapter on forward and back-propagation derives it:
+///
+///   z = W1 x    h = φ(z)    o = W2 h    L = ℓ(o, y)    s = λ/2 (‖W1‖² + ‖W2‖²)    J = L + s
+///
+/// trained by minibatch SGD, W ← W − η ∂J/∂W, with ∂J/∂W averaged over the minibatch.
+///
+/// Without a subcommand, mlp-train trains: `mlp-train --data iris.csv --lambda 0.01`.
+#[derive(Parser, Debug)]
+#[command(
+    name = "mlp-train",
+    version,
+    args_conflicts_with_subcommands = true,
+    subcommand_negates_reqs = true,
+    after_help = "Exit codes: 0 ok, 1 other error, 2 bad flag, 3 bad data file, 4 bad model file, \
+5 cannot write output, 6 diverged, 7 gradient check failed, 8 quality gate failed, 130 interrupted."
+)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Option<Command>,
+
+    #[command(flatten)]
+    pub train: TrainArgs,
+}
+
+/// The subcommands.
+#[derive(Subcommand, Debug)]
+pub enum Command {
+    /// Train a model (the default when no subcommand is given).
+    Train(TrainArgs),
+    /// Predict with a saved model; when the file has the label column, also report accuracy,
+    /// the confusion matrix and per-class precision/recall/F1 (or RMSE/MAE/R²).
+    Predict(PredictArgs),
+    /// Compare the hand-written gradients with central finite differences, in f64.
+    Gradcheck(GradcheckArgs),
+    /// Walk one sample through the chapter's formulas, printing every value.
+    Explain(ExplainArgs),
+    /// Print the chapter's computation graph (Figure 3.6) as Graphviz DOT or SVG.
+    Graph(GraphArgs),
+    /// Print a shell completion script: `mlp-train completions bash > /etc/bash_completion.d/mlp-train`.
+    Completions {
+        /// The shell.
+        #[arg(value_enum)]
+        shell: clap_complete::Shell,
+    },
+    /// Print the man page (roff): `mlp-train man > mlp-train.1`.
+    Man,
+}
+
+/// Float precision of the matrices.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum, serde::Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Precision {
+    /// 32-bit floats: half the memory, about twice the speed.
+    F32,
+    /// 64-bit floats: for checking against references.
+    F64,
+}
+
+/// Training options.
+#[derive(Args, Debug, Clone)]
+pub struct TrainArgs {
+    /// Training data: a CSV file with a header row (`-` reads standard input; gzip is
+    /// detected and decompressed whatever the name).
+    #[arg(long, value_name = "FILE", required = true, help_heading = "Data")]
+    pub data: Option<String>,
+
+    /// The label column, by header name or 0-based index [default: the last column].
+    /// For --task regress, several may be given (`--label a,b` or repeated): one output each.
+    #[arg(long, value_name = "COL", value_delimiter = ',', help_heading = "Data")]
+    pub label: Vec<String>,
+
+    /// Classification (labels are class names: integers or strings, sorted into indices) or
+    /// regression (labels are real numbers).
+    #[arg(long, value_enum, default_value_t = Task::Classify, help_heading = "Data")]
+    pub task: Task,
+
+    /// A held-out test file with the same columns; its metrics are reported after training.
+    #[arg(long, value_name = "FILE", help_heading = "Data")]
+    pub test: Option<String>,
+
+    /// Fraction of the training rows held out for validation (stratified by class for
+    /// classification), evaluated after every epoch. 0 turns validation off.
+    #[arg(long, value_name = "F", default_value_t = 0.0, help_heading = "Data")]
+    pub val_frac: f64,
+
+    /// Do not standardize features to mean 0, std 1 (by default the training set's mean and
+    /// std are computed, stored in the model and reapplied at prediction).
+    #[arg(long, help_heading = "Data")]
+    pub no_standardize: bool,
+
+    /// Regression: do not standardize the targets (by default they are, and predictions are
+    /// mapped back, so a target in the hundreds needs no special learning rate).
+    #[arg(long, help_heading = "Data")]
+    pub no_standardize_targets: bool,
+
+    /// Append a constant-1 input feature, so that W1's last column acts as the hidden
+    /// layer's bias while every formula stays the chapter's (on by default). Without it a
+    /// ReLU model cannot separate points on one ray from the origin: two spirals stay ~50%.
+    #[arg(long, overrides_with = "no_bias", help_heading = "Model")]
+    pub bias: bool,
+
+    /// No bias feature: the chapter's model verbatim.
+    #[arg(long, overrides_with = "bias", help_heading = "Model")]
+    pub no_bias: bool,
+
+    /// h, the number of hidden units.
+    #[arg(long, value_name = "N", default_value_t = 32, help_heading = "Model")]
+    pub hidden: usize,
+
+    /// φ, the hidden activation.
+    #[arg(long, value_enum, default_value_t = Activation::Relu, help_heading = "Model")]
+    pub activation: Activation,
+
+    /// ℓ, the loss [default: softmax-ce for classify, half-squared for regress].
+    /// half-squared on classes uses one-hot targets.
+    #[arg(long, value_enum, help_heading = "Model")]
+    pub loss: Option<Loss>,
+
+    /// Weight initialization: xavier U(±√(6/(fan_in+fan_out))) or he U(±√(6/fan_in)).
+    #[arg(long, value_enum, default_value_t = Init::Xavier, help_heading = "Model")]
+    pub init: Init,
+
+    /// Continue training from a saved model: its architecture, preprocessing and weights are
+    /// reused (the flags that would change them are refused).
+    #[arg(long, value_name = "MODEL", help_heading = "Model",
+          conflicts_with_all = ["hidden", "activation", "loss", "init", "bias", "no_bias", "no_standardize", "no_standardize_targets", "task"])]
+    pub init_from: Option<PathBuf>,
+
+    /// λ, the L2 coefficient: J = L + λ/2 (‖W1‖² + ‖W2‖²), entering each step once as λW.
+    /// scikit-learn's MLP divides its `alpha` by the batch size: its α is this λ·B.
+    #[arg(long, value_name = "λ", default_value_t = 1e-4, help_heading = "Training")]
+    pub lambda: f64,
+
+    /// η, the learning rate of W ← W − η ∂J/∂W.
+    #[arg(long, value_name = "η", default_value_t = 0.1, help_heading = "Training")]
+    pub lr: f64,
+
+    /// μ, heavy-ball momentum in [0, 1): v ← μv + ∂J/∂W, W ← W − ηv. 0 is plain SGD.
+    #[arg(long, value_name = "μ", default_value_t = 0.0, help_heading = "Training")]
+    pub momentum: f64,
+
+    /// B, samples per minibatch; the last batch of an epoch keeps the remainder.
+    #[arg(long, value_name = "B", default_value_t = 32, help_heading = "Training")]
+    pub batch_size: usize,
+
+    /// Passes over the training set.
+    #[arg(long, value_name = "E", default_value_t = 100, help_heading = "Training")]
+    pub epochs: usize,
+
+    /// Early stopping: stop after K epochs without a lower validation loss and restore the
+    /// best weights. Needs --val-frac.
+    #[arg(long, value_name = "K", requires = "val_frac", help_heading = "Training")]
+    pub patience: Option<usize>,
+
+    /// Seed of the weights, the shuffles and the validation split. The same seed gives the
+    /// same model file, byte for byte.
+    #[arg(long, value_name = "S", default_value_t = 0, help_heading = "Training")]
+    pub seed: u64,
+
+    /// Float precision of the computation.
+    #[arg(long, value_enum, default_value_t = Precision::F32, help_heading = "Training")]
+    pub precision: Precision,
+
+    /// Threads for the matrix products (1 is best when running one process per core).
+    #[arg(long, value_name = "N", default_value_t = 1, help_heading = "Training")]
+    pub threads: usize,
+
+    /// Save the trained model as JSON (written atomically).
+    #[arg(long, value_name = "MODEL", help_heading = "Output")]
+    pub save: Option<PathBuf>,
+
+    /// Write one CSV row per epoch: epoch, lr, L, s, J, metrics, ‖∂J/∂W1‖, ‖∂J/∂W2‖, seconds.
+    #[arg(long, value_name = "FILE", help_heading = "Output")]
+    pub log: Option<PathBuf>,
+
+    /// Print one JSON object with the results and every hyperparameter on stdout, instead
+    /// of the table.
+    #[arg(long, help_heading = "Output")]
+    pub json: bool,
+
+    /// No progress bar and no per-epoch lines on stderr.
+    #[arg(long, short, help_heading = "Output")]
+    pub quiet: bool,
+}
+
+/// Options of `mlp-train predict`.
+#[derive(Args, Debug, Clone)]
+pub struct PredictArgs {
+    /// A model saved by `mlp-train --save`.
+    #[arg(long, value_name = "MODEL")]
+    pub model: PathBuf,
+
+    /// Rows to predict: a CSV with the model's feature columns (the label column may be
+    /// absent; when present, the report compares against it). `-` reads standard input.
+    #[arg(long, value_name = "FILE")]
+    pub data: String,
+
+    /// Write the predictions here (atomically) instead of standard output; the report then
+    /// goes to standard output.
+    #[arg(long, value_name = "FILE")]
+    pub out: Option<PathBuf>,
+
+    /// Add one column of probability per class after the predicted label.
+    #[arg(long)]
+    pub proba: bool,
+
+    /// Print the report as JSON.
+    #[arg(long)]
+    pub json: bool,
+}
+
+/// Options of `mlp-train gradcheck`.
+#[derive(Args, Debug, Clone)]
+pub struct GradcheckArgs {
+    /// Take the batch from this CSV (standardized, bias appended) instead of random numbers.
+    #[arg(long, value_name = "FILE")]
+    pub data: Option<String>,
+    /// Label column of --data.
+    #[arg(long, value_name = "COL", value_delimiter = ',')]
+    pub label: Vec<String>,
+    /// Task of --data.
+    #[arg(long, value_enum, default_value_t = Task::Classify)]
+    pub task: Task,
+    /// d, inputs of a random batch.
+    #[arg(short, long, default_value_t = 5)]
+    pub d: usize,
+    /// h, hidden units.
+    #[arg(long, default_value_t = 4)]
+    pub hidden: usize,
+    /// q, outputs of a random batch.
+    #[arg(short, long, default_value_t = 3)]
+    pub q: usize,
+    /// B, rows of the batch (with --data: the first B rows).
+    #[arg(long, default_value_t = 8)]
+    pub batch: usize,
+    #[arg(long, value_enum, default_value_t = Activation::Tanh)]
+    pub activation: Activation,
+    #[arg(long, value_enum, default_value_t = Loss::SoftmaxCe)]
+    pub loss: Loss,
+    /// λ of the objective.
+    #[arg(long, value_name = "λ", default_value_t = 0.01)]
+    pub lambda: f64,
+    /// Seed of the weights and the random batch.
+    #[arg(long, default_value_t = 0)]
+    pub seed: u64,
+    /// Finite-difference step ε.
+    #[arg(long, default_value_t = crate::gradcheck::DEFAULT_EPS)]
+    pub eps: f64,
+    /// Fail (exit 7) when a max relative error |a − n| / max(|a|, |n|, 1e-4) exceeds this.
+    #[arg(long, default_value_t = crate::gradcheck::DEFAULT_TOL)]
+    pub tol: f64,
+    /// Print JSON.
+    #[arg(long)]
+    pub json: bool,
+}
+
+/// Options of `mlp-train explain`.
+#[derive(Args, Debug, Clone)]
+pub struct ExplainArgs {
+    /// The CSV to take the sample from.
+    #[arg(long, value_name = "FILE")]
+    pub data: String,
+    /// 0-based data row (not counting the header).
+    #[arg(long, value_name = "N", default_value_t = 0)]
+    pub row: usize,
+    /// Explain this saved model; without it, a freshly initialized one from --seed.
+    #[arg(long, value_name = "MODEL")]
+    pub model: Option<PathBuf>,
+    /// Label column (ignored with --model).
+    #[arg(long, value_name = "COL", value_delimiter = ',')]
+    pub label: Vec<String>,
+    #[arg(long, value_enum, default_value_t = Task::Classify)]
+    pub task: Task,
+    #[arg(long, default_value_t = 4)]
+    pub hidden: usize,
+    #[arg(long, value_enum, default_value_t = Activation::Relu)]
+    pub activation: Activation,
+    #[arg(long, value_name = "λ", default_value_t = 0.01)]
+    pub lambda: f64,
+    #[arg(long, default_value_t = 0)]
+    pub seed: u64,
+    /// No bias feature.
+    #[arg(long)]
+    pub no_bias: bool,
+    /// Print JSON.
+    #[arg(long)]
+    pub json: bool,
+}
+
+/// Options of `mlp-train graph`.
+#[derive(Args, Debug, Clone)]
+pub struct GraphArgs {
+    /// Annotate with the shapes of this saved model.
+    #[arg(long, value_name = "MODEL", conflicts_with = "data")]
+    pub model: Option<PathBuf>,
+    /// Annotate with the shapes a model trained on this CSV would have (default settings).
+    #[arg(long, value_name = "FILE")]
+    pub data: Option<String>,
+    /// dot (Graphviz source) or svg (rendered by Graphviz's `dot` when installed).
+    #[arg(long, value_enum, default_value_t = GraphFormat::Dot)]
+    pub format: GraphFormat,
+}
+
+/// Output format of `mlp-train graph`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum GraphFormat {
+    Dot,
+    Svg,
+}
+
+impl TrainArgs {
+    /// Whether the constant-1 bias feature is on (`--bias` default, `--no-bias` off).
+    pub fn bias_on(&self) -> bool {
+        !self.no_bias
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use clap::CommandFactory;
+
+    #[test]
+    fn the_definition_is_consistent() {
+        Cli::command().debug_assert();
+    }
+
+    #[test]
+    fn training_needs_no_subcommand() {
+        let cli = Cli::try_parse_from(["mlp-train", "--data", "x.csv", "--lambda", "0.01"]).unwrap();
+        assert!(cli.command.is_none());
+        assert_eq!(cli.train.lambda, 0.01);
+        assert!(cli.train.bias_on());
+        let cli = Cli::try_parse_from(["mlp-train", "--data", "x.csv", "--no-bias"]).unwrap();
+        assert!(!cli.train.bias_on());
+    }
+
+    #[test]
+    fn conflicts_are_declared() {
+        let e = Cli::try_parse_from([
+            "mlp-train", "--data", "x.csv", "--init-from", "m.json", "--hidden", "3",
+        ])
+        .unwrap_err();
+        assert_eq!(e.kind(), clap::error::ErrorKind::ArgumentConflict);
+        let e = Cli::try_parse_from(["mlp-train", "--data", "x.csv", "--patience", "3"]).unwrap_err();
+        assert_eq!(e.kind(), clap::error::ErrorKind::MissingRequiredArgument);
+    }
+}

@@ -1,0 +1,468 @@
+//! Minibatch SGD over a dataset: seeded shuffle each epoch, gather, forward, backward, update,
+//! with per-epoch statistics reported through an observer (the library never prints).
+
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::Instant;
+
+use ndarray::{Array2, ArrayView2, Axis};
+
+use crate::loss::Target;
+use crate::model::{Cache, Grads, Mlp, Objective};
+use crate::rng::Rng;
+use crate::{Error, Real, Result};
+
+/// Labels of a whole dataset, owned: class indices, or a (n,q) matrix of real targets.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Labels<T> {
+    /// yᵢ ∈ {0, …, q−1}.
+    Classes(Vec<usize>),
+    /// Y (n,q).
+    Values(Array2<T>),
+}
+
+/// A design matrix and its labels, ready for training (already standardized, bias appended).
+#[derive(Clone, Debug)]
+pub struct Data<T> {
+    /// X (n,d).
+    pub x: Array2<T>,
+    /// y, n of them.
+    pub y: Labels<T>,
+}
+
+/// How to train. The field names are the flags' names.
+#[derive(Clone, Debug, serde::Serialize)]
+pub struct TrainConfig {
+    /// λ, the L2 coefficient in J = L + λ/2 (‖W1‖² + ‖W2‖²).
+    pub lambda: f64,
+    /// η, the learning rate.
+    pub lr: f64,
+    /// μ, heavy-ball momentum (0 = plain SGD, as the seed).
+    pub momentum: f64,
+    /// B, samples per minibatch (the last one of an epoch may be smaller).
+    pub batch_size: usize,
+    /// Passes over the training set.
+    pub epochs: usize,
+    /// Seed of the shuffle (the weights' seed is the model's business).
+    pub seed: u64,
+    /// Stop after this many epochs without a better validation loss, and restore the best weights.
+    pub patience: Option<usize>,
+    /// For regression with standardized targets: each target's std, so that RMSE is reported
+    /// in the data's own units.
+    #[serde(skip)]
+    pub target_scale: Option<Vec<f64>>,
+}
+
+/// Accuracy for classification, RMSE for regression.
+#[derive(Clone, Copy, Debug, PartialEq, serde::Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Metric {
+    /// Fraction of correct predictions (argmax of o).
+    Accuracy(f64),
+    /// Root-mean-square error over all targets, in the data's units.
+    Rmse(f64),
+}
+
+impl Metric {
+    /// The number inside.
+    pub fn value(self) -> f64 {
+        match self {
+            Metric::Accuracy(v) | Metric::Rmse(v) => v,
+        }
+    }
+}
+
+/// One line of the training log.
+#[derive(Clone, Debug, serde::Serialize)]
+pub struct EpochStats {
+    /// 1-based epoch number.
+    pub epoch: usize,
+    /// The learning rate used in this epoch.
+    pub lr: f64,
+    /// L, s, J on the training set: running means over the epoch's minibatches
+    /// (each batch evaluated just before its update), weighted by batch size.
+    pub train: Objective,
+    /// Training accuracy or RMSE, measured the same way as `train`.
+    pub train_metric: Metric,
+    /// L, s, J and metric on the validation set after the epoch, when there is one.
+    pub val: Option<(Objective, Metric)>,
+    /// Mean over the epoch's minibatches of ‖∂J/∂W1‖_F.
+    pub grad_norm_w1: f64,
+    /// Mean over the epoch's minibatches of ‖∂J/∂W2‖_F.
+    pub grad_norm_w2: f64,
+    /// Wall-clock seconds since training started.
+    pub seconds: f64,
+}
+
+/// What the observer tells the loop after each epoch.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Control {
+    Continue,
+    Stop,
+}
+
+/// Receives progress; the CLI draws bars and log lines from it.
+pub trait Observer {
+    /// After every minibatch: epoch (1-based), batch (1-based) of `batches`, that batch's L.
+    fn on_batch(&mut self, _epoch: usize, _batch: usize, _batches: usize, _l: f64) {}
+    /// After every epoch.
+    fn on_epoch(&mut self, _stats: &EpochStats) -> Control {
+        Control::Continue
+    }
+}
+
+/// An observer that ignores everything.
+pub struct Silent;
+impl Observer for Silent {}
+
+/// What training did.
+#[derive(Clone, Debug, serde::Serialize)]
+pub struct Outcome {
+    /// One entry per epoch run.
+    pub history: Vec<EpochStats>,
+    /// Epochs completed (an interrupted epoch is not counted).
+    pub epochs_run: usize,
+    /// With --patience: the epoch whose weights were restored.
+    pub best_epoch: Option<usize>,
+    /// True when stopped by the `stop` flag (Ctrl-C) before the planned epochs ran.
+    pub interrupted: bool,
+    /// Samples processed (n × epochs for a full run).
+    pub samples: u64,
+    /// Seconds spent in the training loop.
+    pub seconds: f64,
+}
+
+impl<T: Real> Labels<T> {
+    /// Number of samples.
+    pub fn len(&self) -> usize {
+        match self {
+            Labels::Classes(y) => y.len(),
+            Labels::Values(y) => y.nrows(),
+        }
+    }
+
+    /// True when there are no samples.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// A borrowed view for the loss functions.
+    pub fn target(&self) -> Target<'_, T> {
+        match self {
+            Labels::Classes(y) => Target::Classes(y),
+            Labels::Values(y) => Target::Values(y.view()),
+        }
+    }
+
+    /// The labels of the given rows, in that order.
+    pub fn select(&self, rows: &[usize]) -> Labels<T> {
+        match self {
+            Labels::Classes(y) => Labels::Classes(rows.iter().map(|&i| y[i]).collect()),
+            Labels::Values(y) => Labels::Values(y.select(Axis(0), rows)),
+        }
+    }
+}
+
+impl<T: Real> Data<T> {
+    /// Number of samples.
+    pub fn len(&self) -> usize {
+        self.x.nrows()
+    }
+
+    /// True when there are no samples.
+    pub fn is_empty(&self) -> bool {
+        self.x.nrows() == 0
+    }
+
+    /// The given rows, in that order (a copy).
+    pub fn select(&self, rows: &[usize]) -> Data<T> {
+        Data {
+            x: self.x.select(Axis(0), rows),
+            y: self.y.select(rows),
+        }
+    }
+}
+
+/// A minibatch gathered from shuffled rows into buffers that are reused every step.
+struct Batch<T> {
+    x: Array2<T>,
+    classes: Vec<usize>,
+    values: Array2<T>,
+    rows: usize,
+}
+
+impl<T: Real> Batch<T> {
+    fn new(capacity: usize, d: usize, y: &Labels<T>) -> Self {
+        let q = match y {
+            Labels::Classes(_) => 0,
+            Labels::Values(v) => v.ncols(),
+        };
+        Batch {
+            x: Array2::zeros((capacity, d)),
+            classes: Vec::with_capacity(capacity),
+            values: Array2::zeros((capacity, q)),
+            rows: 0,
+        }
+    }
+
+    /// Copies rows `idx` of `data` into the buffers (no allocation).
+    fn gather(&mut self, data: &Data<T>, idx: &[usize]) {
+        self.rows = idx.len();
+        for (k, &i) in idx.iter().enumerate() {
+            self.x.row_mut(k).assign(&data.x.row(i));
+        }
+        match &data.y {
+            Labels::Classes(y) => {
+                self.classes.clear();
+                self.classes.extend(idx.iter().map(|&i| y[i]));
+            }
+            Labels::Values(y) => {
+                for (k, &i) in idx.iter().enumerate() {
+                    self.values.row_mut(k).assign(&y.row(i));
+                }
+            }
+        }
+    }
+
+    fn x(&self) -> ArrayView2<'_, T> {
+        self.x.slice(ndarray::s![..self.rows, ..])
+    }
+
+    fn target(&self, classify: bool) -> Target<'_, T> {
+        if classify {
+            Target::Classes(&self.classes)
+        } else {
+            Target::Values(self.values.slice(ndarray::s![..self.rows, ..]))
+        }
+    }
+}
+
+/// Heavy-ball momentum state: v ← μv + ∂J/∂W, W ← W − ηv (as PyTorch's SGD). With μ = 0 the
+/// update is exactly the seed's W ← W − η ∂J/∂W.
+struct Momentum<T> {
+    v1: Array2<T>,
+    v2: Array2<T>,
+}
+
+/// Trains `model` in place on `train` by minibatch SGD, evaluating on `val` after each epoch.
+/// Checks `stop` between minibatches; on divergence returns [`Error::Diverged`] and leaves
+/// the model as it was before the offending update.
+pub fn train<T: Real>(
+    model: &mut Mlp<T>,
+    cfg: &TrainConfig,
+    train: &Data<T>,
+    val: Option<&Data<T>>,
+    observer: &mut dyn Observer,
+    stop: &AtomicBool,
+) -> Result<Outcome> {
+    let n = train.len();
+    let (d, _, _) = model.dims();
+    if train.x.ncols() != d {
+        return Err(Error::Shape(format!(
+            "the data has {} input columns but the model expects {d}",
+            train.x.ncols()
+        )));
+    }
+    let b_max = cfg.batch_size.min(n).max(1);
+    let batches = n.div_ceil(b_max);
+    let classify = matches!(train.y, Labels::Classes(_));
+    let lambda = T::of(cfg.lambda);
+    let lr = T::of(cfg.lr);
+    let mu = T::of(cfg.momentum);
+
+    let mut cache = Cache::for_model(model, b_max);
+    let mut grads = Grads::for_model(model, b_max);
+    let mut batch = Batch::new(b_max, d, &train.y);
+    let mut momentum = (cfg.momentum > 0.0).then(|| Momentum {
+        v1: Array2::zeros(model.w1.dim()),
+        v2: Array2::zeros(model.w2.dim()),
+    });
+    let mut order: Vec<usize> = (0..n).collect();
+    let mut rng = Rng::new(cfg.seed);
+    let mut eval_cache = Cache::for_model(model, b_max);
+
+    let start = Instant::now();
+    let mut outcome = Outcome {
+        history: Vec::new(),
+        epochs_run: 0,
+        best_epoch: None,
+        interrupted: false,
+        samples: 0,
+        seconds: 0.0,
+    };
+    let mut best: Option<(f64, usize, Mlp<T>)> = None;
+
+    'epochs: for epoch in 1..=cfg.epochs {
+        rng.shuffle(&mut order);
+        let (mut sum_l, mut sum_s, mut sum_metric) = (0.0f64, 0.0f64, 0.0f64);
+        let (mut norm1, mut norm2) = (0.0f64, 0.0f64);
+        for (k, idx) in order.chunks(b_max).enumerate() {
+            if stop.load(Ordering::Relaxed) {
+                outcome.interrupted = true;
+                break 'epochs;
+            }
+            batch.gather(train, idx);
+            let x = batch.x();
+            let y = batch.target(classify);
+            model.forward(x, &mut cache)?;
+            let obj = model.backward(x, y, lambda, &cache, &mut grads)?;
+            if !obj.j.is_finite() {
+                return Err(Error::Diverged {
+                    epoch,
+                    batch: k + 1,
+                    what: if obj.s.is_finite() { "J" } else { "a weight" }.into(),
+                    lr: cfg.lr,
+                    lambda: cfg.lambda,
+                });
+            }
+            let b = idx.len() as f64;
+            sum_l += obj.l * b;
+            sum_s += obj.s * b;
+            sum_metric += batch_metric(cache.live().2, y, cfg.target_scale.as_deref()) * b;
+            norm1 += frobenius(grads.d_w1.view());
+            norm2 += frobenius(grads.d_w2.view());
+            match momentum.as_mut() {
+                None => model.sgd_step(&grads, lr),
+                Some(m) => {
+                    // v ← μv + ∂J/∂W;  W ← W − ηv
+                    m.v1.zip_mut_with(&grads.d_w1, |v, &g| *v = mu * *v + g);
+                    m.v2.zip_mut_with(&grads.d_w2, |v, &g| *v = mu * *v + g);
+                    model.w1.scaled_add(-lr, &m.v1);
+                    model.w2.scaled_add(-lr, &m.v2);
+                }
+            }
+            outcome.samples += idx.len() as u64;
+            observer.on_batch(epoch, k + 1, batches, obj.l);
+        }
+        if !model.is_finite() {
+            return Err(Error::Diverged {
+                epoch,
+                batch: batches,
+                what: "a weight".into(),
+                lr: cfg.lr,
+                lambda: cfg.lambda,
+            });
+        }
+        let nf = n as f64;
+        let (l, s) = (sum_l / nf, sum_s / nf);
+        let train_metric = if classify {
+            Metric::Accuracy(sum_metric / nf)
+        } else {
+            Metric::Rmse((sum_metric / nf).sqrt())
+        };
+        let val_stats = match val {
+            Some(v) if !v.is_empty() => Some(evaluate(model, v, cfg, &mut eval_cache)?),
+            _ => None,
+        };
+        let stats = EpochStats {
+            epoch,
+            lr: cfg.lr,
+            train: Objective { l, s, j: l + s },
+            train_metric,
+            val: val_stats,
+            grad_norm_w1: norm1 / batches as f64,
+            grad_norm_w2: norm2 / batches as f64,
+            seconds: start.elapsed().as_secs_f64(),
+        };
+        outcome.epochs_run = epoch;
+        let control = observer.on_epoch(&stats);
+        outcome.history.push(stats);
+
+        if let (Some(patience), Some((vo, _))) = (cfg.patience, val_stats) {
+            let improved = best.as_ref().is_none_or(|(l, _, _)| vo.l < *l);
+            if improved {
+                best = Some((vo.l, epoch, model.clone()));
+            } else if best.as_ref().is_some_and(|(_, e, _)| epoch - e >= patience) {
+                break;
+            }
+        }
+        if control == Control::Stop {
+            outcome.interrupted = true;
+            break;
+        }
+    }
+    if let Some((_, epoch, weights)) = best {
+        *model = weights;
+        outcome.best_epoch = Some(epoch);
+    }
+    outcome.seconds = start.elapsed().as_secs_f64();
+    Ok(outcome)
+}
+
+/// L, s, J and the metric of `model` on a whole dataset, in batches of the cache's capacity.
+pub fn evaluate<T: Real>(
+    model: &Mlp<T>,
+    data: &Data<T>,
+    cfg: &TrainConfig,
+    cache: &mut Cache<T>,
+) -> Result<(Objective, Metric)> {
+    let n = data.len();
+    let chunk = cache.z.nrows().max(1);
+    let classify = matches!(data.y, Labels::Classes(_));
+    let (mut sum_l, mut sum_metric) = (0.0, 0.0);
+    for start in (0..n).step_by(chunk) {
+        let end = (start + chunk).min(n);
+        let x = data.x.slice(ndarray::s![start..end, ..]);
+        let y = match &data.y {
+            Labels::Classes(y) => Target::Classes(&y[start..end]),
+            Labels::Values(y) => Target::Values(y.slice(ndarray::s![start..end, ..])),
+        };
+        model.forward(x, cache)?;
+        let o = cache.live().2;
+        let b = (end - start) as f64;
+        sum_l += model.loss.value(o, y) * b;
+        sum_metric += batch_metric(o, y, cfg.target_scale.as_deref()) * b;
+    }
+    let nf = n.max(1) as f64;
+    let l = sum_l / nf;
+    let s = model.regularizer(cfg.lambda);
+    let metric = if classify {
+        Metric::Accuracy(sum_metric / nf)
+    } else {
+        Metric::Rmse((sum_metric / nf).sqrt())
+    };
+    Ok((Objective { l, s, j: l + s }, metric))
+}
+
+/// For classes: the fraction of rows whose argmax of o is the label. For values: the squared
+/// error averaged over the rows and the q targets (an MSE, whose epoch mean's square root is
+/// the RMSE), each target first rescaled by `scale` to the data's units.
+fn batch_metric<T: Real>(o: ArrayView2<T>, y: Target<T>, scale: Option<&[f64]>) -> f64 {
+    let b = o.nrows().max(1) as f64;
+    match y {
+        Target::Classes(y) => {
+            let correct = o
+                .outer_iter()
+                .zip(y)
+                .filter(|(row, &label)| argmax(row.iter().copied()) == label)
+                .count();
+            correct as f64 / b
+        }
+        Target::Values(y) => {
+            let q = o.ncols().max(1) as f64;
+            let mut sq = 0.0;
+            for (o_i, y_i) in o.outer_iter().zip(y.outer_iter()) {
+                for (j, (&a, &t)) in o_i.iter().zip(y_i.iter()).enumerate() {
+                    let r = (a - t).f64() * scale.map_or(1.0, |s| s[j]);
+                    sq += r * r;
+                }
+            }
+            sq / (b * q)
+        }
+    }
+}
+
+/// Index of the largest value (the first one on ties; NaN never wins).
+pub fn argmax<T: Real>(v: impl Iterator<Item = T>) -> usize {
+    let mut best = (0, T::neg_infinity());
+    for (i, x) in v.enumerate() {
+        if x > best.1 {
+            best = (i, x);
+        }
+    }
+    best.0
+}
+
+/// ‖A‖_F, accumulated in f64.
+pub fn frobenius<T: Real>(a: ArrayView2<T>) -> f64 {
+    a.iter().map(|&v| v.f64() * v.f64()).sum::<f64>().sqrt()
+}
