@@ -180,6 +180,27 @@ pub struct TrainArgs {
     #[arg(long, value_name = "N", default_value_t = 1, help_heading = "Training")]
     pub threads: usize,
 
+    /// K-fold cross-validation instead of one training: stratified by class (classify) or
+    /// plain (regress), seeded; prints each fold's held-out metric and the mean ± standard
+    /// deviation. Each fold fits its own standardization on its training folds.
+    #[arg(long, value_name = "K", help_heading = "Training",
+          conflicts_with_all = ["val_frac", "patience", "save", "init_from", "test", "log", "plot"])]
+    pub cv: Option<usize>,
+
+    /// Quality gate for CI: exit 8 when the accuracy is below X (0..1). Checked on the test
+    /// set when there is one, else on the validation set, else on the training set (with
+    /// --cv, on the mean over folds). Everything asked for is still written.
+    #[arg(long, value_name = "X", help_heading = "Quality gates")]
+    pub min_accuracy: Option<f64>,
+
+    /// Quality gate: exit 8 when the loss L is above X (same set as --min-accuracy).
+    #[arg(long, value_name = "X", help_heading = "Quality gates")]
+    pub max_loss: Option<f64>,
+
+    /// Quality gate for regression: exit 8 when R² is below X (same set as --min-accuracy).
+    #[arg(long, value_name = "X", help_heading = "Quality gates")]
+    pub min_r2: Option<f64>,
+
     /// Save the trained model as JSON (written atomically).
     #[arg(long, value_name = "MODEL", help_heading = "Output")]
     pub save: Option<PathBuf>,
@@ -187,6 +208,10 @@ pub struct TrainArgs {
     /// Write one CSV row per epoch: epoch, lr, L, s, J, metrics, ‖∂J/∂W1‖, ‖∂J/∂W2‖, seconds.
     #[arg(long, value_name = "FILE", help_heading = "Output")]
     pub log: Option<PathBuf>,
+
+    /// Draw the training curves (J, L, s and the metric per epoch) into this SVG file.
+    #[arg(long, value_name = "FILE.svg", help_heading = "Output")]
+    pub plot: Option<PathBuf>,
 
     /// Print one JSON object with the results and every hyperparameter on stdout, instead
     /// of the table.

@@ -59,6 +59,17 @@ pub enum Error {
         lambda: f64,
     },
 
+    /// A quality gate (--min-accuracy, --max-loss, --min-r2) that the run did not pass.
+    #[error("quality gate failed: {set} {measure} is {measured}, {relation} {gate} {threshold}")]
+    Gate {
+        gate: &'static str,
+        set: String,
+        measure: &'static str,
+        measured: f64,
+        relation: &'static str,
+        threshold: f64,
+    },
+
     /// A gradient check whose error exceeds the tolerance.
     #[error("gradient check failed: max relative error {worst:e} in {matrix} exceeds the tolerance {tol:e}")]
     GradCheck {
@@ -98,6 +109,7 @@ impl Error {
             Error::Io { .. } | Error::Shape(_) | Error::StaleCache(_) => exit::IO,
             Error::Diverged { .. } => exit::DIVERGED,
             Error::GradCheck { .. } => exit::GRADCHECK,
+            Error::Gate { .. } => exit::GATE,
         }
     }
 

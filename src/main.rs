@@ -134,6 +134,9 @@ fn train(args: mlp_train::cli::TrainArgs) -> Result<i32, Failure> {
             std::process::exit(exit::INTERRUPTED);
         }
     });
+    if args.cv.is_some() {
+        return cross_validate(args);
+    }
     let mut progress = ui::Progress::new(args.epochs, args.quiet);
     let result = run::train_command(&args, &mut progress, &STOP);
     progress.finish();
@@ -156,5 +159,29 @@ fn train(args: mlp_train::cli::TrainArgs) -> Result<i32, Failure> {
         );
         return Ok(exit::INTERRUPTED);
     }
+    let (set, e) = run::gate_set(&run);
+    let accuracy = run.classes.as_ref().map(|_| e.metric.value());
+    let r2 = e.regression.as_ref().map(|r| r.r2);
+    run::check_gates(&args, set, accuracy, e.objective.l, r2)?;
+    Ok(0)
+}
+
+fn cross_validate(args: mlp_train::cli::TrainArgs) -> Result<i32, Failure> {
+    let k = args.cv.unwrap_or(0);
+    let mut progress = ui::Progress::new(args.epochs * k, args.quiet);
+    let result = run::cv_command(&args, &mut progress, &STOP);
+    progress.finish();
+    let cv = result?;
+    if args.json {
+        print(&format!("{}\n", report::cv_json(&cv)))?;
+    } else {
+        print(&report::cv_text(&cv))?;
+    }
+    if cv.interrupted {
+        return Ok(exit::INTERRUPTED);
+    }
+    let classify = cv.task == mlp_train::prep::Task::Classify;
+    let set = format!("{k}-fold cross-validation mean");
+    run::check_gates(&args, &set, classify.then_some(cv.mean), cv.mean_loss, cv.mean_r2)?;
     Ok(0)
 }

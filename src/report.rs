@@ -6,7 +6,7 @@ use std::fmt::Write;
 use serde_json::{json, Value};
 
 use crate::prep::Task;
-use crate::run::{Evaluation, TrainRun};
+use crate::run::{CvRun, Evaluation, TrainRun};
 use crate::train::{EpochStats, Metric};
 
 /// Version of the `--json` and `--log` field layout; bumped when a field changes meaning or
@@ -251,4 +251,56 @@ pub fn log_csv(run: &TrainRun) -> String {
         );
     }
     out
+}
+
+/// The `--cv` table: one line per fold, then mean ± standard deviation.
+pub fn cv_text(cv: &CvRun) -> String {
+    let mut out = String::new();
+    let name = metric_name(cv.task);
+    let pct = cv.task == Task::Classify;
+    let show = |v: f64| {
+        if pct {
+            format!("{:.2}%", 100.0 * v)
+        } else {
+            format!("{v:.6}")
+        }
+    };
+    let _ = writeln!(out, "{}: {}-fold cross-validation ({})", cv.data, cv.k, if pct { "stratified" } else { "plain" });
+    for f in &cv.folds {
+        let _ = write!(out, "fold {:>2}/{}  rows {:>5}  L {:.6}  {name} {}", f.fold, cv.k, f.rows, f.loss, show(f.metric));
+        if let Some(r2) = f.r2 {
+            let _ = write!(out, "  R² {r2:.4}");
+        }
+        out.push('\n');
+    }
+    let _ = write!(out, "mean {name} {} ± {} (standard deviation over folds)  mean L {:.6}", show(cv.mean), show(cv.std), cv.mean_loss);
+    if let Some(r2) = cv.mean_r2 {
+        let _ = write!(out, "  mean R² {r2:.4}");
+    }
+    let _ = writeln!(out, "\n{:.3} s{}", cv.seconds, if cv.interrupted { " (interrupted)" } else { "" });
+    out
+}
+
+/// The `--cv --json` object.
+pub fn cv_json(cv: &CvRun) -> Value {
+    let name = metric_name(cv.task);
+    json!({
+        "schema_version": SCHEMA_VERSION,
+        "tool": format!("mlp-train {}", env!("CARGO_PKG_VERSION")),
+        "data": cv.data,
+        "task": cv.task,
+        "hyperparameters": cv.hyperparameters,
+        "cv": {
+            "k": cv.k,
+            "metric": name,
+            "folds": cv.folds,
+            "mean": cv.mean,
+            "std": cv.std,
+            "mean_loss": cv.mean_loss,
+            "mean_r2": cv.mean_r2,
+        },
+        format!("cv_{name}"): cv.mean,
+        "interrupted": cv.interrupted,
+        "seconds": cv.seconds,
+    })
 }
