@@ -41,7 +41,7 @@ pub struct Cli {
 #[derive(Subcommand, Debug)]
 pub enum Command {
     /// Train a model (the default when no subcommand is given).
-    Train(TrainArgs),
+    Train(Box<TrainArgs>),
     /// Predict with a saved model; when the file has the label column, also report accuracy,
     /// the confusion matrix and per-class precision/recall/F1 (or RMSE/MAE/R²).
     Predict(PredictArgs),
@@ -143,28 +143,58 @@ pub struct TrainArgs {
 
     /// λ, the L2 coefficient: J = L + λ/2 (‖W1‖² + ‖W2‖²), entering each step once as λW.
     /// scikit-learn's MLP divides its `alpha` by the batch size: its α is this λ·B.
-    #[arg(long, value_name = "λ", default_value_t = 1e-4, help_heading = "Training")]
+    #[arg(
+        long,
+        value_name = "λ",
+        default_value_t = 1e-4,
+        help_heading = "Training"
+    )]
     pub lambda: f64,
 
     /// η, the learning rate of W ← W − η ∂J/∂W.
-    #[arg(long, value_name = "η", default_value_t = 0.1, help_heading = "Training")]
+    #[arg(
+        long,
+        value_name = "η",
+        default_value_t = 0.1,
+        help_heading = "Training"
+    )]
     pub lr: f64,
 
     /// μ, heavy-ball momentum in [0, 1): v ← μv + ∂J/∂W, W ← W − ηv. 0 is plain SGD.
-    #[arg(long, value_name = "μ", default_value_t = 0.0, help_heading = "Training")]
+    #[arg(
+        long,
+        value_name = "μ",
+        default_value_t = 0.0,
+        help_heading = "Training"
+    )]
     pub momentum: f64,
 
     /// B, samples per minibatch; the last batch of an epoch keeps the remainder.
-    #[arg(long, value_name = "B", default_value_t = 32, help_heading = "Training")]
+    #[arg(
+        long,
+        value_name = "B",
+        default_value_t = 32,
+        help_heading = "Training"
+    )]
     pub batch_size: usize,
 
     /// Passes over the training set.
-    #[arg(long, value_name = "E", default_value_t = 100, help_heading = "Training")]
+    #[arg(
+        long,
+        value_name = "E",
+        default_value_t = 100,
+        help_heading = "Training"
+    )]
     pub epochs: usize,
 
     /// Early stopping: stop after K epochs without a lower validation loss and restore the
     /// best weights. Needs --val-frac.
-    #[arg(long, value_name = "K", requires = "val_frac", help_heading = "Training")]
+    #[arg(
+        long,
+        value_name = "K",
+        requires = "val_frac",
+        help_heading = "Training"
+    )]
     pub patience: Option<usize>,
 
     /// Seed of the weights, the shuffles and the validation split. The same seed gives the
@@ -367,7 +397,8 @@ mod tests {
 
     #[test]
     fn training_needs_no_subcommand() {
-        let cli = Cli::try_parse_from(["mlp-train", "--data", "x.csv", "--lambda", "0.01"]).unwrap();
+        let cli =
+            Cli::try_parse_from(["mlp-train", "--data", "x.csv", "--lambda", "0.01"]).unwrap();
         assert!(cli.command.is_none());
         assert_eq!(cli.train.lambda, 0.01);
         assert!(cli.train.bias_on());
@@ -378,11 +409,18 @@ mod tests {
     #[test]
     fn conflicts_are_declared() {
         let e = Cli::try_parse_from([
-            "mlp-train", "--data", "x.csv", "--init-from", "m.json", "--hidden", "3",
+            "mlp-train",
+            "--data",
+            "x.csv",
+            "--init-from",
+            "m.json",
+            "--hidden",
+            "3",
         ])
         .unwrap_err();
         assert_eq!(e.kind(), clap::error::ErrorKind::ArgumentConflict);
-        let e = Cli::try_parse_from(["mlp-train", "--data", "x.csv", "--patience", "3"]).unwrap_err();
+        let e =
+            Cli::try_parse_from(["mlp-train", "--data", "x.csv", "--patience", "3"]).unwrap_err();
         assert_eq!(e.kind(), clap::error::ErrorKind::MissingRequiredArgument);
     }
 }

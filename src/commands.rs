@@ -5,9 +5,11 @@ use std::fmt::Write;
 
 use ndarray::Array2;
 
-use crate::cli::{ExplainArgs, GradcheckArgs, GraphArgs, PredictArgs};
+use crate::cli::{ExplainArgs, GradcheckArgs, GraphArgs, GraphFormat, PredictArgs};
 use crate::data::{self, LabelSpec, Labels as FrameLabels, LoadOptions, Source};
+use crate::explain::{ExplainOptions, ExplainTarget};
 use crate::gradcheck;
+use crate::graph::GraphShapes;
 use crate::loss::{softmax_rows, Target};
 use crate::metrics;
 use crate::model::{Cache, Init, Mlp};
@@ -101,7 +103,13 @@ pub fn predict(args: &PredictArgs) -> Result<PredictOutput> {
                 report = if args.json {
                     format!("{}\n", serde_json::to_string(&r).unwrap_or_default())
                 } else {
-                    format!("rows {}  RMSE {:.6}  MAE {:.6}  R² {:.4}\n", y.nrows(), r.rmse, r.mae, r.r2)
+                    format!(
+                        "rows {}  RMSE {:.6}  MAE {:.6}  R² {:.4}\n",
+                        y.nrows(),
+                        r.rmse,
+                        r.mae,
+                        r.r2
+                    )
                 };
             }
         }
@@ -136,7 +144,10 @@ fn class_report_text(r: &metrics::ClassReport, classes: &[String]) -> String {
     let correct: u64 = (0..classes.len()).map(|k| r.confusion[k][k]).sum();
     let _ = writeln!(out, "accuracy {:.2}% ({correct}/{n})", 100.0 * r.accuracy);
     let w = classes.iter().map(|c| c.len()).max().unwrap_or(5).max(9);
-    let _ = writeln!(out, "confusion matrix (rows: true class, columns: predicted)");
+    let _ = writeln!(
+        out,
+        "confusion matrix (rows: true class, columns: predicted)"
+    );
     let _ = write!(out, "{:<w$}", "");
     for c in classes {
         let _ = write!(out, " {c:>w$}");
@@ -149,7 +160,11 @@ fn class_report_text(r: &metrics::ClassReport, classes: &[String]) -> String {
         }
         out.push('\n');
     }
-    let _ = writeln!(out, "{:<w$} {:>9} {:>9} {:>9} {:>9}", "class", "precision", "recall", "f1", "support");
+    let _ = writeln!(
+        out,
+        "{:<w$} {:>9} {:>9} {:>9} {:>9}",
+        "class", "precision", "recall", "f1", "support"
+    );
     for s in &r.per_class {
         let _ = writeln!(
             out,
@@ -162,16 +177,29 @@ fn class_report_text(r: &metrics::ClassReport, classes: &[String]) -> String {
 
 /// `mlp-train gradcheck`: the report text, and the verdict against --tol.
 pub fn gradcheck(args: &GradcheckArgs) -> Result<(String, Result<()>)> {
-    for (flag, v) in [("--batch", args.batch), ("--hidden", args.hidden), ("-d", args.d), ("-q", args.q)] {
+    for (flag, v) in [
+        ("--batch", args.batch),
+        ("--hidden", args.hidden),
+        ("-d", args.d),
+        ("-q", args.q),
+    ] {
         if v == 0 {
             return Err(Error::flag(flag, "must be >= 1", v));
         }
     }
     if !(args.eps.is_finite() && args.eps > 0.0) {
-        return Err(Error::flag("--eps", "must be a finite number > 0", args.eps));
+        return Err(Error::flag(
+            "--eps",
+            "must be a finite number > 0",
+            args.eps,
+        ));
     }
     if !(args.lambda.is_finite() && args.lambda >= 0.0) {
-        return Err(Error::flag("--lambda", "must be a finite number >= 0", args.lambda));
+        return Err(Error::flag(
+            "--lambda",
+            "must be a finite number >= 0",
+            args.lambda,
+        ));
     }
     let mut rng = Rng::new(args.seed ^ 0x4752_4144);
     let (x, y, q): (Array2<f64>, Labels<f64>, usize) = match &args.data {
@@ -186,15 +214,17 @@ pub fn gradcheck(args: &GradcheckArgs) -> Result<(String, Result<()>)> {
             (part.x, part.y, prep.outputs())
         }
         None => {
-            let x = Array2::from_shape_simple_fn((args.batch, args.d), || rng.uniform_in(-2.0, 2.0));
+            let x =
+                Array2::from_shape_simple_fn((args.batch, args.d), || rng.uniform_in(-2.0, 2.0));
             let y = match args.loss {
                 crate::loss::Loss::SoftmaxCe => {
                     Labels::Classes((0..args.batch).map(|_| rng.below(args.q)).collect())
                 }
-                crate::loss::Loss::HalfSquared => Labels::Values(Array2::from_shape_simple_fn(
-                    (args.batch, args.q),
-                    || rng.uniform_in(-1.0, 1.0),
-                )),
+                crate::loss::Loss::HalfSquared => {
+                    Labels::Values(Array2::from_shape_simple_fn((args.batch, args.q), || {
+                        rng.uniform_in(-1.0, 1.0)
+                    }))
+                }
             };
             (x, y, args.q)
         }
@@ -203,7 +233,15 @@ pub fn gradcheck(args: &GradcheckArgs) -> Result<(String, Result<()>)> {
         (Labels::Values(_), _) => crate::loss::Loss::HalfSquared,
         (_, l) => l,
     };
-    let model = Mlp::<f64>::init(x.ncols(), args.hidden, q, args.activation, loss, Init::Xavier, args.seed);
+    let model = Mlp::<f64>::init(
+        x.ncols(),
+        args.hidden,
+        q,
+        args.activation,
+        loss,
+        Init::Xavier,
+        args.seed,
+    );
     let target: Target<f64> = y.target();
     let opts = gradcheck::Options {
         lambda: args.lambda,
@@ -228,13 +266,31 @@ pub fn gradcheck(args: &GradcheckArgs) -> Result<(String, Result<()>)> {
         let _ = writeln!(
             t,
             "gradient check: B={} d={} h={} q={} {} {} λ={} ε={:e}",
-            x.nrows(), x.ncols(), args.hidden, q, args.activation, loss.name(), args.lambda, args.eps
+            x.nrows(),
+            x.ncols(),
+            args.hidden,
+            q,
+            args.activation,
+            loss.name(),
+            args.lambda,
+            args.eps
         );
-        let _ = writeln!(t, "relative error = |analytic − numeric| / max(|analytic|, |numeric|, {:e})", gradcheck::FLOOR);
+        let _ = writeln!(
+            t,
+            "relative error = |analytic − numeric| / max(|analytic|, |numeric|, {:e})",
+            gradcheck::FLOOR
+        );
         let _ = writeln!(
             t,
             "{:<6} {:>8} {:>8} {:>8} {:>15} {:>9} {:>22} {:>22}",
-            "matrix", "shape", "checked", "at kink", "max rel. error", "where", "analytic", "numeric"
+            "matrix",
+            "shape",
+            "checked",
+            "at kink",
+            "max rel. error",
+            "where",
+            "analytic",
+            "numeric"
         );
         for r in &report {
             let _ = writeln!(
@@ -263,12 +319,122 @@ pub fn gradcheck(args: &GradcheckArgs) -> Result<(String, Result<()>)> {
     Ok((text, verdict))
 }
 
-/// `mlp-train explain` (filled in by the explain module).
-pub fn explain(_args: &ExplainArgs) -> Result<String> {
-    Err(Error::Shape("explain is not wired yet".into()))
+/// `mlp-train explain`: one row of a CSV through the chapter's formulas.
+pub fn explain(args: &ExplainArgs) -> Result<String> {
+    if !(args.lambda.is_finite() && args.lambda >= 0.0) {
+        return Err(Error::flag(
+            "--lambda",
+            "must be a finite number >= 0",
+            args.lambda,
+        ));
+    }
+    if args.hidden == 0 {
+        return Err(Error::flag("--hidden", "must be >= 1", 0));
+    }
+    let src = Source::parse(&args.data);
+    let (model, prep) = match &args.model {
+        Some(path) => {
+            let mf = ModelFile::load(path)?;
+            (mf.mlp::<f64>(), mf.prep)
+        }
+        None => {
+            let opts = LoadOptions::new(label_specs(&args.label), label_kind(args.task));
+            let frame = data::load::<f64>(&src, &opts)?;
+            let prep = Prep::fit(&frame, args.task, true, true, !args.no_bias)?;
+            let loss = match args.task {
+                Task::Classify => crate::loss::Loss::SoftmaxCe,
+                Task::Regress => crate::loss::Loss::HalfSquared,
+            };
+            let m = Mlp::init(
+                prep.inputs(),
+                args.hidden,
+                prep.outputs(),
+                args.activation,
+                loss,
+                Init::Xavier,
+                args.seed,
+            );
+            (m, prep)
+        }
+    };
+    let mut opts = LoadOptions::new(
+        prep.labels.iter().cloned().map(LabelSpec::Name).collect(),
+        label_kind(prep.task),
+    );
+    opts.expected_features = Some(&prep.features);
+    let frame = data::load::<f64>(&src, &opts)?;
+    let n = frame.x.nrows();
+    if args.row >= n {
+        return Err(Error::flag(
+            "--row",
+            format!("must be below {n}, the number of data rows in {src}"),
+            args.row,
+        ));
+    }
+    let class_name = match &frame.labels {
+        FrameLabels::Classes(c) => Some(c[args.row].clone()),
+        _ => None,
+    };
+    let rows = [args.row];
+    let one = crate::data::Frame {
+        x: frame.x.select(ndarray::Axis(0), &rows),
+        labels: match frame.labels {
+            FrameLabels::Classes(c) => FrameLabels::Classes(vec![c[args.row].clone()]),
+            FrameLabels::Targets(t) => FrameLabels::Targets(t.select(ndarray::Axis(0), &rows)),
+            FrameLabels::None => FrameLabels::None,
+        },
+        label_lines: vec![frame.label_lines[args.row]],
+        ..frame
+    };
+    let d = prep.transform(one)?;
+    let y = match d.y {
+        Labels::Classes(c) => ExplainTarget::Class(c[0], class_name),
+        Labels::Values(v) => ExplainTarget::Values(v.row(0).to_vec()),
+    };
+    let eopts = ExplainOptions::default();
+    let e = crate::explain::explain(&model, d.x.row(0), y, args.lambda, &eopts)?;
+    Ok(if args.json {
+        format!("{}\n", serde_json::to_string_pretty(&e).unwrap_or_default())
+    } else {
+        crate::explain::render_text(&e, &eopts)
+    })
 }
 
-/// `mlp-train graph` (filled in by the graph module).
-pub fn graph(_args: &GraphArgs) -> Result<String> {
-    Err(Error::Shape("graph is not wired yet".into()))
+/// `mlp-train graph`: the computation graph as DOT, or SVG through Graphviz.
+pub fn graph(args: &GraphArgs) -> Result<String> {
+    let shapes = match (&args.model, &args.data) {
+        (Some(path), _) => {
+            let mf = ModelFile::load(path)?;
+            let a = &mf.architecture;
+            Some(GraphShapes {
+                d: a.inputs,
+                h: a.hidden,
+                q: a.outputs,
+                batch: None,
+                bias: a.bias,
+                activation: a.activation,
+                loss: a.loss,
+            })
+        }
+        (None, Some(file)) => {
+            let opts = LoadOptions::new(vec![LabelSpec::Last], label_kind(Task::Classify));
+            let frame = data::load::<f64>(&Source::parse(file), &opts)?;
+            let prep = Prep::fit(&frame, Task::Classify, true, true, true)?;
+            Some(GraphShapes {
+                d: prep.inputs(),
+                h: 32,
+                q: prep.outputs(),
+                batch: Some(frame.x.nrows()),
+                bias: true,
+                activation: crate::activation::Activation::Relu,
+                loss: crate::loss::Loss::SoftmaxCe,
+            })
+        }
+        (None, None) => None,
+    };
+    let dot = crate::graph::dot(shapes);
+    match args.format {
+        GraphFormat::Dot => Ok(dot),
+        GraphFormat::Svg => crate::graph::render_svg(&dot).map_err(Error::External),
+    }
 }

@@ -70,6 +70,10 @@ pub enum Error {
         threshold: f64,
     },
 
+    /// An external program (Graphviz's `dot`) is missing or failed.
+    #[error("{0}")]
+    External(String),
+
     /// A gradient check whose error exceeds the tolerance.
     #[error("gradient check failed: max relative error {worst:e} in {matrix} exceeds the tolerance {tol:e}")]
     GradCheck {
@@ -81,6 +85,8 @@ pub enum Error {
 
 /// Exit codes, documented in the README. 0 is success; clap's own usage errors exit 2.
 pub mod exit {
+    /// Anything else, e.g. a missing external program.
+    pub const OTHER: i32 = 1;
     /// A flag's value is out of range or flags conflict (clap uses the same code).
     pub const USAGE: i32 = 2;
     /// An input data file is missing, unreadable or malformed.
@@ -110,6 +116,7 @@ impl Error {
             Error::Diverged { .. } => exit::DIVERGED,
             Error::GradCheck { .. } => exit::GRADCHECK,
             Error::Gate { .. } => exit::GATE,
+            Error::External(_) => exit::OTHER,
         }
     }
 

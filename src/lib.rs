@@ -2,12 +2,26 @@
 //! (section "forward and back-propagation"), every gradient written by hand.
 
 pub mod activation;
+pub mod cli;
+pub mod commands;
+pub mod data;
 pub mod error;
+pub mod explain;
+pub mod gradcheck;
+pub mod graph;
 pub mod linalg;
 pub mod loss;
+pub mod metrics;
 pub mod model;
+pub mod modelfile;
+pub mod output;
+pub mod plot;
+pub mod prep;
 pub mod real;
+pub mod report;
 pub mod rng;
+pub mod run;
+pub mod train;
 
 pub use activation::Activation;
 pub use error::{Error, Result};

@@ -86,7 +86,7 @@ fn print(text: &str) -> std::io::Result<()> {
 fn dispatch(cli: Cli) -> Result<i32, Failure> {
     match cli.command {
         None => train(cli.train),
-        Some(Command::Train(args)) => train(args),
+        Some(Command::Train(args)) => train(*args),
         Some(Command::Predict(args)) => {
             let out = commands::predict(&args)?;
             print(&out.stdout)?;
@@ -154,7 +154,10 @@ fn train(args: mlp_train::cli::TrainArgs) -> Result<i32, Failure> {
             run.outcome.epochs_run,
             run.saved
                 .as_ref()
-                .map(|p| format!("; model saved to {} with \"interrupted\": true", p.display()))
+                .map(|p| format!(
+                    "; model saved to {} with \"interrupted\": true",
+                    p.display()
+                ))
                 .unwrap_or_default()
         );
         return Ok(exit::INTERRUPTED);
@@ -182,6 +185,12 @@ fn cross_validate(args: mlp_train::cli::TrainArgs) -> Result<i32, Failure> {
     }
     let classify = cv.task == mlp_train::prep::Task::Classify;
     let set = format!("{k}-fold cross-validation mean");
-    run::check_gates(&args, &set, classify.then_some(cv.mean), cv.mean_loss, cv.mean_r2)?;
+    run::check_gates(
+        &args,
+        &set,
+        classify.then_some(cv.mean),
+        cv.mean_loss,
+        cv.mean_r2,
+    )?;
     Ok(0)
 }

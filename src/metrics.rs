@@ -87,8 +87,14 @@ pub fn regression(truth: &[f64], predicted: &[f64], q: usize) -> RegressionRepor
         let col = |v: &[f64], i: usize| v[i * q + j];
         let mean = (0..n).map(|i| col(truth, i)).sum::<f64>() / n.max(1) as f64;
         let ss_tot: f64 = (0..n).map(|i| (col(truth, i) - mean).powi(2)).sum();
-        let ss_res: f64 = (0..n).map(|i| (col(truth, i) - col(predicted, i)).powi(2)).sum();
-        r2_sum += if ss_tot > 0.0 { 1.0 - ss_res / ss_tot } else { 0.0 };
+        let ss_res: f64 = (0..n)
+            .map(|i| (col(truth, i) - col(predicted, i)).powi(2))
+            .sum();
+        r2_sum += if ss_tot > 0.0 {
+            1.0 - ss_res / ss_tot
+        } else {
+            0.0
+        };
     }
     RegressionReport {
         rmse: (sq / count).sqrt(),
@@ -106,10 +112,16 @@ mod tests {
         // truth 0 0 1 1 2, predicted 0 1 1 1 0
         let names: Vec<String> = ["a", "b", "c"].iter().map(|s| s.to_string()).collect();
         let r = classification(&[0, 0, 1, 1, 2], &[0, 1, 1, 1, 0], &names);
-        assert_eq!(r.confusion, vec![vec![1, 1, 0], vec![0, 2, 0], vec![1, 0, 0]]);
+        assert_eq!(
+            r.confusion,
+            vec![vec![1, 1, 0], vec![0, 2, 0], vec![1, 0, 0]]
+        );
         assert!((r.accuracy - 0.6).abs() < 1e-15);
         // class a: tp 1, predicted 2, support 2 → P = R = F1 = 0.5
-        assert_eq!((r.per_class[0].precision, r.per_class[0].recall), (0.5, 0.5));
+        assert_eq!(
+            (r.per_class[0].precision, r.per_class[0].recall),
+            (0.5, 0.5)
+        );
         // class b: tp 2, predicted 3, support 2 → P = 2/3, R = 1, F1 = 0.8
         assert!((r.per_class[1].f1 - 0.8).abs() < 1e-12);
         assert_eq!(r.per_class[2].f1, 0.0);

@@ -127,7 +127,9 @@ impl ModelFile {
             .read_to_end(&mut bytes)
             .map_err(|e| bad(format!("cannot read: {e}")))?;
         if bytes.len() as u64 > MAX_BYTES {
-            return Err(bad(format!("is larger than {MAX_BYTES} bytes; not a model file")));
+            return Err(bad(format!(
+                "is larger than {MAX_BYTES} bytes; not a model file"
+            )));
         }
         Self::from_bytes(&bytes).map_err(bad)
     }
@@ -184,7 +186,9 @@ impl ModelFile {
             }
         };
         if a.inputs == 0 || a.hidden == 0 || a.outputs == 0 {
-            return Err("declares a zero dimension (inputs, hidden and outputs must be ≥ 1)".into());
+            return Err(
+                "declares a zero dimension (inputs, hidden and outputs must be ≥ 1)".into(),
+            );
         }
         check("inputs", a.inputs, p.features.len() + usize::from(p.bias))?;
         check("bias", usize::from(a.bias), usize::from(p.bias))?;

@@ -74,7 +74,10 @@ mod tests {
         assert!(check_writable(dir.path(), "--save").is_err());
         let missing = dir.path().join("no/such/folder/m.json");
         let e = check_writable(&missing, "--save").unwrap_err().to_string();
-        assert!(e.contains("no/such/folder/m.json") && e.contains("--save"), "{e}");
+        assert!(
+            e.contains("no/such/folder/m.json") && e.contains("--save"),
+            "{e}"
+        );
         assert!(check_writable(&dir.path().join("ok.json"), "--save").is_ok());
         assert_eq!(fs::read_dir(dir.path()).unwrap().count(), 0);
     }

@@ -8,7 +8,9 @@ use crate::train::{Data, Labels};
 use crate::{Error, Real, Result};
 
 /// Classification or regression.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize, clap::ValueEnum)]
+#[derive(
+    Clone, Copy, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize, clap::ValueEnum,
+)]
 #[serde(rename_all = "lowercase")]
 pub enum Task {
     /// Predict one of q classes (softmax cross-entropy).
@@ -246,7 +248,10 @@ mod tests {
     fn classes_sort_numerically_when_numbers_else_as_text() {
         let s = |v: &[&str]| sorted_classes(&v.iter().map(|x| x.to_string()).collect::<Vec<_>>());
         assert_eq!(s(&["10", "2", "1", "2"]), ["1", "2", "10"]);
-        assert_eq!(s(&["virginica", "setosa", "versicolor"]), ["setosa", "versicolor", "virginica"]);
+        assert_eq!(
+            s(&["virginica", "setosa", "versicolor"]),
+            ["setosa", "versicolor", "virginica"]
+        );
     }
 
     #[test]

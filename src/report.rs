@@ -172,7 +172,11 @@ fn samples_per_second(run: &TrainRun) -> f64 {
 /// `<set>_accuracy` or `<set>_rmse`, `<set>_mae`, `<set>_r2` (null when the set is absent).
 pub fn metrics_json(run: &TrainRun) -> Value {
     let mut m = serde_json::Map::new();
-    let sets = [("train", Some(&run.train)), ("val", run.val.as_ref()), ("test", run.test.as_ref())];
+    let sets = [
+        ("train", Some(&run.train)),
+        ("val", run.val.as_ref()),
+        ("test", run.test.as_ref()),
+    ];
     for (set, e) in sets {
         let e = e.map(|e| (e.objective, e.metric, e.regression.clone()));
         m.insert(format!("{set}_loss"), json!(e.as_ref().map(|e| e.0.l)));
@@ -226,7 +230,9 @@ pub fn summary_json(run: &TrainRun) -> Value {
 /// The `--log` CSV: a header of [`LOG_COLUMNS`], then one row per epoch. Empty fields where
 /// there is no validation set.
 pub fn log_csv(run: &TrainRun) -> String {
-    let mut out = LOG_COLUMNS.join(",").replace("METRIC", metric_name(run.task));
+    let mut out = LOG_COLUMNS
+        .join(",")
+        .replace("METRIC", metric_name(run.task));
     out.push('\n');
     for s in &run.outcome.history {
         let (val_l, val_j, val_m) = match s.val {
@@ -265,19 +271,44 @@ pub fn cv_text(cv: &CvRun) -> String {
             format!("{v:.6}")
         }
     };
-    let _ = writeln!(out, "{}: {}-fold cross-validation ({})", cv.data, cv.k, if pct { "stratified" } else { "plain" });
+    let _ = writeln!(
+        out,
+        "{}: {}-fold cross-validation ({})",
+        cv.data,
+        cv.k,
+        if pct { "stratified" } else { "plain" }
+    );
     for f in &cv.folds {
-        let _ = write!(out, "fold {:>2}/{}  rows {:>5}  L {:.6}  {name} {}", f.fold, cv.k, f.rows, f.loss, show(f.metric));
+        let _ = write!(
+            out,
+            "fold {:>2}/{}  rows {:>5}  L {:.6}  {name} {}",
+            f.fold,
+            cv.k,
+            f.rows,
+            f.loss,
+            show(f.metric)
+        );
         if let Some(r2) = f.r2 {
             let _ = write!(out, "  R² {r2:.4}");
         }
         out.push('\n');
     }
-    let _ = write!(out, "mean {name} {} ± {} (standard deviation over folds)  mean L {:.6}", show(cv.mean), show(cv.std), cv.mean_loss);
+    let _ = write!(
+        out,
+        "mean {name} {} ± {} (standard deviation over folds)  mean L {:.6}",
+        show(cv.mean),
+        show(cv.std),
+        cv.mean_loss
+    );
     if let Some(r2) = cv.mean_r2 {
         let _ = write!(out, "  mean R² {r2:.4}");
     }
-    let _ = writeln!(out, "\n{:.3} s{}", cv.seconds, if cv.interrupted { " (interrupted)" } else { "" });
+    let _ = writeln!(
+        out,
+        "\n{:.3} s{}",
+        cv.seconds,
+        if cv.interrupted { " (interrupted)" } else { "" }
+    );
     out
 }
 

@@ -60,16 +60,28 @@ pub struct TrainRun {
 pub fn validate(args: &TrainArgs) -> Result<()> {
     let finite = |v: f64| v.is_finite();
     if !(finite(args.lambda) && args.lambda >= 0.0) {
-        return Err(Error::flag("--lambda", "must be a finite number >= 0", args.lambda));
+        return Err(Error::flag(
+            "--lambda",
+            "must be a finite number >= 0",
+            args.lambda,
+        ));
     }
     if !(finite(args.lr) && args.lr > 0.0) {
         return Err(Error::flag("--lr", "must be a finite number > 0", args.lr));
     }
     if !(0.0..1.0).contains(&args.momentum) {
-        return Err(Error::flag("--momentum", "must be in [0, 1)", args.momentum));
+        return Err(Error::flag(
+            "--momentum",
+            "must be in [0, 1)",
+            args.momentum,
+        ));
     }
     if !(0.0..1.0).contains(&args.val_frac) {
-        return Err(Error::flag("--val-frac", "must be in [0, 1)", args.val_frac));
+        return Err(Error::flag(
+            "--val-frac",
+            "must be in [0, 1)",
+            args.val_frac,
+        ));
     }
     for (flag, v) in [
         ("--batch-size", args.batch_size),
@@ -97,10 +109,18 @@ pub fn validate(args: &TrainArgs) -> Result<()> {
         }
     }
     if args.task == Task::Regress && args.min_accuracy.is_some() && args.init_from.is_none() {
-        return Err(Error::flag("--min-accuracy", "needs --task classify (use --min-r2)", args.min_accuracy.unwrap_or(0.0)));
+        return Err(Error::flag(
+            "--min-accuracy",
+            "needs --task classify (use --min-r2)",
+            args.min_accuracy.unwrap_or(0.0),
+        ));
     }
     if args.task == Task::Classify && args.min_r2.is_some() && args.init_from.is_none() {
-        return Err(Error::flag("--min-r2", "needs --task regress (use --min-accuracy)", args.min_r2.unwrap_or(0.0)));
+        return Err(Error::flag(
+            "--min-r2",
+            "needs --task regress (use --min-accuracy)",
+            args.min_r2.unwrap_or(0.0),
+        ));
     }
     if args.cv.is_some_and(|k| k < 2) {
         return Err(Error::flag("--cv", "must be >= 2", args.cv.unwrap_or(0)));
@@ -150,7 +170,7 @@ pub fn check_gates(
         }
     }
     if let Some(max) = args.max_loss {
-        if !(loss <= max) {
+        if loss.is_nan() || loss > max {
             return Err(fail("--max-loss", "loss L", loss, "above", max));
         }
     }
@@ -204,7 +224,11 @@ fn train_in<T: Real>(
     stop: &AtomicBool,
 ) -> Result<TrainRun> {
     validate(args)?;
-    for (path, flag) in [(&args.save, "--save"), (&args.log, "--log"), (&args.plot, "--plot")] {
+    for (path, flag) in [
+        (&args.save, "--save"),
+        (&args.log, "--log"),
+        (&args.plot, "--plot"),
+    ] {
         if let Some(p) = path {
             output::check_writable(p, flag)?;
         }
@@ -380,7 +404,15 @@ fn fit_and_train<T: Real>(
                 Task::Regress => Loss::HalfSquared,
             });
             let (d, q) = (prep.inputs(), prep.outputs());
-            Mlp::init(d, args.hidden, q, args.activation, loss, args.init, args.seed)
+            Mlp::init(
+                d,
+                args.hidden,
+                q,
+                args.activation,
+                loss,
+                args.init,
+                args.seed,
+            )
         }
     };
     let config = TrainConfig {
@@ -502,7 +534,11 @@ pub fn cv_command(
     }
 }
 
-fn cv_in<T: Real>(args: &TrainArgs, observer: &mut dyn Observer, stop: &AtomicBool) -> Result<CvRun> {
+fn cv_in<T: Real>(
+    args: &TrainArgs,
+    observer: &mut dyn Observer,
+    stop: &AtomicBool,
+) -> Result<CvRun> {
     validate(args)?;
     let k = args.cv.unwrap_or(0);
     let start = std::time::Instant::now();
@@ -543,7 +579,10 @@ fn cv_in<T: Real>(args: &TrainArgs, observer: &mut dyn Observer, stop: &AtomicBo
         )?;
         let run = fitted.run;
         hyperparameters = run.hyperparameters.clone();
-        let held_out = run.val.as_ref().expect("the held-out fold is the validation set");
+        let held_out = run
+            .val
+            .as_ref()
+            .expect("the held-out fold is the validation set");
         folds.push(Fold {
             fold: f + 1,
             rows: held_out.rows,
@@ -560,8 +599,8 @@ fn cv_in<T: Real>(args: &TrainArgs, observer: &mut dyn Observer, stop: &AtomicBo
     let mean = folds.iter().map(|f| f.metric).sum::<f64>() / m;
     let var = folds.iter().map(|f| (f.metric - mean).powi(2)).sum::<f64>() / (m - 1.0).max(1.0);
     let mean_loss = folds.iter().map(|f| f.loss).sum::<f64>() / m;
-    let mean_r2 = (task == Task::Regress)
-        .then(|| folds.iter().filter_map(|f| f.r2).sum::<f64>() / m);
+    let mean_r2 =
+        (task == Task::Regress).then(|| folds.iter().filter_map(|f| f.r2).sum::<f64>() / m);
     Ok(CvRun {
         data: src.to_string(),
         task,
@@ -598,8 +637,11 @@ fn groups<T: Real>(frame: &Frame<T>) -> Vec<Vec<usize>> {
     match &frame.labels {
         FrameLabels::Classes(names) => {
             let classes = sorted_classes(names);
-            let index: std::collections::HashMap<&str, usize> =
-                classes.iter().enumerate().map(|(k, c)| (c.as_str(), k)).collect();
+            let index: std::collections::HashMap<&str, usize> = classes
+                .iter()
+                .enumerate()
+                .map(|(k, c)| (c.as_str(), k))
+                .collect();
             let mut g = vec![Vec::new(); classes.len()];
             for (i, name) in names.iter().enumerate() {
                 g[index[name.as_str()]].push(i);

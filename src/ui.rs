@@ -67,7 +67,10 @@ impl Observer for Progress {
         bar.set_position(((epoch - 1) * batches + batch) as u64);
         if batch == batches || batch % 16 == 1 {
             bar.set_prefix(format!("epoch {epoch}/{}", self.epochs));
-            bar.set_message(format!("batch {batch}/{batches} L {l:.4}{}", self.last_metric));
+            bar.set_message(format!(
+                "batch {batch}/{batches} L {l:.4}{}",
+                self.last_metric
+            ));
         }
     }
 

@@ -22,15 +22,37 @@ fn the_readme_command_trains_iris() {
         .unwrap();
     assert!(pct >= 95.0, "iris train accuracy {pct}%\n{text}");
     // Without a terminal, one plain line per epoch on stderr.
-    assert_eq!(stderr(&out).lines().filter(|l| l.starts_with("epoch")).count(), 100);
+    assert_eq!(
+        stderr(&out)
+            .lines()
+            .filter(|l| l.starts_with("epoch"))
+            .count(),
+        100
+    );
 }
 
 #[test]
 fn json_has_the_documented_keys() {
-    let v = train_json(&["--data", &data("iris.csv"), "--lambda", "0.01", "--val-frac", "0.2"]);
+    let v = train_json(&[
+        "--data",
+        &data("iris.csv"),
+        "--lambda",
+        "0.01",
+        "--val-frac",
+        "0.2",
+    ]);
     for key in [
-        "schema_version", "epochs", "train_loss", "train_objective", "train_reg", "train_accuracy",
-        "val_accuracy", "test_accuracy", "seconds", "samples_per_second", "hyperparameters",
+        "schema_version",
+        "epochs",
+        "train_loss",
+        "train_objective",
+        "train_reg",
+        "train_accuracy",
+        "val_accuracy",
+        "test_accuracy",
+        "seconds",
+        "samples_per_second",
+        "hyperparameters",
     ] {
         assert!(v.get(key).is_some(), "missing {key} in {v}");
     }
@@ -48,7 +70,16 @@ fn json_has_the_documented_keys() {
 
 #[test]
 fn spirals_need_the_bias_feature() {
-    let args = ["--data", &data("spirals.csv"), "--hidden", "64", "--epochs", "300", "--lambda", "0.0001"];
+    let args = [
+        "--data",
+        &data("spirals.csv"),
+        "--hidden",
+        "64",
+        "--epochs",
+        "300",
+        "--lambda",
+        "0.0001",
+    ];
     let with = train_json(&args);
     let mut no = args.to_vec();
     no.push("--no-bias");
@@ -64,9 +95,23 @@ fn spirals_need_the_bias_feature() {
 fn xor_digits_and_regression_clear_their_floors() {
     let xor = train_json(&["--data", &data("xor.csv"), "--epochs", "50"]);
     assert!(xor["train_accuracy"].as_f64().unwrap() >= 0.97, "{xor}");
-    let digits = train_json(&["--data", &data("digits.csv"), "--epochs", "20", "--val-frac", "0.2"]);
+    let digits = train_json(&[
+        "--data",
+        &data("digits.csv"),
+        "--epochs",
+        "20",
+        "--val-frac",
+        "0.2",
+    ]);
     assert!(digits["val_accuracy"].as_f64().unwrap() >= 0.93, "{digits}");
-    let reg = train_json(&["--data", &data("regression.csv"), "--task", "regress", "--val-frac", "0.2"]);
+    let reg = train_json(&[
+        "--data",
+        &data("regression.csv"),
+        "--task",
+        "regress",
+        "--val-frac",
+        "0.2",
+    ]);
     assert!(reg["val_r2"].as_f64().unwrap() >= 0.4, "{reg}");
     // RMSE is in the target's own units (tens), not standardized units (< 1).
     assert!(reg["val_rmse"].as_f64().unwrap() > 20.0, "{reg}");
@@ -75,12 +120,30 @@ fn xor_digits_and_regression_clear_their_floors() {
 #[test]
 fn same_seed_gives_byte_identical_model_files() {
     let dir = tempfile::tempdir().unwrap();
-    let (a, b, c) = (dir.path().join("a.json"), dir.path().join("b.json"), dir.path().join("c.json"));
+    let (a, b, c) = (
+        dir.path().join("a.json"),
+        dir.path().join("b.json"),
+        dir.path().join("c.json"),
+    );
     for (path, seed) in [(&a, "7"), (&b, "7"), (&c, "8")] {
         let p = path.to_str().unwrap();
-        ok_stdout(&run(&["--data", &data("iris.csv"), "--epochs", "20", "--seed", seed, "--save", p, "-q"]));
+        ok_stdout(&run(&[
+            "--data",
+            &data("iris.csv"),
+            "--epochs",
+            "20",
+            "--seed",
+            seed,
+            "--save",
+            p,
+            "-q",
+        ]));
     }
-    let (ba, bb, bc) = (std::fs::read(&a).unwrap(), std::fs::read(&b).unwrap(), std::fs::read(&c).unwrap());
+    let (ba, bb, bc) = (
+        std::fs::read(&a).unwrap(),
+        std::fs::read(&b).unwrap(),
+        std::fs::read(&c).unwrap(),
+    );
     assert_eq!(ba, bb, "same seed, different bytes");
     assert_ne!(ba, bc, "a different seed should give a different model");
 }
@@ -90,15 +153,38 @@ fn predict_reproduces_the_training_accuracy() {
     let dir = tempfile::tempdir().unwrap();
     let model = dir.path().join("m.json");
     let m = model.to_str().unwrap();
-    let v = train_json(&["--data", &data("iris.csv"), "--precision", "f64", "--save", m]);
-    let out = run(&["predict", "--model", m, "--data", &data("iris.csv"), "--json"]);
+    let v = train_json(&[
+        "--data",
+        &data("iris.csv"),
+        "--precision",
+        "f64",
+        "--save",
+        m,
+    ]);
+    let out = run(&[
+        "predict",
+        "--model",
+        m,
+        "--data",
+        &data("iris.csv"),
+        "--json",
+    ]);
     let csv = ok_stdout(&out);
     assert_eq!(csv.lines().count(), 151, "header + one row per input");
     assert_eq!(csv.lines().next(), Some("species"));
     let report: serde_json::Value = serde_json::from_str(&stderr(&out)).unwrap();
     let acc = report["accuracy"].as_f64().unwrap();
-    assert!((acc - v["train_accuracy"].as_f64().unwrap()).abs() < 1e-12, "{acc} vs {v}");
-    let n: u64 = report["confusion"].as_array().unwrap().iter().flat_map(|r| r.as_array().unwrap()).map(|x| x.as_u64().unwrap()).sum();
+    assert!(
+        (acc - v["train_accuracy"].as_f64().unwrap()).abs() < 1e-12,
+        "{acc} vs {v}"
+    );
+    let n: u64 = report["confusion"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .flat_map(|r| r.as_array().unwrap())
+        .map(|x| x.as_u64().unwrap())
+        .sum();
     assert_eq!(n, 150);
 }
 
@@ -117,11 +203,23 @@ fn predict_with_probabilities_to_a_file_and_without_labels() {
     let nolabel = dir.path().join("x.csv");
     std::fs::write(&nolabel, features).unwrap();
     let out_csv = dir.path().join("pred.csv");
-    let out = run(&["predict", "--model", m, "--data", nolabel.to_str().unwrap(), "--proba", "--out", out_csv.to_str().unwrap()]);
+    let out = run(&[
+        "predict",
+        "--model",
+        m,
+        "--data",
+        nolabel.to_str().unwrap(),
+        "--proba",
+        "--out",
+        out_csv.to_str().unwrap(),
+    ]);
     ok_stdout(&out);
     let pred = std::fs::read_to_string(&out_csv).unwrap();
     let mut lines = pred.lines();
-    assert_eq!(lines.next(), Some("species,p_setosa,p_versicolor,p_virginica"));
+    assert_eq!(
+        lines.next(),
+        Some("species,p_setosa,p_versicolor,p_virginica")
+    );
     for line in lines {
         let cells: Vec<&str> = line.split(',').collect();
         let p: f64 = cells[1..].iter().map(|c| c.parse::<f64>().unwrap()).sum();
@@ -134,35 +232,78 @@ fn init_from_continues_where_training_stopped() {
     let dir = tempfile::tempdir().unwrap();
     let (m1, m2) = (dir.path().join("1.json"), dir.path().join("2.json"));
     let (p1, p2) = (m1.to_str().unwrap(), m2.to_str().unwrap());
-    let first = train_json(&["--data", &data("digits.csv"), "--epochs", "2", "--lr", "0.01", "--save", p1]);
+    let first = train_json(&[
+        "--data",
+        &data("digits.csv"),
+        "--epochs",
+        "2",
+        "--lr",
+        "0.01",
+        "--save",
+        p1,
+    ]);
     let log = dir.path().join("log.csv");
     let second = train_json(&[
-        "--data", &data("digits.csv"), "--epochs", "2", "--lr", "0.01", "--init-from", p1, "--save", p2,
-        "--log", log.to_str().unwrap(),
+        "--data",
+        &data("digits.csv"),
+        "--epochs",
+        "2",
+        "--lr",
+        "0.01",
+        "--init-from",
+        p1,
+        "--save",
+        p2,
+        "--log",
+        log.to_str().unwrap(),
     ]);
     let l1 = first["train_loss"].as_f64().unwrap();
     let l2 = second["train_loss"].as_f64().unwrap();
     assert!(l2 < l1, "continuing should lower the loss: {l1} → {l2}");
     // The continued run's first epoch starts near where the first run ended, far below ln 10.
     let log = std::fs::read_to_string(&log).unwrap();
-    let first_epoch_l: f64 = log.lines().nth(1).unwrap().split(',').nth(2).unwrap().parse().unwrap();
+    let first_epoch_l: f64 = log
+        .lines()
+        .nth(1)
+        .unwrap()
+        .split(',')
+        .nth(2)
+        .unwrap()
+        .parse()
+        .unwrap();
     assert!(first_epoch_l < 0.8 * 10f64.ln(), "{first_epoch_l}");
-    let saved: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(&m2).unwrap()).unwrap();
-    assert_eq!(saved["epochs_run"], 4, "epochs accumulate across --init-from");
+    let saved: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&m2).unwrap()).unwrap();
+    assert_eq!(
+        saved["epochs_run"], 4,
+        "epochs accumulate across --init-from"
+    );
 }
 
 #[test]
 fn log_has_one_row_per_epoch_with_the_documented_columns() {
     let dir = tempfile::tempdir().unwrap();
     let log = dir.path().join("log.csv");
-    ok_stdout(&run(&["--data", &data("iris.csv"), "--epochs", "7", "--val-frac", "0.2", "--log", log.to_str().unwrap(), "-q"]));
+    ok_stdout(&run(&[
+        "--data",
+        &data("iris.csv"),
+        "--epochs",
+        "7",
+        "--val-frac",
+        "0.2",
+        "--log",
+        log.to_str().unwrap(),
+        "-q",
+    ]));
     let text = std::fs::read_to_string(&log).unwrap();
     let mut lines = text.lines();
     assert_eq!(
         lines.next().unwrap(),
         "epoch,lr,train_L,train_s,train_J,train_accuracy,val_L,val_J,val_accuracy,grad_norm_w1,grad_norm_w2,seconds"
     );
-    let rows: Vec<Vec<f64>> = lines.map(|l| l.split(',').map(|c| c.parse().unwrap()).collect()).collect();
+    let rows: Vec<Vec<f64>> = lines
+        .map(|l| l.split(',').map(|c| c.parse().unwrap()).collect())
+        .collect();
     assert_eq!(rows.len(), 7);
     for (k, r) in rows.iter().enumerate() {
         assert_eq!(r[0], (k + 1) as f64);
@@ -178,17 +319,34 @@ fn golden_run_pins_the_first_epochs() {
     // changed: check it was on purpose. (Epoch 1 starts near ln 3 = 1.0986, as it should.)
     let dir = tempfile::tempdir().unwrap();
     let log = dir.path().join("log.csv");
-    ok_stdout(&run(&["--data", &data("iris.csv"), "--precision", "f64", "--epochs", "3", "--log", log.to_str().unwrap(), "-q"]));
+    ok_stdout(&run(&[
+        "--data",
+        &data("iris.csv"),
+        "--precision",
+        "f64",
+        "--epochs",
+        "3",
+        "--log",
+        log.to_str().unwrap(),
+        "-q",
+    ]));
     let text = std::fs::read_to_string(&log).unwrap();
-    let l: Vec<f64> = text.lines().skip(1).map(|r| r.split(',').nth(2).unwrap().parse().unwrap()).collect();
+    let l: Vec<f64> = text
+        .lines()
+        .skip(1)
+        .map(|r| r.split(',').nth(2).unwrap().parse().unwrap())
+        .collect();
     let expected = [1.0967967983586462, 0.6795669066171419, 0.5583177688473318];
     for (k, (got, want)) in l.iter().zip(expected).enumerate() {
-        assert!((got - want).abs() < 1e-9, "epoch {}: L {got} vs pinned {want}", k + 1);
+        assert!(
+            (got - want).abs() < 1e-9,
+            "epoch {}: L {got} vs pinned {want}",
+            k + 1
+        );
     }
     // Accuracy floor besides the pins: by epoch 3 the loss has fallen well below ln 3.
     assert!(l[2] < 0.7 * 3f64.ln());
 }
-
 
 #[test]
 fn csv_from_stdin_and_gzip_work() {
@@ -202,7 +360,10 @@ fn csv_from_stdin_and_gzip_work() {
     let p = dir.path().join("iris.csv.gz");
     std::fs::write(&p, gz.finish().unwrap()).unwrap();
     let g = train_json(&["--data", p.to_str().unwrap(), "--epochs", "5"]);
-    assert_eq!(g["train_accuracy"], v["train_accuracy"], "gzip and plain give the same run");
+    assert_eq!(
+        g["train_accuracy"], v["train_accuracy"],
+        "gzip and plain give the same run"
+    );
 }
 
 #[test]
@@ -212,10 +373,20 @@ fn gradcheck_subcommand_passes_and_can_fail() {
         let text = ok_stdout(&out);
         assert!(text.contains("ok: every error"), "{text}");
         for m in ["d_o", "d_w2", "d_h", "d_z", "d_w1"] {
-            assert!(text.lines().any(|l| l.starts_with(m)), "{m} missing:\n{text}");
+            assert!(
+                text.lines().any(|l| l.starts_with(m)),
+                "{m} missing:\n{text}"
+            );
         }
     }
-    let out = run(&["gradcheck", "--data", &data("iris.csv"), "--batch", "10", "--json"]);
+    let out = run(&[
+        "gradcheck",
+        "--data",
+        &data("iris.csv"),
+        "--batch",
+        "10",
+        "--json",
+    ]);
     let v: serde_json::Value = serde_json::from_str(&ok_stdout(&out)).unwrap();
     assert_eq!((v["d"].as_u64(), v["q"].as_u64()), (Some(5), Some(3)));
     // A tolerance no floating-point computation can meet: exit code 7.
@@ -228,7 +399,10 @@ fn gradcheck_subcommand_passes_and_can_fail() {
 fn completions_man_and_version() {
     for shell in ["bash", "zsh", "fish"] {
         let text = ok_stdout(&run(&["completions", shell]));
-        assert!(text.contains("lambda") && text.contains("init-from"), "{shell}");
+        assert!(
+            text.contains("lambda") && text.contains("init-from"),
+            "{shell}"
+        );
     }
     let man = ok_stdout(&run(&["man"]));
     assert!(man.contains(".TH") && man.contains("lambda"));

@@ -1,0 +1,1292 @@
+//! CSV files (plain or gzipped, a path or stdin) → a feature matrix `x` (n,d) and its labels.
+//! Every malformed byte is reported as `path:line:column: what`, with the header's column name.
+
+use std::collections::HashMap;
+use std::fmt;
+use std::io::Read;
+use std::path::{Path, PathBuf};
+
+use ndarray::Array2;
+
+use crate::{Error, Real, Result};
+
+/// Where a CSV file comes from: a path, or standard input when the command line says `-`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Source {
+    Path(PathBuf),
+    Stdin,
+}
+
+impl Source {
+    /// `-` is standard input; anything else is a path.
+    pub fn parse(s: &str) -> Source {
+        if s == "-" {
+            Source::Stdin
+        } else {
+            Source::Path(PathBuf::from(s))
+        }
+    }
+
+    /// The name used in messages: the path as given, or `<stdin>`.
+    pub fn display(&self) -> PathBuf {
+        match self {
+            Source::Path(p) => p.clone(),
+            Source::Stdin => PathBuf::from("<stdin>"),
+        }
+    }
+}
+
+impl std::str::FromStr for Source {
+    type Err = std::convert::Infallible;
+    fn from_str(s: &str) -> std::result::Result<Self, Self::Err> {
+        Ok(Source::parse(s))
+    }
+}
+
+impl fmt::Display for Source {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}", self.display().display())
+    }
+}
+
+/// Which column holds a label.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum LabelSpec {
+    /// The last column of the header.
+    Last,
+    /// The column with this header name.
+    Name(String),
+    /// The column at this 0-based position.
+    Index(usize),
+    /// No label column (predict).
+    Absent,
+}
+
+/// How label fields are read.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LabelKind {
+    /// Classification: one label column, each field a class name (any non-empty string).
+    Classes,
+    /// Regression: one or more label columns, each field a finite number.
+    Targets,
+}
+
+/// What to read from a file besides the features.
+#[derive(Debug, Clone)]
+pub struct LoadOptions<'a> {
+    /// One entry for classify, one or more for regress; empty (or only `Absent`) means no label.
+    pub labels: Vec<LabelSpec>,
+    pub kind: LabelKind,
+    /// When set, the feature columns must be exactly these names in this order.
+    pub expected_features: Option<&'a [String]>,
+    /// The label column(s) may be missing from the header; `labels` is then `Labels::None`.
+    /// A `Name` not in the header or an `Index` past its end means absent; with
+    /// `expected_features` set, a header equal to the features alone also means absent.
+    pub optional_label: bool,
+}
+
+impl LoadOptions<'_> {
+    /// Labels required, features whatever the file has.
+    pub fn new(labels: Vec<LabelSpec>, kind: LabelKind) -> Self {
+        LoadOptions {
+            labels,
+            kind,
+            expected_features: None,
+            optional_label: false,
+        }
+    }
+}
+
+/// The label columns of a file, row-aligned with `x`.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Labels<T> {
+    /// No label column was asked for, or an optional one was absent.
+    None,
+    /// One class name per row.
+    Classes(Vec<String>),
+    /// (n, k): one column per target, in the order of `LoadOptions::labels`.
+    Targets(Array2<T>),
+}
+
+/// A parsed CSV file.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Frame<T> {
+    /// The file's name, for messages (`<stdin>` for standard input).
+    pub source: PathBuf,
+    /// Header names of the feature columns, in file order (`field 3` for an empty name).
+    pub feature_names: Vec<String>,
+    /// Header names of the label columns, in the order of `LoadOptions::labels`.
+    pub label_names: Vec<String>,
+    /// (n, d), features in file order, label columns removed.
+    pub x: Array2<T>,
+    pub labels: Labels<T>,
+    /// The 1-based line of the file on which each row starts.
+    pub label_lines: Vec<u64>,
+}
+
+/// Reads and parses one CSV file.
+pub fn load<T: Real>(src: &Source, opts: &LoadOptions) -> Result<Frame<T>> {
+    let bytes = read_bytes(src)?;
+    parse(&src.display(), &bytes, opts)
+}
+
+/// The whole file (or stdin), gunzipped when it starts with the gzip magic bytes 1f 8b.
+pub fn read_bytes(src: &Source) -> Result<Vec<u8>> {
+    let name = src.display();
+    // Input files are data errors (exit code 3), whatever the OS says about them.
+    let unreadable = |e: std::io::Error| Error::data(&name, format!("cannot be read: {e}"));
+    let bytes = match src {
+        Source::Path(path) => {
+            match std::fs::metadata(path) {
+                Ok(m) if m.is_dir() => {
+                    return Err(Error::data(&name, "is a directory, not a CSV file"))
+                }
+                Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+                    return Err(Error::data(&name, "no such file"))
+                }
+                _ => {}
+            }
+            std::fs::read(path).map_err(unreadable)?
+        }
+        Source::Stdin => {
+            let mut buf = Vec::new();
+            std::io::stdin()
+                .lock()
+                .read_to_end(&mut buf)
+                .map_err(unreadable)?;
+            buf
+        }
+    };
+    gunzip_if_gzip(&name, bytes)
+}
+
+/// Decompresses `bytes` when they start with the gzip magic 1f 8b; returns them as they are
+/// otherwise. Concatenated gzip members (as `cat a.gz b.gz` makes) are all decoded.
+pub fn gunzip_if_gzip(name: &Path, bytes: Vec<u8>) -> Result<Vec<u8>> {
+    if !bytes.starts_with(&[0x1f, 0x8b]) {
+        return Ok(bytes);
+    }
+    // The size in the gzip trailer is not trusted: the buffer grows as data arrives.
+    let mut out = Vec::new();
+    flate2::read::MultiGzDecoder::new(bytes.as_slice())
+        .read_to_end(&mut out)
+        .map_err(|e| Error::data(name, format!("is not a valid gzip file: {e}")))?;
+    Ok(out)
+}
+
+/// What a column of the file becomes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Role {
+    Feature,
+    /// The k-th label column (k indexes `LoadOptions::labels` after dropping `Absent`).
+    Label(usize),
+}
+
+/// What the header says: names, and the role of each column.
+struct Layout {
+    /// Header names, `field j` (1-based) for an empty one.
+    columns: Vec<String>,
+    roles: Vec<Role>,
+    /// d: the number of feature columns.
+    d: usize,
+    /// k: the number of label columns read (0 when absent or not asked for).
+    k: usize,
+    kind: LabelKind,
+}
+
+/// The rows of one stretch of the file.
+struct Part<T> {
+    x: Vec<T>,
+    classes: Vec<String>,
+    targets: Vec<T>,
+    lines: Vec<u64>,
+}
+
+/// Below this many bytes of rows, one thread parses them all.
+const PARALLEL_MIN_BYTES: usize = 4 << 20;
+
+/// Parses CSV bytes (already gunzipped); `name` is used in messages only. Never panics.
+///
+/// Files without quotes are cut at line ends into one stretch per core, parsed in parallel
+/// and joined; a file with a `"` anywhere is parsed by one thread, quotes and all.
+pub fn parse<T: Real>(name: &Path, bytes: &[u8], opts: &LoadOptions) -> Result<Frame<T>> {
+    parse_with(name, bytes, opts, None)
+}
+
+/// `parse` cutting the rows into `threads` stretches (None: one per core, for a few MB up).
+fn parse_with<T: Real>(
+    name: &Path,
+    bytes: &[u8],
+    opts: &LoadOptions,
+    threads: Option<usize>,
+) -> Result<Frame<T>> {
+    let bytes = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(bytes);
+    let mut rdr = csv_reader(bytes);
+    let mut rec = csv::ByteRecord::new();
+    let header_line = match next_record(&mut rdr, &mut rec, bytes, 1, name)? {
+        Some(line) => line,
+        None => return Err(Error::data(name, "is empty")),
+    };
+    let (columns, unnamed) = header_names(name, &rec, header_line)?;
+    check_unique(name, &columns, &unnamed, header_line)?;
+
+    // Which columns are labels, in the order asked for; None when optional and absent.
+    let label_cols = resolve_labels(name, &columns, opts)?;
+    let mut roles = vec![Role::Feature; columns.len()];
+    let mut label_names = Vec::new();
+    for (k, &j) in label_cols.iter().flatten().enumerate() {
+        if let (Some(role), Some(column)) = (roles.get_mut(j), columns.get(j)) {
+            if *role != Role::Feature {
+                return Err(Error::data(
+                    name,
+                    format!("column `{column}` is given twice as a label"),
+                ));
+            }
+            *role = Role::Label(k);
+            label_names.push(column.clone());
+        }
+    }
+    if opts.kind == LabelKind::Classes && label_names.len() > 1 {
+        return Err(Error::data(
+            name,
+            format!(
+                "classification takes one label column, got {}: {}",
+                label_names.len(),
+                label_names.join(", ")
+            ),
+        ));
+    }
+    let feature_names: Vec<String> = columns
+        .iter()
+        .zip(&roles)
+        .filter(|(_, r)| **r == Role::Feature)
+        .map(|(c, _)| c.clone())
+        .collect();
+    if feature_names.is_empty() {
+        return Err(Error::data(
+            name,
+            format!(
+                "has no feature columns: every column ({}) is a label",
+                list(&columns)
+            ),
+        ));
+    }
+    if let Some(expected) = opts.expected_features {
+        check_features(name, expected, &feature_names)?;
+    }
+    let layout = Layout {
+        d: feature_names.len(),
+        k: label_names.len(),
+        columns,
+        roles,
+        kind: opts.kind,
+    };
+
+    // The rows, in stretches that start on a line of their own.
+    let start = usize::try_from(rdr.position().byte())
+        .unwrap_or(usize::MAX)
+        .min(bytes.len());
+    let stretches = split_at_lines(bytes, start, threads);
+    let mut parts = Vec::with_capacity(stretches.len());
+    if let [(start, end)] = stretches[..] {
+        parts.push(parse_rows::<T>(name, bytes, start, end, &layout));
+    } else {
+        std::thread::scope(|s| {
+            let layout = &layout;
+            let workers: Vec<_> = stretches
+                .iter()
+                .map(|&(start, end)| {
+                    s.spawn(move || parse_rows::<T>(name, bytes, start, end, layout))
+                })
+                .collect();
+            for w in workers {
+                parts.push(w.join().unwrap_or_else(|p| std::panic::resume_unwind(p)));
+            }
+        });
+    }
+
+    // Joined in file order; the first error in the file wins.
+    let mut parts = parts
+        .into_iter()
+        .collect::<Result<Vec<Part<T>>>>()?
+        .into_iter();
+    let mut all = parts.next().unwrap_or(Part {
+        x: Vec::new(),
+        classes: Vec::new(),
+        targets: Vec::new(),
+        lines: Vec::new(),
+    });
+    let rest: Vec<Part<T>> = parts.collect();
+    all.x.reserve_exact(rest.iter().map(|p| p.x.len()).sum());
+    for p in rest {
+        all.x.extend_from_slice(&p.x);
+        drop(p.x);
+        all.classes.extend(p.classes);
+        all.targets.extend(p.targets);
+        all.lines.extend(p.lines);
+    }
+    let n = all.lines.len();
+    if n == 0 {
+        return Err(Error::data(name, "has a header but no data rows"));
+    }
+    all.x.shrink_to_fit();
+    let shape_error = |e: ndarray::ShapeError| Error::Shape(format!("{}: {e}", name.display()));
+    let x = Array2::from_shape_vec((n, layout.d), all.x).map_err(shape_error)?;
+    let labels = match (layout.k, layout.kind) {
+        (0, _) => Labels::None,
+        (_, LabelKind::Classes) => Labels::Classes(all.classes),
+        (k, LabelKind::Targets) => {
+            Labels::Targets(Array2::from_shape_vec((n, k), all.targets).map_err(shape_error)?)
+        }
+    };
+    Ok(Frame {
+        source: name.to_path_buf(),
+        feature_names,
+        label_names,
+        x,
+        labels,
+        label_lines: all.lines,
+    })
+}
+
+fn csv_reader(bytes: &[u8]) -> csv::Reader<&[u8]> {
+    csv::ReaderBuilder::new()
+        .has_headers(false)
+        .flexible(true)
+        .buffer_capacity(1 << 16)
+        .from_reader(bytes)
+}
+
+/// The header's names, trimmed, `field j` (1-based) for an empty one; and which were empty.
+fn header_names(name: &Path, rec: &csv::ByteRecord, line: u64) -> Result<(Vec<String>, Vec<bool>)> {
+    let mut columns = Vec::with_capacity(rec.len());
+    let mut unnamed = Vec::with_capacity(rec.len());
+    for (j, field) in rec.iter().enumerate() {
+        let text = std::str::from_utf8(field.trim_ascii()).map_err(|_| {
+            let msg = format!(
+                "the header name `{}` is not valid UTF-8",
+                shown_bytes(field)
+            );
+            Error::data_at(name, line, format!("field {}", j + 1), msg)
+        })?;
+        unnamed.push(text.is_empty());
+        columns.push(if text.is_empty() {
+            format!("field {}", j + 1)
+        } else {
+            text.to_string()
+        });
+    }
+    Ok((columns, unnamed))
+}
+
+fn check_unique(name: &Path, columns: &[String], unnamed: &[bool], line: u64) -> Result<()> {
+    let mut first_seen: HashMap<&str, usize> = HashMap::with_capacity(columns.len());
+    for (j, (column, &unnamed)) in columns.iter().zip(unnamed).enumerate() {
+        if unnamed {
+            continue; // `field j` names are unique by construction
+        }
+        if let Some(&i) = first_seen.get(column.as_str()) {
+            let msg = format!(
+                "column `{column}` appears twice in the header (fields {} and {})",
+                i + 1,
+                j + 1
+            );
+            return Err(Error::data_at(name, line, column, msg));
+        }
+        first_seen.insert(column.as_str(), j);
+    }
+    Ok(())
+}
+
+/// Cuts `bytes[start..]` into stretches of whole lines, one per thread, when that is safe
+/// (no `"` anywhere, so every '\n' ends a record) and, unless `threads` says how many,
+/// worth it (a few MB; one stretch per core).
+fn split_at_lines(bytes: &[u8], start: usize, threads: Option<usize>) -> Vec<(usize, usize)> {
+    let rows = bytes.get(start..).unwrap_or(&[]);
+    let threads = match threads {
+        Some(t) => t.max(1),
+        None if rows.len() < PARALLEL_MIN_BYTES => 1,
+        None => std::thread::available_parallelism().map_or(1, |n| n.get().min(8)),
+    };
+    if threads == 1 || rows.contains(&b'"') {
+        return vec![(start, bytes.len())];
+    }
+    let mut stretches = Vec::with_capacity(threads);
+    let mut from = start;
+    for t in 1..threads {
+        let target = (start + rows.len() / threads * t).max(from);
+        let Some(nl) = bytes
+            .get(target..)
+            .and_then(|b| b.iter().position(|&c| c == b'\n'))
+        else {
+            break;
+        };
+        let to = target + nl + 1;
+        stretches.push((from, to));
+        from = to;
+    }
+    stretches.push((from, bytes.len()));
+    stretches
+}
+
+/// Parses the records of `bytes[start..end]` (whole lines) into one part.
+fn parse_rows<T: Real>(
+    name: &Path,
+    bytes: &[u8],
+    start: usize,
+    end: usize,
+    layout: &Layout,
+) -> Result<Part<T>> {
+    let chunk = bytes.get(start..end).unwrap_or(&[]);
+    let first_line = 1 + bytes
+        .get(..start)
+        .unwrap_or(&[])
+        .iter()
+        .filter(|&&b| b == b'\n')
+        .count() as u64;
+    let at = |line: u64, j: usize, msg: String| {
+        let column = match layout.columns.get(j) {
+            Some(c) => c.clone(),
+            None => format!("field {}", j + 1),
+        };
+        Error::data_at(name, line, column, msg)
+    };
+    let ncols = layout.columns.len();
+    let mut x: Vec<T> = Vec::new();
+    let mut classes: Vec<String> = Vec::new();
+    let mut targets: Vec<T> = Vec::new();
+    let mut row_targets: Vec<T> = vec![T::zero(); layout.k];
+    let mut lines: Vec<u64> = Vec::new();
+    let mut rdr = csv_reader(chunk);
+    let mut rec = csv::ByteRecord::new();
+    while let Some(line) = next_record(&mut rdr, &mut rec, chunk, first_line, name)? {
+        if rec.len() != ncols {
+            let msg = format!(
+                "line {line} has {} fields, the header has {ncols}",
+                rec.len()
+            );
+            return Err(at(line, rec.len().min(ncols), msg));
+        }
+        for (j, (field, role)) in rec.iter().zip(&layout.roles).enumerate() {
+            let field = field.trim_ascii();
+            match (*role, layout.kind) {
+                (Role::Feature, _) => match number::<T>(field) {
+                    Ok(v) => x.push(v),
+                    Err(msg) => return Err(at(line, j, msg)),
+                },
+                (Role::Label(t), LabelKind::Targets) => match number::<T>(field) {
+                    Ok(v) => {
+                        if let Some(slot) = row_targets.get_mut(t) {
+                            *slot = v;
+                        }
+                    }
+                    Err(msg) => return Err(at(line, j, msg)),
+                },
+                (Role::Label(_), LabelKind::Classes) => match class(field) {
+                    Ok(c) => classes.push(c),
+                    Err(msg) => return Err(at(line, j, msg)),
+                },
+            }
+        }
+        targets.extend_from_slice(&row_targets);
+        lines.push(line);
+        if lines.len() == 1 {
+            // Reserve for the rest from the size of this first row, bounded by the bytes
+            // left (a value takes at least 2 bytes): no size written in the file is trusted.
+            let here = usize::try_from(rdr.position().byte()).unwrap_or(chunk.len());
+            let left = chunk.len().saturating_sub(here);
+            let rows = left / here.max(1) + 1;
+            x.reserve(rows.saturating_mul(layout.d).min(left / 2 + layout.d));
+            lines.reserve(rows.min(left / 2 + 1));
+        }
+    }
+    Ok(Part {
+        x,
+        classes,
+        targets,
+        lines,
+    })
+}
+
+/// Reads the next non-blank record of `chunk` into `rec`; returns the line it starts on,
+/// counting from `first_line`, the line `chunk` starts on.
+fn next_record(
+    rdr: &mut csv::Reader<&[u8]>,
+    rec: &mut csv::ByteRecord,
+    chunk: &[u8],
+    first_line: u64,
+    name: &Path,
+) -> Result<Option<u64>> {
+    // The reader's position before a record is where the previous one ended, which may be
+    // before a '\n' or blank lines that it skips; the line is counted past those.
+    let before = rdr.position().clone();
+    let line = first_line + before.line() - 1;
+    let more = rdr
+        .read_byte_record(rec)
+        .map_err(|e| Error::data_at(name, line, "?", format!("cannot be parsed as CSV: {e}")))?;
+    if !more {
+        return Ok(None);
+    }
+    let start = usize::try_from(before.byte()).unwrap_or(usize::MAX);
+    let skipped = chunk
+        .get(start..)
+        .unwrap_or(&[])
+        .iter()
+        .take_while(|&&b| b == b'\n' || b == b'\r')
+        .filter(|&&b| b == b'\n')
+        .count() as u64;
+    Ok(Some(line + skipped))
+}
+
+/// Clinger's fast path for `[+-]digits[.digits]`: when the digits, read as an integer m,
+/// and 10^k (k digits after the point) are both exact in T, m / 10^k rounded once is the
+/// correctly rounded value, the same as `str::parse` gives. None for anything else
+/// (exponents, long mantissas, inf, nan, garbage), which goes the slow way.
+#[inline]
+fn fast_decimal<T: Real>(s: &[u8]) -> Option<T> {
+    const POW10: [f64; 23] = [
+        1e0, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10, 1e11, 1e12, 1e13, 1e14, 1e15, 1e16,
+        1e17, 1e18, 1e19, 1e20, 1e21, 1e22,
+    ];
+    // f32: 2^24 and 10^10 = 2^10 5^10 (5^10 < 2^24); f64: 2^53 and 10^22 (5^22 < 2^53).
+    let (max_m, max_k) = if std::mem::size_of::<T>() == 4 {
+        (1u64 << 24, 10)
+    } else {
+        (1u64 << 53, 22)
+    };
+    let (neg, digits) = match s.split_first()? {
+        (b'-', rest) => (true, rest),
+        (b'+', rest) => (false, rest),
+        _ => (false, s),
+    };
+    let mut m: u64 = 0;
+    let mut n = 0usize; // digits seen
+    let mut point: Option<usize> = None; // digits seen before the '.'
+    for &b in digits {
+        match b {
+            b'0'..=b'9' => {
+                m = m.wrapping_mul(10).wrapping_add(u64::from(b - b'0'));
+                n += 1;
+            }
+            b'.' if point.is_none() => point = Some(n),
+            _ => return None,
+        }
+    }
+    let k = n - point.unwrap_or(n);
+    if n == 0 || n > 19 || m > max_m || k > max_k {
+        return None;
+    }
+    let v = T::of(m as f64) / T::of(*POW10.get(k)?);
+    Some(if neg { -v } else { v })
+}
+
+/// A finite number, parsed straight into T (f32 data never passes through an f64 matrix).
+#[inline]
+fn number<T: Real>(field: &[u8]) -> std::result::Result<T, String> {
+    if let Some(v) = fast_decimal(field) {
+        return Ok(v);
+    }
+    if field.is_empty() {
+        return Err("empty field".to_string());
+    }
+    let text = std::str::from_utf8(field)
+        .map_err(|_| format!("`{}` is not valid UTF-8", shown_bytes(field)))?;
+    match text.parse::<T>() {
+        Ok(v) if v.is_finite() => Ok(v),
+        Ok(_) => match text.parse::<f64>() {
+            Ok(wide) if wide.is_finite() => {
+                Err(format!("`{}` is out of range for {}", shown(text), T::NAME))
+            }
+            _ => Err(format!("`{}` is not a finite number", shown(text))),
+        },
+        Err(_) => Err(format!("`{}` is not a number", shown(text))),
+    }
+}
+
+/// A class name: any non-empty UTF-8 text.
+fn class(field: &[u8]) -> std::result::Result<String, String> {
+    if field.is_empty() {
+        return Err("empty label".to_string());
+    }
+    std::str::from_utf8(field)
+        .map(str::to_string)
+        .map_err(|_| format!("label `{}` is not valid UTF-8", shown_bytes(field)))
+}
+
+/// The label columns' 0-based positions in the order of `opts.labels`, or None when the
+/// labels are optional and absent.
+fn resolve_labels(
+    name: &Path,
+    columns: &[String],
+    opts: &LoadOptions,
+) -> Result<Option<Vec<usize>>> {
+    let specs: Vec<&LabelSpec> = opts
+        .labels
+        .iter()
+        .filter(|s| **s != LabelSpec::Absent)
+        .collect();
+    if specs.is_empty() {
+        return Ok(Some(Vec::new()));
+    }
+    if opts.optional_label {
+        if let Some(expected) = opts.expected_features {
+            if columns == expected {
+                return Ok(None);
+            }
+        }
+    }
+    let mut found = Vec::with_capacity(specs.len());
+    let mut missing = Vec::new();
+    for spec in &specs {
+        match spec {
+            LabelSpec::Last => found.push(columns.len().saturating_sub(1)),
+            LabelSpec::Name(label) => match columns.iter().position(|c| c == label.trim()) {
+                Some(j) => found.push(j),
+                None if opts.optional_label => missing.push(format!("`{label}`")),
+                None => {
+                    return Err(Error::data(
+                        name,
+                        format!(
+                            "no column named `{label}`; the columns are: {}",
+                            list(columns)
+                        ),
+                    ))
+                }
+            },
+            LabelSpec::Index(j) if *j < columns.len() => found.push(*j),
+            LabelSpec::Index(j) if opts.optional_label => missing.push(format!("index {j}")),
+            LabelSpec::Index(j) => {
+                return Err(Error::data(
+                    name,
+                    format!(
+                        "label index {j} is out of range: the file has {} columns (0..{})",
+                        columns.len(),
+                        columns.len().saturating_sub(1)
+                    ),
+                ))
+            }
+            LabelSpec::Absent => {}
+        }
+    }
+    match (found.is_empty(), missing.is_empty()) {
+        (_, true) => Ok(Some(found)),
+        (true, false) => Ok(None),
+        (false, false) => Err(Error::data(
+            name,
+            format!(
+                "has some label columns but not {}; the columns are: {}",
+                missing.join(", "),
+                list(columns)
+            ),
+        )),
+    }
+}
+
+/// Feature columns must be `expected`, same names, same order.
+fn check_features(name: &Path, expected: &[String], found: &[String]) -> Result<()> {
+    if expected == found {
+        return Ok(());
+    }
+    let missing: Vec<String> = expected
+        .iter()
+        .filter(|e| !found.contains(e))
+        .cloned()
+        .collect();
+    let extra: Vec<String> = found
+        .iter()
+        .filter(|f| !expected.contains(f))
+        .cloned()
+        .collect();
+    let mut what = Vec::new();
+    if !missing.is_empty() {
+        what.push(format!("missing {}", list(&missing)));
+    }
+    if !extra.is_empty() {
+        what.push(format!("not expected {}", list(&extra)));
+    }
+    if what.is_empty() {
+        what.push(format!(
+            "out of order: expected {}; the file has {}",
+            list(expected),
+            list(found)
+        ));
+    }
+    Err(Error::data(
+        name,
+        format!(
+            "the feature columns do not match the {} expected ones: {}",
+            expected.len(),
+            what.join("; ")
+        ),
+    ))
+}
+
+/// `a, b, c`, cut after 12 names: `a, b, … and 772 more`.
+fn list(names: &[String]) -> String {
+    const SHOWN: usize = 12;
+    let mut s = names
+        .iter()
+        .take(SHOWN)
+        .map(String::as_str)
+        .collect::<Vec<_>>()
+        .join(", ");
+    if names.len() > SHOWN {
+        s.push_str(&format!(", … and {} more", names.len() - SHOWN));
+    }
+    s
+}
+
+/// A field as shown in a message: at most 40 characters.
+fn shown(text: &str) -> String {
+    match text.char_indices().nth(40) {
+        Some((i, _)) => format!("{}…", &text[..i]),
+        None => text.to_string(),
+    }
+}
+
+/// Bytes that are not UTF-8, escaped (`\xff`), at most 40 of them.
+fn shown_bytes(bytes: &[u8]) -> String {
+    let cut = &bytes[..bytes.len().min(40)];
+    let more = if bytes.len() > 40 { "…" } else { "" };
+    format!("{}{more}", cut.escape_ascii())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::io::Write;
+
+    fn classify() -> LoadOptions<'static> {
+        LoadOptions::new(vec![LabelSpec::Last], LabelKind::Classes)
+    }
+
+    fn regress(labels: &[&str]) -> LoadOptions<'static> {
+        let specs = labels
+            .iter()
+            .map(|l| LabelSpec::Name(l.to_string()))
+            .collect();
+        LoadOptions::new(specs, LabelKind::Targets)
+    }
+
+    fn ok<T: Real>(text: &[u8], opts: &LoadOptions) -> Frame<T> {
+        parse::<T>(Path::new("t.csv"), text, opts).unwrap()
+    }
+
+    fn err(text: &[u8], opts: &LoadOptions) -> String {
+        parse::<f64>(Path::new("t.csv"), text, opts)
+            .unwrap_err()
+            .to_string()
+    }
+
+    fn names(v: &[&str]) -> Vec<String> {
+        v.iter().map(|s| s.to_string()).collect()
+    }
+
+    #[test]
+    fn reads_features_and_class_labels() {
+        let f = ok::<f64>(b"a,b,kind\n1,2,cat\n3.5,-4e1,dog\n", &classify());
+        assert_eq!(f.feature_names, names(&["a", "b"]));
+        assert_eq!(f.label_names, names(&["kind"]));
+        assert_eq!(f.x, ndarray::array![[1.0, 2.0], [3.5, -40.0]]);
+        assert_eq!(f.labels, Labels::Classes(names(&["cat", "dog"])));
+        assert_eq!(f.label_lines, vec![2, 3]);
+        assert_eq!(f.source, PathBuf::from("t.csv"));
+    }
+
+    #[test]
+    fn bom_crlf_and_spaces_just_work() {
+        let text = b"\xEF\xBB\xBF a , b ,kind\r\n 1 ,2, x \r\n3,4,\"y z\"\r\n";
+        let f = ok::<f32>(text, &classify());
+        assert_eq!(f.feature_names, names(&["a", "b"]));
+        assert_eq!(f.x, ndarray::array![[1.0f32, 2.0], [3.0, 4.0]]);
+        assert_eq!(f.labels, Labels::Classes(names(&["x", "y z"])));
+        assert_eq!(f.label_lines, vec![2, 3]);
+        // No trailing newline, and a quoted label holding the delimiter.
+        let f = ok::<f64>(b"a,kind\r\n1,\"x,y\"", &classify());
+        assert_eq!(f.labels, Labels::Classes(names(&["x,y"])));
+    }
+
+    #[test]
+    fn line_numbers_count_blank_lines_and_quoted_newlines() {
+        let text = b"a,kind\n\n1,x\n\r\n\r\n2,\"multi\nline\"\n3,y\n\n4,oops\n";
+        let f = ok::<f64>(&text[..text.len() - 7], &classify());
+        assert_eq!(f.label_lines, vec![3, 6, 8]);
+        let text = b"a,kind\n\n1,x\n\r\n\r\n2,\"multi\nline\"\n3,y\n\nz,oops\n";
+        assert_eq!(err(text, &classify()), "t.csv:10:a: `z` is not a number");
+        let text = b"a,kind\r\n\r\n1,x\r\n\r\n\r\nq,y\r\n";
+        assert_eq!(err(text, &classify()), "t.csv:6:a: `q` is not a number");
+    }
+
+    #[test]
+    fn labels_by_name_index_and_absent() {
+        let text = b"a,kind,b\n1,x,2\n";
+        let by_name = LoadOptions::new(vec![LabelSpec::Name("kind".into())], LabelKind::Classes);
+        let by_index = LoadOptions::new(vec![LabelSpec::Index(1)], LabelKind::Classes);
+        for opts in [by_name, by_index] {
+            let f = ok::<f64>(text, &opts);
+            assert_eq!(f.feature_names, names(&["a", "b"]));
+            assert_eq!(f.x, ndarray::array![[1.0, 2.0]]);
+            assert_eq!(f.labels, Labels::Classes(names(&["x"])));
+        }
+        for labels in [vec![], vec![LabelSpec::Absent]] {
+            let f = ok::<f64>(b"a,b\n1,2\n", &LoadOptions::new(labels, LabelKind::Classes));
+            assert_eq!(f.labels, Labels::None);
+            assert!(f.label_names.is_empty());
+            assert_eq!(f.x, ndarray::array![[1.0, 2.0]]);
+        }
+    }
+
+    #[test]
+    fn several_regression_targets_in_the_order_asked() {
+        let text = b"y2,a,y1,b\n10,1,20,2\n30,3,40,4\n";
+        let f = ok::<f64>(text, &regress(&["y1", "y2"]));
+        assert_eq!(f.feature_names, names(&["a", "b"]));
+        assert_eq!(f.label_names, names(&["y1", "y2"]));
+        assert_eq!(f.x, ndarray::array![[1.0, 2.0], [3.0, 4.0]]);
+        assert_eq!(
+            f.labels,
+            Labels::Targets(ndarray::array![[20.0, 10.0], [40.0, 30.0]])
+        );
+        assert_eq!(
+            err(b"a,y\n1,2\n3,x\n", &regress(&["y"])),
+            "t.csv:3:y: `x` is not a number"
+        );
+    }
+
+    #[test]
+    fn f32_is_parsed_directly_and_f64_keeps_precision() {
+        let text = b"a,y\n0.1,1e39\n";
+        let opts = LoadOptions::new(vec![], LabelKind::Targets);
+        let f32s = ok::<f32>(b"a\n0.1\n16777217\n", &opts);
+        assert_eq!(f32s.x[[0, 0]], 0.1f32);
+        assert_eq!(f32s.x[[1, 0]], 16777216.0f32);
+        let f64s = ok::<f64>(b"a\n0.1\n16777217\n", &opts);
+        assert_eq!(f64s.x[[0, 0]], 0.1f64);
+        assert_eq!(f64s.x[[1, 0]], 16777217.0f64);
+        // 1e39 fits an f64 but not an f32.
+        let f = ok::<f64>(text, &regress(&["y"]));
+        assert_eq!(f.labels, Labels::Targets(ndarray::array![[1e39]]));
+        let e = parse::<f32>(Path::new("t.csv"), text, &regress(&["y"])).unwrap_err();
+        assert_eq!(e.to_string(), "t.csv:2:y: `1e39` is out of range for f32");
+    }
+
+    #[test]
+    fn bad_numbers_name_line_and_column() {
+        let o = classify();
+        let cases: [(&[u8], &str); 7] = [
+            (
+                b"a,b,c\n1,2,x\n1,abc,x\n",
+                "t.csv:3:b: `abc` is not a number",
+            ),
+            (
+                b"a,b,c\n1,nan,x\n",
+                "t.csv:2:b: `nan` is not a finite number",
+            ),
+            (
+                b"a,b,c\n-inf,1,x\n",
+                "t.csv:2:a: `-inf` is not a finite number",
+            ),
+            (b"a,b,c\n1,  ,x\n", "t.csv:2:b: empty field"),
+            (
+                b"a,,c\n1,2,x\n3,1.2.3,x\n",
+                "t.csv:3:field 2: `1.2.3` is not a number",
+            ),
+            (
+                b"a,b,c\n1,\xff\xfe,x\n",
+                "t.csv:2:b: `\\xff\\xfe` is not valid UTF-8",
+            ),
+            (b"a,b,c\n1,2,\n", "t.csv:2:c: empty label"),
+        ];
+        for (text, want) in cases {
+            assert_eq!(err(text, &o), want);
+        }
+        assert_eq!(
+            err(b"a,b,c\n1,2,\xc3\n", &o),
+            "t.csv:2:c: label `\\xc3` is not valid UTF-8"
+        );
+        assert_eq!(
+            err(b"a,\xc3,c\n1,2,x\n", &o),
+            "t.csv:1:field 2: the header name `\\xc3` is not valid UTF-8"
+        );
+        let long = format!("a,c\n{},x\n", "9".repeat(30) + &"z".repeat(30));
+        let want = format!(
+            "t.csv:2:a: `{}…` is not a number",
+            "9".repeat(30) + &"z".repeat(10)
+        );
+        assert_eq!(err(long.as_bytes(), &o), want);
+    }
+
+    #[test]
+    fn whole_file_errors() {
+        let o = classify();
+        assert_eq!(err(b"", &o), "t.csv: is empty");
+        assert_eq!(err(b"\xEF\xBB\xBF", &o), "t.csv: is empty");
+        assert_eq!(err(b"\n\r\n\n", &o), "t.csv: is empty");
+        assert_eq!(err(b"a,b\n", &o), "t.csv: has a header but no data rows");
+        assert_eq!(
+            err(b"a,b\r\n\r\n", &o),
+            "t.csv: has a header but no data rows"
+        );
+        assert_eq!(
+            err(b"a,b,c,d,e\n1,2,3,4,x\n\n\n\n1,2,3,4,x\n1,2,x\n", &o),
+            "t.csv:7:d: line 7 has 3 fields, the header has 5"
+        );
+        assert_eq!(
+            err(b"a,b,c\n1,2,3,x\n", &o),
+            "t.csv:2:field 4: line 2 has 4 fields, the header has 3"
+        );
+        assert_eq!(
+            err(b"a,b,a,c\n1,2,3,x\n", &o),
+            "t.csv:1:a: column `a` appears twice in the header (fields 1 and 3)"
+        );
+        assert_eq!(
+            err(b"kind\nx\n", &o),
+            "t.csv: has no feature columns: every column (kind) is a label"
+        );
+    }
+
+    #[test]
+    fn label_columns_that_are_not_there() {
+        let by_name = LoadOptions::new(vec![LabelSpec::Name("kind".into())], LabelKind::Classes);
+        assert_eq!(
+            err(b"a,b,c\n1,2,3\n", &by_name),
+            "t.csv: no column named `kind`; the columns are: a, b, c"
+        );
+        let by_index = LoadOptions::new(vec![LabelSpec::Index(9)], LabelKind::Classes);
+        assert_eq!(
+            err(b"a,b,c,d,e\n1,2,3,4,5\n", &by_index),
+            "t.csv: label index 9 is out of range: the file has 5 columns (0..4)"
+        );
+        let twice = LoadOptions::new(
+            vec![LabelSpec::Index(1), LabelSpec::Name("b".into())],
+            LabelKind::Targets,
+        );
+        assert_eq!(
+            err(b"a,b\n1,2\n", &twice),
+            "t.csv: column `b` is given twice as a label"
+        );
+        let two = LoadOptions::new(
+            vec![LabelSpec::Index(1), LabelSpec::Index(2)],
+            LabelKind::Classes,
+        );
+        assert_eq!(
+            err(b"a,b,c\n1,2,3\n", &two),
+            "t.csv: classification takes one label column, got 2: b, c"
+        );
+        let many: Vec<String> = (0..20).map(|i| format!("p{i}")).collect();
+        let text = format!("{}\n{}\n", many.join(","), vec!["0"; 20].join(","));
+        assert_eq!(
+            err(text.as_bytes(), &by_name),
+            "t.csv: no column named `kind`; the columns are: \
+             p0, p1, p2, p3, p4, p5, p6, p7, p8, p9, p10, p11, … and 8 more"
+        );
+    }
+
+    #[test]
+    fn expected_features_must_match_in_name_and_order() {
+        let want = names(&["a", "b", "c"]);
+        let o = LoadOptions {
+            expected_features: Some(&want),
+            ..classify()
+        };
+        assert_eq!(ok::<f64>(b"a,b,c,y\n1,2,3,x\n", &o).feature_names, want);
+        assert_eq!(
+            err(b"a,c,y\n1,3,x\n", &o),
+            "t.csv: the feature columns do not match the 3 expected ones: missing b"
+        );
+        assert_eq!(
+            err(b"a,b,c,d,e,y\n1,2,3,4,5,x\n", &o),
+            "t.csv: the feature columns do not match the 3 expected ones: not expected d, e"
+        );
+        assert_eq!(
+            err(b"a,B,c,y\n1,2,3,x\n", &o),
+            "t.csv: the feature columns do not match the 3 expected ones: missing b; not expected B"
+        );
+        assert_eq!(
+            err(b"b,a,c,y\n2,1,3,x\n", &o),
+            "t.csv: the feature columns do not match the 3 expected ones: \
+             out of order: expected a, b, c; the file has b, a, c"
+        );
+    }
+
+    #[test]
+    fn optional_labels_for_predict() {
+        let want = names(&["a", "b"]);
+        for spec in [
+            LabelSpec::Last,
+            LabelSpec::Name("y".into()),
+            LabelSpec::Index(2),
+        ] {
+            let o = LoadOptions {
+                labels: vec![spec],
+                kind: LabelKind::Classes,
+                expected_features: Some(&want),
+                optional_label: true,
+            };
+            let with = ok::<f64>(b"a,b,y\n1,2,x\n", &o);
+            assert_eq!(with.labels, Labels::Classes(names(&["x"])));
+            assert_eq!(with.label_names, names(&["y"]));
+            let without = ok::<f64>(b"a,b\n1,2\n", &o);
+            assert_eq!(without.labels, Labels::None);
+            assert!(without.label_names.is_empty());
+            assert_eq!(without.x, ndarray::array![[1.0, 2.0]]);
+        }
+        // Several targets: all or none.
+        let o = LoadOptions {
+            optional_label: true,
+            ..regress(&["y1", "y2"])
+        };
+        assert_eq!(ok::<f64>(b"a,b\n1,2\n", &o).labels, Labels::None);
+        assert_eq!(
+            err(b"a,y1\n1,2\n", &o),
+            "t.csv: has some label columns but not `y2`; the columns are: a, y1"
+        );
+    }
+
+    #[test]
+    fn parallel_stretches_give_the_same_frame_and_the_first_error() {
+        let mut text = String::from("a,b,kind\r\n");
+        for i in 0..1000 {
+            text.push_str(&format!("{i},{}.5,k{}\r\n", i * 2, i % 3));
+            if i % 97 == 0 {
+                text.push_str("\r\n");
+            }
+        }
+        let one =
+            parse_with::<f32>(Path::new("t.csv"), text.as_bytes(), &classify(), Some(1)).unwrap();
+        assert_eq!(one.x.dim(), (1000, 2));
+        assert_eq!(one.x[[999, 1]], 1998.5);
+        assert_eq!(one.label_lines[999], 1000 + 11 + 1);
+        for threads in 2..6 {
+            let many = parse_with::<f32>(
+                Path::new("t.csv"),
+                text.as_bytes(),
+                &classify(),
+                Some(threads),
+            );
+            assert_eq!(many.unwrap(), one);
+        }
+        // Two bad fields: whichever stretch finds them, the first in the file is reported.
+        let bad = text
+            .replacen("500,1000.5", "500,x", 1)
+            .replacen("900,", "y,", 1);
+        for threads in 1..6 {
+            let e = parse_with::<f64>(
+                Path::new("t.csv"),
+                bad.as_bytes(),
+                &classify(),
+                Some(threads),
+            );
+            assert_eq!(
+                e.unwrap_err().to_string(),
+                "t.csv:508:b: `x` is not a number"
+            );
+        }
+        // Big enough for `parse` itself to use every core.
+        let big = text
+            .repeat(PARALLEL_MIN_BYTES / text.len() + 1)
+            .replace("a,b,kind\r\n", "");
+        let big = format!("a,b,kind\n{big}");
+        let f = parse::<f64>(Path::new("t.csv"), big.as_bytes(), &classify()).unwrap();
+        let f1 =
+            parse_with::<f64>(Path::new("t.csv"), big.as_bytes(), &classify(), Some(1)).unwrap();
+        assert_eq!(f, f1);
+    }
+
+    fn gzip(data: &[u8]) -> Vec<u8> {
+        let mut enc = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
+        enc.write_all(data).unwrap();
+        enc.finish().unwrap()
+    }
+
+    #[test]
+    fn gzip_is_read_transparently_whatever_the_extension() {
+        let dir = tempfile::tempdir().unwrap();
+        let text = b"a,b,kind\n1,2,x\n3,4,y\n";
+        for file in ["t.csv.gz", "t.csv"] {
+            let path = dir.path().join(file);
+            std::fs::write(&path, gzip(text)).unwrap();
+            let src = Source::Path(path.clone());
+            assert_eq!(read_bytes(&src).unwrap(), text);
+            let f = load::<f32>(&src, &classify()).unwrap();
+            assert_eq!(f.x, ndarray::array![[1.0f32, 2.0], [3.0, 4.0]]);
+            assert_eq!(f.source, path);
+        }
+        // Two concatenated members, as `cat a.gz b.gz` makes.
+        let mut two = gzip(b"a,kind\n1,x\n");
+        two.extend(gzip(b"2,y\n"));
+        let f = parse::<f64>(
+            Path::new("t"),
+            &gunzip_if_gzip(Path::new("t"), two).unwrap(),
+            &classify(),
+        )
+        .unwrap();
+        assert_eq!(f.label_lines, vec![2, 3]);
+    }
+
+    #[test]
+    fn corrupt_gzip_is_an_error() {
+        let name = Path::new("t.csv.gz");
+        let e = gunzip_if_gzip(name, b"\x1f\x8bnot gzip at all".to_vec()).unwrap_err();
+        assert!(
+            e.to_string()
+                .starts_with("t.csv.gz: is not a valid gzip file: "),
+            "{e}"
+        );
+        let mut cut = gzip(&b"a,b\n1,2\n".repeat(100));
+        cut.truncate(cut.len() / 2);
+        let e = gunzip_if_gzip(name, cut).unwrap_err();
+        assert!(
+            e.to_string()
+                .starts_with("t.csv.gz: is not a valid gzip file: "),
+            "{e}"
+        );
+        assert_eq!(e.exit_code(), crate::error::exit::DATA);
+    }
+
+    #[test]
+    fn missing_files_and_directories() {
+        let dir = tempfile::tempdir().unwrap();
+        let e = read_bytes(&Source::Path(dir.path().to_path_buf())).unwrap_err();
+        assert_eq!(
+            e.to_string(),
+            format!("{}: is a directory, not a CSV file", dir.path().display())
+        );
+        let gone = dir.path().join("gone.csv");
+        let e = load::<f64>(&Source::Path(gone.clone()), &classify()).unwrap_err();
+        assert_eq!(e.to_string(), format!("{}: no such file", gone.display()));
+        assert_eq!(e.exit_code(), crate::error::exit::DATA);
+    }
+
+    #[test]
+    fn source_from_the_command_line() {
+        assert_eq!(Source::parse("-"), Source::Stdin);
+        assert_eq!(Source::Stdin.display(), PathBuf::from("<stdin>"));
+        assert_eq!(
+            Source::parse("d/x.csv"),
+            Source::Path(PathBuf::from("d/x.csv"))
+        );
+        assert_eq!(Source::parse("d/x.csv").to_string(), "d/x.csv");
+    }
+
+    #[test]
+    fn the_shipped_datasets_load() {
+        let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("data");
+        let load_last = |file: &str, kind| {
+            load::<f32>(
+                &Source::Path(root.join(file)),
+                &LoadOptions::new(vec![LabelSpec::Last], kind),
+            )
+            .unwrap()
+        };
+        let iris = load_last("iris.csv", LabelKind::Classes);
+        assert_eq!(iris.x.dim(), (150, 4));
+        assert_eq!(iris.label_names, names(&["species"]));
+        let digits = load_last("digits.csv", LabelKind::Classes);
+        assert_eq!(digits.x.dim(), (1797, 64));
+        let diabetes = load_last("regression.csv", LabelKind::Targets);
+        assert_eq!(diabetes.x.dim(), (442, 10));
+        for (file, n) in [("spirals.csv", 400), ("xor.csv", 200)] {
+            assert_eq!(load_last(file, LabelKind::Classes).x.dim(), (n, 2));
+        }
+    }
+
+    mod props {
+        use super::super::*;
+        use proptest::prelude::*;
+
+        fn configs() -> Vec<LoadOptions<'static>> {
+            vec![
+                LoadOptions::new(vec![LabelSpec::Last], LabelKind::Classes),
+                LoadOptions::new(
+                    vec![LabelSpec::Name("b".into()), LabelSpec::Index(0)],
+                    LabelKind::Targets,
+                ),
+                LoadOptions {
+                    optional_label: true,
+                    ..LoadOptions::new(vec![LabelSpec::Name("c".into())], LabelKind::Classes)
+                },
+                LoadOptions::new(vec![], LabelKind::Targets),
+            ]
+        }
+
+        /// Parses with every configuration, in both precisions; checks the shapes of what parses.
+        fn parse_all(bytes: &[u8]) {
+            for opts in configs() {
+                if let Ok(f) = parse::<f32>(Path::new("p"), bytes, &opts) {
+                    assert_eq!(f.x.nrows(), f.label_lines.len());
+                    assert_eq!(f.x.ncols(), f.feature_names.len());
+                    assert!(f.x.iter().all(|v| v.is_finite()));
+                    match &f.labels {
+                        Labels::Classes(c) => assert_eq!(c.len(), f.x.nrows()),
+                        Labels::Targets(t) => {
+                            assert_eq!(t.dim(), (f.x.nrows(), f.label_names.len()))
+                        }
+                        Labels::None => {}
+                    }
+                }
+                let one = parse_with::<f64>(Path::new("p"), bytes, &opts, Some(1));
+                let three = parse_with::<f64>(Path::new("p"), bytes, &opts, Some(3));
+                match (one, three) {
+                    (Ok(a), Ok(b)) => assert_eq!(a, b),
+                    (Err(a), Err(b)) => assert_eq!(a.to_string(), b.to_string()),
+                    (a, b) => panic!("1 thread: {a:?}\n3 threads: {b:?}"),
+                }
+            }
+        }
+
+        proptest! {
+            #![proptest_config(ProptestConfig { cases: 700, ..ProptestConfig::default() })]
+
+            #[test]
+            fn arbitrary_bytes_never_panic(bytes in proptest::collection::vec(any::<u8>(), 0..300)) {
+                parse_all(&bytes);
+                let mut gz = vec![0x1f, 0x8b];
+                gz.extend_from_slice(&bytes);
+                if let Ok(plain) = gunzip_if_gzip(Path::new("p"), gz) {
+                    parse_all(&plain);
+                }
+            }
+
+            #[test]
+            fn almost_csv_never_panics(
+                text in "(\u{feff})?([abc ,\"]{0,6}\r?\n){0,2}([0-9 ,.eE+\\-\"xnaif]{0,12}(\r?\n|\r)?){0,8}"
+            ) {
+                parse_all(text.as_bytes());
+            }
+
+            #[test]
+            fn the_fast_path_agrees_with_std(text in "[+-]?[0-9]{0,12}(\\.[0-9]{0,12})?") {
+                let std32 = text.parse::<f32>().ok();
+                let std64 = text.parse::<f64>().ok();
+                if let Some(v) = fast_decimal::<f32>(text.as_bytes()) {
+                    prop_assert_eq!(Some(v.to_bits()), std32.map(f32::to_bits));
+                }
+                if let Some(v) = fast_decimal::<f64>(text.as_bytes()) {
+                    prop_assert_eq!(Some(v.to_bits()), std64.map(f64::to_bits));
+                }
+                prop_assert_eq!(number::<f32>(text.as_bytes()).ok().map(f32::to_bits), std32.map(f32::to_bits));
+                prop_assert_eq!(number::<f64>(text.as_bytes()).ok().map(f64::to_bits), std64.map(f64::to_bits));
+            }
+
+            #[test]
+            fn well_formed_rows_parse_back(rows in proptest::collection::vec((-1e6f64..1e6, -1e6f64..1e6, 0u8..3), 1..20)) {
+                let mut text = String::from("a,b,c\n");
+                for (a, b, c) in &rows {
+                    text.push_str(&format!("{a},{b},k{c}\n"));
+                }
+                let opts = LoadOptions::new(vec![LabelSpec::Last], LabelKind::Classes);
+                let f = parse::<f64>(Path::new("p"), text.as_bytes(), &opts).unwrap();
+                for (i, (a, b, c)) in rows.iter().enumerate() {
+                    prop_assert_eq!(f.x[[i, 0]], *a);
+                    prop_assert_eq!(f.x[[i, 1]], *b);
+                    prop_assert_eq!(f.label_lines[i], i as u64 + 2);
+                    match &f.labels {
+                        Labels::Classes(cl) => prop_assert_eq!(&cl[i], &format!("k{c}")),
+                        _ => prop_assert!(false),
+                    }
+                }
+            }
+        }
+    }
+}

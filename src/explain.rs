@@ -1,0 +1,643 @@
+//! `mlp-train explain`: one sample through the seed's formulas, forward then backward in the
+//! chapter's order, each value taken from Mlp::forward/backward (B = 1), plus a few finite differences.
+//
+// Shapes, once:  d inputs, h hidden, q outputs;  x, z, h, o are vectors (one sample);
+//   W1 (h,d), W2 (q,h), out×in as the seed writes them.  With B = 1, ∂J/∂o is not divided by
+//   anything, so every value printed here is the seed's per-sample value.
+
+use ndarray::{Array2, ArrayView1, ArrayView2};
+
+use crate::activation::Activation;
+use crate::gradcheck::{DEFAULT_EPS, FLOOR};
+use crate::loss::{softmax_rows, Loss, Target};
+use crate::model::{Cache, Grads, Mlp, Objective};
+use crate::{Error, Result};
+
+/// The label of the one sample being explained.
+#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum ExplainTarget {
+    /// A class index in 0..q, with its name when the data has one.
+    Class(usize, Option<String>),
+    /// q real targets (already scaled as the model sees them).
+    Values(Vec<f64>),
+}
+
+/// How much to compute and how to print it.
+#[derive(Clone, Debug)]
+pub struct ExplainOptions {
+    /// Finite-difference step ε.
+    pub eps: f64,
+    /// At most this many entries of ∂J/∂o, ∂J/∂W2 and ∂J/∂W1 each are checked by finite
+    /// differences (those with the largest |analytic| value).
+    pub fd_entries: usize,
+    /// Vectors with at most this many entries are printed in full.
+    pub max_vector: usize,
+    /// Matrices with at most this many (rows, columns) are printed in full.
+    pub max_matrix: (usize, usize),
+    /// Significant digits of the printed numbers.
+    pub digits: usize,
+}
+
+impl Default for ExplainOptions {
+    fn default() -> Self {
+        ExplainOptions {
+            eps: DEFAULT_EPS,
+            fd_entries: 3,
+            max_vector: 12,
+            max_matrix: (6, 8),
+            digits: 6,
+        }
+    }
+}
+
+/// A value of the explanation: J is a scalar, z a vector, W1 a matrix.
+#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[serde(untagged)]
+pub enum Value {
+    Scalar(f64),
+    Vector(Vec<f64>),
+    Matrix(Vec<Vec<f64>>),
+}
+
+/// One line of the seed: `symbol = formula`, its shape and its value.
+#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+pub struct Step {
+    /// A plain name for programs: `z`, `d_o`, `d_w2`, `ds_w1`, ...
+    pub name: &'static str,
+    /// The seed's symbol: `z`, `∂J/∂W2`, ...
+    pub symbol: &'static str,
+    /// The right-hand side, as the seed writes it: `∂J/∂o hᵀ + λW2`; empty for data.
+    pub formula: String,
+    /// [] for a scalar, [n] for a vector, [rows, columns] for a matrix.
+    pub shape: Vec<usize>,
+    pub value: Value,
+}
+
+/// One entry checked by central differences.
+#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+pub struct FdCheck {
+    /// `d_o`, `d_w2` or `d_w1`.
+    pub name: &'static str,
+    /// `∂J/∂o`, `∂J/∂W2` or `∂J/∂W1`.
+    pub symbol: &'static str,
+    /// [j] for ∂J/∂o, [row, column] for a matrix.
+    pub index: Vec<usize>,
+    /// From the backward pass.
+    pub analytic: f64,
+    /// (J(w + ε) − J(w − ε)) / 2ε.
+    pub numeric: f64,
+    /// |analytic − numeric| / max(|analytic|, |numeric|, FLOOR).
+    pub rel_error: f64,
+}
+
+/// The model's prediction for the sample.
+#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+pub struct Prediction {
+    /// argmax o, for softmax cross-entropy (and for half-squared with a class label).
+    pub class: Option<usize>,
+    /// softmax(o), for softmax cross-entropy.
+    pub probabilities: Option<Vec<f64>>,
+    /// o itself, for half-squared (the predicted targets).
+    pub values: Option<Vec<f64>>,
+}
+
+/// Everything `explain` computed, in the seed's order; serialize it for `--json`.
+#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+pub struct Explanation {
+    pub activation: Activation,
+    pub loss: Loss,
+    pub lambda: f64,
+    /// (d, h, q).
+    pub dims: (usize, usize, usize),
+    /// The label y.
+    pub y: ExplainTarget,
+    /// W1 and W2, as used.
+    pub parameters: Vec<Step>,
+    /// x, z, h, o, (p), L, s, J.
+    pub forward: Vec<Step>,
+    pub prediction: Prediction,
+    pub objective: Objective,
+    /// ∂J/∂L, ∂J/∂s, ∂J/∂o, ∂s/∂W1, ∂s/∂W2, ∂J/∂W2, ∂J/∂h, ∂J/∂z, ∂J/∂W1.
+    pub backward: Vec<Step>,
+    /// Step ε of the finite differences.
+    pub eps: f64,
+    pub finite_differences: Vec<FdCheck>,
+}
+
+/// Runs one sample `x` (already standardized, with the bias 1 appended if the model has it)
+/// with label `y` through `m.forward` and `m.backward` as a batch of one, and lays the values
+/// out in the seed's order, with central-difference checks of a few entries.
+pub fn explain(
+    m: &Mlp<f64>,
+    x: ArrayView1<f64>,
+    y: ExplainTarget,
+    lambda: f64,
+    opts: &ExplainOptions,
+) -> Result<Explanation> {
+    let (d, h_dim, q) = m.dims();
+    if x.len() != d {
+        return Err(Error::Shape(format!(
+            "the sample has {} values but W1 expects d = {d}",
+            x.len()
+        )));
+    }
+    let classes: Vec<usize>;
+    let values: Array2<f64>;
+    let target = match (&y, m.loss) {
+        (ExplainTarget::Class(c, _), _) if *c >= q => {
+            return Err(Error::Shape(format!(
+                "class {c} is out of range for q = {q} outputs"
+            )))
+        }
+        (ExplainTarget::Class(c, _), _) => {
+            classes = vec![*c];
+            Target::Classes(&classes)
+        }
+        (ExplainTarget::Values(_), Loss::SoftmaxCe) => {
+            return Err(Error::Shape(
+                "softmax cross-entropy needs a class label, not real targets".into(),
+            ))
+        }
+        (ExplainTarget::Values(v), Loss::HalfSquared) => {
+            if v.len() != q {
+                return Err(Error::Shape(format!(
+                    "{} targets for q = {q} outputs",
+                    v.len()
+                )));
+            }
+            values = Array2::from_shape_vec((1, q), v.clone()).expect("1×q");
+            Target::Values(values.view())
+        }
+    };
+
+    let x2 = Array2::from_shape_vec((1, d), x.to_vec()).expect("1×d");
+    let mut cache = Cache::for_model(m, 1);
+    let mut grads = Grads::for_model(m, 1);
+    m.forward(x2.view(), &mut cache)?;
+    let obj = m.backward(x2.view(), target, lambda, &cache, &mut grads)?;
+    let (z, h, o) = cache.live();
+    let (d_o, d_h, d_z) = grads.live();
+
+    let parameters = vec![
+        step("w1", "W1", "", matrix(m.w1.view())),
+        step("w2", "W2", "", matrix(m.w2.view())),
+    ];
+
+    let phi = format!("φ(z), φ = {}", m.activation.name());
+    let mut forward = vec![
+        step("x", "x", "", vector(x)),
+        step("z", "z", "W1 x", vector(z.row(0))),
+        step("h", "h", &phi, vector(h.row(0))),
+        step("o", "o", "W2 h", vector(o.row(0))),
+    ];
+    let o_row = o.row(0).to_vec();
+    let argmax = argmax(&o_row);
+    let prediction = match m.loss {
+        Loss::SoftmaxCe => {
+            let mut p = o.to_owned();
+            softmax_rows(p.view_mut());
+            forward.push(step("p", "p", "softmax(o)", vector(p.row(0))));
+            Prediction {
+                class: argmax,
+                probabilities: Some(p.row(0).to_vec()),
+                values: None,
+            }
+        }
+        Loss::HalfSquared => Prediction {
+            class: match y {
+                ExplainTarget::Class(..) => argmax,
+                ExplainTarget::Values(_) => None,
+            },
+            probabilities: None,
+            values: Some(o_row.clone()),
+        },
+    };
+    let l_formula = match m.loss {
+        Loss::SoftmaxCe => "ℓ(o, y) = −log p_y",
+        Loss::HalfSquared => "ℓ(o, y) = ½‖o − y‖²",
+    };
+    forward.extend([
+        step("l", "L", l_formula, Value::Scalar(obj.l)),
+        step("s", "s", "λ/2 (‖W1‖²_F + ‖W2‖²_F)", Value::Scalar(obj.s)),
+        step("j", "J", "L + s", Value::Scalar(obj.j)),
+    ]);
+
+    let d_o_formula = match (m.loss, &y) {
+        (Loss::SoftmaxCe, _) => "∂L/∂o = p − onehot(y)",
+        (Loss::HalfSquared, ExplainTarget::Class(..)) => "∂L/∂o = o − onehot(y)",
+        (Loss::HalfSquared, ExplainTarget::Values(_)) => "∂L/∂o = o − y",
+    };
+    let backward = vec![
+        // ∂J/∂L = 1, ∂J/∂s = 1: J = L + s.
+        step("dj_l", "∂J/∂L", "1", Value::Scalar(1.0)),
+        step("dj_s", "∂J/∂s", "1", Value::Scalar(1.0)),
+        // ∂J/∂o = prod(∂J/∂L, ∂L/∂o) = ∂L/∂o
+        step("d_o", "∂J/∂o", d_o_formula, vector(d_o.row(0))),
+        // ∂s/∂W1 = λW1, ∂s/∂W2 = λW2
+        step("ds_w1", "∂s/∂W1", "λW1", matrix((&m.w1 * lambda).view())),
+        step("ds_w2", "∂s/∂W2", "λW2", matrix((&m.w2 * lambda).view())),
+        // The rest are what backward() stored.
+        step(
+            "d_w2",
+            "∂J/∂W2",
+            "∂J/∂o hᵀ + λW2",
+            matrix(grads.d_w2.view()),
+        ),
+        step("d_h", "∂J/∂h", "W2ᵀ ∂J/∂o", vector(d_h.row(0))),
+        step("d_z", "∂J/∂z", "∂J/∂h ⊙ φ'(z)", vector(d_z.row(0))),
+        step(
+            "d_w1",
+            "∂J/∂W1",
+            "∂J/∂z xᵀ + λW1",
+            matrix(grads.d_w1.view()),
+        ),
+    ];
+
+    // Finite differences on the largest entries of ∂J/∂o, ∂J/∂W2, ∂J/∂W1.
+    let eps = opts.eps;
+    let j_of_model = |mm: &Mlp<f64>| -> Result<f64> {
+        let mut c = Cache::for_model(mm, 1);
+        Ok(mm.objective(x2.view(), target, lambda, &mut c)?.j)
+    };
+    let mut fd = Vec::new();
+    for (i, j) in largest(d_o, opts.fd_entries, |_, _| false) {
+        let j_at = |delta: f64| {
+            let mut oo = o.to_owned();
+            oo[[i, j]] += delta;
+            m.loss.value(oo.view(), target) + obj.s
+        };
+        let numeric = (j_at(eps) - j_at(-eps)) / (2.0 * eps);
+        fd.push(fd_check("d_o", "∂J/∂o", vec![j], d_o[[i, j]], numeric));
+    }
+    for (i, j) in largest(grads.d_w2.view(), opts.fd_entries, |_, _| false) {
+        let j_at = |delta: f64| {
+            let mut mm = m.clone();
+            mm.w2[[i, j]] += delta;
+            j_of_model(&mm)
+        };
+        let numeric = (j_at(eps)? - j_at(-eps)?) / (2.0 * eps);
+        fd.push(fd_check(
+            "d_w2",
+            "∂J/∂W2",
+            vec![i, j],
+            grads.d_w2[[i, j]],
+            numeric,
+        ));
+    }
+    // Perturbing W1[i,j] by ±ε moves z[i] by ±ε·x[j]: with ReLU, skip entries that would
+    // cross the kink, where the derivative does not exist.
+    let relu = m.activation == Activation::Relu;
+    let kink = |i: usize, j: usize| relu && z[[0, i]].abs() < eps * x[j].abs();
+    for (i, j) in largest(grads.d_w1.view(), opts.fd_entries, kink) {
+        let j_at = |delta: f64| {
+            let mut mm = m.clone();
+            mm.w1[[i, j]] += delta;
+            j_of_model(&mm)
+        };
+        let numeric = (j_at(eps)? - j_at(-eps)?) / (2.0 * eps);
+        fd.push(fd_check(
+            "d_w1",
+            "∂J/∂W1",
+            vec![i, j],
+            grads.d_w1[[i, j]],
+            numeric,
+        ));
+    }
+
+    Ok(Explanation {
+        activation: m.activation,
+        loss: m.loss,
+        lambda,
+        dims: (d, h_dim, q),
+        y,
+        parameters,
+        forward,
+        prediction,
+        objective: obj,
+        backward,
+        eps,
+        finite_differences: fd,
+    })
+}
+
+fn step(name: &'static str, symbol: &'static str, formula: &str, value: Value) -> Step {
+    let shape = match &value {
+        Value::Scalar(_) => vec![],
+        Value::Vector(v) => vec![v.len()],
+        Value::Matrix(rows) => vec![rows.len(), rows.first().map_or(0, Vec::len)],
+    };
+    Step {
+        name,
+        symbol,
+        formula: formula.to_string(),
+        shape,
+        value,
+    }
+}
+
+fn vector(v: ArrayView1<f64>) -> Value {
+    Value::Vector(v.to_vec())
+}
+
+fn matrix(m: ArrayView2<f64>) -> Value {
+    Value::Matrix(m.outer_iter().map(|r| r.to_vec()).collect())
+}
+
+fn fd_check(
+    name: &'static str,
+    symbol: &'static str,
+    index: Vec<usize>,
+    analytic: f64,
+    numeric: f64,
+) -> FdCheck {
+    let rel_error = (analytic - numeric).abs() / analytic.abs().max(numeric.abs()).max(FLOOR);
+    FdCheck {
+        name,
+        symbol,
+        index,
+        analytic,
+        numeric,
+        rel_error,
+    }
+}
+
+/// The index of the largest finite entry (the first one on ties).
+fn argmax(v: &[f64]) -> Option<usize> {
+    v.iter()
+        .enumerate()
+        .filter(|(_, x)| x.is_finite())
+        .fold(None, |best: Option<(usize, f64)>, (i, &x)| match best {
+            Some((_, b)) if b >= x => best,
+            _ => Some((i, x)),
+        })
+        .map(|(i, _)| i)
+}
+
+/// Up to `n` entries of `a` with the largest |value| (row-major order on ties), skipping
+/// those where `skip(i, j)`.
+fn largest(
+    a: ArrayView2<f64>,
+    n: usize,
+    skip: impl Fn(usize, usize) -> bool,
+) -> Vec<(usize, usize)> {
+    let mut entries: Vec<(usize, usize)> = a
+        .indexed_iter()
+        .map(|(ij, _)| ij)
+        .filter(|&(i, j)| !skip(i, j))
+        .collect();
+    // A stable sort keeps row-major order among equal magnitudes: deterministic.
+    entries.sort_by(|&p, &r| a[r].abs().total_cmp(&a[p].abs()));
+    entries.truncate(n);
+    entries
+}
+
+/// The explanation as text: sections "forward", "backward" and "finite differences", one
+/// `symbol = formula  (shape) = value` per line.
+pub fn render_text(e: &Explanation, opts: &ExplainOptions) -> String {
+    let (d, h, q) = e.dims;
+    let mut out = String::new();
+    out.push_str(&format!(
+        "one sample through the seed's formulas: φ = {}, ℓ = {}, λ = {}\n",
+        e.activation.name(),
+        e.loss.name(),
+        num(e.lambda, opts.digits)
+    ));
+    out.push_str(&format!(
+        "d = {d} inputs, h = {h} hidden units, q = {q} outputs\n"
+    ));
+
+    out.push_str("\nparameters\n");
+    for s in &e.parameters {
+        out.push_str(&render_step(s, opts));
+    }
+
+    out.push_str("\nforward\n");
+    for (k, s) in e.forward.iter().enumerate() {
+        out.push_str(&render_step(s, opts));
+        if k == 0 {
+            // y right after x: the data of the sample.
+            let y = match &e.y {
+                ExplainTarget::Class(c, Some(name)) => format!("  y = {c} ({name})\n"),
+                ExplainTarget::Class(c, None) => format!("  y = {c}\n"),
+                ExplainTarget::Values(v) => {
+                    let y = step("y", "y", "", Value::Vector(v.clone()));
+                    render_step(&y, opts)
+                }
+            };
+            out.push_str(&y);
+        }
+    }
+    let name_of = |c: usize| match &e.y {
+        ExplainTarget::Class(yc, Some(name)) if *yc == c => format!(" ({name})"),
+        _ => String::new(),
+    };
+    match (&e.prediction, &e.y) {
+        (
+            Prediction {
+                class: Some(c),
+                probabilities,
+                ..
+            },
+            ExplainTarget::Class(yc, _),
+        ) => {
+            let p = probabilities
+                .as_ref()
+                .map(|p| format!(", p = {}", num(p[*c], opts.digits)))
+                .unwrap_or_default();
+            let verdict = if c == yc { "right" } else { "wrong" };
+            out.push_str(&format!(
+                "  prediction: class {c}{}{p} ({verdict})\n",
+                name_of(*c)
+            ));
+        }
+        (
+            Prediction {
+                values: Some(v), ..
+            },
+            _,
+        ) => {
+            let p = step("yhat", "ŷ", "o", Value::Vector(v.clone()));
+            out.push_str(&format!(
+                "  prediction: {}",
+                render_step(&p, opts).trim_start()
+            ));
+        }
+        _ => {}
+    }
+
+    out.push_str("\nbackward (B = 1, so ∂J/∂o is not divided by a batch size)\n");
+    for s in &e.backward {
+        out.push_str(&render_step(s, opts));
+    }
+
+    out.push_str(&format!(
+        "\nfinite differences (central, ε = {}; relative error = |a − n| / max(|a|, |n|, {}))\n",
+        num(e.eps, 2),
+        num(FLOOR, 2)
+    ));
+    let labels: Vec<String> = e
+        .finite_differences
+        .iter()
+        .map(|c| {
+            let idx: Vec<String> = c.index.iter().map(usize::to_string).collect();
+            format!("{}[{}]", c.symbol, idx.join(","))
+        })
+        .collect();
+    let width = labels.iter().map(|l| l.chars().count()).max().unwrap_or(0);
+    for (c, label) in e.finite_differences.iter().zip(&labels) {
+        let pad = " ".repeat(width - label.chars().count());
+        out.push_str(&format!(
+            "  {label}{pad}  analytic {:>13}  numeric {:>13}  relative error {}\n",
+            num(c.analytic, opts.digits),
+            num(c.numeric, opts.digits),
+            num(c.rel_error, 2)
+        ));
+    }
+    if e.finite_differences.is_empty() {
+        out.push_str("  (no entries checked)\n");
+    }
+    out
+}
+
+/// `  symbol = formula  (shape) = value`, continued on aligned lines for a matrix.
+fn render_step(s: &Step, opts: &ExplainOptions) -> String {
+    let mut head = format!("  {}", s.symbol);
+    let scalar_const = matches!(s.value, Value::Scalar(v) if num(v, opts.digits) == s.formula);
+    if !s.formula.is_empty() && !scalar_const {
+        head.push_str(" = ");
+        head.push_str(&s.formula);
+    }
+    match s.shape.as_slice() {
+        [] => {}
+        [n] => head.push_str(&format!("  ({n})")),
+        [r, c] => head.push_str(&format!("  ({r}×{c})")),
+        _ => {}
+    }
+    head.push_str(" = ");
+    let indent = head.chars().count();
+    let body = match &s.value {
+        Value::Scalar(v) => num(*v, opts.digits),
+        Value::Vector(v) => render_vector(v, opts),
+        Value::Matrix(m) => render_matrix(m, indent, opts),
+    };
+    format!("{head}{body}\n")
+}
+
+fn render_vector(v: &[f64], opts: &ExplainOptions) -> String {
+    let cells = |xs: &[f64]| -> Vec<String> { xs.iter().map(|&x| num(x, opts.digits)).collect() };
+    if v.len() <= opts.max_vector {
+        return format!("[{}]", cells(v).join(", "));
+    }
+    let norm = v.iter().map(|x| x * x).sum::<f64>().sqrt();
+    format!(
+        "[{}, …, {}]  ‖·‖ = {}",
+        cells(&v[..4]).join(", "),
+        cells(&v[v.len() - 2..]).join(", "),
+        num(norm, opts.digits)
+    )
+}
+
+fn render_matrix(m: &[Vec<f64>], indent: usize, opts: &ExplainOptions) -> String {
+    let rows = m.len();
+    let cols = m.first().map_or(0, Vec::len);
+    let (max_r, max_c) = opts.max_matrix;
+    let full = rows <= max_r && cols <= max_c;
+    // A corner of a large matrix: its first rows and columns.
+    let (show_r, show_c) = if full {
+        (rows, cols)
+    } else {
+        (rows.min(3), cols.min(4))
+    };
+    let cells: Vec<Vec<String>> = m[..show_r]
+        .iter()
+        .map(|r| r[..show_c].iter().map(|&x| num(x, opts.digits)).collect())
+        .collect();
+    let width: Vec<usize> = (0..show_c)
+        .map(|j| {
+            cells
+                .iter()
+                .map(|r| r[j].chars().count())
+                .max()
+                .unwrap_or(0)
+        })
+        .collect();
+    let more_cols = if show_c < cols { ", …" } else { "" };
+    let mut lines: Vec<String> = cells
+        .iter()
+        .map(|r| {
+            let padded: Vec<String> = r
+                .iter()
+                .zip(&width)
+                .map(|(c, &w)| format!("{c:>w$}"))
+                .collect();
+            format!("[{}{more_cols}]", padded.join(", "))
+        })
+        .collect();
+    if show_r < rows {
+        lines.push("…".to_string());
+    }
+    // Rows after the first line up under the first row's own bracket.
+    let pad = " ".repeat(indent + 1);
+    let mut out = format!("[{}]", lines.join(&format!(",\n{pad}")));
+    if !full {
+        let norm = m.iter().flatten().map(|x| x * x).sum::<f64>().sqrt();
+        let at = " ".repeat(indent);
+        out = format!(
+            "‖·‖_F = {}, top-left corner:\n{at}{out}",
+            num(norm, opts.digits)
+        );
+    }
+    out
+}
+
+/// A number with `digits` significant digits, trailing zeros dropped (like C's %g).
+fn num(v: f64, digits: usize) -> String {
+    if !v.is_finite() {
+        return format!("{v}");
+    }
+    if v == 0.0 {
+        return "0".into();
+    }
+    let digits = digits.max(1);
+    let exp = v.abs().log10().floor() as i32;
+    if (-4..digits as i32).contains(&exp) {
+        let decimals = (digits as i32 - 1 - exp).max(0) as usize;
+        let s = format!("{v:.decimals$}");
+        let s = if s.contains('.') {
+            s.trim_end_matches('0').trim_end_matches('.').to_string()
+        } else {
+            s
+        };
+        // Rounding may carry into a new digit (9.999995 → 10.0000): still fine to print.
+        if s == "-0" {
+            "0".into()
+        } else {
+            s
+        }
+    } else {
+        let s = format!("{:.*e}", digits - 1, v);
+        match s.split_once('e') {
+            Some((mant, e)) if mant.contains('.') => {
+                format!("{}e{e}", mant.trim_end_matches('0').trim_end_matches('.'))
+            }
+            _ => s,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::num;
+
+    #[test]
+    fn numbers_have_six_significant_digits() {
+        assert_eq!(num(0.123456789, 6), "0.123457");
+        assert_eq!(num(-1234.5678, 6), "-1234.57");
+        assert_eq!(num(1.0, 6), "1");
+        assert_eq!(num(1.5e-7, 6), "1.5e-7");
+        assert_eq!(num(2.0e9, 6), "2e9");
+        assert_eq!(num(0.0, 6), "0");
+        assert_eq!(num(f64::NAN, 6), "NaN");
+    }
+}
