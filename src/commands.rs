@@ -424,7 +424,7 @@ pub fn graph(args: &GraphArgs) -> Result<String> {
                 d: prep.inputs(),
                 h: 32,
                 q: prep.outputs(),
-                batch: Some(frame.x.nrows()),
+                batch: Some(32), // the default --batch-size
                 bias: true,
                 activation: crate::activation::Activation::Relu,
                 loss: crate::loss::Loss::SoftmaxCe,

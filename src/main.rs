@@ -3,7 +3,7 @@
 
 mod ui;
 
-use std::io::Write;
+use std::io::{IsTerminal, Write};
 use std::process::ExitCode;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 
@@ -146,7 +146,13 @@ fn train(args: mlp_train::cli::TrainArgs) -> Result<i32, Failure> {
         text.push('\n');
         print(&text)?;
     } else {
-        print(&report::summary_text(&run))?;
+        let mut text = report::summary_text(&run);
+        // On a terminal, J per epoch at a glance.
+        if std::io::stdout().is_terminal() && run.outcome.history.len() > 1 {
+            let j: Vec<f64> = run.outcome.history.iter().map(|s| s.train.j).collect();
+            text.push_str(&format!("J per epoch  {}\n", mlp_train::plot::sparkline(&j)));
+        }
+        print(&text)?;
     }
     if run.outcome.interrupted {
         eprintln!(

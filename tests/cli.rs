@@ -409,3 +409,48 @@ fn completions_man_and_version() {
     let v = ok_stdout(&run(&["--version"]));
     assert!(v.starts_with("mlp-train "));
 }
+
+#[test]
+fn explain_walks_one_row_through_the_formulas() {
+    let out = run(&["explain", "--data", &data("iris.csv"), "--row", "3"]);
+    let text = ok_stdout(&out);
+    let order = [
+        "z = W1 x", "h = φ(z)", "o = W2 h", "L = ℓ(o, y)", "J = L + s", "∂J/∂L = 1", "∂J/∂s = 1",
+        "∂J/∂o =", "∂J/∂W2 = ∂J/∂o hᵀ + λW2", "∂J/∂h = W2ᵀ ∂J/∂o", "∂J/∂z = ∂J/∂h ⊙ φ'(z)",
+        "∂J/∂W1 = ∂J/∂z xᵀ + λW1", "finite differences",
+    ];
+    let pos: Vec<usize> = order.iter().map(|s| text.find(s).unwrap_or_else(|| panic!("{s} missing"))).collect();
+    assert!(pos.windows(2).all(|w| w[0] < w[1]), "formulas out of the chapter's order");
+    // With a saved model, and as JSON: the finite differences agree with the analytic values.
+    let dir = tempfile::tempdir().unwrap();
+    let m = dir.path().join("m.json");
+    ok_stdout(&run(&["--data", &data("iris.csv"), "--save", m.to_str().unwrap(), "-q"]));
+    let out = run(&["explain", "--data", &data("iris.csv"), "--row", "120", "--model", m.to_str().unwrap(), "--json"]);
+    let v: serde_json::Value = serde_json::from_str(&ok_stdout(&out)).unwrap();
+    let fd = v["finite_differences"].as_array().unwrap();
+    assert!(fd.len() >= 6);
+    for c in fd {
+        assert!(c["rel_error"].as_f64().unwrap() < 1e-6, "{c}");
+    }
+    assert_eq!(v["dims"][1], 32, "the saved model's h");
+    let out = run(&["explain", "--data", &data("iris.csv"), "--row", "150"]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(stderr(&out).contains("--row"), "{}", stderr(&out));
+}
+
+#[test]
+fn graph_prints_figure_3_6_and_plot_writes_curves() {
+    let dot = ok_stdout(&run(&["graph", "--data", &data("iris.csv")]));
+    for edge in ["x -> z", "W1 -> z", "z -> h", "h -> o", "W2 -> o", "o -> L", "y -> L", "W1 -> s", "W2 -> s", "L -> J", "s -> J"] {
+        assert!(dot.contains(edge), "{edge} missing");
+    }
+    assert!(dot.contains("W1 (32×5)"), "annotated with the shapes");
+    let dir = tempfile::tempdir().unwrap();
+    let svg = dir.path().join("curves.svg");
+    ok_stdout(&run(&["--data", &data("iris.csv"), "--epochs", "10", "--val-frac", "0.2", "--plot", svg.to_str().unwrap(), "-q"]));
+    let text = std::fs::read_to_string(&svg).unwrap();
+    assert!(text.starts_with("<svg") && text.trim_end().ends_with("</svg>"));
+    for label in ["J (train)", "L (train)", "val accuracy", "epoch"] {
+        assert!(text.contains(label), "{label} missing from the plot");
+    }
+}
