@@ -454,3 +454,49 @@ fn graph_prints_figure_3_6_and_plot_writes_curves() {
         assert!(text.contains(label), "{label} missing from the plot");
     }
 }
+
+#[test]
+fn readme_ci_example_runs_as_shown_and_gates_fail_with_8() {
+    // The README's CI step, flag for flag.
+    let readme = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/README.md")).unwrap();
+    assert!(readme.contains("--data data/iris.csv --val-frac 0.2 --lambda 0.01 \\\n        --min-accuracy 0.9 --max-loss 0.5 --save iris.json --log iris-log.csv --json"));
+    let dir = tempfile::tempdir().unwrap();
+    let (model, log) = (dir.path().join("iris.json"), dir.path().join("iris-log.csv"));
+    let out = run(&[
+        "--data", &data("iris.csv"), "--val-frac", "0.2", "--lambda", "0.01", "--min-accuracy", "0.9",
+        "--max-loss", "0.5", "--save", model.to_str().unwrap(), "--log", log.to_str().unwrap(), "--json",
+    ]);
+    let v: serde_json::Value = serde_json::from_str(&ok_stdout(&out)).unwrap();
+    assert!(v["val_accuracy"].as_f64().unwrap() >= 0.9);
+    // A gate that fails: exit 8, the message names the gate, the set and the value, and the
+    // model and log were still written.
+    std::fs::remove_file(&model).unwrap();
+    let out = run(&[
+        "--data", &data("iris.csv"), "--val-frac", "0.2", "--epochs", "2", "--min-accuracy", "0.999",
+        "--save", model.to_str().unwrap(), "-q",
+    ]);
+    assert_eq!(out.status.code(), Some(8), "{}", stderr(&out));
+    let err = stderr(&out);
+    assert!(err.starts_with("mlp-train: error: quality gate failed: validation accuracy is 0."), "{err}");
+    assert!(err.contains("below --min-accuracy 0.999"), "{err}");
+    assert!(model.exists(), "the model is written even when a gate fails");
+    let out = run(&["--data", &data("regression.csv"), "--task", "regress", "--epochs", "2", "--min-r2", "0.99", "-q"]);
+    assert_eq!(out.status.code(), Some(8));
+    assert!(stderr(&out).contains("training R² is"), "{}", stderr(&out));
+    let out = run(&["--data", &data("iris.csv"), "--cv", "3", "--epochs", "2", "--max-loss", "0.01", "-q"]);
+    assert_eq!(out.status.code(), Some(8));
+    assert!(stderr(&out).contains("3-fold cross-validation mean loss L is"), "{}", stderr(&out));
+}
+
+#[test]
+fn cv_json_has_per_fold_values() {
+    let out = run(&["--data", &data("iris.csv"), "--cv", "4", "--json", "-q"]);
+    let v: serde_json::Value = serde_json::from_str(&ok_stdout(&out)).unwrap();
+    let folds = v["cv"]["folds"].as_array().unwrap();
+    assert_eq!(folds.len(), 4);
+    let rows: u64 = folds.iter().map(|f| f["rows"].as_u64().unwrap()).sum();
+    assert_eq!(rows, 150, "every row held out exactly once");
+    let mean: f64 = folds.iter().map(|f| f["metric"].as_f64().unwrap()).sum::<f64>() / 4.0;
+    assert!((mean - v["cv"]["mean"].as_f64().unwrap()).abs() < 1e-12);
+    assert!(v["cv_accuracy"].as_f64().unwrap() > 0.85);
+}
