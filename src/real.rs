@@ -26,6 +26,7 @@ pub trait Real:
     + Send
     + Sync
     + std::str::FromStr
+    + faer::traits::ComplexField
     + 'static
 {
     /// `"f32"` or `"f64"`, as the `--precision` flag spells it.

@@ -1,0 +1,118 @@
+//! No heap allocation in a training step in steady state, proven with a counting allocator:
+//! the step primitives allocate nothing, and a whole training run allocates per epoch, not
+//! per minibatch.
+
+use std::alloc::{GlobalAlloc, Layout, System};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+
+use mlp_train::rng::Rng;
+use mlp_train::train::{self, Data, Labels, Silent, TrainConfig};
+use mlp_train::{Activation, Cache, Grads, Init, Loss, Mlp, Target};
+use ndarray::Array2;
+
+struct Counting;
+static ALLOCATIONS: AtomicUsize = AtomicUsize::new(0);
+
+unsafe impl GlobalAlloc for Counting {
+    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
+        ALLOCATIONS.fetch_add(1, Ordering::SeqCst);
+        unsafe { System.alloc(layout) }
+    }
+    unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
+        unsafe { System.dealloc(ptr, layout) }
+    }
+    unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
+        ALLOCATIONS.fetch_add(1, Ordering::SeqCst);
+        unsafe { System.realloc(ptr, layout, new_size) }
+    }
+}
+
+#[global_allocator]
+static GLOBAL: Counting = Counting;
+
+/// The tests of this file run one at a time, so that one test's allocations do not count
+/// in another's window.
+static SERIAL: std::sync::Mutex<()> = std::sync::Mutex::new(());
+
+fn allocations() -> usize {
+    ALLOCATIONS.load(Ordering::SeqCst)
+}
+
+fn dataset(n: usize, d: usize, q: usize) -> Data<f32> {
+    let mut rng = Rng::new(11);
+    Data {
+        x: Array2::from_shape_simple_fn((n, d), || rng.uniform_in(-1.0, 1.0) as f32),
+        y: Labels::Classes((0..n).map(|i| i % q).collect()),
+    }
+}
+
+#[test]
+fn forward_backward_and_update_allocate_nothing() {
+    let _guard = SERIAL.lock().unwrap_or_else(|e| e.into_inner());
+    let data = dataset(256, 784, 10);
+    let mut m = Mlp::<f32>::init(784, 256, 10, Activation::Relu, Loss::SoftmaxCe, Init::He, 0);
+    let mut cache = Cache::for_model(&m, 256);
+    let mut grads = Grads::for_model(&m, 256);
+    let Labels::Classes(y) = &data.y else {
+        unreachable!()
+    };
+    // Warm-up: the first step may size buffers.
+    m.forward(data.x.view(), &mut cache).unwrap();
+    m.backward(data.x.view(), Target::Classes(y), 1e-4, &cache, &mut grads)
+        .unwrap();
+    let before = allocations();
+    for _ in 0..20 {
+        m.forward(data.x.view(), &mut cache).unwrap();
+        let obj = m
+            .backward(data.x.view(), Target::Classes(y), 1e-4, &cache, &mut grads)
+            .unwrap();
+        assert!(obj.j.is_finite());
+        m.sgd_step(&grads, 0.01);
+    }
+    assert_eq!(
+        allocations() - before,
+        0,
+        "heap allocations in 20 steady-state steps"
+    );
+}
+
+#[test]
+fn a_training_run_allocates_per_epoch_not_per_batch() {
+    let _guard = SERIAL.lock().unwrap_or_else(|e| e.into_inner());
+    // 2048 rows in minibatches of 16: 128 steps per epoch. If a step allocated even once,
+    // each extra epoch would cost ≥ 128 allocations.
+    let data = dataset(2048, 20, 4);
+    let count = |epochs: usize, momentum: f64| {
+        let mut m = Mlp::<f32>::init(
+            20,
+            16,
+            4,
+            Activation::Tanh,
+            Loss::SoftmaxCe,
+            Init::Xavier,
+            1,
+        );
+        let cfg = TrainConfig {
+            lambda: 1e-3,
+            lr: 0.05,
+            momentum,
+            batch_size: 16,
+            epochs,
+            seed: 3,
+            patience: None,
+            target_scale: None,
+        };
+        let stop = AtomicBool::new(false);
+        let before = allocations();
+        train::train(&mut m, &cfg, &data, None, &mut Silent, &stop).unwrap();
+        allocations() - before
+    };
+    for momentum in [0.0, 0.9] {
+        let (one, five) = (count(1, momentum), count(5, momentum));
+        let per_epoch = (five - one) as f64 / 4.0;
+        assert!(
+            per_epoch < 8.0,
+            "μ={momentum}: {per_epoch} allocations per extra epoch (1 epoch: {one}, 5: {five})"
+        );
+    }
+}
