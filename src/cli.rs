@@ -44,6 +44,8 @@ pub enum Command {
     Train(Box<TrainArgs>),
     /// Predict with a saved model; when the file has the label column, also report accuracy,
     /// the confusion matrix and per-class precision/recall/F1 (or RMSE/MAE/R²).
+    /// `eval` is the same command.
+    #[command(visible_alias = "eval")]
     Predict(PredictArgs),
     /// Compare the hand-written gradients with central finite differences, in f64.
     Gradcheck(GradcheckArgs),

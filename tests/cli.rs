@@ -415,17 +415,48 @@ fn explain_walks_one_row_through_the_formulas() {
     let out = run(&["explain", "--data", &data("iris.csv"), "--row", "3"]);
     let text = ok_stdout(&out);
     let order = [
-        "z = W1 x", "h = φ(z)", "o = W2 h", "L = ℓ(o, y)", "J = L + s", "∂J/∂L = 1", "∂J/∂s = 1",
-        "∂J/∂o =", "∂J/∂W2 = ∂J/∂o hᵀ + λW2", "∂J/∂h = W2ᵀ ∂J/∂o", "∂J/∂z = ∂J/∂h ⊙ φ'(z)",
-        "∂J/∂W1 = ∂J/∂z xᵀ + λW1", "finite differences",
+        "z = W1 x",
+        "h = φ(z)",
+        "o = W2 h",
+        "L = ℓ(o, y)",
+        "J = L + s",
+        "∂J/∂L = 1",
+        "∂J/∂s = 1",
+        "∂J/∂o =",
+        "∂J/∂W2 = ∂J/∂o hᵀ + λW2",
+        "∂J/∂h = W2ᵀ ∂J/∂o",
+        "∂J/∂z = ∂J/∂h ⊙ φ'(z)",
+        "∂J/∂W1 = ∂J/∂z xᵀ + λW1",
+        "finite differences",
     ];
-    let pos: Vec<usize> = order.iter().map(|s| text.find(s).unwrap_or_else(|| panic!("{s} missing"))).collect();
-    assert!(pos.windows(2).all(|w| w[0] < w[1]), "formulas out of the chapter's order");
+    let pos: Vec<usize> = order
+        .iter()
+        .map(|s| text.find(s).unwrap_or_else(|| panic!("{s} missing")))
+        .collect();
+    assert!(
+        pos.windows(2).all(|w| w[0] < w[1]),
+        "formulas out of the chapter's order"
+    );
     // With a saved model, and as JSON: the finite differences agree with the analytic values.
     let dir = tempfile::tempdir().unwrap();
     let m = dir.path().join("m.json");
-    ok_stdout(&run(&["--data", &data("iris.csv"), "--save", m.to_str().unwrap(), "-q"]));
-    let out = run(&["explain", "--data", &data("iris.csv"), "--row", "120", "--model", m.to_str().unwrap(), "--json"]);
+    ok_stdout(&run(&[
+        "--data",
+        &data("iris.csv"),
+        "--save",
+        m.to_str().unwrap(),
+        "-q",
+    ]));
+    let out = run(&[
+        "explain",
+        "--data",
+        &data("iris.csv"),
+        "--row",
+        "120",
+        "--model",
+        m.to_str().unwrap(),
+        "--json",
+    ]);
     let v: serde_json::Value = serde_json::from_str(&ok_stdout(&out)).unwrap();
     let fd = v["finite_differences"].as_array().unwrap();
     assert!(fd.len() >= 6);
@@ -441,13 +472,26 @@ fn explain_walks_one_row_through_the_formulas() {
 #[test]
 fn graph_prints_figure_3_6_and_plot_writes_curves() {
     let dot = ok_stdout(&run(&["graph", "--data", &data("iris.csv")]));
-    for edge in ["x -> z", "W1 -> z", "z -> h", "h -> o", "W2 -> o", "o -> L", "y -> L", "W1 -> s", "W2 -> s", "L -> J", "s -> J"] {
+    for edge in [
+        "x -> z", "W1 -> z", "z -> h", "h -> o", "W2 -> o", "o -> L", "y -> L", "W1 -> s",
+        "W2 -> s", "L -> J", "s -> J",
+    ] {
         assert!(dot.contains(edge), "{edge} missing");
     }
     assert!(dot.contains("W1 (32×5)"), "annotated with the shapes");
     let dir = tempfile::tempdir().unwrap();
     let svg = dir.path().join("curves.svg");
-    ok_stdout(&run(&["--data", &data("iris.csv"), "--epochs", "10", "--val-frac", "0.2", "--plot", svg.to_str().unwrap(), "-q"]));
+    ok_stdout(&run(&[
+        "--data",
+        &data("iris.csv"),
+        "--epochs",
+        "10",
+        "--val-frac",
+        "0.2",
+        "--plot",
+        svg.to_str().unwrap(),
+        "-q",
+    ]));
     let text = std::fs::read_to_string(&svg).unwrap();
     assert!(text.starts_with("<svg") && text.trim_end().ends_with("</svg>"));
     for label in ["J (train)", "L (train)", "val accuracy", "epoch"] {
@@ -458,13 +502,30 @@ fn graph_prints_figure_3_6_and_plot_writes_curves() {
 #[test]
 fn readme_ci_example_runs_as_shown_and_gates_fail_with_8() {
     // The README's CI step, flag for flag.
-    let readme = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/README.md")).unwrap();
+    let readme =
+        std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/README.md")).unwrap();
     assert!(readme.contains("--data data/iris.csv --val-frac 0.2 --lambda 0.01 \\\n        --min-accuracy 0.9 --max-loss 0.5 --save iris.json --log iris-log.csv --json"));
     let dir = tempfile::tempdir().unwrap();
-    let (model, log) = (dir.path().join("iris.json"), dir.path().join("iris-log.csv"));
+    let (model, log) = (
+        dir.path().join("iris.json"),
+        dir.path().join("iris-log.csv"),
+    );
     let out = run(&[
-        "--data", &data("iris.csv"), "--val-frac", "0.2", "--lambda", "0.01", "--min-accuracy", "0.9",
-        "--max-loss", "0.5", "--save", model.to_str().unwrap(), "--log", log.to_str().unwrap(), "--json",
+        "--data",
+        &data("iris.csv"),
+        "--val-frac",
+        "0.2",
+        "--lambda",
+        "0.01",
+        "--min-accuracy",
+        "0.9",
+        "--max-loss",
+        "0.5",
+        "--save",
+        model.to_str().unwrap(),
+        "--log",
+        log.to_str().unwrap(),
+        "--json",
     ]);
     let v: serde_json::Value = serde_json::from_str(&ok_stdout(&out)).unwrap();
     assert!(v["val_accuracy"].as_f64().unwrap() >= 0.9);
@@ -472,20 +533,59 @@ fn readme_ci_example_runs_as_shown_and_gates_fail_with_8() {
     // model and log were still written.
     std::fs::remove_file(&model).unwrap();
     let out = run(&[
-        "--data", &data("iris.csv"), "--val-frac", "0.2", "--epochs", "2", "--min-accuracy", "0.999",
-        "--save", model.to_str().unwrap(), "-q",
+        "--data",
+        &data("iris.csv"),
+        "--val-frac",
+        "0.2",
+        "--epochs",
+        "2",
+        "--min-accuracy",
+        "0.999",
+        "--save",
+        model.to_str().unwrap(),
+        "-q",
     ]);
     assert_eq!(out.status.code(), Some(8), "{}", stderr(&out));
     let err = stderr(&out);
-    assert!(err.starts_with("mlp-train: error: quality gate failed: validation accuracy is 0."), "{err}");
+    assert!(
+        err.starts_with("mlp-train: error: quality gate failed: validation accuracy is 0."),
+        "{err}"
+    );
     assert!(err.contains("below --min-accuracy 0.999"), "{err}");
-    assert!(model.exists(), "the model is written even when a gate fails");
-    let out = run(&["--data", &data("regression.csv"), "--task", "regress", "--epochs", "2", "--min-r2", "0.99", "-q"]);
+    assert!(
+        model.exists(),
+        "the model is written even when a gate fails"
+    );
+    let out = run(&[
+        "--data",
+        &data("regression.csv"),
+        "--task",
+        "regress",
+        "--epochs",
+        "2",
+        "--min-r2",
+        "0.99",
+        "-q",
+    ]);
     assert_eq!(out.status.code(), Some(8));
     assert!(stderr(&out).contains("training R² is"), "{}", stderr(&out));
-    let out = run(&["--data", &data("iris.csv"), "--cv", "3", "--epochs", "2", "--max-loss", "0.01", "-q"]);
+    let out = run(&[
+        "--data",
+        &data("iris.csv"),
+        "--cv",
+        "3",
+        "--epochs",
+        "2",
+        "--max-loss",
+        "0.01",
+        "-q",
+    ]);
     assert_eq!(out.status.code(), Some(8));
-    assert!(stderr(&out).contains("3-fold cross-validation mean loss L is"), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("3-fold cross-validation mean loss L is"),
+        "{}",
+        stderr(&out)
+    );
 }
 
 #[test]
@@ -496,7 +596,122 @@ fn cv_json_has_per_fold_values() {
     assert_eq!(folds.len(), 4);
     let rows: u64 = folds.iter().map(|f| f["rows"].as_u64().unwrap()).sum();
     assert_eq!(rows, 150, "every row held out exactly once");
-    let mean: f64 = folds.iter().map(|f| f["metric"].as_f64().unwrap()).sum::<f64>() / 4.0;
+    let mean: f64 = folds
+        .iter()
+        .map(|f| f["metric"].as_f64().unwrap())
+        .sum::<f64>()
+        / 4.0;
     assert!((mean - v["cv"]["mean"].as_f64().unwrap()).abs() < 1e-12);
     assert!(v["cv_accuracy"].as_f64().unwrap() > 0.85);
+}
+
+#[test]
+fn early_stopping_restores_the_best_validation_epoch() {
+    // A large learning rate on digits overfits quickly; patience 3 stops well before 200.
+    let v = train_json(&[
+        "--data",
+        &data("digits.csv"),
+        "--val-frac",
+        "0.3",
+        "--epochs",
+        "200",
+        "--patience",
+        "3",
+        "--lr",
+        "0.3",
+        "--hidden",
+        "64",
+    ]);
+    let run = v["epochs"].as_u64().unwrap();
+    let best = v["best_epoch"].as_u64().unwrap();
+    assert!(run < 200, "stopped early: {v}");
+    assert_eq!(
+        run,
+        best + 3,
+        "stops exactly `patience` epochs after the best one"
+    );
+    assert!(v["val_accuracy"].as_f64().unwrap() > 0.9);
+}
+
+#[test]
+fn test_file_labels_by_name_and_index_and_several_targets() {
+    // --test with the training file itself: the same rows, the same metrics.
+    let v = train_json(&[
+        "--data",
+        &data("iris.csv"),
+        "--test",
+        &data("iris.csv"),
+        "--epochs",
+        "20",
+    ]);
+    assert_eq!(v["test_accuracy"], v["train_accuracy"]);
+    assert_eq!(v["test_loss"], v["train_loss"]);
+    // The label by name and by index give the same run as the default (last column).
+    let by_name = train_json(&[
+        "--data",
+        &data("iris.csv"),
+        "--label",
+        "species",
+        "--epochs",
+        "5",
+    ]);
+    let by_index = train_json(&["--data", &data("iris.csv"), "--label", "4", "--epochs", "5"]);
+    let default = train_json(&["--data", &data("iris.csv"), "--epochs", "5"]);
+    assert_eq!(by_name["train_loss"], default["train_loss"]);
+    assert_eq!(by_index["train_loss"], default["train_loss"]);
+    // Regression on two target columns: petal length and width from the sepals.
+    let dir = tempfile::tempdir().unwrap();
+    let p = dir.path().join("two.csv");
+    let text: String = std::fs::read_to_string(data("iris.csv"))
+        .unwrap()
+        .lines()
+        .map(|l| l.rsplit_once(',').unwrap().0.to_string() + "\n")
+        .collect();
+    std::fs::write(&p, text).unwrap();
+    let m = dir.path().join("m.json");
+    let v = train_json(&[
+        "--data",
+        p.to_str().unwrap(),
+        "--task",
+        "regress",
+        "--label",
+        "petal_length,petal_width",
+        "--epochs",
+        "50",
+        "--save",
+        m.to_str().unwrap(),
+    ]);
+    assert_eq!(v["outputs"], 2);
+    assert!(v["train_r2"].as_f64().unwrap() > 0.7, "{v}");
+    let pred = ok_stdout(&run(&[
+        "predict",
+        "--model",
+        m.to_str().unwrap(),
+        "--data",
+        p.to_str().unwrap(),
+    ]));
+    assert_eq!(pred.lines().next(), Some("petal_length,petal_width"));
+    let first: Vec<f64> = pred
+        .lines()
+        .nth(1)
+        .unwrap()
+        .split(',')
+        .map(|c| c.parse().unwrap())
+        .collect();
+    // Predictions are mapped back to centimetres (the first flower: 1.4 and 0.2).
+    assert!(
+        (first[0] - 1.4).abs() < 0.6 && (first[1] - 0.2).abs() < 0.4,
+        "{first:?}"
+    );
+    // eval is predict's other name.
+    let out = run(&[
+        "eval",
+        "--model",
+        m.to_str().unwrap(),
+        "--data",
+        p.to_str().unwrap(),
+        "--out",
+        dir.path().join("o.csv").to_str().unwrap(),
+    ]);
+    assert!(ok_stdout(&out).contains("RMSE"));
 }
