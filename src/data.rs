@@ -293,14 +293,23 @@ fn parse_with<T: Real>(
     } else {
         std::thread::scope(|s| {
             let layout = &layout;
+            // A thread the OS refuses is no error: that stretch is parsed right here (Err).
             let workers: Vec<_> = stretches
                 .iter()
                 .map(|&(start, end)| {
-                    s.spawn(move || parse_rows::<T>(name, bytes, start, end, layout))
+                    let job = move || parse_rows::<T>(name, bytes, start, end, layout);
+                    std::thread::Builder::new()
+                        .spawn_scoped(s, job)
+                        .map_err(|_| job())
                 })
                 .collect();
             for w in workers {
-                parts.push(w.join().unwrap_or_else(|p| std::panic::resume_unwind(p)));
+                parts.push(match w {
+                    Ok(thread) => thread
+                        .join()
+                        .unwrap_or_else(|p| std::panic::resume_unwind(p)),
+                    Err(done) => done,
+                });
             }
         });
     }
