@@ -7,7 +7,7 @@ use std::io::{IsTerminal, Write};
 use std::process::ExitCode;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 
-use clap::{CommandFactory, Parser};
+use clap::{CommandFactory, FromArgMatches};
 use mlp_train::cli::{Cli, Command};
 use mlp_train::error::exit;
 use mlp_train::{commands, report, run};
@@ -17,7 +17,7 @@ static STOP: AtomicBool = AtomicBool::new(false);
 static SIGNALS: AtomicUsize = AtomicUsize::new(0);
 
 fn main() -> ExitCode {
-    let cli = match Cli::try_parse() {
+    let cli = match parse_args() {
         Ok(cli) => cli,
         Err(e) => return clap_error(e),
     };
@@ -27,16 +27,20 @@ fn main() -> ExitCode {
             let mut msg = format!("mlp-train: error: {e}");
             let mut source = std::error::Error::source(&e);
             while let Some(s) = source {
-                msg.push_str(&format!(": {s}"));
+                // Some messages already quote their cause (`{path}: {source}`): once is enough.
+                let cause = s.to_string();
+                if !msg.ends_with(&cause) {
+                    msg.push_str(&format!(": {cause}"));
+                }
                 source = s.source();
             }
-            eprintln!("{msg}");
+            say(&msg);
             ExitCode::from(e.exit_code() as u8)
         }
         // A closed stdout (`mlp-train … | head -c1`) is not an error.
         Err(Failure::Io(e)) if e.kind() == std::io::ErrorKind::BrokenPipe => ExitCode::SUCCESS,
         Err(Failure::Io(e)) => {
-            eprintln!("mlp-train: error: writing the output: {e}");
+            say(&format!("mlp-train: error: writing the output: {e}"));
             ExitCode::from(exit::IO as u8)
         }
     }
@@ -59,6 +63,31 @@ impl From<std::io::Error> for Failure {
     }
 }
 
+/// One line on stderr. Unlike `eprintln!`, never panics when stderr is a closed pipe
+/// (`mlp-train … 2>&1 | head -c1`).
+fn say(line: &str) {
+    let mut err = std::io::stderr().lock();
+    let _ = err.write_all(format!("{line}\n").as_bytes());
+    let _ = err.flush();
+}
+
+/// The flags, parsed. A flag's value may be a negative number, so that `--lambda -1` gets
+/// the flag's own range message rather than clap's "unexpected argument '-1'".
+fn parse_args() -> Result<Cli, clap::Error> {
+    fn negative_ok(a: clap::Arg) -> clap::Arg {
+        if a.get_action().takes_values() {
+            a.allow_negative_numbers(true)
+        } else {
+            a
+        }
+    }
+    let mut cmd = Cli::command()
+        .mut_args(negative_ok)
+        .mut_subcommands(|s| s.mut_args(negative_ok));
+    let mut matches = cmd.try_get_matches_from_mut(std::env::args_os())?;
+    Cli::from_arg_matches_mut(&mut matches).map_err(|e| e.format(&mut cmd))
+}
+
 /// clap's own errors in our one-line form (help and version print as usual).
 fn clap_error(e: clap::Error) -> ExitCode {
     use clap::error::ErrorKind;
@@ -71,9 +100,18 @@ fn clap_error(e: clap::Error) -> ExitCode {
         return ExitCode::from(exit::USAGE as u8);
     }
     let text = e.render().to_string();
-    let first = text.lines().next().unwrap_or("invalid arguments");
-    let first = first.strip_prefix("error: ").unwrap_or(first);
-    eprintln!("mlp-train: error: {first} (see mlp-train --help)");
+    let mut lines = text.lines();
+    let first = lines.next().unwrap_or("invalid arguments");
+    let mut first = first.strip_prefix("error: ").unwrap_or(first).to_string();
+    // "the following required arguments were not provided:" lists them on the next lines.
+    if first.ends_with(':') {
+        let listed: Vec<&str> = lines
+            .take_while(|l| !l.trim().is_empty())
+            .map(str::trim)
+            .collect();
+        first = format!("{first} {}", listed.join(", "));
+    }
+    say(&format!("mlp-train: error: {first} (see mlp-train --help)"));
     ExitCode::from(exit::USAGE as u8)
 }
 
@@ -91,7 +129,7 @@ fn dispatch(cli: Cli) -> Result<i32, Failure> {
             let out = commands::predict(&args)?;
             print(&out.stdout)?;
             if !out.stderr.is_empty() {
-                eprint!("{}", out.stderr);
+                let _ = std::io::stderr().lock().write_all(out.stderr.as_bytes());
             }
             Ok(0)
         }
@@ -125,12 +163,14 @@ fn dispatch(cli: Cli) -> Result<i32, Failure> {
 }
 
 fn train(args: mlp_train::cli::TrainArgs) -> Result<i32, Failure> {
-    // First Ctrl-C/SIGTERM: finish the minibatch, save, exit 130. Second: exit at once
-    // (files are only ever renamed into place, so nothing is left half-written).
+    // First Ctrl-C/SIGTERM: finish the minibatch, save, exit 130. Second: exit at once.
+    // Files are only ever renamed into place; holding the write lock lets a write in
+    // progress finish its rename (or remove its temporary) and starts no other.
     let _ = ctrlc::set_handler(|| {
         if SIGNALS.fetch_add(1, Ordering::SeqCst) == 0 {
             STOP.store(true, Ordering::SeqCst);
         } else {
+            let _no_more_writes = mlp_train::output::hold_writes();
             std::process::exit(exit::INTERRUPTED);
         }
     });
@@ -141,21 +181,25 @@ fn train(args: mlp_train::cli::TrainArgs) -> Result<i32, Failure> {
     let result = run::train_command(&args, &mut progress, &STOP);
     progress.finish();
     let run = result?;
-    if args.json {
+    let printed = if args.json {
         let mut text = report::summary_json(&run).to_string();
         text.push('\n');
-        print(&text)?;
+        print(&text)
     } else {
         let mut text = report::summary_text(&run);
         // On a terminal, J per epoch at a glance.
         if std::io::stdout().is_terminal() && run.outcome.history.len() > 1 {
             let j: Vec<f64> = run.outcome.history.iter().map(|s| s.train.j).collect();
-            text.push_str(&format!("J per epoch  {}\n", mlp_train::plot::sparkline(&j)));
+            text.push_str(&format!(
+                "J per epoch  {}\n",
+                mlp_train::plot::sparkline(&j)
+            ));
         }
-        print(&text)?;
-    }
+        print(&text)
+    };
     if run.outcome.interrupted {
-        eprintln!(
+        // Exit 130 even when stdout is a closed pipe: the run was interrupted.
+        say(&format!(
             "mlp-train: interrupted after {} epoch(s){}",
             run.outcome.epochs_run,
             run.saved
@@ -165,9 +209,10 @@ fn train(args: mlp_train::cli::TrainArgs) -> Result<i32, Failure> {
                     p.display()
                 ))
                 .unwrap_or_default()
-        );
+        ));
         return Ok(exit::INTERRUPTED);
     }
+    printed?;
     let (set, e) = run::gate_set(&run);
     let accuracy = run.classes.as_ref().map(|_| e.metric.value());
     let r2 = e.regression.as_ref().map(|r| r.r2);

@@ -201,20 +201,42 @@ impl ModelFile {
             check(&format!("hidden (length of w2 row {i})"), a.hidden, r.len())?;
         }
         match (p.task, &p.classes) {
-            (Task::Classify, Some(c)) => check("outputs (classes)", a.outputs, c.len())?,
+            (Task::Classify, Some(c)) => {
+                check("outputs (classes)", a.outputs, c.len())?;
+                // Labels are looked up by binary search in this order.
+                if *c != crate::prep::sorted_classes(c) {
+                    return Err(
+                        "has a class list that is not sorted or has duplicates; the file is inconsistent"
+                            .into(),
+                    );
+                }
+                check("labels (label columns of a classifier)", 1, p.labels.len())?;
+            }
             (Task::Classify, None) => return Err("is a classifier without a class list".into()),
             (Task::Regress, _) => check("outputs (targets)", a.outputs, p.labels.len())?,
         }
-        let stats = [("standardize", &p.standardize, p.features.len())];
+        if p.task == Task::Regress && a.loss == Loss::SoftmaxCe {
+            return Err(
+                "is a regression model with the softmax_ce loss, which needs classes".into(),
+            );
+        }
+        let stats = [
+            ("standardize", &p.standardize, p.features.len()),
+            ("target_standardize", &p.target_standardize, p.labels.len()),
+        ];
         for (name, st, n) in stats {
             if let Some(st) = st {
                 check(&format!("{name} means"), n, st.mean.len())?;
                 check(&format!("{name} stds"), n, st.std.len())?;
+                if let Some(v) = st.mean.iter().find(|v| !v.is_finite()) {
+                    return Err(format!("has a non-finite {name} mean ({v})"));
+                }
+                if let Some(v) = st.std.iter().find(|v| !(v.is_finite() && **v > 0.0)) {
+                    return Err(format!(
+                        "has a {name} std of {v}; each must be a finite number > 0"
+                    ));
+                }
             }
-        }
-        if let Some(st) = &p.target_standardize {
-            check("target_standardize means", p.labels.len(), st.mean.len())?;
-            check("target_standardize stds", p.labels.len(), st.std.len())?;
         }
         let all = self.w1.iter().chain(&self.w2).flatten();
         if let Some(v) = all.clone().find(|v| !v.is_finite()) {

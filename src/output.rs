@@ -4,8 +4,21 @@
 use std::fs;
 use std::io::Write;
 use std::path::{Path, PathBuf};
+use std::sync::{Mutex, MutexGuard};
 
 use crate::{Error, Result};
+
+/// Held from the creation of a temporary file to its rename or removal.
+static WRITES: Mutex<()> = Mutex::new(());
+
+/// Waits for a write in progress to finish (renamed into place, or its temporary removed)
+/// and blocks every later one while the guard lives. A second Ctrl-C takes it before
+/// exiting, so that no temporary file is left behind.
+pub fn hold_writes() -> MutexGuard<'static, ()> {
+    WRITES
+        .lock()
+        .unwrap_or_else(|poisoned| poisoned.into_inner())
+}
 
 /// The temporary sibling of `path` used while writing it.
 fn temp_path(path: &Path) -> PathBuf {
@@ -26,6 +39,7 @@ pub fn check_writable(path: &Path, flag: &'static str) -> Result<()> {
         ));
     }
     let probe = temp_path(path);
+    let _writing = hold_writes();
     match fs::File::create(&probe) {
         Ok(_) => {
             let _ = fs::remove_file(&probe);
@@ -42,6 +56,7 @@ pub fn check_writable(path: &Path, flag: &'static str) -> Result<()> {
 /// previous one is untouched.
 pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<()> {
     let tmp = temp_path(path);
+    let _writing = hold_writes();
     let result = (|| -> std::io::Result<()> {
         let mut f = fs::File::create(&tmp)?;
         f.write_all(bytes)?;

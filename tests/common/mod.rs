@@ -59,3 +59,42 @@ pub fn train_json(args: &[&str]) -> serde_json::Value {
 pub fn stderr(out: &Output) -> String {
     String::from_utf8_lossy(&out.stderr).into_owned()
 }
+
+/// Asserts the documented failure form: exit `code` (never 101, a panic), and stderr exactly
+/// one line, `mlp-train: error: …`, containing every one of `needles`. Returns that line.
+pub fn assert_error(out: &Output, code: i32, needles: &[&str]) -> String {
+    let err = stderr(out);
+    assert_ne!(out.status.code(), Some(101), "a panic:\n{err}");
+    assert_eq!(
+        out.status.code(),
+        Some(code),
+        "wrong exit code; stderr:\n{err}"
+    );
+    let lines: Vec<&str> = err.lines().collect();
+    assert_eq!(lines.len(), 1, "stderr is not one line:\n{err}");
+    let line = lines[0];
+    assert!(line.starts_with("mlp-train: error: "), "{line}");
+    for n in needles {
+        assert!(line.contains(n), "`{n}` not in: {line}");
+    }
+    line.to_string()
+}
+
+/// The names of the entries of a folder, sorted (temporary files included).
+pub fn files_in(dir: &std::path::Path) -> Vec<String> {
+    let mut names: Vec<String> = std::fs::read_dir(dir)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    names.sort();
+    names
+}
+
+/// True when this process may write into a read-only folder (root), so that permission
+/// cases cannot be staged.
+pub fn privileged(dir: &std::path::Path) -> bool {
+    let probe = dir.join(".privilege-probe");
+    let ok = std::fs::write(&probe, b"").is_ok();
+    let _ = std::fs::remove_file(&probe);
+    ok
+}
