@@ -149,6 +149,7 @@ pub struct TrainArgs {
         long,
         value_name = "λ",
         default_value_t = 1e-4,
+        allow_hyphen_values = true,
         help_heading = "Training"
     )]
     pub lambda: f64,
@@ -158,6 +159,7 @@ pub struct TrainArgs {
         long,
         value_name = "η",
         default_value_t = 0.1,
+        allow_hyphen_values = true,
         help_heading = "Training"
     )]
     pub lr: f64,
@@ -167,6 +169,7 @@ pub struct TrainArgs {
         long,
         value_name = "μ",
         default_value_t = 0.0,
+        allow_hyphen_values = true,
         help_heading = "Training"
     )]
     pub momentum: f64,
