@@ -124,40 +124,34 @@ pub struct Frame<T> {
     pub label_lines: Vec<u64>,
 }
 
-/// Reads and parses one CSV file.
+/// Reads and parses one CSV file, a block at a time: the file's text is never held whole,
+/// only the growing matrix and a few blocks of text (see `BLOCK_BYTES`).
 pub fn load<T: Real>(src: &Source, opts: &LoadOptions) -> Result<Frame<T>> {
-    let bytes = read_bytes(src)?;
-    parse(&src.display(), &bytes, opts)
+    load_with(src, opts, BLOCK_BYTES, None)
+}
+
+/// `load` reading `block` bytes at a time, each block cut into `threads` stretches (None:
+/// one per core, for a block of a few MB).
+fn load_with<T: Real>(
+    src: &Source,
+    opts: &LoadOptions,
+    block: usize,
+    threads: Option<usize>,
+) -> Result<Frame<T>> {
+    let input = open(src)?;
+    parse_stream(&src.display(), input, opts, block, threads)
 }
 
 /// The whole file (or stdin), gunzipped when it starts with the gzip magic bytes 1f 8b.
 pub fn read_bytes(src: &Source) -> Result<Vec<u8>> {
     let name = src.display();
-    // Input files are data errors (exit code 3), whatever the OS says about them.
-    let unreadable = |e: std::io::Error| Error::data(&name, format!("cannot be read: {e}"));
-    let bytes = match src {
-        Source::Path(path) => {
-            match std::fs::metadata(path) {
-                Ok(m) if m.is_dir() => {
-                    return Err(Error::data(&name, "is a directory, not a CSV file"))
-                }
-                Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
-                    return Err(Error::data(&name, "no such file"))
-                }
-                _ => {}
-            }
-            std::fs::read(path).map_err(unreadable)?
-        }
-        Source::Stdin => {
-            let mut buf = Vec::new();
-            std::io::stdin()
-                .lock()
-                .read_to_end(&mut buf)
-                .map_err(unreadable)?;
-            buf
-        }
-    };
-    gunzip_if_gzip(&name, bytes)
+    let mut input = open(src)?;
+    let mut bytes = Vec::new();
+    while !input.eof {
+        let want = bytes.len() + BLOCK_BYTES;
+        input.fill(&name, &mut bytes, want)?;
+    }
+    Ok(bytes)
 }
 
 /// Decompresses `bytes` when they start with the gzip magic 1f 8b; returns them as they are
@@ -174,6 +168,89 @@ pub fn gunzip_if_gzip(name: &Path, bytes: Vec<u8>) -> Result<Vec<u8>> {
     Ok(out)
 }
 
+/// The bytes of a file, stdin or a slice, read a block at a time; gunzipped on the fly when
+/// `open` saw the gzip magic.
+struct Input<'a> {
+    read: Box<dyn Read + 'a>,
+    /// What a failed read means: `cannot be read`, or `is not a valid gzip file`.
+    what: &'static str,
+    eof: bool,
+}
+
+impl Input<'_> {
+    /// Reads until `buf` holds `want` bytes or the input ends (`self.eof`).
+    fn fill(&mut self, name: &Path, buf: &mut Vec<u8>, want: usize) -> Result<()> {
+        let mut filled = buf.len();
+        let outcome = loop {
+            if self.eof || filled >= want {
+                break Ok(());
+            }
+            if filled == buf.len() {
+                // Room for the next read, zeroed once, a few MB at a time (`want` may be
+                // huge: it is how much is wanted, not how much there is).
+                buf.resize(want.min(filled.saturating_add(BLOCK_BYTES)), 0);
+            }
+            let Some(room) = buf.get_mut(filled..) else {
+                break Ok(());
+            };
+            match self.read.read(room) {
+                Ok(0) => {
+                    self.eof = true;
+                    break Ok(());
+                }
+                Ok(n) => filled += n.min(room.len()),
+                Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
+                Err(e) => break Err(Error::data(name, format!("{}: {e}", self.what))),
+            }
+        };
+        buf.truncate(filled);
+        outcome
+    }
+}
+
+/// Opens a file or stdin, and looks at its first two bytes (without losing them) for the
+/// gzip magic 1f 8b: gzip is recognized by content, whatever the name.
+fn open(src: &Source) -> Result<Input<'static>> {
+    let name = src.display();
+    // Input files are data errors (exit code 3), whatever the OS says about them.
+    let unreadable = |e: std::io::Error| Error::data(&name, format!("cannot be read: {e}"));
+    let mut read: Box<dyn Read> = match src {
+        Source::Path(path) => {
+            match std::fs::metadata(path) {
+                Ok(m) if m.is_dir() => {
+                    return Err(Error::data(&name, "is a directory, not a CSV file"))
+                }
+                Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+                    return Err(Error::data(&name, "no such file"))
+                }
+                _ => {}
+            }
+            Box::new(std::fs::File::open(path).map_err(unreadable)?)
+        }
+        Source::Stdin => Box::new(std::io::stdin().lock()),
+    };
+    let mut head = Vec::with_capacity(2);
+    (&mut read)
+        .take(2)
+        .read_to_end(&mut head)
+        .map_err(unreadable)?;
+    let gzip = head == [0x1f, 0x8b];
+    let read = std::io::Cursor::new(head).chain(read);
+    Ok(if gzip {
+        Input {
+            read: Box::new(flate2::read::MultiGzDecoder::new(read)),
+            what: "is not a valid gzip file",
+            eof: false,
+        }
+    } else {
+        Input {
+            read: Box::new(read),
+            what: "cannot be read",
+            eof: false,
+        }
+    })
+}
+
 /// What a column of the file becomes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Role {
@@ -187,6 +264,10 @@ struct Layout {
     /// Header names, `field j` (1-based) for an empty one.
     columns: Vec<String>,
     roles: Vec<Role>,
+    /// Names of the feature columns, in file order.
+    feature_names: Vec<String>,
+    /// Names of the label columns, in the order of `LoadOptions::labels`.
+    label_names: Vec<String>,
     /// d: the number of feature columns.
     d: usize,
     /// k: the number of label columns read (0 when absent or not asked for).
@@ -195,6 +276,7 @@ struct Layout {
 }
 
 /// The rows of one stretch of the file.
+#[derive(Debug, Default, PartialEq)]
 struct Part<T> {
     x: Vec<T>,
     classes: Vec<String>,
@@ -202,32 +284,397 @@ struct Part<T> {
     lines: Vec<u64>,
 }
 
-/// Below this many bytes of rows, one thread parses them all.
-const PARALLEL_MIN_BYTES: usize = 4 << 20;
+impl<T: Copy> Part<T> {
+    /// Appends `p`, which comes right after `self` in the file.
+    fn append(&mut self, p: Part<T>) {
+        self.x.extend_from_slice(&p.x);
+        drop(p.x);
+        self.classes.extend(p.classes);
+        self.targets.extend_from_slice(&p.targets);
+        self.lines.extend_from_slice(&p.lines);
+    }
+}
+
+/// How many bytes `load` reads at a time. The text in memory is about two blocks (the one
+/// being parsed and the next one being read) plus the longest record, whatever the file's
+/// size; the matrix itself grows in place (a large Vec is grown by `mremap` on Linux, so
+/// it is never held twice).
+const BLOCK_BYTES: usize = 4 << 20;
+
+/// Below this many bytes of rows, one thread parses a block.
+const PARALLEL_MIN_BYTES: usize = 1 << 20;
 
 /// Parses CSV bytes (already gunzipped); `name` is used in messages only. Never panics.
 ///
-/// Files without quotes are cut at line ends into one stretch per core, parsed in parallel
-/// and joined; a file with a `"` anywhere is parsed by one thread, quotes and all.
+/// The same block-by-block parser as `load` (the bytes are read a block at a time), so the
+/// two cannot disagree. Each block is cut at record ends into one stretch per core, which
+/// are parsed in parallel.
 pub fn parse<T: Real>(name: &Path, bytes: &[u8], opts: &LoadOptions) -> Result<Frame<T>> {
     parse_with(name, bytes, opts, None)
 }
 
-/// `parse` cutting the rows into `threads` stretches (None: one per core, for a few MB up).
+/// `parse` cutting each block into `threads` stretches (None: one per core, for a few MB up).
 fn parse_with<T: Real>(
     name: &Path,
     bytes: &[u8],
     opts: &LoadOptions,
     threads: Option<usize>,
 ) -> Result<Frame<T>> {
-    let bytes = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(bytes);
-    let mut rdr = csv_reader(bytes);
+    parse_blocks(name, bytes, opts, BLOCK_BYTES, threads)
+}
+
+/// `parse` reading `block` bytes at a time.
+fn parse_blocks<T: Real>(
+    name: &Path,
+    bytes: &[u8],
+    opts: &LoadOptions,
+    block: usize,
+    threads: Option<usize>,
+) -> Result<Frame<T>> {
+    let input = Input {
+        read: Box::new(bytes),
+        what: "cannot be read",
+        eof: false,
+    };
+    parse_stream(name, input, opts, block, threads)
+}
+
+/// The parser behind `load` and `parse`: reads `input` a block at a time, cuts each block
+/// after its last record end (a '\n' outside quotes), parses the header from the first
+/// block, then the rows of each block (in parallel stretches) while the next block is read,
+/// appending them to one matrix. Line numbers count every '\n' before a record, blank lines
+/// and quoted newlines included, across blocks; the first error in the file is reported.
+fn parse_stream<T: Real>(
+    name: &Path,
+    mut input: Input,
+    opts: &LoadOptions,
+    block: usize,
+    threads: Option<usize>,
+) -> Result<Frame<T>> {
+    let block = block.max(1);
+    let mut buf = Vec::new();
+    input.fill(name, &mut buf, block.max(3))?;
+    if buf.starts_with(b"\xEF\xBB\xBF") {
+        buf.drain(..3);
+    }
+
+    // Blank lines before the header are dropped (as the CSV reader would skip them), then
+    // the buffer grows until it holds the whole header record.
+    let mut line = 1u64; // the line on which buf[0] is
+    let mut scan = Scan::new();
+    loop {
+        let blank = buf
+            .iter()
+            .take_while(|&&b| b == b'\n' || b == b'\r')
+            .count();
+        if blank > 0 {
+            line += count_lines(buf.get(..blank).unwrap_or(&[]));
+            buf.drain(..blank);
+        }
+        if !buf.is_empty() {
+            scan.advance(&buf);
+            if scan.cut > 0 || input.eof {
+                break;
+            }
+        } else if input.eof {
+            return Err(Error::data(name, "is empty"));
+        }
+        let want = buf.len().saturating_add(block);
+        input.fill(name, &mut buf, want)?;
+    }
+    let end = if input.eof { buf.len() } else { scan.cut };
+
+    let head = buf.get(..end).unwrap_or(&[]);
+    let mut rdr = csv_reader(head);
     let mut rec = csv::ByteRecord::new();
-    let header_line = match next_record(&mut rdr, &mut rec, bytes, 1, name)? {
+    let header_line = match next_record(&mut rdr, &mut rec, head, line, name)? {
         Some(line) => line,
         None => return Err(Error::data(name, "is empty")),
     };
-    let (columns, unnamed) = header_names(name, &rec, header_line)?;
+    let layout = layout(name, &rec, header_line, opts)?;
+    let start = usize::try_from(rdr.position().byte())
+        .unwrap_or(usize::MAX)
+        .min(end);
+    line += count_lines(buf.get(..start).unwrap_or(&[]));
+    drop(rdr);
+
+    let cores = match threads {
+        Some(t) => t.max(1),
+        None => std::thread::available_parallelism().map_or(1, |n| n.get().min(8)),
+    };
+    let mut all = Part::<T>::default();
+    let mut pending: Vec<Part<T>> = Vec::new();
+    let (mut cur, mut next) = (buf, Vec::new());
+    let (mut start, mut end) = (start, end);
+    loop {
+        let rows = cur.get(start..end).unwrap_or(&[]);
+        let carry = cur.get(end..).unwrap_or(&[]);
+        let last = input.eof;
+        let pieces = match threads {
+            None if rows.len() < PARALLEL_MIN_BYTES => 1,
+            _ => cores,
+        };
+        let cuts = split_records(rows, pieces);
+        let layout = &layout;
+        let (parts, read) = std::thread::scope(|s| {
+            // A thread the OS refuses is no error: that stretch is parsed right here (Err).
+            // So is a lone stretch with nothing to read meanwhile (a small file).
+            let inline = last && cuts.len() == 1;
+            let mut workers = Vec::with_capacity(cuts.len());
+            for &(from, to) in &cuts {
+                let piece = rows.get(from..to).unwrap_or(&[]);
+                let first_line = line;
+                let job = move || parse_rows::<T>(name, piece, first_line, layout);
+                workers.push(if inline {
+                    Err(job())
+                } else {
+                    std::thread::Builder::new()
+                        .spawn_scoped(s, job)
+                        .map_err(|_| job())
+                });
+                line += count_lines(piece);
+            }
+            // Meanwhile: the rows of the previous block join the matrix, and the next block
+            // is read, starting with what followed this block's last record end.
+            for p in pending.drain(..) {
+                all.append(p);
+            }
+            let read = if last {
+                Ok(0)
+            } else {
+                next.clear();
+                next.extend_from_slice(carry);
+                read_block(name, &mut input, &mut next, block)
+            };
+            let parts: Vec<Result<Part<T>>> = workers
+                .into_iter()
+                .map(|w| match w {
+                    Ok(thread) => thread
+                        .join()
+                        .unwrap_or_else(|p| std::panic::resume_unwind(p)),
+                    Err(done) => done,
+                })
+                .collect();
+            (parts, read)
+        });
+        // In file order: this block's rows, then what reading the next one found.
+        for part in parts {
+            pending.push(part?);
+        }
+        if last {
+            break;
+        }
+        end = read?;
+        start = 0;
+        std::mem::swap(&mut cur, &mut next);
+    }
+    drop((cur, next));
+    for p in pending {
+        all.append(p);
+    }
+
+    let n = all.lines.len();
+    if n == 0 {
+        return Err(Error::data(name, "has a header but no data rows"));
+    }
+    all.x.shrink_to_fit();
+    let shape_error = |e: ndarray::ShapeError| Error::Shape(format!("{}: {e}", name.display()));
+    let x = Array2::from_shape_vec((n, layout.d), all.x).map_err(shape_error)?;
+    let labels = match (layout.k, layout.kind) {
+        (0, _) => Labels::None,
+        (_, LabelKind::Classes) => Labels::Classes(all.classes),
+        (k, LabelKind::Targets) => {
+            Labels::Targets(Array2::from_shape_vec((n, k), all.targets).map_err(shape_error)?)
+        }
+    };
+    Ok(Frame {
+        source: name.to_path_buf(),
+        feature_names: layout.feature_names,
+        label_names: layout.label_names,
+        x,
+        labels,
+        label_lines: all.lines,
+    })
+}
+
+/// Reads the next block into `buf` (which already holds the previous block's carry): at
+/// least `block` more bytes, then on until a record end; returns where the last record
+/// ends (everything, at the end of the input).
+fn read_block(name: &Path, input: &mut Input, buf: &mut Vec<u8>, block: usize) -> Result<usize> {
+    let mut scan = Scan::new();
+    loop {
+        let want = buf.len().saturating_add(block);
+        input.fill(name, buf, want)?;
+        if input.eof {
+            return Ok(buf.len());
+        }
+        scan.advance(buf);
+        if scan.cut > 0 {
+            return Ok(scan.cut);
+        }
+    }
+}
+
+/// How many '\n' bytes: the lines that `bytes` moves on by.
+fn count_lines(bytes: &[u8]) -> u64 {
+    // Counted in chunks so that the compiler vectorizes the byte comparisons.
+    bytes
+        .chunks(1 << 12)
+        .map(|c| c.iter().map(|&b| u32::from(b == b'\n')).sum::<u32>() as u64)
+        .sum()
+}
+
+/// Cuts `bytes` (whole records, starting on a record) at record ends into at most `pieces`
+/// stretches of about the same size.
+fn split_records(bytes: &[u8], pieces: usize) -> Vec<(usize, usize)> {
+    let mut cuts = Vec::with_capacity(pieces.min(64));
+    let mut scan = Scan::new();
+    let mut from = 0;
+    for t in 1..pieces {
+        let target = (bytes.len() / pieces).saturating_mul(t);
+        if target <= scan.pos {
+            continue;
+        }
+        scan.advance(bytes.get(..target).unwrap_or(bytes));
+        match scan.next_cut(bytes) {
+            Some(to) if to < bytes.len() => {
+                cuts.push((from, to));
+                from = to;
+            }
+            _ => break,
+        }
+    }
+    cuts.push((from, bytes.len()));
+    cuts
+}
+
+/// Where a CSV reader is within a record, as far as quotes go: what decides whether a
+/// '\n' ends a record. The same rules as `csv_core` (RFC 4180 with `""` inside quotes): a
+/// `"` opens a quoted field only at the start of a field, and is literal elsewhere.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Quote {
+    /// At the start of a field (or record).
+    Start,
+    /// In an unquoted field.
+    Field,
+    /// In a quoted field: '\n', ',' and '\r' are text.
+    Quoted,
+    /// Just after a `"` in a quoted field: another `"` is a literal one, and the field goes
+    /// on quoted; anything else closes the quotes.
+    Closing,
+}
+
+impl Quote {
+    #[inline]
+    fn step(self, b: u8) -> Quote {
+        match (self, b) {
+            (Quote::Quoted, b'"') => Quote::Closing,
+            (Quote::Quoted, _) => Quote::Quoted,
+            (Quote::Start | Quote::Closing, b'"') => Quote::Quoted,
+            (_, b',' | b'\r' | b'\n') => Quote::Start,
+            _ => Quote::Field,
+        }
+    }
+}
+
+/// A scan of a buffer that starts on a record, for the last record end seen.
+struct Scan {
+    state: Quote,
+    /// How far the buffer has been scanned; `state` is the state there.
+    pos: usize,
+    /// Just past the last '\n' that ends a record (0: none yet).
+    cut: usize,
+}
+
+impl Scan {
+    fn new() -> Scan {
+        Scan {
+            state: Quote::Start,
+            pos: 0,
+            cut: 0,
+        }
+    }
+
+    /// Scans `bytes[self.pos..]`.
+    fn advance(&mut self, bytes: &[u8]) {
+        let Some(rest) = bytes.get(self.pos..) else {
+            return;
+        };
+        let base = self.pos;
+        self.pos = bytes.len();
+        if matches!(self.state, Quote::Start | Quote::Field) && !rest.contains(&b'"') {
+            // No quote ahead: every '\n' ends a record.
+            if let Some(i) = rest.iter().rposition(|&b| b == b'\n') {
+                self.cut = base + i + 1;
+            }
+            if let Some(&b) = rest.last() {
+                self.state = Quote::Field.step(b);
+            }
+            return;
+        }
+        let mut i = 0;
+        while let Some(tail) = rest.get(i..) {
+            let Some(&b) = tail.first() else {
+                break;
+            };
+            match self.state {
+                Quote::Quoted => match tail.iter().position(|&c| c == b'"') {
+                    Some(k) => {
+                        self.state = Quote::Closing;
+                        i += k + 1;
+                    }
+                    None => break,
+                },
+                Quote::Closing => {
+                    self.state = Quote::Closing.step(b);
+                    i += 1;
+                    if b == b'\n' {
+                        self.cut = base + i;
+                    }
+                }
+                Quote::Start | Quote::Field => {
+                    // Up to the next quote, every '\n' ends a record.
+                    let k = tail.iter().position(|&c| c == b'"').unwrap_or(tail.len());
+                    let text = tail.get(..k).unwrap_or(&[]);
+                    if let Some(j) = text.iter().rposition(|&c| c == b'\n') {
+                        self.cut = base + i + j + 1;
+                    }
+                    if let Some(&c) = text.last() {
+                        self.state = Quote::Field.step(c);
+                    }
+                    i += k;
+                    if i < rest.len() {
+                        self.state = self.state.step(b'"');
+                        i += 1;
+                    }
+                }
+            }
+        }
+    }
+
+    /// Scans on from `self.pos` to the first record end; returns the position just past it.
+    fn next_cut(&mut self, bytes: &[u8]) -> Option<usize> {
+        let rest = bytes.get(self.pos..)?;
+        for &b in rest {
+            self.state = self.state.step(b);
+            self.pos += 1;
+            if b == b'\n' && self.state != Quote::Quoted {
+                self.cut = self.pos;
+                return Some(self.pos);
+            }
+        }
+        None
+    }
+}
+
+/// The header record → names and the role of each column, checked against `opts`.
+fn layout(
+    name: &Path,
+    rec: &csv::ByteRecord,
+    header_line: u64,
+    opts: &LoadOptions,
+) -> Result<Layout> {
+    let (columns, unnamed) = header_names(name, rec, header_line)?;
     check_unique(name, &columns, &unnamed, header_line)?;
 
     // Which columns are labels, in the order asked for; None when optional and absent.
@@ -274,87 +721,14 @@ fn parse_with<T: Real>(
     if let Some(expected) = opts.expected_features {
         check_features(name, expected, &feature_names)?;
     }
-    let layout = Layout {
+    Ok(Layout {
         d: feature_names.len(),
         k: label_names.len(),
         columns,
         roles,
-        kind: opts.kind,
-    };
-
-    // The rows, in stretches that start on a line of their own.
-    let start = usize::try_from(rdr.position().byte())
-        .unwrap_or(usize::MAX)
-        .min(bytes.len());
-    let stretches = split_at_lines(bytes, start, threads);
-    let mut parts = Vec::with_capacity(stretches.len());
-    if let [(start, end)] = stretches[..] {
-        parts.push(parse_rows::<T>(name, bytes, start, end, &layout));
-    } else {
-        std::thread::scope(|s| {
-            let layout = &layout;
-            // A thread the OS refuses is no error: that stretch is parsed right here (Err).
-            let workers: Vec<_> = stretches
-                .iter()
-                .map(|&(start, end)| {
-                    let job = move || parse_rows::<T>(name, bytes, start, end, layout);
-                    std::thread::Builder::new()
-                        .spawn_scoped(s, job)
-                        .map_err(|_| job())
-                })
-                .collect();
-            for w in workers {
-                parts.push(match w {
-                    Ok(thread) => thread
-                        .join()
-                        .unwrap_or_else(|p| std::panic::resume_unwind(p)),
-                    Err(done) => done,
-                });
-            }
-        });
-    }
-
-    // Joined in file order; the first error in the file wins.
-    let mut parts = parts
-        .into_iter()
-        .collect::<Result<Vec<Part<T>>>>()?
-        .into_iter();
-    let mut all = parts.next().unwrap_or(Part {
-        x: Vec::new(),
-        classes: Vec::new(),
-        targets: Vec::new(),
-        lines: Vec::new(),
-    });
-    let rest: Vec<Part<T>> = parts.collect();
-    all.x.reserve_exact(rest.iter().map(|p| p.x.len()).sum());
-    for p in rest {
-        all.x.extend_from_slice(&p.x);
-        drop(p.x);
-        all.classes.extend(p.classes);
-        all.targets.extend(p.targets);
-        all.lines.extend(p.lines);
-    }
-    let n = all.lines.len();
-    if n == 0 {
-        return Err(Error::data(name, "has a header but no data rows"));
-    }
-    all.x.shrink_to_fit();
-    let shape_error = |e: ndarray::ShapeError| Error::Shape(format!("{}: {e}", name.display()));
-    let x = Array2::from_shape_vec((n, layout.d), all.x).map_err(shape_error)?;
-    let labels = match (layout.k, layout.kind) {
-        (0, _) => Labels::None,
-        (_, LabelKind::Classes) => Labels::Classes(all.classes),
-        (k, LabelKind::Targets) => {
-            Labels::Targets(Array2::from_shape_vec((n, k), all.targets).map_err(shape_error)?)
-        }
-    };
-    Ok(Frame {
-        source: name.to_path_buf(),
         feature_names,
         label_names,
-        x,
-        labels,
-        label_lines: all.lines,
+        kind: opts.kind,
     })
 }
 
@@ -407,114 +781,269 @@ fn check_unique(name: &Path, columns: &[String], unnamed: &[bool], line: u64) ->
     Ok(())
 }
 
-/// Cuts `bytes[start..]` into stretches of whole lines, one per thread, when that is safe
-/// (no `"` anywhere, so every '\n' ends a record) and, unless `threads` says how many,
-/// worth it (a few MB; one stretch per core).
-fn split_at_lines(bytes: &[u8], start: usize, threads: Option<usize>) -> Vec<(usize, usize)> {
-    let rows = bytes.get(start..).unwrap_or(&[]);
-    let threads = match threads {
-        Some(t) => t.max(1),
-        None if rows.len() < PARALLEL_MIN_BYTES => 1,
-        None => std::thread::available_parallelism().map_or(1, |n| n.get().min(8)),
-    };
-    if threads == 1 || rows.contains(&b'"') {
-        return vec![(start, bytes.len())];
-    }
-    let mut stretches = Vec::with_capacity(threads);
-    let mut from = start;
-    for t in 1..threads {
-        let target = (start + rows.len() / threads * t).max(from);
-        let Some(nl) = bytes
-            .get(target..)
-            .and_then(|b| b.iter().position(|&c| c == b'\n'))
-        else {
-            break;
-        };
-        let to = target + nl + 1;
-        stretches.push((from, to));
-        from = to;
-    }
-    stretches.push((from, bytes.len()));
-    stretches
-}
-
-/// Parses the records of `bytes[start..end]` (whole lines) into one part.
+/// Parses the records of `chunk` (whole records, the first on line `first_line`) into one
+/// part.
 fn parse_rows<T: Real>(
     name: &Path,
-    bytes: &[u8],
-    start: usize,
-    end: usize,
+    chunk: &[u8],
+    first_line: u64,
     layout: &Layout,
 ) -> Result<Part<T>> {
-    let chunk = bytes.get(start..end).unwrap_or(&[]);
-    let first_line = 1 + bytes
-        .get(..start)
-        .unwrap_or(&[])
-        .iter()
-        .filter(|&&b| b == b'\n')
-        .count() as u64;
-    let at = |line: u64, j: usize, msg: String| {
-        let column = match layout.columns.get(j) {
-            Some(c) => c.clone(),
-            None => format!("field {}", j + 1),
-        };
-        Error::data_at(name, line, column, msg)
-    };
-    let ncols = layout.columns.len();
-    let mut x: Vec<T> = Vec::new();
-    let mut classes: Vec<String> = Vec::new();
-    let mut targets: Vec<T> = Vec::new();
-    let mut row_targets: Vec<T> = vec![T::zero(); layout.k];
-    let mut lines: Vec<u64> = Vec::new();
+    if chunk.contains(&b'"') {
+        parse_rows_csv(name, chunk, first_line, layout)
+    } else {
+        parse_rows_plain(name, chunk, first_line, layout)
+    }
+}
+
+/// `parse_rows` by the `csv` crate's reader, quotes and all.
+fn parse_rows_csv<T: Real>(
+    name: &Path,
+    chunk: &[u8],
+    first_line: u64,
+    layout: &Layout,
+) -> Result<Part<T>> {
+    let mut rows = Rows::new(name, layout);
     let mut rdr = csv_reader(chunk);
     let mut rec = csv::ByteRecord::new();
     while let Some(line) = next_record(&mut rdr, &mut rec, chunk, first_line, name)? {
-        if rec.len() != ncols {
-            let msg = format!(
-                "line {line} has {} fields, the header has {ncols}",
-                rec.len()
-            );
-            return Err(at(line, rec.len().min(ncols), msg));
-        }
-        for (j, (field, role)) in rec.iter().zip(&layout.roles).enumerate() {
-            let field = field.trim_ascii();
-            match (*role, layout.kind) {
-                (Role::Feature, _) => match number::<T>(field) {
-                    Ok(v) => x.push(v),
-                    Err(msg) => return Err(at(line, j, msg)),
-                },
-                (Role::Label(t), LabelKind::Targets) => match number::<T>(field) {
-                    Ok(v) => {
-                        if let Some(slot) = row_targets.get_mut(t) {
-                            *slot = v;
-                        }
-                    }
-                    Err(msg) => return Err(at(line, j, msg)),
-                },
-                (Role::Label(_), LabelKind::Classes) => match class(field) {
-                    Ok(c) => classes.push(c),
-                    Err(msg) => return Err(at(line, j, msg)),
-                },
-            }
-        }
-        targets.extend_from_slice(&row_targets);
-        lines.push(line);
-        if lines.len() == 1 {
-            // Reserve for the rest from the size of this first row, bounded by the bytes
-            // left (a value takes at least 2 bytes): no size written in the file is trusted.
+        rows.push(line, rec.len(), rec.iter())?;
+        if rows.part.lines.len() == 1 {
             let here = usize::try_from(rdr.position().byte()).unwrap_or(chunk.len());
-            let left = chunk.len().saturating_sub(here);
-            let rows = left / here.max(1) + 1;
-            x.reserve(rows.saturating_mul(layout.d).min(left / 2 + layout.d));
-            lines.reserve(rows.min(left / 2 + 1));
+            rows.reserve(here, chunk.len());
         }
     }
-    Ok(Part {
-        x,
-        classes,
-        targets,
-        lines,
-    })
+    Ok(rows.part)
+}
+
+/// `parse_rows` for a chunk without a `"`, where CSV is simple: a record ends at each '\r',
+/// '\n' or "\r\n", empty records (blank lines) are skipped, and fields end at each ','.
+/// The same records and fields as the `csv` crate's reader (a property test checks), at a
+/// fraction of the cost.
+fn parse_rows_plain<T: Real>(
+    name: &Path,
+    chunk: &[u8],
+    first_line: u64,
+    layout: &Layout,
+) -> Result<Part<T>> {
+    let mut rows = Rows::new(name, layout);
+    let mut line = first_line;
+    let mut at = 0;
+    while let Some(&b) = chunk.get(at) {
+        match b {
+            b'\n' => {
+                line += 1;
+                at += 1;
+            }
+            b'\r' => at += 1,
+            _ => {
+                at = rows.push_plain(chunk, at, line)?;
+                if rows.part.lines.len() == 1 {
+                    rows.reserve(at, chunk.len());
+                }
+            }
+        }
+    }
+    Ok(rows.part)
+}
+
+/// Where the field that starts at `at` ends: at the next ',', '\r' or '\n', or the end.
+#[inline]
+fn field_end(chunk: &[u8], at: usize) -> usize {
+    let rest = chunk.get(at..).unwrap_or(&[]);
+    at + rest
+        .iter()
+        .position(|&c| matches!(c, b',' | b'\r' | b'\n'))
+        .unwrap_or(rest.len())
+}
+
+/// A field that is a plain decimal (`fast_decimal`'s `[+-]digits[.digits]`, no spaces),
+/// read where it starts, at `at`, in the same pass that finds its end: the value and the
+/// end. None for anything else, which `field_end` and `number` then read.
+#[inline(always)]
+fn fast_field<T: Real>(chunk: &[u8], at: usize) -> Option<(T, usize)> {
+    const POW10: [f64; 23] = [
+        1e0, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10, 1e11, 1e12, 1e13, 1e14, 1e15, 1e16,
+        1e17, 1e18, 1e19, 1e20, 1e21, 1e22,
+    ];
+    let rest = chunk.get(at..)?;
+    // Without branches: signs are random in data, and a mispredicted branch costs more than
+    // the whole rest of a number.
+    let first = rest.first().copied().unwrap_or(0);
+    let neg = first == b'-';
+    let mut i = usize::from(neg | (first == b'+'));
+    let mut m: u64 = 0;
+    let mut n = 0usize; // digits seen
+    let mut point: Option<usize> = None; // digits seen before the '.'
+    loop {
+        match rest.get(i) {
+            Some(&b) if b.is_ascii_digit() => {
+                m = m.wrapping_mul(10).wrapping_add(u64::from(b - b'0'));
+                n += 1;
+            }
+            Some(b'.') if point.is_none() => point = Some(n),
+            None | Some(b',' | b'\r' | b'\n') => break,
+            Some(_) => return None,
+        }
+        i += 1;
+    }
+    // The same bounds, and the same arithmetic, as `fast_decimal`.
+    let (max_m, max_k) = if std::mem::size_of::<T>() == 4 {
+        (1u64 << 24, 10)
+    } else {
+        (1u64 << 53, 22)
+    };
+    let k = n - point.unwrap_or(n);
+    if n == 0 || n > 19 || m > max_m || k > max_k {
+        return None;
+    }
+    // −(m / 10^k) = (−m) / 10^k, rounding being symmetric; the sign set as a bit.
+    let signed = f64::from_bits((m as f64).to_bits() | (u64::from(neg) << 63));
+    let v = T::of(signed) / T::of(*POW10.get(k)?);
+    Some((v, at + i))
+}
+
+/// The rows of a chunk as they are parsed.
+struct Rows<'a, T> {
+    name: &'a Path,
+    layout: &'a Layout,
+    part: Part<T>,
+    /// One row's targets, in the order of the labels asked for.
+    row_targets: Vec<T>,
+}
+
+impl<'a, T: Real> Rows<'a, T> {
+    fn new(name: &'a Path, layout: &'a Layout) -> Self {
+        Rows {
+            name,
+            layout,
+            part: Part::default(),
+            row_targets: vec![T::zero(); layout.k],
+        }
+    }
+
+    fn at(&self, line: u64, j: usize, msg: String) -> Error {
+        let column = match self.layout.columns.get(j) {
+            Some(c) => c.clone(),
+            None => format!("field {}", j + 1),
+        };
+        Error::data_at(self.name, line, column, msg)
+    }
+
+    /// Adds the record on `line`, of `len` fields.
+    #[inline]
+    fn push<'f>(
+        &mut self,
+        line: u64,
+        len: usize,
+        fields: impl Iterator<Item = &'f [u8]>,
+    ) -> Result<()> {
+        let layout = self.layout;
+        let ncols = layout.columns.len();
+        if len != ncols {
+            let msg = format!("line {line} has {len} fields, the header has {ncols}");
+            return Err(self.at(line, len.min(ncols), msg));
+        }
+        for (j, field) in fields.enumerate() {
+            if let Err(msg) = self.push_field(j, field) {
+                return Err(self.at(line, j, msg));
+            }
+        }
+        self.part.targets.extend_from_slice(&self.row_targets);
+        self.part.lines.push(line);
+        Ok(())
+    }
+
+    /// Adds the record of a chunk without quotes that starts at `start` on `line`; returns
+    /// where it ends (its '\r' or '\n', or the end of the chunk). Fields are split and parsed
+    /// in one pass; on any error the record's fields are counted, since a record of the wrong
+    /// length is reported as such first, as `push` does.
+    #[inline]
+    fn push_plain(&mut self, chunk: &[u8], start: usize, line: u64) -> Result<usize> {
+        let layout = self.layout;
+        let ncols = layout.columns.len();
+        let (mut at, mut end) = (start, start);
+        for (j, role) in layout.roles.iter().enumerate() {
+            let fast = match role {
+                Role::Feature => fast_field::<T>(chunk, at),
+                Role::Label(_) => None,
+            };
+            let parsed = if let Some((v, to)) = fast {
+                end = to;
+                self.part.x.push(v);
+                Ok(())
+            } else {
+                end = field_end(chunk, at);
+                self.push_field(j, chunk.get(at..end).unwrap_or(&[]))
+            };
+            let more = chunk.get(end) == Some(&b',');
+            if parsed.is_err() || more != (j + 1 < ncols) {
+                return Err(self.plain_error(chunk, start, line, j, parsed.err()));
+            }
+            at = end + 1;
+        }
+        self.part.targets.extend_from_slice(&self.row_targets);
+        self.part.lines.push(line);
+        Ok(end)
+    }
+
+    /// Adds field `j` of a record, as the header says: a feature, a target or a class.
+    fn push_field(&mut self, j: usize, field: &[u8]) -> std::result::Result<(), String> {
+        let field = field.trim_ascii();
+        let layout = self.layout;
+        let Some(role) = layout.roles.get(j) else {
+            return Ok(());
+        };
+        match (*role, layout.kind) {
+            (Role::Feature, _) => number::<T>(field).map(|v| self.part.x.push(v)),
+            (Role::Label(t), LabelKind::Targets) => number::<T>(field).map(|v| {
+                if let Some(slot) = self.row_targets.get_mut(t) {
+                    *slot = v;
+                }
+            }),
+            (Role::Label(_), LabelKind::Classes) => class(field).map(|c| self.part.classes.push(c)),
+        }
+    }
+
+    /// The error in the record at `start`, whose field `j` could not be read (`msg`) or was
+    /// not followed by what the header says: the record's length if wrong, else `msg`.
+    #[cold]
+    fn plain_error(
+        &self,
+        chunk: &[u8],
+        start: usize,
+        line: u64,
+        j: usize,
+        msg: Option<String>,
+    ) -> Error {
+        let ncols = self.layout.columns.len();
+        let rest = chunk.get(start..).unwrap_or(&[]);
+        let record = rest
+            .split(|&c| c == b'\r' || c == b'\n')
+            .next()
+            .unwrap_or(&[]);
+        let len = 1 + record.iter().filter(|&&c| c == b',').count();
+        match msg {
+            Some(msg) if len == ncols => self.at(line, j, msg),
+            _ => {
+                let msg = format!("line {line} has {len} fields, the header has {ncols}");
+                self.at(line, len.min(ncols), msg)
+            }
+        }
+    }
+
+    /// After the first row, which ended `here` bytes into a chunk of `len`: reserves for the
+    /// rest from the size of this first row, bounded by the bytes left (a value takes at least
+    /// 2 bytes): no size written in the file is trusted.
+    fn reserve(&mut self, here: usize, len: usize) {
+        let d = self.layout.d;
+        let left = len.saturating_sub(here);
+        let rows = left / here.max(1) + 1;
+        self.part
+            .x
+            .reserve(rows.saturating_mul(d).min(left / 2 + d));
+        self.part.lines.reserve(rows.min(left / 2 + 1));
+    }
 }
 
 /// Reads the next non-blank record of `chunk` into `rec`; returns the line it starts on,
@@ -1200,6 +1729,211 @@ mod tests {
         }
     }
 
+    /// Every way of reading `bytes`: `parse` with blocks of many sizes and several threads,
+    /// and `load` of it as a file, plain and gzipped; each must give what `parse` gives.
+    fn read_every_way(bytes: &[u8], opts: &LoadOptions) -> std::result::Result<Frame<f64>, String> {
+        let name = Path::new("t.csv");
+        let want = parse::<f64>(name, bytes, opts).map_err(|e| e.to_string());
+        let same = |got: Result<Frame<f64>>, how: &str| match (&want, got) {
+            (Ok(a), Ok(b)) => assert_eq!(a, &b, "{how}"),
+            (Err(a), Err(b)) => assert_eq!(a, &b.to_string(), "{how}"),
+            (a, b) => panic!("{how}: parse gives {a:?}, this gives {b:?}"),
+        };
+        for block in [1, 2, 3, 5, 7, 11, 64, 1000] {
+            for threads in [None, Some(1), Some(2), Some(3)] {
+                let got = parse_blocks::<f64>(name, bytes, opts, block, threads);
+                same(got, &format!("block {block}, threads {threads:?}"));
+            }
+        }
+        // The same, read from a file: the messages name the file's path instead of t.csv.
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("t.csv");
+        let same_file = |got: Result<Frame<f64>>, how: &str| {
+            let got = got
+                .map(|mut f| {
+                    assert_eq!(f.source, path, "{how}");
+                    f.source = PathBuf::from("t.csv");
+                    f
+                })
+                .map_err(|e| {
+                    let m = e.to_string();
+                    m.replacen(&path.display().to_string(), "t.csv", 1)
+                });
+            assert_eq!(want, got, "{how}");
+        };
+        for gz in [false, true] {
+            std::fs::write(&path, if gz { gzip(bytes) } else { bytes.to_vec() }).unwrap();
+            let src = Source::Path(path.clone());
+            same_file(load::<f64>(&src, opts), &format!("load, gzip {gz}"));
+            for block in [1, 7, 13] {
+                for threads in [None, Some(2)] {
+                    let got = load_with::<f64>(&src, opts, block, threads);
+                    same_file(
+                        got,
+                        &format!("load gzip {gz}, block {block}, threads {threads:?}"),
+                    );
+                }
+            }
+        }
+        want
+    }
+
+    #[test]
+    fn blocks_of_any_size_give_the_frame_parse_gives() {
+        let o = classify();
+        // Quoted fields holding newlines, commas and doubled quotes, wherever blocks end.
+        let text = b"a,b,kind\r\n1,2,\"x\ny,\"\"z\"\"\r\n\"\"\"\n3,4,\"q\n\nq\"\n5,6,\"a,b\"\n\n7,8,plain\r\n";
+        let f = read_every_way(text, &o).unwrap();
+        assert_eq!(
+            f.x,
+            ndarray::array![[1.0, 2.0], [3.0, 4.0], [5.0, 6.0], [7.0, 8.0]]
+        );
+        assert_eq!(
+            f.labels,
+            Labels::Classes(names(&["x\ny,\"z\"\r\n\"", "q\n\nq", "a,b", "plain"]))
+        );
+        assert_eq!(f.label_lines, vec![2, 5, 8, 10]);
+        // BOM, CRLF, blank lines before the header and among the rows, no final newline.
+        let text = b"\xEF\xBB\xBF\r\n\n\r\na,kind\r\n\r\n1,x\r\n\r\n\r\n2,y\r\n3,z";
+        let f = read_every_way(text, &o).unwrap();
+        assert_eq!(f.label_lines, vec![6, 9, 10]);
+        assert_eq!(f.labels, Labels::Classes(names(&["x", "y", "z"])));
+        // A header longer than a block, a quoted newline in it.
+        let text = b"\"long name\nof a\",\"second, long, name\",kind\n1,2,x\n";
+        let f = read_every_way(text, &o).unwrap();
+        assert_eq!(
+            f.feature_names,
+            names(&["long name\nof a", "second, long, name"])
+        );
+        assert_eq!(f.label_lines, vec![3]);
+        // Quotes that are text (inside an unquoted field) and text after closing quotes.
+        let text = b"a,kind\n1,x\"y\n2,\"p\"q\n3,\"\"\n4,r\"\n\"\n";
+        let f = read_every_way(text, &o);
+        assert_eq!(f.unwrap_err(), "t.csv:4:kind: empty label");
+        let text = b"a,kind\n1,x\"y\n2,\"p\"q\n4,r\"\n";
+        let f = read_every_way(text, &o).unwrap();
+        assert_eq!(f.labels, Labels::Classes(names(&["x\"y", "pq", "r\""])));
+        // Lone CRs end records too (without moving the line on).
+        let f = read_every_way(b"a,kind\r1,x\r2,y\r\r\n3,z\n", &o).unwrap();
+        assert_eq!(f.label_lines, vec![1, 1, 2]);
+        // A quote that never closes: the rest of the file is one field.
+        assert_eq!(
+            read_every_way(b"a,kind\n1,\"x\n2,y\n3,z\n", &o)
+                .unwrap()
+                .labels,
+            Labels::Classes(names(&["x\n2,y\n3,z"]))
+        );
+        // Regression targets and no label.
+        let f = read_every_way(b"y2,a,y1\n1,2,3\n\n4,5,6", &regress(&["y1", "y2"])).unwrap();
+        assert_eq!(
+            f.labels,
+            Labels::Targets(ndarray::array![[3.0, 1.0], [6.0, 4.0]])
+        );
+        read_every_way(
+            b"a,b\n1,2\n3,4\n",
+            &LoadOptions::new(vec![], LabelKind::Targets),
+        )
+        .unwrap();
+    }
+
+    #[test]
+    fn errors_are_the_same_whatever_the_blocks() {
+        let o = classify();
+        let cases: [(&[u8], &str); 9] = [
+            (b"", "t.csv: is empty"),
+            (b"\xEF\xBB\xBF\n\r\n\n\r\r", "t.csv: is empty"),
+            (b"\n\na,b\r\n\r\n", "t.csv: has a header but no data rows"),
+            // Ragged rows after the first block.
+            (
+                b"a,b,kind\n1,2,x\n3,4,y\n5,6,z\n7,8,w\n9,10,v,extra\n",
+                "t.csv:6:field 4: line 6 has 4 fields, the header has 3",
+            ),
+            (
+                b"a,b,kind\n1,2,x\n3,4,y\n5,6,z\n\n\n7,8\n",
+                "t.csv:7:kind: line 7 has 2 fields, the header has 3",
+            ),
+            // At the very last line, with and without a final newline.
+            (
+                b"a,b,kind\n1,2,x\n3,4,y\n5,6,z\n7,q,w",
+                "t.csv:5:b: `q` is not a number",
+            ),
+            (
+                b"a,b,kind\n1,2,x\n3,4,y\n5,6,z\n7,8,\n",
+                "t.csv:5:kind: empty label",
+            ),
+            // Two errors: the first in the file wins, wherever the blocks end.
+            (
+                b"a,b,kind\n1,2,\"x\n\"\n3,4,y\n5,no,z\n\n7,8,w\n9,nan,v\n",
+                "t.csv:5:b: `no` is not a number",
+            ),
+            (
+                b"a,a,kind\n1,2,x\n",
+                "t.csv:1:a: column `a` appears twice in the header (fields 1 and 2)",
+            ),
+        ];
+        for (text, want) in cases {
+            assert_eq!(read_every_way(text, &o).unwrap_err(), want);
+        }
+    }
+
+    #[test]
+    fn big_files_stream_in_parallel_blocks() {
+        let mut text = String::from("a,b,kind\r\n");
+        for i in 0..30_000 {
+            text.push_str(&format!("{i},{}.25,\"k,{}\"\r\n", i * 3, i % 4));
+            if i % 1000 == 7 {
+                text.push_str("\r\n");
+            }
+        }
+        let o = classify();
+        let whole =
+            parse_blocks::<f32>(Path::new("t.csv"), text.as_bytes(), &o, usize::MAX, Some(1));
+        let whole = whole.unwrap();
+        assert_eq!(whole.x.dim(), (30_000, 2));
+        assert_eq!(*whole.label_lines.last().unwrap(), 30_000 + 30 + 1);
+        for (block, threads) in [
+            (4096, Some(3)),
+            (50_000, None),
+            (1 << 20, Some(2)),
+            (777, Some(8)),
+        ] {
+            let f = parse_blocks::<f32>(Path::new("t.csv"), text.as_bytes(), &o, block, threads);
+            assert_eq!(f.unwrap(), whole, "block {block}");
+        }
+        let bad = text
+            .replacen("29000,87000.25", "29000,x", 1)
+            .replacen("29500,", "y,", 1);
+        for block in [4096, 1 << 16] {
+            let e = parse_blocks::<f32>(Path::new("t.csv"), bad.as_bytes(), &o, block, Some(2));
+            assert_eq!(
+                e.unwrap_err().to_string(),
+                "t.csv:29031:b: `x` is not a number"
+            );
+        }
+    }
+
+    #[test]
+    fn a_gzip_file_corrupt_after_good_blocks_is_an_error() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("t.csv.gz");
+        let mut text = String::from("a,kind\n");
+        for i in 0..20_000 {
+            text.push_str(&format!("{i},k{}\n", i * 7919 % 13));
+        }
+        let mut gz = gzip(text.as_bytes());
+        gz.truncate(gz.len() * 3 / 4);
+        std::fs::write(&path, &gz).unwrap();
+        for block in [100, 4096, BLOCK_BYTES] {
+            let e = load_with::<f64>(&Source::Path(path.clone()), &classify(), block, None);
+            let e = e.unwrap_err();
+            assert!(
+                e.to_string().contains(": is not a valid gzip file: "),
+                "{e}"
+            );
+            assert_eq!(e.exit_code(), crate::error::exit::DATA);
+        }
+    }
+
     mod props {
         use super::super::*;
         use proptest::prelude::*;
@@ -1244,8 +1978,74 @@ mod tests {
             }
         }
 
+        /// Read in blocks of `block` bytes cut into `threads` stretches, `bytes` give what
+        /// `parse` gives, with every configuration.
+        fn same_in_blocks(bytes: &[u8], block: usize, threads: usize) {
+            for opts in configs() {
+                let whole = parse::<f64>(Path::new("p"), bytes, &opts);
+                let blocks =
+                    parse_blocks::<f64>(Path::new("p"), bytes, &opts, block, Some(threads));
+                match (whole, blocks) {
+                    (Ok(a), Ok(b)) => assert_eq!(a, b),
+                    (Err(a), Err(b)) => assert_eq!(a.to_string(), b.to_string()),
+                    (a, b) => panic!("parse: {a:?}\nblocks of {block}: {b:?}"),
+                }
+            }
+        }
+
         proptest! {
             #![proptest_config(ProptestConfig { cases: 700, ..ProptestConfig::default() })]
+
+            #[test]
+            fn the_plain_reader_agrees_with_the_csv_crate(
+                header in "[abc,]{1,6}",
+                chunk in proptest::collection::vec(
+                    prop_oneof![
+                        Just(b','), Just(b'\n'), Just(b'\r'), Just(b' '), Just(b'.'),
+                        Just(b'1'), Just(b'x'), any::<u8>().prop_filter("no quote", |b| *b != b'"'),
+                    ],
+                    0..120,
+                ),
+                first_line in 1u64..1000,
+            ) {
+                let name = Path::new("p");
+                for opts in configs() {
+                    let mut rdr = csv_reader(header.as_bytes());
+                    let mut rec = csv::ByteRecord::new();
+                    prop_assert!(rdr.read_byte_record(&mut rec).unwrap());
+                    let Ok(layout) = layout(name, &rec, 1, &opts) else {
+                        continue;
+                    };
+                    let csv = parse_rows_csv::<f64>(name, &chunk, first_line, &layout);
+                    let plain = parse_rows_plain::<f64>(name, &chunk, first_line, &layout);
+                    match (csv, plain) {
+                        (Ok(a), Ok(b)) => prop_assert_eq!(a, b),
+                        (Err(a), Err(b)) => prop_assert_eq!(a.to_string(), b.to_string()),
+                        (a, b) => prop_assert!(false, "csv: {:?}\nplain: {:?}", a, b),
+                    }
+                }
+            }
+
+            #[test]
+            fn tiny_blocks_agree_with_parse(
+                text in "(\u{feff})?[\r\n]{0,3}([abc ,\"]{0,6}\r?\n){0,2}([0-9 ,.\"\r\nxk]{0,12}(\r?\n|\r)?){0,10}",
+                block in 1usize..24,
+                threads in 1usize..5,
+            ) {
+                same_in_blocks(text.as_bytes(), block, threads);
+            }
+
+            #[test]
+            fn tiny_blocks_agree_with_parse_on_any_bytes(
+                bytes in proptest::collection::vec(
+                    prop_oneof![Just(b'"'), Just(b','), Just(b'\n'), Just(b'\r'), Just(b'1'), any::<u8>()],
+                    0..200,
+                ),
+                block in 1usize..40,
+                threads in 1usize..5,
+            ) {
+                same_in_blocks(&bytes, block, threads);
+            }
 
             #[test]
             fn arbitrary_bytes_never_panic(bytes in proptest::collection::vec(any::<u8>(), 0..300)) {
