@@ -137,7 +137,7 @@ impl<T: Real> Mlp<T> {
 
     /// s = λ/2 (‖W1‖²_F + ‖W2‖²_F), accumulated in f64.
     pub fn regularizer(&self, lambda: f64) -> f64 {
-        let sq = |w: &Array2<T>| w.iter().map(|&v| v.f64() * v.f64()).sum::<f64>();
+        let sq = |w: &Array2<T>| crate::linalg::sum_sq_of(w.view());
         0.5 * lambda * (sq(&self.w1) + sq(&self.w2))
     }
 
@@ -226,7 +226,10 @@ impl<T: Real> Mlp<T> {
 
     /// True when every weight is a finite number.
     pub fn is_finite(&self) -> bool {
-        self.w1.iter().chain(self.w2.iter()).all(|v| v.is_finite())
+        [&self.w1, &self.w2].iter().all(|w| match w.as_slice() {
+            Some(s) => crate::linalg::all_finite(s),
+            None => w.iter().all(|v| v.is_finite()),
+        })
     }
 }
 

@@ -426,6 +426,7 @@ fn fit_and_train<T: Real>(
         seed: args.seed ^ 0x5348_5546_464c_4531,
         patience: args.patience,
         target_scale: prep.target_standardize.as_ref().map(|s| s.std.clone()),
+        threads: args.threads,
     };
     let outcome = train::train(
         &mut model,

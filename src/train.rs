@@ -8,6 +8,7 @@ use ndarray::{Array2, ArrayView2, Axis};
 
 use crate::loss::Target;
 use crate::model::{Cache, Grads, Mlp, Objective};
+use crate::pool::Pool;
 use crate::rng::Rng;
 use crate::{Error, Real, Result};
 
@@ -50,6 +51,11 @@ pub struct TrainConfig {
     /// in the data's own units.
     #[serde(skip)]
     pub target_scale: Option<Vec<f64>>,
+    /// Threads for the matrix products (`--threads`): 1 runs everything on the calling
+    /// thread; N ≥ 2 splits each large product over a [`Pool`] of the caller and N − 1
+    /// helpers, created for this call and installed on the calling thread while it trains.
+    /// The model is the same, bit for bit, for every value.
+    pub threads: usize,
 }
 
 /// Accuracy for classification, RMSE for regression.
@@ -204,11 +210,36 @@ impl<T: Real> Batch<T> {
         }
     }
 
-    /// Copies rows `idx` of `data` into the buffers (no allocation).
+    /// Copies rows `idx` of `data` into the buffers (no allocation). The rows of x are
+    /// copied in halves by the current pool's threads when there is one.
     fn gather(&mut self, data: &Data<T>, idx: &[usize]) {
         self.rows = idx.len();
-        for (k, &i) in idx.iter().enumerate() {
-            self.x.row_mut(k).assign(&data.x.row(i));
+        let d = self.x.ncols();
+        match (data.x.as_slice(), self.x.as_slice_mut()) {
+            (Some(src), Some(dst)) if d > 0 => {
+                let dst = &mut dst[..idx.len() * d];
+                crate::pool::with_current(|p| match p {
+                    Some(p) if p.threads() > 1 && idx.len() * d >= 1 << 15 => {
+                        let parts = p.threads();
+                        let per = idx.len().div_ceil(parts);
+                        // Each chunk writes its own rows of dst, handed out by a mutex-free
+                        // split: chunks_mut gives disjoint slices, claimed by index.
+                        let out = crate::pool::Disjoint::new(dst, per * d);
+                        p.run(parts, &|c| {
+                            if let Some(rows) = out.chunk(c) {
+                                let lo = c * per;
+                                copy_rows(src, d, &idx[lo..lo + rows.len() / d], rows);
+                            }
+                        });
+                    }
+                    _ => copy_rows(src, d, idx, dst),
+                });
+            }
+            _ => {
+                for (k, &i) in idx.iter().enumerate() {
+                    self.x.row_mut(k).assign(&data.x.row(i));
+                }
+            }
         }
         match &data.y {
             Labels::Classes(y) => {
@@ -236,6 +267,14 @@ impl<T: Real> Batch<T> {
     }
 }
 
+/// dst's rows = src's rows `idx` (row-major, d columns).
+#[inline]
+fn copy_rows<T: Copy>(src: &[T], d: usize, idx: &[usize], dst: &mut [T]) {
+    for (row, &i) in dst.chunks_exact_mut(d).zip(idx) {
+        row.copy_from_slice(&src[i * d..(i + 1) * d]);
+    }
+}
+
 /// Heavy-ball momentum state: v ← μv + ∂J/∂W, W ← W − ηv (as PyTorch's SGD). With μ = 0 the
 /// update is exactly the seed's W ← W − η ∂J/∂W.
 struct Momentum<T> {
@@ -244,9 +283,28 @@ struct Momentum<T> {
 }
 
 /// Trains `model` in place on `train` by minibatch SGD, evaluating on `val` after each epoch.
-/// Checks `stop` between minibatches; on divergence returns [`Error::Diverged`] and leaves
-/// the model as it was before the offending update.
+/// Checks `stop` between minibatches. On divergence (J of a minibatch, or a weight after its
+/// update, not finite) returns [`Error::Diverged`] naming that epoch and minibatch; the
+/// model is then not to be used (the caller saves nothing).
+///
+/// With `cfg.threads` ≥ 2 the products run on a [`Pool`] installed on this thread for the
+/// duration of the call (see [`crate::linalg`]).
 pub fn train<T: Real>(
+    model: &mut Mlp<T>,
+    cfg: &TrainConfig,
+    train: &Data<T>,
+    val: Option<&Data<T>>,
+    observer: &mut dyn Observer,
+    stop: &AtomicBool,
+) -> Result<Outcome> {
+    if cfg.threads <= 1 {
+        return train_loop(model, cfg, train, val, observer, stop);
+    }
+    let pool = Pool::new(cfg.threads);
+    pool.install(|| train_loop(model, cfg, train, val, observer, stop))
+}
+
+fn train_loop<T: Real>(
     model: &mut Mlp<T>,
     cfg: &TrainConfig,
     train: &Data<T>,
@@ -309,7 +367,12 @@ pub fn train<T: Real>(
                 return Err(Error::Diverged {
                     epoch,
                     batch: k + 1,
-                    what: if obj.s.is_finite() { "J" } else { "a weight" }.into(),
+                    what: if obj.s.is_finite() {
+                        "J"
+                    } else {
+                        "s = λ/2 (‖W1‖² + ‖W2‖²)"
+                    }
+                    .into(),
                     lr: cfg.lr,
                     lambda: cfg.lambda,
                 });
@@ -330,17 +393,19 @@ pub fn train<T: Real>(
                     model.w2.scaled_add(-lr, &m.v2);
                 }
             }
+            // A finite J with a huge step can still overflow a weight: catch it at this batch
+            // (O(weights), against O(B × weights) for the forward and backward passes).
+            if !model.is_finite() {
+                return Err(Error::Diverged {
+                    epoch,
+                    batch: k + 1,
+                    what: "a weight".into(),
+                    lr: cfg.lr,
+                    lambda: cfg.lambda,
+                });
+            }
             outcome.samples += idx.len() as u64;
             observer.on_batch(epoch, k + 1, batches, obj.l);
-        }
-        if !model.is_finite() {
-            return Err(Error::Diverged {
-                epoch,
-                batch: batches,
-                what: "a weight".into(),
-                lr: cfg.lr,
-                lambda: cfg.lambda,
-            });
         }
         let nf = n as f64;
         let (l, s) = (sum_l / nf, sum_s / nf);
@@ -464,5 +529,5 @@ pub fn argmax<T: Real>(v: impl Iterator<Item = T>) -> usize {
 
 /// ‖A‖_F, accumulated in f64.
 pub fn frobenius<T: Real>(a: ArrayView2<T>) -> f64 {
-    a.iter().map(|&v| v.f64() * v.f64()).sum::<f64>().sqrt()
+    crate::linalg::sum_sq_of(a).sqrt()
 }

@@ -101,6 +101,7 @@ fn a_training_run_allocates_per_epoch_not_per_batch() {
             seed: 3,
             patience: None,
             target_scale: None,
+            threads: 1,
         };
         let stop = AtomicBool::new(false);
         let before = allocations();

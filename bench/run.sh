@@ -1,0 +1,87 @@
+#!/usr/bin/env bash
+# Reproduces every figure of issue 5 ("Fast") in one run on this machine and prints a table of
+# ratios (mlp-train vs PyTorch, vs the best GEMM, vs pandas, vs the RSS bound, iris start-up,
+# a 50-fit sweep vs scikit-learn). Raw outputs go to bench/results/<timestamp>/.
+#
+#   bash bench/setup_venv.sh && bench/.venv/bin/python bench/gen_data.py --digits   # once
+#   bash bench/run.sh                                                                  # ~4 min
+#
+# Other processes on the machine distort everything (PyTorch's 2-thread barriers most of all):
+# each measurement first waits (up to QUIET_WAIT s, default 120) for ≥ 1.85 idle cores, then records the CPU
+# used by other processes while it ran ("foreign", in cores) and is retried, up to 3 times,
+# (TRIES, default 3) when that is above 0.15; the least-disturbed try is kept and its foreign load is printed.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+export CARGO_TARGET_DIR=${CARGO_TARGET_DIR:-target}
+PY=${PY:-bench/.venv/bin/python}
+DATA=${DATA:-bench/data/synth60k.csv}
+QUIET_WAIT=${QUIET_WAIT:-120}
+OUT=bench/results/$(date +%Y%m%d-%H%M%S)
+mkdir -p "$OUT"
+BIN=$CARGO_TARGET_DIR/release/mlp-train
+TRAIN_ARGS=(--data "$DATA" --hidden 256 --batch-size 256 --epochs 3 --lr 0.1 --lambda 1e-4
+            --activation relu --loss softmax-ce --precision f32 --no-bias --no-standardize --seed 0)
+SWEEP_ARGS=(--data data/digits.csv --hidden 32 --epochs 50 --batch-size 32 --lr 0.1 --lambda 1e-4)
+
+echo "building (release)..." >&2
+cargo build --release -q
+cargo bench --no-run -q --bench products --bench csv 2>/dev/null
+
+HZ=$(getconf CLK_TCK)
+busy() { awk '/^cpu /{print $2+$3+$4+$7+$8+$9}' /proc/stat; }
+idle_x100() {  # idle cores × 100, over one second
+  local a b c d
+  read -r a b < <(awk '/^cpu /{print $2+$3+$4+$5+$6+$7+$8+$9, $5+$6}' /proc/stat); sleep 1
+  read -r c d < <(awk '/^cpu /{print $2+$3+$4+$5+$6+$7+$8+$9, $5+$6}' /proc/stat)
+  echo $(( $(nproc) * 100 * (d - b) / (c - a) ))
+}
+wait_quiet() {
+  local need=$(( $(nproc) * 100 - 15 )) t
+  for ((t = 0; t < QUIET_WAIT; t++)); do [ "$(idle_x100)" -ge "$need" ] && return 0; done
+  echo "  (machine still busy after ${QUIET_WAIT}s; measuring anyway)" >&2
+}
+# measure NAME CMD...: stdout → $OUT/NAME.out, /usr/bin/time -v → $OUT/NAME.time,
+# foreign cores → $OUT/NAME.foreign. Keeps the least-disturbed of up to 3 tries.
+measure() {
+  local name=$1 best=99 try b0 b1 f; shift
+  for ((try = 1; try <= ${TRIES:-3}; try++)); do
+    wait_quiet
+    b0=$(busy)
+    /usr/bin/time -v -o "$OUT/.time" "$@" > "$OUT/.out" 2> "$OUT/.err" || { cat "$OUT/.err" >&2; exit 1; }
+    b1=$(busy)
+    f=$(awk -v b="$((b1 - b0))" -v hz="$HZ" '
+      /User time/ {u = $NF} /System time/ {s = $NF}
+      /Elapsed \(wall clock\)/ {n = split($NF, p, ":"); e = (n == 3) ? p[1]*3600 + p[2]*60 + p[3] : p[1]*60 + p[2]}
+      END {v = (b / hz - u - s) / e; if (v < 0) v = 0; printf "%.3f", v}' "$OUT/.time")
+    if awk -v f="$f" -v b="$best" 'BEGIN{exit !(f < b)}'; then
+      best=$f; mv "$OUT/.out" "$OUT/$name.out"; mv "$OUT/.time" "$OUT/$name.time"; mv "$OUT/.err" "$OUT/$name.err"
+    fi
+    echo "  $name: try $try, foreign load $f cores" >&2
+    awk -v f="$f" 'BEGIN{exit !(f <= 0.15)}' && break
+  done
+  echo "$best" > "$OUT/$name.foreign"
+}
+
+echo "1/7 products alone (mlp-train, 1 and 2 threads)" >&2
+measure products cargo bench -q --bench products -- --threads 1,2 --reps 300
+echo "2/7 mlp-train training, 1 and 2 threads, 3 runs each" >&2
+for t in 1 2; do for r in 1 2 3; do
+  measure "train_t${t}_r${r}" "$BIN" "${TRAIN_ARGS[@]}" --threads "$t" --json --quiet
+done; done
+echo "3/7 CSV loading (mlp-train's loader alone)" >&2
+measure csv cargo bench -q --bench csv -- --data "$DATA" --reps 5
+echo "4/7 PyTorch (read_csv, products alone, training at 1 and 2 threads)" >&2
+measure torch "$PY" bench/torch_baseline.py --data "$DATA" --threads 1,2
+echo "5/7 iris end to end (hyperfine)" >&2
+wait_quiet
+hyperfine -N --warmup 10 --runs 100 --export-json "$OUT/iris.json" \
+  "$BIN --data data/iris.csv --epochs 100 --quiet" > "$OUT/iris.out" 2>&1
+echo "6/7 50-run sweep on digits: mlp-train (50 processes, one after another)" >&2
+measure sweep_rust bash -c 'for s in $(seq 0 49); do '"$BIN"' '"${SWEEP_ARGS[*]}"' --seed $s --json --quiet; done'
+echo "7/7 50-fit sweep on digits: scikit-learn (one process)" >&2
+measure sweep_sklearn "$PY" bench/sklearn_sweep.py --data data/digits.csv --fits 50 --epochs 50 --hidden 32
+
+{ echo "machine: $(nproc) CPUs, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs)"
+  echo "rustc: $(rustc --version)"; echo "date: $(date -Is)"; } > "$OUT/machine.txt"
+python3 bench/report.py "$OUT" | tee "$OUT/table.md"
+echo "raw outputs: $OUT" >&2

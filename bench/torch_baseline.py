@@ -1,0 +1,181 @@
+# PyTorch eager CPU baseline for issue 5: 784-256-10 ReLU MLP, no bias, softmax CE + lambda/2 L2, SGD lr 0.1, B=256, 3 epochs.
+# Usage: bench/.venv/bin/python bench/torch_baseline.py [--data bench/data/synth60k.csv] [--threads 1,2]; prints JSON on stdout.
+import argparse
+import json
+import os
+import sys
+import time
+
+import numpy as np
+import pandas as pd
+import torch
+import torch.nn.functional as F
+
+D, H, Q = 784, 256, 10
+
+
+def load(path):
+    size = os.path.getsize(path)
+    t = time.perf_counter()
+    df = pd.read_csv(path, engine="c")
+    dt64 = time.perf_counter() - t
+    t = time.perf_counter()
+    df32 = pd.read_csv(path, engine="c", dtype={f"p{j}": np.float32 for j in range(D)})
+    dt32 = time.perf_counter() - t
+    x = torch.from_numpy(df32.iloc[:, :D].to_numpy(dtype=np.float32, copy=True))
+    y = torch.from_numpy(df32["label"].to_numpy(dtype=np.int64, copy=True))
+    del df
+    info = {
+        "file": path,
+        "file_mb": size / 1e6,
+        "read_csv_c_float64_s": dt64,
+        "read_csv_c_float64_mb_per_s": size / 1e6 / dt64,
+        "read_csv_c_float32_s": dt32,
+        "read_csv_c_float32_mb_per_s": size / 1e6 / dt32,
+    }
+    return x, y, info
+
+
+def init(seed):
+    g = torch.Generator().manual_seed(seed)
+    w1 = (torch.randn(H, D, generator=g) * (2.0 / D) ** 0.5).float()
+    w2 = (torch.randn(Q, H, generator=g) * (2.0 / H) ** 0.5).float()
+    return w1, w2, g
+
+
+def train_autograd(x, y, epochs, bs, lr, lam, seed):
+    w1, w2, g = init(seed)
+    l1 = torch.nn.Linear(D, H, bias=False)
+    l2 = torch.nn.Linear(H, Q, bias=False)
+    with torch.no_grad():
+        l1.weight.copy_(w1)
+        l2.weight.copy_(w2)
+    model = torch.nn.Sequential(l1, torch.nn.ReLU(), l2)
+    # SGD weight_decay adds lam*W to the gradient: exactly the gradient of lam/2 * ||W||^2.
+    opt = torch.optim.SGD(model.parameters(), lr=lr, weight_decay=lam)
+    n = x.shape[0]
+    loss = None
+    for _ in range(epochs):
+        perm = torch.randperm(n, generator=g)
+        for s in range(0, n, bs):
+            idx = perm[s : s + bs]
+            out = model(x[idx])
+            loss = F.cross_entropy(out, y[idx])
+            opt.zero_grad(set_to_none=False)
+            loss.backward()
+            opt.step()
+    return float(loss)
+
+
+@torch.no_grad()
+def train_manual(x, y, epochs, bs, lr, lam, seed):
+    """The same five products as mlp-train, hand-written gradients, in-place updates."""
+    w1, w2, g = init(seed)
+    n = x.shape[0]
+    loss = None
+    for _ in range(epochs):
+        perm = torch.randperm(n, generator=g)
+        for s in range(0, n, bs):
+            idx = perm[s : s + bs]
+            xb, yb = x[idx], y[idx]
+            b = xb.shape[0]
+            z = xb @ w1.T
+            h = z.clamp_min(0.0)
+            o = h @ w2.T
+            p = torch.softmax(o, dim=1)
+            loss = -torch.log(p[torch.arange(b), yb]).mean()
+            p[torch.arange(b), yb] -= 1.0
+            do = p.div_(b)
+            dw2 = do.T @ h
+            dz = (do @ w2).mul_(z > 0)
+            dw1 = dz.T @ xb
+            dw2.add_(w2, alpha=lam)
+            dw1.add_(w1, alpha=lam)
+            w2.add_(dw2, alpha=-lr)
+            w1.add_(dw1, alpha=-lr)
+    return float(loss)
+
+
+
+def gemm_bench(reps=200):
+    """The step's five products alone with torch.mm (best of `reps` each), for the
+    'best GEMM GFLOP/s the machine gives for the same shapes' (bench/run.sh takes the max of
+    this and mlp-train's own products bench)."""
+    B = 256
+    g = torch.Generator().manual_seed(1)
+    r = lambda *s: torch.rand(*s, generator=g) * 2 - 1
+    x, w1, w2, h, do, dz = r(B, D), r(H, D), r(Q, H), r(B, H), r(B, Q), r(B, H)
+    shapes = [
+        ("Z=X·W1ᵀ", lambda: torch.mm(x, w1.T), B * H * D),
+        ("O=H·W2ᵀ", lambda: torch.mm(h, w2.T), B * Q * H),
+        ("dW2=dOᵀ·H", lambda: torch.mm(do.T, h), Q * H * B),
+        ("dH=dO·W2", lambda: torch.mm(do, w2), B * H * Q),
+        ("dW1=dZᵀ·X", lambda: torch.mm(dz.T, x), H * D * B),
+    ]
+    out, total_best, flops = [], 0.0, 0.0
+    for name, f, macs in shapes:
+        for _ in range(reps // 10):
+            f()
+        ts = []
+        for _ in range(reps):
+            t = time.perf_counter()
+            f()
+            ts.append(time.perf_counter() - t)
+        ts.sort()
+        out.append({"product": name, "best_us": ts[0] * 1e6, "median_us": ts[len(ts) // 2] * 1e6,
+                    "best_gflops": 2 * macs / ts[0] / 1e9})
+        total_best += ts[0]
+        flops += 2 * macs
+    return {"products": out, "products_best_sum_us": total_best * 1e6,
+            "products_best_gflops": flops / total_best / 1e9}
+
+
+def main():
+    here = os.path.dirname(os.path.abspath(__file__))
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--data", default=os.path.join(here, "data", "synth60k.csv"))
+    ap.add_argument("--threads", default="1,2")
+    ap.add_argument("--epochs", type=int, default=3)
+    ap.add_argument("--batch", type=int, default=256)
+    ap.add_argument("--lr", type=float, default=0.1)
+    ap.add_argument("--lam", type=float, default=1e-4)
+    ap.add_argument("--seed", type=int, default=0)
+    a = ap.parse_args()
+    x, y, info = load(a.data)
+    res = {
+        "torch": torch.__version__,
+        "torch_config_cpu_capability": torch.backends.cpu.get_cpu_capability(),
+        "samples": int(x.shape[0]),
+        "epochs": a.epochs,
+        "batch": a.batch,
+        "pandas": pd.__version__,
+        "read_csv": info,
+        "train": [],
+    }
+    res["gemm"] = []
+    for nt in [int(t) for t in a.threads.split(",")]:
+        torch.set_num_threads(nt)
+        res["gemm"].append({"threads": nt, **gemm_bench()})
+        for name, fn in (("autograd_nn_linear", train_autograd), ("manual_matmuls", train_manual)):
+            fn(x[:2560], y[:2560], 1, a.batch, a.lr, a.lam, a.seed)  # warm-up
+            t = time.perf_counter()
+            loss = fn(x, y, a.epochs, a.batch, a.lr, a.lam, a.seed)
+            dt = time.perf_counter() - t
+            steps = a.epochs * -(-x.shape[0] // a.batch)
+            res["train"].append(
+                {
+                    "threads": nt,
+                    "variant": name,
+                    "seconds": dt,
+                    "samples_per_s": a.epochs * x.shape[0] / dt,
+                    "ms_per_step": dt / steps * 1e3,
+                    "final_batch_loss": loss,
+                }
+            )
+            print(f"[torch] {name} threads={nt}: {a.epochs * x.shape[0] / dt:,.0f} samples/s", file=sys.stderr)
+    json.dump(res, sys.stdout, indent=2)
+    print()
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,140 @@
+//! The five matrix products of one training step, alone, at the reference size of issue 5
+//! (B=256, d=784, h=256, q=10, f32), single-threaded and split over a 2-thread [`Pool`], and
+//! the whole step (forward + backward + update, without the minibatch gather) the same ways.
+//! Prints one JSON object: µs per product (best and median of many), GFLOP/s, and the best
+//! achievable GFLOP/s for the step's products (209.4 MFLOP over the sum of the best times).
+//!
+//! `cargo bench --bench products [-- --threads 1,2 --reps 200]` (used by bench/run.sh).
+
+use std::hint::black_box;
+use std::time::Instant;
+
+use mlp_train::linalg::{matmul, matmul_plus_scaled};
+use mlp_train::pool::Pool;
+use mlp_train::rng::Rng;
+use mlp_train::{Activation, Cache, Grads, Init, Loss, Mlp, Target};
+use ndarray::Array2;
+
+const B: usize = 256;
+const D: usize = 784;
+const H: usize = 256;
+const Q: usize = 10;
+
+fn rand(rows: usize, cols: usize, rng: &mut Rng) -> Array2<f32> {
+    Array2::from_shape_simple_fn((rows, cols), || rng.uniform_in(-1.0, 1.0) as f32)
+}
+
+/// (best, median) seconds of `reps` calls of f, after a few warm-up calls.
+fn time(reps: usize, mut f: impl FnMut()) -> (f64, f64) {
+    for _ in 0..reps.div_ceil(10) {
+        f();
+    }
+    let mut t: Vec<f64> = (0..reps)
+        .map(|_| {
+            let t0 = Instant::now();
+            f();
+            t0.elapsed().as_secs_f64()
+        })
+        .collect();
+    t.sort_by(f64::total_cmp);
+    (t[0], t[t.len() / 2])
+}
+
+fn main() {
+    let args: Vec<String> = std::env::args().collect();
+    let arg = |name: &str, default: &str| {
+        args.iter()
+            .position(|a| a == name)
+            .and_then(|i| args.get(i + 1).cloned())
+            .unwrap_or_else(|| default.to_string())
+    };
+    let threads: Vec<usize> = arg("--threads", "1,2")
+        .split(',')
+        .map(|t| t.parse().expect("--threads 1,2"))
+        .collect();
+    let reps: usize = arg("--reps", "200").parse().expect("--reps N");
+
+    let mut rng = Rng::new(7);
+    let x = rand(B, D, &mut rng);
+    let w1 = rand(H, D, &mut rng);
+    let w2 = rand(Q, H, &mut rng);
+    let hmat = rand(B, H, &mut rng);
+    let d_o = rand(B, Q, &mut rng);
+    let d_z = rand(B, H, &mut rng);
+    let (mut z, mut o, mut d_h) = (
+        Array2::<f32>::zeros((B, H)),
+        Array2::<f32>::zeros((B, Q)),
+        Array2::<f32>::zeros((B, H)),
+    );
+    let (mut d_w1, mut d_w2) = (Array2::<f32>::zeros((H, D)), Array2::<f32>::zeros((Q, H)));
+    let y: Vec<usize> = (0..B).map(|i| i % Q).collect();
+    let mut model = Mlp::<f32>::init(D, H, Q, Activation::Relu, Loss::SoftmaxCe, Init::He, 0);
+    let mut cache = Cache::for_model(&model, B);
+    let mut grads = Grads::for_model(&model, B);
+
+    let flops = |m: usize, n: usize, k: usize| 2.0 * (m * n * k) as f64;
+    let names = [
+        "Z=X·W1ᵀ",
+        "O=H·W2ᵀ",
+        "dW2=dOᵀ·H+λW2",
+        "dH=dO·W2",
+        "dW1=dZᵀ·X+λW1",
+    ];
+    let sizes = [(B, H, D), (B, Q, H), (Q, H, B), (B, H, Q), (H, D, B)];
+    let step_flops: f64 = sizes.iter().map(|&(m, n, k)| flops(m, n, k)).sum();
+
+    let mut out = Vec::new();
+    for &t in &threads {
+        let pool = Pool::new(t);
+        let res = pool.install(|| {
+            let mut products = Vec::new();
+            let mut best_sum = 0.0;
+            let mut median_sum = 0.0;
+            for (p, (&name, &(m, n, k))) in names.iter().zip(&sizes).enumerate() {
+                let (best, median) = time(reps, || match p {
+                    0 => matmul(x.view(), w1.t(), z.view_mut()),
+                    1 => matmul(hmat.view(), w2.t(), o.view_mut()),
+                    2 => matmul_plus_scaled(d_o.t(), hmat.view(), 1e-4, w2.view(), d_w2.view_mut()),
+                    3 => matmul(d_o.view(), w2.view(), d_h.view_mut()),
+                    _ => matmul_plus_scaled(d_z.t(), x.view(), 1e-4, w1.view(), d_w1.view_mut()),
+                });
+                best_sum += best;
+                median_sum += median;
+                products.push(serde_json::json!({
+                    "product": name, "m": m, "n": n, "k": k,
+                    "best_us": best * 1e6, "median_us": median * 1e6,
+                    "best_gflops": flops(m, n, k) / best / 1e9,
+                }));
+            }
+            let (step_best, step_median) = time(reps, || {
+                model.forward(x.view(), &mut cache).unwrap();
+                let obj = model
+                    .backward(x.view(), Target::Classes(&y), 1e-4, &cache, &mut grads)
+                    .unwrap();
+                model.sgd_step(&grads, 1e-3);
+                black_box(obj.j);
+            });
+            serde_json::json!({
+                "threads": t,
+                "products": products,
+                "products_best_sum_us": best_sum * 1e6,
+                "products_median_sum_us": median_sum * 1e6,
+                "products_best_gflops": step_flops / best_sum / 1e9,
+                "products_median_gflops": step_flops / median_sum / 1e9,
+                "step_best_us": step_best * 1e6,
+                "step_median_us": step_median * 1e6,
+                "step_median_gflops": step_flops / step_median / 1e9,
+                "step_median_samples_per_s": B as f64 / step_median,
+            })
+        });
+        out.push(res);
+    }
+    let summary = serde_json::json!({
+        "shape": {"B": B, "d": D, "h": H, "q": Q, "dtype": "f32"},
+        "step_mflop": step_flops / 1e6,
+        "flop_per_sample": step_flops / B as f64,
+        "reps": reps,
+        "runs": out,
+    });
+    println!("{}", serde_json::to_string_pretty(&summary).unwrap());
+}

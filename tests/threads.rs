@@ -1,0 +1,397 @@
+//! `--threads N`: the pool of src/pool.rs and the split products of src/linalg.rs.
+//! - Every product, and so every trained model, is the same bit for bit for 1, 2 and 3 threads
+//!   (a split of C's rows or columns leaves each element's summation untouched).
+//! - The pool runs every chunk exactly once, shuts down on drop, resumes a chunk's panic on
+//!   the caller, and makes progress next to threads that spin on every core (bounded by a
+//!   step count, never by a timing assertion).
+//! - A 2-thread training step allocates nothing in steady state.
+
+use std::alloc::{GlobalAlloc, Layout, System};
+use std::process::{Command, Stdio};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::Arc;
+use std::time::Duration;
+
+use mlp_train::linalg::{matmul, matmul_plus_scaled};
+use mlp_train::pool::{Disjoint, Pool};
+use mlp_train::rng::Rng;
+use mlp_train::train::{self, Data, Labels, Silent, TrainConfig};
+use mlp_train::{Activation, Cache, Grads, Init, Loss, Mlp, Real, Target};
+use ndarray::Array2;
+
+struct Counting;
+static ALLOCATIONS: AtomicUsize = AtomicUsize::new(0);
+
+unsafe impl GlobalAlloc for Counting {
+    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
+        ALLOCATIONS.fetch_add(1, Ordering::SeqCst);
+        unsafe { System.alloc(layout) }
+    }
+    unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
+        unsafe { System.dealloc(ptr, layout) }
+    }
+    unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
+        ALLOCATIONS.fetch_add(1, Ordering::SeqCst);
+        unsafe { System.realloc(ptr, layout, new_size) }
+    }
+}
+
+#[global_allocator]
+static GLOBAL: Counting = Counting;
+
+/// The tests of this file run one at a time, so that the allocation test counts its own
+/// allocations only and the busy-neighbour test does not slow the others down.
+static SERIAL: std::sync::Mutex<()> = std::sync::Mutex::new(());
+
+fn serial() -> std::sync::MutexGuard<'static, ()> {
+    SERIAL.lock().unwrap_or_else(|e| e.into_inner())
+}
+
+fn random<T: Real>(rows: usize, cols: usize, seed: u64) -> Array2<T> {
+    let mut rng = Rng::new(seed);
+    Array2::from_shape_simple_fn((rows, cols), || T::of(rng.uniform_in(-1.0, 1.0)))
+}
+
+fn same_bits<T: Real>(a: &Array2<T>, b: &Array2<T>) -> bool {
+    a.shape() == b.shape()
+        && a.iter()
+            .zip(b.iter())
+            .all(|(x, y)| x.f64().to_bits() == y.f64().to_bits())
+}
+
+/// All four product forms of the model, 1 thread vs a pool of `threads`.
+fn products_agree<T: Real>(threads: usize) {
+    let pool = Pool::new(threads);
+    // (m, n, k): the reference step's five shapes, odd sizes, skinny ones, either split side.
+    let shapes = [
+        (256, 256, 784),
+        (256, 10, 256),
+        (10, 256, 256),
+        (256, 256, 10),
+        (256, 784, 256),
+        (97, 131, 203),
+        (300, 17, 120),
+        (17, 300, 120),
+        (1000, 1, 300),
+        (33, 33, 33),
+    ];
+    for (s, &(m, n, k)) in shapes.iter().enumerate() {
+        let seed = 100 * s as u64;
+        let a = random::<T>(m, k, seed);
+        let at = random::<T>(k, m, seed + 1);
+        let b = random::<T>(k, n, seed + 2);
+        let bt = random::<T>(n, k, seed + 3);
+        let w = random::<T>(m, n, seed + 4);
+        let lambda = T::of(1e-3);
+        let run = |pooled: bool| {
+            let mut outs = vec![Array2::<T>::zeros((m, n)); 4];
+            let mut go = || {
+                matmul(a.view(), b.view(), outs[0].view_mut());
+                matmul(a.view(), bt.t(), outs[1].view_mut());
+                matmul(at.t(), b.view(), outs[2].view_mut());
+                matmul_plus_scaled(at.t(), b.view(), lambda, w.view(), outs[3].view_mut());
+            };
+            if pooled {
+                pool.install(go);
+            } else {
+                go();
+            }
+            outs
+        };
+        let (one, many) = (run(false), run(true));
+        for (form, (x, y)) in one.iter().zip(&many).enumerate() {
+            assert!(
+                same_bits(x, y),
+                "{}: {m}×{n}×{k}, form {form}: 1 thread and {threads} differ",
+                T::NAME
+            );
+        }
+    }
+}
+
+#[test]
+fn products_are_bit_identical_for_every_thread_count() {
+    let _guard = serial();
+    for threads in [2, 3] {
+        products_agree::<f32>(threads);
+        products_agree::<f64>(threads);
+    }
+}
+
+fn dataset(n: usize, d: usize, q: usize) -> Data<f32> {
+    let mut rng = Rng::new(11);
+    Data {
+        x: Array2::from_shape_simple_fn((n, d), || rng.uniform_in(-1.0, 1.0) as f32),
+        y: Labels::Classes((0..n).map(|i| i % q).collect()),
+    }
+}
+
+fn config(threads: usize, epochs: usize) -> TrainConfig {
+    TrainConfig {
+        lambda: 1e-4,
+        lr: 0.1,
+        momentum: 0.0,
+        batch_size: 128,
+        epochs,
+        seed: 5,
+        patience: None,
+        target_scale: None,
+        threads,
+    }
+}
+
+#[test]
+fn training_gives_the_same_weights_for_1_2_and_3_threads() {
+    let _guard = serial();
+    // Large enough that every big product is split (m·n·k ≥ linalg::SPLIT_MIN_MACS).
+    let data = dataset(1024, 200, 10);
+    let fit = |threads: usize| {
+        let mut m = Mlp::<f32>::init(200, 128, 10, Activation::Relu, Loss::SoftmaxCe, Init::He, 3);
+        let stop = AtomicBool::new(false);
+        let out = train::train(
+            &mut m,
+            &config(threads, 3),
+            &data,
+            Some(&data),
+            &mut Silent,
+            &stop,
+        )
+        .unwrap();
+        (m, out.history.last().unwrap().train.j)
+    };
+    let (m1, j1) = fit(1);
+    for threads in [2, 3] {
+        let (m, j) = fit(threads);
+        assert!(
+            same_bits(&m1.w1, &m.w1) && same_bits(&m1.w2, &m.w2),
+            "{threads} threads"
+        );
+        assert_eq!(j1.to_bits(), j.to_bits(), "{threads} threads");
+    }
+}
+
+/// The model files of `--threads 1` and `--threads 2` differ only in the recorded
+/// hyperparameter `threads`.
+#[test]
+fn saved_models_from_1_and_2_threads_are_byte_identical_but_for_the_flag() {
+    let _guard = serial();
+    let dir = tempfile::tempdir().unwrap();
+    let data = format!("{}/data/digits.csv", env!("CARGO_MANIFEST_DIR"));
+    let save = |threads: &str| {
+        let path = dir.path().join(format!("m{threads}.json"));
+        let status = Command::new(env!("CARGO_BIN_EXE_mlp-train"))
+            .args([
+                "--data",
+                &data,
+                "--hidden",
+                "256",
+                "--batch-size",
+                "128",
+                "--epochs",
+                "2",
+            ])
+            .args(["--threads", threads, "--quiet", "--save"])
+            .arg(&path)
+            .stdin(Stdio::null())
+            .status()
+            .unwrap();
+        assert!(status.success());
+        std::fs::read_to_string(&path).unwrap()
+    };
+    let (one, two) = (save("1"), save("2"));
+    let flag = |s: &str, t: &str| s.replacen(&format!("\"threads\": {t}"), "\"threads\": N", 1);
+    let (one, two) = (flag(&one, "1"), flag(&two, "2"));
+    assert!(
+        one.contains("\"threads\": N"),
+        "the model file records threads"
+    );
+    assert!(one == two, "the model files differ beyond the threads flag");
+}
+
+#[test]
+fn the_pool_runs_every_chunk_exactly_once() {
+    let _guard = serial();
+    for threads in 1..=4 {
+        let pool = Pool::new(threads);
+        assert_eq!(pool.threads(), threads);
+        for n in [0, 1, 2, 3, 7, 64, 1000] {
+            let hits: Vec<AtomicUsize> = (0..n).map(|_| AtomicUsize::new(0)).collect();
+            for _ in 0..20 {
+                pool.run(n, &|i| {
+                    hits[i].fetch_add(1, Ordering::Relaxed);
+                });
+            }
+            for (i, h) in hits.iter().enumerate() {
+                assert_eq!(
+                    h.load(Ordering::Relaxed),
+                    20,
+                    "chunk {i} of {n}, {threads} threads"
+                );
+            }
+        }
+    }
+}
+
+/// A product inside a chunk (on the caller, where the pool is installed and busy, or on a
+/// helper, where no pool is installed) runs single-threaded, with the same result.
+#[test]
+fn a_product_inside_a_chunk_runs_inline() {
+    let _guard = serial();
+    let pool = Pool::new(2);
+    let a = random::<f32>(256, 300, 1);
+    let b = random::<f32>(300, 64, 2);
+    let mut want = Array2::<f32>::zeros((256, 64));
+    matmul(a.view(), b.view(), want.view_mut());
+    let outs: Vec<std::sync::Mutex<Array2<f32>>> = (0..4)
+        .map(|_| std::sync::Mutex::new(Array2::zeros((256, 64))))
+        .collect();
+    pool.install(|| {
+        pool.run(4, &|i| {
+            let mut c = outs[i].lock().unwrap();
+            matmul(a.view(), b.view(), c.view_mut());
+        })
+    });
+    for c in &outs {
+        assert!(same_bits(&c.lock().unwrap(), &want));
+    }
+    mlp_train::pool::with_current(|p| assert!(p.is_none(), "install is undone"));
+}
+
+#[test]
+fn the_pool_shuts_down_on_drop_spinning_or_parked() {
+    let _guard = serial();
+    for spin in [Duration::ZERO, Duration::from_millis(5)] {
+        for _ in 0..50 {
+            let pool = Pool::with_spin(3, spin);
+            let count = AtomicUsize::new(0);
+            pool.run(8, &|_| {
+                count.fetch_add(1, Ordering::Relaxed);
+            });
+            assert_eq!(count.load(Ordering::Relaxed), 8);
+            drop(pool); // joins the helpers: returning at all is the test
+        }
+    }
+}
+
+#[test]
+fn a_panicking_chunk_reaches_the_caller_and_the_pool_stays_usable() {
+    let _guard = serial();
+    let pool = Pool::new(2);
+    for bad in 0..4 {
+        let r = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+            pool.run(4, &|i| {
+                if i == bad {
+                    panic!("chunk {i}");
+                }
+            })
+        }));
+        assert!(r.is_err(), "the panic of chunk {bad} is resumed");
+        let count = AtomicUsize::new(0);
+        pool.run(4, &|_| {
+            count.fetch_add(1, Ordering::Relaxed);
+        });
+        assert_eq!(count.load(Ordering::Relaxed), 4);
+    }
+}
+
+#[test]
+fn disjoint_hands_out_each_chunk_once() {
+    let _guard = serial();
+    let mut v = vec![0u32; 10];
+    let pool = Pool::new(2);
+    {
+        let d = Disjoint::new(&mut v, 4);
+        pool.run(4, &|i| {
+            if let Some(c) = d.chunk(i) {
+                c.iter_mut().for_each(|x| *x = i as u32 + 1);
+            }
+        });
+        let again = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| d.chunk(0)));
+        assert!(again.is_err(), "chunk 0 twice");
+    }
+    assert_eq!(v, [1, 1, 1, 1, 2, 2, 2, 2, 3, 3]);
+}
+
+/// Threads that spin on every core (and one more) while the pool works: the pool must finish
+/// every run with the right result. A barrier that waited for a descheduled helper to
+/// *arrive* would still finish here, only slowly; what this guards against is a lost wake-up
+/// or a chunk that nobody runs, which would hang the test (the harness's timeout catches it).
+#[test]
+fn the_pool_makes_progress_next_to_busy_neighbours() {
+    let _guard = serial();
+    let stop = Arc::new(AtomicBool::new(false));
+    let cores = std::thread::available_parallelism().map_or(2, |n| n.get());
+    let spinners: Vec<_> = (0..cores + 1)
+        .map(|_| {
+            let stop = Arc::clone(&stop);
+            std::thread::spawn(move || {
+                let mut x = 0u64;
+                while !stop.load(Ordering::Relaxed) {
+                    x = x.wrapping_mul(6364136223846793005).wrapping_add(1);
+                    std::hint::black_box(x);
+                }
+            })
+        })
+        .collect();
+    let a = random::<f32>(256, 200, 1);
+    let b = random::<f32>(200, 128, 2);
+    let mut want = Array2::<f32>::zeros((256, 128));
+    matmul(a.view(), b.view(), want.view_mut());
+    for spin in [Duration::ZERO, Pool::SPIN] {
+        let pool = Pool::with_spin(2, spin);
+        let mut c = Array2::<f32>::zeros((256, 128));
+        pool.install(|| {
+            for step in 0..300 {
+                c.fill(f32::NAN);
+                matmul(a.view(), b.view(), c.view_mut());
+                assert!(same_bits(&c, &want), "step {step}");
+            }
+        });
+    }
+    stop.store(true, Ordering::Relaxed);
+    for s in spinners {
+        s.join().unwrap();
+    }
+}
+
+#[test]
+fn a_two_thread_step_allocates_nothing() {
+    let _guard = serial();
+    let data = dataset(256, 784, 10);
+    let Labels::Classes(y) = &data.y else {
+        unreachable!()
+    };
+    let mut m = Mlp::<f32>::init(784, 256, 10, Activation::Relu, Loss::SoftmaxCe, Init::He, 0);
+    let mut cache = Cache::for_model(&m, 256);
+    let mut grads = Grads::for_model(&m, 256);
+    let pool = Pool::new(2);
+    let mut step = || {
+        m.forward(data.x.view(), &mut cache).unwrap();
+        let obj = m
+            .backward(data.x.view(), Target::Classes(y), 1e-4, &cache, &mut grads)
+            .unwrap();
+        m.sgd_step(&grads, 0.01);
+        obj.j
+    };
+    // The least of three windows, so that an allocation by the harness's own threads
+    // cannot count against the step.
+    let least = pool.install(|| {
+        for _ in 0..3 {
+            step();
+        }
+        (0..3)
+            .map(|_| {
+                let before = ALLOCATIONS.load(Ordering::SeqCst);
+                for _ in 0..20 {
+                    assert!(step().is_finite());
+                }
+                ALLOCATIONS.load(Ordering::SeqCst) - before
+            })
+            .min()
+            .unwrap()
+    });
+    assert_eq!(
+        least, 0,
+        "heap allocations in 20 steady-state 2-thread steps"
+    );
+}
