@@ -184,8 +184,8 @@ impl<T: Real> Mlp<T> {
                 x.nrows()
             )));
         }
-        let (_, h_dim, q) = self.dims();
-        grads.fit(x.nrows(), h_dim, q);
+        let (d, h_dim, q) = self.dims();
+        grads.fit(x.nrows(), d, h_dim, q);
         let (z, h, o) = cache.live();
         let (mut d_o, d_w2, mut d_h, mut d_z, d_w1) = grads.live_mut();
 
@@ -324,9 +324,10 @@ impl<T: Real> Grads<T> {
         Grads::new(capacity, d, h, q)
     }
 
-    fn fit(&mut self, b: usize, h: usize, q: usize) {
-        if b > self.d_o.nrows() || self.d_h.ncols() != h || self.d_o.ncols() != q {
-            let d = self.d_w1.ncols();
+    /// Makes room for a batch of b rows of a (d,h,q) model; allocates only when the batch
+    /// exceeds the capacity or the model's shape differs from the buffers'.
+    fn fit(&mut self, b: usize, d: usize, h: usize, q: usize) {
+        if b > self.d_o.nrows() || self.d_w1.dim() != (h, d) || self.d_w2.dim() != (q, h) {
             *self = Grads::new(b, d, h, q);
         }
         self.rows = b;

@@ -2,41 +2,18 @@
 //! the step primitives allocate nothing, and a whole training run allocates per epoch, not
 //! per minibatch.
 
-use std::alloc::{GlobalAlloc, Layout, System};
-use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::atomic::AtomicBool;
 
 use mlp_train::rng::Rng;
 use mlp_train::train::{self, Data, Labels, Silent, TrainConfig};
 use mlp_train::{Activation, Cache, Grads, Init, Loss, Mlp, Target};
 use ndarray::Array2;
 
-struct Counting;
-static ALLOCATIONS: AtomicUsize = AtomicUsize::new(0);
-
-unsafe impl GlobalAlloc for Counting {
-    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
-        ALLOCATIONS.fetch_add(1, Ordering::SeqCst);
-        unsafe { System.alloc(layout) }
-    }
-    unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
-        unsafe { System.dealloc(ptr, layout) }
-    }
-    unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
-        ALLOCATIONS.fetch_add(1, Ordering::SeqCst);
-        unsafe { System.realloc(ptr, layout, new_size) }
-    }
-}
+mod counting;
+use counting::{allocations, serial, Counting};
 
 #[global_allocator]
 static GLOBAL: Counting = Counting;
-
-/// The tests of this file run one at a time, so that one test's allocations do not count
-/// in another's window.
-static SERIAL: std::sync::Mutex<()> = std::sync::Mutex::new(());
-
-fn allocations() -> usize {
-    ALLOCATIONS.load(Ordering::SeqCst)
-}
 
 fn dataset(n: usize, d: usize, q: usize) -> Data<f32> {
     let mut rng = Rng::new(11);
@@ -48,7 +25,7 @@ fn dataset(n: usize, d: usize, q: usize) -> Data<f32> {
 
 #[test]
 fn forward_backward_and_update_allocate_nothing() {
-    let _guard = SERIAL.lock().unwrap_or_else(|e| e.into_inner());
+    let _guard = serial();
     let data = dataset(256, 784, 10);
     let mut m = Mlp::<f32>::init(784, 256, 10, Activation::Relu, Loss::SoftmaxCe, Init::He, 0);
     let mut cache = Cache::for_model(&m, 256);
@@ -78,7 +55,7 @@ fn forward_backward_and_update_allocate_nothing() {
 
 #[test]
 fn a_training_run_allocates_per_epoch_not_per_batch() {
-    let _guard = SERIAL.lock().unwrap_or_else(|e| e.into_inner());
+    let _guard = serial();
     // 2048 rows in minibatches of 16: 128 steps per epoch. If a step allocated even once,
     // each extra epoch would cost ≥ 128 allocations.
     let data = dataset(2048, 20, 4);

@@ -241,3 +241,21 @@ fn lambda_enters_once_per_step_not_once_per_sample() {
         }
     }
 }
+
+#[test]
+fn buffers_sized_for_another_model_are_resized_not_a_panic() {
+    // Grads and Cache made for a (3,4,2) model, then used with a (5,6,3) one.
+    let small = Mlp::<f64>::init(3, 4, 2, Activation::Relu, Loss::SoftmaxCe, Init::He, 0);
+    let big = Mlp::<f64>::init(5, 6, 3, Activation::Relu, Loss::SoftmaxCe, Init::He, 0);
+    let mut cache = Cache::for_model(&small, 2);
+    let mut grads = Grads::for_model(&small, 2);
+    let x = Array2::from_elem((4, 5), 0.5);
+    let y = [0usize, 1, 2, 0];
+    big.forward(x.view(), &mut cache).unwrap();
+    let obj = big
+        .backward(x.view(), Target::Classes(&y), 0.1, &cache, &mut grads)
+        .unwrap();
+    assert!(obj.j.is_finite());
+    assert_eq!(grads.d_w1.dim(), (6, 5));
+    assert_eq!(grads.d_w2.dim(), (3, 6));
+}

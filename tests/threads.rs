@@ -6,7 +6,6 @@
 //!   step count, never by a timing assertion).
 //! - A 2-thread training step allocates nothing in steady state.
 
-use std::alloc::{GlobalAlloc, Layout, System};
 use std::process::{Command, Stdio};
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::Arc;
@@ -19,33 +18,11 @@ use mlp_train::train::{self, Data, Labels, Silent, TrainConfig};
 use mlp_train::{Activation, Cache, Grads, Init, Loss, Mlp, Real, Target};
 use ndarray::Array2;
 
-struct Counting;
-static ALLOCATIONS: AtomicUsize = AtomicUsize::new(0);
-
-unsafe impl GlobalAlloc for Counting {
-    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
-        ALLOCATIONS.fetch_add(1, Ordering::SeqCst);
-        unsafe { System.alloc(layout) }
-    }
-    unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
-        unsafe { System.dealloc(ptr, layout) }
-    }
-    unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
-        ALLOCATIONS.fetch_add(1, Ordering::SeqCst);
-        unsafe { System.realloc(ptr, layout, new_size) }
-    }
-}
+mod counting;
+use counting::{allocations, serial, Counting};
 
 #[global_allocator]
 static GLOBAL: Counting = Counting;
-
-/// The tests of this file run one at a time, so that the allocation test counts its own
-/// allocations only and the busy-neighbour test does not slow the others down.
-static SERIAL: std::sync::Mutex<()> = std::sync::Mutex::new(());
-
-fn serial() -> std::sync::MutexGuard<'static, ()> {
-    SERIAL.lock().unwrap_or_else(|e| e.into_inner())
-}
 
 fn random<T: Real>(rows: usize, cols: usize, seed: u64) -> Array2<T> {
     let mut rng = Rng::new(seed);
@@ -381,11 +358,11 @@ fn a_two_thread_step_allocates_nothing() {
         }
         (0..3)
             .map(|_| {
-                let before = ALLOCATIONS.load(Ordering::SeqCst);
+                let before = allocations();
                 for _ in 0..20 {
                     assert!(step().is_finite());
                 }
-                ALLOCATIONS.load(Ordering::SeqCst) - before
+                allocations() - before
             })
             .min()
             .unwrap()
