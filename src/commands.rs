@@ -19,7 +19,7 @@ use crate::prep::{Prep, Task};
 use crate::rng::Rng;
 use crate::run::{label_kind, label_specs, predict_values};
 use crate::train::{argmax, Labels};
-use crate::{Error, Result};
+use crate::{Error, Real, Result};
 
 /// What `predict` prints: predictions and report go to stdout or stderr depending on --out.
 pub struct PredictOutput {
@@ -34,24 +34,12 @@ pub fn predict(args: &PredictArgs) -> Result<PredictOutput> {
         output::check_writable(out, "--out")?;
     }
     let prep = &mf.prep;
-    let model: Mlp<f64> = mf.mlp();
-    let mut opts = LoadOptions::new(
-        prep.labels.iter().cloned().map(LabelSpec::Name).collect(),
-        label_kind(prep.task),
-    );
-    opts.expected_features = Some(&prep.features);
-    opts.optional_label = true;
-    let src = Source::parse(&args.data);
-    let frame = data::load::<f64>(&src, &opts)?;
-    let (x, truth) = match frame.labels {
-        FrameLabels::None => (prep.transform_x(frame.x), None),
-        _ => {
-            let d = prep.transform(frame)?;
-            (d.x, Some(d.y))
-        }
+    // Predict in the precision the model was trained in, so that an f32 model's predictions
+    // are exactly those it was evaluated with.
+    let (mut o, truth) = match mf.precision.as_str() {
+        "f32" => outputs::<f32>(&mf, &args.data)?,
+        _ => outputs::<f64>(&mf, &args.data)?,
     };
-    let mut cache = Cache::for_model(&model, 1024.min(x.nrows().max(1)));
-    let mut o = predict_values(&model, x.view(), &mut cache)?;
 
     let mut csv = String::new();
     let mut report = String::new();
@@ -127,6 +115,34 @@ pub fn predict(args: &PredictArgs) -> Result<PredictOutput> {
             stderr: report,
         }),
     }
+}
+
+/// The model's outputs O for every row of `data` (widened to f64), and the labels when the
+/// file has them.
+fn outputs<T: Real>(mf: &ModelFile, data: &str) -> Result<(Array2<f64>, Option<Labels<f64>>)> {
+    let prep = &mf.prep;
+    let model: Mlp<T> = mf.mlp();
+    let mut opts = LoadOptions::new(
+        prep.labels.iter().cloned().map(LabelSpec::Name).collect(),
+        label_kind(prep.task),
+    );
+    opts.expected_features = Some(&prep.features);
+    opts.optional_label = true;
+    let frame = data::load::<T>(&Source::parse(data), &opts)?;
+    let (x, truth) = match frame.labels {
+        FrameLabels::None => (prep.transform_x(frame.x), None),
+        _ => {
+            let d = prep.transform(frame)?;
+            (d.x, Some(d.y))
+        }
+    };
+    let mut cache = Cache::for_model(&model, 1024.min(x.nrows().max(1)));
+    let o = predict_values(&model, x.view(), &mut cache)?.mapv(|v| v.f64());
+    let truth = truth.map(|y| match y {
+        Labels::Classes(c) => Labels::Classes(c),
+        Labels::Values(v) => Labels::Values(v.mapv(|t| t.f64())),
+    });
+    Ok((o, truth))
 }
 
 /// Quotes a CSV field when it needs it.

@@ -715,3 +715,31 @@ fn test_file_labels_by_name_and_index_and_several_targets() {
     ]);
     assert!(ok_stdout(&out).contains("RMSE"));
 }
+
+#[test]
+fn predict_reproduces_an_f32_models_accuracy_exactly() {
+    // Predict runs in the model's own precision, so the accuracy is the training run's, not
+    // merely close to it.
+    let dir = tempfile::tempdir().unwrap();
+    let m = dir.path().join("m.json");
+    let v = train_json(&[
+        "--data",
+        &data("digits.csv"),
+        "--epochs",
+        "3",
+        "--save",
+        m.to_str().unwrap(),
+    ]);
+    assert_eq!(v["hyperparameters"]["precision"], "f32");
+    let out = run(&[
+        "predict",
+        "--model",
+        m.to_str().unwrap(),
+        "--data",
+        &data("digits.csv"),
+        "--json",
+    ]);
+    ok_stdout(&out);
+    let report: serde_json::Value = serde_json::from_str(&stderr(&out)).unwrap();
+    assert_eq!(report["accuracy"].as_f64(), v["train_accuracy"].as_f64());
+}
