@@ -108,8 +108,9 @@ pub enum Control {
 
 /// Receives progress; the CLI draws bars and log lines from it.
 pub trait Observer {
-    /// After every minibatch: epoch (1-based), batch (1-based) of `batches`, that batch's L.
-    fn on_batch(&mut self, _epoch: usize, _batch: usize, _batches: usize, _l: f64) {}
+    /// After every minibatch: epoch (1-based), batch (1-based) of `batches`, the batch's
+    /// rows and its L.
+    fn on_batch(&mut self, _epoch: usize, _batch: usize, _batches: usize, _rows: usize, _l: f64) {}
     /// After every epoch.
     fn on_epoch(&mut self, _stats: &EpochStats) -> Control {
         Control::Continue
@@ -405,7 +406,7 @@ fn train_loop<T: Real>(
                 });
             }
             outcome.samples += idx.len() as u64;
-            observer.on_batch(epoch, k + 1, batches, obj.l);
+            observer.on_batch(epoch, k + 1, batches, idx.len(), obj.l);
         }
         let nf = n as f64;
         let (l, s) = (sum_l / nf, sum_s / nf);

@@ -12,6 +12,8 @@ pub struct Progress {
     epochs: usize,
     mode: Mode,
     last_metric: String,
+    samples: u64,
+    started: std::time::Instant,
 }
 
 enum Mode {
@@ -33,6 +35,8 @@ impl Progress {
             epochs,
             mode,
             last_metric: String::new(),
+            samples: 0,
+            started: std::time::Instant::now(),
         }
     }
 
@@ -45,7 +49,8 @@ impl Progress {
 }
 
 impl Observer for Progress {
-    fn on_batch(&mut self, epoch: usize, batch: usize, batches: usize, l: f64) {
+    fn on_batch(&mut self, epoch: usize, batch: usize, batches: usize, rows: usize, l: f64) {
+        self.samples += rows as u64;
         let Mode::Bar(bar) = &mut self.mode else {
             return;
         };
@@ -53,9 +58,9 @@ impl Observer for Progress {
         let bar = bar.get_or_insert_with(|| {
             let colors = std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty());
             let template = if colors {
-                "{prefix:.bold} [{bar:30.cyan/blue}] {msg}  {per_sec} ETA {eta}"
+                "{prefix:.bold} [{bar:30.cyan/blue}] {msg}  ETA {eta}"
             } else {
-                "{prefix} [{bar:30}] {msg}  {per_sec} ETA {eta}"
+                "{prefix} [{bar:30}] {msg}  ETA {eta}"
             };
             let style = ProgressStyle::with_template(template)
                 .unwrap_or_else(|_| ProgressStyle::default_bar())
@@ -67,8 +72,9 @@ impl Observer for Progress {
         bar.set_position(((epoch - 1) * batches + batch) as u64);
         if batch == batches || batch % 16 == 1 {
             bar.set_prefix(format!("epoch {epoch}/{}", self.epochs));
+            let rate = self.samples as f64 / self.started.elapsed().as_secs_f64().max(1e-9);
             bar.set_message(format!(
-                "batch {batch}/{batches} L {l:.4}{}",
+                "batch {batch}/{batches} L {l:.4}{}  {rate:.0} samples/s",
                 self.last_metric
             ));
         }
