@@ -1,6 +1,7 @@
 //! mlp-train's entry point: parse the flags, call the library, print the result, and map
 //! every error to one `mlp-train: error:` line and a documented exit code.
 
+mod completions;
 mod ui;
 
 use std::io::{IsTerminal, Write};
@@ -111,8 +112,35 @@ fn clap_error(e: clap::Error) -> ExitCode {
             .collect();
         first = format!("{first} {}", listed.join(", "));
     }
-    say(&format!("mlp-train: error: {first} (see mlp-train --help)"));
+    say(&format!(
+        "mlp-train: error: {first}{} (see mlp-train --help)",
+        clap_hint(&e)
+    ));
     ExitCode::from(exit::USAGE as u8)
+}
+
+/// clap's suggestion and list of possible values, for the same one line:
+/// ` (did you mean --lambda?)`, ` (possible values: relu, sigmoid, tanh, identity)`.
+fn clap_hint(e: &clap::Error) -> String {
+    use clap::error::{ContextKind, ContextValue};
+    let strings = |kind| match e.get(kind) {
+        Some(ContextValue::String(s)) => vec![s.clone()],
+        Some(ContextValue::Strings(v)) => v.clone(),
+        _ => Vec::new(),
+    };
+    let mut hint = String::new();
+    let suggested: Vec<String> = [ContextKind::SuggestedArg, ContextKind::SuggestedValue]
+        .into_iter()
+        .flat_map(strings)
+        .collect();
+    if !suggested.is_empty() {
+        hint.push_str(&format!(" (did you mean {}?)", suggested.join(" or ")));
+    }
+    let possible = strings(ContextKind::ValidValue);
+    if !possible.is_empty() {
+        hint.push_str(&format!(" (possible values: {})", possible.join(", ")));
+    }
+    hint
 }
 
 fn print(text: &str) -> std::io::Result<()> {
@@ -135,7 +163,9 @@ fn dispatch(cli: Cli) -> Result<i32, Failure> {
         }
         Some(Command::Gradcheck(args)) => {
             let (text, verdict) = commands::gradcheck(&args)?;
-            print(&text)?;
+            if !args.quiet {
+                print(&text)?;
+            }
             verdict?;
             Ok(0)
         }
@@ -148,15 +178,23 @@ fn dispatch(cli: Cli) -> Result<i32, Failure> {
             Ok(0)
         }
         Some(Command::Completions { shell }) => {
-            let mut buf = Vec::new();
-            clap_complete::generate(shell, &mut Cli::command(), "mlp-train", &mut buf);
-            std::io::stdout().lock().write_all(&buf)?;
+            std::io::stdout()
+                .lock()
+                .write_all(completions::script(shell).as_bytes())?;
             Ok(0)
         }
-        Some(Command::Man) => {
-            let mut buf = Vec::new();
-            clap_mangen::Man::new(Cli::command()).render(&mut buf)?;
-            std::io::stdout().lock().write_all(&buf)?;
+        Some(Command::Man(args)) => {
+            match (&args.dir, &args.page) {
+                (Some(dir), _) => {
+                    for name in completions::write_man_pages(dir)? {
+                        say(&format!("wrote {}", dir.join(name).display()));
+                    }
+                }
+                (None, page) => {
+                    let page = completions::man_page(page.as_deref())?;
+                    std::io::stdout().lock().write_all(&page)?;
+                }
+            }
             Ok(0)
         }
     }
