@@ -33,6 +33,13 @@ pub fn predict(args: &PredictArgs) -> Result<PredictOutput> {
     if let Some(out) = &args.out {
         output::check_writable(out, "--out")?;
     }
+    if args.proba && mf.prep.task == Task::Regress {
+        return Err(Error::flag(
+            "--proba",
+            "needs a classification model (a regression model predicts values, not class probabilities)",
+            format!("the regression model {}", args.model.display()),
+        ));
+    }
     let prep = &mf.prep;
     // Predict in the precision the model was trained in, so that an f32 model's predictions
     // are exactly those it was evaluated with.

@@ -49,8 +49,9 @@ pub enum Error {
     #[error("stale cache: {0}; call forward() on this batch with this model before backward()")]
     StaleCache(String),
 
-    /// Training produced a non-finite objective or weight.
-    #[error("training diverged at epoch {epoch}, batch {batch}: {what} is not finite; try a smaller --lr (now {lr}) or a larger --lambda (now {lambda})")]
+    /// Training produced a non-finite objective or weight, or an objective that blew up
+    /// (see `train::BLOW_UP`).
+    #[error("training diverged at epoch {epoch}, batch {batch}: {what}; try a smaller --lr (now {lr}) or a larger --lambda (now {lambda})")]
     Diverged {
         epoch: usize,
         batch: usize,

@@ -214,6 +214,8 @@ pub fn summary_json(run: &TrainRun) -> Value {
         "features": run.features.len(),
         "classes": run.classes,
         "hyperparameters": run.hyperparameters,
+        // A setting of the run, not of the model (the model file does not record it).
+        "threads": run.config.threads,
         "epochs": o.epochs_run,
         "best_epoch": o.best_epoch,
         "interrupted": o.interrupted,
@@ -321,6 +323,7 @@ pub fn cv_json(cv: &CvRun) -> Value {
         "data": cv.data,
         "task": cv.task,
         "hyperparameters": cv.hyperparameters,
+        "threads": cv.threads,
         "cv": {
             "k": cv.k,
             "metric": name,

@@ -122,6 +122,9 @@ pub fn validate(args: &TrainArgs) -> Result<()> {
             args.min_r2.unwrap_or(0.0),
         ));
     }
+    if let Some(p) = &args.plot {
+        crate::plot::check_path(p)?;
+    }
     if args.cv.is_some_and(|k| k < 2) {
         return Err(Error::flag("--cv", "must be >= 2", args.cv.unwrap_or(0)));
     }
@@ -466,7 +469,7 @@ fn fit_and_train<T: Real>(
         "precision": T::NAME,
         "val_frac": args.val_frac,
         "cv": args.cv,
-        "threads": args.threads,
+        // No "threads": the model is the same for every thread count, and so is its file.
         "init_from": args.init_from,
     });
     let run = TrainRun {
@@ -520,6 +523,8 @@ pub struct CvRun {
     pub hyperparameters: serde_json::Value,
     pub interrupted: bool,
     pub seconds: f64,
+    /// `--threads`, a setting of the run (reported in --json, never in a model file).
+    pub threads: usize,
 }
 
 /// `--cv K`: stratified (classify) or plain (regress) K-fold cross-validation with the seed.
@@ -614,6 +619,7 @@ fn cv_in<T: Real>(
         hyperparameters,
         interrupted,
         seconds: start.elapsed().as_secs_f64(),
+        threads: args.threads,
     })
 }
 

@@ -189,6 +189,11 @@ impl<T: Real> Data<T> {
     }
 }
 
+/// Training has diverged when a minibatch's J exceeds `BLOW_UP × max(J₀, 1)`, J₀ being the
+/// J of the run's first minibatch (at the starting weights), even while J stays finite. Six
+/// orders of magnitude: SGD's noise and a loss that rises before it falls stay far below it.
+pub const BLOW_UP: f64 = 1e6;
+
 /// A minibatch gathered from shuffled rows into buffers that are reused every step.
 struct Batch<T> {
     x: Array2<T>,
@@ -285,7 +290,7 @@ struct Momentum<T> {
 
 /// Trains `model` in place on `train` by minibatch SGD, evaluating on `val` after each epoch.
 /// Checks `stop` between minibatches. On divergence (J of a minibatch, or a weight after its
-/// update, not finite) returns [`Error::Diverged`] naming that epoch and minibatch; the
+/// update, not finite; or J above [`BLOW_UP`] times its start) returns [`Error::Diverged`] naming that epoch and minibatch; the
 /// model is then not to be used (the caller saves nothing).
 ///
 /// With `cfg.threads` ≥ 2 the products run on a [`Pool`] installed on this thread for the
@@ -349,6 +354,8 @@ fn train_loop<T: Real>(
         seconds: 0.0,
     };
     let mut best: Option<(f64, usize, Mlp<T>)> = None;
+    // J of the first minibatch, at the starting weights: the yardstick of BLOW_UP.
+    let mut j_first: Option<f64> = None;
 
     'epochs: for epoch in 1..=cfg.epochs {
         rng.shuffle(&mut order);
@@ -369,11 +376,26 @@ fn train_loop<T: Real>(
                     epoch,
                     batch: k + 1,
                     what: if obj.s.is_finite() {
-                        "J"
+                        "J is not finite"
                     } else {
-                        "s = λ/2 (‖W1‖² + ‖W2‖²)"
+                        "s = λ/2 (‖W1‖² + ‖W2‖²) is not finite"
                     }
                     .into(),
+                    lr: cfg.lr,
+                    lambda: cfg.lambda,
+                });
+            }
+            // A blow-up that stays finite is a divergence too (s ≈ 1e18 with R² 0 is not a
+            // result): J of a minibatch above BLOW_UP × max(J of the run's first minibatch, 1).
+            let j_first = *j_first.get_or_insert(obj.j);
+            if obj.j > BLOW_UP * j_first.max(1.0) {
+                return Err(Error::Diverged {
+                    epoch,
+                    batch: k + 1,
+                    what: format!(
+                        "J = {:.3e} grew more than {BLOW_UP:.0e} times over its start {j_first:.3e} (L {:.3e}, s {:.3e})",
+                        obj.j, obj.l, obj.s
+                    ),
                     lr: cfg.lr,
                     lambda: cfg.lambda,
                 });
@@ -400,7 +422,7 @@ fn train_loop<T: Real>(
                 return Err(Error::Diverged {
                     epoch,
                     batch: k + 1,
-                    what: "a weight".into(),
+                    what: "a weight is not finite".into(),
                     lr: cfg.lr,
                     lambda: cfg.lambda,
                 });

@@ -1,0 +1,162 @@
+//! Issue 11 on the real binary: every number on screen is true (explain's λ, divergence that
+//! stays finite, gates and baselines in --json) and the CLI behaves as scripts expect.
+
+mod common;
+
+use common::{data, ok_stdout, run, stderr, train_json};
+
+/// Exit code and the one line on stderr of a run expected to fail.
+fn fails(args: &[&str]) -> (i32, String) {
+    let out = run(args);
+    let err = stderr(&out);
+    assert_eq!(
+        err.lines().count(),
+        1,
+        "one line on stderr for {args:?}:\n{err}"
+    );
+    (out.status.code().unwrap_or(-1), err)
+}
+
+#[test]
+fn a_repeated_flag_takes_its_last_value() {
+    let iris = data("iris.csv");
+    let v = train_json(&["--data", &iris, "--epochs", "20", "--epochs", "30"]);
+    assert_eq!(v["epochs"], 30);
+    assert_eq!(v["hyperparameters"]["epochs"], 30);
+    let v = train_json(&[
+        "--data", &iris, "--epochs", "3", "--lambda", "0.5", "--lambda", "0",
+    ]);
+    assert_eq!(v["hyperparameters"]["lambda"], 0.0);
+    // In a subcommand too.
+    let out = run(&["gradcheck", "--batch", "2", "--batch", "3", "--json"]);
+    let g: serde_json::Value = serde_json::from_str(&ok_stdout(&out)).unwrap();
+    assert!(g.to_string().contains("\"batch\":3"), "{g}");
+}
+
+#[test]
+fn one_line_errors_keep_claps_hint() {
+    let iris = data("iris.csv");
+    let (code, err) = fails(&["--data", &iris, "--lamda", "0.1"]);
+    assert_eq!(code, 2);
+    assert!(err.contains("--lamda"), "{err}");
+    assert!(err.contains("(did you mean --lambda?)"), "{err}");
+    let (code, err) = fails(&["--data", &iris, "--activation", "rlu"]);
+    assert_eq!(code, 2);
+    assert!(
+        err.contains("possible values: relu, sigmoid, tanh, identity"),
+        "{err}"
+    );
+    let (_, err) = fails(&["predict", "--model", "m.json", "--data", &iris, "--prob"]);
+    assert!(err.contains("did you mean --proba?"), "{err}");
+}
+
+#[test]
+fn gradcheck_q_is_quiet() {
+    let out = run(&["gradcheck", "-q"]);
+    assert_eq!(out.status.code(), Some(0));
+    assert!(out.stdout.is_empty() && out.stderr.is_empty());
+    // q itself is still there, long form only.
+    let out = run(&["gradcheck", "--q", "4", "--json"]);
+    assert!(ok_stdout(&out).contains("\"q\":4"));
+    // A failing check still says why, in one line, exit 7.
+    let (code, err) = fails(&["gradcheck", "-q", "--tol", "1e-30"]);
+    assert_eq!(code, 7, "{err}");
+    assert!(err.contains("gradient check failed"), "{err}");
+}
+
+#[test]
+fn a_finite_blow_up_is_a_divergence() {
+    // Issue 11: exited 0 with s ≈ 1.4e18 and R² 0.
+    let dir = tempfile::tempdir().unwrap();
+    let model = dir.path().join("m.json");
+    let reg = data("regression.csv");
+    let out = run(&[
+        "--data",
+        &reg,
+        "--task",
+        "regress",
+        "--no-standardize",
+        "-q",
+        "--save",
+        model.to_str().unwrap(),
+    ]);
+    let err = stderr(&out);
+    assert_eq!(out.status.code(), Some(6), "{err}");
+    assert_eq!(err.lines().count(), 1, "{err}");
+    for part in [
+        "training diverged at epoch 1",
+        "grew more than 1e6 times",
+        "--lr",
+        "--lambda",
+    ] {
+        assert!(err.contains(part), "{part}: {err}");
+    }
+    assert!(!model.exists(), "nothing is saved");
+    // Standardized, the same data trains fine.
+    let v = train_json(&["--data", &reg, "--task", "regress"]);
+    assert!(v["train_r2"].as_f64().unwrap() > 0.5, "{v}");
+}
+
+#[test]
+fn model_files_hold_no_run_settings() {
+    let dir = tempfile::tempdir().unwrap();
+    let model = dir.path().join("m.json");
+    let v = train_json(&[
+        "--data",
+        &data("iris.csv"),
+        "--epochs",
+        "2",
+        "--threads",
+        "2",
+        "--save",
+        model.to_str().unwrap(),
+    ]);
+    assert_eq!(v["threads"], 2, "the run's --json reports threads");
+    assert!(v["hyperparameters"].get("threads").is_none());
+    let text = std::fs::read_to_string(&model).unwrap();
+    assert!(!text.contains("threads"), "{text}");
+}
+
+#[test]
+fn proba_on_a_regression_model_and_a_png_plot_are_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let model = dir.path().join("r.json");
+    let reg = data("regression.csv");
+    let m = model.to_str().unwrap();
+    train_json(&[
+        "--data", &reg, "--task", "regress", "--epochs", "2", "--save", m,
+    ]);
+    let (code, err) = fails(&["predict", "--model", m, "--data", &reg, "--proba"]);
+    assert_eq!(code, 2, "{err}");
+    assert!(
+        err.contains("--proba needs a classification model"),
+        "{err}"
+    );
+    assert!(err.contains("r.json"), "{err}");
+
+    let png = dir.path().join("curves.png");
+    let (code, err) = fails(&[
+        "--data",
+        &data("iris.csv"),
+        "--epochs",
+        "2",
+        "--plot",
+        png.to_str().unwrap(),
+    ]);
+    assert_eq!(code, 2, "{err}");
+    assert!(err.contains("--plot writes SVG only"), "{err}");
+    assert!(!png.exists());
+    // Any case of .svg is fine.
+    let svg = dir.path().join("curves.SVG");
+    let out = run(&[
+        "--data",
+        &data("iris.csv"),
+        "--epochs",
+        "2",
+        "-q",
+        "--plot",
+        svg.to_str().unwrap(),
+    ]);
+    ok_stdout(&out);
+    assert!(std::fs::read_to_string(&svg).unwrap().starts_with("<svg"));
+}
