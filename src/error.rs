@@ -71,6 +71,18 @@ pub enum Error {
         threshold: f64,
     },
 
+    /// `--baseline`: the gated metric fell below the baseline's by more than `--max-drop`.
+    #[error("regression against the baseline: {set} {measure} is {value}, {drop:.6} below the baseline's {baseline} ({path}), more than --max-drop {max_drop}", path = .path.display())]
+    Regressed {
+        set: String,
+        measure: &'static str,
+        value: f64,
+        baseline: f64,
+        drop: f64,
+        max_drop: f64,
+        path: PathBuf,
+    },
+
     /// An external program (Graphviz's `dot`) is missing or failed.
     #[error("{0}")]
     External(String),
@@ -100,7 +112,7 @@ pub mod exit {
     pub const DIVERGED: i32 = 6;
     /// `gradcheck` found an error above its tolerance.
     pub const GRADCHECK: i32 = 7;
-    /// A quality gate (--min-accuracy, --max-loss, --min-r2) failed.
+    /// A quality gate (--min-accuracy, --max-loss, --min-r2) or --baseline failed.
     pub const GATE: i32 = 8;
     /// Stopped by Ctrl-C or SIGTERM (128 + SIGINT).
     pub const INTERRUPTED: i32 = 130;
@@ -116,7 +128,7 @@ impl Error {
             Error::Io { .. } | Error::Shape(_) | Error::StaleCache(_) => exit::IO,
             Error::Diverged { .. } => exit::DIVERGED,
             Error::GradCheck { .. } => exit::GRADCHECK,
-            Error::Gate { .. } => exit::GATE,
+            Error::Gate { .. } | Error::Regressed { .. } => exit::GATE,
             Error::External(_) => exit::OTHER,
         }
     }

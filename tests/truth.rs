@@ -160,3 +160,170 @@ fn proba_on_a_regression_model_and_a_png_plot_are_refused() {
     ok_stdout(&out);
     assert!(std::fs::read_to_string(&svg).unwrap().starts_with("<svg"));
 }
+
+#[test]
+fn json_reports_each_gate_with_its_verdict() {
+    let iris = data("iris.csv");
+    let out = run(&[
+        "--data",
+        &iris,
+        "--val-frac",
+        "0.2",
+        "--epochs",
+        "3",
+        "--json",
+        "-q",
+        "--min-accuracy",
+        "0.99",
+        "--max-loss",
+        "5",
+    ]);
+    assert_eq!(out.status.code(), Some(8), "{}", stderr(&out));
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let gates = v["gates"].as_array().unwrap();
+    assert_eq!(gates.len(), 2, "{v}");
+    let acc = &gates[0];
+    assert_eq!(acc["gate"], "--min-accuracy");
+    assert_eq!(acc["set"], "validation");
+    assert_eq!(acc["threshold"], 0.99);
+    assert_eq!(acc["value"], v["val_accuracy"]);
+    assert_eq!(acc["verdict"], "fail");
+    assert_eq!(gates[1]["gate"], "--max-loss");
+    assert_eq!(gates[1]["value"], v["val_loss"]);
+    assert_eq!(gates[1]["verdict"], "pass");
+    assert!(
+        stderr(&out).contains("validation accuracy is"),
+        "{}",
+        stderr(&out)
+    );
+    // No gate asked: an empty list. Under --cv: the mean over folds.
+    let v = train_json(&["--data", &iris, "--epochs", "2"]);
+    assert_eq!(v["gates"], serde_json::json!([]));
+    let v = train_json(&[
+        "--data",
+        &iris,
+        "--epochs",
+        "5",
+        "--cv",
+        "3",
+        "--min-accuracy",
+        "0.1",
+    ]);
+    assert_eq!(v["gates"][0]["set"], "3-fold cross-validation mean");
+    assert_eq!(v["gates"][0]["value"], v["cv_accuracy"]);
+    assert_eq!(v["gates"][0]["verdict"], "pass");
+}
+
+#[test]
+fn baseline_regression_exits_8_naming_both_values() {
+    let dir = tempfile::tempdir().unwrap();
+    let iris = data("iris.csv");
+    let summary = dir.path().join("last-green.json");
+    let model = dir.path().join("model.json");
+    // The last green run: its --json summary, and its model file.
+    let out = run(&[
+        "--data",
+        &iris,
+        "--val-frac",
+        "0.2",
+        "--json",
+        "-q",
+        "--save",
+        model.to_str().unwrap(),
+    ]);
+    std::fs::write(&summary, ok_stdout(&out)).unwrap();
+    let green: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let base = green["val_accuracy"].as_f64().unwrap();
+    // The same run again: no drop, against the summary or the model file.
+    for b in [&summary, &model] {
+        let v = train_json(&[
+            "--data",
+            &iris,
+            "--val-frac",
+            "0.2",
+            "--baseline",
+            b.to_str().unwrap(),
+        ]);
+        assert_eq!(v["baseline"]["verdict"], "pass", "{v}");
+        assert_eq!(v["baseline"]["baseline"].as_f64(), Some(base));
+        assert_eq!(v["baseline"]["metric"], "val_accuracy");
+    }
+    // A worse run (3 epochs) drops by more than 0.02.
+    let out = run(&[
+        "--data",
+        &iris,
+        "--val-frac",
+        "0.2",
+        "--epochs",
+        "3",
+        "-q",
+        "--baseline",
+        summary.to_str().unwrap(),
+        "--max-drop",
+        "0.02",
+    ]);
+    let err = stderr(&out);
+    assert_eq!(out.status.code(), Some(8), "{err}");
+    assert_eq!(err.lines().count(), 1, "{err}");
+    let now = err
+        .split("accuracy is ")
+        .nth(1)
+        .unwrap()
+        .split(',')
+        .next()
+        .unwrap();
+    let now: f64 = now.parse().unwrap();
+    assert!(base - now > 0.02, "{err}");
+    assert!(err.contains(&format!("the baseline's {base}")), "{err}");
+    assert!(
+        err.contains("last-green.json") && err.contains("--max-drop 0.02"),
+        "{err}"
+    );
+    // A large enough --max-drop lets it pass.
+    let out = run(&[
+        "--data",
+        &iris,
+        "--val-frac",
+        "0.2",
+        "--epochs",
+        "3",
+        "-q",
+        "--baseline",
+        summary.to_str().unwrap(),
+        "--max-drop",
+        "0.5",
+    ]);
+    ok_stdout(&out);
+    // Under --cv the CV mean is compared, with a --cv baseline.
+    let cv = dir.path().join("cv.json");
+    let out = run(&[
+        "--data", &iris, "--cv", "3", "--epochs", "5", "--json", "-q",
+    ]);
+    std::fs::write(&cv, ok_stdout(&out)).unwrap();
+    let v = train_json(&[
+        "--data",
+        &iris,
+        "--cv",
+        "3",
+        "--epochs",
+        "5",
+        "--baseline",
+        cv.to_str().unwrap(),
+    ]);
+    assert_eq!(v["baseline"]["metric"], "cv_accuracy");
+    assert_eq!(v["baseline"]["drop"], 0.0);
+    // A baseline without the metric is refused with its name; --max-drop needs --baseline.
+    let (code, err) = fails(&[
+        "--data",
+        &iris,
+        "--epochs",
+        "2",
+        "-q",
+        "--baseline",
+        cv.to_str().unwrap(),
+    ]);
+    assert_eq!(code, 3, "{err}");
+    assert!(err.contains("train_accuracy"), "{err}");
+    let (code, err) = fails(&["--data", &iris, "--max-drop", "0.1"]);
+    assert_eq!(code, 2, "{err}");
+}
