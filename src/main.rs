@@ -217,7 +217,7 @@ fn train(args: mlp_train::cli::TrainArgs) -> Result<i32, Failure> {
         return cross_validate(args);
     }
     let baseline = args.baseline.as_deref().map(Baseline::load).transpose()?;
-    let mut progress = ui::Progress::new(args.epochs, args.quiet);
+    let mut progress = ui::Progress::new(args.epochs, None, args.quiet, args.verbose);
     let result = run::train_command(&args, &mut progress, &STOP);
     progress.finish();
     let run = result?;
@@ -288,7 +288,7 @@ fn verdict(
 fn cross_validate(args: mlp_train::cli::TrainArgs) -> Result<i32, Failure> {
     let k = args.cv.unwrap_or(0);
     let baseline = args.baseline.as_deref().map(Baseline::load).transpose()?;
-    let mut progress = ui::Progress::new(args.epochs * k, args.quiet);
+    let mut progress = ui::Progress::new(args.epochs, Some(k), args.quiet, args.verbose);
     let result = run::cv_command(&args, &mut progress, &STOP);
     progress.finish();
     let cv = result?;

@@ -327,3 +327,47 @@ fn baseline_regression_exits_8_naming_both_values() {
     let (code, err) = fails(&["--data", &iris, "--max-drop", "0.1"]);
     assert_eq!(code, 2, "{err}");
 }
+
+#[test]
+fn off_a_terminal_epoch_lines_are_bounded_and_the_log_keeps_all() {
+    let dir = tempfile::tempdir().unwrap();
+    let log = dir.path().join("log.csv");
+    let iris = data("iris.csv");
+    let out = run(&[
+        "--data",
+        &iris,
+        "--epochs",
+        "100",
+        "--log",
+        log.to_str().unwrap(),
+    ]);
+    ok_stdout(&out);
+    let err = stderr(&out);
+    let lines: Vec<&str> = err.lines().collect();
+    assert!(lines.len() <= 22, "{} lines:\n{err}", lines.len());
+    assert!(
+        lines[0].starts_with("epoch   1/100") && lines[0].contains("--verbose"),
+        "{err}"
+    );
+    assert!(lines[1].starts_with("epoch   5/100"), "{err}");
+    assert!(lines.last().unwrap().starts_with("epoch 100/100"), "{err}");
+    let rows = std::fs::read_to_string(&log).unwrap().lines().count();
+    assert_eq!(rows, 101, "--log keeps every epoch");
+    // --verbose: every epoch; few epochs: every epoch anyway.
+    let out = run(&["--data", &iris, "--epochs", "100", "--verbose"]);
+    ok_stdout(&out);
+    assert_eq!(stderr(&out).lines().count(), 100);
+    let out = run(&["--data", &iris, "--epochs", "7"]);
+    ok_stdout(&out);
+    assert_eq!(stderr(&out).lines().count(), 7);
+    // Under --cv each line names its fold, and each fold counts its own epochs.
+    let out = run(&["--data", &iris, "--epochs", "30", "--cv", "3"]);
+    ok_stdout(&out);
+    let err = stderr(&out);
+    assert!(
+        err.lines().any(|l| l.starts_with("fold 3/3 epoch 30/30")),
+        "{err}"
+    );
+    assert!(!err.contains("/90"), "{err}");
+    assert!(err.lines().count() <= 3 * 17, "{err}");
+}
