@@ -355,9 +355,24 @@ pub fn explain(args: &ExplainArgs) -> Result<String> {
         return Err(Error::flag("--hidden", "must be >= 1", 0));
     }
     let src = Source::parse(&args.data);
+    // With --model, λ is the model's (clap refuses --lambda and the other model flags
+    // beside it), as are φ, ℓ, h, the bias and the preprocessing.
+    let mut lambda = args.lambda;
+    let mut source = crate::explain::Provenance::default();
     let (model, prep) = match &args.model {
         Some(path) => {
             let mf = ModelFile::load(path)?;
+            lambda = mf
+                .hyperparameters
+                .get("lambda")
+                .and_then(serde_json::Value::as_f64)
+                .filter(|l| l.is_finite() && *l >= 0.0)
+                .ok_or_else(|| Error::Model {
+                    path: path.clone(),
+                    msg: "hyperparameters.lambda is missing or not a number >= 0".into(),
+                })?;
+            source.model = Some(path.display().to_string());
+            source.precision = Some(mf.precision.clone());
             (mf.mlp::<f64>(), mf.prep)
         }
         None => {
@@ -409,13 +424,23 @@ pub fn explain(args: &ExplainArgs) -> Result<String> {
         label_lines: vec![frame.label_lines[args.row]],
         ..frame
     };
+    source.data = src.to_string();
+    source.row = args.row;
+    source.raw_x = one.x.row(0).to_vec();
+    source.standardized_x = prep.standardize.is_some();
+    source.standardized_y = prep.target_standardize.is_some();
+    source.bias = prep.bias;
+    if let FrameLabels::Targets(t) = &one.labels {
+        source.raw_y = Some(t.row(0).to_vec());
+    }
     let d = prep.transform(one)?;
     let y = match d.y {
         Labels::Classes(c) => ExplainTarget::Class(c[0], class_name),
         Labels::Values(v) => ExplainTarget::Values(v.row(0).to_vec()),
     };
     let eopts = ExplainOptions::default();
-    let e = crate::explain::explain(&model, d.x.row(0), y, args.lambda, &eopts)?;
+    let mut e = crate::explain::explain(&model, d.x.row(0), y, lambda, &eopts)?;
+    e.source = source;
     Ok(if args.json {
         format!("{}\n", serde_json::to_string_pretty(&e).unwrap_or_default())
     } else {

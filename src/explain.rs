@@ -1,9 +1,9 @@
-//! `mlp-train explain`: one sample through the seed's formulas, forward then backward in the
+//! `mlp-train explain`: one sample through the chapter's formulas, forward then backward in the
 //! chapter's order, each value taken from Mlp::forward/backward (B = 1), plus a few finite differences.
 //
 // Shapes, once:  d inputs, h hidden, q outputs;  x, z, h, o are vectors (one sample);
-//   W1 (h,d), W2 (q,h), out×in as the seed writes them.  With B = 1, ∂J/∂o is not divided by
-//   anything, so every value printed here is the seed's per-sample value.
+//   W1 (h,d), W2 (q,h), out×in as the chapter writes them.  With B = 1, ∂J/∂o is not divided by
+//   anything, so every value printed here is the chapter's per-sample value.
 
 use ndarray::{Array2, ArrayView1, ArrayView2};
 
@@ -60,14 +60,14 @@ pub enum Value {
     Matrix(Vec<Vec<f64>>),
 }
 
-/// One line of the seed: `symbol = formula`, its shape and its value.
+/// One line of the chapter: `symbol = formula`, its shape and its value.
 #[derive(Clone, Debug, PartialEq, serde::Serialize)]
 pub struct Step {
     /// A plain name for programs: `z`, `d_o`, `d_w2`, `ds_w1`, ...
     pub name: &'static str,
-    /// The seed's symbol: `z`, `∂J/∂W2`, ...
+    /// The chapter's symbol: `z`, `∂J/∂W2`, ...
     pub symbol: &'static str,
-    /// The right-hand side, as the seed writes it: `∂J/∂o hᵀ + λW2`; empty for data.
+    /// The right-hand side, as the chapter writes it: `∂J/∂o hᵀ + λW2`; empty for data.
     pub formula: String,
     /// [] for a scalar, [n] for a vector, [rows, columns] for a matrix.
     pub shape: Vec<usize>,
@@ -102,9 +102,34 @@ pub struct Prediction {
     pub values: Option<Vec<f64>>,
 }
 
-/// Everything `explain` computed, in the seed's order; serialize it for `--json`.
+/// Where the sample and the model come from, and what was done to the row before x.
+#[derive(Clone, Debug, Default, PartialEq, serde::Serialize)]
+pub struct Provenance {
+    /// The saved model explained (its λ, φ, ℓ are used), or none for a fresh one.
+    pub model: Option<String>,
+    /// The precision the model was trained in (`f32` or `f64`); explain computes in f64,
+    /// into which an f32 weight widens exactly.
+    pub precision: Option<String>,
+    /// The data file and 0-based row.
+    pub data: String,
+    pub row: usize,
+    /// The features as read from the file, before standardization (and without the bias).
+    pub raw_x: Vec<f64>,
+    /// The targets as read from the file, when they were standardized (regression).
+    pub raw_y: Option<Vec<f64>>,
+    /// x was (raw − mean) / std with the training set's mean and std.
+    pub standardized_x: bool,
+    /// y was (raw − mean) / std (regression).
+    pub standardized_y: bool,
+    /// A constant 1 was appended to x.
+    pub bias: bool,
+}
+
+/// Everything `explain` computed, in the chapter's order; serialize it for `--json`.
 #[derive(Clone, Debug, PartialEq, serde::Serialize)]
 pub struct Explanation {
+    /// The sample's file and row, the raw values, the model file (set by the caller).
+    pub source: Provenance,
     pub activation: Activation,
     pub loss: Loss,
     pub lambda: f64,
@@ -127,7 +152,7 @@ pub struct Explanation {
 
 /// Runs one sample `x` (already standardized, with the bias 1 appended if the model has it)
 /// with label `y` through `m.forward` and `m.backward` as a batch of one, and lays the values
-/// out in the seed's order, with central-difference checks of a few entries.
+/// out in the chapter's order, with central-difference checks of a few entries.
 pub fn explain(
     m: &Mlp<f64>,
     x: ArrayView1<f64>,
@@ -306,6 +331,7 @@ pub fn explain(
     }
 
     Ok(Explanation {
+        source: Provenance::default(),
         activation: m.activation,
         loss: m.loss,
         lambda,
@@ -392,13 +418,51 @@ fn largest(
     entries
 }
 
+/// Where the model and the sample come from; the raw row beside the standardized one.
+fn render_source(src: &Provenance, opts: &ExplainOptions) -> String {
+    let mut out = String::new();
+    match (&src.model, &src.precision) {
+        (Some(m), Some(p)) => out.push_str(&format!(
+            "model {m}: λ, φ, ℓ and the weights are the model's ({p} weights, computed here in f64)\n"
+        )),
+        (Some(m), None) => out.push_str(&format!("model {m}: λ, φ, ℓ and the weights are the model's\n")),
+        _ => out.push_str("a freshly initialized model (--seed); no training\n"),
+    }
+    if src.data.is_empty() {
+        return out;
+    }
+    out.push_str(&format!("\nsample: row {} of {}\n", src.row, src.data));
+    let raw = step("raw_x", "raw x", "", Value::Vector(src.raw_x.clone()));
+    out.push_str(&render_step(&raw, opts));
+    match (src.standardized_x, src.bias) {
+        (false, false) => {
+            out.push_str("  x below is the raw row itself (no standardization, no bias input)\n")
+        }
+        (true, _) => out.push_str(
+            "  x below is the raw row standardized: (raw − mean) / std, the training set's\n",
+        ),
+        (false, true) => out.push_str("  x below is the raw row, not standardized\n"),
+    }
+    if src.bias {
+        out.push_str("  and its last entry is the constant 1 of the bias input\n");
+    }
+    if let Some(y) = &src.raw_y {
+        let raw = step("raw_y", "raw y", "", Value::Vector(y.clone()));
+        out.push_str(&render_step(&raw, opts));
+        if src.standardized_y {
+            out.push_str("  y below is the raw target standardized, (raw − mean) / std; ŷ is in those units too\n");
+        }
+    }
+    out
+}
+
 /// The explanation as text: sections "forward", "backward" and "finite differences", one
 /// `symbol = formula  (shape) = value` per line.
 pub fn render_text(e: &Explanation, opts: &ExplainOptions) -> String {
     let (d, h, q) = e.dims;
     let mut out = String::new();
     out.push_str(&format!(
-        "one sample through the seed's formulas: φ = {}, ℓ = {}, λ = {}\n",
+        "one sample through the chapter's formulas: φ = {}, ℓ = {}, λ = {}\n",
         e.activation.name(),
         e.loss.name(),
         num(e.lambda, opts.digits)
@@ -406,6 +470,7 @@ pub fn render_text(e: &Explanation, opts: &ExplainOptions) -> String {
     out.push_str(&format!(
         "d = {d} inputs, h = {h} hidden units, q = {q} outputs\n"
     ));
+    out.push_str(&render_source(&e.source, opts));
 
     out.push_str("\nparameters\n");
     for s in &e.parameters {

@@ -371,3 +371,78 @@ fn off_a_terminal_epoch_lines_are_bounded_and_the_log_keeps_all() {
     assert!(!err.contains("/90"), "{err}");
     assert!(err.lines().count() <= 3 * 17, "{err}");
 }
+
+#[test]
+fn explain_uses_the_models_lambda_and_shows_the_raw_row() {
+    let dir = tempfile::tempdir().unwrap();
+    let model = dir.path().join("m.json");
+    let m = model.to_str().unwrap();
+    let iris = data("iris.csv");
+    train_json(&[
+        "--data", &iris, "--lambda", "0.0001", "--epochs", "5", "--save", m,
+    ]);
+    let out = run(&[
+        "explain", "--model", m, "--data", &iris, "--row", "2", "--json",
+    ]);
+    let e: serde_json::Value = serde_json::from_str(&ok_stdout(&out)).unwrap();
+    assert_eq!(e["lambda"], 0.0001);
+    // s = λ/2 (‖W1‖² + ‖W2‖²) from the weights in the file, with the model's λ.
+    let file: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&model).unwrap()).unwrap();
+    let sq = |w: &serde_json::Value| -> f64 {
+        w.as_array()
+            .unwrap()
+            .iter()
+            .flat_map(|r| {
+                r.as_array()
+                    .unwrap()
+                    .iter()
+                    .map(|v| v.as_f64().unwrap().powi(2))
+            })
+            .sum()
+    };
+    let s = 0.0001 / 2.0 * (sq(&file["w1"]) + sq(&file["w2"]));
+    let s_shown = e["objective"]["s"].as_f64().unwrap();
+    assert!(
+        (s_shown - s).abs() <= 1e-12 * s.max(1.0),
+        "{s_shown} vs {s}"
+    );
+    assert_eq!(e["source"]["precision"], "f32");
+    // Row 2 of iris is 4.7,3.2,1.3,0.2: shown raw, and standardized as x.
+    assert_eq!(
+        e["source"]["raw_x"],
+        serde_json::json!([4.7, 3.2, 1.3, 0.2])
+    );
+    assert_eq!(e["source"]["standardized_x"], true);
+    let x = &e["forward"][0]["value"];
+    assert_eq!(x.as_array().unwrap().len(), 5, "{x}");
+    assert_ne!(x[0], 4.7);
+    assert_eq!(x[4], 1.0, "the bias input");
+
+    let text = ok_stdout(&run(&[
+        "explain", "--model", m, "--data", &iris, "--row", "2",
+    ]));
+    assert!(
+        text.starts_with("one sample through the chapter's formulas"),
+        "{text}"
+    );
+    assert!(text.contains("λ = 0.0001"), "{text}");
+    assert!(text.contains("raw x  (4) = [4.7, 3.2, 1.3, 0.2]"), "{text}");
+    assert!(text.contains("standardized"), "{text}");
+    assert!(!text.contains("seed"), "{text}");
+
+    // A flag that would contradict the model is refused, exit 2, naming both.
+    for flag in [
+        ["--lambda", "0.5"],
+        ["--activation", "tanh"],
+        ["--hidden", "3"],
+    ] {
+        let (code, err) = fails(&["explain", "--model", m, "--data", &iris, flag[0], flag[1]]);
+        assert_eq!(code, 2, "{err}");
+        assert!(err.contains("--model") && err.contains(flag[0]), "{err}");
+    }
+    // Without --model, --lambda is the λ used.
+    let out = run(&["explain", "--data", &iris, "--lambda", "0.5", "--json"]);
+    let e: serde_json::Value = serde_json::from_str(&ok_stdout(&out)).unwrap();
+    assert_eq!(e["lambda"], 0.5);
+}
