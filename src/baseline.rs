@@ -34,7 +34,9 @@ pub struct BaselineCheck {
 impl Baseline {
     /// Reads a `--json` summary (of a training or a `--cv` run) or a model file.
     pub fn load(path: &Path) -> Result<Self> {
-        let text = std::fs::read_to_string(path).map_err(|e| Error::io(path, e))?;
+        // A missing or unreadable baseline is a bad input (exit 3), like a data file.
+        let text = std::fs::read_to_string(path)
+            .map_err(|e| Error::data(path, format!("cannot read --baseline: {e}")))?;
         let v: Value = serde_json::from_str(&text).map_err(|e| {
             Error::data(
                 path,
