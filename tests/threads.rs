@@ -175,7 +175,11 @@ fn saved_models_from_1_2_and_3_threads_are_byte_identical() {
             .unwrap();
         assert!(out.status.success());
         let summary: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
-        assert_eq!(summary["threads"].to_string(), threads, "--json reports threads");
+        assert_eq!(
+            summary["threads"].to_string(),
+            threads,
+            "--json reports threads"
+        );
         std::fs::read(&path).unwrap()
     };
     let one = save("1");
@@ -184,7 +188,10 @@ fn saved_models_from_1_2_and_3_threads_are_byte_identical() {
         "the model file records no thread count"
     );
     for threads in ["2", "3"] {
-        assert!(one == save(threads), "--threads 1 and {threads}: the model files differ");
+        assert!(
+            one == save(threads),
+            "--threads 1 and {threads}: the model files differ"
+        );
     }
 }
 
