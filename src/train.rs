@@ -554,3 +554,77 @@ pub fn argmax<T: Real>(v: impl Iterator<Item = T>) -> usize {
 pub fn frobenius<T: Real>(a: ArrayView2<T>) -> f64 {
     crate::linalg::sum_sq_of(a).sqrt()
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::{Activation, Init, Loss};
+
+    fn config(lr: f64, epochs: usize) -> TrainConfig {
+        TrainConfig {
+            lambda: 0.0,
+            lr,
+            momentum: 0.0,
+            batch_size: 4,
+            epochs,
+            seed: 1,
+            patience: None,
+            target_scale: None,
+            threads: 1,
+        }
+    }
+
+    fn data(scale: f64) -> Data<f64> {
+        let x = Array2::from_shape_fn((8, 3), |(i, j)| scale * ((i * 3 + j) as f64 % 5.0 - 2.0));
+        let y = Array2::from_shape_fn((8, 1), |(i, _)| i as f64);
+        Data {
+            x,
+            y: Labels::Values(y),
+        }
+    }
+
+    fn run(lr: f64, scale: f64, epochs: usize) -> Result<Outcome> {
+        run_with(Activation::Tanh, lr, scale, epochs)
+    }
+
+    fn run_with(activation: Activation, lr: f64, scale: f64, epochs: usize) -> Result<Outcome> {
+        let mut m: Mlp<f64> = Mlp::init(3, 4, 1, activation, Loss::HalfSquared, Init::Xavier, 3);
+        train(
+            &mut m,
+            &config(lr, epochs),
+            &data(scale),
+            None,
+            &mut Silent,
+            &AtomicBool::new(false),
+        )
+    }
+
+    #[test]
+    fn a_finite_blow_up_is_a_divergence_at_its_minibatch() {
+        // J of the first minibatch is a few units; an η of 1e4 sends it past 1e6 × that
+        // while every number stays finite.
+        let e = run(1e4, 1.0, 50).unwrap_err();
+        let msg = e.to_string();
+        assert!(matches!(e, Error::Diverged { .. }), "{msg}");
+        assert!(
+            msg.contains("grew more than 1e6 times over its start"),
+            "{msg}"
+        );
+        // A sane η trains on.
+        let o = run(0.01, 1.0, 50).unwrap();
+        assert_eq!(o.epochs_run, 50);
+        assert!(o.history.iter().all(|s| s.train.j.is_finite()));
+    }
+
+    #[test]
+    fn a_weight_that_overflows_in_one_step_is_named() {
+        // Inputs of 1e100 through identity: J ≈ 1e200 is finite, ∂J/∂W2 ≈ 1e200, and one
+        // step of η = 1e200 overflows W2 before a second minibatch could measure anything.
+        let e = run_with(Activation::Identity, 1e200, 1e100, 1).unwrap_err();
+        let msg = e.to_string();
+        assert!(
+            msg.contains("epoch 1, batch 1: a weight is not finite"),
+            "{msg}"
+        );
+    }
+}
