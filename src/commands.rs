@@ -359,6 +359,8 @@ pub fn explain(args: &ExplainArgs) -> Result<String> {
     // beside it), as are φ, ℓ, h, the bias and the preprocessing.
     let mut lambda = args.lambda;
     let mut source = crate::explain::Provenance::default();
+    // An f32 model is explained in f32, as it was trained.
+    let mut model_f32: Option<Mlp<f32>> = None;
     let (model, prep) = match &args.model {
         Some(path) => {
             let mf = ModelFile::load(path)?;
@@ -373,6 +375,9 @@ pub fn explain(args: &ExplainArgs) -> Result<String> {
                 })?;
             source.model = Some(path.display().to_string());
             source.precision = Some(mf.precision.clone());
+            if mf.precision == "f32" {
+                model_f32 = Some(mf.mlp::<f32>());
+            }
             (mf.mlp::<f64>(), mf.prep)
         }
         None => {
@@ -439,7 +444,13 @@ pub fn explain(args: &ExplainArgs) -> Result<String> {
         Labels::Values(v) => ExplainTarget::Values(v.row(0).to_vec()),
     };
     let eopts = ExplainOptions::default();
-    let mut e = crate::explain::explain(&model, d.x.row(0), y, lambda, &eopts)?;
+    let mut e = match &model_f32 {
+        Some(m) => {
+            let x = d.x.row(0).mapv(|v| v as f32);
+            crate::explain::explain(m, x.view(), y, lambda, &eopts)?
+        }
+        None => crate::explain::explain(&model, d.x.row(0), y, lambda, &eopts)?,
+    };
     e.source = source;
     Ok(if args.json {
         format!("{}\n", serde_json::to_string_pretty(&e).unwrap_or_default())

@@ -11,7 +11,7 @@ use crate::activation::Activation;
 use crate::gradcheck::{DEFAULT_EPS, FLOOR};
 use crate::loss::{softmax_rows, Loss, Target};
 use crate::model::{Cache, Grads, Mlp, Objective};
-use crate::{Error, Result};
+use crate::{Error, Real, Result};
 
 /// The label of the one sample being explained.
 #[derive(Clone, Debug, PartialEq, serde::Serialize)]
@@ -107,8 +107,8 @@ pub struct Prediction {
 pub struct Provenance {
     /// The saved model explained (its λ, φ, ℓ are used), or none for a fresh one.
     pub model: Option<String>,
-    /// The precision the model was trained in (`f32` or `f64`); explain computes in f64,
-    /// into which an f32 weight widens exactly.
+    /// The precision the model was trained in (`f32` or `f64`), in which the forward and
+    /// backward values are computed (the finite differences always run in f64).
     pub precision: Option<String>,
     /// The data file and 0-based row.
     pub data: String,
@@ -151,11 +151,13 @@ pub struct Explanation {
 }
 
 /// Runs one sample `x` (already standardized, with the bias 1 appended if the model has it)
-/// with label `y` through `m.forward` and `m.backward` as a batch of one, and lays the values
-/// out in the chapter's order, with central-difference checks of a few entries.
-pub fn explain(
-    m: &Mlp<f64>,
-    x: ArrayView1<f64>,
+/// with label `y` through `m.forward` and `m.backward` as a batch of one, in the model's own
+/// precision T (an f32 model's values are those its training computed), and lays the values
+/// out in the chapter's order, with central-difference checks of a few entries (always in
+/// f64, on the weights widened exactly: differences of f32 sums would be noise).
+pub fn explain<T: Real>(
+    m: &Mlp<T>,
+    x: ArrayView1<T>,
     y: ExplainTarget,
     lambda: f64,
     opts: &ExplainOptions,
@@ -168,8 +170,9 @@ pub fn explain(
         )));
     }
     let classes: Vec<usize>;
-    let values: Array2<f64>;
-    let target = match (&y, m.loss) {
+    let values: Array2<T>;
+    let values64: Array2<f64>;
+    let (target, target64) = match (&y, m.loss) {
         (ExplainTarget::Class(c, _), _) if *c >= q => {
             return Err(Error::Shape(format!(
                 "class {c} is out of range for q = {q} outputs"
@@ -177,7 +180,7 @@ pub fn explain(
         }
         (ExplainTarget::Class(c, _), _) => {
             classes = vec![*c];
-            Target::Classes(&classes)
+            (Target::Classes(&classes), Target::Classes(&classes))
         }
         (ExplainTarget::Values(_), Loss::SoftmaxCe) => {
             return Err(Error::Shape(
@@ -191,8 +194,12 @@ pub fn explain(
                     v.len()
                 )));
             }
-            values = Array2::from_shape_vec((1, q), v.clone()).expect("1×q");
-            Target::Values(values.view())
+            values64 = Array2::from_shape_vec((1, q), v.clone()).expect("1×q");
+            values = values64.mapv(T::of);
+            (
+                Target::Values(values.view()),
+                Target::Values(values64.view()),
+            )
         }
     };
 
@@ -200,9 +207,33 @@ pub fn explain(
     let mut cache = Cache::for_model(m, 1);
     let mut grads = Grads::for_model(m, 1);
     m.forward(x2.view(), &mut cache)?;
-    let obj = m.backward(x2.view(), target, lambda, &cache, &mut grads)?;
+    let obj = m.backward(x2.view(), target, T::of(lambda), &cache, &mut grads)?;
+    // From here on every value is shown (and differenced) in f64, into which T widens exactly.
+    let wide = |a: ArrayView2<T>| a.mapv(|v| v.f64());
     let (z, h, o) = cache.live();
+    let (z, h, o) = (wide(z), wide(h), wide(o));
     let (d_o, d_h, d_z) = grads.live();
+    let (d_o, d_h, d_z) = (wide(d_o), wide(d_h), wide(d_z));
+    let (z, h, o, d_o, d_h, d_z) = (
+        z.view(),
+        h.view(),
+        o.view(),
+        d_o.view(),
+        d_h.view(),
+        d_z.view(),
+    );
+    let d_w2 = wide(grads.d_w2.view());
+    let d_w1 = wide(grads.d_w1.view());
+    let x = x.mapv(|v| v.f64());
+    let x = x.view();
+    let x2 = x2.mapv(|v| v.f64());
+    let m = &Mlp {
+        w1: wide(m.w1.view()),
+        w2: wide(m.w2.view()),
+        activation: m.activation,
+        loss: m.loss,
+    };
+    let target = target64;
 
     let parameters = vec![
         step("w1", "W1", "", matrix(m.w1.view())),
@@ -263,20 +294,10 @@ pub fn explain(
         step("ds_w1", "∂s/∂W1", "λW1", matrix((&m.w1 * lambda).view())),
         step("ds_w2", "∂s/∂W2", "λW2", matrix((&m.w2 * lambda).view())),
         // The rest are what backward() stored.
-        step(
-            "d_w2",
-            "∂J/∂W2",
-            "∂J/∂o hᵀ + λW2",
-            matrix(grads.d_w2.view()),
-        ),
+        step("d_w2", "∂J/∂W2", "∂J/∂o hᵀ + λW2", matrix(d_w2.view())),
         step("d_h", "∂J/∂h", "W2ᵀ ∂J/∂o", vector(d_h.row(0))),
         step("d_z", "∂J/∂z", "∂J/∂h ⊙ φ'(z)", vector(d_z.row(0))),
-        step(
-            "d_w1",
-            "∂J/∂W1",
-            "∂J/∂z xᵀ + λW1",
-            matrix(grads.d_w1.view()),
-        ),
+        step("d_w1", "∂J/∂W1", "∂J/∂z xᵀ + λW1", matrix(d_w1.view())),
     ];
 
     // Finite differences on the largest entries of ∂J/∂o, ∂J/∂W2, ∂J/∂W1.
@@ -295,7 +316,7 @@ pub fn explain(
         let numeric = (j_at(eps) - j_at(-eps)) / (2.0 * eps);
         fd.push(fd_check("d_o", "∂J/∂o", vec![j], d_o[[i, j]], numeric));
     }
-    for (i, j) in largest(grads.d_w2.view(), opts.fd_entries, |_, _| false) {
+    for (i, j) in largest(d_w2.view(), opts.fd_entries, |_, _| false) {
         let j_at = |delta: f64| {
             let mut mm = m.clone();
             mm.w2[[i, j]] += delta;
@@ -306,7 +327,7 @@ pub fn explain(
             "d_w2",
             "∂J/∂W2",
             vec![i, j],
-            grads.d_w2[[i, j]],
+            d_w2[[i, j]],
             numeric,
         ));
     }
@@ -314,7 +335,7 @@ pub fn explain(
     // cross the kink, where the derivative does not exist.
     let relu = m.activation == Activation::Relu;
     let kink = |i: usize, j: usize| relu && z[[0, i]].abs() < eps * x[j].abs();
-    for (i, j) in largest(grads.d_w1.view(), opts.fd_entries, kink) {
+    for (i, j) in largest(d_w1.view(), opts.fd_entries, kink) {
         let j_at = |delta: f64| {
             let mut mm = m.clone();
             mm.w1[[i, j]] += delta;
@@ -325,7 +346,7 @@ pub fn explain(
             "d_w1",
             "∂J/∂W1",
             vec![i, j],
-            grads.d_w1[[i, j]],
+            d_w1[[i, j]],
             numeric,
         ));
     }
@@ -423,9 +444,11 @@ fn render_source(src: &Provenance, opts: &ExplainOptions) -> String {
     let mut out = String::new();
     match (&src.model, &src.precision) {
         (Some(m), Some(p)) => out.push_str(&format!(
-            "model {m}: λ, φ, ℓ and the weights are the model's ({p} weights, computed here in f64)\n"
+            "model {m}: λ, φ, ℓ, the weights and the precision ({p}) are the model's\n"
         )),
-        (Some(m), None) => out.push_str(&format!("model {m}: λ, φ, ℓ and the weights are the model's\n")),
+        (Some(m), None) => out.push_str(&format!(
+            "model {m}: λ, φ, ℓ and the weights are the model's\n"
+        )),
         _ => out.push_str("a freshly initialized model (--seed); no training\n"),
     }
     if src.data.is_empty() {
@@ -541,6 +564,9 @@ pub fn render_text(e: &Explanation, opts: &ExplainOptions) -> String {
         num(e.eps, 2),
         num(FLOOR, 2)
     ));
+    if e.source.precision.as_deref() == Some("f32") {
+        out.push_str("  analytic in f32 as the model computes, numeric in f64: expect ~1e-6\n");
+    }
     let labels: Vec<String> = e
         .finite_differences
         .iter()
