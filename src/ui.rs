@@ -41,12 +41,16 @@ pub fn line_step(epochs: usize) -> usize {
     epochs.div_ceil(MAX_LINES).max(1)
 }
 
-/// A number in at most 11 characters (9 for |v| in 1e-99..1e100): 4 decimals, or scientific when that would be long or 0.
+/// A number in at most 11 characters (9 for |v| in 1e-99..1e100): 4 significant digits,
+/// scientific when that would be long, or for a tiny value that would show as 0.
 pub fn short(v: f64) -> String {
-    if v != 0.0 && (v.abs() >= 1e4 || v.abs() < 1e-3) {
+    if v == 0.0 || !v.is_finite() {
+        format!("{v}")
+    } else if v.abs() >= 1e4 || v.abs() < 1e-3 {
         format!("{v:.3e}")
     } else {
-        format!("{v:.4}")
+        let decimals = (3 - v.abs().log10().floor() as i32).clamp(0, 6) as usize;
+        format!("{v:.decimals$}")
     }
 }
 
@@ -96,12 +100,16 @@ impl Progress {
             Some(k) => format!("fold {k}/{k} epoch {e}/{e}").len(),
             None => format!("epoch {e}/{e}").len(),
         };
-        // "mean L 0.1834  val acc 97.33% (ep 99)" and "  ETA 59m  ", with room to spare.
-        let bar = COLUMNS.saturating_sub(widest + 4 + 9 + 40).clamp(5, 30);
-        let template = if colors {
-            format!("{{prefix:.bold}} [{{bar:{bar}.cyan/blue}}] {{wide_msg}} ETA {{eta}}")
-        } else {
-            format!("{{prefix}} [{{bar:{bar}}}] {{wide_msg}} ETA {{eta}}")
+        // " [", "] ", " ETA 59m" and a 39-column message: "mean L 0.1834, val acc 97.33% (ep 99)".
+        let bar = COLUMNS.saturating_sub(widest + 4 + 8 + 39).min(30);
+        let template = match (bar >= 5, colors) {
+            (true, true) => {
+                format!("{{prefix:.bold}} [{{bar:{bar}.cyan/blue}}] {{wide_msg}} ETA {{eta}}")
+            }
+            (true, false) => format!("{{prefix}} [{{bar:{bar}}}] {{wide_msg}} ETA {{eta}}"),
+            // No room for a useful bar: `fold 2/5 epoch 1471/3000` says where we are.
+            (false, true) => "{prefix:.bold} {wide_msg} ETA {eta}".to_string(),
+            (false, false) => "{prefix} {wide_msg} ETA {eta}".to_string(),
         };
         ProgressStyle::with_template(&template)
             .unwrap_or_else(|_| ProgressStyle::default_bar())
@@ -337,14 +345,20 @@ mod tests {
         assert!(line.contains("mean L 1.000e7"), "{line}");
         assert!(line.contains("val rmse 1.235e5 (ep 99)"), "{line}");
         assert!(line.trim_end().ends_with("ETA 0s"), "{line}");
-        // Wider still (1000 epochs): the message's tail gives way, the line still fits.
+        // Wider still (1000 epochs): no room for a useful bar, so none; all else is there.
         let mut p = Progress::new(1000, Some(10), true, false);
         p.mode = Mode::Bar(None);
         p.fold = 10;
+        p.on_epoch(&stats(999, Metric::Rmse(75.9602)));
+        p.epoch_l = (0.0725, 1);
         let line = render(&mut p, 1000, 1, 3);
         let width = line.chars().count();
         assert!(width <= 80, "{width} columns: {line}");
-        assert!(line.starts_with("fold 10/10 epoch 1000/1000 ["), "{line}");
+        assert!(
+            line.starts_with("fold 10/10 epoch 1000/1000 mean L 0.07250, val rmse 75.96 (ep 999) "),
+            "{line}"
+        );
+        assert!(line.trim_end().ends_with("ETA 0s"), "{line}");
     }
 
     #[test]
@@ -367,7 +381,9 @@ mod tests {
     #[test]
     fn short_numbers_stay_short() {
         assert_eq!(short(0.18345), "0.1835");
-        assert_eq!(short(0.0), "0.0000");
+        assert_eq!(short(75.9602), "75.96");
+        assert_eq!(short(0.07251), "0.07251");
+        assert_eq!(short(0.0), "0");
         assert_eq!(short(1.4e18), "1.400e18");
         assert_eq!(short(-2.5e-7), "-2.500e-7");
         for v in [1e300, -1e-300, 9999.9, 0.001, f64::NAN] {
