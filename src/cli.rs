@@ -340,10 +340,13 @@ pub struct ExplainArgs {
     /// 0-based data row (not counting the header).
     #[arg(long, value_name = "N", default_value_t = 0)]
     pub row: usize,
-    /// Explain this saved model; without it, a freshly initialized one from --seed.
-    #[arg(long, value_name = "MODEL")]
+    /// Explain this saved model; without it, a freshly initialized one from --seed. The
+    /// flags that describe the fresh model (--label, --task, --hidden, --activation, --seed,
+    /// --no-bias) are refused with it: the model file fixes them.
+    #[arg(long, value_name = "MODEL",
+          conflicts_with_all = ["label", "task", "hidden", "activation", "seed", "no_bias"])]
     pub model: Option<PathBuf>,
-    /// Label column (ignored with --model).
+    /// Label column (refused with --model, whose label columns are used).
     #[arg(long, value_name = "COL", value_delimiter = ',')]
     pub label: Vec<String>,
     #[arg(long, value_enum, default_value_t = Task::Classify)]

@@ -399,3 +399,27 @@ fn init_from_refuses_the_flags_it_would_ignore() {
     ]);
     assert_error(&out, USAGE, &["--min-r2", "--init-from", "classifier"]);
 }
+
+#[test]
+fn explain_with_a_model_refuses_the_flags_of_a_fresh_one() {
+    let m = Models::new();
+    let good = m.edited("good3.json", |_| {});
+    let iris = data("iris.csv");
+    for extra in [
+        ["--label", "species"],
+        ["--task", "regress"],
+        ["--hidden", "8"],
+        ["--activation", "tanh"],
+        ["--seed", "3"],
+    ] {
+        let mut args = vec!["explain", "--model", &good, "--data", &iris];
+        args.extend(extra);
+        assert_error(&run(&args), USAGE, &["--model", extra[0]]);
+    }
+    let out = run(&["explain", "--model", &good, "--data", &iris, "--no-bias"]);
+    assert_error(&out, USAGE, &["--model", "--no-bias"]);
+    // λ is the explanation's own: still accepted.
+    ok_stdout(&run(&[
+        "explain", "--model", &good, "--data", &iris, "--lambda", "0.1",
+    ]));
+}
