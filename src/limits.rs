@@ -215,19 +215,26 @@ pub struct Budget {
 }
 
 impl Budget {
-    /// Reads /proc/meminfo (MemAvailable + SwapFree) and the soft RLIMIT_AS and RLIMIT_DATA
-    /// (from /proc/self/limits, minus what the process already maps), and keeps the smallest.
+    /// Reads /proc/meminfo (MemAvailable + SwapFree), the soft RLIMIT_AS and RLIMIT_DATA
+    /// (from /proc/self/limits, minus what the process already maps) and the memory limit of
+    /// the process's cgroup (a container's, minus its resident memory), and keeps the smallest.
     pub fn now() -> Budget {
         let read = |p: &str| std::fs::read_to_string(p).unwrap_or_default();
         let meminfo = read("/proc/meminfo");
         let status = read("/proc/self/status");
         let limits = read("/proc/self/limits");
-        Budget::from_proc(&meminfo, &status, &limits)
+        let cgroup = cgroup_limit(&read("/proc/self/cgroup"));
+        Budget::from_proc(&meminfo, &status, &limits, cgroup)
     }
 
     /// As [`Budget::now`], from the texts of /proc/meminfo, /proc/self/status and
-    /// /proc/self/limits.
-    pub fn from_proc(meminfo: &str, status: &str, limits: &str) -> Budget {
+    /// /proc/self/limits, and the cgroup's (limit, resident) bytes when it has a limit.
+    pub fn from_proc(
+        meminfo: &str,
+        status: &str,
+        limits: &str,
+        cgroup: Option<(u128, u128)>,
+    ) -> Budget {
         let kib = |text: &str, key: &str| -> Option<u128> {
             let line = text.lines().find(|l| l.starts_with(key))?;
             let v: u128 = line[key.len()..].split_whitespace().next()?.parse().ok()?;
@@ -273,6 +280,16 @@ impl Budget {
                 );
             }
         }
+        if let Some((limit, used)) = cgroup {
+            offer(
+                limit.saturating_sub(used),
+                format!(
+                    "cgroup memory limit {}, {} already resident in the group",
+                    Bytes(limit),
+                    Bytes(used)
+                ),
+            );
+        }
         match best {
             Some((bytes, source)) => Budget {
                 bytes: Some(bytes),
@@ -313,6 +330,55 @@ impl Budget {
             need.detail()
         ))
     }
+}
+
+/// The tightest memory limit among the process's cgroup and its ancestors, as (limit,
+/// resident anonymous memory of that group): cgroup v2 `memory.max` with `anon` from
+/// `memory.stat`, or v1 `memory.limit_in_bytes` with `total_rss`. Page cache is not counted:
+/// the kernel reclaims it before it kills.
+fn cgroup_limit(proc_self_cgroup: &str) -> Option<(u128, u128)> {
+    let read = |p: &std::path::Path| std::fs::read_to_string(p).ok();
+    let stat_value = |dir: &std::path::Path, key: &str| -> u128 {
+        read(&dir.join("memory.stat"))
+            .and_then(|t| {
+                t.lines()
+                    .find_map(|l| l.strip_prefix(key)?.trim().parse().ok())
+            })
+            .unwrap_or(0)
+    };
+    let mut best: Option<(u128, u128)> = None;
+    for line in proc_self_cgroup.lines() {
+        let mut f = line.splitn(3, ':');
+        let (_, controllers, path) = (f.next(), f.next()?, f.next()?);
+        let (root, max_file, rss_key) = if controllers.is_empty() {
+            ("/sys/fs/cgroup", "memory.max", "anon ")
+        } else if controllers.split(',').any(|c| c == "memory") {
+            (
+                "/sys/fs/cgroup/memory",
+                "memory.limit_in_bytes",
+                "total_rss ",
+            )
+        } else {
+            continue;
+        };
+        let root = std::path::Path::new(root);
+        let mut dir = root.join(path.trim_start_matches('/'));
+        loop {
+            let limit = read(&dir.join(max_file)).and_then(|t| t.trim().parse::<u128>().ok());
+            // v1 writes "no limit" as a huge page-rounded number.
+            if let Some(limit) = limit.filter(|&l| l < 1 << 62) {
+                let used = stat_value(&dir, rss_key);
+                let room = limit.saturating_sub(used);
+                if best.is_none_or(|(l, u)| room < l.saturating_sub(u)) {
+                    best = Some((limit, used));
+                }
+            }
+            if dir == root || !dir.pop() {
+                break;
+            }
+        }
+    }
+    best
 }
 
 /// Checks `need` against the memory available now; the error names the flags and says how
@@ -388,7 +454,7 @@ mod tests {
         };
         let need = shape.need();
         assert!(need.total().0 > u64::MAX as u128);
-        let budget = Budget::from_proc("MemAvailable: 1000 kB\n", "", "");
+        let budget = Budget::from_proc("MemAvailable: 1000 kB\n", "", "", None);
         let msg = budget.check("a 5×h×3 model", &need).unwrap_err();
         assert!(msg.contains("but only 1000.0 KiB is available"), "{msg}");
     }
@@ -399,12 +465,19 @@ mod tests {
         let status = "VmSize:\t  20480 kB\nVmData:\t 1024 kB\n";
         let limits = "Limit Soft Hard Units\nMax data size unlimited unlimited bytes\n\
                       Max address space 4294967296 4294967296 bytes\n";
-        let b = Budget::from_proc(meminfo, status, limits);
+        let b = Budget::from_proc(meminfo, status, limits, None);
         assert_eq!(b.bytes, Some((4u128 << 30) - 20480 * 1024));
         assert!(b.source.contains("RLIMIT_AS"), "{}", b.source);
-        let b = Budget::from_proc(meminfo, status, "");
+        let b = Budget::from_proc(meminfo, status, "", None);
         assert_eq!(b.bytes, Some(8000000 * 1024));
-        let none = Budget::from_proc("", "", "");
+        let b = Budget::from_proc(meminfo, status, "", Some((2 << 30, 1 << 30)));
+        assert_eq!(b.bytes, Some(1 << 30));
+        assert!(
+            b.source.contains("cgroup memory limit 2.0 GiB"),
+            "{}",
+            b.source
+        );
+        let none = Budget::from_proc("", "", "", None);
         assert_eq!(none.bytes, None);
         assert_eq!(none.cap(), isize::MAX as u128);
     }
