@@ -137,10 +137,11 @@ pub struct TrainArgs {
     #[arg(long, value_enum, default_value_t = Init::Xavier, help_heading = "Model")]
     pub init: Init,
 
-    /// Continue training from a saved model: its architecture, preprocessing and weights are
-    /// reused (the flags that would change them are refused).
+    /// Continue training from a saved model: its architecture, preprocessing, label columns
+    /// and weights are reused (the flags that would change them, --label included, are
+    /// refused).
     #[arg(long, value_name = "MODEL", help_heading = "Model",
-          conflicts_with_all = ["hidden", "activation", "loss", "init", "bias", "no_bias", "no_standardize", "no_standardize_targets", "task"])]
+          conflicts_with_all = ["hidden", "activation", "loss", "init", "bias", "no_bias", "no_standardize", "no_standardize_targets", "task", "label"])]
     pub init_from: Option<PathBuf>,
 
     /// λ, the L2 coefficient: J = L + λ/2 (‖W1‖² + ‖W2‖²), entering each step once as λW.
@@ -212,6 +213,7 @@ pub struct TrainArgs {
     pub precision: Precision,
 
     /// Threads for the matrix products (1 is best when running one process per core).
+    /// More than the cores available is capped to their number, with a note on stderr.
     #[arg(long, value_name = "N", default_value_t = 1, help_heading = "Training")]
     pub threads: usize,
 
@@ -338,10 +340,13 @@ pub struct ExplainArgs {
     /// 0-based data row (not counting the header).
     #[arg(long, value_name = "N", default_value_t = 0)]
     pub row: usize,
-    /// Explain this saved model; without it, a freshly initialized one from --seed.
-    #[arg(long, value_name = "MODEL")]
+    /// Explain this saved model; without it, a freshly initialized one from --seed. The
+    /// flags that describe the fresh model (--label, --task, --hidden, --activation, --seed,
+    /// --no-bias) are refused with it: the model file fixes them.
+    #[arg(long, value_name = "MODEL",
+          conflicts_with_all = ["label", "task", "hidden", "activation", "seed", "no_bias"])]
     pub model: Option<PathBuf>,
-    /// Label column (ignored with --model).
+    /// Label column (refused with --model, whose label columns are used).
     #[arg(long, value_name = "COL", value_delimiter = ',')]
     pub label: Vec<String>,
     #[arg(long, value_enum, default_value_t = Task::Classify)]

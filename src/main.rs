@@ -162,7 +162,10 @@ fn dispatch(cli: Cli) -> Result<i32, Failure> {
     }
 }
 
-fn train(args: mlp_train::cli::TrainArgs) -> Result<i32, Failure> {
+fn train(mut args: mlp_train::cli::TrainArgs) -> Result<i32, Failure> {
+    if let Some(note) = run::cap_threads(&mut args) {
+        say(&format!("mlp-train: note: {note}"));
+    }
     // First Ctrl-C/SIGTERM: finish the minibatch, save, exit 130. Second: exit at once.
     // Files are only ever renamed into place; holding the write lock lets a write in
     // progress finish its rename (or remove its temporary) and starts no other.
@@ -222,7 +225,7 @@ fn train(args: mlp_train::cli::TrainArgs) -> Result<i32, Failure> {
 
 fn cross_validate(args: mlp_train::cli::TrainArgs) -> Result<i32, Failure> {
     let k = args.cv.unwrap_or(0);
-    let mut progress = ui::Progress::new(args.epochs * k, args.quiet);
+    let mut progress = ui::Progress::new(args.epochs.saturating_mul(k), args.quiet);
     let result = run::cv_command(&args, &mut progress, &STOP);
     progress.finish();
     let cv = result?;
