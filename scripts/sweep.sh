@@ -53,6 +53,9 @@ while [ $# -gt 0 ]; do
     esac
 done
 [ $# -gt 0 ] || die "give mlp-train's arguments after --, e.g. -- --data data/iris.csv"
+if [ -n "$out" ] && { [ -L "$out" ] || { [ -e "$out" ] && [ ! -f "$out" ]; }; }; then
+    die "-o $out is a symlink or not a regular file; the table replaces only regular files"
+fi
 case "$jobs" in ''|*[!0-9]*|0) die "-j wants a positive number of jobs, got '$jobs'" ;; esac
 for a in "$@"; do
     case "$a" in
