@@ -48,8 +48,8 @@ install_missing() {
     [ -z "$made_policy" ] || rm -f "$policy"
 }
 
-# A PID file names a live process.
-alive() { [ -s "$1" ] && kill -0 "$(cat "$1")" 2>/dev/null; }
+# A PID file names a live process (also when another user, root, runs it).
+alive() { [ -s "$1" ] && [ -d "/proc/$(cat "$1")" ]; }
 
 munge_answers() { munge -n 2>/dev/null | unmunge >/dev/null 2>&1; }
 
