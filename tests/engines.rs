@@ -1,5 +1,6 @@
 //! The README's sweep blocks, run as written in bash on each engine (local cores, GNU parallel
-//! on the local host, a real Slurm job array), give the same table; a lost cluster run is redone alone.
+//! on the local host and over "ssh" to hosts without a shared disk, a real Slurm job array), give
+//! the same table; lost runs are redone alone.
 
 use std::collections::BTreeSet;
 use std::fs;
@@ -18,7 +19,9 @@ fn skipped(why: &str) {
 /// The ```sh blocks of the README's sweep paragraphs, in order.
 fn sweep_blocks() -> Vec<String> {
     let readme = fs::read_to_string(format!("{ROOT}/README.md")).unwrap();
-    let start = readme.find("**Sweeps.**").expect("README has a Sweeps paragraph");
+    let start = readme
+        .find("**Sweeps.**")
+        .expect("README has a Sweeps paragraph");
     let end = start
         + readme[start..]
             .find("**Shell integration.**")
@@ -155,7 +158,11 @@ fn scores(table: &str) -> Vec<String> {
 
 /// Asserts that the table has exactly one row per README grid point, best score first.
 fn assert_complete(table: &str) {
-    let rows: Vec<Vec<&str>> = table.lines().skip(1).map(|l| l.split(',').collect()).collect();
+    let rows: Vec<Vec<&str>> = table
+        .lines()
+        .skip(1)
+        .map(|l| l.split(',').collect())
+        .collect();
     let got: BTreeSet<(String, String, String)> = rows
         .iter()
         .map(|r| {
@@ -215,6 +222,93 @@ fn gnu_parallel_runs_the_readme_sweep_with_the_local_scores() {
     ws.bash(&(block("grid=(") + &parallel), &[]);
     assert_eq!(ws.runs_counted(), 2);
     assert_eq!(scores(&ws.table()), scores(&table));
+}
+
+/// An `ssh` for GNU parallel (PARALLEL_SSH) whose hosts are folders under $FAKE_HOSTS: the
+/// command runs there as in the host's home, so nothing is shared with the submitting folder
+/// but what parallel copies (rsync runs through this `ssh` too).
+const FAKE_SSH: &str = r#"#!/bin/sh
+while [ $# -gt 0 ]; do
+    case "$1" in
+        --) shift; break ;;
+        -[bcDEeFIiJLlmOopQRSWw]) shift 2 ;;
+        -*) shift ;;
+        *) break ;;
+    esac
+done
+host=$1; shift
+[ "${1:-}" != "--" ] || shift
+mkdir -p "$FAKE_HOSTS/$host" && cd "$FAKE_HOSTS/$host" && HOME=$PWD exec sh -c "$*"
+"#;
+
+#[test]
+fn gnu_parallel_ships_data_to_hosts_without_a_shared_disk_and_returns_the_results() {
+    if !have("parallel") || !have("rsync") {
+        skipped("GNU parallel or rsync is not installed (Debian packages `parallel`, `rsync`; .ci/run installs them)");
+        return;
+    }
+    // Real copies, not links: the hosts get what parallel sends them, nothing else.
+    let ws = Workspace::new();
+    fs::remove_file(ws.path().join("data")).unwrap();
+    fs::create_dir_all(ws.path().join("data")).unwrap();
+    fs::copy(
+        format!("{ROOT}/data/digits.csv"),
+        ws.path().join("data/digits.csv"),
+    )
+    .unwrap();
+    fs::create_dir_all(ws.path().join("target/release")).unwrap();
+    fs::copy(BIN, ws.path().join("target/release/mlp-train")).unwrap();
+    let ssh = ws.path().join("fake-ssh");
+    fs::write(&ssh, FAKE_SSH).unwrap();
+    use std::os::unix::fs::PermissionsExt;
+    fs::set_permissions(&ssh, fs::Permissions::from_mode(0o755)).unwrap();
+    let hosts = ws.path().join("hosts");
+    fs::create_dir(&hosts).unwrap();
+
+    let multi = block("--return runs");
+    assert!(multi.contains("8/host1,8/host2"), "{multi}");
+    // One run at a time on each of the two hosts: this machine has two cores.
+    let script = block("grid=(") + &multi.replace("8/host1,8/host2", "1/host1,1/host2");
+    ws.bash(
+        &script,
+        &[
+            ("PARALLEL_SSH", ssh.to_str().unwrap()),
+            ("FAKE_HOSTS", hosts.to_str().unwrap()),
+        ],
+    );
+    let table = ws.table();
+    assert_complete(&table);
+    assert_eq!(scores(&table), scores(&local_table()));
+    // Both hosts ran runs in their own folder for this sweep, and --cleanup took the copies back.
+    for host in ["host1", "host2"] {
+        let sweeps: Vec<_> = fs::read_dir(hosts.join(host))
+            .unwrap()
+            .map(|e| e.unwrap().path())
+            .collect();
+        assert_eq!(sweeps.len(), 1, "{sweeps:?}");
+        let name = sweeps[0]
+            .file_name()
+            .unwrap()
+            .to_string_lossy()
+            .into_owned();
+        assert!(name.starts_with("mlp-train-sweep-"), "{name}");
+        let results = fs::read_dir(sweeps[0].join("runs"))
+            .unwrap()
+            .filter(|e| {
+                e.as_ref()
+                    .unwrap()
+                    .path()
+                    .extension()
+                    .is_some_and(|x| x == "json")
+            })
+            .count();
+        assert!(results > 0, "{host} ran nothing");
+        assert!(!sweeps[0].join("data/digits.csv").exists(), "--cleanup");
+        assert!(
+            !sweeps[0].join("target/release/mlp-train").exists(),
+            "--cleanup"
+        );
+    }
 }
 
 /// The SLURM_CONF of a cluster that answers: the caller's, else scripts/slurm-local.sh's.
