@@ -153,7 +153,8 @@ if [ "$ntodo" -gt 0 ]; then
         printf '%s\n' "$jobs_text" >"$list"
         # The log folder exists before sbatch: Slurm opens --output before the script runs.
         sbatch --wait --job-name=mlp-train-sweep --array=0-$((ntodo - 1)) \
-            --output="$runs/slurm-%A_%a.log" "$here/sweep.slurm" "$list" >&2 || true
+            --output="$runs/slurm-%A_%a.log" "$here/sweep.slurm" "$list" >&2 \
+            || echo "sweep.sh: sbatch exited $? (a task failed, or the array was not submitted: see above)" >&2
         rm -f "$list"
     else
         printf '%s\n' "$jobs_text" | tr '\n' '\0' | xargs -0 -n 1 -P "$jobs" sh -c || true
