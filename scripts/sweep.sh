@@ -64,6 +64,7 @@ for a in "$@"; do
     esac
 done
 # Grid values become file names and command words: numbers only.
+set -f # grid values are words, never file patterns
 for v in $lambdas $lrs; do
     case "$v" in *[!0-9.eE+-]*|'') die "-l and -r want numbers, got '$v'" ;; esac
 done
@@ -72,6 +73,7 @@ for v in $hiddens; do
 done
 [ -n "$(echo $lambdas)" ] && [ -n "$(echo $lrs)" ] && [ -n "$(echo $hiddens)" ] \
     || die "-l, -r and -H each need at least one value"
+set +f
 
 if [ -n "${MLP_TRAIN:-}" ]; then bin=$MLP_TRAIN
 elif command -v mlp-train >/dev/null 2>&1; then bin=mlp-train
@@ -126,10 +128,13 @@ complete() {
 qbin=$(quote "$bin")
 qruns=$(quote "$runs")
 todo=""
+seen=" "
 total=0
 for l in $lambdas; do for r in $lrs; do for h in $hiddens; do
-    total=$((total + 1))
     name=l${l}_r${r}_h${h}
+    case "$seen" in *" $name "*) continue ;; esac
+    seen="$seen$name "
+    total=$((total + 1))
     complete "$runs/$name.json" "$l" "$r" "$h" && continue
     todo="$todo$name $l $r $h
 "
