@@ -71,8 +71,11 @@ done
 for v in $hiddens; do
     case "$v" in *[!0-9]*|'') die "-H wants whole numbers, got '$v'" ;; esac
 done
-[ -n "$(echo $lambdas)" ] && [ -n "$(echo $lrs)" ] && [ -n "$(echo $hiddens)" ] \
-    || die "-l, -r and -H each need at least one value"
+words() { [ $# -gt 0 ]; }
+# shellcheck disable=SC2086 # split into words on purpose
+if ! words $lambdas || ! words $lrs || ! words $hiddens; then
+    die "-l, -r and -H each need at least one value"
+fi
 set +f
 
 if [ -n "${MLP_TRAIN:-}" ]; then bin=$MLP_TRAIN
@@ -109,7 +112,7 @@ else
 fi
 
 # A complete result of point (λ, η, h): a whole --json summary with those values.
-complete() {
+has_result() {
     [ -s "$1" ] && awk -v l="$2" -v r="$3" -v h="$4" '
         function field(key,   m) {
             if (!match(doc, "\"" key "\":[^,}]*")) return ""
@@ -135,7 +138,7 @@ for l in $lambdas; do for r in $lrs; do for h in $hiddens; do
     case "$seen" in *" $name "*) continue ;; esac
     seen="$seen$name "
     total=$((total + 1))
-    complete "$runs/$name.json" "$l" "$r" "$h" && continue
+    has_result "$runs/$name.json" "$l" "$r" "$h" && continue
     todo="$todo$name $l $r $h
 "
 done; done; done
