@@ -372,4 +372,13 @@ fn slurm_array_runs_the_readme_sweep_with_the_local_scores_and_resumes_lost_task
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(stderr.contains(&said), "{stderr}");
     assert_eq!(scores(&ws.table()), scores(&table));
+
+    // The README's submission by hand: the same table.
+    let by_hand = Workspace::new();
+    by_hand.bash(
+        &(block("grid=(") + &block("scripts/sweep.slurm jobs.txt")),
+        &env,
+    );
+    assert_eq!(by_hand.runs_counted(), readme_grid().len());
+    assert_eq!(scores(&by_hand.table()), scores(&table));
 }
