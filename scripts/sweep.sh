@@ -5,7 +5,7 @@
 # usage: scripts/sweep.sh [OPTIONS] -- MLP-TRAIN-ARGS...
 #   -l, -r, -H "v ..."  the values of --lambda, --lr and --hidden (space-separated)
 #   -d DIR        keep each run's JSON in DIR, named l<λ>_r<η>_h<h>.json (default: a temporary
-#                 folder removed afterwards; runs with --print-jobs and --slurm)
+#                 folder removed afterwards; runs/ with --print-jobs and --slurm)
 #   -o FILE       also write the table to FILE
 #   -j JOBS       parallel runs on this machine (default: the number of cores)
 #   --print-jobs  print one shell command per run still to do, and nothing else
@@ -13,9 +13,11 @@
 #                 size computed), wait for it (sbatch --wait), then print the table;
 #                 sbatch's SBATCH_* variables choose partition, time limit, account
 #   -h, --help    this text
+#
 # Resume: a grid point whose DIR/<name>.json is a complete result of the same point is not run
 # again, so re-running a sweep that lost runs runs only those. DIR remembers the mlp-train
 # arguments (DIR/sweep.args) and refuses a sweep with other ones.
+#
 # The table (scripts/collect.sh on DIR) is printed best first: the score is the CV mean, else
 # the test, validation or training accuracy (higher first), or for --task regress the same
 # order of RMSEs (lower first). A failed run is reported on stderr with its message; when every
