@@ -6,8 +6,8 @@
 # The score is the cross-validation mean (--cv), else the test accuracy, else the validation
 # accuracy, else the training accuracy (higher first); for --task regress, the same order of
 # RMSEs (lower first). Equal scores are ordered by λ, η, h. The last column names the run's
-# file. Files that are not a complete --json summary are skipped with a warning; a folder
-# without any result is an error (exit 1).
+# file. Files that are not a complete --json summary, or are one of an interrupted run, are
+# skipped with a warning; a folder without any result is an error (exit 1).
 set -eu
 [ $# -eq 1 ] || { echo "usage: scripts/collect.sh RUNS_DIR > table.csv" >&2; exit 2; }
 runs=$1
@@ -27,6 +27,10 @@ table=$(awk '
         sub(/[ \t\r\n]+$/, "", doc)
         if (doc !~ /^\{/ || doc !~ /\}$/ || doc !~ /"schema_version":1[,}]/ || doc !~ /"hyperparameters":\{/) {
             print "collect.sh: " file ": not a complete mlp-train --json summary, skipped" > "/dev/stderr"
+            return
+        }
+        if (doc ~ /"interrupted":true/) {
+            print "collect.sh: " file ": an interrupted run, skipped" > "/dev/stderr"
             return
         }
         regress = (field("task") == "regress")

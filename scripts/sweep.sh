@@ -84,6 +84,10 @@ if [ -n "${MLP_TRAIN:-}" ]; then bin=$MLP_TRAIN
 elif command -v mlp-train >/dev/null 2>&1; then bin=mlp-train
 else bin=./target/release/mlp-train
 fi
+# The runs of --print-jobs may go to other hosts; the others start here, so the binary must be here.
+if [ "$mode" != print ] && ! command -v "$bin" >/dev/null 2>&1; then
+    die "no mlp-train binary: $bin is not there (build with cargo build --release, or set MLP_TRAIN)" 1
+fi
 
 cleanup=""
 if [ -z "$runs" ]; then
@@ -113,7 +117,8 @@ else
     printf '%s\n' "$args" >"$runs/sweep.args"
 fi
 
-# A complete result of point (λ, η, h): a whole --json summary with those values.
+# A complete result of point (λ, η, h): a whole --json summary with those values, of a run
+# that was not interrupted.
 has_result() {
     [ -s "$1" ] && awk -v l="$2" -v r="$3" -v h="$4" '
         function field(key,   m) {
@@ -123,7 +128,7 @@ has_result() {
         { doc = doc $0 }
         END {
             sub(/[ \t\r\n]+$/, "", doc)
-            ok = doc ~ /^\{/ && doc ~ /\}$/ && doc ~ /"schema_version":1[,}]/ && doc ~ /"hyperparameters":\{/
+            ok = doc ~ /^\{/ && doc ~ /\}$/ && doc ~ /"schema_version":1[,}]/ && doc ~ /"hyperparameters":\{/ && doc !~ /"interrupted":true/
             exit !(ok && field("lambda") + 0 == l + 0 && field("lr") + 0 == r + 0 && field("hidden") + 0 == h + 0)
         }' "$1"
 }

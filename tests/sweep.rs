@@ -361,3 +361,74 @@ fn collect_refuses_a_missing_or_empty_folder() {
     assert!(String::from_utf8_lossy(&out.stderr)
         .contains("half.json: not a complete mlp-train --json summary"));
 }
+
+#[test]
+fn an_interrupted_sweep_leaves_only_whole_results_and_resumes_the_rest() {
+    let dir = tempfile::tempdir().unwrap();
+    let runs = dir.path().join("runs");
+    let runs_s = runs.to_str().unwrap();
+    let bin = counting_binary(dir.path());
+    let digits = data("digits.csv");
+    let args = [
+        "-j",
+        "2",
+        "-d",
+        runs_s,
+        "-l",
+        "0 1e-4 1e-3",
+        "-r",
+        "0.05",
+        "-H",
+        "16 32",
+        "--",
+        "--data",
+        &digits,
+        "--epochs",
+        "40",
+    ];
+    // Ctrl-C as a terminal sends it: SIGINT to the whole process group, mid-sweep.
+    let root = env!("CARGO_MANIFEST_DIR");
+    let child = Command::new("setsid")
+        .args(["sh", &format!("{root}/scripts/sweep.sh")])
+        .args(args)
+        .env("MLP_TRAIN", &bin)
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .expect("setsid runs");
+    std::thread::sleep(std::time::Duration::from_millis(600));
+    let _ = Command::new("kill")
+        .args(["-INT", "--", &format!("-{}", child.id())])
+        .status();
+    let status = child.wait_with_output().unwrap().status;
+    let started = take_count(dir.path());
+
+    // Every result left is whole and of a finished run; interrupted runs left none.
+    let mut whole = 0;
+    for entry in fs::read_dir(&runs).unwrap() {
+        let path = entry.unwrap().path();
+        if path.extension().is_some_and(|x| x == "json") {
+            let v: serde_json::Value =
+                serde_json::from_str(&fs::read_to_string(&path).unwrap()).unwrap();
+            assert_eq!(v["interrupted"], false, "{}", path.display());
+            whole += 1;
+        }
+    }
+    if whole < 6 {
+        assert_eq!(status.code(), Some(130), "an interrupted sweep exits 130");
+    }
+    assert!(started >= whole);
+
+    let again = script_with("sweep.sh", &bin, &args);
+    assert!(
+        again.status.success(),
+        "{}",
+        String::from_utf8_lossy(&again.stderr)
+    );
+    assert_eq!(
+        take_count(dir.path()),
+        6 - whole,
+        "only the missing points run"
+    );
+    assert_eq!(String::from_utf8(again.stdout).unwrap().lines().count(), 7);
+}
