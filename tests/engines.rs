@@ -1,6 +1,5 @@
-//! The README's sweep blocks, run as written in bash on each engine (local cores, GNU parallel
-//! on the local host and over "ssh" to hosts without a shared disk, a real Slurm job array), give
-//! the same table; lost runs are redone alone.
+//! The README's sweep blocks run as written in bash on every engine (local cores, GNU parallel
+//! locally and over ssh to hosts without a shared disk, a real Slurm array): the same table.
 
 use std::collections::BTreeSet;
 use std::fs;
