@@ -153,10 +153,11 @@ pub struct TrainArgs {
     #[arg(long, value_enum, default_value_t = Init::Xavier, help_heading = "Model")]
     pub init: Init,
 
-    /// Continue training from a saved model: its architecture, preprocessing and weights are
-    /// reused (the flags that would change them are refused).
+    /// Continue training from a saved model: its architecture, preprocessing, label columns
+    /// and weights are reused (the flags that would change them, --label included, are
+    /// refused).
     #[arg(long, value_name = "MODEL", help_heading = "Model",
-          conflicts_with_all = ["hidden", "activation", "loss", "init", "bias", "no_bias", "no_standardize", "no_standardize_targets", "task"])]
+          conflicts_with_all = ["hidden", "activation", "loss", "init", "bias", "no_bias", "no_standardize", "no_standardize_targets", "task", "label"])]
     pub init_from: Option<PathBuf>,
 
     /// λ, the L2 coefficient: J = L + λ/2 (‖W1‖² + ‖W2‖²), entering each step once as λW.
@@ -228,6 +229,7 @@ pub struct TrainArgs {
     pub precision: Precision,
 
     /// Threads for the matrix products (1 is best when running one process per core).
+    /// More than the cores available is capped to their number, with a note on stderr.
     #[arg(long, value_name = "N", default_value_t = 1, help_heading = "Training")]
     pub threads: usize,
 

@@ -10,6 +10,7 @@ use crate::data::{self, LabelSpec, Labels as FrameLabels, LoadOptions, Source};
 use crate::explain::{ExplainOptions, ExplainTarget};
 use crate::gradcheck;
 use crate::graph::GraphShapes;
+use crate::limits;
 use crate::loss::{softmax_rows, Target};
 use crate::metrics;
 use crate::model::{Cache, Init, Mlp};
@@ -143,7 +144,9 @@ fn outputs<T: Real>(mf: &ModelFile, data: &str) -> Result<(Array2<f64>, Option<L
             (d.x, Some(d.y))
         }
     };
-    let mut cache = Cache::for_model(&model, 1024.min(x.nrows().max(1)));
+    let (_, h, q) = model.dims();
+    let rows = limits::chunk_rows(h, q, std::mem::size_of::<T>());
+    let mut cache = Cache::for_model(&model, rows.min(x.nrows().max(1)));
     let o = predict_values(&model, x.view(), &mut cache)?.mapv(|v| v.f64());
     let truth = truth.map(|y| match y {
         Labels::Classes(c) => Labels::Classes(c),
@@ -204,25 +207,21 @@ pub fn gradcheck(args: &GradcheckArgs) -> Result<(String, Result<()>)> {
         ("--batch", args.batch),
         ("--hidden", args.hidden),
         ("-d", args.d),
-        ("-q", args.q),
+        ("--q", args.q),
     ] {
         if v == 0 {
             return Err(Error::flag(flag, "must be >= 1", v));
         }
     }
-    if !(args.eps.is_finite() && args.eps > 0.0) {
-        return Err(Error::flag(
-            "--eps",
-            "must be a finite number > 0",
-            args.eps,
-        ));
-    }
-    if !(args.lambda.is_finite() && args.lambda >= 0.0) {
-        return Err(Error::flag(
-            "--lambda",
-            "must be a finite number >= 0",
-            args.lambda,
-        ));
+    use limits::Bound::{Exclusive, Inclusive, Unbounded};
+    limits::real("--eps", args.eps, Exclusive(0.0), Unbounded)?;
+    limits::real("--lambda", args.lambda, Inclusive(0.0), Unbounded)?;
+    // A relative error is ≥ 0: a tolerance of 0 or less could never pass.
+    limits::real("--tol", args.tol, Exclusive(0.0), Unbounded)?;
+    match &args.data {
+        None => gradcheck_memory(args, args.batch, args.d, args.q)?,
+        // d, q and the rows are known once the file is read: the smallest first.
+        Some(_) => gradcheck_memory(args, 1, 2, 1)?,
     }
     let mut rng = Rng::new(args.seed ^ 0x4752_4144);
     let (x, y, q): (Array2<f64>, Labels<f64>, usize) = match &args.data {
@@ -232,6 +231,7 @@ pub fn gradcheck(args: &GradcheckArgs) -> Result<(String, Result<()>)> {
             let prep = Prep::fit(&frame, args.task, true, true, true)?;
             let d = prep.transform(frame)?;
             let b = args.batch.min(d.len());
+            gradcheck_memory(args, b, d.x.ncols(), prep.outputs())?;
             let rows: Vec<usize> = (0..b).collect();
             let part = d.select(&rows);
             (part.x, part.y, prep.outputs())
@@ -342,17 +342,75 @@ pub fn gradcheck(args: &GradcheckArgs) -> Result<(String, Result<()>)> {
     Ok((text, verdict))
 }
 
+/// Refuses a gradient check whose batch (b rows of d inputs, q outputs) and model with
+/// --hidden units would not fit in memory (f64): the model, a perturbed copy and the
+/// gradients, and per row the caches, the gradients and the perturbed copies of z, h, o.
+fn gradcheck_memory(args: &GradcheckArgs, b: usize, d: usize, q: usize) -> Result<()> {
+    let h = args.hidden;
+    let weights = limits::times(h, d).saturating_add(limits::times(q, h));
+    let per_row = (h as u128)
+        .saturating_mul(9)
+        .saturating_add((q as u128).saturating_mul(6))
+        .saturating_add(d as u128);
+    let mut need = limits::Need::new();
+    need.add(
+        "W1 and W2, a perturbed copy and the gradients",
+        weights.saturating_mul(3),
+        8,
+    )
+    .add(
+        "the batch, its caches and gradients",
+        per_row.saturating_mul(b as u128),
+        8,
+    );
+    let flags = match &args.data {
+        None => format!("-d {d}, --hidden {h}, --q {q} and --batch {b}"),
+        Some(_) => format!("--hidden {h} and --batch {} with --data", args.batch),
+    };
+    limits::check_memory(
+        flags,
+        &format!("a gradient check of d={d}, h={h}, q={q}, B={b} in f64"),
+        &need,
+        "lower the sizes (a check needs only a few rows and units)",
+    )
+}
+
+/// Refuses to explain a (d, h, q) model whose copies would not fit in memory: the model, a
+/// perturbed copy, its gradients, and the printed W1, W2, ∂s/∂W and ∂J/∂W as f64 (as JSON,
+/// about 30 bytes each more).
+fn explain_memory(args: &ExplainArgs, d: usize, h: usize, q: usize) -> Result<()> {
+    let weights = limits::times(h, d).saturating_add(limits::times(q, h));
+    let mut need = limits::Need::new();
+    need.add(
+        "the model, its copies and gradients",
+        weights.saturating_mul(10),
+        8,
+    );
+    if args.json {
+        need.add("the JSON text", weights.saturating_mul(6), 30);
+    }
+    let flags = match &args.model {
+        Some(p) => format!("--model {}", p.display()),
+        None => format!("--hidden {h}"),
+    };
+    limits::check_memory(
+        flags,
+        &format!("explaining a model of d={d}, h={h}, q={q}"),
+        &need,
+        "explain a smaller model (--hidden)",
+    )
+}
+
 /// `mlp-train explain`: one row of a CSV through the chapter's formulas.
 pub fn explain(args: &ExplainArgs) -> Result<String> {
-    if !(args.lambda.is_finite() && args.lambda >= 0.0) {
-        return Err(Error::flag(
-            "--lambda",
-            "must be a finite number >= 0",
-            args.lambda,
-        ));
-    }
+    use limits::Bound::{Inclusive, Unbounded};
+    limits::real("--lambda", args.lambda, Inclusive(0.0), Unbounded)?;
     if args.hidden == 0 {
         return Err(Error::flag("--hidden", "must be >= 1", 0));
+    }
+    if args.model.is_none() {
+        // Before reading the data: the smallest model these flags allow.
+        explain_memory(args, 1 + usize::from(!args.no_bias), args.hidden, 1)?;
     }
     let src = Source::parse(&args.data);
     // With --model, λ is the model's (clap refuses --lambda and the other model flags
@@ -364,6 +422,8 @@ pub fn explain(args: &ExplainArgs) -> Result<String> {
     let (model, prep) = match &args.model {
         Some(path) => {
             let mf = ModelFile::load(path)?;
+            let a = &mf.architecture;
+            explain_memory(args, a.inputs, a.hidden, a.outputs)?;
             lambda = mf
                 .hyperparameters
                 .get("lambda")
@@ -384,6 +444,7 @@ pub fn explain(args: &ExplainArgs) -> Result<String> {
             let opts = LoadOptions::new(label_specs(&args.label), label_kind(args.task));
             let frame = data::load::<f64>(&src, &opts)?;
             let prep = Prep::fit(&frame, args.task, true, true, !args.no_bias)?;
+            explain_memory(args, prep.inputs(), args.hidden, prep.outputs())?;
             let loss = match args.task {
                 Task::Classify => crate::loss::Loss::SoftmaxCe,
                 Task::Regress => crate::loss::Loss::HalfSquared,

@@ -94,6 +94,15 @@ pub enum Error {
         worst: f64,
         tol: f64,
     },
+
+    /// Sizes (flags, or a model file's shape times the data) whose memory exceeds what the
+    /// machine or the process limits can give; checked before allocating anything.
+    #[error("{flags}: {msg}; {advice}")]
+    Memory {
+        flags: String,
+        msg: String,
+        advice: String,
+    },
 }
 
 /// Exit codes, documented in the README. 0 is success; clap's own usage errors exit 2.
@@ -130,6 +139,7 @@ impl Error {
             Error::GradCheck { .. } => exit::GRADCHECK,
             Error::Gate { .. } | Error::Regressed { .. } => exit::GATE,
             Error::External(_) => exit::OTHER,
+            Error::Memory { .. } => exit::USAGE,
         }
     }
 

@@ -10,6 +10,7 @@ pub mod error;
 pub mod explain;
 pub mod gradcheck;
 pub mod graph;
+pub mod limits;
 pub mod linalg;
 pub mod loss;
 pub mod metrics;

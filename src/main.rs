@@ -201,7 +201,10 @@ fn dispatch(cli: Cli) -> Result<i32, Failure> {
     }
 }
 
-fn train(args: mlp_train::cli::TrainArgs) -> Result<i32, Failure> {
+fn train(mut args: mlp_train::cli::TrainArgs) -> Result<i32, Failure> {
+    if let Some(note) = run::cap_threads(&mut args) {
+        say(&format!("mlp-train: note: {note}"));
+    }
     // First Ctrl-C/SIGTERM: finish the minibatch, save, exit 130. Second: exit at once.
     // Files are only ever renamed into place; holding the write lock lets a write in
     // progress finish its rename (or remove its temporary) and starts no other.

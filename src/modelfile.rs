@@ -220,27 +220,76 @@ impl ModelFile {
                 "is a regression model with the softmax_ce loss, which needs classes".into(),
             );
         }
-        let stats = [
-            ("standardize", &p.standardize, p.features.len()),
-            ("target_standardize", &p.target_standardize, p.labels.len()),
-        ];
-        for (name, st, n) in stats {
+        for (name, st, columns) in [
+            ("standardize", &p.standardize, &p.features),
+            ("target_standardize", &p.target_standardize, &p.labels),
+        ] {
             if let Some(st) = st {
-                check(&format!("{name} means"), n, st.mean.len())?;
-                check(&format!("{name} stds"), n, st.std.len())?;
-                if let Some(v) = st.mean.iter().find(|v| !v.is_finite()) {
-                    return Err(format!("has a non-finite {name} mean ({v})"));
+                check(&format!("{name} means"), columns.len(), st.mean.len())?;
+                check(&format!("{name} stds"), columns.len(), st.std.len())?;
+            }
+        }
+        // Every number must be finite in the precision the model computes in: 1e300 is a
+        // number in f64 but infinity in f32, and would turn every prediction into NaN.
+        match self.precision.as_str() {
+            "f32" | "f64" => {
+                self.check_numbers_in(&self.precision.clone(), "the model's precision")
+            }
+            other => Err(format!(
+                "has precision {other:?}; expected \"f32\" or \"f64\""
+            )),
+        }
+    }
+
+    /// Checks that every weight, mean and std is finite (and every std > 0) once converted to
+    /// `precision` (`f32` or `f64`); `whose` says whose precision that is, for the message
+    /// (`the model's precision`, `the precision of this run (--precision)`).
+    pub fn check_numbers_in(
+        &self,
+        precision: &str,
+        whose: &str,
+    ) -> std::result::Result<(), String> {
+        let p = &self.prep;
+        let f32 = precision == "f32";
+        let fits = |v: f64| {
+            if f32 {
+                (v as f32).is_finite()
+            } else {
+                v.is_finite()
+            }
+        };
+        let positive = |v: f64| fits(v) && if f32 { v as f32 > 0.0 } else { v > 0.0 };
+        let overflow = |kind: String, field: String, v: f64| {
+            if v.is_finite() {
+                format!("has the {kind} {field} = {v:e}, which overflows {precision}, {whose}")
+            } else {
+                format!("has a non-finite {kind} {field} = {v}")
+            }
+        };
+        let stats = [
+            ("standardize", &p.standardize, &p.features),
+            ("target_standardize", &p.target_standardize, &p.labels),
+        ];
+        for (name, st, columns) in stats {
+            if let Some(st) = st {
+                if let Some((k, v)) = st.mean.iter().enumerate().find(|(_, v)| !fits(**v)) {
+                    let field = format!("prep.{name}.mean[{k}] (column {:?})", columns[k]);
+                    return Err(overflow(format!("{name} mean"), field, *v));
                 }
-                if let Some(v) = st.std.iter().find(|v| !(v.is_finite() && **v > 0.0)) {
+                if let Some((k, v)) = st.std.iter().enumerate().find(|(_, v)| !positive(**v)) {
                     return Err(format!(
-                        "has a {name} std of {v}; each must be a finite number > 0"
+                        "has a {name} std of {v:e} at prep.{name}.std[{k}] (column {:?}); each must be a finite number > 0 in {precision}, {whose}",
+                        columns[k]
                     ));
                 }
             }
         }
-        let all = self.w1.iter().chain(&self.w2).flatten();
-        if let Some(v) = all.clone().find(|v| !v.is_finite()) {
-            return Err(format!("has a non-finite weight ({v})"));
+        for (name, w) in [("w1", &self.w1), ("w2", &self.w2)] {
+            for (i, row) in w.iter().enumerate() {
+                if let Some((j, v)) = row.iter().enumerate().find(|(_, v)| !fits(**v)) {
+                    return Err(overflow("weight".into(), format!("{name}[{i}][{j}]"), *v));
+                }
+            }
         }
         Ok(())
     }

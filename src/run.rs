@@ -8,6 +8,7 @@ use ndarray::Axis;
 
 use crate::cli::{Precision, TrainArgs};
 use crate::data::{self, Frame, LabelKind, LabelSpec, Labels as FrameLabels, LoadOptions, Source};
+use crate::limits;
 use crate::loss::Loss;
 use crate::metrics::{self, RegressionReport};
 use crate::model::{Cache, Mlp, Objective};
@@ -56,32 +57,25 @@ pub struct TrainRun {
     pub saved: Option<PathBuf>,
 }
 
-/// Checks every numeric flag once, at the boundary, with the flag's name in the message.
+/// Checks every numeric flag once, at the boundary, with the flag's name in the message:
+/// floats through [`limits::real`] (finite, in range), sizes against the memory they imply
+/// for the smallest data (checked again with the data's own d and rows before allocating).
 pub fn validate(args: &TrainArgs) -> Result<()> {
-    let finite = |v: f64| v.is_finite();
-    if !(finite(args.lambda) && args.lambda >= 0.0) {
-        return Err(Error::flag(
-            "--lambda",
-            "must be a finite number >= 0",
-            args.lambda,
-        ));
+    use limits::Bound::{Exclusive, Inclusive, Unbounded};
+    limits::real("--lambda", args.lambda, Inclusive(0.0), Unbounded)?;
+    limits::real("--lr", args.lr, Exclusive(0.0), Unbounded)?;
+    limits::real("--momentum", args.momentum, Inclusive(0.0), Exclusive(1.0))?;
+    limits::real("--val-frac", args.val_frac, Inclusive(0.0), Exclusive(1.0))?;
+    if let Some(a) = args.min_accuracy {
+        limits::real("--min-accuracy", a, Inclusive(0.0), Inclusive(1.0))?;
     }
-    if !(finite(args.lr) && args.lr > 0.0) {
-        return Err(Error::flag("--lr", "must be a finite number > 0", args.lr));
+    // L ≥ 0 for both losses: a negative gate could never pass.
+    if let Some(l) = args.max_loss {
+        limits::real("--max-loss", l, Inclusive(0.0), Unbounded)?;
     }
-    if !(0.0..1.0).contains(&args.momentum) {
-        return Err(Error::flag(
-            "--momentum",
-            "must be in [0, 1)",
-            args.momentum,
-        ));
-    }
-    if !(0.0..1.0).contains(&args.val_frac) {
-        return Err(Error::flag(
-            "--val-frac",
-            "must be in [0, 1)",
-            args.val_frac,
-        ));
+    // R² ≤ 1: a gate above 1 could never pass.
+    if let Some(r) = args.min_r2 {
+        limits::real("--min-r2", r, Unbounded, Inclusive(1.0))?;
     }
     for (flag, v) in [
         ("--batch-size", args.batch_size),
@@ -93,6 +87,24 @@ pub fn validate(args: &TrainArgs) -> Result<()> {
             return Err(Error::flag(flag, "must be >= 1", v));
         }
     }
+    let cores = limits::cores();
+    if args.threads > cores {
+        return Err(Error::flag(
+            "--threads",
+            format!("must be at most {cores}, the cores available (the command line caps it)"),
+            args.threads,
+        ));
+    }
+    // Before reading the data: the smallest model the flags allow (one feature, one output,
+    // one row) must fit; this refuses --hidden 18446744073709551615 at once.
+    check_training_memory(
+        args,
+        1 + usize::from(args.bias_on()),
+        args.hidden,
+        1,
+        1,
+        true,
+    )?;
     if args.patience == Some(0) {
         return Err(Error::flag("--patience", "must be >= 1", 0));
     }
@@ -102,11 +114,6 @@ pub fn validate(args: &TrainArgs) -> Result<()> {
             "must be half-squared for --task regress (softmax-ce needs classes)",
             "softmax-ce",
         ));
-    }
-    if let Some(a) = args.min_accuracy {
-        if !(0.0..=1.0).contains(&a) {
-            return Err(Error::flag("--min-accuracy", "must be in [0, 1]", a));
-        }
     }
     if args.task == Task::Regress && args.min_accuracy.is_some() && args.init_from.is_none() {
         return Err(Error::flag(
@@ -143,6 +150,74 @@ pub fn validate(args: &TrainArgs) -> Result<()> {
         ));
     }
     Ok(())
+}
+
+/// Caps `--threads` at the cores available (more threads than cores only wait for each
+/// other); returns the note to print when it did.
+pub fn cap_threads(args: &mut TrainArgs) -> Option<String> {
+    let cores = limits::cores();
+    (args.threads > cores).then(|| {
+        let note = format!(
+            "--threads {} is more than the {cores} core(s) available; using {cores}",
+            args.threads
+        );
+        args.threads = cores;
+        note
+    })
+}
+
+/// Refuses a training whose model (d inputs, h hidden, q outputs) and buffers for `rows`
+/// training rows would not fit in the memory available, before anything is allocated.
+fn check_training_memory(
+    args: &TrainArgs,
+    d: usize,
+    h: usize,
+    q: usize,
+    rows: usize,
+    smallest: bool,
+) -> Result<()> {
+    let (elem_bytes, precision) = match args.precision {
+        Precision::F32 => (4, "f32"),
+        Precision::F64 => (8, "f64"),
+    };
+    let batch = args.batch_size.min(rows).max(1);
+    let shape = limits::TrainingShape {
+        d,
+        h,
+        q,
+        batch,
+        eval_rows: limits::chunk_rows(h, q, elem_bytes).min(rows),
+        out_rows: rows,
+        momentum: args.momentum > 0.0,
+        keep_best: args.patience.is_some(),
+        save: args.save.is_some(),
+        elem_bytes,
+    };
+    let what = if smallest {
+        // The check before reading the data: the smallest model the flags allow.
+        format!("even the smallest model (d={d}, h={h}, q=1, one row) in {precision}")
+    } else {
+        format!("a model of d={d}, h={h}, q={q} in {precision} with batches of {batch}")
+    };
+    let (flags, advice) = match &args.init_from {
+        Some(p) => (
+            format!(
+                "--init-from {} with --batch-size {}",
+                p.display(),
+                args.batch_size
+            ),
+            "lower --batch-size, or train a smaller model",
+        ),
+        None => (
+            format!("--hidden {h} with --batch-size {}", args.batch_size),
+            if precision == "f64" {
+                "lower --hidden or --batch-size, or use --precision f32"
+            } else {
+                "lower --hidden or --batch-size"
+            },
+        ),
+    };
+    limits::check_memory(flags, &what, &shape.need(), advice)
 }
 
 /// The set the quality gates look at, and its name: test, else validation, else training.
@@ -311,6 +386,7 @@ fn train_in<T: Real>(
         all_classes,
         test,
     } = input;
+    check_continuation::<T>(args, previous.as_ref(), task)?;
 
     // Validation split (stratified by class), before anything is fitted.
     let (train_frame, val_frame) = if args.val_frac > 0.0 {
@@ -353,7 +429,8 @@ fn train_in<T: Real>(
             &prep,
             run.hyperparameters.clone(),
             report::metrics_json(&run),
-            previous_epochs + run.outcome.epochs_run,
+            // Checked before training (see `check_continuation`): cannot overflow.
+            previous_epochs.saturating_add(run.outcome.epochs_run),
             run.outcome.interrupted,
         );
         file.save(path)?;
@@ -369,6 +446,65 @@ fn train_in<T: Real>(
         output::write_atomic(path, svg.as_bytes())?;
     }
     Ok(run)
+}
+
+/// With --init-from, what needs the model's task and count: the gates must suit its task,
+/// and its `epochs_run` plus --epochs must be countable.
+fn check_continuation<T: Real>(
+    args: &TrainArgs,
+    previous: Option<&ModelFile>,
+    task: Task,
+) -> Result<()> {
+    let Some(m) = previous else { return Ok(()) };
+    if task == Task::Regress {
+        if let Some(a) = args.min_accuracy {
+            return Err(Error::flag(
+                "--min-accuracy",
+                "needs a classifier, but the --init-from model is a regression (use --min-r2)",
+                a,
+            ));
+        }
+    }
+    if task == Task::Classify {
+        if let Some(r) = args.min_r2 {
+            return Err(Error::flag(
+                "--min-r2",
+                "needs a regression, but the --init-from model is a classifier (use --min-accuracy)",
+                r,
+            ));
+        }
+    }
+    // An f64 model continued in f32 must fit f32 too (1e300 would become infinity).
+    m.check_numbers_in(T::NAME, "the precision of this run (--precision)")
+        .map_err(|msg| Error::Model {
+            path: args.init_from.clone().unwrap_or_default(),
+            msg,
+        })?;
+    // s = λ/2 (‖W1‖² + ‖W2‖²) must be computable, or the first step would "diverge".
+    let sum_sq =
+        m.w1.iter()
+            .chain(&m.w2)
+            .flatten()
+            .fold(T::zero(), |a, &v| a + T::of(v) * T::of(v));
+    if !sum_sq.is_finite() {
+        return Err(Error::Model {
+            path: args.init_from.clone().unwrap_or_default(),
+            msg: format!(
+                "has weights so large that ‖W1‖² + ‖W2‖² overflows {}; it cannot be trained further",
+                T::NAME
+            ),
+        });
+    }
+    if m.epochs_run.checked_add(args.epochs).is_none() {
+        return Err(Error::Model {
+            path: args.init_from.clone().unwrap_or_default(),
+            msg: format!(
+                "has epochs_run = {}, which --epochs {} more would overflow; the count is corrupt",
+                m.epochs_run, args.epochs
+            ),
+        });
+    }
+    Ok(())
 }
 
 /// The training file (and the test file, the model to continue), loaded and checked.
@@ -461,6 +597,16 @@ fn fit_and_train<T: Real>(
             p
         }
     };
+    // Now that d, q and the rows are known: the model and its buffers must fit.
+    let h = previous.map_or(args.hidden, |m| m.architecture.hidden);
+    check_training_memory(
+        args,
+        prep.inputs(),
+        h,
+        prep.outputs(),
+        train_frame.x.nrows(),
+        false,
+    )?;
     let train_data = prep.transform(train_frame)?;
     let val_data = val_frame.map(|f| prep.transform(f)).transpose()?;
     let test_data = test_frame.map(|f| prep.transform(f)).transpose()?;
@@ -732,7 +878,9 @@ fn evaluate<T: Real>(
     prep: &Prep,
     config: &TrainConfig,
 ) -> Result<Evaluation> {
-    let mut cache = Cache::for_model(model, 1024.min(data.len().max(1)));
+    let (_, h, q) = model.dims();
+    let rows = limits::chunk_rows(h, q, std::mem::size_of::<T>());
+    let mut cache = Cache::for_model(model, rows.min(data.len().max(1)));
     let (objective, metric) = train::evaluate(model, data, config, &mut cache)?;
     let regression = match &data.y {
         Labels::Values(y) => {

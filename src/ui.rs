@@ -135,9 +135,12 @@ impl Progress {
         colors: bool,
     ) {
         let runs = self.folds.unwrap_or(1);
-        let total = (runs * self.epochs * batches) as u64;
+        // Saturating: --epochs may be huge (the run then stops on other grounds).
+        let total = runs.saturating_mul(self.epochs).saturating_mul(batches) as u64;
         let style = self.style(colors);
-        let position = ((((self.fold - 1) * self.epochs) + epoch - 1) * batches + batch) as u64;
+        let position = ((self.fold - 1).saturating_mul(self.epochs) + epoch - 1)
+            .saturating_mul(batches)
+            .saturating_add(batch) as u64;
         let prefix = self.position(epoch);
         let message = self.message();
         let Mode::Bar(bar) = &mut self.mode else {
