@@ -32,6 +32,9 @@ enum Mode {
     /// Print epoch 1, every `every`-th epoch and the last one.
     Lines {
         every: usize,
+        /// The last epoch's line when it was skipped: printed when training stops early
+        /// (--patience, Ctrl-C, the next fold), so the last epoch run is always shown.
+        pending: Option<String>,
     },
     Bar(Option<ProgressBar>),
 }
@@ -64,6 +67,7 @@ impl Progress {
         } else {
             Mode::Lines {
                 every: if verbose { 1 } else { line_step(epochs) },
+                pending: None,
             }
         };
         Progress {
@@ -79,8 +83,18 @@ impl Progress {
 
     /// Removes the bar (before the summary is printed).
     pub fn finish(&mut self) {
+        self.flush_pending();
         if let Mode::Bar(Some(bar)) = &self.mode {
             bar.finish_and_clear();
+        }
+    }
+
+    /// Prints the skipped line of the last epoch run, if any.
+    fn flush_pending(&mut self) {
+        if let Mode::Lines { pending, .. } = &mut self.mode {
+            if let Some(line) = pending.take() {
+                let _ = writeln!(std::io::stderr().lock(), "{line}");
+            }
         }
     }
 
@@ -165,7 +179,8 @@ impl Progress {
 impl Observer for Progress {
     fn on_batch(&mut self, epoch: usize, batch: usize, batches: usize, rows: usize, l: f64) {
         if epoch == 1 && batch == 1 && self.samples > 0 && self.folds.is_some() {
-            // The next fold's training starts.
+            // The next fold's training starts (the last one may have stopped early).
+            self.flush_pending();
             self.fold += 1;
             self.last_metric.clear();
         }
@@ -186,23 +201,25 @@ impl Observer for Progress {
     }
 
     fn on_epoch(&mut self, stats: &EpochStats) -> Control {
-        match &self.mode {
+        match &mut self.mode {
             Mode::Quiet => {}
-            Mode::Lines { every } => {
+            Mode::Lines { every, pending } => {
                 let every = *every;
                 let e = stats.epoch;
+                let mut line = report::epoch_line(stats, self.epochs);
+                if let Some(k) = self.folds {
+                    line = format!("fold {}/{k} {line}", self.fold);
+                }
                 if e == 1 || e % every == 0 || e == self.epochs {
-                    let mut line = report::epoch_line(stats, self.epochs);
-                    if let Some(k) = self.folds {
-                        line = format!("fold {}/{k} {line}", self.fold);
-                    }
                     if e == 1 && every > 1 {
                         line.push_str(&format!(
                             "  (then one line every {every} epochs and the last; --verbose for all)"
                         ));
                     }
-                    let mut err = std::io::stderr().lock();
-                    let _ = writeln!(err, "{line}");
+                    *pending = None;
+                    let _ = writeln!(std::io::stderr().lock(), "{line}");
+                } else {
+                    *pending = Some(line);
                 }
             }
             Mode::Bar(_) => {

@@ -365,6 +365,40 @@ fn off_a_terminal_epoch_lines_are_bounded_and_the_log_keeps_all() {
     let out = run(&["--data", &iris, "--epochs", "7"]);
     ok_stdout(&out);
     assert_eq!(stderr(&out).lines().count(), 7);
+    // Stopped early (--patience): the last epoch run is shown even off the k-th beat.
+    let out = run(&[
+        "--data",
+        &iris,
+        "--val-frac",
+        "0.2",
+        "--patience",
+        "3",
+        "--epochs",
+        "1000",
+        "--lr",
+        "0.5",
+    ]);
+    ok_stdout(&out);
+    let err = stderr(&out);
+    let last = err.lines().last().unwrap();
+    let v = train_json(&[
+        "--data",
+        &iris,
+        "--val-frac",
+        "0.2",
+        "--patience",
+        "3",
+        "--epochs",
+        "1000",
+        "--lr",
+        "0.5",
+    ]);
+    let ran = v["epochs"].as_u64().unwrap();
+    assert!(
+        ran % 50 != 0 && ran < 1000,
+        "pick a run that stops off the beat: {ran}"
+    );
+    assert!(last.starts_with(&format!("epoch {ran:>4}/1000")), "{err}");
     // Under --cv each line names its fold, and each fold counts its own epochs.
     let out = run(&["--data", &iris, "--epochs", "30", "--cv", "3"]);
     ok_stdout(&out);
