@@ -242,7 +242,7 @@ pub fn summary_json(run: &TrainRun) -> Value {
         "outputs": q,
         "features": run.features.len(),
         "classes": run.classes,
-        "hyperparameters": run.hyperparameters,
+        "hyperparameters": with_threads(&run.hyperparameters, run.config.threads),
         // A setting of the run, not of the model (the model file does not record it).
         "threads": run.config.threads,
         "epochs": o.epochs_run,
@@ -343,6 +343,17 @@ pub fn cv_text(cv: &CvRun) -> String {
     out
 }
 
+/// The hyperparameters as `--json` reports them: schema 1 listed `threads` among them, so it
+/// stays there (a field is never removed without a schema bump), although the model file,
+/// which holds what the model is, no longer records it.
+fn with_threads(hyperparameters: &Value, threads: usize) -> Value {
+    let mut h = hyperparameters.clone();
+    if let Value::Object(m) = &mut h {
+        m.insert("threads".into(), json!(threads));
+    }
+    h
+}
+
 /// The `--cv --json` object.
 pub fn cv_json(cv: &CvRun) -> Value {
     let name = metric_name(cv.task);
@@ -351,7 +362,7 @@ pub fn cv_json(cv: &CvRun) -> Value {
         "tool": format!("mlp-train {}", env!("CARGO_PKG_VERSION")),
         "data": cv.data,
         "task": cv.task,
-        "hyperparameters": cv.hyperparameters,
+        "hyperparameters": with_threads(&cv.hyperparameters, cv.threads),
         "threads": cv.threads,
         "cv": {
             "k": cv.k,

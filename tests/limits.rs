@@ -136,8 +136,10 @@ fn threads_above_the_cores_are_capped_with_a_note() {
             return;
         };
         let v: serde_json::Value = serde_json::from_str(&ok_stdout(&out)).unwrap();
-        // A setting of the run: in --json, not among the model's hyperparameters (issue 11).
-        assert_eq!(v["threads"], cores, "the capped count is recorded");
+        assert_eq!(
+            v["hyperparameters"]["threads"], cores,
+            "the capped count is recorded"
+        );
         let err = stderr(&out);
         assert_eq!(
             err.trim_end(),
