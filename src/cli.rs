@@ -26,6 +26,9 @@ use crate::prep::Task;
     version,
     args_conflicts_with_subcommands = true,
     subcommand_negates_reqs = true,
+    // A repeated flag's last value wins (`--epochs 20 … --epochs 30` trains 30), so that a
+    // wrapper can pass defaults and let its user override them. Propagates to subcommands.
+    args_override_self = true,
     after_help = "Exit codes: 0 ok, 1 other error, 2 bad flag, 3 bad data file, 4 bad model file, \
 5 cannot write output, 6 diverged, 7 gradient check failed, 8 quality gate failed, 130 interrupted."
 )]
@@ -59,8 +62,21 @@ pub enum Command {
         #[arg(value_enum)]
         shell: clap_complete::Shell,
     },
-    /// Print the man page (roff): `mlp-train man > mlp-train.1`.
-    Man,
+    /// Print a man page (roff): `mlp-train man > mlp-train.1`, `mlp-train man predict >
+    /// mlp-train-predict.1`, or every page into a folder: `mlp-train man --dir man/`.
+    Man(ManArgs),
+}
+
+/// Options of `mlp-train man`.
+#[derive(Args, Debug, Clone)]
+pub struct ManArgs {
+    /// The subcommand whose page to print (mlp-train-SUBCOMMAND(1)) [default: the main page].
+    #[arg(value_name = "SUBCOMMAND", conflicts_with = "dir")]
+    pub page: Option<String>,
+    /// Write every page (mlp-train.1 and one mlp-train-SUBCOMMAND.1 per subcommand) into
+    /// this existing folder, instead of printing one.
+    #[arg(long, value_name = "DIR")]
+    pub dir: Option<PathBuf>,
 }
 
 /// Float precision of the matrices.
@@ -256,8 +272,32 @@ pub struct TrainArgs {
     pub json: bool,
 
     /// No progress bar and no per-epoch lines on stderr.
-    #[arg(long, short, help_heading = "Output")]
+    #[arg(long, short, conflicts_with = "verbose", help_heading = "Output")]
     pub quiet: bool,
+
+    /// When stderr is not a terminal, print a line for every epoch (by default the first,
+    /// the last and every k-th, at most about 20 lines; --log keeps every epoch in a file).
+    #[arg(long, short, help_heading = "Output")]
+    pub verbose: bool,
+
+    /// CI regression check: a previous run's `--json` summary (or a model file saved by
+    /// --save, which carries its metrics). Exit 8 when the gated metric — accuracy
+    /// (classify) or R² (regress), on the same set as the gates (test, else validation, else
+    /// training; the mean over folds with --cv) — is below the baseline's by more than
+    /// --max-drop.
+    #[arg(long, value_name = "FILE", help_heading = "Quality gates")]
+    pub baseline: Option<PathBuf>,
+
+    /// With --baseline: the largest drop tolerated, in the metric's units (0.02 is two
+    /// points of accuracy).
+    #[arg(
+        long,
+        value_name = "D",
+        default_value_t = 0.0,
+        requires = "baseline",
+        help_heading = "Quality gates"
+    )]
+    pub max_drop: f64,
 }
 
 /// Options of `mlp-train predict`.
@@ -304,8 +344,8 @@ pub struct GradcheckArgs {
     /// h, hidden units.
     #[arg(long, default_value_t = 4)]
     pub hidden: usize,
-    /// q, outputs of a random batch.
-    #[arg(short, long, default_value_t = 3)]
+    /// q, outputs of a random batch (long form only: `-q` is --quiet, as everywhere else).
+    #[arg(long, default_value_t = 3)]
     pub q: usize,
     /// B, rows of the batch (with --data: the first B rows).
     #[arg(long, default_value_t = 8)]
@@ -329,6 +369,9 @@ pub struct GradcheckArgs {
     /// Print JSON.
     #[arg(long)]
     pub json: bool,
+    /// Print nothing on success; the exit status (0, or 7 with its one-line error) tells.
+    #[arg(long, short)]
+    pub quiet: bool,
 }
 
 /// Options of `mlp-train explain`.
@@ -340,26 +383,31 @@ pub struct ExplainArgs {
     /// 0-based data row (not counting the header).
     #[arg(long, value_name = "N", default_value_t = 0)]
     pub row: usize,
-    /// Explain this saved model; without it, a freshly initialized one from --seed. The
-    /// flags that describe the fresh model (--label, --task, --hidden, --activation, --seed,
-    /// --no-bias) are refused with it: the model file fixes them.
+    /// Explain this saved model, with its own λ, φ, ℓ, h, bias, labels and preprocessing
+    /// (the flags that would change them are refused beside it); without it, a freshly
+    /// initialized model from --seed and the flags below.
     #[arg(long, value_name = "MODEL",
-          conflicts_with_all = ["label", "task", "hidden", "activation", "seed", "no_bias"])]
+          conflicts_with_all = ["label", "task", "hidden", "activation", "lambda", "seed", "no_bias"])]
     pub model: Option<PathBuf>,
-    /// Label column (refused with --model, whose label columns are used).
+    /// Label column (not with --model: the model names its own).
     #[arg(long, value_name = "COL", value_delimiter = ',')]
     pub label: Vec<String>,
+    /// Task of the fresh model (not with --model).
     #[arg(long, value_enum, default_value_t = Task::Classify)]
     pub task: Task,
+    /// h of the fresh model (not with --model).
     #[arg(long, default_value_t = 4)]
     pub hidden: usize,
+    /// φ of the fresh model (not with --model).
     #[arg(long, value_enum, default_value_t = Activation::Relu)]
     pub activation: Activation,
+    /// λ of the objective (not with --model: the model's own λ is used).
     #[arg(long, value_name = "λ", default_value_t = 0.01)]
     pub lambda: f64,
+    /// Seed of the fresh model's weights (not with --model).
     #[arg(long, default_value_t = 0)]
     pub seed: u64,
-    /// No bias feature.
+    /// No bias feature (not with --model).
     #[arg(long)]
     pub no_bias: bool,
     /// Print JSON.

@@ -34,6 +34,13 @@ pub fn predict(args: &PredictArgs) -> Result<PredictOutput> {
     if let Some(out) = &args.out {
         output::check_writable(out, "--out")?;
     }
+    if args.proba && mf.prep.task == Task::Regress {
+        return Err(Error::flag(
+            "--proba",
+            "needs a classification model (a regression model predicts values, not class probabilities)",
+            format!("the regression model {}", args.model.display()),
+        ));
+    }
     let prep = &mf.prep;
     // Predict in the precision the model was trained in, so that an f32 model's predictions
     // are exactly those it was evaluated with.
@@ -200,7 +207,7 @@ pub fn gradcheck(args: &GradcheckArgs) -> Result<(String, Result<()>)> {
         ("--batch", args.batch),
         ("--hidden", args.hidden),
         ("-d", args.d),
-        ("-q", args.q),
+        ("--q", args.q),
     ] {
         if v == 0 {
             return Err(Error::flag(flag, "must be >= 1", v));
@@ -357,7 +364,7 @@ fn gradcheck_memory(args: &GradcheckArgs, b: usize, d: usize, q: usize) -> Resul
         8,
     );
     let flags = match &args.data {
-        None => format!("-d {d}, --hidden {h}, -q {q} and --batch {b}"),
+        None => format!("-d {d}, --hidden {h}, --q {q} and --batch {b}"),
         Some(_) => format!("--hidden {h} and --batch {} with --data", args.batch),
     };
     limits::check_memory(
@@ -406,11 +413,31 @@ pub fn explain(args: &ExplainArgs) -> Result<String> {
         explain_memory(args, 1 + usize::from(!args.no_bias), args.hidden, 1)?;
     }
     let src = Source::parse(&args.data);
+    // With --model, λ is the model's (clap refuses --lambda and the other model flags
+    // beside it), as are φ, ℓ, h, the bias and the preprocessing.
+    let mut lambda = args.lambda;
+    let mut source = crate::explain::Provenance::default();
+    // An f32 model is explained in f32, as it was trained.
+    let mut model_f32: Option<Mlp<f32>> = None;
     let (model, prep) = match &args.model {
         Some(path) => {
             let mf = ModelFile::load(path)?;
             let a = &mf.architecture;
             explain_memory(args, a.inputs, a.hidden, a.outputs)?;
+            lambda = mf
+                .hyperparameters
+                .get("lambda")
+                .and_then(serde_json::Value::as_f64)
+                .filter(|l| l.is_finite() && *l >= 0.0)
+                .ok_or_else(|| Error::Model {
+                    path: path.clone(),
+                    msg: "hyperparameters.lambda is missing or not a number >= 0".into(),
+                })?;
+            source.model = Some(path.display().to_string());
+            source.precision = Some(mf.precision.clone());
+            if mf.precision == "f32" {
+                model_f32 = Some(mf.mlp::<f32>());
+            }
             (mf.mlp::<f64>(), mf.prep)
         }
         None => {
@@ -463,13 +490,29 @@ pub fn explain(args: &ExplainArgs) -> Result<String> {
         label_lines: vec![frame.label_lines[args.row]],
         ..frame
     };
+    source.data = src.to_string();
+    source.row = args.row;
+    source.raw_x = one.x.row(0).to_vec();
+    source.standardized_x = prep.standardize.is_some();
+    source.standardized_y = prep.target_standardize.is_some();
+    source.bias = prep.bias;
+    if let FrameLabels::Targets(t) = &one.labels {
+        source.raw_y = Some(t.row(0).to_vec());
+    }
     let d = prep.transform(one)?;
     let y = match d.y {
         Labels::Classes(c) => ExplainTarget::Class(c[0], class_name),
         Labels::Values(v) => ExplainTarget::Values(v.row(0).to_vec()),
     };
     let eopts = ExplainOptions::default();
-    let e = crate::explain::explain(&model, d.x.row(0), y, args.lambda, &eopts)?;
+    let mut e = match &model_f32 {
+        Some(m) => {
+            let x = d.x.row(0).mapv(|v| v as f32);
+            crate::explain::explain(m, x.view(), y, lambda, &eopts)?
+        }
+        None => crate::explain::explain(&model, d.x.row(0), y, lambda, &eopts)?,
+    };
+    e.source = source;
     Ok(if args.json {
         format!("{}\n", serde_json::to_string_pretty(&e).unwrap_or_default())
     } else {

@@ -49,8 +49,9 @@ pub enum Error {
     #[error("stale cache: {0}; call forward() on this batch with this model before backward()")]
     StaleCache(String),
 
-    /// Training produced a non-finite objective or weight.
-    #[error("training diverged at epoch {epoch}, batch {batch}: {what} is not finite; try a smaller --lr (now {lr}) or a larger --lambda (now {lambda})")]
+    /// Training produced a non-finite objective or weight, or an objective that blew up
+    /// (see `train::BLOW_UP`).
+    #[error("training diverged at epoch {epoch}, batch {batch}: {what}; try a smaller --lr (now {lr}) or a larger --lambda (now {lambda})")]
     Diverged {
         epoch: usize,
         batch: usize,
@@ -68,6 +69,18 @@ pub enum Error {
         measured: f64,
         relation: &'static str,
         threshold: f64,
+    },
+
+    /// `--baseline`: the gated metric fell below the baseline's by more than `--max-drop`.
+    #[error("regression against the baseline: {set} {measure} is {value}, {drop:.6} below the baseline's {baseline} ({path}), more than --max-drop {max_drop}", path = .path.display())]
+    Regressed {
+        set: String,
+        measure: &'static str,
+        value: f64,
+        baseline: f64,
+        drop: f64,
+        max_drop: f64,
+        path: PathBuf,
     },
 
     /// An external program (Graphviz's `dot`) is missing or failed.
@@ -108,7 +121,7 @@ pub mod exit {
     pub const DIVERGED: i32 = 6;
     /// `gradcheck` found an error above its tolerance.
     pub const GRADCHECK: i32 = 7;
-    /// A quality gate (--min-accuracy, --max-loss, --min-r2) failed.
+    /// A quality gate (--min-accuracy, --max-loss, --min-r2) or --baseline failed.
     pub const GATE: i32 = 8;
     /// Stopped by Ctrl-C or SIGTERM (128 + SIGINT).
     pub const INTERRUPTED: i32 = 130;
@@ -124,7 +137,7 @@ impl Error {
             Error::Io { .. } | Error::Shape(_) | Error::StaleCache(_) => exit::IO,
             Error::Diverged { .. } => exit::DIVERGED,
             Error::GradCheck { .. } => exit::GRADCHECK,
-            Error::Gate { .. } => exit::GATE,
+            Error::Gate { .. } | Error::Regressed { .. } => exit::GATE,
             Error::External(_) => exit::OTHER,
             Error::Memory { .. } => exit::USAGE,
         }

@@ -1,9 +1,9 @@
-//! `mlp-train explain`: one sample through the seed's formulas, forward then backward in the
+//! `mlp-train explain`: one sample through the chapter's formulas, forward then backward in the
 //! chapter's order, each value taken from Mlp::forward/backward (B = 1), plus a few finite differences.
 //
 // Shapes, once:  d inputs, h hidden, q outputs;  x, z, h, o are vectors (one sample);
-//   W1 (h,d), W2 (q,h), out×in as the seed writes them.  With B = 1, ∂J/∂o is not divided by
-//   anything, so every value printed here is the seed's per-sample value.
+//   W1 (h,d), W2 (q,h), out×in as the chapter writes them.  With B = 1, ∂J/∂o is not divided by
+//   anything, so every value printed here is the chapter's per-sample value.
 
 use ndarray::{Array2, ArrayView1, ArrayView2};
 
@@ -11,7 +11,7 @@ use crate::activation::Activation;
 use crate::gradcheck::{DEFAULT_EPS, FLOOR};
 use crate::loss::{softmax_rows, Loss, Target};
 use crate::model::{Cache, Grads, Mlp, Objective};
-use crate::{Error, Result};
+use crate::{Error, Real, Result};
 
 /// The label of the one sample being explained.
 #[derive(Clone, Debug, PartialEq, serde::Serialize)]
@@ -60,14 +60,14 @@ pub enum Value {
     Matrix(Vec<Vec<f64>>),
 }
 
-/// One line of the seed: `symbol = formula`, its shape and its value.
+/// One line of the chapter: `symbol = formula`, its shape and its value.
 #[derive(Clone, Debug, PartialEq, serde::Serialize)]
 pub struct Step {
     /// A plain name for programs: `z`, `d_o`, `d_w2`, `ds_w1`, ...
     pub name: &'static str,
-    /// The seed's symbol: `z`, `∂J/∂W2`, ...
+    /// The chapter's symbol: `z`, `∂J/∂W2`, ...
     pub symbol: &'static str,
-    /// The right-hand side, as the seed writes it: `∂J/∂o hᵀ + λW2`; empty for data.
+    /// The right-hand side, as the chapter writes it: `∂J/∂o hᵀ + λW2`; empty for data.
     pub formula: String,
     /// [] for a scalar, [n] for a vector, [rows, columns] for a matrix.
     pub shape: Vec<usize>,
@@ -102,9 +102,34 @@ pub struct Prediction {
     pub values: Option<Vec<f64>>,
 }
 
-/// Everything `explain` computed, in the seed's order; serialize it for `--json`.
+/// Where the sample and the model come from, and what was done to the row before x.
+#[derive(Clone, Debug, Default, PartialEq, serde::Serialize)]
+pub struct Provenance {
+    /// The saved model explained (its λ, φ, ℓ are used), or none for a fresh one.
+    pub model: Option<String>,
+    /// The precision the model was trained in (`f32` or `f64`), in which the forward and
+    /// backward values are computed (the finite differences always run in f64).
+    pub precision: Option<String>,
+    /// The data file and 0-based row.
+    pub data: String,
+    pub row: usize,
+    /// The features as read from the file, before standardization (and without the bias).
+    pub raw_x: Vec<f64>,
+    /// The targets as read from the file, when they were standardized (regression).
+    pub raw_y: Option<Vec<f64>>,
+    /// x was (raw − mean) / std with the training set's mean and std.
+    pub standardized_x: bool,
+    /// y was (raw − mean) / std (regression).
+    pub standardized_y: bool,
+    /// A constant 1 was appended to x.
+    pub bias: bool,
+}
+
+/// Everything `explain` computed, in the chapter's order; serialize it for `--json`.
 #[derive(Clone, Debug, PartialEq, serde::Serialize)]
 pub struct Explanation {
+    /// The sample's file and row, the raw values, the model file (set by the caller).
+    pub source: Provenance,
     pub activation: Activation,
     pub loss: Loss,
     pub lambda: f64,
@@ -126,11 +151,13 @@ pub struct Explanation {
 }
 
 /// Runs one sample `x` (already standardized, with the bias 1 appended if the model has it)
-/// with label `y` through `m.forward` and `m.backward` as a batch of one, and lays the values
-/// out in the seed's order, with central-difference checks of a few entries.
-pub fn explain(
-    m: &Mlp<f64>,
-    x: ArrayView1<f64>,
+/// with label `y` through `m.forward` and `m.backward` as a batch of one, in the model's own
+/// precision T (an f32 model's values are those its training computed), and lays the values
+/// out in the chapter's order, with central-difference checks of a few entries (always in
+/// f64, on the weights widened exactly: differences of f32 sums would be noise).
+pub fn explain<T: Real>(
+    m: &Mlp<T>,
+    x: ArrayView1<T>,
     y: ExplainTarget,
     lambda: f64,
     opts: &ExplainOptions,
@@ -143,8 +170,9 @@ pub fn explain(
         )));
     }
     let classes: Vec<usize>;
-    let values: Array2<f64>;
-    let target = match (&y, m.loss) {
+    let values: Array2<T>;
+    let values64: Array2<f64>;
+    let (target, target64) = match (&y, m.loss) {
         (ExplainTarget::Class(c, _), _) if *c >= q => {
             return Err(Error::Shape(format!(
                 "class {c} is out of range for q = {q} outputs"
@@ -152,7 +180,7 @@ pub fn explain(
         }
         (ExplainTarget::Class(c, _), _) => {
             classes = vec![*c];
-            Target::Classes(&classes)
+            (Target::Classes(&classes), Target::Classes(&classes))
         }
         (ExplainTarget::Values(_), Loss::SoftmaxCe) => {
             return Err(Error::Shape(
@@ -166,8 +194,12 @@ pub fn explain(
                     v.len()
                 )));
             }
-            values = Array2::from_shape_vec((1, q), v.clone()).expect("1×q");
-            Target::Values(values.view())
+            values64 = Array2::from_shape_vec((1, q), v.clone()).expect("1×q");
+            values = values64.mapv(T::of);
+            (
+                Target::Values(values.view()),
+                Target::Values(values64.view()),
+            )
         }
     };
 
@@ -175,9 +207,33 @@ pub fn explain(
     let mut cache = Cache::for_model(m, 1);
     let mut grads = Grads::for_model(m, 1);
     m.forward(x2.view(), &mut cache)?;
-    let obj = m.backward(x2.view(), target, lambda, &cache, &mut grads)?;
+    let obj = m.backward(x2.view(), target, T::of(lambda), &cache, &mut grads)?;
+    // From here on every value is shown (and differenced) in f64, into which T widens exactly.
+    let wide = |a: ArrayView2<T>| a.mapv(|v| v.f64());
     let (z, h, o) = cache.live();
+    let (z, h, o) = (wide(z), wide(h), wide(o));
     let (d_o, d_h, d_z) = grads.live();
+    let (d_o, d_h, d_z) = (wide(d_o), wide(d_h), wide(d_z));
+    let (z, h, o, d_o, d_h, d_z) = (
+        z.view(),
+        h.view(),
+        o.view(),
+        d_o.view(),
+        d_h.view(),
+        d_z.view(),
+    );
+    let d_w2 = wide(grads.d_w2.view());
+    let d_w1 = wide(grads.d_w1.view());
+    let x = x.mapv(|v| v.f64());
+    let x = x.view();
+    let x2 = x2.mapv(|v| v.f64());
+    let m = &Mlp {
+        w1: wide(m.w1.view()),
+        w2: wide(m.w2.view()),
+        activation: m.activation,
+        loss: m.loss,
+    };
+    let target = target64;
 
     let parameters = vec![
         step("w1", "W1", "", matrix(m.w1.view())),
@@ -238,24 +294,23 @@ pub fn explain(
         step("ds_w1", "∂s/∂W1", "λW1", matrix((&m.w1 * lambda).view())),
         step("ds_w2", "∂s/∂W2", "λW2", matrix((&m.w2 * lambda).view())),
         // The rest are what backward() stored.
-        step(
-            "d_w2",
-            "∂J/∂W2",
-            "∂J/∂o hᵀ + λW2",
-            matrix(grads.d_w2.view()),
-        ),
+        step("d_w2", "∂J/∂W2", "∂J/∂o hᵀ + λW2", matrix(d_w2.view())),
         step("d_h", "∂J/∂h", "W2ᵀ ∂J/∂o", vector(d_h.row(0))),
         step("d_z", "∂J/∂z", "∂J/∂h ⊙ φ'(z)", vector(d_z.row(0))),
-        step(
-            "d_w1",
-            "∂J/∂W1",
-            "∂J/∂z xᵀ + λW1",
-            matrix(grads.d_w1.view()),
-        ),
+        step("d_w1", "∂J/∂W1", "∂J/∂z xᵀ + λW1", matrix(d_w1.view())),
     ];
 
-    // Finite differences on the largest entries of ∂J/∂o, ∂J/∂W2, ∂J/∂W1.
+    // Finite differences on the largest entries of ∂J/∂o, ∂J/∂W2, ∂J/∂W1, all in f64: the
+    // analytic side is backward() again on the widened weights (for an f64 model, the very
+    // values shown above), so the check tests the formulas, not f32's rounding.
     let eps = opts.eps;
+    let mut cache64 = Cache::for_model(m, 1);
+    let mut grads64 = Grads::for_model(m, 1);
+    m.forward(x2.view(), &mut cache64)?;
+    let obj64 = m.backward(x2.view(), target, lambda, &cache64, &mut grads64)?;
+    let (z, _, o) = cache64.live();
+    let (d_o, _, _) = grads64.live();
+    let (d_w2, d_w1) = (&grads64.d_w2, &grads64.d_w1);
     let j_of_model = |mm: &Mlp<f64>| -> Result<f64> {
         let mut c = Cache::for_model(mm, 1);
         Ok(mm.objective(x2.view(), target, lambda, &mut c)?.j)
@@ -265,12 +320,12 @@ pub fn explain(
         let j_at = |delta: f64| {
             let mut oo = o.to_owned();
             oo[[i, j]] += delta;
-            m.loss.value(oo.view(), target) + obj.s
+            m.loss.value(oo.view(), target) + obj64.s
         };
         let numeric = (j_at(eps) - j_at(-eps)) / (2.0 * eps);
         fd.push(fd_check("d_o", "∂J/∂o", vec![j], d_o[[i, j]], numeric));
     }
-    for (i, j) in largest(grads.d_w2.view(), opts.fd_entries, |_, _| false) {
+    for (i, j) in largest(d_w2.view(), opts.fd_entries, |_, _| false) {
         let j_at = |delta: f64| {
             let mut mm = m.clone();
             mm.w2[[i, j]] += delta;
@@ -281,7 +336,7 @@ pub fn explain(
             "d_w2",
             "∂J/∂W2",
             vec![i, j],
-            grads.d_w2[[i, j]],
+            d_w2[[i, j]],
             numeric,
         ));
     }
@@ -289,7 +344,7 @@ pub fn explain(
     // cross the kink, where the derivative does not exist.
     let relu = m.activation == Activation::Relu;
     let kink = |i: usize, j: usize| relu && z[[0, i]].abs() < eps * x[j].abs();
-    for (i, j) in largest(grads.d_w1.view(), opts.fd_entries, kink) {
+    for (i, j) in largest(d_w1.view(), opts.fd_entries, kink) {
         let j_at = |delta: f64| {
             let mut mm = m.clone();
             mm.w1[[i, j]] += delta;
@@ -300,12 +355,13 @@ pub fn explain(
             "d_w1",
             "∂J/∂W1",
             vec![i, j],
-            grads.d_w1[[i, j]],
+            d_w1[[i, j]],
             numeric,
         ));
     }
 
     Ok(Explanation {
+        source: Provenance::default(),
         activation: m.activation,
         loss: m.loss,
         lambda,
@@ -392,13 +448,53 @@ fn largest(
     entries
 }
 
+/// Where the model and the sample come from; the raw row beside the standardized one.
+fn render_source(src: &Provenance, opts: &ExplainOptions) -> String {
+    let mut out = String::new();
+    match (&src.model, &src.precision) {
+        (Some(m), Some(p)) => out.push_str(&format!(
+            "model {m}: λ, φ, ℓ, the weights and the precision ({p}) are the model's\n"
+        )),
+        (Some(m), None) => out.push_str(&format!(
+            "model {m}: λ, φ, ℓ and the weights are the model's\n"
+        )),
+        _ => out.push_str("a freshly initialized model (--seed); no training\n"),
+    }
+    if src.data.is_empty() {
+        return out;
+    }
+    out.push_str(&format!("\nsample: row {} of {}\n", src.row, src.data));
+    let raw = step("raw_x", "raw x", "", Value::Vector(src.raw_x.clone()));
+    out.push_str(&render_step(&raw, opts));
+    match (src.standardized_x, src.bias) {
+        (false, false) => {
+            out.push_str("  x below is the raw row itself (no standardization, no bias input)\n")
+        }
+        (true, _) => out.push_str(
+            "  x below is the raw row standardized: (raw − mean) / std, the training set's\n",
+        ),
+        (false, true) => out.push_str("  x below is the raw row, not standardized\n"),
+    }
+    if src.bias {
+        out.push_str("  and its last entry is the constant 1 of the bias input\n");
+    }
+    if let Some(y) = &src.raw_y {
+        let raw = step("raw_y", "raw y", "", Value::Vector(y.clone()));
+        out.push_str(&render_step(&raw, opts));
+        if src.standardized_y {
+            out.push_str("  y below is the raw target standardized, (raw − mean) / std; ŷ is in those units too\n");
+        }
+    }
+    out
+}
+
 /// The explanation as text: sections "forward", "backward" and "finite differences", one
 /// `symbol = formula  (shape) = value` per line.
 pub fn render_text(e: &Explanation, opts: &ExplainOptions) -> String {
     let (d, h, q) = e.dims;
     let mut out = String::new();
     out.push_str(&format!(
-        "one sample through the seed's formulas: φ = {}, ℓ = {}, λ = {}\n",
+        "one sample through the chapter's formulas: φ = {}, ℓ = {}, λ = {}\n",
         e.activation.name(),
         e.loss.name(),
         num(e.lambda, opts.digits)
@@ -406,6 +502,7 @@ pub fn render_text(e: &Explanation, opts: &ExplainOptions) -> String {
     out.push_str(&format!(
         "d = {d} inputs, h = {h} hidden units, q = {q} outputs\n"
     ));
+    out.push_str(&render_source(&e.source, opts));
 
     out.push_str("\nparameters\n");
     for s in &e.parameters {
@@ -476,6 +573,9 @@ pub fn render_text(e: &Explanation, opts: &ExplainOptions) -> String {
         num(e.eps, 2),
         num(FLOOR, 2)
     ));
+    if e.source.precision.as_deref() == Some("f32") {
+        out.push_str("  both sides in f64, on the f32 weights widened exactly (the values above are f32's)\n");
+    }
     let labels: Vec<String> = e
         .finite_differences
         .iter()

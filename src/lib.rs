@@ -2,6 +2,7 @@
 //! (section "forward and back-propagation"), every gradient written by hand.
 
 pub mod activation;
+pub mod baseline;
 pub mod cli;
 pub mod commands;
 pub mod data;

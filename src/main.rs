@@ -1,6 +1,7 @@
 //! mlp-train's entry point: parse the flags, call the library, print the result, and map
 //! every error to one `mlp-train: error:` line and a documented exit code.
 
+mod completions;
 mod ui;
 
 use std::io::{IsTerminal, Write};
@@ -8,6 +9,7 @@ use std::process::ExitCode;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 
 use clap::{CommandFactory, FromArgMatches};
+use mlp_train::baseline::{Baseline, BaselineCheck};
 use mlp_train::cli::{Cli, Command};
 use mlp_train::error::exit;
 use mlp_train::{commands, report, run};
@@ -111,8 +113,35 @@ fn clap_error(e: clap::Error) -> ExitCode {
             .collect();
         first = format!("{first} {}", listed.join(", "));
     }
-    say(&format!("mlp-train: error: {first} (see mlp-train --help)"));
+    say(&format!(
+        "mlp-train: error: {first}{} (see mlp-train --help)",
+        clap_hint(&e)
+    ));
     ExitCode::from(exit::USAGE as u8)
+}
+
+/// clap's suggestion and list of possible values, for the same one line:
+/// ` (did you mean --lambda?)`, ` (possible values: relu, sigmoid, tanh, identity)`.
+fn clap_hint(e: &clap::Error) -> String {
+    use clap::error::{ContextKind, ContextValue};
+    let strings = |kind| match e.get(kind) {
+        Some(ContextValue::String(s)) => vec![s.clone()],
+        Some(ContextValue::Strings(v)) => v.clone(),
+        _ => Vec::new(),
+    };
+    let mut hint = String::new();
+    let suggested: Vec<String> = [ContextKind::SuggestedArg, ContextKind::SuggestedValue]
+        .into_iter()
+        .flat_map(strings)
+        .collect();
+    if !suggested.is_empty() {
+        hint.push_str(&format!(" (did you mean {}?)", suggested.join(" or ")));
+    }
+    let possible = strings(ContextKind::ValidValue);
+    if !possible.is_empty() {
+        hint.push_str(&format!(" (possible values: {})", possible.join(", ")));
+    }
+    hint
 }
 
 fn print(text: &str) -> std::io::Result<()> {
@@ -135,7 +164,9 @@ fn dispatch(cli: Cli) -> Result<i32, Failure> {
         }
         Some(Command::Gradcheck(args)) => {
             let (text, verdict) = commands::gradcheck(&args)?;
-            print(&text)?;
+            if !args.quiet {
+                print(&text)?;
+            }
             verdict?;
             Ok(0)
         }
@@ -148,15 +179,23 @@ fn dispatch(cli: Cli) -> Result<i32, Failure> {
             Ok(0)
         }
         Some(Command::Completions { shell }) => {
-            let mut buf = Vec::new();
-            clap_complete::generate(shell, &mut Cli::command(), "mlp-train", &mut buf);
-            std::io::stdout().lock().write_all(&buf)?;
+            std::io::stdout()
+                .lock()
+                .write_all(completions::script(shell).as_bytes())?;
             Ok(0)
         }
-        Some(Command::Man) => {
-            let mut buf = Vec::new();
-            clap_mangen::Man::new(Cli::command()).render(&mut buf)?;
-            std::io::stdout().lock().write_all(&buf)?;
+        Some(Command::Man(args)) => {
+            match (&args.dir, &args.page) {
+                (Some(dir), _) => {
+                    for name in completions::write_man_pages(dir)? {
+                        say(&format!("wrote {}", dir.join(name).display()));
+                    }
+                }
+                (None, page) => {
+                    let page = completions::man_page(page.as_deref())?;
+                    std::io::stdout().lock().write_all(&page)?;
+                }
+            }
             Ok(0)
         }
     }
@@ -180,12 +219,28 @@ fn train(mut args: mlp_train::cli::TrainArgs) -> Result<i32, Failure> {
     if args.cv.is_some() {
         return cross_validate(args);
     }
-    let mut progress = ui::Progress::new(args.epochs, args.quiet);
+    let baseline = args.baseline.as_deref().map(Baseline::load).transpose()?;
+    let mut progress = ui::Progress::new(args.epochs, None, args.quiet, args.verbose);
     let result = run::train_command(&args, &mut progress, &STOP);
     progress.finish();
     let run = result?;
+    // Gates and the baseline are measured before printing, so that --json can report them.
+    let (set, e) = run::gate_set(&run);
+    let accuracy = run.classes.as_ref().map(|_| e.metric.value());
+    let r2 = e.regression.as_ref().map(|r| r.r2);
+    let gates = run::gates(&args, set, accuracy, e.objective.l, r2)?;
+    let compared = match &baseline {
+        Some(b) => {
+            let value = accuracy.or(r2).unwrap_or(f64::NAN);
+            Some(b.compare(run.task, set, value, args.max_drop)?)
+        }
+        None => None,
+    };
     let printed = if args.json {
-        let mut text = report::summary_json(&run).to_string();
+        let mut v = report::summary_json(&run);
+        v["gates"] = serde_json::json!(gates);
+        v["baseline"] = serde_json::json!(compared.as_ref().map(|c| &c.0));
+        let mut text = v.to_string();
         text.push('\n');
         print(&text)
     } else {
@@ -216,35 +271,51 @@ fn train(mut args: mlp_train::cli::TrainArgs) -> Result<i32, Failure> {
         return Ok(exit::INTERRUPTED);
     }
     printed?;
-    let (set, e) = run::gate_set(&run);
-    let accuracy = run.classes.as_ref().map(|_| e.metric.value());
-    let r2 = e.regression.as_ref().map(|r| r.r2);
-    run::check_gates(&args, set, accuracy, e.objective.l, r2)?;
+    verdict(&gates, compared)
+}
+
+/// The first failed gate, else a regression against the baseline, is the error (exit 8).
+fn verdict(
+    gates: &[run::GateResult],
+    compared: Option<(BaselineCheck, Option<mlp_train::Error>)>,
+) -> Result<i32, Failure> {
+    if let Some(g) = gates.iter().find(|g| !g.passed()) {
+        return Err(g.error().into());
+    }
+    if let Some((_, Some(e))) = compared {
+        return Err(e.into());
+    }
     Ok(0)
 }
 
 fn cross_validate(args: mlp_train::cli::TrainArgs) -> Result<i32, Failure> {
     let k = args.cv.unwrap_or(0);
-    let mut progress = ui::Progress::new(args.epochs.saturating_mul(k), args.quiet);
+    let baseline = args.baseline.as_deref().map(Baseline::load).transpose()?;
+    let mut progress = ui::Progress::new(args.epochs, Some(k), args.quiet, args.verbose);
     let result = run::cv_command(&args, &mut progress, &STOP);
     progress.finish();
     let cv = result?;
+    let classify = cv.task == mlp_train::prep::Task::Classify;
+    let set = format!("{k}-fold cross-validation mean");
+    let accuracy = classify.then_some(cv.mean);
+    let gates = run::gates(&args, &set, accuracy, cv.mean_loss, cv.mean_r2)?;
+    let compared = match &baseline {
+        Some(b) => {
+            let value = accuracy.or(cv.mean_r2).unwrap_or(f64::NAN);
+            Some(b.compare(cv.task, "cv", value, args.max_drop)?)
+        }
+        None => None,
+    };
     if args.json {
-        print(&format!("{}\n", report::cv_json(&cv)))?;
+        let mut v = report::cv_json(&cv);
+        v["gates"] = serde_json::json!(gates);
+        v["baseline"] = serde_json::json!(compared.as_ref().map(|c| &c.0));
+        print(&format!("{v}\n"))?;
     } else {
         print(&report::cv_text(&cv))?;
     }
     if cv.interrupted {
         return Ok(exit::INTERRUPTED);
     }
-    let classify = cv.task == mlp_train::prep::Task::Classify;
-    let set = format!("{k}-fold cross-validation mean");
-    run::check_gates(
-        &args,
-        &set,
-        classify.then_some(cv.mean),
-        cv.mean_loss,
-        cv.mean_r2,
-    )?;
-    Ok(0)
+    verdict(&gates, compared)
 }

@@ -1,8 +1,11 @@
 //! Training curves as an SVG string (plotters' SVG backend: no system libraries, no fonts) and
 //! a one-line unicode sparkline for the terminal summary.
 //
-// Top panel: J, L, s per epoch on the training set (solid), J and L on validation (dashed).
-// Bottom panel: training and validation accuracy (or RMSE). Non-finite values break a curve.
+// Three panels, each with its own y scale and its legend in a column to its right, where no
+// curve can run under it: J and L per epoch on the training set (solid) and validation
+// (dashed); s = λ/2 (‖W1‖² + ‖W2‖²), which is orders of magnitude below J and would lie flat
+// on J's axis; training and validation accuracy (or RMSE), the axis zoomed to the data.
+// Non-finite values break a curve.
 
 use plotters::coord::Shift;
 use plotters::prelude::*;
@@ -10,15 +13,15 @@ use plotters::prelude::*;
 use crate::train::{EpochStats, Metric};
 
 /// Size of the whole picture in pixels.
-const SIZE: (u32, u32) = (900, 720);
+const SIZE: (u32, u32) = (960, 900);
+/// Width of the legend column right of each panel.
+const LEGEND_WIDTH: i32 = 230;
 
 const J_COLOR: RGBColor = RGBColor(31, 119, 180);
 const L_COLOR: RGBColor = RGBColor(214, 39, 40);
 const S_COLOR: RGBColor = RGBColor(44, 160, 44);
 const TRAIN_COLOR: RGBColor = RGBColor(31, 119, 180);
 const VAL_COLOR: RGBColor = RGBColor(255, 127, 14);
-/// Falling curves leave the upper right corner free for the legend.
-const UPPER: SeriesLabelPosition = SeriesLabelPosition::UpperRight;
 
 /// One named curve: (epoch, value) points, possibly non-finite.
 struct Series {
@@ -26,6 +29,23 @@ struct Series {
     points: Vec<(f64, f64)>,
     color: RGBColor,
     dashed: bool,
+}
+
+/// `--plot FILE` draws SVG only: a name that promises another format (`curves.png`) is refused
+/// rather than filled with SVG.
+pub fn check_path(path: &std::path::Path) -> crate::Result<()> {
+    let svg = path
+        .extension()
+        .is_some_and(|e| e.eq_ignore_ascii_case("svg"));
+    if svg {
+        Ok(())
+    } else {
+        Err(crate::Error::flag(
+            "--plot",
+            "writes SVG only: give a FILE.svg name (convert it afterwards, e.g. `rsvg-convert -o curves.png curves.svg`)",
+            path.display(),
+        ))
+    }
 }
 
 /// The training curves of `history` as a complete SVG document titled `title`.
@@ -46,13 +66,13 @@ pub fn curves_svg(history: &[EpochStats], title: &str) -> Result<String, String>
     let mut objective = vec![
         series("J (train)", epochs(&|e| e.train.j), J_COLOR, false),
         series("L (train)", epochs(&|e| e.train.l), L_COLOR, false),
-        series(
-            "s = λ/2 (‖W1‖² + ‖W2‖²)",
-            epochs(&|e| e.train.s),
-            S_COLOR,
-            false,
-        ),
     ];
+    let penalty = vec![series(
+        "s = λ/2 (‖W1‖² + ‖W2‖²)",
+        epochs(&|e| e.train.s),
+        S_COLOR,
+        false,
+    )];
     if has_val {
         objective.push(series(
             "J (val)",
@@ -68,9 +88,9 @@ pub fn curves_svg(history: &[EpochStats], title: &str) -> Result<String, String>
         ));
     }
 
-    let (metric_name, metric_range) = match history[0].train_metric {
-        Metric::Accuracy(_) => ("accuracy", Some((0.0, 1.0))),
-        Metric::Rmse(_) => ("RMSE", None),
+    let (metric_name, bounds) = match history[0].train_metric {
+        Metric::Accuracy(_) => ("accuracy", (0.0, 1.0)),
+        Metric::Rmse(_) => ("RMSE", (0.0, f64::INFINITY)),
     };
     let mut metric = vec![series(
         &format!("train {metric_name}"),
@@ -102,16 +122,23 @@ pub fn curves_svg(history: &[EpochStats], title: &str) -> Result<String, String>
         let root = root
             .titled(title, ("sans-serif", 22))
             .map_err(|e| e.to_string())?;
-        let (top, bottom) = root.split_vertically(SIZE.1 as i32 * 11 / 20);
+        let h = SIZE.1 as i32;
+        let (top, rest) = root.split_vertically(h * 9 / 20);
+        let (middle, bottom) = rest.split_vertically(h * 5 / 20);
         let y_obj = data_range(&objective, Some(0.0));
-        panel(&top, &objective, x_range, y_obj, "objective", UPPER)?;
-        let y_metric = metric_range.unwrap_or_else(|| data_range(&metric, Some(0.0)));
-        // Accuracy rises towards the top right corner; keep the legend out of its way.
-        let legend_at = match metric_range {
-            Some(_) => SeriesLabelPosition::LowerRight,
-            None => UPPER,
+        panel(&top, &objective, x_range, y_obj, "objective")?;
+        let y_s = data_range(&penalty, Some(0.0));
+        panel(&middle, &penalty, x_range, y_s, "s")?;
+        // Zoomed to the data (97% to 99% is not a flat line at the top of 0..1), within
+        // the metric's own bounds.
+        let (lo, hi) = data_range(&metric, None);
+        let y_metric = (lo.max(bounds.0), hi.min(bounds.1));
+        let y_metric = if y_metric.1 > y_metric.0 {
+            y_metric
+        } else {
+            (lo, hi)
         };
-        panel(&bottom, &metric, x_range, y_metric, metric_name, legend_at)?;
+        panel(&bottom, &metric, x_range, y_metric, metric_name)?;
         root.present().map_err(|e| e.to_string())?;
     }
     Ok(svg)
@@ -154,15 +181,16 @@ fn data_range(all: &[Series], include: Option<f64>) -> (f64, f64) {
 
 /// One chart: mesh with labelled axes, each series as its finite runs, a legend.
 fn panel(
-    area: &DrawingArea<SVGBackend<'_>, Shift>,
+    whole: &DrawingArea<SVGBackend<'_>, Shift>,
     all: &[Series],
     x: (f64, f64),
     y: (f64, f64),
     y_desc: &str,
-    legend_at: SeriesLabelPosition,
 ) -> Result<(), String> {
     let err = |e: DrawingAreaErrorKind<_>| e.to_string();
-    let mut chart = ChartBuilder::on(area)
+    let width = whole.dim_in_pixel().0 as i32;
+    let (area, legend) = whole.split_horizontally(width - LEGEND_WIDTH);
+    let mut chart = ChartBuilder::on(&area)
         .margin(12)
         .x_label_area_size(40)
         .y_label_area_size(70)
@@ -189,26 +217,28 @@ fn panel(
         .draw()
         .map_err(err)?;
 
-    for s in all {
+    for (k, s) in all.iter().enumerate() {
         let style = s.color.stroke_width(2);
-        // The legend entry, drawn once, whatever the data.
-        let legend_style = style;
-        let dashed = s.dashed;
-        chart
-            .draw_series(std::iter::empty::<Circle<(f64, f64), i32>>())
-            .map_err(err)?
-            .label(s.name.clone())
-            .legend(move |at| {
-                // Two dashes for a dashed series, one stroke (drawn twice) for a solid one.
-                let (a, b) = if dashed {
-                    ((0, 8), (12, 20))
-                } else {
-                    ((0, 20), (0, 20))
-                };
-                EmptyElement::at(at)
-                    + PathElement::new(vec![(a.0, 0), (a.1, 0)], legend_style)
-                    + PathElement::new(vec![(b.0, 0), (b.1, 0)], legend_style)
-            });
+        // The legend entry, in the column right of the chart, whatever the data.
+        let y_at = 24 + 22 * k as i32;
+        let (a, b) = if s.dashed {
+            ((4, 12), (16, 24))
+        } else {
+            ((4, 24), (4, 24))
+        };
+        legend
+            .draw(&PathElement::new(vec![(a.0, y_at), (a.1, y_at)], style))
+            .map_err(err)?;
+        legend
+            .draw(&PathElement::new(vec![(b.0, y_at), (b.1, y_at)], style))
+            .map_err(err)?;
+        legend
+            .draw(&Text::new(
+                s.name.clone(),
+                (32, y_at - 7),
+                ("sans-serif", 15).into_font().color(&BLACK),
+            ))
+            .map_err(err)?;
         for run in finite_runs(&s.points) {
             if run.len() == 1 {
                 // A lone point (one epoch, or between NaNs) would be an invisible line.
@@ -226,13 +256,6 @@ fn panel(
             }
         }
     }
-    chart
-        .configure_series_labels()
-        .position(legend_at)
-        .background_style(WHITE.mix(0.85))
-        .border_style(RGBColor(180, 180, 180))
-        .draw()
-        .map_err(err)?;
     Ok(())
 }
 
@@ -297,4 +320,116 @@ pub fn sparkline(values: &[f64]) -> String {
             }
         })
         .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::Objective;
+
+    fn history() -> Vec<EpochStats> {
+        (1..=30)
+            .map(|e| {
+                let t = e as f64 / 30.0;
+                let o = Objective {
+                    l: 2.0 * (1.0 - t) + 0.1,
+                    s: 1e-4 * (1.0 + t),
+                    j: 2.0 * (1.0 - t) + 0.1 + 1e-4 * (1.0 + t),
+                };
+                EpochStats {
+                    epoch: e,
+                    lr: 0.1,
+                    train: o,
+                    train_metric: Metric::Accuracy(0.9 + 0.09 * t),
+                    val: Some((o, Metric::Accuracy(0.88 + 0.08 * t))),
+                    grad_norm_w1: 1.0,
+                    grad_norm_w2: 1.0,
+                    seconds: 1.0,
+                }
+            })
+            .collect()
+    }
+
+    /// The (x, y) pixels of every polyline of `color` with more than two points.
+    fn curves(svg: &str, color: &str) -> Vec<Vec<(f64, f64)>> {
+        svg.lines()
+            .filter(|l| l.starts_with("<polyline") && l.contains(&format!("stroke=\"{color}\"")))
+            .filter_map(|l| l.split("points=\"").nth(1)?.split('"').next())
+            .map(|pts| {
+                pts.split_whitespace()
+                    .filter_map(|p| {
+                        let (x, y) = p.split_once(',')?;
+                        Some((x.parse().ok()?, y.parse().ok()?))
+                    })
+                    .collect::<Vec<(f64, f64)>>()
+            })
+            .filter(|c| c.len() > 2)
+            .collect()
+    }
+
+    fn y_span(c: &[(f64, f64)]) -> f64 {
+        let (lo, hi) = c.iter().fold((f64::MAX, f64::MIN), |(lo, hi), p| {
+            (lo.min(p.1), hi.max(p.1))
+        });
+        hi - lo
+    }
+
+    #[test]
+    fn s_has_its_own_scale_and_accuracy_zooms_to_the_data() {
+        let svg = curves_svg(&history(), "t").unwrap();
+        // s is 1e-4 against J's 2: on J's axis it would lie flat (under a pixel).
+        let s = curves(&svg, "#2CA02C");
+        assert_eq!(s.len(), 1, "one s curve");
+        assert!(y_span(&s[0]) > 50.0, "s spans {} px", y_span(&s[0]));
+        // The accuracy curves (bottom panel) rise 0.09: zoomed, that is most of the panel.
+        let bottom = SIZE.1 as f64 * 14.0 / 20.0;
+        let acc: Vec<_> = curves(&svg, "#1F77B4")
+            .into_iter()
+            .filter(|c| c.iter().all(|p| p.1 > bottom))
+            .collect();
+        assert_eq!(acc.len(), 1, "one train accuracy curve");
+        assert!(
+            y_span(&acc[0]) > 100.0,
+            "accuracy spans {} px",
+            y_span(&acc[0])
+        );
+    }
+
+    #[test]
+    fn legends_sit_right_of_every_curve() {
+        let svg = curves_svg(&history(), "t").unwrap();
+        let rightmost = ["#1F77B4", "#D62728", "#2CA02C", "#FF7F0E"]
+            .iter()
+            .flat_map(|c| curves(&svg, c))
+            .flatten()
+            .map(|p| p.0)
+            .fold(f64::MIN, f64::max);
+        let mut labels = 0;
+        let lines: Vec<&str> = svg.lines().collect();
+        for (k, l) in lines.iter().enumerate() {
+            let name = lines.get(k + 1).copied().unwrap_or("");
+            if l.starts_with("<text")
+                && ["(train)", "(val)", "s = ", "accuracy"]
+                    .iter()
+                    .any(|n| name.contains(n))
+                && !l.contains("rotate")
+            {
+                let x: f64 = l
+                    .split("x=\"")
+                    .nth(1)
+                    .unwrap()
+                    .split('"')
+                    .next()
+                    .unwrap()
+                    .parse()
+                    .unwrap();
+                assert!(
+                    x > rightmost,
+                    "legend {name:?} at x {x}, a curve reaches {rightmost}"
+                );
+                labels += 1;
+            }
+        }
+        assert_eq!(labels, 7, "J, L train and val, s, train and val accuracy");
+    }
 }

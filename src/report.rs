@@ -104,45 +104,74 @@ pub fn summary_text(run: &TrainRun) -> String {
         o.seconds,
         samples_per_second(run)
     );
-    let regress = run.task == Task::Regress;
-    if regress {
-        let _ = writeln!(
-            out,
-            "{:<6} {:>5} {:>12} {:>12} {:>12} {:>12} {:>12} {:>9}",
-            "", "rows", "L", "s", "J", "RMSE", "MAE", "R²"
-        );
-    } else {
-        let _ = writeln!(
-            out,
-            "{:<6} {:>5} {:>12} {:>12} {:>12} {:>9}",
-            "", "rows", "L", "s", "J", "accuracy"
-        );
-    }
-    for (name, e) in evaluations(run) {
-        let ob = e.objective;
-        match (&e.regression, e.metric) {
-            (Some(r), _) => {
-                let _ = writeln!(
-                    out,
-                    "{name:<6} {:>5} {:>12.6} {:>12.6} {:>12.6} {:>12.6} {:>12.6} {:>9.4}",
-                    e.rows, ob.l, ob.s, ob.j, r.rmse, r.mae, r.r2
-                );
-            }
-            (None, m) => {
-                let _ = writeln!(
-                    out,
-                    "{name:<6} {:>5} {:>12.6} {:>12.6} {:>12.6} {:>8.2}%",
-                    e.rows,
-                    ob.l,
-                    ob.s,
-                    ob.j,
-                    100.0 * m.value()
-                );
-            }
-        }
-    }
+    out.push_str(&table(run.task, &evaluations(run)));
     if let Some(p) = &run.saved {
         let _ = writeln!(out, "model saved to {}", p.display());
+    }
+    out
+}
+
+/// Width of the L, s, J, RMSE and MAE columns.
+const CELL: usize = 12;
+
+/// `v` in at most `width` characters: 6 decimals when they fit and show it, else scientific
+/// notation (1.4e18 prints as `1.447228e18`, not as 26 digits that push the row out of line;
+/// 3.5e-12 as `3.500000e-12`, not as 0.000000).
+pub fn cell(v: f64, width: usize) -> String {
+    let fixed = format!("{v:.6}");
+    // A tiny value is not shown as 0.000000 (or -0.000000).
+    let vanishes = v != 0.0 && v.abs() < 5e-7;
+    if fixed.len() <= width && !vanishes {
+        return fixed;
+    }
+    for digits in (0..=6).rev() {
+        let sci = format!("{v:.digits$e}");
+        if sci.len() <= width {
+            return sci;
+        }
+    }
+    format!("{v:e}")
+}
+
+/// The summary table: one row per set, columns as wide as the widest value, so that a
+/// million rows or a value of 1e18 keeps every column aligned under its header.
+pub fn table(task: Task, sets: &[(&str, &Evaluation)]) -> String {
+    let regress = task == Task::Regress;
+    let rows_w = sets
+        .iter()
+        .map(|(_, e)| e.rows.to_string().len())
+        .chain([5])
+        .max()
+        .unwrap_or(5);
+    let mut out = String::new();
+    let mut header = format!("{:<6} {:>rows_w$}", "", "rows");
+    let mut names = vec!["L", "s", "J"];
+    if regress {
+        names.extend(["RMSE", "MAE"]);
+    }
+    for n in &names {
+        let _ = write!(header, " {n:>CELL$}");
+    }
+    let _ = write!(header, " {:>9}", if regress { "R²" } else { "accuracy" });
+    let _ = writeln!(out, "{}", header.trim_end());
+    for (name, e) in sets {
+        let ob = e.objective;
+        let mut line = format!("{name:<6} {:>rows_w$}", e.rows);
+        let mut values = vec![ob.l, ob.s, ob.j];
+        if let Some(r) = &e.regression {
+            values.extend([r.rmse, r.mae]);
+        }
+        for v in values {
+            let _ = write!(line, " {:>CELL$}", cell(v, CELL));
+        }
+        let last = match &e.regression {
+            // R² is unbounded below: a wild model's -1e9 falls back to scientific notation.
+            Some(r) if format!("{:.4}", r.r2).len() > 9 => cell(r.r2, 9),
+            Some(r) => format!("{:.4}", r.r2),
+            None => format!("{:.2}%", 100.0 * e.metric.value()),
+        };
+        let _ = writeln!(line, " {last:>9}");
+        out.push_str(&line);
     }
     out
 }
@@ -213,7 +242,9 @@ pub fn summary_json(run: &TrainRun) -> Value {
         "outputs": q,
         "features": run.features.len(),
         "classes": run.classes,
-        "hyperparameters": run.hyperparameters,
+        "hyperparameters": with_threads(&run.hyperparameters, run.config.threads),
+        // A setting of the run, not of the model (the model file does not record it).
+        "threads": run.config.threads,
         "epochs": o.epochs_run,
         "best_epoch": o.best_epoch,
         "interrupted": o.interrupted,
@@ -312,6 +343,17 @@ pub fn cv_text(cv: &CvRun) -> String {
     out
 }
 
+/// The hyperparameters as `--json` reports them: schema 1 listed `threads` among them, so it
+/// stays there (a field is never removed without a schema bump), although the model file,
+/// which holds what the model is, no longer records it.
+fn with_threads(hyperparameters: &Value, threads: usize) -> Value {
+    let mut h = hyperparameters.clone();
+    if let Value::Object(m) = &mut h {
+        m.insert("threads".into(), json!(threads));
+    }
+    h
+}
+
 /// The `--cv --json` object.
 pub fn cv_json(cv: &CvRun) -> Value {
     let name = metric_name(cv.task);
@@ -320,7 +362,8 @@ pub fn cv_json(cv: &CvRun) -> Value {
         "tool": format!("mlp-train {}", env!("CARGO_PKG_VERSION")),
         "data": cv.data,
         "task": cv.task,
-        "hyperparameters": cv.hyperparameters,
+        "hyperparameters": with_threads(&cv.hyperparameters, cv.threads),
+        "threads": cv.threads,
         "cv": {
             "k": cv.k,
             "metric": name,
@@ -334,4 +377,91 @@ pub fn cv_json(cv: &CvRun) -> Value {
         "interrupted": cv.interrupted,
         "seconds": cv.seconds,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::metrics::RegressionReport;
+    use crate::model::Objective;
+    use crate::train::Metric;
+
+    fn eval(rows: usize, v: f64, regression: bool) -> Evaluation {
+        Evaluation {
+            rows,
+            objective: Objective {
+                l: v,
+                s: v * 1e3,
+                j: v * 1e3 + v,
+            },
+            metric: Metric::Accuracy(0.5),
+            regression: regression.then_some(RegressionReport {
+                rmse: v,
+                mae: v / 2.0,
+                r2: -v,
+            }),
+        }
+    }
+
+    /// Every line of a table is as long as its header, and each column's right edge is in
+    /// the same place (the byte index of the spaces that separate columns agree).
+    fn assert_aligned(table: &str) {
+        let lines: Vec<&str> = table.lines().collect();
+        let width = lines[0].chars().count();
+        let edges = |l: &str| -> Vec<usize> {
+            let c: Vec<char> = l.chars().collect();
+            (1..c.len())
+                .filter(|&i| c[i] == ' ' && c[i - 1] != ' ')
+                .collect()
+        };
+        for l in &lines {
+            assert_eq!(l.chars().count(), width, "\n{table}");
+            // Each data cell ends where the header's cell ends.
+            for e in edges(lines[0]).iter().skip(1) {
+                assert!(
+                    l.chars().nth(*e) == Some(' '),
+                    "column edge {e} broken:\n{table}"
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn the_table_stays_aligned_for_a_million_rows_and_huge_values() {
+        for regression in [false, true] {
+            let task = if regression {
+                Task::Regress
+            } else {
+                Task::Classify
+            };
+            let a = eval(1_000_000, 1.447227888229224e18, regression);
+            let b = eval(7, 0.25, regression);
+            let c = eval(123_456_789, -3.5e-12, regression);
+            let t = table(task, &[("train", &a), ("val", &b), ("test", &c)]);
+            assert_aligned(&t);
+            assert!(t.contains("1000000"), "{t}");
+            assert!(t.contains("1.447228e18"), "{t}");
+            assert!(t.contains("0.250000"), "{t}");
+        }
+    }
+
+    #[test]
+    fn cells_fit_their_width() {
+        assert_eq!(cell(0.095655, 12), "0.095655");
+        assert_eq!(cell(1447227888229224448.0, 12), "1.447228e18");
+        assert_eq!(cell(-1447227888229224448.0, 12), "-1.447228e18");
+        assert_eq!(cell(-1.0e9, 9), "-1.0000e9");
+        assert_eq!(cell(-3.5e-12, 12), "-3.50000e-12");
+        assert_eq!(cell(0.0, 12), "0.000000");
+        for v in [
+            f64::MAX,
+            f64::MIN,
+            f64::MIN_POSITIVE,
+            -1e-300,
+            f64::NAN,
+            f64::INFINITY,
+        ] {
+            assert!(cell(v, 12).len() <= 12, "{v}: {}", cell(v, 12));
+        }
+    }
 }

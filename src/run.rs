@@ -129,6 +129,16 @@ pub fn validate(args: &TrainArgs) -> Result<()> {
             args.min_r2.unwrap_or(0.0),
         ));
     }
+    if let Some(p) = &args.plot {
+        crate::plot::check_path(p)?;
+    }
+    if !(args.max_drop.is_finite() && args.max_drop >= 0.0) {
+        return Err(Error::flag(
+            "--max-drop",
+            "must be a finite number >= 0",
+            args.max_drop,
+        ));
+    }
     if args.cv.is_some_and(|k| k < 2) {
         return Err(Error::flag("--cv", "must be >= 2", args.cv.unwrap_or(0)));
     }
@@ -219,6 +229,88 @@ pub fn gate_set(run: &TrainRun) -> (&'static str, &Evaluation) {
     }
 }
 
+/// One quality gate as checked: what `--json` reports under `"gates"`.
+#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+pub struct GateResult {
+    /// The flag: `--min-accuracy`, `--max-loss` or `--min-r2`.
+    pub gate: &'static str,
+    /// The set checked: `test`, `validation`, `training` or `K-fold cross-validation mean`.
+    pub set: String,
+    /// `accuracy`, `loss L` or `R²`.
+    pub measure: &'static str,
+    /// `at least` or `at most`.
+    pub must_be: &'static str,
+    pub threshold: f64,
+    pub value: f64,
+    /// `pass` or `fail`.
+    pub verdict: &'static str,
+}
+
+impl GateResult {
+    /// True when the gate passed.
+    pub fn passed(&self) -> bool {
+        self.verdict == "pass"
+    }
+
+    /// The exit-8 error of a failed gate.
+    pub fn error(&self) -> Error {
+        Error::Gate {
+            gate: self.gate,
+            set: self.set.clone(),
+            measure: self.measure,
+            measured: self.value,
+            relation: if self.must_be == "at least" {
+                "below"
+            } else {
+                "above"
+            },
+            threshold: self.threshold,
+        }
+    }
+}
+
+/// Every gate asked for (--min-accuracy, --max-loss, --min-r2), checked on `set`, in that
+/// order. A gate that does not apply to the task is a flag error.
+pub fn gates(
+    args: &TrainArgs,
+    set: &str,
+    accuracy: Option<f64>,
+    loss: f64,
+    r2: Option<f64>,
+) -> Result<Vec<GateResult>> {
+    let gate = |gate, measure, value: f64, at_least: bool, threshold: f64| {
+        // NaN passes no gate.
+        let ok = if at_least {
+            value >= threshold
+        } else {
+            value <= threshold
+        };
+        GateResult {
+            gate,
+            set: set.to_string(),
+            measure,
+            must_be: if at_least { "at least" } else { "at most" },
+            threshold,
+            value,
+            verdict: if ok { "pass" } else { "fail" },
+        }
+    };
+    let mut out = Vec::new();
+    if let Some(min) = args.min_accuracy {
+        let a =
+            accuracy.ok_or_else(|| Error::flag("--min-accuracy", "needs --task classify", min))?;
+        out.push(gate("--min-accuracy", "accuracy", a, true, min));
+    }
+    if let Some(max) = args.max_loss {
+        out.push(gate("--max-loss", "loss L", loss, false, max));
+    }
+    if let Some(min) = args.min_r2 {
+        let r = r2.ok_or_else(|| Error::flag("--min-r2", "needs --task regress", min))?;
+        out.push(gate("--min-r2", "R²", r, true, min));
+    }
+    Ok(out)
+}
+
 /// Checks --min-accuracy, --max-loss and --min-r2; the first failure is the error.
 pub fn check_gates(
     args: &TrainArgs,
@@ -227,36 +319,13 @@ pub fn check_gates(
     loss: f64,
     r2: Option<f64>,
 ) -> Result<()> {
-    let fail = |gate, measure, measured, relation, threshold| Error::Gate {
-        gate,
-        set: set.to_string(),
-        measure,
-        measured,
-        relation,
-        threshold,
-    };
-    if let Some(min) = args.min_accuracy {
-        match accuracy {
-            Some(a) if a >= min => {}
-            Some(a) => return Err(fail("--min-accuracy", "accuracy", a, "below", min)),
-            None => {
-                return Err(Error::flag("--min-accuracy", "needs --task classify", min));
-            }
-        }
+    match gates(args, set, accuracy, loss, r2)?
+        .into_iter()
+        .find(|g| !g.passed())
+    {
+        Some(g) => Err(g.error()),
+        None => Ok(()),
     }
-    if let Some(max) = args.max_loss {
-        if loss.is_nan() || loss > max {
-            return Err(fail("--max-loss", "loss L", loss, "above", max));
-        }
-    }
-    if let Some(min) = args.min_r2 {
-        match r2 {
-            Some(r) if r >= min => {}
-            Some(r) => return Err(fail("--min-r2", "R²", r, "below", min)),
-            None => return Err(Error::flag("--min-r2", "needs --task regress", min)),
-        }
-    }
-    Ok(())
 }
 
 /// Parses `--label` values: a number is a 0-based index, anything else a header name.
@@ -612,7 +681,7 @@ fn fit_and_train<T: Real>(
         "precision": T::NAME,
         "val_frac": args.val_frac,
         "cv": args.cv,
-        "threads": args.threads,
+        // No "threads": the model is the same for every thread count, and so is its file.
         "init_from": args.init_from,
     });
     let run = TrainRun {
@@ -666,6 +735,8 @@ pub struct CvRun {
     pub hyperparameters: serde_json::Value,
     pub interrupted: bool,
     pub seconds: f64,
+    /// `--threads`, a setting of the run (reported in --json, never in a model file).
+    pub threads: usize,
 }
 
 /// `--cv K`: stratified (classify) or plain (regress) K-fold cross-validation with the seed.
@@ -760,6 +831,7 @@ fn cv_in<T: Real>(
         hyperparameters,
         interrupted,
         seconds: start.elapsed().as_secs_f64(),
+        threads: args.threads,
     })
 }
 

@@ -189,6 +189,11 @@ impl<T: Real> Data<T> {
     }
 }
 
+/// Training has diverged when a minibatch's J exceeds `BLOW_UP × max(J₀, 1)`, J₀ being the
+/// J of the run's first minibatch (at the starting weights), even while J stays finite. Six
+/// orders of magnitude: SGD's noise and a loss that rises before it falls stay far below it.
+pub const BLOW_UP: f64 = 1e6;
+
 /// A minibatch gathered from shuffled rows into buffers that are reused every step.
 struct Batch<T> {
     x: Array2<T>,
@@ -285,7 +290,7 @@ struct Momentum<T> {
 
 /// Trains `model` in place on `train` by minibatch SGD, evaluating on `val` after each epoch.
 /// Checks `stop` between minibatches. On divergence (J of a minibatch, or a weight after its
-/// update, not finite) returns [`Error::Diverged`] naming that epoch and minibatch; the
+/// update, not finite; or J above [`BLOW_UP`] times its start) returns [`Error::Diverged`] naming that epoch and minibatch; the
 /// model is then not to be used (the caller saves nothing).
 ///
 /// With `cfg.threads` ≥ 2 the products run on a [`Pool`] installed on this thread for the
@@ -349,6 +354,8 @@ fn train_loop<T: Real>(
         seconds: 0.0,
     };
     let mut best: Option<(f64, usize, Mlp<T>)> = None;
+    // J of the first minibatch, at the starting weights: the yardstick of BLOW_UP.
+    let mut j_first: Option<f64> = None;
 
     'epochs: for epoch in 1..=cfg.epochs {
         rng.shuffle(&mut order);
@@ -369,11 +376,26 @@ fn train_loop<T: Real>(
                     epoch,
                     batch: k + 1,
                     what: if obj.s.is_finite() {
-                        "J"
+                        "J is not finite"
                     } else {
-                        "s = λ/2 (‖W1‖² + ‖W2‖²)"
+                        "s = λ/2 (‖W1‖² + ‖W2‖²) is not finite"
                     }
                     .into(),
+                    lr: cfg.lr,
+                    lambda: cfg.lambda,
+                });
+            }
+            // A blow-up that stays finite is a divergence too (s ≈ 1e18 with R² 0 is not a
+            // result): J of a minibatch above BLOW_UP × max(J of the run's first minibatch, 1).
+            let j_first = *j_first.get_or_insert(obj.j);
+            if obj.j > BLOW_UP * j_first.max(1.0) {
+                return Err(Error::Diverged {
+                    epoch,
+                    batch: k + 1,
+                    what: format!(
+                        "J = {:.3e} grew more than {BLOW_UP:.0e} times over its start {j_first:.3e} (L {:.3e}, s {:.3e})",
+                        obj.j, obj.l, obj.s
+                    ),
                     lr: cfg.lr,
                     lambda: cfg.lambda,
                 });
@@ -400,7 +422,7 @@ fn train_loop<T: Real>(
                 return Err(Error::Diverged {
                     epoch,
                     batch: k + 1,
-                    what: "a weight".into(),
+                    what: "a weight is not finite".into(),
                     lr: cfg.lr,
                     lambda: cfg.lambda,
                 });
@@ -531,4 +553,78 @@ pub fn argmax<T: Real>(v: impl Iterator<Item = T>) -> usize {
 /// ‖A‖_F, accumulated in f64.
 pub fn frobenius<T: Real>(a: ArrayView2<T>) -> f64 {
     crate::linalg::sum_sq_of(a).sqrt()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::{Activation, Init, Loss};
+
+    fn config(lr: f64, epochs: usize) -> TrainConfig {
+        TrainConfig {
+            lambda: 0.0,
+            lr,
+            momentum: 0.0,
+            batch_size: 4,
+            epochs,
+            seed: 1,
+            patience: None,
+            target_scale: None,
+            threads: 1,
+        }
+    }
+
+    fn data(scale: f64) -> Data<f64> {
+        let x = Array2::from_shape_fn((8, 3), |(i, j)| scale * ((i * 3 + j) as f64 % 5.0 - 2.0));
+        let y = Array2::from_shape_fn((8, 1), |(i, _)| i as f64);
+        Data {
+            x,
+            y: Labels::Values(y),
+        }
+    }
+
+    fn run(lr: f64, scale: f64, epochs: usize) -> Result<Outcome> {
+        run_with(Activation::Tanh, lr, scale, epochs)
+    }
+
+    fn run_with(activation: Activation, lr: f64, scale: f64, epochs: usize) -> Result<Outcome> {
+        let mut m: Mlp<f64> = Mlp::init(3, 4, 1, activation, Loss::HalfSquared, Init::Xavier, 3);
+        train(
+            &mut m,
+            &config(lr, epochs),
+            &data(scale),
+            None,
+            &mut Silent,
+            &AtomicBool::new(false),
+        )
+    }
+
+    #[test]
+    fn a_finite_blow_up_is_a_divergence_at_its_minibatch() {
+        // J of the first minibatch is a few units; an η of 1e4 sends it past 1e6 × that
+        // while every number stays finite.
+        let e = run(1e4, 1.0, 50).unwrap_err();
+        let msg = e.to_string();
+        assert!(matches!(e, Error::Diverged { .. }), "{msg}");
+        assert!(
+            msg.contains("grew more than 1e6 times over its start"),
+            "{msg}"
+        );
+        // A sane η trains on.
+        let o = run(0.01, 1.0, 50).unwrap();
+        assert_eq!(o.epochs_run, 50);
+        assert!(o.history.iter().all(|s| s.train.j.is_finite()));
+    }
+
+    #[test]
+    fn a_weight_that_overflows_in_one_step_is_named() {
+        // Inputs of 1e100 through identity: J ≈ 1e200 is finite, ∂J/∂W2 ≈ 1e200, and one
+        // step of η = 1e200 overflows W2 before a second minibatch could measure anything.
+        let e = run_with(Activation::Identity, 1e200, 1e100, 1).unwrap_err();
+        let msg = e.to_string();
+        assert!(
+            msg.contains("epoch 1, batch 1: a weight is not finite"),
+            "{msg}"
+        );
+    }
 }

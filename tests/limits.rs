@@ -54,7 +54,8 @@ fn sizes_at_u64_max_are_usage_errors_not_panics() {
     refused(&["gradcheck", "--batch", U64_MAX], &["--batch", U64_MAX]);
     refused(&["gradcheck", "-d", U64_MAX], &["-d", U64_MAX]);
     refused(&["gradcheck", "--hidden", U64_MAX], &["--hidden", U64_MAX]);
-    refused(&["gradcheck", "-q", U64_MAX], &["-q", U64_MAX]);
+    // q is `--q` (issue 11: `-q` is --quiet, as everywhere else).
+    refused(&["gradcheck", "--q", U64_MAX], &["--q", U64_MAX]);
     refused(
         &["gradcheck", "--data", &iris, "--hidden", U64_MAX],
         &["--hidden", U64_MAX],
@@ -418,8 +419,9 @@ fn explain_with_a_model_refuses_the_flags_of_a_fresh_one() {
     }
     let out = run(&["explain", "--model", &good, "--data", &iris, "--no-bias"]);
     assert_error(&out, USAGE, &["--model", "--no-bias"]);
-    // λ is the explanation's own: still accepted.
-    ok_stdout(&run(&[
+    // Issue 11: λ is the model's too (the one it was trained with), so --lambda is refused.
+    let out = run(&[
         "explain", "--model", &good, "--data", &iris, "--lambda", "0.1",
-    ]));
+    ]);
+    assert_error(&out, USAGE, &["--model", "--lambda"]);
 }
