@@ -181,6 +181,14 @@ fn train(args: mlp_train::cli::TrainArgs) -> Result<i32, Failure> {
     let result = run::train_command(&args, &mut progress, &STOP);
     progress.finish();
     let run = result?;
+    // --report: the HTML page first (even when a gate fails below); with `--report -` it
+    // takes stdout and the summary goes to stderr.
+    let page_on_stdout = report_on_stdout(&args.report);
+    if let Some(path) = &args.report {
+        let inv = mlp_train::html::Invocation::current();
+        write_report(path, &mlp_train::html::train_page(&run, &args, &inv))?;
+    }
+    let print = |text: &str| print_or_stderr(text, page_on_stdout);
     let printed = if args.json {
         let mut text = report::summary_json(&run).to_string();
         text.push('\n');
@@ -226,7 +234,14 @@ fn cross_validate(args: mlp_train::cli::TrainArgs) -> Result<i32, Failure> {
     let result = run::cv_command(&args, &mut progress, &STOP);
     progress.finish();
     let cv = result?;
-    if args.json {
+    let page_on_stdout = report_on_stdout(&args.report);
+    if let Some(path) = &args.report {
+        let inv = mlp_train::html::Invocation::current();
+        write_report(path, &mlp_train::html::cv_page(&cv, &args, &inv))?;
+    }
+    if page_on_stdout {
+        say(report::cv_text(&cv).trim_end());
+    } else if args.json {
         print(&format!("{}\n", report::cv_json(&cv)))?;
     } else {
         print(&report::cv_text(&cv))?;
@@ -244,4 +259,31 @@ fn cross_validate(args: mlp_train::cli::TrainArgs) -> Result<i32, Failure> {
         cv.mean_r2,
     )?;
     Ok(0)
+}
+
+fn report_on_stdout(report: &Option<std::path::PathBuf>) -> bool {
+    report
+        .as_deref()
+        .is_some_and(mlp_train::html::build::is_stdout)
+}
+
+/// Renders the --report page to its file (atomically) or, for `-`, to stdout.
+fn write_report(path: &std::path::Path, page: &mlp_train::html::Page) -> Result<(), Failure> {
+    let html = mlp_train::html::render(page);
+    if mlp_train::html::build::is_stdout(path) {
+        print(&html)?;
+    } else {
+        mlp_train::output::write_atomic(path, html.as_bytes())?;
+    }
+    Ok(())
+}
+
+/// Text for stdout, or for stderr when the HTML report took stdout.
+fn print_or_stderr(text: &str, to_stderr: bool) -> std::io::Result<()> {
+    if to_stderr {
+        let _ = std::io::stderr().lock().write_all(text.as_bytes());
+        Ok(())
+    } else {
+        print(text)
+    }
 }
