@@ -196,7 +196,7 @@ pub fn train_page(run: &TrainRun, args: &TrainArgs, inv: &Invocation) -> Page {
         page.explanation = diag
             .sample
             .as_ref()
-            .map(|s| explanation(s, &run.data, "the trained model"));
+            .map(|s| explanation(s, &run.data, "the trained model", run.saved.as_deref()));
     }
     page
 }
@@ -348,7 +348,7 @@ pub fn cv_page(cv: &CvRun, args: &TrainArgs, inv: &Invocation) -> Page {
                 activation: s.model.activation.name().into(),
                 loss: s.model.loss.name().into(),
             });
-            page.explanation = Some(explanation(s, &cv.data, "fold 1's model"));
+            page.explanation = Some(explanation(s, &cv.data, "fold 1's model", None));
         }
     }
     page
@@ -464,7 +464,7 @@ pub fn predict_page(
     }
     add_predictions(&mut page, diag, prep.classes.as_deref());
     page.explanation = Some(match &diag.sample {
-        Some(s) => explanation(s, data, "the saved model"),
+        Some(s) => explanation(s, data, "the saved model", Some(model_path)),
         None => (
             "(no sample: the data was read from standard input, which cannot be read twice)"
                 .into(),
@@ -761,7 +761,7 @@ fn add_predictions(page: &mut Page, diag: &Diagnostics, classes: Option<&[String
 }
 
 /// `explain`'s text for the sample, and a sentence saying where it comes from.
-fn explanation(s: &Sample, data: &str, whose: &str) -> (String, String) {
+fn explanation(s: &Sample, data: &str, whose: &str, model: Option<&Path>) -> (String, String) {
     let y = match &s.y {
         Labels::Classes(c) => ExplainTarget::Class(c.first().copied().unwrap_or(0), s.class_name.clone()),
         Labels::Values(v) => ExplainTarget::Values(v.row(0).to_vec()),
@@ -771,10 +771,23 @@ fn explanation(s: &Sample, data: &str, whose: &str) -> (String, String) {
         Ok(e) => explain::render_text(&e, &opts),
         Err(e) => format!("(cannot explain the sample: {e})"),
     };
+    let words = [
+        "mlp-train",
+        "explain",
+        "--model",
+        &model.map_or("MODEL".into(), |p| p.display().to_string()),
+        "--data",
+        data,
+        "--row",
+        "0",
+        "--lambda",
+        &num(s.lambda),
+    ]
+    .map(String::from);
     let origin = format!(
         "The first data row of {data} through {whose}, forward then backward in the chapter's \
-         order, as `mlp-train explain --model MODEL --data {data} --row 0 --lambda {}` prints it.",
-        num(s.lambda)
+         order, as `{}` prints it.",
+        quote(&words)
     );
     (text, origin)
 }

@@ -158,6 +158,7 @@ th, td { padding: 4px 12px; border-bottom: 1px solid var(--line); text-align: ri
 th { font-weight: 600; background: var(--panel); }
 th:first-child, td:first-child { text-align: left; }
 tr.mean td { font-weight: 600; border-top: 2px solid var(--fg); }
+pre.command { white-space: pre-wrap; overflow-wrap: anywhere; }
 pre { background: var(--panel); border: 1px solid var(--line); border-radius: 4px; padding: 10px 14px;
   overflow-x: auto; font: 12.5px/1.45 ui-monospace, SFMono-Regular, Menlo, Consolas, "Liberation Mono", monospace; }
 .pass { color: #15803d; font-weight: 600; }
@@ -209,7 +210,7 @@ pub fn render(page: &Page) -> String {
         let _ = writeln!(
             out,
             "<section id=\"command\">\n<h2>Command</h2>\n<p class=\"muted\">Run in {} to reproduce \
-             (same seed, same model):</p>\n<pre>{}</pre>\n</section>",
+             (same seed, same model):</p>\n<pre class=\"command\">{}</pre>\n</section>",
             esc(cwd),
             esc(argv)
         );

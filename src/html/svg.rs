@@ -74,7 +74,7 @@ fn scale(a0: f64, a1: f64, b0: f64, b1: f64) -> impl Fn(f64) -> f64 {
 
 /// A line chart of `c`'s series, with a right-hand axis for the series marked `right`.
 pub fn line_chart(c: &Chart) -> String {
-    let (w, h) = (540.0, 320.0);
+    let (w, h) = (516.0, 320.0);
     let has_right = c.series.iter().any(|s| s.right);
     let (ml, mr, mb) = (64.0, if has_right { 64.0 } else { 18.0 }, 42.0);
 
@@ -201,12 +201,19 @@ pub fn line_chart(c: &Chart) -> String {
     if let Some((x, label)) = &c.marker {
         if x.is_finite() {
             let xm = x_of(*x);
+            // The label on the side of the line that has room for it.
+            let room = xm + 8.0 + CHAR_W * label.chars().count() as f64 <= x1;
+            let (lx, anchor) = if room {
+                (xm + 4.0, "start")
+            } else {
+                (xm - 4.0, "end")
+            };
             let _ = write!(
                 out,
                 "<line x1=\"{xm:.1}\" y1=\"{y0}\" x2=\"{xm:.1}\" y2=\"{y1}\" stroke=\"#7b8794\" \
                  stroke-dasharray=\"3 3\"/><text x=\"{:.1}\" y=\"{:.1}\" font-size=\"11\" \
-                 fill=\"#3e4c59\">{}</text>",
-                xm + 4.0,
+                 text-anchor=\"{anchor}\" fill=\"#3e4c59\">{}</text>",
+                lx,
                 y1 + 13.0,
                 esc(label)
             );
@@ -408,7 +415,10 @@ impl Node {
     fn half(&self) -> (f64, f64) {
         let chars = self.lines.iter().map(|l| l.chars().count()).max().unwrap_or(1);
         match self.shape {
-            Shape::Circle => (30.0, 30.0),
+            Shape::Circle => {
+                let r = (CHAR_W * 0.9 * chars as f64 / 2.0 + 6.0).max(28.0);
+                (r, r)
+            }
             Shape::Box => (CHAR_W * 1.05 * chars as f64 / 2.0 + 10.0, 22.0),
             Shape::Bare => (CHAR_W * chars as f64 / 2.0 + 4.0, 18.0),
         }
@@ -433,7 +443,7 @@ impl Node {
 
 /// The chapter's Figure 3.6 with the model's shapes, nodes and edges as in `crate::graph`.
 pub fn graph(g: &Graph) -> String {
-    let y_shape = if g.loss == "softmax-ce" {
+    let y_shape = if g.loss.starts_with("softmax") {
         format!("class of {}", g.q)
     } else {
         format!("({})", g.q)
