@@ -95,7 +95,12 @@ pub struct Diagnostics {
 }
 
 /// The predictions of `model` on the set named `set`, without a sample yet.
-pub fn on_set<T: Real>(model: &Mlp<T>, data: &Data<T>, prep: &Prep, set: &str) -> Result<Diagnostics> {
+pub fn on_set<T: Real>(
+    model: &Mlp<T>,
+    data: &Data<T>,
+    prep: &Prep,
+    set: &str,
+) -> Result<Diagnostics> {
     Ok(Diagnostics {
         set: set.to_string(),
         predictions: predictions(model, data, prep)?,
@@ -143,10 +148,7 @@ pub fn predictions<T: Real>(model: &Mlp<T>, data: &Data<T>, prep: &Prep) -> Resu
     Ok(match &data.y {
         Labels::Classes(truth) => Predictions::Classes {
             truth: truth.clone(),
-            predicted: o
-                .outer_iter()
-                .map(|r| argmax(r.iter().copied()))
-                .collect(),
+            predicted: o.outer_iter().map(|r| argmax(r.iter().copied())).collect(),
         },
         Labels::Values(y) => {
             let mut actual = y.clone();

@@ -632,7 +632,8 @@ fn cv_in<T: Real>(
             (Some(all), Some(d)) => all.predictions.extend(d.predictions),
             (None, Some(mut d)) => {
                 if let Some(row) = crate::diagnostics::first_row(&frame) {
-                    let s = crate::diagnostics::sample(&fitted.model, &fitted.prep, row, args.lambda)?;
+                    let s =
+                        crate::diagnostics::sample(&fitted.model, &fitted.prep, row, args.lambda)?;
                     d.sample = Some(s);
                 }
                 diagnostics = Some(d);

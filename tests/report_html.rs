@@ -103,18 +103,8 @@ fn balanced(html: &str) -> Result<(), String> {
 fn assert_self_contained(html: &str) {
     let lower = html.to_ascii_lowercase();
     for bad in [
-        "http:",
-        "https:",
-        "http",
-        "src=",
-        "href=",
-        "@import",
-        "url(",
-        "<link",
-        "<script",
-        "<iframe",
-        "file:",
-        "//cdn",
+        "http:", "https:", "http", "src=", "href=", "@import", "url(", "<link", "<script",
+        "<iframe", "file:", "//cdn",
     ] {
         assert!(!lower.contains(bad), "the page contains {bad:?}");
     }
@@ -176,20 +166,51 @@ fn a_classification_run_has_every_part_with_its_numbers() {
     let out = run_in(
         dir.path(),
         &[
-            "--data", &iris, "--val-frac", "0.2", "--patience", "5", "--epochs", "300",
-            "--hidden", "16", "--lambda", "0.001", "--seed", "7", "--min-accuracy", "0.5",
-            "--max-loss", "0.000001", "--report", "r.html", "--json", "--quiet",
+            "--data",
+            &iris,
+            "--val-frac",
+            "0.2",
+            "--patience",
+            "5",
+            "--epochs",
+            "300",
+            "--hidden",
+            "16",
+            "--lambda",
+            "0.001",
+            "--seed",
+            "7",
+            "--min-accuracy",
+            "0.5",
+            "--max-loss",
+            "0.000001",
+            "--report",
+            "r.html",
+            "--json",
+            "--quiet",
         ],
     );
     // --max-loss fails (exit 8), and the report is still written, with both verdicts.
-    assert_eq!(out.status.code(), Some(8), "{}", String::from_utf8_lossy(&out.stderr));
+    assert_eq!(
+        out.status.code(),
+        Some(8),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let json: Value = serde_json::from_slice(&out.stdout).unwrap();
     let html = read(&dir.path().join("r.html"));
     assert_well_formed(&html);
     assert_self_contained(&html);
     let doc = Html::parse_document(&html);
     for id in [
-        "summary", "command", "metrics", "gates", "curves", "confusion", "per-class", "graph",
+        "summary",
+        "command",
+        "metrics",
+        "gates",
+        "curves",
+        "confusion",
+        "per-class",
+        "graph",
         "explain",
     ] {
         section(&doc, id);
@@ -225,7 +246,10 @@ fn a_classification_run_has_every_part_with_its_numbers() {
     let m = rows(section(&doc, "metrics"));
     assert_eq!(m.len(), 2, "train and validation: {m:?}");
     assert_eq!(m[1][0], "validation");
-    assert_eq!(m[1][2], mlp_train::html::num(json["val_loss"].as_f64().unwrap()));
+    assert_eq!(
+        m[1][2],
+        mlp_train::html::num(json["val_loss"].as_f64().unwrap())
+    );
     assert_eq!(
         m[1][5],
         format!("{:.2}%", 100.0 * json["val_accuracy"].as_f64().unwrap())
@@ -253,7 +277,10 @@ fn a_classification_run_has_every_part_with_its_numbers() {
     let right: u64 = (0..3).map(|k| cm[k][k]).sum();
     assert_eq!(n, 30);
     let acc = json["val_accuracy"].as_f64().unwrap();
-    assert!((right as f64 / n as f64 - acc).abs() < 1e-9, "{right}/{n} vs {acc}");
+    assert!(
+        (right as f64 / n as f64 - acc).abs() < 1e-9,
+        "{right}/{n} vs {acc}"
+    );
     let per_class = rows(section(&doc, "per-class"));
     assert_eq!(per_class.len(), 3);
     assert_eq!(per_class[0][0], "setosa");
@@ -264,7 +291,10 @@ fn a_classification_run_has_every_part_with_its_numbers() {
     let graph = section(&doc, "graph");
     assert_eq!(graph.select(&sel("g.node")).count(), 10);
     let g = text(graph);
-    assert!(g.contains("16×5") && g.contains("3×16") && g.contains("class of 3"), "{g}");
+    assert!(
+        g.contains("16×5") && g.contains("3×16") && g.contains("class of 3"),
+        "{g}"
+    );
 
     // The explained sample: forward values and the five gradients, as `explain` prints them.
     let e = text(section(&doc, "explain"));
@@ -289,8 +319,19 @@ fn the_explained_sample_is_what_explain_prints_for_the_saved_model() {
     ok(&run_in(
         dir.path(),
         &[
-            "--data", &iris, "--epochs", "20", "--precision", "f64", "--lambda", "0.01",
-            "--save", "m.json", "--report", "r.html", "--quiet",
+            "--data",
+            &iris,
+            "--epochs",
+            "20",
+            "--precision",
+            "f64",
+            "--lambda",
+            "0.01",
+            "--save",
+            "m.json",
+            "--report",
+            "r.html",
+            "--quiet",
         ],
     ));
     let explained = ok(&run_in(
@@ -311,8 +352,22 @@ fn a_regression_run_shows_predicted_against_actual_in_the_data_units() {
     let out = run_in(
         dir.path(),
         &[
-            "--data", &reg, "--task", "regress", "--val-frac", "0.25", "--epochs", "30",
-            "--lr", "0.05", "--min-r2", "0.1", "--report", "r.html", "--json", "--quiet",
+            "--data",
+            &reg,
+            "--task",
+            "regress",
+            "--val-frac",
+            "0.25",
+            "--epochs",
+            "30",
+            "--lr",
+            "0.05",
+            "--min-r2",
+            "0.1",
+            "--report",
+            "r.html",
+            "--json",
+            "--quiet",
         ],
     );
     let json: Value = serde_json::from_str(&ok(&out)).unwrap();
@@ -321,7 +376,14 @@ fn a_regression_run_shows_predicted_against_actual_in_the_data_units() {
     assert_self_contained(&html);
     let doc = Html::parse_document(&html);
     for id in [
-        "summary", "command", "metrics", "gates", "curves", "regression", "graph", "explain",
+        "summary",
+        "command",
+        "metrics",
+        "gates",
+        "curves",
+        "regression",
+        "graph",
+        "explain",
     ] {
         section(&doc, id);
     }
@@ -329,14 +391,28 @@ fn a_regression_run_shows_predicted_against_actual_in_the_data_units() {
     let r = section(&doc, "regression");
     let t = text(r);
     let num = mlp_train::html::num;
-    assert!(t.contains(&format!("RMSE {}", num(json["val_rmse"].as_f64().unwrap()))), "{t}");
-    assert!(t.contains(&format!("MAE {}", num(json["val_mae"].as_f64().unwrap()))), "{t}");
-    assert!(t.contains(&format!("R² {:.4}", json["val_r2"].as_f64().unwrap())), "{t}");
+    assert!(
+        t.contains(&format!("RMSE {}", num(json["val_rmse"].as_f64().unwrap()))),
+        "{t}"
+    );
+    assert!(
+        t.contains(&format!("MAE {}", num(json["val_mae"].as_f64().unwrap()))),
+        "{t}"
+    );
+    assert!(
+        t.contains(&format!("R² {:.4}", json["val_r2"].as_f64().unwrap())),
+        "{t}"
+    );
     // Two charts for the one target: the scatter with its diagonal, the residuals with 0.
     let svgs: Vec<_> = r.select(&sel("svg")).collect();
     assert_eq!(svgs.len(), 2);
-    let val_rows = rows(section(&doc, "metrics"))[1][1].parse::<usize>().unwrap();
-    assert!((100..=120).contains(&val_rows), "a quarter of 442: {val_rows}");
+    let val_rows = rows(section(&doc, "metrics"))[1][1]
+        .parse::<usize>()
+        .unwrap();
+    assert!(
+        (100..=120).contains(&val_rows),
+        "a quarter of 442: {val_rows}"
+    );
     for s in &svgs {
         assert_eq!(s.select(&sel("circle")).count(), val_rows);
         assert_eq!(s.select(&sel("line.reference")).count(), 1);
@@ -371,7 +447,13 @@ fn a_cross_validation_has_the_folds_with_mean_and_sd() {
     assert_self_contained(&html);
     let doc = Html::parse_document(&html);
     for id in [
-        "summary", "command", "folds", "confusion", "per-class", "graph", "explain",
+        "summary",
+        "command",
+        "folds",
+        "confusion",
+        "per-class",
+        "graph",
+        "explain",
     ] {
         section(&doc, id);
     }
@@ -413,7 +495,9 @@ fn predict_and_eval_report_on_labelled_data() {
     let iris = data("iris.csv");
     ok(&run_in(
         dir.path(),
-        &["--data", &iris, "--epochs", "30", "--save", "m.json", "--quiet"],
+        &[
+            "--data", &iris, "--epochs", "30", "--save", "m.json", "--quiet",
+        ],
     ));
     let out = run_in(
         dir.path(),
@@ -428,11 +512,20 @@ fn predict_and_eval_report_on_labelled_data() {
     assert_self_contained(&html);
     let doc = Html::parse_document(&html);
     for id in [
-        "summary", "command", "metrics", "confusion", "per-class", "graph", "explain",
+        "summary",
+        "command",
+        "metrics",
+        "confusion",
+        "per-class",
+        "graph",
+        "explain",
     ] {
         section(&doc, id);
     }
-    assert!(doc.select(&sel("#curves")).next().is_none(), "no history in a model file");
+    assert!(
+        doc.select(&sel("#curves")).next().is_none(),
+        "no history in a model file"
+    );
     let want: Vec<Vec<u64>> = serde_json::from_value(json["confusion"].clone()).unwrap();
     assert_eq!(confusion(&doc), want);
     let m = rows(section(&doc, "metrics"));
@@ -449,7 +542,9 @@ fn predict_report_needs_labels_and_writes_nothing_without() {
     let iris = data("iris.csv");
     ok(&run_in(
         dir.path(),
-        &["--data", &iris, "--epochs", "5", "--save", "m.json", "--quiet"],
+        &[
+            "--data", &iris, "--epochs", "5", "--save", "m.json", "--quiet",
+        ],
     ));
     let unlabelled: String = read(Path::new(&iris))
         .lines()
@@ -458,17 +553,24 @@ fn predict_report_needs_labels_and_writes_nothing_without() {
     std::fs::write(dir.path().join("x.csv"), unlabelled).unwrap();
     let out = run_in(
         dir.path(),
-        &["predict", "--model", "m.json", "--data", "x.csv", "--report", "r.html"],
+        &[
+            "predict", "--model", "m.json", "--data", "x.csv", "--report", "r.html",
+        ],
     );
     assert_eq!(out.status.code(), Some(2));
     let err = String::from_utf8_lossy(&out.stderr);
     assert_eq!(err.lines().count(), 1, "{err}");
-    assert!(err.contains("--report") && err.contains("species") && err.contains("x.csv"), "{err}");
+    assert!(
+        err.contains("--report") && err.contains("species") && err.contains("x.csv"),
+        "{err}"
+    );
     assert!(!dir.path().join("r.html").exists());
     // `--report -` needs --out: stdout cannot hold both.
     let out = run_in(
         dir.path(),
-        &["predict", "--model", "m.json", "--data", &iris, "--report", "-"],
+        &[
+            "predict", "--model", "m.json", "--data", &iris, "--report", "-",
+        ],
     );
     assert_eq!(out.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&out.stderr).contains("--out"));
@@ -477,7 +579,13 @@ fn predict_report_needs_labels_and_writes_nothing_without() {
 #[test]
 fn dash_writes_the_page_to_stdout_and_the_summary_to_stderr() {
     let out = run(&[
-        "--data", &data("xor.csv"), "--epochs", "5", "--report", "-", "--quiet",
+        "--data",
+        &data("xor.csv"),
+        "--epochs",
+        "5",
+        "--report",
+        "-",
+        "--quiet",
     ]);
     let html = ok(&out);
     assert!(html.starts_with("<!DOCTYPE html>"));
@@ -493,14 +601,25 @@ fn user_strings_are_escaped() {
     let dir = tempfile::tempdir().unwrap();
     let mut csv = String::from("\"a<b\",\"c&d\",\"class\"\n");
     for i in 0..40 {
-        let label = if i % 2 == 0 { "<i>x</i>" } else { "\"q\" & 'r'" };
-        csv.push_str(&format!("{},{},\"{}\"\n", i % 7, i % 3, label.replace('"', "\"\"")));
+        let label = if i % 2 == 0 {
+            "<i>x</i>"
+        } else {
+            "\"q\" & 'r'"
+        };
+        csv.push_str(&format!(
+            "{},{},\"{}\"\n",
+            i % 7,
+            i % 3,
+            label.replace('"', "\"\"")
+        ));
     }
     let name = "we<ird>&.csv";
     std::fs::write(dir.path().join(name), csv).unwrap();
     ok(&run_in(
         dir.path(),
-        &["--data", name, "--epochs", "3", "--report", "r.html", "--quiet"],
+        &[
+            "--data", name, "--epochs", "3", "--report", "r.html", "--quiet",
+        ],
     ));
     let html = read(&dir.path().join("r.html"));
     assert_well_formed(&html);
@@ -523,7 +642,9 @@ fn the_checks_can_fail() {
     assert!(balanced("<section><p>x</p>").is_err());
     assert!(balanced("<p>a < b</p>").is_err());
     assert!(balanced("<svg><line x1=\"0\"/></svg><meta charset=\"utf-8\">").is_ok());
-    assert!(!Html::parse_document("<!DOCTYPE html><p></div>").errors.is_empty());
+    assert!(!Html::parse_document("<!DOCTYPE html><p></div>")
+        .errors
+        .is_empty());
 }
 
 /// The Chromium program, or why there is none.
@@ -540,9 +661,11 @@ fn chromium() -> Result<PathBuf, String> {
             }
         }
     }
-    Err("no chromium, chromium-browser or google-chrome on PATH, and $CHROMIUM unset; \
+    Err(
+        "no chromium, chromium-browser or google-chrome on PATH, and $CHROMIUM unset; \
          `apt-get install --no-install-recommends chromium`, or run .ci/run which installs it"
-        .into())
+            .into(),
+    )
 }
 
 /// Runs headless Chromium on `url` with `extra` flags, killed after two minutes.
@@ -592,8 +715,15 @@ fn chromium_loads_the_page_and_draws_it() {
     ok(&run_in(
         dir.path(),
         &[
-            "--data", &data("iris.csv"), "--val-frac", "0.2", "--epochs", "40", "--report",
-            "r.html", "--quiet",
+            "--data",
+            &data("iris.csv"),
+            "--val-frac",
+            "0.2",
+            "--epochs",
+            "40",
+            "--report",
+            "r.html",
+            "--quiet",
         ],
     ));
     let page = dir.path().join("r.html");
@@ -609,7 +739,14 @@ fn chromium_loads_the_page_and_draws_it() {
         String::from_utf8_lossy(&out.stderr)
     );
     let doc = Html::parse_document(&dom);
-    for id in ["summary", "metrics", "curves", "confusion", "graph", "explain"] {
+    for id in [
+        "summary",
+        "metrics",
+        "curves",
+        "confusion",
+        "graph",
+        "explain",
+    ] {
         section(&doc, id);
     }
     assert!(doc.select(&sel("#curves svg polyline")).count() >= 4);
@@ -618,7 +755,12 @@ fn chromium_loads_the_page_and_draws_it() {
     // A screenshot that is not blank: many distinct shades, far from a flat page.
     let png_path = dir.path().join("shot.png");
     let shot = format!("--screenshot={}", png_path.display());
-    let out = headless(&program, &profile, &[&shot, "--window-size=1200,1600"], &url);
+    let out = headless(
+        &program,
+        &profile,
+        &[&shot, "--window-size=1200,1600"],
+        &url,
+    );
     assert!(
         png_path.exists(),
         "no screenshot; stderr:\n{}",
@@ -634,11 +776,17 @@ fn chromium_loads_the_page_and_draws_it() {
     let channels = info.color_type.samples();
     let luma: Vec<f64> = buf[..info.buffer_size()]
         .chunks(channels)
-        .map(|p| (p[0] as f64 + p[1.min(channels - 1)] as f64 + p[2.min(channels - 1)] as f64) / 3.0)
+        .map(|p| {
+            (p[0] as f64 + p[1.min(channels - 1)] as f64 + p[2.min(channels - 1)] as f64) / 3.0
+        })
         .collect();
     let mean = luma.iter().sum::<f64>() / luma.len() as f64;
     let var = luma.iter().map(|v| (v - mean).powi(2)).sum::<f64>() / luma.len() as f64;
     let inked = luma.iter().filter(|&&v| v < 200.0).count() as f64 / luma.len() as f64;
     assert!(var > 100.0, "the screenshot is nearly flat: variance {var}");
-    assert!(inked > 0.01, "only {:.3}% of the pixels are dark", 100.0 * inked);
+    assert!(
+        inked > 0.01,
+        "only {:.3}% of the pixels are dark",
+        100.0 * inked
+    );
 }

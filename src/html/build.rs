@@ -81,7 +81,12 @@ pub fn train_page(run: &TrainRun, args: &TrainArgs, inv: &Invocation) -> Page {
             ),
         ));
     }
-    facts.extend(data_facts(&run.features, run.classes.as_deref(), run.task, q));
+    facts.extend(data_facts(
+        &run.features,
+        run.classes.as_deref(),
+        run.task,
+        q,
+    ));
     facts.extend(model_facts(
         (d, h, q),
         run.bias,
@@ -170,7 +175,11 @@ pub fn train_page(run: &TrainRun, args: &TrainArgs, inv: &Invocation) -> Page {
         title: format!("Training report: {}", run.data),
         subtitle: format!(
             "{} {d}→{h}→{q} MLP, {} epochs, {}",
-            if regress { "regression" } else { "classification" },
+            if regress {
+                "regression"
+            } else {
+                "classification"
+            },
             o.epochs_run,
             summary_metric(e, regress, gate_set)
         ),
@@ -232,12 +241,7 @@ pub fn cv_page(cv: &CvRun, args: &TrainArgs, inv: &Invocation) -> Page {
             }) => Some(outputs.clone()),
             _ => None,
         };
-        facts.extend(data_facts(
-            &[],
-            classes.as_deref(),
-            cv.task,
-            q,
-        ));
+        facts.extend(data_facts(&[], classes.as_deref(), cv.task, q));
         facts.extend(model_facts(
             (d, h, q),
             args.bias_on(),
@@ -325,10 +329,7 @@ pub fn cv_page(cv: &CvRun, args: &TrainArgs, inv: &Invocation) -> Page {
             cv.mean_loss,
             cv.mean_r2,
         ),
-        folds: Some(Table {
-            head,
-            rows: rows_t,
-        }),
+        folds: Some(Table { head, rows: rows_t }),
         ..Page::default()
     };
     if let Some(diag) = &cv.diagnostics {
@@ -466,8 +467,7 @@ pub fn predict_page(
     page.explanation = Some(match &diag.sample {
         Some(s) => explanation(s, data, "the saved model", Some(model_path)),
         None => (
-            "(no sample: the data was read from standard input, which cannot be read twice)"
-                .into(),
+            "(no sample: the data was read from standard input, which cannot be read twice)".into(),
             String::new(),
         ),
     });
@@ -507,12 +507,7 @@ fn data_facts(
 
 /// Up to `n` names, then how many more.
 fn list(names: &[String], n: usize) -> String {
-    let mut s = names
-        .iter()
-        .take(n)
-        .cloned()
-        .collect::<Vec<_>>()
-        .join(", ");
+    let mut s = names.iter().take(n).cloned().collect::<Vec<_>>().join(", ");
     if names.len() > n {
         s.push_str(&format!(", … ({} more)", names.len() - n));
     }
@@ -645,7 +640,8 @@ fn curves(run: &TrainRun) -> Vec<Chart> {
         hist.iter().map(|e| (e.epoch as f64, f(e))).collect()
     };
     let has_val = hist.iter().any(|e| e.val.is_some());
-    let val = |f: &dyn Fn(&Objective) -> f64| pts(&|e| e.val.as_ref().map_or(f64::NAN, |v| f(&v.0)));
+    let val =
+        |f: &dyn Fn(&Objective) -> f64| pts(&|e| e.val.as_ref().map_or(f64::NAN, |v| f(&v.0)));
     let line = |name: &str, points, color, dashed, right| Series {
         name: name.into(),
         points,
@@ -763,7 +759,9 @@ fn add_predictions(page: &mut Page, diag: &Diagnostics, classes: Option<&[String
 /// `explain`'s text for the sample, and a sentence saying where it comes from.
 fn explanation(s: &Sample, data: &str, whose: &str, model: Option<&Path>) -> (String, String) {
     let y = match &s.y {
-        Labels::Classes(c) => ExplainTarget::Class(c.first().copied().unwrap_or(0), s.class_name.clone()),
+        Labels::Classes(c) => {
+            ExplainTarget::Class(c.first().copied().unwrap_or(0), s.class_name.clone())
+        }
         Labels::Values(v) => ExplainTarget::Values(v.row(0).to_vec()),
     };
     let opts = ExplainOptions::default();

@@ -317,9 +317,22 @@ fn table(out: &mut String, t: &Table, mean_label: &str) {
 fn classes(out: &mut String, c: &Classes) {
     let n: u64 = c.confusion.iter().flatten().sum();
     let correct: u64 = (0..c.names.len())
-        .map(|k| c.confusion.get(k).and_then(|r| r.get(k)).copied().unwrap_or(0))
+        .map(|k| {
+            c.confusion
+                .get(k)
+                .and_then(|r| r.get(k))
+                .copied()
+                .unwrap_or(0)
+        })
         .sum();
-    let max = c.confusion.iter().flatten().copied().max().unwrap_or(0).max(1);
+    let max = c
+        .confusion
+        .iter()
+        .flatten()
+        .copied()
+        .max()
+        .unwrap_or(0)
+        .max(1);
     let _ = writeln!(
         out,
         "<section id=\"confusion\">\n<h2>Where the model errs</h2>\n<p>{}: accuracy \

@@ -319,7 +319,10 @@ pub fn scatter(points: &[(f64, f64)], name: &str, residual: bool) -> String {
     let x_of = scale(xa, xb, x0, x1);
     let y_of = scale(ya, yb, y0, y1);
     let (x_label, y_label) = if residual {
-        (format!("predicted {name}"), "actual − predicted".to_string())
+        (
+            format!("predicted {name}"),
+            "actual − predicted".to_string(),
+        )
     } else {
         (format!("actual {name}"), format!("predicted {name}"))
     };
@@ -413,7 +416,12 @@ struct Node {
 impl Node {
     /// Half width and half height of the node's outline.
     fn half(&self) -> (f64, f64) {
-        let chars = self.lines.iter().map(|l| l.chars().count()).max().unwrap_or(1);
+        let chars = self
+            .lines
+            .iter()
+            .map(|l| l.chars().count())
+            .max()
+            .unwrap_or(1);
         match self.shape {
             Shape::Circle => {
                 let r = (CHAR_W * 0.9 * chars as f64 / 2.0 + 6.0).max(28.0);
@@ -432,8 +440,16 @@ impl Node {
         let t = match self.shape {
             Shape::Circle => hw / len,
             _ => {
-                let tx = if dx.abs() > 1e-9 { hw / dx.abs() } else { f64::INFINITY };
-                let ty = if dy.abs() > 1e-9 { hh / dy.abs() } else { f64::INFINITY };
+                let tx = if dx.abs() > 1e-9 {
+                    hw / dx.abs()
+                } else {
+                    f64::INFINITY
+                };
+                let ty = if dy.abs() > 1e-9 {
+                    hh / dy.abs()
+                } else {
+                    f64::INFINITY
+                };
                 tx.min(ty)
             }
         };
@@ -462,8 +478,22 @@ pub fn graph(g: &Graph) -> String {
     };
     let nodes = [
         node("x", Shape::Circle, 50.0, 190.0, "x", x_shape),
-        node("W1", Shape::Bare, 175.0, 82.0, "W1", format!("{}×{}", g.h, g.d)),
-        node("z", Shape::Box, 235.0, 190.0, "z = W1 x", format!("({})", g.h)),
+        node(
+            "W1",
+            Shape::Bare,
+            175.0,
+            82.0,
+            "W1",
+            format!("{}×{}", g.h, g.d),
+        ),
+        node(
+            "z",
+            Shape::Box,
+            235.0,
+            190.0,
+            "z = W1 x",
+            format!("({})", g.h),
+        ),
         node(
             "h",
             Shape::Box,
@@ -472,8 +502,22 @@ pub fn graph(g: &Graph) -> String {
             "h = φ(z)",
             format!("({}), φ = {}", g.h, g.activation),
         ),
-        node("W2", Shape::Bare, 480.0, 82.0, "W2", format!("{}×{}", g.q, g.h)),
-        node("o", Shape::Box, 545.0, 190.0, "o = W2 h", format!("({})", g.q)),
+        node(
+            "W2",
+            Shape::Bare,
+            480.0,
+            82.0,
+            "W2",
+            format!("{}×{}", g.q, g.h),
+        ),
+        node(
+            "o",
+            Shape::Box,
+            545.0,
+            190.0,
+            "o = W2 h",
+            format!("({})", g.q),
+        ),
         node("y", Shape::Circle, 700.0, 292.0, "y", y_shape),
         node(
             "L",
@@ -516,10 +560,7 @@ pub fn graph(g: &Graph) -> String {
         let control = (from == "W1" && to == "s").then_some((440.0, 4.0));
         let (cx, cy) = control.unwrap_or((b.x, b.y));
         let start = a.exit(control.map_or(b.x, |c| c.0), control.map_or(b.y, |c| c.1));
-        let end = b.exit(
-            control.map_or(a.x, |_| cx),
-            control.map_or(a.y, |_| cy),
-        );
+        let end = b.exit(control.map_or(a.x, |_| cx), control.map_or(a.y, |_| cy));
         match control {
             Some((cx, cy)) => {
                 let _ = write!(
