@@ -141,7 +141,7 @@ const STYLE: &str = r#"
 :root { --fg: #1f2933; --muted: #616e7c; --line: #d9e2ec; --panel: #f5f7fa; --accent: #2563eb; }
 * { box-sizing: border-box; }
 body { font: 15px/1.5 system-ui, -apple-system, "Segoe UI", Roboto, "Helvetica Neue", Arial, sans-serif;
-  color: var(--fg); background: #fff; max-width: 1120px; margin: 0 auto; padding: 28px 32px 48px; }
+  color: var(--fg); background: #fff; max-width: 1200px; margin: 0 auto; padding: 28px 32px 48px; }
 header { border-bottom: 3px solid var(--accent); padding-bottom: 10px; margin-bottom: 8px; }
 h1 { font-size: 1.7em; margin: 0; letter-spacing: -0.01em; }
 .subtitle { color: var(--muted); margin: 2px 0 0; }
@@ -165,11 +165,11 @@ pre { background: var(--panel); border: 1px solid var(--line); border-radius: 4p
 .fail { color: #b91c1c; font-weight: 600; }
 .muted { color: var(--muted); }
 .charts { display: flex; flex-wrap: wrap; gap: 12px 24px; }
-.charts figure { margin: 0; }
+.charts figure { margin: 0; max-width: 500px; }
 figcaption { color: var(--muted); font-size: 0.9em; }
 svg { display: block; max-width: 100%; height: auto; }
 svg text { font-family: system-ui, -apple-system, "Segoe UI", Roboto, Arial, sans-serif; }
-table.cm td { text-align: center; min-width: 3.2em; }
+table.cm td { text-align: center; min-width: 2.6em; padding: 4px 8px; }
 table.cm th.corner { background: #fff; color: var(--muted); font-weight: 400; font-size: 0.85em; text-align: left; }
 table.cm td.cell { -webkit-print-color-adjust: exact; print-color-adjust: exact; }
 .cols { display: flex; flex-wrap: wrap; gap: 8px 40px; align-items: flex-start; }
@@ -365,8 +365,7 @@ fn classes(out: &mut String, c: &Classes) {
         }
         let _ = writeln!(out, "<td>{}</td></tr>", row.iter().sum::<u64>());
     }
-    out.push_str("</table>\n</div>\n</div>\n</section>\n");
-    out.push_str("<section id=\"per-class\">\n<h3>Per class</h3>\n<table>\n");
+    out.push_str("</table>\n</div>\n<div id=\"per-class\">\n<h3>Per class</h3>\n<table>\n");
     out.push_str(
         "<tr><th>class</th><th>precision</th><th>recall</th><th>F1</th><th>support</th></tr>\n",
     );
@@ -381,7 +380,7 @@ fn classes(out: &mut String, c: &Classes) {
             s.support
         );
     }
-    out.push_str("</table>\n</section>\n");
+    out.push_str("</table>\n</div>\n</div>\n</section>\n");
 }
 
 fn regression(out: &mut String, r: &Regression) {

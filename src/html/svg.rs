@@ -74,7 +74,7 @@ fn scale(a0: f64, a1: f64, b0: f64, b1: f64) -> impl Fn(f64) -> f64 {
 
 /// A line chart of `c`'s series, with a right-hand axis for the series marked `right`.
 pub fn line_chart(c: &Chart) -> String {
-    let (w, h) = (516.0, 320.0);
+    let (w, h) = (500.0, 320.0);
     let has_right = c.series.iter().any(|s| s.right);
     let (ml, mr, mb) = (64.0, if has_right { 64.0 } else { 18.0 }, 42.0);
 
@@ -100,8 +100,8 @@ pub fn line_chart(c: &Chart) -> String {
 
     let xs = c.series.iter().flat_map(|s| s.points.iter().map(|p| p.0));
     let (xa, xb) = range(xs);
+    // Epochs: the axis ends at the last one, not at the next round number.
     let (xt, xstep) = ticks(xa, xb, 6);
-    let (xa, xb) = (xa.min(xt[0]), xb.max(*xt.last().unwrap_or(&xb)));
     let x_of = scale(xa, xb, x0, x1);
 
     let axis_ticks = |right: bool, fixed: Option<(f64, f64)>| {
@@ -208,13 +208,15 @@ pub fn line_chart(c: &Chart) -> String {
             } else {
                 (xm - 4.0, "end")
             };
-            let _ = write!(
+            let _ =
+                write!(
                 out,
                 "<line x1=\"{xm:.1}\" y1=\"{y0}\" x2=\"{xm:.1}\" y2=\"{y1}\" stroke=\"#7b8794\" \
                  stroke-dasharray=\"3 3\"/><text x=\"{:.1}\" y=\"{:.1}\" font-size=\"11\" \
                  text-anchor=\"{anchor}\" fill=\"#3e4c59\">{}</text>",
                 lx,
-                y1 + 13.0,
+                // Falling curves (losses) leave the top free, rising ones (accuracy) the bottom.
+                if c.y_range.is_some() { y0 - 6.0 } else { y1 + 13.0 },
                 esc(label)
             );
         }
