@@ -44,8 +44,15 @@ pub fn predict(args: &PredictArgs) -> Result<PredictOutput> {
                 "-",
             ))
         }
-        Some(p) if !page_on_stdout => output::check_writable(p, "--report")?,
-        _ => {}
+        Some(p) => html::build::check_report(
+            p,
+            &[
+                ("--model", Some(args.model.as_path())),
+                ("--data", Some(std::path::Path::new(&args.data))),
+                ("--out", args.out.as_deref()),
+            ],
+        )?,
+        None => {}
     }
     let prep = &mf.prep;
     // Predict in the precision the model was trained in, so that an f32 model's predictions

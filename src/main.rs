@@ -174,6 +174,22 @@ fn train(args: mlp_train::cli::TrainArgs) -> Result<i32, Failure> {
             std::process::exit(exit::INTERRUPTED);
         }
     });
+    if let Some(report) = &args.report {
+        fn path(p: &Option<String>) -> Option<&std::path::Path> {
+            p.as_deref().map(std::path::Path::new)
+        }
+        mlp_train::html::build::check_report(
+            report,
+            &[
+                ("--data", path(&args.data)),
+                ("--test", path(&args.test)),
+                ("--init-from", args.init_from.as_deref()),
+                ("--save", args.save.as_deref()),
+                ("--log", args.log.as_deref()),
+                ("--plot", args.plot.as_deref()),
+            ],
+        )?;
+    }
     if args.cv.is_some() {
         return cross_validate(args);
     }

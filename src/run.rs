@@ -238,7 +238,6 @@ fn train_in<T: Real>(
         (&args.save, "--save"),
         (&args.log, "--log"),
         (&args.plot, "--plot"),
-        (&report_file(args), "--report"),
     ] {
         if let Some(p) = path {
             output::check_writable(p, flag)?;
@@ -586,9 +585,6 @@ fn cv_in<T: Real>(
 ) -> Result<CvRun> {
     validate(args)?;
     let k = args.cv.unwrap_or(0);
-    if let Some(p) = report_file(args) {
-        output::check_writable(&p, "--report")?;
-    }
     let start = std::time::Instant::now();
     let Input {
         src,
@@ -677,13 +673,6 @@ fn cv_in<T: Real>(
         seconds: start.elapsed().as_secs_f64(),
         diagnostics,
     })
-}
-
-/// The --report path when it is a file (not `-`, standard output).
-fn report_file(args: &TrainArgs) -> Option<PathBuf> {
-    args.report
-        .clone()
-        .filter(|p| p.as_path() != std::path::Path::new("-"))
 }
 
 /// The fold (0..k) of every row: per class (or overall) a seeded shuffle dealt round-robin,

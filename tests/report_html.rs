@@ -790,3 +790,44 @@ fn chromium_loads_the_page_and_draws_it() {
         100.0 * inked
     );
 }
+
+#[test]
+fn the_report_never_replaces_an_input_and_fails_before_training() {
+    let dir = tempfile::tempdir().unwrap();
+    let iris = read(Path::new(&data("iris.csv")));
+    std::fs::write(dir.path().join("i.csv"), &iris).unwrap();
+    let out = run_in(
+        dir.path(),
+        &["--data", "i.csv", "--report", "./i.csv", "-q"],
+    );
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("--report") && err.contains("--data"), "{err}");
+    assert_eq!(read(&dir.path().join("i.csv")), iris);
+    // An unwritable place is refused before any training (no model saved).
+    let out = run_in(
+        dir.path(),
+        &[
+            "--data",
+            "i.csv",
+            "--save",
+            "m.json",
+            "--report",
+            "no/such/dir/r.html",
+            "-q",
+        ],
+    );
+    assert_eq!(out.status.code(), Some(5));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("no/such/dir/r.html"));
+    assert!(!dir.path().join("m.json").exists());
+    // A bad data file: exit 3 and no page.
+    std::fs::write(dir.path().join("bad.csv"), "a,b,y\n1,x,0\n").unwrap();
+    let out = run_in(
+        dir.path(),
+        &["--data", "bad.csv", "--report", "r.html", "-q"],
+    );
+    assert_eq!(out.status.code(), Some(3));
+    assert!(!dir.path().join("r.html").exists());
+    let names: Vec<_> = std::fs::read_dir(dir.path()).unwrap().collect();
+    assert_eq!(names.len(), 2, "only i.csv and bad.csv: {names:?}");
+}
