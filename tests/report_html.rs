@@ -424,6 +424,7 @@ fn a_regression_run_shows_predicted_against_actual_in_the_data_units() {
         .filter_map(|x| text(x).parse().ok())
         .collect();
     assert!(ticks.iter().any(|&v| v >= 200.0), "{ticks:?}");
+    assert!(text(section(&doc, "summary")).contains("1: progression"));
     let metrics_head = text(section(&doc, "metrics").select(&sel("tr")).next().unwrap());
     assert!(metrics_head.contains("RMSE") && metrics_head.contains("R²"));
     let gates = rows(section(&doc, "gates"));
@@ -707,7 +708,12 @@ fn chromium_loads_the_page_and_draws_it() {
     let program = match chromium() {
         Ok(p) => p,
         Err(why) => {
-            eprintln!("\n*** SKIPPED: chromium not installed ({why}) ***\n");
+            // Straight to stderr: libtest captures eprintln! of a passing test, not this.
+            use std::io::Write;
+            let _ = writeln!(
+                std::io::stderr().lock(),
+                "\n*** SKIPPED: chromium not installed ({why}) ***\n"
+            );
             return;
         }
     };
@@ -788,6 +794,25 @@ fn chromium_loads_the_page_and_draws_it() {
         inked > 0.01,
         "only {:.3}% of the pixels are dark",
         100.0 * inked
+    );
+
+    // Printed: the print stylesheet gives a PDF of several pages.
+    let pdf_path = dir.path().join("page.pdf");
+    let pdf = format!("--print-to-pdf={}", pdf_path.display());
+    let out = headless(&program, &profile, &["--no-pdf-header-footer", &pdf], &url);
+    let bytes = std::fs::read(&pdf_path).unwrap_or_else(|e| {
+        panic!(
+            "no PDF ({e}); stderr:\n{}",
+            String::from_utf8_lossy(&out.stderr)
+        )
+    });
+    assert!(bytes.starts_with(b"%PDF"));
+    let pages = bytes.windows(10).filter(|w| w == b"/Type /Pag").count()
+        + bytes.windows(9).filter(|w| w == b"/Type/Pag").count();
+    assert!(
+        pages >= 2,
+        "{pages} page objects in a {} byte PDF",
+        bytes.len()
     );
 }
 

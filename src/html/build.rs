@@ -111,10 +111,12 @@ pub fn train_page(run: &TrainRun, args: &TrainArgs, inv: &Invocation) -> Page {
             ),
         ));
     }
+    let targets = run.diagnostics.as_ref().map_or(&[][..], |d| &d.outputs[..]);
     facts.extend(data_facts(
         &run.features,
         run.classes.as_deref(),
         run.task,
+        targets,
         q,
     ));
     facts.extend(model_facts(
@@ -271,7 +273,8 @@ pub fn cv_page(cv: &CvRun, args: &TrainArgs, inv: &Invocation) -> Page {
             }) => Some(outputs.clone()),
             _ => None,
         };
-        facts.extend(data_facts(&[], classes.as_deref(), cv.task, q));
+        let targets = cv.diagnostics.as_ref().map_or(&[][..], |d| &d.outputs[..]);
+        facts.extend(data_facts(&[], classes.as_deref(), cv.task, targets, q));
         facts.extend(model_facts(
             (d, h, q),
             args.bias_on(),
@@ -406,6 +409,7 @@ pub fn predict_page(
         &prep.features,
         prep.classes.as_deref(),
         prep.task,
+        &prep.labels,
         a.outputs,
     ));
     facts.extend(model_facts(
@@ -517,6 +521,7 @@ fn data_facts(
     features: &[String],
     classes: Option<&[String]>,
     task: Task,
+    targets: &[String],
     q: usize,
 ) -> Vec<(String, String)> {
     let mut f = Vec::new();
@@ -530,7 +535,11 @@ fn data_facts(
         (Task::Classify, Some(c)) => {
             f.push(("classes".into(), format!("{}: {}", c.len(), list(c, 16))));
         }
-        _ => f.push(("targets".into(), q.to_string())),
+        _ if targets.is_empty() => f.push(("targets".into(), q.to_string())),
+        _ => f.push((
+            "targets".into(),
+            format!("{}: {}", targets.len(), list(targets, 16)),
+        )),
     }
     f
 }
