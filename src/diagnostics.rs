@@ -1,6 +1,5 @@
-//! What a report shows beyond the summary numbers, kept as plain data: a labelled set's
-//! predictions (for the confusion matrix or the predicted-against-actual scatter) and one sample
-//! with the trained model in f64, ready for `explain`.
+//! What a report needs beyond the summary, as plain data: one set's predictions (confusion
+//! matrix, predicted-against-actual scatter) and one sample with the model in f64 for `explain`.
 
 use ndarray::{s, Array2, Axis};
 

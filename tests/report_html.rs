@@ -856,3 +856,47 @@ fn the_report_never_replaces_an_input_and_fails_before_training() {
     let names: Vec<_> = std::fs::read_dir(dir.path()).unwrap().collect();
     assert_eq!(names.len(), 2, "only i.csv and bad.csv: {names:?}");
 }
+
+#[test]
+fn the_readme_ci_step_writes_the_report_it_uploads() {
+    let readme =
+        std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/README.md")).unwrap();
+    assert!(readme.contains(
+        "--log iris-log.csv --json \\\n        --report iris-report.html > iris.json.summary"
+    ));
+    assert!(readme.contains("uses: actions/upload-artifact@v4"));
+    assert!(readme.contains("path: iris-report.html"));
+    assert!(readme.contains("![a training report on digits](docs/report.png)"));
+    assert!(Path::new(concat!(env!("CARGO_MANIFEST_DIR"), "/docs/report.png")).is_file());
+    let dir = tempfile::tempdir().unwrap();
+    let out = run_in(
+        dir.path(),
+        &[
+            "--data",
+            &data("iris.csv"),
+            "--val-frac",
+            "0.2",
+            "--lambda",
+            "0.01",
+            "--min-accuracy",
+            "0.9",
+            "--max-loss",
+            "0.5",
+            "--save",
+            "iris.json",
+            "--log",
+            "iris-log.csv",
+            "--json",
+            "--report",
+            "iris-report.html",
+        ],
+    );
+    let v: Value = serde_json::from_str(&ok(&out)).unwrap();
+    assert!(v["val_accuracy"].as_f64().unwrap() >= 0.9);
+    let html = read(&dir.path().join("iris-report.html"));
+    assert_well_formed(&html);
+    let doc = Html::parse_document(&html);
+    let gates = rows(section(&doc, "gates"));
+    assert_eq!(gates.len(), 2);
+    assert!(gates.iter().all(|g| g[4] == "pass"), "{gates:?}");
+}
