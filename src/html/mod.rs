@@ -210,7 +210,7 @@ pub fn render(page: &Page) -> String {
         let _ = writeln!(
             out,
             "<section id=\"command\">\n<h2>Command</h2>\n<p class=\"muted\">Run in {} to reproduce \
-             (same seed, same model):</p>\n<pre class=\"command\">{}</pre>\n</section>",
+             this page (a fixed seed fixes every random draw):</p>\n<pre class=\"command\">{}</pre>\n</section>",
             esc(cwd),
             esc(argv)
         );
