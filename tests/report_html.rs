@@ -900,3 +900,111 @@ fn the_readme_ci_step_writes_the_report_it_uploads() {
     assert_eq!(gates.len(), 2);
     assert!(gates.iter().all(|g| g[4] == "pass"), "{gates:?}");
 }
+
+#[test]
+fn the_confusion_matrix_is_on_the_test_set_when_there_is_one() {
+    let dir = tempfile::tempdir().unwrap();
+    let iris = data("iris.csv");
+    let out = run_in(
+        dir.path(),
+        &[
+            "--data",
+            &iris,
+            "--test",
+            &iris,
+            "--val-frac",
+            "0.2",
+            "--epochs",
+            "20",
+            "--report",
+            "r.html",
+            "--json",
+            "--quiet",
+        ],
+    );
+    let json: Value = serde_json::from_str(&ok(&out)).unwrap();
+    let doc = Html::parse_document(&read(&dir.path().join("r.html")));
+    let cm = confusion(&doc);
+    let n: u64 = cm.iter().flatten().sum();
+    assert_eq!(n, 150);
+    let right: u64 = (0..3).map(|k| cm[k][k]).sum();
+    let acc = json["test_accuracy"].as_f64().unwrap();
+    assert!((right as f64 / 150.0 - acc).abs() < 1e-9);
+    assert!(text(section(&doc, "confusion")).contains("test set (150 rows)"));
+    let sets: Vec<String> = rows(section(&doc, "metrics"))
+        .into_iter()
+        .map(|r| r[0].clone())
+        .collect();
+    assert_eq!(sets, ["train", "validation", "test"]);
+    assert!(text(section(&doc, "summary")).contains("test data"));
+}
+
+#[test]
+fn several_targets_get_a_scatter_each() {
+    let dir = tempfile::tempdir().unwrap();
+    ok(&run_in(
+        dir.path(),
+        &[
+            "--data",
+            &data("regression.csv"),
+            "--task",
+            "regress",
+            "--label",
+            "bmi,progression",
+            "--epochs",
+            "10",
+            "--report",
+            "r.html",
+            "--quiet",
+        ],
+    ));
+    let html = read(&dir.path().join("r.html"));
+    assert_well_formed(&html);
+    let doc = Html::parse_document(&html);
+    let r = section(&doc, "regression");
+    assert_eq!(r.select(&sel("svg")).count(), 4);
+    let t = text(r);
+    assert!(t.contains("actual bmi") && t.contains("actual progression"));
+    for s in r.select(&sel("svg")) {
+        assert_eq!(s.select(&sel("circle")).count(), 442);
+    }
+    assert!(text(section(&doc, "summary")).contains("2: bmi, progression"));
+}
+
+#[test]
+fn predict_from_stdin_reports_without_the_sample() {
+    let dir = tempfile::tempdir().unwrap();
+    let iris = data("iris.csv");
+    let model = dir.path().join("m.json");
+    let page = dir.path().join("r.html");
+    let out_csv = dir.path().join("p.csv");
+    ok(&run(&[
+        "--data",
+        &iris,
+        "--epochs",
+        "5",
+        "--save",
+        model.to_str().unwrap(),
+        "--quiet",
+    ]));
+    let out = common::run_stdin(
+        &[
+            "predict",
+            "--model",
+            model.to_str().unwrap(),
+            "--data",
+            "-",
+            "--out",
+            out_csv.to_str().unwrap(),
+            "--report",
+            page.to_str().unwrap(),
+        ],
+        read(Path::new(&iris)).as_bytes(),
+    );
+    ok(&out);
+    let html = read(&page);
+    assert_well_formed(&html);
+    let doc = Html::parse_document(&html);
+    assert_eq!(confusion(&doc).iter().flatten().sum::<u64>(), 150);
+    assert!(text(section(&doc, "explain")).contains("standard input"));
+}
