@@ -1008,3 +1008,45 @@ fn predict_from_stdin_reports_without_the_sample() {
     assert_eq!(confusion(&doc).iter().flatten().sum::<u64>(), 150);
     assert!(text(section(&doc, "explain")).contains("standard input"));
 }
+
+#[test]
+fn an_interrupted_run_still_writes_its_report_and_says_so() {
+    use std::io::{BufRead, BufReader};
+    let dir = tempfile::tempdir().unwrap();
+    let mut child = Command::new(env!("CARGO_BIN_EXE_mlp-train"))
+        .args([
+            "--data",
+            &data("digits.csv"),
+            "--epochs",
+            "1000000",
+            "--report",
+            "r.html",
+        ])
+        .current_dir(dir.path())
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    // Per-epoch lines on stderr (not a terminal): the first one means training has begun.
+    let mut err = BufReader::new(child.stderr.take().unwrap());
+    let mut line = String::new();
+    while err.read_line(&mut line).unwrap() > 0 && !line.starts_with("epoch") {
+        line.clear();
+    }
+    assert!(line.starts_with("epoch"), "no epoch line");
+    let pid = child.id().to_string();
+    assert!(Command::new("kill")
+        .args(["-INT", &pid])
+        .status()
+        .unwrap()
+        .success());
+    std::thread::spawn(move || std::io::copy(&mut err, &mut std::io::sink()));
+    assert_eq!(child.wait().unwrap().code(), Some(130));
+    let html = read(&dir.path().join("r.html"));
+    assert_well_formed(&html);
+    let doc = Html::parse_document(&html);
+    let note = text(doc.select(&sel("p.note")).next().expect("a note"));
+    assert!(note.contains("interrupted"), "{note}");
+    assert!(text(section(&doc, "summary")).contains("of 1000000 (interrupted)"));
+}
