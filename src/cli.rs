@@ -266,6 +266,12 @@ pub struct TrainArgs {
     #[arg(long, value_name = "FILE.svg", help_heading = "Output")]
     pub plot: Option<PathBuf>,
 
+    /// Write a self-contained HTML report (header, metric table, gates, curves, confusion
+    /// matrix or predicted-against-actual scatter, computation graph, one sample explained;
+    /// with --cv, the folds). `-` writes it to stdout and the summary to stderr.
+    #[arg(long, value_name = "FILE.html", help_heading = "Output")]
+    pub report: Option<PathBuf>,
+
     /// Print one JSON object with the results and every hyperparameter on stdout, instead
     /// of the table.
     #[arg(long, help_heading = "Output")]
@@ -324,6 +330,12 @@ pub struct PredictArgs {
     /// Print the report as JSON.
     #[arg(long)]
     pub json: bool,
+
+    /// Write a self-contained HTML report (needs the label column in --data): metrics,
+    /// confusion matrix or predicted-against-actual scatter, computation graph, one sample
+    /// explained. `-` writes it to stdout (then --out is required).
+    #[arg(long, value_name = "FILE.html")]
+    pub report: Option<PathBuf>,
 }
 
 /// Options of `mlp-train gradcheck`.

@@ -7,9 +7,11 @@ use ndarray::Array2;
 
 use crate::cli::{ExplainArgs, GradcheckArgs, GraphArgs, GraphFormat, PredictArgs};
 use crate::data::{self, LabelSpec, Labels as FrameLabels, LoadOptions, Source};
+use crate::diagnostics::{self, Diagnostics, Predictions};
 use crate::explain::{ExplainOptions, ExplainTarget};
 use crate::gradcheck;
 use crate::graph::GraphShapes;
+use crate::html;
 use crate::limits;
 use crate::loss::{softmax_rows, Target};
 use crate::metrics;
@@ -41,6 +43,25 @@ pub fn predict(args: &PredictArgs) -> Result<PredictOutput> {
             format!("the regression model {}", args.model.display()),
         ));
     }
+    let page_on_stdout = args.report.as_deref().is_some_and(html::build::is_stdout);
+    match &args.report {
+        Some(_) if page_on_stdout && args.out.is_none() => {
+            return Err(Error::flag(
+                "--report",
+                "- writes the page to stdout, where the predictions go: add --out FILE",
+                "-",
+            ))
+        }
+        Some(p) => html::build::check_report(
+            p,
+            &[
+                ("--model", Some(args.model.as_path())),
+                ("--data", Some(std::path::Path::new(&args.data))),
+                ("--out", args.out.as_deref()),
+            ],
+        )?,
+        None => {}
+    }
     let prep = &mf.prep;
     // Predict in the precision the model was trained in, so that an f32 model's predictions
     // are exactly those it was evaluated with.
@@ -49,6 +70,15 @@ pub fn predict(args: &PredictArgs) -> Result<PredictOutput> {
         _ => outputs::<f64>(&mf, &args.data)?,
     };
 
+    // For --report: L, s, J on the labelled rows, from O before softmax (L in standardized
+    // target units for regression, as in training).
+    let objective = truth.as_ref().map(|t| {
+        let m = mf.mlp::<f64>();
+        let lambda = mf.hyperparameters["lambda"].as_f64().unwrap_or(0.0);
+        let (l, s) = (m.loss.value(o.view(), t.target()), m.regularizer(lambda));
+        crate::model::Objective { l, s, j: l + s }
+    });
+    let mut predictions = None;
     let mut csv = String::new();
     let mut report = String::new();
     match (&prep.classes, prep.task) {
@@ -72,6 +102,10 @@ pub fn predict(args: &PredictArgs) -> Result<PredictOutput> {
                 csv.push('\n');
             }
             if let Some(Labels::Classes(t)) = &truth {
+                predictions = Some(Predictions::Classes {
+                    truth: t.clone(),
+                    predicted: predicted.clone(),
+                });
                 let r = metrics::classification(t, &predicted, classes);
                 report = if args.json {
                     format!("{}\n", serde_json::to_string(&r).unwrap_or_default())
@@ -96,6 +130,11 @@ pub fn predict(args: &PredictArgs) -> Result<PredictOutput> {
                 }
                 let flat = |a: &Array2<f64>| a.iter().copied().collect::<Vec<_>>();
                 let r = metrics::regression(&flat(&y), &flat(&o), y.ncols());
+                predictions = Some(Predictions::Values {
+                    actual: flat(&y),
+                    predicted: flat(&o),
+                    q: y.ncols(),
+                });
                 report = if args.json {
                     format!("{}\n", serde_json::to_string(&r).unwrap_or_default())
                 } else {
@@ -109,6 +148,38 @@ pub fn predict(args: &PredictArgs) -> Result<PredictOutput> {
                 };
             }
         }
+    }
+    if let Some(path) = &args.report {
+        let Some(predictions) = predictions else {
+            return Err(Error::flag(
+                "--report",
+                format!(
+                    "needs the label column {} in {}",
+                    prep.labels.join(","),
+                    args.data
+                ),
+                path.display(),
+            ));
+        };
+        let diag = Diagnostics {
+            set: args.data.clone(),
+            predictions,
+            outputs: prep.classes.clone().unwrap_or_else(|| prep.labels.clone()),
+            sample: diagnostics::file_sample(&mf, &args.data)?,
+        };
+        let inv = html::Invocation::current();
+        let page = html::predict_page(&args.model, &mf, &args.data, &diag, objective, &inv);
+        let page = html::render(&page);
+        if page_on_stdout {
+            if let Some(out) = &args.out {
+                output::write_atomic(out, csv.as_bytes())?;
+            }
+            return Ok(PredictOutput {
+                stdout: page,
+                stderr: report,
+            });
+        }
+        output::write_atomic(path, page.as_bytes())?;
     }
     match &args.out {
         Some(path) => {

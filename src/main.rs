@@ -216,6 +216,22 @@ fn train(mut args: mlp_train::cli::TrainArgs) -> Result<i32, Failure> {
             std::process::exit(exit::INTERRUPTED);
         }
     });
+    if let Some(report) = &args.report {
+        fn path(p: &Option<String>) -> Option<&std::path::Path> {
+            p.as_deref().map(std::path::Path::new)
+        }
+        mlp_train::html::build::check_report(
+            report,
+            &[
+                ("--data", path(&args.data)),
+                ("--test", path(&args.test)),
+                ("--init-from", args.init_from.as_deref()),
+                ("--save", args.save.as_deref()),
+                ("--log", args.log.as_deref()),
+                ("--plot", args.plot.as_deref()),
+            ],
+        )?;
+    }
     if args.cv.is_some() {
         return cross_validate(args);
     }
@@ -236,6 +252,14 @@ fn train(mut args: mlp_train::cli::TrainArgs) -> Result<i32, Failure> {
         }
         None => None,
     };
+    // --report: the HTML page first (even when a gate fails below); with `--report -` it
+    // takes stdout and the summary goes to stderr.
+    let page_on_stdout = report_on_stdout(&args.report);
+    if let Some(path) = &args.report {
+        let inv = mlp_train::html::Invocation::current();
+        write_report(path, &mlp_train::html::train_page(&run, &args, &inv))?;
+    }
+    let print = |text: &str| print_or_stderr(text, page_on_stdout);
     let printed = if args.json {
         let mut v = report::summary_json(&run);
         v["gates"] = serde_json::json!(gates);
@@ -306,7 +330,14 @@ fn cross_validate(args: mlp_train::cli::TrainArgs) -> Result<i32, Failure> {
         }
         None => None,
     };
-    if args.json {
+    let page_on_stdout = report_on_stdout(&args.report);
+    if let Some(path) = &args.report {
+        let inv = mlp_train::html::Invocation::current();
+        write_report(path, &mlp_train::html::cv_page(&cv, &args, &inv))?;
+    }
+    if page_on_stdout {
+        say(report::cv_text(&cv).trim_end());
+    } else if args.json {
         let mut v = report::cv_json(&cv);
         v["gates"] = serde_json::json!(gates);
         v["baseline"] = serde_json::json!(compared.as_ref().map(|c| &c.0));
@@ -318,4 +349,31 @@ fn cross_validate(args: mlp_train::cli::TrainArgs) -> Result<i32, Failure> {
         return Ok(exit::INTERRUPTED);
     }
     verdict(&gates, compared)
+}
+
+fn report_on_stdout(report: &Option<std::path::PathBuf>) -> bool {
+    report
+        .as_deref()
+        .is_some_and(mlp_train::html::build::is_stdout)
+}
+
+/// Renders the --report page to its file (atomically) or, for `-`, to stdout.
+fn write_report(path: &std::path::Path, page: &mlp_train::html::Page) -> Result<(), Failure> {
+    let html = mlp_train::html::render(page);
+    if mlp_train::html::build::is_stdout(path) {
+        print(&html)?;
+    } else {
+        mlp_train::output::write_atomic(path, html.as_bytes())?;
+    }
+    Ok(())
+}
+
+/// Text for stdout, or for stderr when the HTML report took stdout.
+fn print_or_stderr(text: &str, to_stderr: bool) -> std::io::Result<()> {
+    if to_stderr {
+        let _ = std::io::stderr().lock().write_all(text.as_bytes());
+        Ok(())
+    } else {
+        print(text)
+    }
 }

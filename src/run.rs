@@ -55,6 +55,9 @@ pub struct TrainRun {
     pub val: Option<Evaluation>,
     pub test: Option<Evaluation>,
     pub saved: Option<PathBuf>,
+    /// With --report: predictions on the gate set and the first row, for the HTML page.
+    #[serde(skip)]
+    pub diagnostics: Option<crate::diagnostics::Diagnostics>,
 }
 
 /// Checks every numeric flag once, at the boundary, with the flag's name in the message:
@@ -141,6 +144,13 @@ pub fn validate(args: &TrainArgs) -> Result<()> {
     }
     if args.cv.is_some_and(|k| k < 2) {
         return Err(Error::flag("--cv", "must be >= 2", args.cv.unwrap_or(0)));
+    }
+    if args.json && args.report.as_deref() == Some(std::path::Path::new("-")) {
+        return Err(Error::flag(
+            "--report",
+            "cannot write to stdout with --json (both would go there); name a file",
+            "-",
+        ));
     }
     if args.task == Task::Classify && args.label.len() > 1 {
         return Err(Error::flag(
@@ -311,23 +321,6 @@ pub fn gates(
     Ok(out)
 }
 
-/// Checks --min-accuracy, --max-loss and --min-r2; the first failure is the error.
-pub fn check_gates(
-    args: &TrainArgs,
-    set: &str,
-    accuracy: Option<f64>,
-    loss: f64,
-    r2: Option<f64>,
-) -> Result<()> {
-    match gates(args, set, accuracy, loss, r2)?
-        .into_iter()
-        .find(|g| !g.passed())
-    {
-        Some(g) => Err(g.error()),
-        None => Ok(()),
-    }
-}
-
 /// Parses `--label` values: a number is a 0-based index, anything else a header name.
 pub fn label_specs(labels: &[String]) -> Vec<LabelSpec> {
     if labels.is_empty() {
@@ -388,6 +381,11 @@ fn train_in<T: Real>(
     } = input;
     check_continuation::<T>(args, previous.as_ref(), task)?;
 
+    // The report explains the file's first row, whichever set it falls in.
+    let first_row = args
+        .report
+        .as_ref()
+        .and_then(|_| crate::diagnostics::first_row(&frame));
     // Validation split (stratified by class), before anything is fitted.
     let (train_frame, val_frame) = if args.val_frac > 0.0 {
         let (tr, va) = split_rows(&frame, args.val_frac, args.seed);
@@ -422,6 +420,9 @@ fn train_in<T: Real>(
         mut run,
     } = fitted;
     run.data = src.to_string();
+    if let (Some(d), Some(row)) = (run.diagnostics.as_mut(), first_row) {
+        d.sample = Some(crate::diagnostics::sample(&model, &prep, row, args.lambda)?);
+    }
     if let Some(path) = &args.save {
         let previous_epochs = previous.as_ref().map_or(0, |m| m.epochs_run);
         let file = ModelFile::new(
@@ -662,6 +663,27 @@ fn fit_and_train<T: Real>(
         .map(|v| evaluate(&model, v, &prep, &config))
         .transpose()?;
 
+    // The report's confusion matrix or scatter is on the set the gates look at.
+    let diagnostics = match (&args.report, &test_data, &val_data) {
+        (None, _, _) => None,
+        (Some(_), Some(t), _) => Some(crate::diagnostics::on_set(&model, t, &prep, "test set")?),
+        (Some(_), None, Some(v)) => Some(crate::diagnostics::on_set(
+            &model,
+            v,
+            &prep,
+            if args.cv.is_some() {
+                "held-out folds, pooled"
+            } else {
+                "validation set"
+            },
+        )?),
+        (Some(_), None, None) => Some(crate::diagnostics::on_set(
+            &model,
+            &train_data,
+            &prep,
+            "training set",
+        )?),
+    };
     let (d, h, q) = model.dims();
     let hyperparameters = serde_json::json!({
         "hidden": h,
@@ -701,6 +723,7 @@ fn fit_and_train<T: Real>(
         val: val_eval,
         test: test_eval,
         saved: None,
+        diagnostics,
     };
     Ok(Fitted { model, prep, run })
 }
@@ -737,6 +760,9 @@ pub struct CvRun {
     pub seconds: f64,
     /// `--threads`, a setting of the run (reported in --json, never in a model file).
     pub threads: usize,
+    /// With --report: the held-out folds' predictions pooled, and fold 1's model on row 0.
+    #[serde(skip)]
+    pub diagnostics: Option<crate::diagnostics::Diagnostics>,
 }
 
 /// `--cv K`: stratified (classify) or plain (regress) K-fold cross-validation with the seed.
@@ -779,6 +805,7 @@ fn cv_in<T: Real>(
     let mut folds = Vec::with_capacity(k);
     let mut hyperparameters = serde_json::Value::Null;
     let mut interrupted = false;
+    let mut diagnostics: Option<crate::diagnostics::Diagnostics> = None;
     for f in 0..k {
         let (tr, te): (Vec<usize>, Vec<usize>) = (0..n).partition(|&i| assignment[i] != f);
         if tr.is_empty() || te.is_empty() {
@@ -795,7 +822,20 @@ fn cv_in<T: Real>(
             observer,
             stop,
         )?;
-        let run = fitted.run;
+        let mut run = fitted.run;
+        // Out-of-fold predictions pooled over the folds; row 0 explained by the first model.
+        match (&mut diagnostics, run.diagnostics.take()) {
+            (Some(all), Some(d)) => all.predictions.extend(d.predictions),
+            (None, Some(mut d)) => {
+                if let Some(row) = crate::diagnostics::first_row(&frame) {
+                    let s =
+                        crate::diagnostics::sample(&fitted.model, &fitted.prep, row, args.lambda)?;
+                    d.sample = Some(s);
+                }
+                diagnostics = Some(d);
+            }
+            _ => {}
+        }
         hyperparameters = run.hyperparameters.clone();
         let held_out = run
             .val
@@ -832,6 +872,7 @@ fn cv_in<T: Real>(
         interrupted,
         seconds: start.elapsed().as_secs_f64(),
         threads: args.threads,
+        diagnostics,
     })
 }
 
