@@ -9,6 +9,7 @@ pub mod error;
 pub mod explain;
 pub mod gradcheck;
 pub mod graph;
+pub mod interrupt;
 pub mod linalg;
 pub mod loss;
 pub mod metrics;

@@ -54,6 +54,13 @@ pub struct TrainRun {
     pub val: Option<Evaluation>,
     pub test: Option<Evaluation>,
     pub saved: Option<PathBuf>,
+    /// Existing files an interrupted run did not replace (it wrote their `.interrupted`
+    /// siblings instead, when it wrote anything).
+    #[serde(skip)]
+    pub kept: Vec<PathBuf>,
+    /// True when an output goes to standard output: the summary then goes to stderr.
+    #[serde(skip)]
+    pub summary_to_stderr: bool,
 }
 
 /// Checks every numeric flag once, at the boundary, with the flag's name in the message.
@@ -224,15 +231,7 @@ fn train_in<T: Real>(
     stop: &AtomicBool,
 ) -> Result<TrainRun> {
     validate(args)?;
-    for (path, flag) in [
-        (&args.save, "--save"),
-        (&args.log, "--log"),
-        (&args.plot, "--plot"),
-    ] {
-        if let Some(p) = path {
-            output::check_writable(p, flag)?;
-        }
-    }
+    let plan = output_plan(args)?;
     let input = load_input::<T>(args)?;
     let Input {
         src,
@@ -277,29 +276,81 @@ fn train_in<T: Real>(
         mut run,
     } = fitted;
     run.data = src.to_string();
-    if let Some(path) = &args.save {
-        let previous_epochs = previous.as_ref().map_or(0, |m| m.epochs_run);
-        let file = ModelFile::new(
-            &model,
-            &prep,
-            run.hyperparameters.clone(),
-            report::metrics_json(&run),
-            previous_epochs + run.outcome.epochs_run,
-            run.outcome.interrupted,
-        );
-        file.save(path)?;
-        run.saved = Some(path.clone());
-    }
-    if let Some(path) = &args.log {
-        output::write_atomic(path, report::log_csv(&run).as_bytes())?;
-    }
-    if let Some(path) = &args.plot {
-        let title = format!("mlp-train on {}", run.data);
-        let svg = crate::plot::curves_svg(&run.outcome.history, &title)
-            .map_err(|e| Error::io(path, std::io::Error::other(e)))?;
-        output::write_atomic(path, svg.as_bytes())?;
-    }
+    run.summary_to_stderr = plan.uses_stdout();
+    let previous_epochs = previous.as_ref().map_or(0, |m| m.epochs_run);
+    write_outputs(&plan, &model, &prep, &mut run, previous_epochs)?;
     Ok(run)
+}
+
+/// The outputs of a training, planned and checked against the inputs before any work.
+/// Continuing a model in place (`--init-from m.json --save m.json`) is allowed: the model is
+/// read whole before training, and an interrupted run never replaces it.
+pub fn output_plan(args: &TrainArgs) -> Result<output::Plan> {
+    let path = |s: &Option<String>| s.as_ref().map(std::path::PathBuf::from);
+    let (data, test) = (path(&args.data), path(&args.test));
+    output::Plan::new(
+        &[
+            ("--save", args.save.as_deref()),
+            ("--log", args.log.as_deref()),
+            ("--plot", args.plot.as_deref()),
+        ],
+        &[
+            ("--data", data.as_deref()),
+            ("--test", test.as_deref()),
+            ("--init-from", args.init_from.as_deref()),
+        ],
+        &[("--save", "--init-from")],
+    )
+}
+
+/// Writes the model, the log and the plot. An interrupted run writes nothing when no SGD
+/// step ran, and never replaces an existing file: its outputs go to `NAME.interrupted.EXT`
+/// beside it (recorded in `run.kept`).
+fn write_outputs<T: Real>(
+    plan: &output::Plan,
+    model: &Mlp<T>,
+    prep: &Prep,
+    run: &mut TrainRun,
+    previous_epochs: usize,
+) -> Result<()> {
+    let interrupted = run.outcome.interrupted;
+    if interrupted && run.outcome.samples == 0 {
+        return Ok(());
+    }
+    for planned in &plan.outputs {
+        let out = if interrupted && planned.keep_on_interrupt() {
+            run.kept.push(planned.given.clone());
+            match plan.interrupted_sibling(planned) {
+                Some(o) => o,
+                None => continue,
+            }
+        } else {
+            planned.clone()
+        };
+        match out.flag {
+            "--save" => {
+                let file = ModelFile::new(
+                    model,
+                    prep,
+                    run.hyperparameters.clone(),
+                    report::metrics_json(run),
+                    previous_epochs + run.outcome.epochs_run,
+                    interrupted,
+                );
+                out.write(file.to_json().as_bytes())?;
+                run.saved = Some(out.given.clone());
+            }
+            "--log" => out.write(report::log_csv(run).as_bytes())?,
+            "--plot" => {
+                let title = format!("mlp-train on {}", run.data);
+                let svg = crate::plot::curves_svg(&run.outcome.history, &title)
+                    .map_err(|e| Error::io(&out.given, std::io::Error::other(e)))?;
+                out.write(svg.as_bytes())?;
+            }
+            _ => {}
+        }
+    }
+    Ok(())
 }
 
 /// The training file (and the test file, the model to continue), loaded and checked.
@@ -428,14 +479,20 @@ fn fit_and_train<T: Real>(
         target_scale: prep.target_standardize.as_ref().map(|s| s.std.clone()),
         threads: args.threads,
     };
-    let outcome = train::train(
-        &mut model,
-        &config,
-        &train_data,
-        val_data.as_ref(),
-        observer,
-        stop,
-    )?;
+    // The one phase in which a signal stops cooperatively (at the next minibatch); in any
+    // other the binary's handler exits at once.
+    let (outcome, signalled) = crate::interrupt::polling(|| {
+        train::train(
+            &mut model,
+            &config,
+            &train_data,
+            val_data.as_ref(),
+            observer,
+            stop,
+        )
+    });
+    let mut outcome = outcome?;
+    outcome.interrupted |= signalled;
 
     let train_eval = evaluate(&model, &train_data, &prep, &config)?;
     let val_eval = val_data
@@ -486,6 +543,8 @@ fn fit_and_train<T: Real>(
         val: val_eval,
         test: test_eval,
         saved: None,
+        kept: Vec::new(),
+        summary_to_stderr: false,
     };
     Ok(Fitted { model, prep, run })
 }
