@@ -44,9 +44,12 @@ pub enum Command {
     Train(Box<TrainArgs>),
     /// Predict with a saved model; when the file has the label column, also report accuracy,
     /// the confusion matrix and per-class precision/recall/F1 (or RMSE/MAE/R²).
-    /// `eval` is the same command.
-    #[command(visible_alias = "eval")]
+    /// Predictions go to stdout and the report to stderr; with --out FILE the report goes to
+    /// stdout; with --json stdout carries only the JSON report (predictions only with --out).
     Predict(PredictArgs),
+    /// Like predict, but print only the report (the --data file needs its label column);
+    /// predictions are written only with --out.
+    Eval(PredictArgs),
     /// Compare the hand-written gradients with central finite differences, in f64.
     Gradcheck(GradcheckArgs),
     /// Walk one sample through the chapter's formulas, printing every value.
@@ -270,8 +273,9 @@ pub struct PredictArgs {
     #[arg(long, value_name = "FILE")]
     pub data: String,
 
-    /// Write the predictions here (atomically) instead of standard output; the report then
-    /// goes to standard output.
+    /// Write the predictions here (atomically, through symlinks; a device or FIFO is written
+    /// in place; `-` is standard output, the report then goes to stderr) instead of standard
+    /// output; the report then goes to standard output. It may not be --model or --data.
     #[arg(long, value_name = "FILE")]
     pub out: Option<PathBuf>,
 
@@ -279,7 +283,7 @@ pub struct PredictArgs {
     #[arg(long)]
     pub proba: bool,
 
-    /// Print the report as JSON.
+    /// Print the report as JSON on standard output (predictions then only with --out).
     #[arg(long)]
     pub json: bool,
 }

@@ -27,12 +27,18 @@ pub struct PredictOutput {
     pub stderr: String,
 }
 
-/// `mlp-train predict`: one CSV row per input, and a report when the labels are present.
-pub fn predict(args: &PredictArgs) -> Result<PredictOutput> {
+/// `mlp-train predict` (and `eval`, `report_only`): one CSV row per input, and a report when
+/// the labels are present. Where each goes:
+/// - predictions: to --out when given (`-` is stdout), else to stdout unless --json or eval;
+/// - report: to stderr when the predictions take stdout, else to stdout.
+pub fn predict(args: &PredictArgs, report_only: bool) -> Result<PredictOutput> {
+    let data = std::path::PathBuf::from(&args.data);
+    let plan = output::Plan::new(
+        &[("--out", args.out.as_deref())],
+        &[("--model", Some(&args.model)), ("--data", Some(&data))],
+        &[],
+    )?;
     let mf = ModelFile::load(&args.model)?;
-    if let Some(out) = &args.out {
-        output::check_writable(out, "--out")?;
-    }
     let prep = &mf.prep;
     // Predict in the precision the model was trained in, so that an f32 model's predictions
     // are exactly those it was evaluated with.
@@ -102,14 +108,35 @@ pub fn predict(args: &PredictArgs) -> Result<PredictOutput> {
             }
         }
     }
-    match &args.out {
-        Some(path) => {
-            output::write_atomic(path, csv.as_bytes())?;
-            Ok(PredictOutput {
-                stdout: report,
-                stderr: String::new(),
-            })
+    if report.is_empty() && (report_only || (args.json && args.out.is_none())) {
+        let asked = if report_only { "eval" } else { "predict --json" };
+        return Err(Error::data(
+            Source::parse(&args.data).to_string(),
+            format!(
+                "has no label column {}, so {asked} has no report to print (predict --out FILE writes the predictions)",
+                prep.labels.join(",")
+            ),
+        ));
+    }
+    match plan.get("--out") {
+        Some(out) => {
+            out.write(csv.as_bytes())?;
+            if plan.uses_stdout() {
+                Ok(PredictOutput {
+                    stdout: String::new(),
+                    stderr: report,
+                })
+            } else {
+                Ok(PredictOutput {
+                    stdout: report,
+                    stderr: String::new(),
+                })
+            }
         }
+        None if report_only || args.json => Ok(PredictOutput {
+            stdout: report,
+            stderr: String::new(),
+        }),
         None => Ok(PredictOutput {
             stdout: csv,
             stderr: report,
