@@ -494,15 +494,43 @@ fn fit_and_train<T: Real>(
     let mut outcome = outcome?;
     outcome.interrupted |= signalled;
 
-    let train_eval = evaluate(&model, &train_data, &prep, &config)?;
-    let val_eval = val_data
-        .as_ref()
-        .map(|v| evaluate(&model, v, &prep, &config))
-        .transpose()?;
-    let test_eval = test_data
-        .as_ref()
-        .map(|v| evaluate(&model, v, &prep, &config))
-        .transpose()?;
+    // An interrupted run must stop within a moment: no new passes over the data when an
+    // epoch completed; its figures (running means on train, as in the log; the epoch's
+    // validation pass) stand for the model, and the test set is not evaluated.
+    let last = outcome.best_epoch.or(outcome.history.last().map(|s| s.epoch));
+    let quick = last
+        .filter(|_| outcome.interrupted)
+        .and_then(|e| outcome.history.get(e - 1));
+    let (train_eval, val_eval, test_eval) = match quick {
+        Some(stats) => {
+            let from = |rows, (objective, metric)| Evaluation {
+                rows,
+                objective,
+                metric,
+                regression: None,
+            };
+            (
+                from(train_data.len(), (stats.train, stats.train_metric)),
+                stats
+                    .val
+                    .zip(val_data.as_ref())
+                    .map(|(v, data)| from(data.len(), v)),
+                None,
+            )
+        }
+        None => (
+            evaluate(&model, &train_data, &prep, &config)?,
+            val_data
+                .as_ref()
+                .map(|v| evaluate(&model, v, &prep, &config))
+                .transpose()?,
+            test_data
+                .as_ref()
+                .filter(|_| !outcome.interrupted)
+                .map(|v| evaluate(&model, v, &prep, &config))
+                .transpose()?,
+        ),
+    };
 
     let (d, h, q) = model.dims();
     let hyperparameters = serde_json::json!({
