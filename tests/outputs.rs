@@ -192,11 +192,13 @@ fn a_fifo_is_written_in_place() {
     let fifo = s.p("pipe");
     let ok = Command::new("mkfifo").arg(&fifo).status().unwrap().success();
     assert!(ok, "mkfifo");
-    let reader = {
-        let fifo = fifo.clone();
-        std::thread::spawn(move || std::fs::read(fifo).unwrap())
-    };
-    ok_stdout(&run(&[
+    // The reader is a child process, so that it can be stopped if the FIFO is replaced.
+    let mut reader = Command::new("cat")
+        .arg(&fifo)
+        .stdout(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let out = run(&[
         "--data",
         &s.path("in.csv"),
         "--epochs",
@@ -204,10 +206,15 @@ fn a_fifo_is_written_in_place() {
         "--save",
         fifo.to_str().unwrap(),
         "-q",
-    ]));
-    let v = model_json(&reader.join().unwrap());
+    ]);
+    let still_fifo = std::fs::metadata(&fifo).unwrap().file_type().is_fifo();
+    if !still_fifo || !out.status.success() {
+        let _ = reader.kill();
+        let _ = reader.wait();
+        panic!("the FIFO was replaced or not written: {}", stderr(&out));
+    }
+    let v = model_json(&reader.wait_with_output().unwrap().stdout);
     assert_eq!(v["epochs_run"], 1);
-    assert!(std::fs::metadata(&fifo).unwrap().file_type().is_fifo());
     assert_eq!(files_in(s.dir.path()), ["in.csv", "pipe"]);
 }
 
