@@ -239,15 +239,23 @@ pub struct TrainArgs {
     #[arg(long, value_name = "X", help_heading = "Quality gates")]
     pub min_r2: Option<f64>,
 
-    /// Save the trained model as JSON (written atomically).
+    /// Save the trained model as JSON. A file is written atomically (a temporary file renamed
+    /// over it; through a symlink to its target, keeping the target's permissions); a device
+    /// or FIFO is written in place; `-` is standard output (the summary then goes to stderr).
+    /// It may not name an input or another output's file, except --init-from's (continuing in
+    /// place). Interrupted by Ctrl-C/SIGTERM after at least one SGD step, the model is saved
+    /// with "interrupted": true, but never over an existing file: then to
+    /// NAME.interrupted.EXT beside it (the same rule holds for --log and --plot).
     #[arg(long, value_name = "MODEL", help_heading = "Output")]
     pub save: Option<PathBuf>,
 
     /// Write one CSV row per epoch: epoch, lr, L, s, J, metrics, ‖∂J/∂W1‖, ‖∂J/∂W2‖, seconds.
+    /// Written like --save (`-` is standard output).
     #[arg(long, value_name = "FILE", help_heading = "Output")]
     pub log: Option<PathBuf>,
 
     /// Draw the training curves (J, L, s and the metric per epoch) into this SVG file.
+    /// Written like --save (`-` is standard output).
     #[arg(long, value_name = "FILE.svg", help_heading = "Output")]
     pub plot: Option<PathBuf>,
 

@@ -109,7 +109,11 @@ pub fn predict(args: &PredictArgs, report_only: bool) -> Result<PredictOutput> {
         }
     }
     if report.is_empty() && (report_only || (args.json && args.out.is_none())) {
-        let asked = if report_only { "eval" } else { "predict --json" };
+        let asked = if report_only {
+            "eval"
+        } else {
+            "predict --json"
+        };
         return Err(Error::data(
             Source::parse(&args.data).to_string(),
             format!(

@@ -122,10 +122,7 @@ impl Plan {
                 if *input == id && !self.in_place.contains(&(out.flag, *flag)) {
                     return Err(Error::flag(
                         out.flag,
-                        format!(
-                            "must not name the file read by {flag} ({})",
-                            path.display()
-                        ),
+                        format!("must not name the file read by {flag} ({})", path.display()),
                         out.given.display(),
                     ));
                 }
@@ -348,7 +345,10 @@ fn same_as_stdout(m: &fs::Metadata) -> bool {
     let Ok(fd) = std::io::stdout().as_fd().try_clone_to_owned() else {
         return false;
     };
-    match (File::from(fd).metadata().ok().as_ref().and_then(node), node(m)) {
+    match (
+        File::from(fd).metadata().ok().as_ref().and_then(node),
+        node(m),
+    ) {
         (Some(a), Some(b)) => a == b,
         _ => false,
     }
@@ -593,7 +593,10 @@ mod tests {
         let link = dir.path().join("link.json");
         std::os::unix::fs::symlink("real.json", &link).unwrap();
         write_atomic(&link, b"new").unwrap();
-        assert!(fs::symlink_metadata(&link).unwrap().file_type().is_symlink());
+        assert!(fs::symlink_metadata(&link)
+            .unwrap()
+            .file_type()
+            .is_symlink());
         assert_eq!(fs::read(&target).unwrap(), b"new");
         let mode = fs::metadata(&target).unwrap().permissions().mode() & 0o777;
         assert_eq!(mode, 0o600);

@@ -497,7 +497,9 @@ fn fit_and_train<T: Real>(
     // An interrupted run must stop within a moment: no new passes over the data when an
     // epoch completed; its figures (running means on train, as in the log; the epoch's
     // validation pass) stand for the model, and the test set is not evaluated.
-    let last = outcome.best_epoch.or(outcome.history.last().map(|s| s.epoch));
+    let last = outcome
+        .best_epoch
+        .or(outcome.history.last().map(|s| s.epoch));
     let quick = last
         .filter(|_| outcome.interrupted)
         .and_then(|e| outcome.history.get(e - 1));

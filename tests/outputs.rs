@@ -190,7 +190,11 @@ fn dev_null_stays_a_device() {
 fn a_fifo_is_written_in_place() {
     let s = Scratch::new();
     let fifo = s.p("pipe");
-    let ok = Command::new("mkfifo").arg(&fifo).status().unwrap().success();
+    let ok = Command::new("mkfifo")
+        .arg(&fifo)
+        .status()
+        .unwrap()
+        .success();
     assert!(ok, "mkfifo");
     // The reader is a child process, so that it can be stopped if the FIFO is replaced.
     let mut reader = Command::new("cat")
@@ -397,7 +401,12 @@ fn help_into_a_full_device_fails() {
     for args in [&["--help"][..], &["predict", "--help"], &["--version"]] {
         let out = Command::new(env!("CARGO_BIN_EXE_mlp-train"))
             .args(args)
-            .stdout(std::fs::OpenOptions::new().write(true).open("/dev/full").unwrap())
+            .stdout(
+                std::fs::OpenOptions::new()
+                    .write(true)
+                    .open("/dev/full")
+                    .unwrap(),
+            )
             .output()
             .unwrap();
         assert_error(&out, 5, &["help"]);

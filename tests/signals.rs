@@ -247,7 +247,11 @@ fn a_signal_while_loading_from_a_stalled_stdin_stops_every_command() {
         std::thread::sleep(Duration::from_millis(300));
         assert_prompt_130(stop(&mut child, sig), &format!("{args:?}"));
         drop(stdin);
-        assert_eq!(std::fs::read(&m).unwrap(), good, "{args:?} replaced the model");
+        assert_eq!(
+            std::fs::read(&m).unwrap(),
+            good,
+            "{args:?} replaced the model"
+        );
         assert_eq!(files_in(dir.path()), ["good.json"], "{args:?}");
     }
 }
@@ -273,8 +277,14 @@ fn an_interrupted_training_never_replaces_an_existing_model() {
     let (mut child, stderr) = start_training(dir.path(), &[]);
     assert_prompt_130(stop(&mut child, "INT"), "training");
     let err = stderr.recv().unwrap();
-    assert_eq!(std::fs::read(dir.path().join("m.json")).unwrap(), model_before);
-    assert_eq!(std::fs::read(dir.path().join("log.csv")).unwrap(), log_before);
+    assert_eq!(
+        std::fs::read(dir.path().join("m.json")).unwrap(),
+        model_before
+    );
+    assert_eq!(
+        std::fs::read(dir.path().join("log.csv")).unwrap(),
+        log_before
+    );
     // What the interrupted run trained is kept beside, marked.
     let m = model(&dir.path().join("m.interrupted.json"));
     assert_eq!(m["interrupted"], true);
@@ -349,7 +359,14 @@ fn a_signal_during_the_final_evaluation_exits_130_at_once() {
     let mut child = Command::new(env!("CARGO_BIN_EXE_mlp-train"))
         .args(["--data", train.to_str().unwrap()])
         .args(["--test", test.to_str().unwrap()])
-        .args(["--epochs", "1", "--hidden", "8192", "--save", m.to_str().unwrap()])
+        .args([
+            "--epochs",
+            "1",
+            "--hidden",
+            "8192",
+            "--save",
+            m.to_str().unwrap(),
+        ])
         .stdin(Stdio::null())
         .stdout(Stdio::null())
         .stderr(Stdio::piped())
@@ -398,7 +415,15 @@ fn predict_and_gradcheck_stop_at_once_leaving_no_file() {
             "--out",
             out.to_str().unwrap(),
         ],
-        vec!["gradcheck", "-d", "200", "--hidden", "200", "--batch", "200"],
+        vec![
+            "gradcheck",
+            "-d",
+            "200",
+            "--hidden",
+            "200",
+            "--batch",
+            "200",
+        ],
     ];
     for (args, delay) in cases.iter().zip([400u64, 300]) {
         let mut child = Command::new(env!("CARGO_BIN_EXE_mlp-train"))
@@ -420,7 +445,14 @@ fn predict_and_gradcheck_stop_at_once_leaving_no_file() {
 fn cross_validation_stops_within_a_second() {
     let dir = tempfile::tempdir().unwrap();
     let mut child = Command::new(env!("CARGO_BIN_EXE_mlp-train"))
-        .args(["--data", &data("digits.csv"), "--cv", "3", "--epochs", "100000"])
+        .args([
+            "--data",
+            &data("digits.csv"),
+            "--cv",
+            "3",
+            "--epochs",
+            "100000",
+        ])
         .stdin(Stdio::null())
         .stdout(Stdio::null())
         .stderr(Stdio::piped())
