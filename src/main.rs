@@ -83,8 +83,14 @@ fn handle_signals() {
     let _ = ctrlc::set_handler(|| {
         if interrupt::on_signal() == OnSignal::ExitNow {
             let _no_more_writes = mlp_train::output::hold_writes();
-            // Raw write: the main thread may hold stderr's lock (a progress bar).
-            let msg = b"mlp-train: interrupted\n";
+            // Raw write: the main thread may hold stderr's lock (a progress bar), whose line
+            // is erased first on a terminal.
+            // SAFETY: isatty only inspects file descriptor 2.
+            let msg: &[u8] = if unsafe { libc::isatty(2) } == 1 {
+                b"\r\x1b[2Kmlp-train: interrupted\n"
+            } else {
+                b"mlp-train: interrupted\n"
+            };
             // SAFETY: writes a valid buffer to file descriptor 2.
             let _ = unsafe { libc::write(2, msg.as_ptr().cast(), msg.len()) };
             std::process::exit(exit::INTERRUPTED);

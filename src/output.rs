@@ -218,7 +218,12 @@ impl Output {
                 Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
                     return Ok(out(Dest::File(p)));
                 }
-                Err(e) => return Err(Error::io(given, e)),
+                Err(e) => {
+                    return Err(Error::io(
+                        given,
+                        std::io::Error::new(e.kind(), format!("cannot write {flag} here: {e}")),
+                    ));
+                }
             }
         }
         Err(fail(format!("{flag}: too many levels of symbolic links")))
