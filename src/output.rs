@@ -605,6 +605,16 @@ mod tests {
         assert_eq!(fs::read(&target).unwrap(), b"new");
         let mode = fs::metadata(&target).unwrap().permissions().mode() & 0o777;
         assert_eq!(mode, 0o600);
+        // As root, the owner is kept too.
+        // SAFETY: geteuid has no preconditions.
+        if unsafe { libc::geteuid() } == 0 {
+            use std::os::unix::fs::MetadataExt;
+            std::os::unix::fs::chown(&target, Some(65534), Some(65534)).unwrap();
+            write_atomic(&link, b"newer").unwrap();
+            let m = fs::metadata(&target).unwrap();
+            assert_eq!((m.uid(), m.gid()), (65534, 65534));
+            assert_eq!(fs::read(&target).unwrap(), b"newer");
+        }
         assert_eq!(names(dir.path()), ["link.json", "real.json"]);
     }
 
