@@ -825,3 +825,61 @@ fn select_frame<T: Real>(frame: &Frame<T>, rows: &[usize]) -> Frame<T> {
         label_lines: rows.iter().map(|&i| frame.label_lines[i]).collect(),
     }
 }
+
+#[cfg(test)]
+mod interrupt_tests {
+    use super::*;
+    use crate::cli::Cli;
+    use clap::Parser;
+
+    fn args(save: &std::path::Path) -> TrainArgs {
+        let iris = concat!(env!("CARGO_MANIFEST_DIR"), "/data/iris.csv");
+        let save = save.to_str().unwrap();
+        Cli::try_parse_from(["mlp-train", "--data", iris, "--save", save, "--epochs", "3"])
+            .unwrap()
+            .train
+    }
+
+    #[test]
+    fn a_stop_before_the_first_step_writes_nothing() {
+        let dir = tempfile::tempdir().unwrap();
+        let m = dir.path().join("m.json");
+        let run = train_command(&args(&m), &mut train::Silent, &AtomicBool::new(true)).unwrap();
+        assert!(run.outcome.interrupted && run.outcome.samples == 0);
+        assert!(run.saved.is_none());
+        assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 0);
+        // An existing model is left alone, and no sibling is written.
+        std::fs::write(&m, b"good").unwrap();
+        train_command(&args(&m), &mut train::Silent, &AtomicBool::new(true)).unwrap();
+        assert_eq!(std::fs::read(&m).unwrap(), b"good");
+        assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 1);
+    }
+
+    /// Stops the loop after its first epoch, as a signal would.
+    struct StopAfterOneEpoch<'a>(&'a AtomicBool);
+    impl Observer for StopAfterOneEpoch<'_> {
+        fn on_epoch(&mut self, _: &train::EpochStats) -> train::Control {
+            self.0.store(true, std::sync::atomic::Ordering::SeqCst);
+            train::Control::Continue
+        }
+    }
+
+    #[test]
+    fn an_interrupted_run_writes_beside_an_existing_model() {
+        let dir = tempfile::tempdir().unwrap();
+        let m = dir.path().join("m.json");
+        std::fs::write(&m, b"good").unwrap();
+        let stop = AtomicBool::new(false);
+        let run = train_command(&args(&m), &mut StopAfterOneEpoch(&stop), &stop).unwrap();
+        assert!(run.outcome.interrupted);
+        assert_eq!(run.outcome.epochs_run, 1);
+        assert_eq!(std::fs::read(&m).unwrap(), b"good");
+        assert_eq!(run.kept, std::slice::from_ref(&m));
+        let sibling = dir.path().join("m.interrupted.json");
+        assert_eq!(run.saved.as_deref(), Some(sibling.as_path()));
+        let saved = ModelFile::load(&sibling).unwrap();
+        assert_eq!(saved.epochs_run, 1);
+        // The figures are the epoch's, without new passes over the data.
+        assert_eq!(run.train.objective.l, run.outcome.history[0].train.l);
+    }
+}
