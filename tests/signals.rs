@@ -364,6 +364,8 @@ fn a_signal_during_the_final_evaluation_exits_130_at_once() {
             "1",
             "--hidden",
             "8192",
+            "--precision",
+            "f64",
             "--save",
             m.to_str().unwrap(),
         ])
@@ -400,6 +402,9 @@ fn predict_and_gradcheck_stop_at_once_leaving_no_file() {
         "1",
         "--hidden",
         "8192",
+        // f64: predict computes in the model's precision, twice as long as f32.
+        "--precision",
+        "f64",
         "--save",
         m.to_str().unwrap(),
         "-q",
