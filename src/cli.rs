@@ -47,9 +47,12 @@ pub enum Command {
     Train(Box<TrainArgs>),
     /// Predict with a saved model; when the file has the label column, also report accuracy,
     /// the confusion matrix and per-class precision/recall/F1 (or RMSE/MAE/R²).
-    /// `eval` is the same command.
-    #[command(visible_alias = "eval")]
+    /// Predictions go to stdout and the report to stderr; with --out FILE the report goes to
+    /// stdout; with --json stdout carries only the JSON report (predictions only with --out).
     Predict(PredictArgs),
+    /// Like predict, but print only the report (the --data file needs its label column);
+    /// predictions are written only with --out.
+    Eval(PredictArgs),
     /// Compare the hand-written gradients with central finite differences, in f64.
     Gradcheck(GradcheckArgs),
     /// Walk one sample through the chapter's formulas, printing every value.
@@ -254,15 +257,23 @@ pub struct TrainArgs {
     #[arg(long, value_name = "X", help_heading = "Quality gates")]
     pub min_r2: Option<f64>,
 
-    /// Save the trained model as JSON (written atomically).
+    /// Save the trained model as JSON. A file is written atomically (a temporary file renamed
+    /// over it; through a symlink to its target, keeping the target's permissions); a device
+    /// or FIFO is written in place; `-` is standard output (the summary then goes to stderr).
+    /// It may not name an input or another output's file, except --init-from's (continuing in
+    /// place). Interrupted by Ctrl-C/SIGTERM after at least one SGD step, the model is saved
+    /// with "interrupted": true, but never over an existing file: then to
+    /// NAME.interrupted.EXT beside it (the same rule holds for --log and --plot).
     #[arg(long, value_name = "MODEL", help_heading = "Output")]
     pub save: Option<PathBuf>,
 
     /// Write one CSV row per epoch: epoch, lr, L, s, J, metrics, ‖∂J/∂W1‖, ‖∂J/∂W2‖, seconds.
+    /// Written like --save (`-` is standard output).
     #[arg(long, value_name = "FILE", help_heading = "Output")]
     pub log: Option<PathBuf>,
 
     /// Draw the training curves (J, L, s and the metric per epoch) into this SVG file.
+    /// Written like --save (`-` is standard output).
     #[arg(long, value_name = "FILE.svg", help_heading = "Output")]
     pub plot: Option<PathBuf>,
 
@@ -318,8 +329,9 @@ pub struct PredictArgs {
     #[arg(long, value_name = "FILE")]
     pub data: String,
 
-    /// Write the predictions here (atomically) instead of standard output; the report then
-    /// goes to standard output.
+    /// Write the predictions here (atomically, through symlinks; a device or FIFO is written
+    /// in place; `-` is standard output, the report then goes to stderr) instead of standard
+    /// output; the report then goes to standard output. It may not be --model or --data.
     #[arg(long, value_name = "FILE")]
     pub out: Option<PathBuf>,
 
@@ -327,7 +339,7 @@ pub struct PredictArgs {
     #[arg(long)]
     pub proba: bool,
 
-    /// Print the report as JSON.
+    /// Print the report as JSON on standard output (predictions then only with --out).
     #[arg(long)]
     pub json: bool,
 

@@ -30,12 +30,21 @@ pub struct PredictOutput {
     pub stderr: String,
 }
 
-/// `mlp-train predict`: one CSV row per input, and a report when the labels are present.
-pub fn predict(args: &PredictArgs) -> Result<PredictOutput> {
+/// `mlp-train predict` (and `eval`, `report_only`): one CSV row per input, and a report when
+/// the labels are present. Where each goes:
+/// - predictions: to --out when given (`-` is stdout), else to stdout unless --json or eval;
+/// - report: to stderr when the predictions take stdout, else to stdout.
+pub fn predict(args: &PredictArgs, report_only: bool) -> Result<PredictOutput> {
+    let data = std::path::PathBuf::from(&args.data);
+    let plan = output::Plan::new(
+        &[
+            ("--out", args.out.as_deref()),
+            ("--report", args.report.as_deref()),
+        ],
+        &[("--model", Some(&args.model)), ("--data", Some(&data))],
+        &[],
+    )?;
     let mf = ModelFile::load(&args.model)?;
-    if let Some(out) = &args.out {
-        output::check_writable(out, "--out")?;
-    }
     if args.proba && mf.prep.task == Task::Regress {
         return Err(Error::flag(
             "--proba",
@@ -43,24 +52,24 @@ pub fn predict(args: &PredictArgs) -> Result<PredictOutput> {
             format!("the regression model {}", args.model.display()),
         ));
     }
-    let page_on_stdout = args.report.as_deref().is_some_and(html::build::is_stdout);
-    match &args.report {
-        Some(_) if page_on_stdout && args.out.is_none() => {
-            return Err(Error::flag(
-                "--report",
-                "- writes the page to stdout, where the predictions go: add --out FILE",
-                "-",
-            ))
-        }
-        Some(p) => html::build::check_report(
-            p,
-            &[
-                ("--model", Some(args.model.as_path())),
-                ("--data", Some(std::path::Path::new(&args.data))),
-                ("--out", args.out.as_deref()),
-            ],
-        )?,
-        None => {}
+    // `--report -`: the page takes stdout, so the predictions need --out and the text report
+    // goes to stderr; --json (which also wants stdout) cannot be had with it.
+    let page_on_stdout = plan
+        .get("--report")
+        .is_some_and(|o| o.dest == output::Dest::Stdout);
+    if page_on_stdout && args.json {
+        return Err(Error::flag(
+            "--report",
+            "- writes the page to stdout, where --json also goes: write the page to a file",
+            "-",
+        ));
+    }
+    if page_on_stdout && args.out.is_none() && !report_only {
+        return Err(Error::flag(
+            "--report",
+            "- writes the page to stdout, where the predictions go: add --out FILE",
+            "-",
+        ));
     }
     let prep = &mf.prep;
     // Predict in the precision the model was trained in, so that an f32 model's predictions
@@ -149,51 +158,68 @@ pub fn predict(args: &PredictArgs) -> Result<PredictOutput> {
             }
         }
     }
-    if let Some(path) = &args.report {
-        let Some(predictions) = predictions else {
-            return Err(Error::flag(
-                "--report",
-                format!(
-                    "needs the label column {} in {}",
-                    prep.labels.join(","),
-                    args.data
-                ),
-                path.display(),
-            ));
+    if report.is_empty() && (report_only || (args.json && args.out.is_none())) {
+        let asked = if report_only {
+            "eval"
+        } else {
+            "predict --json"
         };
-        let diag = Diagnostics {
-            set: args.data.clone(),
-            predictions,
-            outputs: prep.classes.clone().unwrap_or_else(|| prep.labels.clone()),
-            sample: diagnostics::file_sample(&mf, &args.data)?,
-        };
-        let inv = html::Invocation::current();
-        let page = html::predict_page(&args.model, &mf, &args.data, &diag, objective, &inv);
-        let page = html::render(&page);
-        if page_on_stdout {
-            if let Some(out) = &args.out {
-                output::write_atomic(out, csv.as_bytes())?;
-            }
-            return Ok(PredictOutput {
-                stdout: page,
-                stderr: report,
-            });
-        }
-        output::write_atomic(path, page.as_bytes())?;
+        return Err(Error::data(
+            Source::parse(&args.data).to_string(),
+            format!(
+                "has no label column {}, so {asked} has no report to print (predict --out FILE writes the predictions)",
+                prep.labels.join(",")
+            ),
+        ));
     }
-    match &args.out {
+    let page = match &args.report {
         Some(path) => {
-            output::write_atomic(path, csv.as_bytes())?;
-            Ok(PredictOutput {
-                stdout: report,
-                stderr: String::new(),
-            })
+            let Some(predictions) = predictions else {
+                return Err(Error::flag(
+                    "--report",
+                    format!(
+                        "needs the label column {} in {}",
+                        prep.labels.join(","),
+                        args.data
+                    ),
+                    path.display(),
+                ));
+            };
+            let diag = Diagnostics {
+                set: args.data.clone(),
+                predictions,
+                outputs: prep.classes.clone().unwrap_or_else(|| prep.labels.clone()),
+                sample: diagnostics::file_sample(&mf, &args.data)?,
+            };
+            let inv = html::Invocation::current();
+            let page = html::predict_page(&args.model, &mf, &args.data, &diag, objective, &inv);
+            Some(html::render(&page))
         }
-        None => Ok(PredictOutput {
+        None => None,
+    };
+    if let Some(out) = plan.get("--out") {
+        out.write(csv.as_bytes())?;
+    }
+    if let (Some(page), Some(to)) = (&page, plan.get("--report")) {
+        to.write(page.as_bytes())?;
+    }
+    Ok(if plan.uses_stdout() {
+        // The predictions or the page took stdout: the report goes to stderr.
+        PredictOutput {
+            stdout: String::new(),
+            stderr: report,
+        }
+    } else if args.out.is_some() || report_only || args.json {
+        PredictOutput {
+            stdout: report,
+            stderr: String::new(),
+        }
+    } else {
+        PredictOutput {
             stdout: csv,
             stderr: report,
-        }),
-    }
+        }
+    })
 }
 
 /// The model's outputs O for every row of `data` (widened to f64), and the labels when the

@@ -12,6 +12,7 @@ pub mod explain;
 pub mod gradcheck;
 pub mod graph;
 pub mod html;
+pub mod interrupt;
 pub mod limits;
 pub mod linalg;
 pub mod loss;

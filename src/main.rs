@@ -6,25 +6,28 @@ mod ui;
 
 use std::io::{IsTerminal, Write};
 use std::process::ExitCode;
-use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 
 use clap::{CommandFactory, FromArgMatches};
 use mlp_train::baseline::{Baseline, BaselineCheck};
 use mlp_train::cli::{Cli, Command};
 use mlp_train::error::exit;
+use mlp_train::interrupt::{self, OnSignal, STOP};
 use mlp_train::{commands, report, run};
 
-/// Set by the first Ctrl-C/SIGTERM: the training loop finishes its minibatch and stops.
-static STOP: AtomicBool = AtomicBool::new(false);
-static SIGNALS: AtomicUsize = AtomicUsize::new(0);
-
 fn main() -> ExitCode {
+    handle_signals();
     let cli = match parse_args() {
         Ok(cli) => cli,
         Err(e) => return clap_error(e),
     };
     match dispatch(cli) {
         Ok(code) => ExitCode::from(code as u8),
+        // A closed pipe on `--save -` (`mlp-train … --save - | head -c1`) is not an error.
+        Err(Failure::Lib(mlp_train::Error::Io { source, .. }))
+            if source.kind() == std::io::ErrorKind::BrokenPipe =>
+        {
+            ExitCode::SUCCESS
+        }
         Err(Failure::Lib(e)) => {
             let mut msg = format!("mlp-train: error: {e}");
             let mut source = std::error::Error::source(&e);
@@ -73,6 +76,30 @@ fn say(line: &str) {
     let _ = err.flush();
 }
 
+/// SIGINT, SIGTERM (and SIGHUP): while a training loop runs, the first one lets it finish its
+/// minibatch, then the run is evaluated and written by the rule of an interrupted run (see
+/// `run::train_command`) and exits 130. In every other phase (loading, a stalled stdin,
+/// evaluating, predicting, a second signal) the process exits 130 at once, after letting a
+/// rename in progress finish, so that no partial or temporary file is left.
+fn handle_signals() {
+    let _ = ctrlc::set_handler(|| {
+        if interrupt::on_signal() == OnSignal::ExitNow {
+            let _no_more_writes = mlp_train::output::hold_writes();
+            // Raw write: the main thread may hold stderr's lock (a progress bar), whose line
+            // is erased first on a terminal.
+            // SAFETY: isatty only inspects file descriptor 2.
+            let msg: &[u8] = if unsafe { libc::isatty(2) } == 1 {
+                b"\r\x1b[2Kmlp-train: interrupted\n"
+            } else {
+                b"mlp-train: interrupted\n"
+            };
+            // SAFETY: writes a valid buffer to file descriptor 2.
+            let _ = unsafe { libc::write(2, msg.as_ptr().cast(), msg.len()) };
+            std::process::exit(exit::INTERRUPTED);
+        }
+    });
+}
+
 /// The flags, parsed. A flag's value may be a negative number, so that `--lambda -1` gets
 /// the flag's own range message rather than clap's "unexpected argument '-1'".
 fn parse_args() -> Result<Cli, clap::Error> {
@@ -94,8 +121,20 @@ fn parse_args() -> Result<Cli, clap::Error> {
 fn clap_error(e: clap::Error) -> ExitCode {
     use clap::error::ErrorKind;
     if matches!(e.kind(), ErrorKind::DisplayHelp | ErrorKind::DisplayVersion) {
-        let _ = e.print();
-        return ExitCode::SUCCESS;
+        // `--help > /dev/full` is a write error like any other (a closed pipe is not).
+        let text = if std::io::stdout().is_terminal() {
+            e.render().ansi().to_string()
+        } else {
+            e.render().to_string()
+        };
+        return match print(&text) {
+            Ok(()) => ExitCode::SUCCESS,
+            Err(err) if err.kind() == std::io::ErrorKind::BrokenPipe => ExitCode::SUCCESS,
+            Err(err) => {
+                say(&format!("mlp-train: error: writing the help: {err}"));
+                ExitCode::from(exit::IO as u8)
+            }
+        };
     }
     if e.kind() == ErrorKind::DisplayHelpOnMissingArgumentOrSubcommand {
         let _ = e.print();
@@ -154,14 +193,8 @@ fn dispatch(cli: Cli) -> Result<i32, Failure> {
     match cli.command {
         None => train(cli.train),
         Some(Command::Train(args)) => train(*args),
-        Some(Command::Predict(args)) => {
-            let out = commands::predict(&args)?;
-            print(&out.stdout)?;
-            if !out.stderr.is_empty() {
-                let _ = std::io::stderr().lock().write_all(out.stderr.as_bytes());
-            }
-            Ok(0)
-        }
+        Some(Command::Predict(args)) => predict(&args, false),
+        Some(Command::Eval(args)) => predict(&args, true),
         Some(Command::Gradcheck(args)) => {
             let (text, verdict) = commands::gradcheck(&args)?;
             if !args.quiet {
@@ -201,36 +234,20 @@ fn dispatch(cli: Cli) -> Result<i32, Failure> {
     }
 }
 
+/// `predict`, or `eval` (`report_only`): the predictions and the report each go where
+/// `commands::predict` says.
+fn predict(args: &mlp_train::cli::PredictArgs, report_only: bool) -> Result<i32, Failure> {
+    let out = commands::predict(args, report_only)?;
+    print(&out.stdout)?;
+    if !out.stderr.is_empty() {
+        let _ = std::io::stderr().lock().write_all(out.stderr.as_bytes());
+    }
+    Ok(0)
+}
+
 fn train(mut args: mlp_train::cli::TrainArgs) -> Result<i32, Failure> {
     if let Some(note) = run::cap_threads(&mut args) {
         say(&format!("mlp-train: note: {note}"));
-    }
-    // First Ctrl-C/SIGTERM: finish the minibatch, save, exit 130. Second: exit at once.
-    // Files are only ever renamed into place; holding the write lock lets a write in
-    // progress finish its rename (or remove its temporary) and starts no other.
-    let _ = ctrlc::set_handler(|| {
-        if SIGNALS.fetch_add(1, Ordering::SeqCst) == 0 {
-            STOP.store(true, Ordering::SeqCst);
-        } else {
-            let _no_more_writes = mlp_train::output::hold_writes();
-            std::process::exit(exit::INTERRUPTED);
-        }
-    });
-    if let Some(report) = &args.report {
-        fn path(p: &Option<String>) -> Option<&std::path::Path> {
-            p.as_deref().map(std::path::Path::new)
-        }
-        mlp_train::html::build::check_report(
-            report,
-            &[
-                ("--data", path(&args.data)),
-                ("--test", path(&args.test)),
-                ("--init-from", args.init_from.as_deref()),
-                ("--save", args.save.as_deref()),
-                ("--log", args.log.as_deref()),
-                ("--plot", args.plot.as_deref()),
-            ],
-        )?;
     }
     if args.cv.is_some() {
         return cross_validate(args);
@@ -252,14 +269,22 @@ fn train(mut args: mlp_train::cli::TrainArgs) -> Result<i32, Failure> {
         }
         None => None,
     };
-    // --report: the HTML page first (even when a gate fails below); with `--report -` it
-    // takes stdout and the summary goes to stderr.
-    let page_on_stdout = report_on_stdout(&args.report);
-    if let Some(path) = &args.report {
+    // --report: the HTML page first (even when a gate fails below), where the output plan
+    // put it (stdout for `-`, the summary then going to stderr).
+    if let Some(to) = &run.report_to {
         let inv = mlp_train::html::Invocation::current();
-        write_report(path, &mlp_train::html::train_page(&run, &args, &inv))?;
+        let page = mlp_train::html::render(&mlp_train::html::train_page(&run, &args, &inv));
+        to.write(page.as_bytes())?;
     }
-    let print = |text: &str| print_or_stderr(text, page_on_stdout);
+    // When an output is `-`, stdout carries only that output; the summary goes to stderr.
+    let print = |text: &str| {
+        if run.summary_to_stderr {
+            let mut err = std::io::stderr().lock();
+            err.write_all(text.as_bytes()).and_then(|()| err.flush())
+        } else {
+            print(text)
+        }
+    };
     let printed = if args.json {
         let mut v = report::summary_json(&run);
         v["gates"] = serde_json::json!(gates);
@@ -270,7 +295,10 @@ fn train(mut args: mlp_train::cli::TrainArgs) -> Result<i32, Failure> {
     } else {
         let mut text = report::summary_text(&run);
         // On a terminal, J per epoch at a glance.
-        if std::io::stdout().is_terminal() && run.outcome.history.len() > 1 {
+        if std::io::stdout().is_terminal()
+            && !run.summary_to_stderr
+            && run.outcome.history.len() > 1
+        {
             let j: Vec<f64> = run.outcome.history.iter().map(|s| s.train.j).collect();
             text.push_str(&format!(
                 "J per epoch  {}\n",
@@ -281,16 +309,28 @@ fn train(mut args: mlp_train::cli::TrainArgs) -> Result<i32, Failure> {
     };
     if run.outcome.interrupted {
         // Exit 130 even when stdout is a closed pipe: the run was interrupted.
+        let saved = match &run.saved {
+            Some(p) => format!(
+                "; model saved to {} with \"interrupted\": true",
+                p.display()
+            ),
+            None if run.outcome.samples == 0 => {
+                "; nothing written: no SGD step had run".to_string()
+            }
+            None => String::new(),
+        };
+        let kept: Vec<String> = run.kept.iter().map(|p| p.display().to_string()).collect();
+        let kept = if kept.is_empty() {
+            String::new()
+        } else {
+            format!(
+                "; kept {} (an interrupted run never replaces an existing file; it writes NAME.interrupted.EXT beside it)",
+                kept.join(", ")
+            )
+        };
         say(&format!(
-            "mlp-train: interrupted after {} epoch(s){}",
-            run.outcome.epochs_run,
-            run.saved
-                .as_ref()
-                .map(|p| format!(
-                    "; model saved to {} with \"interrupted\": true",
-                    p.display()
-                ))
-                .unwrap_or_default()
+            "mlp-train: interrupted after {} epoch(s){saved}{kept}",
+            run.outcome.epochs_run
         ));
         return Ok(exit::INTERRUPTED);
     }
@@ -330,10 +370,14 @@ fn cross_validate(args: mlp_train::cli::TrainArgs) -> Result<i32, Failure> {
         }
         None => None,
     };
-    let page_on_stdout = report_on_stdout(&args.report);
-    if let Some(path) = &args.report {
+    let page_on_stdout = cv
+        .report_to
+        .as_ref()
+        .is_some_and(|o| o.dest == mlp_train::output::Dest::Stdout);
+    if let Some(to) = &cv.report_to {
         let inv = mlp_train::html::Invocation::current();
-        write_report(path, &mlp_train::html::cv_page(&cv, &args, &inv))?;
+        let page = mlp_train::html::render(&mlp_train::html::cv_page(&cv, &args, &inv));
+        to.write(page.as_bytes())?;
     }
     if page_on_stdout {
         say(report::cv_text(&cv).trim_end());
@@ -349,31 +393,4 @@ fn cross_validate(args: mlp_train::cli::TrainArgs) -> Result<i32, Failure> {
         return Ok(exit::INTERRUPTED);
     }
     verdict(&gates, compared)
-}
-
-fn report_on_stdout(report: &Option<std::path::PathBuf>) -> bool {
-    report
-        .as_deref()
-        .is_some_and(mlp_train::html::build::is_stdout)
-}
-
-/// Renders the --report page to its file (atomically) or, for `-`, to stdout.
-fn write_report(path: &std::path::Path, page: &mlp_train::html::Page) -> Result<(), Failure> {
-    let html = mlp_train::html::render(page);
-    if mlp_train::html::build::is_stdout(path) {
-        print(&html)?;
-    } else {
-        mlp_train::output::write_atomic(path, html.as_bytes())?;
-    }
-    Ok(())
-}
-
-/// Text for stdout, or for stderr when the HTML report took stdout.
-fn print_or_stderr(text: &str, to_stderr: bool) -> std::io::Result<()> {
-    if to_stderr {
-        let _ = std::io::stderr().lock().write_all(text.as_bytes());
-        Ok(())
-    } else {
-        print(text)
-    }
 }

@@ -31,13 +31,15 @@ struct Series {
     dashed: bool,
 }
 
-/// `--plot FILE` draws SVG only: a name that promises another format (`curves.png`) is refused
-/// rather than filled with SVG.
-pub fn check_path(path: &std::path::Path) -> crate::Result<()> {
+/// `--plot FILE` draws SVG only: a file name that promises another format (`curves.png`) is
+/// refused rather than filled with SVG. Standard output (`-`), a device or a FIFO has no
+/// format in its name and is taken as it is.
+pub fn check_path(out: &crate::output::Output) -> crate::Result<()> {
+    let path = &out.given;
     let svg = path
         .extension()
         .is_some_and(|e| e.eq_ignore_ascii_case("svg"));
-    if svg {
+    if svg || !matches!(out.dest, crate::output::Dest::File(_)) {
         Ok(())
     } else {
         Err(crate::Error::flag(

@@ -58,6 +58,16 @@ pub struct TrainRun {
     /// With --report: predictions on the gate set and the first row, for the HTML page.
     #[serde(skip)]
     pub diagnostics: Option<crate::diagnostics::Diagnostics>,
+    /// Existing files an interrupted run did not replace (it wrote their `.interrupted`
+    /// siblings instead, when it wrote anything).
+    #[serde(skip)]
+    pub kept: Vec<PathBuf>,
+    /// True when an output goes to standard output: the summary then goes to stderr.
+    #[serde(skip)]
+    pub summary_to_stderr: bool,
+    /// With --report: where the page goes (main writes it; an interrupted run's sibling).
+    #[serde(skip)]
+    pub report_to: Option<output::Output>,
 }
 
 /// Checks every numeric flag once, at the boundary, with the flag's name in the message:
@@ -131,9 +141,6 @@ pub fn validate(args: &TrainArgs) -> Result<()> {
             "needs --task regress (use --min-accuracy)",
             args.min_r2.unwrap_or(0.0),
         ));
-    }
-    if let Some(p) = &args.plot {
-        crate::plot::check_path(p)?;
     }
     if !(args.max_drop.is_finite() && args.max_drop >= 0.0) {
         return Err(Error::flag(
@@ -361,15 +368,7 @@ fn train_in<T: Real>(
     stop: &AtomicBool,
 ) -> Result<TrainRun> {
     validate(args)?;
-    for (path, flag) in [
-        (&args.save, "--save"),
-        (&args.log, "--log"),
-        (&args.plot, "--plot"),
-    ] {
-        if let Some(p) = path {
-            output::check_writable(p, flag)?;
-        }
-    }
+    let plan = output_plan(args)?;
     let input = load_input::<T>(args)?;
     let Input {
         src,
@@ -423,30 +422,89 @@ fn train_in<T: Real>(
     if let (Some(d), Some(row)) = (run.diagnostics.as_mut(), first_row) {
         d.sample = Some(crate::diagnostics::sample(&model, &prep, row, args.lambda)?);
     }
-    if let Some(path) = &args.save {
-        let previous_epochs = previous.as_ref().map_or(0, |m| m.epochs_run);
-        let file = ModelFile::new(
-            &model,
-            &prep,
-            run.hyperparameters.clone(),
-            report::metrics_json(&run),
-            // Checked before training (see `check_continuation`): cannot overflow.
-            previous_epochs.saturating_add(run.outcome.epochs_run),
-            run.outcome.interrupted,
-        );
-        file.save(path)?;
-        run.saved = Some(path.clone());
-    }
-    if let Some(path) = &args.log {
-        output::write_atomic(path, report::log_csv(&run).as_bytes())?;
-    }
-    if let Some(path) = &args.plot {
-        let title = format!("mlp-train on {}", run.data);
-        let svg = crate::plot::curves_svg(&run.outcome.history, &title)
-            .map_err(|e| Error::io(path, std::io::Error::other(e)))?;
-        output::write_atomic(path, svg.as_bytes())?;
-    }
+    run.summary_to_stderr = plan.uses_stdout();
+    let previous_epochs = previous.as_ref().map_or(0, |m| m.epochs_run);
+    write_outputs(&plan, &model, &prep, &mut run, previous_epochs)?;
     Ok(run)
+}
+
+/// The outputs of a training, planned and checked against the inputs before any work.
+/// Continuing a model in place (`--init-from m.json --save m.json`) is allowed: the model is
+/// read whole before training, and an interrupted run never replaces it.
+pub fn output_plan(args: &TrainArgs) -> Result<output::Plan> {
+    let path = |s: &Option<String>| s.as_ref().map(std::path::PathBuf::from);
+    let (data, test) = (path(&args.data), path(&args.test));
+    let plan = output::Plan::new(
+        &[
+            ("--save", args.save.as_deref()),
+            ("--log", args.log.as_deref()),
+            ("--plot", args.plot.as_deref()),
+            ("--report", args.report.as_deref()),
+        ],
+        &[
+            ("--data", data.as_deref()),
+            ("--test", test.as_deref()),
+            ("--init-from", args.init_from.as_deref()),
+        ],
+        &[("--save", "--init-from")],
+    )?;
+    if let Some(plot) = plan.get("--plot") {
+        crate::plot::check_path(plot)?;
+    }
+    Ok(plan)
+}
+
+/// Writes the model, the log and the plot. An interrupted run writes nothing when no SGD
+/// step ran, and never replaces an existing file: its outputs go to `NAME.interrupted.EXT`
+/// beside it (recorded in `run.kept`).
+fn write_outputs<T: Real>(
+    plan: &output::Plan,
+    model: &Mlp<T>,
+    prep: &Prep,
+    run: &mut TrainRun,
+    previous_epochs: usize,
+) -> Result<()> {
+    let interrupted = run.outcome.interrupted;
+    if interrupted && run.outcome.samples == 0 {
+        return Ok(());
+    }
+    for planned in &plan.outputs {
+        let out = if interrupted && planned.keep_on_interrupt() {
+            run.kept.push(planned.given.clone());
+            match plan.interrupted_sibling(planned) {
+                Some(o) => o,
+                None => continue,
+            }
+        } else {
+            planned.clone()
+        };
+        match out.flag {
+            "--save" => {
+                let file = ModelFile::new(
+                    model,
+                    prep,
+                    run.hyperparameters.clone(),
+                    report::metrics_json(run),
+                    // Checked before training (see `check_continuation`): cannot overflow.
+                    previous_epochs.saturating_add(run.outcome.epochs_run),
+                    interrupted,
+                );
+                out.write(file.to_json().as_bytes())?;
+                run.saved = Some(out.given.clone());
+            }
+            "--log" => out.write(report::log_csv(run).as_bytes())?,
+            "--plot" => {
+                let title = format!("mlp-train on {}", run.data);
+                let svg = crate::plot::curves_svg(&run.outcome.history, &title)
+                    .map_err(|e| Error::io(&out.given, std::io::Error::other(e)))?;
+                out.write(svg.as_bytes())?;
+            }
+            // The page needs the finished run and its gates: main writes it, here.
+            "--report" => run.report_to = Some(out),
+            _ => {}
+        }
+    }
+    Ok(())
 }
 
 /// With --init-from, what needs the model's task and count: the gates must suit its task,
@@ -644,24 +702,60 @@ fn fit_and_train<T: Real>(
         target_scale: prep.target_standardize.as_ref().map(|s| s.std.clone()),
         threads: args.threads,
     };
-    let outcome = train::train(
-        &mut model,
-        &config,
-        &train_data,
-        val_data.as_ref(),
-        observer,
-        stop,
-    )?;
+    // The one phase in which a signal stops cooperatively (at the next minibatch); in any
+    // other the binary's handler exits at once.
+    let (outcome, signalled) = crate::interrupt::polling(|| {
+        train::train(
+            &mut model,
+            &config,
+            &train_data,
+            val_data.as_ref(),
+            observer,
+            stop,
+        )
+    });
+    let mut outcome = outcome?;
+    outcome.interrupted |= signalled;
 
-    let train_eval = evaluate(&model, &train_data, &prep, &config)?;
-    let val_eval = val_data
-        .as_ref()
-        .map(|v| evaluate(&model, v, &prep, &config))
-        .transpose()?;
-    let test_eval = test_data
-        .as_ref()
-        .map(|v| evaluate(&model, v, &prep, &config))
-        .transpose()?;
+    // An interrupted run must stop within a moment: no new passes over the data when an
+    // epoch completed; its figures (running means on train, as in the log; the epoch's
+    // validation pass) stand for the model, and the test set is not evaluated.
+    let last = outcome
+        .best_epoch
+        .or(outcome.history.last().map(|s| s.epoch));
+    let quick = last
+        .filter(|_| outcome.interrupted)
+        .and_then(|e| outcome.history.get(e - 1));
+    let (train_eval, val_eval, test_eval) = match quick {
+        Some(stats) => {
+            let from = |rows, (objective, metric)| Evaluation {
+                rows,
+                objective,
+                metric,
+                regression: None,
+            };
+            (
+                from(train_data.len(), (stats.train, stats.train_metric)),
+                stats
+                    .val
+                    .zip(val_data.as_ref())
+                    .map(|(v, data)| from(data.len(), v)),
+                None,
+            )
+        }
+        None => (
+            evaluate(&model, &train_data, &prep, &config)?,
+            val_data
+                .as_ref()
+                .map(|v| evaluate(&model, v, &prep, &config))
+                .transpose()?,
+            test_data
+                .as_ref()
+                .filter(|_| !outcome.interrupted)
+                .map(|v| evaluate(&model, v, &prep, &config))
+                .transpose()?,
+        ),
+    };
 
     // The report's confusion matrix or scatter is on the set the gates look at.
     let diagnostics = match (&args.report, &test_data, &val_data) {
@@ -724,6 +818,9 @@ fn fit_and_train<T: Real>(
         test: test_eval,
         saved: None,
         diagnostics,
+        kept: Vec::new(),
+        summary_to_stderr: false,
+        report_to: None,
     };
     Ok(Fitted { model, prep, run })
 }
@@ -763,6 +860,10 @@ pub struct CvRun {
     /// With --report: the held-out folds' predictions pooled, and fold 1's model on row 0.
     #[serde(skip)]
     pub diagnostics: Option<crate::diagnostics::Diagnostics>,
+    /// With --report: where the page goes (an interrupted run's sibling when it would
+    /// replace a file); main writes it.
+    #[serde(skip)]
+    pub report_to: Option<output::Output>,
 }
 
 /// `--cv K`: stratified (classify) or plain (regress) K-fold cross-validation with the seed.
@@ -784,6 +885,7 @@ fn cv_in<T: Real>(
     stop: &AtomicBool,
 ) -> Result<CvRun> {
     validate(args)?;
+    let plan = output_plan(args)?;
     let k = args.cv.unwrap_or(0);
     let start = std::time::Instant::now();
     let Input {
@@ -873,6 +975,13 @@ fn cv_in<T: Real>(
         seconds: start.elapsed().as_secs_f64(),
         threads: args.threads,
         diagnostics,
+        report_to: plan.get("--report").and_then(|planned| {
+            if interrupted && planned.keep_on_interrupt() {
+                plan.interrupted_sibling(planned)
+            } else {
+                Some(planned.clone())
+            }
+        }),
     })
 }
 
@@ -995,5 +1104,63 @@ fn select_frame<T: Real>(frame: &Frame<T>, rows: &[usize]) -> Frame<T> {
             FrameLabels::Targets(y) => FrameLabels::Targets(y.select(Axis(0), rows)),
         },
         label_lines: rows.iter().map(|&i| frame.label_lines[i]).collect(),
+    }
+}
+
+#[cfg(test)]
+mod interrupt_tests {
+    use super::*;
+    use crate::cli::Cli;
+    use clap::Parser;
+
+    fn args(save: &std::path::Path) -> TrainArgs {
+        let iris = concat!(env!("CARGO_MANIFEST_DIR"), "/data/iris.csv");
+        let save = save.to_str().unwrap();
+        Cli::try_parse_from(["mlp-train", "--data", iris, "--save", save, "--epochs", "3"])
+            .unwrap()
+            .train
+    }
+
+    #[test]
+    fn a_stop_before_the_first_step_writes_nothing() {
+        let dir = tempfile::tempdir().unwrap();
+        let m = dir.path().join("m.json");
+        let run = train_command(&args(&m), &mut train::Silent, &AtomicBool::new(true)).unwrap();
+        assert!(run.outcome.interrupted && run.outcome.samples == 0);
+        assert!(run.saved.is_none());
+        assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 0);
+        // An existing model is left alone, and no sibling is written.
+        std::fs::write(&m, b"good").unwrap();
+        train_command(&args(&m), &mut train::Silent, &AtomicBool::new(true)).unwrap();
+        assert_eq!(std::fs::read(&m).unwrap(), b"good");
+        assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 1);
+    }
+
+    /// Stops the loop after its first epoch, as a signal would.
+    struct StopAfterOneEpoch<'a>(&'a AtomicBool);
+    impl Observer for StopAfterOneEpoch<'_> {
+        fn on_epoch(&mut self, _: &train::EpochStats) -> train::Control {
+            self.0.store(true, std::sync::atomic::Ordering::SeqCst);
+            train::Control::Continue
+        }
+    }
+
+    #[test]
+    fn an_interrupted_run_writes_beside_an_existing_model() {
+        let dir = tempfile::tempdir().unwrap();
+        let m = dir.path().join("m.json");
+        std::fs::write(&m, b"good").unwrap();
+        let stop = AtomicBool::new(false);
+        let run = train_command(&args(&m), &mut StopAfterOneEpoch(&stop), &stop).unwrap();
+        assert!(run.outcome.interrupted);
+        assert_eq!(run.outcome.epochs_run, 1);
+        assert_eq!(std::fs::read(&m).unwrap(), b"good");
+        assert_eq!(run.kept, std::slice::from_ref(&m));
+        let sibling = dir.path().join("m.interrupted.json");
+        assert_eq!(run.saved.as_deref(), Some(sibling.as_path()));
+        let saved = ModelFile::load(&sibling).unwrap();
+        assert_eq!(saved.epochs_run, 1);
+        // The figures are the epoch's, without new passes over the data.
+        assert_eq!(run.train.objective.l, run.outcome.history[0].train.l);
     }
 }

@@ -161,6 +161,8 @@ fn predict_reproduces_the_training_accuracy() {
         "--save",
         m,
     ]);
+    // With --json the report alone is on stdout (issue 11); the predictions go to --out.
+    let pred = dir.path().join("pred.csv");
     let out = run(&[
         "predict",
         "--model",
@@ -168,11 +170,14 @@ fn predict_reproduces_the_training_accuracy() {
         "--data",
         &data("iris.csv"),
         "--json",
+        "--out",
+        pred.to_str().unwrap(),
     ]);
-    let csv = ok_stdout(&out);
+    let report = ok_stdout(&out);
+    let csv = std::fs::read_to_string(&pred).unwrap();
     assert_eq!(csv.lines().count(), 151, "header + one row per input");
     assert_eq!(csv.lines().next(), Some("species"));
-    let report: serde_json::Value = serde_json::from_str(&stderr(&out)).unwrap();
+    let report: serde_json::Value = serde_json::from_str(&report).unwrap();
     let acc = report["accuracy"].as_f64().unwrap();
     assert!(
         (acc - v["train_accuracy"].as_f64().unwrap()).abs() < 1e-12,
@@ -739,7 +744,6 @@ fn predict_reproduces_an_f32_models_accuracy_exactly() {
         &data("digits.csv"),
         "--json",
     ]);
-    ok_stdout(&out);
-    let report: serde_json::Value = serde_json::from_str(&stderr(&out)).unwrap();
+    let report: serde_json::Value = serde_json::from_str(&ok_stdout(&out)).unwrap();
     assert_eq!(report["accuracy"].as_f64(), v["train_accuracy"].as_f64());
 }

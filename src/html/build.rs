@@ -15,7 +15,6 @@ use crate::modelfile::ModelFile;
 use crate::prep::Task;
 use crate::run::{self, CvRun, Evaluation, TrainRun};
 use crate::train::{Labels, Metric};
-use crate::{output, Error, Result};
 
 const J_COLOR: &str = "#1f77b4";
 const L_COLOR: &str = "#d62728";
@@ -49,40 +48,6 @@ impl Invocation {
 /// Words quoted for a POSIX shell (`'it'\''s'`), joined by spaces.
 pub fn quote(words: &[String]) -> String {
     shlex::try_join(words.iter().map(String::as_str)).unwrap_or_else(|_| words.join(" "))
-}
-
-/// Whether `--report` names standard output.
-pub fn is_stdout(path: &Path) -> bool {
-    path == Path::new("-")
-}
-
-/// Fails up front, before any work, when the --report file could not be written or would
-/// replace one of the run's other files (`others`: flag and path, inputs and outputs).
-pub fn check_report(report: &Path, others: &[(&str, Option<&Path>)]) -> Result<()> {
-    if is_stdout(report) {
-        return Ok(());
-    }
-    for (flag, other) in others {
-        if other.is_some_and(|o| same_file(report, o)) {
-            return Err(Error::flag(
-                "--report",
-                format!("must not name the same file as {flag}"),
-                report.display(),
-            ));
-        }
-    }
-    output::check_writable(report, "--report")
-}
-
-/// Whether two paths name one existing file (or are spelled the same).
-fn same_file(a: &Path, b: &Path) -> bool {
-    if a == b {
-        return true;
-    }
-    match (std::fs::canonicalize(a), std::fs::canonicalize(b)) {
-        (Ok(x), Ok(y)) => x == y,
-        _ => false,
-    }
 }
 
 /// The page of `mlp-train --data … --report FILE.html`.
