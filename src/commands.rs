@@ -17,7 +17,7 @@ use crate::modelfile::ModelFile;
 use crate::output;
 use crate::prep::{Prep, Task};
 use crate::rng::Rng;
-use crate::run::{label_kind, label_specs, predict_values};
+use crate::run::{ignore_specs, label_kind, label_specs, predict_values};
 use crate::train::{argmax, Labels};
 use crate::{Error, Real, Result};
 
@@ -37,8 +37,8 @@ pub fn predict(args: &PredictArgs) -> Result<PredictOutput> {
     // Predict in the precision the model was trained in, so that an f32 model's predictions
     // are exactly those it was evaluated with.
     let (mut o, truth) = match mf.precision.as_str() {
-        "f32" => outputs::<f32>(&mf, &args.data)?,
-        _ => outputs::<f64>(&mf, &args.data)?,
+        "f32" => outputs::<f32>(&mf, args)?,
+        _ => outputs::<f64>(&mf, args)?,
     };
 
     let mut csv = String::new();
@@ -119,7 +119,10 @@ pub fn predict(args: &PredictArgs) -> Result<PredictOutput> {
 
 /// The model's outputs O for every row of `data` (widened to f64), and the labels when the
 /// file has them.
-fn outputs<T: Real>(mf: &ModelFile, data: &str) -> Result<(Array2<f64>, Option<Labels<f64>>)> {
+fn outputs<T: Real>(
+    mf: &ModelFile,
+    args: &PredictArgs,
+) -> Result<(Array2<f64>, Option<Labels<f64>>)> {
     let prep = &mf.prep;
     let model: Mlp<T> = mf.mlp();
     let mut opts = LoadOptions::new(
@@ -128,7 +131,9 @@ fn outputs<T: Real>(mf: &ModelFile, data: &str) -> Result<(Array2<f64>, Option<L
     );
     opts.expected_features = Some(&prep.features);
     opts.optional_label = true;
-    let frame = data::load::<T>(&Source::parse(data), &opts)?;
+    opts.delimiter = args.delimiter.byte();
+    opts.ignore = ignore_specs(&args.ignore);
+    let frame = data::load::<T>(&Source::parse(&args.data), &opts)?;
     let (x, truth) = match frame.labels {
         FrameLabels::None => (prep.transform_x(frame.x), None),
         _ => {
@@ -348,13 +353,31 @@ pub fn explain(args: &ExplainArgs) -> Result<String> {
         return Err(Error::flag("--hidden", "must be >= 1", 0));
     }
     let src = Source::parse(&args.data);
-    let (model, prep) = match &args.model {
+    fn data_options<'a>(mut opts: LoadOptions<'a>, args: &ExplainArgs) -> LoadOptions<'a> {
+        opts.delimiter = args.delimiter.byte();
+        opts.ignore = ignore_specs(&args.ignore);
+        opts
+    }
+    // The data is read once (it may be standard input).
+    let (model, prep, frame) = match &args.model {
         Some(path) => {
             let mf = ModelFile::load(path)?;
-            (mf.mlp::<f64>(), mf.prep)
+            let mut opts = data_options(
+                LoadOptions::new(
+                    mf.prep.labels.iter().cloned().map(LabelSpec::Name).collect(),
+                    label_kind(mf.prep.task),
+                ),
+                args,
+            );
+            opts.expected_features = Some(&mf.prep.features);
+            let frame = data::load::<f64>(&src, &opts)?;
+            (mf.mlp::<f64>(), mf.prep, frame)
         }
         None => {
-            let opts = LoadOptions::new(label_specs(&args.label), label_kind(args.task));
+            let opts = data_options(
+                LoadOptions::new(label_specs(&args.label), label_kind(args.task)),
+                args,
+            );
             let frame = data::load::<f64>(&src, &opts)?;
             let prep = Prep::fit(&frame, args.task, true, true, !args.no_bias)?;
             let loss = match args.task {
@@ -370,15 +393,9 @@ pub fn explain(args: &ExplainArgs) -> Result<String> {
                 Init::Xavier,
                 args.seed,
             );
-            (m, prep)
+            (m, prep, frame)
         }
     };
-    let mut opts = LoadOptions::new(
-        prep.labels.iter().cloned().map(LabelSpec::Name).collect(),
-        label_kind(prep.task),
-    );
-    opts.expected_features = Some(&prep.features);
-    let frame = data::load::<f64>(&src, &opts)?;
     let n = frame.x.nrows();
     if args.row >= n {
         return Err(Error::flag(
@@ -388,18 +405,18 @@ pub fn explain(args: &ExplainArgs) -> Result<String> {
         ));
     }
     let class_name = match &frame.labels {
-        FrameLabels::Classes(c) => Some(c[args.row].clone()),
+        FrameLabels::Classes(c) => c.name_of(args.row).map(str::to_string),
         _ => None,
     };
     let rows = [args.row];
     let one = crate::data::Frame {
         x: frame.x.select(ndarray::Axis(0), &rows),
         labels: match frame.labels {
-            FrameLabels::Classes(c) => FrameLabels::Classes(vec![c[args.row].clone()]),
+            FrameLabels::Classes(c) => FrameLabels::Classes(c.select(&rows)),
             FrameLabels::Targets(t) => FrameLabels::Targets(t.select(ndarray::Axis(0), &rows)),
             FrameLabels::None => FrameLabels::None,
         },
-        label_lines: vec![frame.label_lines[args.row]],
+        lines: frame.lines.select(&rows),
         ..frame
     };
     let d = prep.transform(one)?;

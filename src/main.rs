@@ -181,6 +181,9 @@ fn train(args: mlp_train::cli::TrainArgs) -> Result<i32, Failure> {
     let result = run::train_command(&args, &mut progress, &STOP);
     progress.finish();
     let run = result?;
+    for w in &run.warnings {
+        say(&format!("mlp-train: warning: {w}"));
+    }
     let printed = if args.json {
         let mut text = report::summary_json(&run).to_string();
         text.push('\n');
@@ -226,6 +229,9 @@ fn cross_validate(args: mlp_train::cli::TrainArgs) -> Result<i32, Failure> {
     let result = run::cv_command(&args, &mut progress, &STOP);
     progress.finish();
     let cv = result?;
+    for w in &cv.warnings {
+        say(&format!("mlp-train: warning: {w}"));
+    }
     if args.json {
         print(&format!("{}\n", report::cv_json(&cv)))?;
     } else {

@@ -4,7 +4,7 @@
 use std::path::PathBuf;
 use std::sync::atomic::AtomicBool;
 
-use ndarray::Axis;
+use ndarray::{Array2, Axis};
 
 use crate::cli::{Precision, TrainArgs};
 use crate::data::{self, Frame, LabelKind, LabelSpec, Labels as FrameLabels, LoadOptions, Source};
@@ -13,7 +13,7 @@ use crate::metrics::{self, RegressionReport};
 use crate::model::{Cache, Mlp, Objective};
 use crate::modelfile::ModelFile;
 use crate::output;
-use crate::prep::{sorted_classes, Prep, Task};
+use crate::prep::{Prep, Task};
 use crate::report;
 use crate::rng::Rng;
 use crate::train::{self, Data, Labels, Metric, Observer, Outcome, TrainConfig};
@@ -54,6 +54,8 @@ pub struct TrainRun {
     pub val: Option<Evaluation>,
     pub test: Option<Evaluation>,
     pub saved: Option<PathBuf>,
+    /// What looked wrong in the data without being an error; printed on stderr.
+    pub warnings: Vec<String>,
 }
 
 /// Checks every numeric flag once, at the boundary, with the flag's name in the message.
@@ -198,6 +200,14 @@ pub fn label_specs(labels: &[String]) -> Vec<LabelSpec> {
         .collect()
 }
 
+/// Parses `--ignore` values: a number is a 0-based index, anything else a header name.
+pub fn ignore_specs(columns: &[String]) -> Vec<LabelSpec> {
+    if columns.is_empty() {
+        return Vec::new();
+    }
+    label_specs(columns)
+}
+
 /// The label kind a task reads.
 pub fn label_kind(task: Task) -> LabelKind {
     match task {
@@ -238,10 +248,11 @@ fn train_in<T: Real>(
         src,
         previous,
         task,
-        frame,
+        mut frame,
         all_classes,
         test,
     } = input;
+    let warnings = std::mem::take(&mut frame.warnings);
 
     // Validation split (stratified by class), before anything is fitted.
     let (train_frame, val_frame) = if args.val_frac > 0.0 {
@@ -256,7 +267,8 @@ fn train_in<T: Real>(
                 args.val_frac,
             ));
         }
-        (select_frame(&frame, &tr), Some(select_frame(&frame, &va)))
+        let (train, val) = split_frame(frame, &tr, &va);
+        (train, Some(val))
     } else {
         (frame, None)
     };
@@ -277,6 +289,7 @@ fn train_in<T: Real>(
         mut run,
     } = fitted;
     run.data = src.to_string();
+    run.warnings = warnings;
     if let Some(path) = &args.save {
         let previous_epochs = previous.as_ref().map_or(0, |m| m.epochs_run);
         let file = ModelFile::new(
@@ -313,22 +326,34 @@ struct Input<T> {
 }
 
 fn load_input<T: Real>(args: &TrainArgs) -> Result<Input<T>> {
+    let src = Source::parse(args.data.as_deref().unwrap_or("-"));
+    if let Some(t) = &args.test {
+        if Source::parse(t) == Source::Stdin && src == Source::Stdin {
+            return Err(Error::flag(
+                "--test",
+                "cannot read standard input too: --data already reads it, and a stream can be \
+                 read only once (give one of them as a file)",
+                t,
+            ));
+        }
+    }
     let previous = match &args.init_from {
         Some(p) => Some(ModelFile::load(p)?),
         None => None,
     };
     let task = previous.as_ref().map_or(args.task, |m| m.prep.task);
-    let src = Source::parse(args.data.as_deref().unwrap_or("-"));
     let specs = match &previous {
         Some(m) => m.prep.labels.iter().cloned().map(LabelSpec::Name).collect(),
         None => label_specs(&args.label),
     };
     let mut opts = LoadOptions::new(specs, label_kind(task));
+    opts.delimiter = args.delimiter.byte();
+    opts.ignore = ignore_specs(&args.ignore);
     let expected = previous.as_ref().map(|m| m.prep.features.clone());
     opts.expected_features = expected.as_deref();
     let frame: Frame<T> = data::load(&src, &opts)?;
     let all_classes = match &frame.labels {
-        FrameLabels::Classes(names) => Some(sorted_classes(names)),
+        FrameLabels::Classes(table) => Some(table.names.clone()),
         _ => None,
     };
     let test = match &args.test {
@@ -486,6 +511,7 @@ fn fit_and_train<T: Real>(
         val: val_eval,
         test: test_eval,
         saved: None,
+        warnings: Vec::new(),
     };
     Ok(Fitted { model, prep, run })
 }
@@ -520,6 +546,8 @@ pub struct CvRun {
     pub hyperparameters: serde_json::Value,
     pub interrupted: bool,
     pub seconds: f64,
+    /// What looked wrong in the data without being an error; printed on stderr.
+    pub warnings: Vec<String>,
 }
 
 /// `--cv K`: stratified (classify) or plain (regress) K-fold cross-validation with the seed.
@@ -546,10 +574,11 @@ fn cv_in<T: Real>(
     let Input {
         src,
         task,
-        frame,
+        mut frame,
         all_classes,
         ..
     } = load_input::<T>(args)?;
+    let warnings = std::mem::take(&mut frame.warnings);
     let n = frame.x.nrows();
     if k < 2 || k > n {
         return Err(Error::flag(
@@ -614,6 +643,7 @@ fn cv_in<T: Real>(
         hyperparameters,
         interrupted,
         seconds: start.elapsed().as_secs_f64(),
+        warnings,
     })
 }
 
@@ -636,16 +666,12 @@ fn fold_of_rows<T: Real>(frame: &Frame<T>, k: usize, seed: u64) -> Vec<usize> {
 /// Row indices grouped by class (one group for regression).
 fn groups<T: Real>(frame: &Frame<T>) -> Vec<Vec<usize>> {
     match &frame.labels {
-        FrameLabels::Classes(names) => {
-            let classes = sorted_classes(names);
-            let index: std::collections::HashMap<&str, usize> = classes
-                .iter()
-                .enumerate()
-                .map(|(k, c)| (c.as_str(), k))
-                .collect();
-            let mut g = vec![Vec::new(); classes.len()];
-            for (i, name) in names.iter().enumerate() {
-                g[index[name.as_str()]].push(i);
+        FrameLabels::Classes(table) => {
+            let mut g = vec![Vec::new(); table.names.len()];
+            for (i, &k) in table.y.iter().enumerate() {
+                if let Some(group) = g.get_mut(k as usize) {
+                    group.push(i);
+                }
             }
             g
         }
@@ -728,11 +754,66 @@ fn select_frame<T: Real>(frame: &Frame<T>, rows: &[usize]) -> Frame<T> {
         x: frame.x.select(Axis(0), rows),
         labels: match &frame.labels {
             FrameLabels::None => FrameLabels::None,
-            FrameLabels::Classes(c) => {
-                FrameLabels::Classes(rows.iter().map(|&i| c[i].clone()).collect())
-            }
+            FrameLabels::Classes(c) => FrameLabels::Classes(c.select(rows)),
             FrameLabels::Targets(y) => FrameLabels::Targets(y.select(Axis(0), rows)),
         },
-        label_lines: rows.iter().map(|&i| frame.label_lines[i]).collect(),
+        lines: frame.lines.select(rows),
+        warnings: Vec::new(),
     }
+}
+
+/// A frame cut into training rows `tr` and validation rows `va` (both ascending, together
+/// every row once). The validation rows are copied out; the training rows then move up in
+/// the frame's own buffer, which shrinks: the matrix is never held twice.
+fn split_frame<T: Real>(frame: Frame<T>, tr: &[usize], va: &[usize]) -> (Frame<T>, Frame<T>) {
+    let val = select_frame(&frame, va);
+    let Frame {
+        source,
+        feature_names,
+        label_names,
+        x,
+        labels,
+        lines,
+        warnings,
+    } = frame;
+    let lines = lines.select(tr);
+    let x = keep_rows(x, tr);
+    let labels = match labels {
+        FrameLabels::None => FrameLabels::None,
+        FrameLabels::Classes(c) => FrameLabels::Classes(c.select(tr)),
+        FrameLabels::Targets(y) => FrameLabels::Targets(keep_rows(y, tr)),
+    };
+    let train = Frame {
+        source,
+        feature_names,
+        label_names,
+        x,
+        labels,
+        lines,
+        warnings,
+    };
+    (train, val)
+}
+
+/// The rows `keep` (ascending) of `a`, moved up in place; the buffer is then shrunk.
+fn keep_rows<T: Real>(a: Array2<T>, keep: &[usize]) -> Array2<T> {
+    let (n, d) = a.dim();
+    if !a.is_standard_layout() {
+        return a.select(Axis(0), keep);
+    }
+    let (mut v, offset) = a.into_raw_vec_and_offset();
+    // The matrix starts `offset` values into its buffer (0 for a loaded file).
+    let off = offset.unwrap_or(0).min(v.len());
+    v.drain(..off);
+    v.truncate(n * d);
+    let mut m = 0;
+    for &i in keep.iter().filter(|&&i| i < n) {
+        // i >= m: rows only ever move up.
+        v.copy_within(i * d..i * d + d, m * d);
+        m += 1;
+    }
+    v.truncate(m * d);
+    v.shrink_to_fit();
+    // m d values by construction: the shape always fits.
+    Array2::from_shape_vec((m, d), v).unwrap_or_else(|_| Array2::zeros((m, d)))
 }
