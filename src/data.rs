@@ -636,10 +636,14 @@ fn parse_stream<T: Real>(
     let mut line = 1u64; // the line on which buf[0] is
     let mut scan = Scan::new(delim);
     loop {
-        let blank = buf
+        let mut blank = buf
             .iter()
             .take_while(|&&b| b == b'\n' || b == b'\r')
             .count();
+        if blank == buf.len() && buf.last() == Some(&b'\r') && !input.eof {
+            // A '\n' may follow: "\r\n" is one line end, so the '\r' waits for it.
+            blank -= 1;
+        }
         if blank > 0 {
             line += count_lines(buf.get(..blank).unwrap_or(&[]));
             buf.drain(..blank);
@@ -1267,8 +1271,9 @@ fn layout(
         return Err(hint(Error::data(
             name,
             format!(
-                "has no feature columns: every column ({}) is a label or ignored",
-                list(&columns)
+                "has no feature columns: every column ({}) is a label{}",
+                list(&columns),
+                if opts.ignore.is_empty() { "" } else { " or ignored" }
             ),
         )));
     }
@@ -1623,19 +1628,7 @@ impl<'a, T: Real> Rows<'a, T> {
         };
         match (*role, layout.kind) {
             (Role::Ignored, _) => Ok(()),
-            (Role::Feature, _) => match number::<T>(field) {
-                Ok(v) => {
-                    self.part.x.push(v);
-                    Ok(())
-                }
-                Err(msg) if msg.ends_with("is not a number") => {
-                    let column = layout.columns.get(j).map_or(String::new(), |c| shown_str(c));
-                    Err(format!(
-                        "{msg} (if the column `{column}` is not a feature, skip it with --ignore '{column}')"
-                    ))
-                }
-                Err(msg) => Err(msg),
-            },
+            (Role::Feature, _) => number::<T>(field).map(|v| self.part.x.push(v)),
             (Role::Label(t), LabelKind::Targets) => number::<T>(field).map(|v| {
                 if let Some(slot) = self.row_targets.get_mut(t) {
                     *slot = v;
@@ -2004,6 +1997,21 @@ mod tests {
             .to_string()
     }
 
+    /// Each row's class name.
+    fn row_classes<T>(f: &Frame<T>) -> Vec<String> {
+        match &f.labels {
+            Labels::Classes(c) => (0..c.y.len())
+                .map(|i| c.name_of(i).unwrap_or("?").to_string())
+                .collect(),
+            _ => Vec::new(),
+        }
+    }
+
+    /// Each row's line.
+    fn all_lines<T>(f: &Frame<T>) -> Vec<u64> {
+        (0..f.lines.len()).map(|i| f.lines.line(i).unwrap_or(0)).collect()
+    }
+
     fn names(v: &[&str]) -> Vec<String> {
         v.iter().map(|s| s.to_string()).collect()
     }
@@ -2014,8 +2022,8 @@ mod tests {
         assert_eq!(f.feature_names, names(&["a", "b"]));
         assert_eq!(f.label_names, names(&["kind"]));
         assert_eq!(f.x, ndarray::array![[1.0, 2.0], [3.5, -40.0]]);
-        assert_eq!(f.labels, Labels::Classes(names(&["cat", "dog"])));
-        assert_eq!(f.label_lines, vec![2, 3]);
+        assert_eq!(row_classes(&f), (names(&["cat", "dog"])));
+        assert_eq!(all_lines(&f), vec![2, 3]);
         assert_eq!(f.source, PathBuf::from("t.csv"));
     }
 
@@ -2025,18 +2033,18 @@ mod tests {
         let f = ok::<f32>(text, &classify());
         assert_eq!(f.feature_names, names(&["a", "b"]));
         assert_eq!(f.x, ndarray::array![[1.0f32, 2.0], [3.0, 4.0]]);
-        assert_eq!(f.labels, Labels::Classes(names(&["x", "y z"])));
-        assert_eq!(f.label_lines, vec![2, 3]);
+        assert_eq!(row_classes(&f), (names(&["x", "y z"])));
+        assert_eq!(all_lines(&f), vec![2, 3]);
         // No trailing newline, and a quoted label holding the delimiter.
         let f = ok::<f64>(b"a,kind\r\n1,\"x,y\"", &classify());
-        assert_eq!(f.labels, Labels::Classes(names(&["x,y"])));
+        assert_eq!(row_classes(&f), (names(&["x,y"])));
     }
 
     #[test]
     fn line_numbers_count_blank_lines_and_quoted_newlines() {
         let text = b"a,kind\n\n1,x\n\r\n\r\n2,\"multi\nline\"\n3,y\n\n4,oops\n";
         let f = ok::<f64>(&text[..text.len() - 7], &classify());
-        assert_eq!(f.label_lines, vec![3, 6, 8]);
+        assert_eq!(all_lines(&f), vec![3, 6, 8]);
         let text = b"a,kind\n\n1,x\n\r\n\r\n2,\"multi\nline\"\n3,y\n\nz,oops\n";
         assert_eq!(err(text, &classify()), "t.csv:10:a: `z` is not a number");
         let text = b"a,kind\r\n\r\n1,x\r\n\r\n\r\nq,y\r\n";
@@ -2052,7 +2060,7 @@ mod tests {
             let f = ok::<f64>(text, &opts);
             assert_eq!(f.feature_names, names(&["a", "b"]));
             assert_eq!(f.x, ndarray::array![[1.0, 2.0]]);
-            assert_eq!(f.labels, Labels::Classes(names(&["x"])));
+            assert_eq!(row_classes(&f), (names(&["x"])));
         }
         for labels in [vec![], vec![LabelSpec::Absent]] {
             let f = ok::<f64>(b"a,b\n1,2\n", &LoadOptions::new(labels, LabelKind::Classes));
@@ -2248,9 +2256,11 @@ mod tests {
                 kind: LabelKind::Classes,
                 expected_features: Some(&want),
                 optional_label: true,
+                delimiter: b',',
+                ignore: Vec::new(),
             };
             let with = ok::<f64>(b"a,b,y\n1,2,x\n", &o);
-            assert_eq!(with.labels, Labels::Classes(names(&["x"])));
+            assert_eq!(row_classes(&with), (names(&["x"])));
             assert_eq!(with.label_names, names(&["y"]));
             let without = ok::<f64>(b"a,b\n1,2\n", &o);
             assert_eq!(without.labels, Labels::None);
@@ -2282,7 +2292,7 @@ mod tests {
             parse_with::<f32>(Path::new("t.csv"), text.as_bytes(), &classify(), Some(1)).unwrap();
         assert_eq!(one.x.dim(), (1000, 2));
         assert_eq!(one.x[[999, 1]], 1998.5);
-        assert_eq!(one.label_lines[999], 1000 + 11 + 1);
+        assert_eq!(one.lines.line(999).unwrap_or(0), 1000 + 11 + 1);
         for threads in 2..6 {
             let many = parse_with::<f32>(
                 Path::new("t.csv"),
@@ -2347,7 +2357,7 @@ mod tests {
             &classify(),
         )
         .unwrap();
-        assert_eq!(f.label_lines, vec![2, 3]);
+        assert_eq!(all_lines(&f), vec![2, 3]);
     }
 
     #[test]
@@ -2476,16 +2486,14 @@ mod tests {
             f.x,
             ndarray::array![[1.0, 2.0], [3.0, 4.0], [5.0, 6.0], [7.0, 8.0]]
         );
-        assert_eq!(
-            f.labels,
-            Labels::Classes(names(&["x\ny,\"z\"\r\n\"", "q\n\nq", "a,b", "plain"]))
+        assert_eq!(row_classes(&f), (names(&["x\ny,\"z\"\r\n\"", "q\n\nq", "a,b", "plain"]))
         );
-        assert_eq!(f.label_lines, vec![2, 5, 8, 10]);
+        assert_eq!(all_lines(&f), vec![2, 5, 8, 10]);
         // BOM, CRLF, blank lines before the header and among the rows, no final newline.
         let text = b"\xEF\xBB\xBF\r\n\n\r\na,kind\r\n\r\n1,x\r\n\r\n\r\n2,y\r\n3,z";
         let f = read_every_way(text, &o).unwrap();
-        assert_eq!(f.label_lines, vec![6, 9, 10]);
-        assert_eq!(f.labels, Labels::Classes(names(&["x", "y", "z"])));
+        assert_eq!(all_lines(&f), vec![6, 9, 10]);
+        assert_eq!(row_classes(&f), (names(&["x", "y", "z"])));
         // A header longer than a block, a quoted newline in it.
         let text = b"\"long name\nof a\",\"second, long, name\",kind\n1,2,x\n";
         let f = read_every_way(text, &o).unwrap();
@@ -2493,23 +2501,23 @@ mod tests {
             f.feature_names,
             names(&["long name\nof a", "second, long, name"])
         );
-        assert_eq!(f.label_lines, vec![3]);
+        assert_eq!(all_lines(&f), vec![3]);
         // Quotes that are text (inside an unquoted field) and text after closing quotes.
         let text = b"a,kind\n1,x\"y\n2,\"p\"q\n3,\"\"\n4,r\"\n\"\n";
         let f = read_every_way(text, &o);
         assert_eq!(f.unwrap_err(), "t.csv:4:kind: empty label");
         let text = b"a,kind\n1,x\"y\n2,\"p\"q\n4,r\"\n";
         let f = read_every_way(text, &o).unwrap();
-        assert_eq!(f.labels, Labels::Classes(names(&["x\"y", "pq", "r\""])));
+        assert_eq!(row_classes(&f), (names(&["x\"y", "pq", "r\""])));
         // Lone CRs end records too (without moving the line on).
         let f = read_every_way(b"a,kind\r1,x\r2,y\r\r\n3,z\n", &o).unwrap();
-        assert_eq!(f.label_lines, vec![1, 1, 2]);
-        // A quote that never closes: the rest of the file is one field.
+        // A lone '\r' ends a line as it ends a record (before, such files said line 1).
+        assert_eq!(all_lines(&f), vec![2, 3, 5]);
+        // A quote that never closes is an error at the line where it opened (before, the
+        // rest of the file became one class name).
         assert_eq!(
-            read_every_way(b"a,kind\n1,\"x\n2,y\n3,z\n", &o)
-                .unwrap()
-                .labels,
-            Labels::Classes(names(&["x\n2,y\n3,z"]))
+            read_every_way(b"a,kind\n1,\"x\n2,y\n3,z\n", &o).unwrap_err(),
+            "t.csv:2:kind: a quoted field opens here and is never closed (a `\"` is missing): it runs to the end of the file"
         );
         // Regression targets and no label.
         let f = read_every_way(b"y2,a,y1\n1,2,3\n\n4,5,6", &regress(&["y1", "y2"])).unwrap();
@@ -2578,7 +2586,7 @@ mod tests {
             parse_blocks::<f32>(Path::new("t.csv"), text.as_bytes(), &o, usize::MAX, Some(1));
         let whole = whole.unwrap();
         assert_eq!(whole.x.dim(), (30_000, 2));
-        assert_eq!(*whole.label_lines.last().unwrap(), 30_000 + 30 + 1);
+        assert_eq!(*all_lines(&whole).last().unwrap(), 30_000 + 30 + 1);
         for (block, threads) in [
             (4096, Some(3)),
             (50_000, None),
@@ -2624,6 +2632,7 @@ mod tests {
 
     mod props {
         use super::super::*;
+        use super::all_lines;
         use proptest::prelude::*;
 
         fn configs() -> Vec<LoadOptions<'static>> {
@@ -2645,11 +2654,11 @@ mod tests {
         fn parse_all(bytes: &[u8]) {
             for opts in configs() {
                 if let Ok(f) = parse::<f32>(Path::new("p"), bytes, &opts) {
-                    assert_eq!(f.x.nrows(), f.label_lines.len());
+                    assert_eq!(f.x.nrows(), all_lines(&f).len());
                     assert_eq!(f.x.ncols(), f.feature_names.len());
                     assert!(f.x.iter().all(|v| v.is_finite()));
                     match &f.labels {
-                        Labels::Classes(c) => assert_eq!(c.len(), f.x.nrows()),
+                        Labels::Classes(c) => assert_eq!(c.y.len(), f.x.nrows()),
                         Labels::Targets(t) => {
                             assert_eq!(t.dim(), (f.x.nrows(), f.label_names.len()))
                         }
@@ -2698,7 +2707,7 @@ mod tests {
             ) {
                 let name = Path::new("p");
                 for opts in configs() {
-                    let mut rdr = csv_reader(header.as_bytes());
+                    let mut rdr = csv_reader(header.as_bytes(), b',');
                     let mut rec = csv::ByteRecord::new();
                     prop_assert!(rdr.read_byte_record(&mut rec).unwrap());
                     let Ok(layout) = layout(name, &rec, 1, &opts) else {
@@ -2777,9 +2786,9 @@ mod tests {
                 for (i, (a, b, c)) in rows.iter().enumerate() {
                     prop_assert_eq!(f.x[[i, 0]], *a);
                     prop_assert_eq!(f.x[[i, 1]], *b);
-                    prop_assert_eq!(f.label_lines[i], i as u64 + 2);
+                    prop_assert_eq!(all_lines(&f)[i], i as u64 + 2);
                     match &f.labels {
-                        Labels::Classes(cl) => prop_assert_eq!(&cl[i], &format!("k{c}")),
+                        Labels::Classes(cl) => prop_assert_eq!(cl.name_of(i).unwrap_or("?"), &format!("k{c}")),
                         _ => prop_assert!(false),
                     }
                 }
