@@ -555,11 +555,11 @@ fn out_of_memory(name: &Path, how_far: &str) -> Error {
     )
 }
 
-/// A byte count for messages: `12.3 MB`.
+/// A byte count for messages: `12.3 MiB`.
 fn size(bytes: usize) -> String {
     match bytes {
         b if b < 1 << 20 => format!("{b} bytes"),
-        b => format!("{:.1} MB", b as f64 / 1e6),
+        b => format!("{:.1} MiB", b as f64 / (1u64 << 20) as f64),
     }
 }
 
