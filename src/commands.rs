@@ -364,7 +364,12 @@ pub fn explain(args: &ExplainArgs) -> Result<String> {
             let mf = ModelFile::load(path)?;
             let mut opts = data_options(
                 LoadOptions::new(
-                    mf.prep.labels.iter().cloned().map(LabelSpec::Name).collect(),
+                    mf.prep
+                        .labels
+                        .iter()
+                        .cloned()
+                        .map(LabelSpec::Name)
+                        .collect(),
                     label_kind(mf.prep.task),
                 ),
                 args,

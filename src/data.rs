@@ -184,7 +184,10 @@ impl Classes {
         Classes {
             names: self.names.clone(),
             first_lines: self.first_lines.clone(),
-            y: rows.iter().filter_map(|&i| self.y.get(i).copied()).collect(),
+            y: rows
+                .iter()
+                .filter_map(|&i| self.y.get(i).copied())
+                .collect(),
         }
     }
 }
@@ -257,7 +260,10 @@ impl RowLines {
     }
 
     /// Appends the rows of `other`, which come after these.
-    fn append(&mut self, other: &RowLines) -> std::result::Result<(), std::collections::TryReserveError> {
+    fn append(
+        &mut self,
+        other: &RowLines,
+    ) -> std::result::Result<(), std::collections::TryReserveError> {
         for (k, &(r, l)) in other.jumps.iter().enumerate() {
             let end = other.jumps.get(k + 1).map_or(other.n, |&(r2, _)| r2);
             self.push(l)?;
@@ -373,7 +379,10 @@ impl Input<'_> {
                 let room = want.min(filled.saturating_add(BLOCK_BYTES));
                 if buf.try_reserve(room - filled).is_err() {
                     buf.truncate(filled);
-                    return Err(out_of_memory(name, &format!("after reading {}", size(filled))));
+                    return Err(out_of_memory(
+                        name,
+                        &format!("after reading {}", size(filled)),
+                    ));
                 }
                 buf.resize(room, 0);
             }
@@ -539,8 +548,10 @@ impl<T: Copy> Part<T> {
             if self.y.try_reserve(p.y.len()).is_err() {
                 return false;
             }
-            self.y
-                .extend(p.y.iter().map(|&k| map.get(k as usize).copied().unwrap_or(0)));
+            self.y.extend(
+                p.y.iter()
+                    .map(|&k| map.get(k as usize).copied().unwrap_or(0)),
+            );
         }
         grow(&mut self.targets, &p.targets) && self.lines.append(&p.lines).is_ok()
     }
@@ -551,7 +562,9 @@ impl<T: Copy> Part<T> {
 fn out_of_memory(name: &Path, how_far: &str) -> Error {
     Error::data(
         name,
-        format!("out of memory {how_far}: the data does not fit in the memory this process may use"),
+        format!(
+            "out of memory {how_far}: the data does not fit in the memory this process may use"
+        ),
     )
 }
 
@@ -668,7 +681,10 @@ fn parse_stream<T: Real>(
         } else if input.eof {
             return Err(Error::data(name, "is empty"));
         }
-        let want = buf.len().saturating_add(block).min(HEADER_MAX_BYTES.max(buf.len() + 1));
+        let want = buf
+            .len()
+            .saturating_add(block)
+            .min(HEADER_MAX_BYTES.max(buf.len() + 1));
         input.fill(name, &mut buf, want)?;
     }
     let end = if input.eof { buf.len() } else { scan.cut };
@@ -869,10 +885,7 @@ fn real_valued_warning(classes: &Classes, label_names: &[String], n: usize) -> O
         .find(|c| class_number(c).is_some_and(|v| v.fract() != 0.0));
     let why = match fractional {
         Some(c) => format!("`{}` is not an integer", shown_str(c)),
-        None if n >= 20
-            && q * 4 > n
-            && classes.names.iter().all(|c| class_number(c).is_some()) =>
-        {
+        None if n >= 20 && q * 4 > n && classes.names.iter().all(|c| class_number(c).is_some()) => {
             format!("{q} distinct numbers in {n} rows")
         }
         None => return None,
@@ -1273,7 +1286,11 @@ fn layout(
             format!(
                 "has no feature columns: every column ({}) is a label{}",
                 list(&columns),
-                if opts.ignore.is_empty() { "" } else { " or ignored" }
+                if opts.ignore.is_empty() {
+                    ""
+                } else {
+                    " or ignored"
+                }
             ),
         )));
     }
@@ -1339,10 +1356,7 @@ fn header_names(name: &Path, rec: &csv::ByteRecord, line: u64) -> Result<(Vec<St
     let mut unnamed = Vec::with_capacity(rec.len());
     for (j, field) in rec.iter().enumerate() {
         let text = std::str::from_utf8(field.trim_ascii()).map_err(|_| {
-            let msg = format!(
-                "the header name `{}` is not valid UTF-8",
-                shown(field)
-            );
+            let msg = format!("the header name `{}` is not valid UTF-8", shown(field));
             Error::data_at(name, line, format!("field {}", j + 1), msg)
         })?;
         unnamed.push(text.is_empty());
@@ -1714,7 +1728,12 @@ fn next_record(
             .count();
     let line = lines.at(chunk, start);
     let more = rdr.read_byte_record(rec).map_err(|e| {
-        Error::data_at(name, line, "?", format!("cannot be parsed as CSV: {}", shown_str(&e.to_string())))
+        Error::data_at(
+            name,
+            line,
+            "?",
+            format!("cannot be parsed as CSV: {}", shown_str(&e.to_string())),
+        )
     })?;
     Ok(more.then_some(line))
 }
@@ -1770,14 +1789,16 @@ fn number<T: Real>(field: &[u8]) -> std::result::Result<T, String> {
     if field.is_empty() {
         return Err("empty field".to_string());
     }
-    let text = std::str::from_utf8(field)
-        .map_err(|_| format!("`{}` is not valid UTF-8", shown(field)))?;
+    let text =
+        std::str::from_utf8(field).map_err(|_| format!("`{}` is not valid UTF-8", shown(field)))?;
     match text.parse::<T>() {
         Ok(v) if v.is_finite() => Ok(v),
         Ok(_) => match text.parse::<f64>() {
-            Ok(wide) if wide.is_finite() => {
-                Err(format!("`{}` is out of range for {}", shown_str(text), T::NAME))
-            }
+            Ok(wide) if wide.is_finite() => Err(format!(
+                "`{}` is out of range for {}",
+                shown_str(text),
+                T::NAME
+            )),
             _ => Err(format!("`{}` is not a finite number", shown_str(text))),
         },
         Err(_) => Err(format!("`{}` is not a number", shown_str(text))),
@@ -1944,7 +1965,9 @@ pub fn shown(bytes: &[u8]) -> String {
                 c if (c as u32) < 0x80 && c.is_control() => {
                     out.push_str(&format!("\\x{:02x}", c as u32))
                 }
-                c if c.is_control() || matches!(c, '\u{200e}' | '\u{200f}' | '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}') => {
+                c if c.is_control()
+                    || matches!(c, '\u{200e}' | '\u{200f}' | '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}') =>
+                {
                     out.push_str(&format!("\\u{{{:x}}}", c as u32))
                 }
                 c => out.push(c),
@@ -2009,7 +2032,9 @@ mod tests {
 
     /// Each row's line.
     fn all_lines<T>(f: &Frame<T>) -> Vec<u64> {
-        (0..f.lines.len()).map(|i| f.lines.line(i).unwrap_or(0)).collect()
+        (0..f.lines.len())
+            .map(|i| f.lines.line(i).unwrap_or(0))
+            .collect()
     }
 
     fn names(v: &[&str]) -> Vec<String> {
@@ -2486,7 +2511,9 @@ mod tests {
             f.x,
             ndarray::array![[1.0, 2.0], [3.0, 4.0], [5.0, 6.0], [7.0, 8.0]]
         );
-        assert_eq!(row_classes(&f), (names(&["x\ny,\"z\"\r\n\"", "q\n\nq", "a,b", "plain"]))
+        assert_eq!(
+            row_classes(&f),
+            (names(&["x\ny,\"z\"\r\n\"", "q\n\nq", "a,b", "plain"]))
         );
         assert_eq!(all_lines(&f), vec![2, 5, 8, 10]);
         // BOM, CRLF, blank lines before the header and among the rows, no final newline.

@@ -174,7 +174,9 @@ impl Prep {
     /// Turns a frame into model-ready data. Labels are required; a class never seen in
     /// training is an error naming its line.
     pub fn transform<T: Real>(&self, frame: Frame<T>) -> Result<Data<T>> {
-        let Frame { source, x, labels, .. } = frame;
+        let Frame {
+            source, x, labels, ..
+        } = frame;
         let y = match labels {
             FrameLabels::Classes(table) => {
                 let classes = self.classes.as_deref().unwrap_or(&[]);
@@ -227,10 +229,14 @@ impl Prep {
                     }
                 }
                 let mut idx = Vec::new();
-                idx.try_reserve_exact(table.y.len()).map_err(|_| {
-                    Error::data(&source, "out of memory for the class of each row")
-                })?;
-                idx.extend(table.y.iter().map(|&k| map.get(k as usize).copied().unwrap_or(0)));
+                idx.try_reserve_exact(table.y.len())
+                    .map_err(|_| Error::data(&source, "out of memory for the class of each row"))?;
+                idx.extend(
+                    table
+                        .y
+                        .iter()
+                        .map(|&k| map.get(k as usize).copied().unwrap_or(0)),
+                );
                 Labels::Classes(idx)
             }
             FrameLabels::Targets(mut y) => {

@@ -49,7 +49,10 @@ fn an_unterminated_quote_is_an_error_at_the_line_where_it_opened() {
     big.extend_from_slice(b"1,2,\"open\r\n3,4,x\r\n");
     let f = file(&dir, "big.csv", &big);
     let err = data_error(&train(&f, &[]));
-    assert!(err.contains("big.csv:200002:label: a quoted field"), "{err}");
+    assert!(
+        err.contains("big.csv:200002:label: a quoted field"),
+        "{err}"
+    );
     // An earlier bad value is reported first.
     let f = file(&dir, "e.csv", b"a,b,label\n1,zz,x\n3,4,\"y\n");
     assert!(data_error(&train(&f, &[])).contains("e.csv:2:b: `zz` is not a number"));
@@ -76,7 +79,10 @@ fn errors_are_one_line_with_control_bytes_escaped() {
     assert!(err.contains(r"h.csv:2:b: `zz`"), "{err}");
     let f = file(&dir, "h2.csv", b"\"a\x1b\nb\",b,label\nq,1,x\n");
     let err = data_error(&train(&f, &[]));
-    assert!(err.contains(r"h2.csv:3:a\x1b\nb: `q` is not a number"), "{err}");
+    assert!(
+        err.contains(r"h2.csv:3:a\x1b\nb: `q` is not a number"),
+        "{err}"
+    );
     // Bytes that are not UTF-8, and a bidirectional override.
     let f = file(&dir, "u.csv", "a,b,label\n1,\u{202e}7,x\n".as_bytes());
     assert!(data_error(&train(&f, &[])).contains(r"`\u{202e}7` is not a number"));
@@ -91,7 +97,10 @@ fn a_ten_megabyte_field_gives_a_short_error() {
     let f = file(&dir, "long.csv", &bytes);
     let err = data_error(&train(&f, &[]));
     assert!(err.len() < 300, "{} bytes", err.len());
-    assert!(err.contains(&format!("`{}…` is not a number", "z".repeat(40))), "{err}");
+    assert!(
+        err.contains(&format!("`{}…` is not a number", "z".repeat(40))),
+        "{err}"
+    );
     // The same as a class name never seen in training.
     let mut label = b"a,b,label\n1,2,x\n3,4,".to_vec();
     label.extend(std::iter::repeat_n(b'q', 10 << 20));
@@ -100,7 +109,10 @@ fn a_ten_megabyte_field_gives_a_short_error() {
     let train_file = file(&dir, "ok.csv", b"a,b,label\n1,2,x\n3,4,y\n");
     let out = train(&train_file, &["--test", &test]);
     let err = data_error(&out);
-    assert!(err.len() < 400 && err.contains("…` was never seen in training"), "{err}");
+    assert!(
+        err.len() < 400 && err.contains("…` was never seen in training"),
+        "{err}"
+    );
 }
 
 #[test]
@@ -122,7 +134,9 @@ fn every_line_ending_reports_the_right_line() {
             // counts too), rows from 5.
             let want = 5 + rows;
             assert!(
-                err.contains(&format!("{name}{rows}.csv:{want}:b: `oops` is not a number")),
+                err.contains(&format!(
+                    "{name}{rows}.csv:{want}:b: `oops` is not a number"
+                )),
                 "{name} {rows}: {err}"
             );
         }
@@ -149,8 +163,7 @@ fn two_inputs_on_standard_input_are_refused() {
         let err = stderr(&out);
         assert_eq!(out.status.code(), Some(2), "{err}");
         assert!(
-            err.contains("--test cannot read standard input too")
-                && err.contains("read only once"),
+            err.contains("--test cannot read standard input too") && err.contains("read only once"),
             "{err}"
         );
         assert_eq!(err.lines().count(), 1);
@@ -162,10 +175,16 @@ fn other_delimiters_are_named_and_read() {
     let dir = tempfile::tempdir().unwrap();
     let semi = file(&dir, "s.csv", b"a;b;label\n1;2;x\n3;4;y\n5;6;x\n");
     let err = data_error(&train(&semi, &[]));
-    assert!(err.contains("contains `;`") && err.contains("--delimiter ';'"), "{err}");
+    assert!(
+        err.contains("contains `;`") && err.contains("--delimiter ';'"),
+        "{err}"
+    );
     let tab = file(&dir, "t.tsv", b"a\tb\tlabel\n1\t2\tx\n3\t4\ty\n5\t6\tx\n");
     let err = data_error(&train(&tab, &[]));
-    assert!(err.contains("a tab") && err.contains("--delimiter tab"), "{err}");
+    assert!(
+        err.contains("a tab") && err.contains("--delimiter tab"),
+        "{err}"
+    );
 
     let json = |path: &str, d: &str| {
         common::train_json(&["--data", path, "--epochs", "1", "--delimiter", d])
@@ -210,9 +229,15 @@ fn ignored_columns_are_skipped_in_training_and_prediction() {
     assert!(common::ok_stdout(&out).contains("d = 3 inputs"));
     // A column that is not there, and the label itself.
     let err = data_error(&train(&f, &["--ignore", "nope"]));
-    assert!(err.contains("--ignore: no column `nope`; the columns are: id, a"), "{err}");
+    assert!(
+        err.contains("--ignore: no column `nope`; the columns are: id, a"),
+        "{err}"
+    );
     let err = data_error(&train(&f, &["--ignore", "id,note,label"]));
-    assert!(err.contains("column `label` is the label, and --ignore names it too"), "{err}");
+    assert!(
+        err.contains("column `label` is the label, and --ignore names it too"),
+        "{err}"
+    );
 }
 
 #[test]
@@ -256,7 +281,15 @@ fn a_real_valued_label_column_gets_a_warning() {
     // Real classes: no warning, in a classification or a regression.
     for args in [
         &["--data", &data("iris.csv"), "--epochs", "1", "--quiet"][..],
-        &["--data", &data("regression.csv"), "--task", "regress", "--epochs", "1", "--quiet"][..],
+        &[
+            "--data",
+            &data("regression.csv"),
+            "--task",
+            "regress",
+            "--epochs",
+            "1",
+            "--quiet",
+        ][..],
         &["--data", &data("digits.csv"), "--epochs", "1", "--quiet"][..],
     ] {
         let out = run(args);

@@ -65,7 +65,10 @@ fn a_gzip_of_nul_bytes_is_refused() {
     let Some(out) = run_limited(&["--data", &path, "--quiet"]) else {
         return;
     };
-    assert_clean(&out, "zeros.csv.gz:1:header: the header record is longer than");
+    assert_clean(
+        &out,
+        "zeros.csv.gz:1:header: the header record is longer than",
+    );
 }
 
 #[test]
@@ -157,8 +160,17 @@ fn val_frac_and_bias_do_not_copy_the_matrix() {
     let data = (n * d * 4) as f64;
     let bound = 1.25 * data + 50e6;
     let Some(peak) = peak_rss(&[
-        "--data", &path, "--val-frac", "0.2", "--epochs", "1", "--hidden", "4", "--threads",
-        "1", "--quiet",
+        "--data",
+        &path,
+        "--val-frac",
+        "0.2",
+        "--epochs",
+        "1",
+        "--hidden",
+        "4",
+        "--threads",
+        "1",
+        "--quiet",
     ]) else {
         return;
     };
