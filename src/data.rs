@@ -2657,6 +2657,71 @@ mod tests {
         }
     }
 
+    #[test]
+    fn row_lines_are_compact_and_exact() {
+        let lines = [2u64, 3, 4, 7, 8, 10, 11, 12, 13];
+        let mut a = RowLines::default();
+        for &l in &lines[..4] {
+            a.push(l).unwrap();
+        }
+        let mut b = RowLines::default();
+        for &l in &lines[4..] {
+            b.push(l).unwrap();
+        }
+        a.append(&b).unwrap();
+        assert_eq!(a.len(), lines.len());
+        let got: Vec<u64> = (0..a.len()).filter_map(|i| a.line(i)).collect();
+        assert_eq!(got, lines);
+        assert_eq!(a.line(lines.len()), None);
+        // Three runs: 2-4, 7-8, 10-13.
+        assert_eq!(a.jumps, vec![(0, 2), (3, 7), (5, 10)]);
+        let s = a.select(&[1, 4, 5, 8]);
+        let got: Vec<u64> = (0..s.len()).filter_map(|i| s.line(i)).collect();
+        assert_eq!(got, [3, 8, 10, 13]);
+    }
+
+    #[test]
+    fn untrusted_bytes_are_shown_on_one_short_line() {
+        assert_eq!(shown(b"a\nb\r\t\0\x1b[1m\x7f"), r"a\nb\r\t\0\x1b[1m\x7f");
+        assert_eq!(shown("\u{202e}é\u{85}".as_bytes()), r"\u{202e}é\u{85}");
+        assert_eq!(shown(b"\xff\xfeok"), r"\xff\xfeok");
+        let long = "é".repeat(10_000);
+        assert_eq!(shown(long.as_bytes()), format!("{}…", "é".repeat(40)));
+        assert_eq!(shown(&[b'x'; 40]), "x".repeat(40));
+        assert_eq!(shown(&[b'x'; 41]), format!("{}…", "x".repeat(40)));
+    }
+
+    #[test]
+    fn delimiters_from_the_command_line() {
+        let d = |s: &str| s.parse::<Delimiter>().map(Delimiter::byte);
+        assert_eq!(d(","), Ok(b','));
+        assert_eq!(d(";"), Ok(b';'));
+        assert_eq!(d("tab"), Ok(b'\t'));
+        assert_eq!(d("\\t"), Ok(b'\t'));
+        assert_eq!(d("\t"), Ok(b'\t'));
+        assert_eq!(d("|"), Ok(b'|'));
+        assert!(d("\"").is_err() && d("\n").is_err() && d(";;").is_err() && d("é").is_err());
+    }
+
+    #[test]
+    fn classes_are_interned_in_class_order() {
+        let f = ok::<f64>(b"a,y\n1,b\n2,10\n3,2\n4,2.0\n5,a\n6,1e1\n", &classify());
+        let Labels::Classes(c) = &f.labels else {
+            panic!("classes")
+        };
+        assert_eq!(c.names, names(&["2", "10", "a", "b"]));
+        assert_eq!(c.first_lines, [4, 3, 6, 2]);
+        assert_eq!(c.y, [3, 1, 0, 0, 2, 1]);
+        assert!(f.warnings.is_empty());
+        let f = ok::<f64>(b"a,y\n1,0.5\n2,1\n", &classify());
+        assert_eq!(f.warnings.len(), 1);
+        assert!(
+            f.warnings[0].contains("`0.5` is not an integer"),
+            "{:?}",
+            f.warnings
+        );
+    }
+
     mod props {
         use super::super::*;
         use super::all_lines;
