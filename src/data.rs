@@ -1295,7 +1295,7 @@ fn layout(
         )));
     }
     if let Some(expected) = opts.expected_features {
-        check_features(name, expected, &feature_names)?;
+        check_features(name, expected, &feature_names).map_err(hint)?;
     }
     Ok(Layout {
         d: feature_names.len(),

@@ -194,6 +194,30 @@ fn other_delimiters_are_named_and_read() {
         assert_eq!(j["features"], 2, "{j}");
         assert_eq!(j["inputs"], 3, "{j}");
     }
+    // predict: the same hint, and the same reading with the flag.
+    let model = dir.path().join("m.json").display().to_string();
+    common::train_json(&[
+        "--data",
+        &semi,
+        "--epochs",
+        "1",
+        "--delimiter",
+        ";",
+        "--save",
+        &model,
+    ]);
+    let err = data_error(&run(&["predict", "--model", &model, "--data", &semi]));
+    assert!(err.contains("--delimiter ';'"), "{err}");
+    let out = run(&[
+        "predict",
+        "--model",
+        &model,
+        "--data",
+        &semi,
+        "--delimiter",
+        ";",
+    ]);
+    assert_eq!(common::ok_stdout(&out).lines().count(), 4);
     // Quotes with another delimiter: a quoted `;` is text.
     let q = file(&dir, "q.csv", b"a|b|label\n1|2|\"x|y\"\n3|\"4\"|z\n");
     let j = json(&q, "|");
