@@ -119,20 +119,21 @@ fn a_ten_megabyte_field_gives_a_short_error() {
 fn every_line_ending_reports_the_right_line() {
     let dir = tempfile::tempdir().unwrap();
     for (name, eol) in [("lf", "\n"), ("crlf", "\r\n"), ("cr", "\r")] {
-        // Small (one stretch) and big (parallel stretches, several blocks), the bad value on
-        // line 9 or 150 001, after a blank line and a quoted field that spans lines.
-        for rows in [6usize, 150_000] {
+        // Small (one stretch) and big (parallel stretches, two 4 MiB blocks); a quoted field
+        // that spans lines near the start and again just before the bad value.
+        for rows in [6usize, 400_000] {
             let mut text = format!("a,b,label{eol}{eol}");
             text.push_str(&format!("1,\"2\",\"x{eol}y\"{eol}"));
             for i in 0..rows {
                 text.push_str(&format!("{i},{},c{}{eol}", i % 5, i % 2));
             }
+            text.push_str(&format!("1,\"2\",\"x{eol}y\"{eol}"));
             text.push_str(&format!("1,oops,x{eol}2,3,y{eol}"));
             let f = file(&dir, &format!("{name}{rows}.csv"), text.as_bytes());
             let err = data_error(&train(&f, &[]));
             // header 1, blank 2, the quoted record 3-4 (its "\r\n" or "\r" inside quotes
-            // counts too), rows from 5.
-            let want = 5 + rows;
+            // counts too), rows from 5, the second quoted record on two lines.
+            let want = 5 + rows + 2;
             assert!(
                 err.contains(&format!(
                     "{name}{rows}.csv:{want}:b: `oops` is not a number"
