@@ -1270,7 +1270,7 @@ fn layout(
             format!(
                 "classification takes one label column, got {}: {}",
                 label_names.len(),
-                label_names.join(", ")
+                list(&label_names)
             ),
         ));
     }
@@ -1922,8 +1922,8 @@ fn check_features(name: &Path, expected: &[String], found: &[String]) -> Result<
     ))
 }
 
-/// `a, b, c`, cut after 12 names: `a, b, … and 772 more`.
-fn list(names: &[String]) -> String {
+/// `a, b, c`, cut after 12 names: `a, b, … and 772 more`; each name as `shown` renders it.
+pub fn list(names: &[String]) -> String {
     const SHOWN: usize = 12;
     let mut s = names
         .iter()

@@ -3,7 +3,7 @@
 
 use ndarray::{Array2, ArrayViewMut2};
 
-use crate::data::{class_order, shown_str, Frame, Labels as FrameLabels};
+use crate::data::{class_order, list, shown_str, Frame, Labels as FrameLabels};
 use crate::train::{Data, Labels};
 use crate::{Error, Real, Result};
 
@@ -219,11 +219,7 @@ impl Prep {
                             format!(
                                 "label `{}` was never seen in training (known: {})",
                                 shown_str(name),
-                                classes
-                                    .iter()
-                                    .map(|c| shown_str(c))
-                                    .collect::<Vec<_>>()
-                                    .join(", ")
+                                list(classes)
                             ),
                         ));
                     }
