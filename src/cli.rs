@@ -114,6 +114,16 @@ pub struct TrainArgs {
     #[arg(long, value_name = "FILE", help_heading = "Data")]
     pub test: Option<String>,
 
+    /// The byte between fields: `,` (the default), `;`, `tab` (or `\t`), `|`, or any other
+    /// single ASCII byte. Use it for semicolon- or tab-separated files.
+    #[arg(long, value_name = "C", default_value = ",", help_heading = "Data")]
+    pub delimiter: crate::data::Delimiter,
+
+    /// Columns to skip, by header name or 0-based index (`--ignore id,comment`): ID or text
+    /// columns that are neither features nor the label. Give the same to predict and explain.
+    #[arg(long, value_name = "COL", value_delimiter = ',', help_heading = "Data")]
+    pub ignore: Vec<String>,
+
     /// Fraction of the training rows held out for validation (stratified by class for
     /// classification), evaluated after every epoch. 0 turns validation off.
     #[arg(long, value_name = "F", default_value_t = 0.0, help_heading = "Data")]
@@ -329,6 +339,15 @@ pub struct PredictArgs {
     #[arg(long, value_name = "FILE")]
     pub data: String,
 
+    /// The byte between fields: `,` (the default), `;`, `tab` (or `\t`), `|`, or any other
+    /// single ASCII byte.
+    #[arg(long, value_name = "C", default_value = ",")]
+    pub delimiter: crate::data::Delimiter,
+
+    /// Columns to skip, by header name or 0-based index (as given to training).
+    #[arg(long, value_name = "COL", value_delimiter = ',')]
+    pub ignore: Vec<String>,
+
     /// Write the predictions here (atomically, through symlinks; a device or FIFO is written
     /// in place; `-` is standard output, the report then goes to stderr) instead of standard
     /// output; the report then goes to standard output. It may not be --model or --data.
@@ -404,6 +423,16 @@ pub struct ExplainArgs {
     /// The CSV to take the sample from.
     #[arg(long, value_name = "FILE")]
     pub data: String,
+
+    /// The byte between fields: `,` (the default), `;`, `tab` (or `\t`), `|`, or any other
+    /// single ASCII byte.
+    #[arg(long, value_name = "C", default_value = ",")]
+    pub delimiter: crate::data::Delimiter,
+
+    /// Columns to skip, by header name or 0-based index (as given to training).
+    #[arg(long, value_name = "COL", value_delimiter = ',')]
+    pub ignore: Vec<String>,
+
     /// 0-based data row (not counting the header).
     #[arg(long, value_name = "N", default_value_t = 0)]
     pub row: usize,

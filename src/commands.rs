@@ -8,7 +8,7 @@ use ndarray::Array2;
 use crate::cli::{ExplainArgs, GradcheckArgs, GraphArgs, GraphFormat, PredictArgs};
 use crate::data::{self, LabelSpec, Labels as FrameLabels, LoadOptions, Source};
 use crate::diagnostics::{self, Diagnostics, Predictions};
-use crate::explain::{ExplainOptions, ExplainTarget};
+use crate::explain::ExplainOptions;
 use crate::gradcheck;
 use crate::graph::GraphShapes;
 use crate::html;
@@ -20,7 +20,7 @@ use crate::modelfile::ModelFile;
 use crate::output;
 use crate::prep::{Prep, Task};
 use crate::rng::Rng;
-use crate::run::{label_kind, label_specs, predict_values};
+use crate::run::{ignore_specs, label_kind, label_specs, predict_values};
 use crate::train::{argmax, Labels};
 use crate::{Error, Real, Result};
 
@@ -74,9 +74,9 @@ pub fn predict(args: &PredictArgs, report_only: bool) -> Result<PredictOutput> {
     let prep = &mf.prep;
     // Predict in the precision the model was trained in, so that an f32 model's predictions
     // are exactly those it was evaluated with.
-    let (mut o, truth) = match mf.precision.as_str() {
-        "f32" => outputs::<f32>(&mf, &args.data)?,
-        _ => outputs::<f64>(&mf, &args.data)?,
+    let (mut o, truth, sample) = match mf.precision.as_str() {
+        "f32" => outputs::<f32>(&mf, args)?,
+        _ => outputs::<f64>(&mf, args)?,
     };
 
     // For --report: L, s, J on the labelled rows, from O before softmax (L in standardized
@@ -189,7 +189,7 @@ pub fn predict(args: &PredictArgs, report_only: bool) -> Result<PredictOutput> {
                 set: args.data.clone(),
                 predictions,
                 outputs: prep.classes.clone().unwrap_or_else(|| prep.labels.clone()),
-                sample: diagnostics::file_sample(&mf, &args.data)?,
+                sample,
             };
             let inv = html::Invocation::current();
             let page = html::predict_page(&args.model, &mf, &args.data, &diag, objective, &inv);
@@ -224,7 +224,14 @@ pub fn predict(args: &PredictArgs, report_only: bool) -> Result<PredictOutput> {
 
 /// The model's outputs O for every row of `data` (widened to f64), and the labels when the
 /// file has them.
-fn outputs<T: Real>(mf: &ModelFile, data: &str) -> Result<(Array2<f64>, Option<Labels<f64>>)> {
+/// With --report, also the file's first row for the page's explained sample.
+type Outputs = (
+    Array2<f64>,
+    Option<Labels<f64>>,
+    Option<diagnostics::Sample>,
+);
+
+fn outputs<T: Real>(mf: &ModelFile, args: &PredictArgs) -> Result<Outputs> {
     let prep = &mf.prep;
     let model: Mlp<T> = mf.mlp();
     let mut opts = LoadOptions::new(
@@ -233,7 +240,19 @@ fn outputs<T: Real>(mf: &ModelFile, data: &str) -> Result<(Array2<f64>, Option<L
     );
     opts.expected_features = Some(&prep.features);
     opts.optional_label = true;
-    let frame = data::load::<T>(&Source::parse(data), &opts)?;
+    opts.delimiter = args.delimiter.byte();
+    opts.ignore = ignore_specs(&args.ignore);
+    let frame = data::load::<T>(&Source::parse(&args.data), &opts)?;
+    let sample = match (&args.report, &frame.labels) {
+        (Some(_), FrameLabels::Classes(_) | FrameLabels::Targets(_)) => {
+            let lambda = mf.hyperparameters["lambda"].as_f64().unwrap_or(0.0);
+            let file = Some(args.model.display().to_string());
+            (frame.x.nrows() > 0)
+                .then(|| diagnostics::sample(&model, prep, &frame, 0, lambda, file))
+                .transpose()?
+        }
+        _ => None,
+    };
     let (x, truth) = match frame.labels {
         FrameLabels::None => (prep.transform_x(frame.x), None),
         _ => {
@@ -249,7 +268,7 @@ fn outputs<T: Real>(mf: &ModelFile, data: &str) -> Result<(Array2<f64>, Option<L
         Labels::Classes(c) => Labels::Classes(c),
         Labels::Values(v) => Labels::Values(v.mapv(|t| t.f64())),
     });
-    Ok((o, truth))
+    Ok((o, truth, sample))
 }
 
 /// Quotes a CSV field when it needs it.
@@ -510,18 +529,21 @@ pub fn explain(args: &ExplainArgs) -> Result<String> {
         explain_memory(args, 1 + usize::from(!args.no_bias), args.hidden, 1)?;
     }
     let src = Source::parse(&args.data);
+    fn data_options<'a>(mut opts: LoadOptions<'a>, args: &ExplainArgs) -> LoadOptions<'a> {
+        opts.delimiter = args.delimiter.byte();
+        opts.ignore = ignore_specs(&args.ignore);
+        opts
+    }
     // With --model, λ is the model's (clap refuses --lambda and the other model flags
-    // beside it), as are φ, ℓ, h, the bias and the preprocessing.
-    let mut lambda = args.lambda;
-    let mut source = crate::explain::Provenance::default();
-    // An f32 model is explained in f32, as it was trained.
-    let mut model_f32: Option<Mlp<f32>> = None;
-    let (model, prep) = match &args.model {
+    // beside it), as are φ, ℓ, h, the bias, the preprocessing and the precision: an f32
+    // model's data is read and standardized in f32, as in training. The data is read once
+    // (it may be standard input).
+    let sample = match &args.model {
         Some(path) => {
             let mf = ModelFile::load(path)?;
             let a = &mf.architecture;
             explain_memory(args, a.inputs, a.hidden, a.outputs)?;
-            lambda = mf
+            let lambda = mf
                 .hyperparameters
                 .get("lambda")
                 .and_then(serde_json::Value::as_f64)
@@ -530,15 +552,30 @@ pub fn explain(args: &ExplainArgs) -> Result<String> {
                     path: path.clone(),
                     msg: "hyperparameters.lambda is missing or not a number >= 0".into(),
                 })?;
-            source.model = Some(path.display().to_string());
-            source.precision = Some(mf.precision.clone());
-            if mf.precision == "f32" {
-                model_f32 = Some(mf.mlp::<f32>());
+            let mut opts = data_options(
+                LoadOptions::new(
+                    mf.prep
+                        .labels
+                        .iter()
+                        .cloned()
+                        .map(LabelSpec::Name)
+                        .collect(),
+                    label_kind(mf.prep.task),
+                ),
+                args,
+            );
+            opts.expected_features = Some(&mf.prep.features);
+            let file = Some(path.display().to_string());
+            match mf.precision.as_str() {
+                "f32" => file_sample::<f32>(&mf, &src, &opts, args.row, lambda, file)?,
+                _ => file_sample::<f64>(&mf, &src, &opts, args.row, lambda, file)?,
             }
-            (mf.mlp::<f64>(), mf.prep)
         }
         None => {
-            let opts = LoadOptions::new(label_specs(&args.label), label_kind(args.task));
+            let opts = data_options(
+                LoadOptions::new(label_specs(&args.label), label_kind(args.task)),
+                args,
+            );
             let frame = data::load::<f64>(&src, &opts)?;
             let prep = Prep::fit(&frame, args.task, true, true, !args.no_bias)?;
             explain_memory(args, prep.inputs(), args.hidden, prep.outputs())?;
@@ -555,66 +592,44 @@ pub fn explain(args: &ExplainArgs) -> Result<String> {
                 Init::Xavier,
                 args.seed,
             );
-            (m, prep)
+            check_row(args.row, &frame, &src)?;
+            diagnostics::sample(&m, &prep, &frame, args.row, args.lambda, None)?
         }
-    };
-    let mut opts = LoadOptions::new(
-        prep.labels.iter().cloned().map(LabelSpec::Name).collect(),
-        label_kind(prep.task),
-    );
-    opts.expected_features = Some(&prep.features);
-    let frame = data::load::<f64>(&src, &opts)?;
-    let n = frame.x.nrows();
-    if args.row >= n {
-        return Err(Error::flag(
-            "--row",
-            format!("must be below {n}, the number of data rows in {src}"),
-            args.row,
-        ));
-    }
-    let class_name = match &frame.labels {
-        FrameLabels::Classes(c) => Some(c[args.row].clone()),
-        _ => None,
-    };
-    let rows = [args.row];
-    let one = crate::data::Frame {
-        x: frame.x.select(ndarray::Axis(0), &rows),
-        labels: match frame.labels {
-            FrameLabels::Classes(c) => FrameLabels::Classes(vec![c[args.row].clone()]),
-            FrameLabels::Targets(t) => FrameLabels::Targets(t.select(ndarray::Axis(0), &rows)),
-            FrameLabels::None => FrameLabels::None,
-        },
-        label_lines: vec![frame.label_lines[args.row]],
-        ..frame
-    };
-    source.data = src.to_string();
-    source.row = args.row;
-    source.raw_x = one.x.row(0).to_vec();
-    source.standardized_x = prep.standardize.is_some();
-    source.standardized_y = prep.target_standardize.is_some();
-    source.bias = prep.bias;
-    if let FrameLabels::Targets(t) = &one.labels {
-        source.raw_y = Some(t.row(0).to_vec());
-    }
-    let d = prep.transform(one)?;
-    let y = match d.y {
-        Labels::Classes(c) => ExplainTarget::Class(c[0], class_name),
-        Labels::Values(v) => ExplainTarget::Values(v.row(0).to_vec()),
     };
     let eopts = ExplainOptions::default();
-    let mut e = match &model_f32 {
-        Some(m) => {
-            let x = d.x.row(0).mapv(|v| v as f32);
-            crate::explain::explain(m, x.view(), y, lambda, &eopts)?
-        }
-        None => crate::explain::explain(&model, d.x.row(0), y, lambda, &eopts)?,
-    };
-    e.source = source;
+    let e = sample.explain(&eopts)?;
     Ok(if args.json {
         format!("{}\n", serde_json::to_string_pretty(&e).unwrap_or_default())
     } else {
         crate::explain::render_text(&e, &eopts)
     })
+}
+
+/// Row `row` of the data file through the saved model, read in the model's precision `T`.
+fn file_sample<T: Real>(
+    mf: &ModelFile,
+    src: &Source,
+    opts: &LoadOptions,
+    row: usize,
+    lambda: f64,
+    file: Option<String>,
+) -> Result<diagnostics::Sample> {
+    let frame = data::load::<T>(src, opts)?;
+    check_row(row, &frame, src)?;
+    diagnostics::sample(&mf.mlp::<T>(), &mf.prep, &frame, row, lambda, file)
+}
+
+/// `--row` must name a data row of the file.
+fn check_row<T: Real>(row: usize, frame: &data::Frame<T>, src: &Source) -> Result<()> {
+    let n = frame.x.nrows();
+    if row >= n {
+        return Err(Error::flag(
+            "--row",
+            format!("must be below {n}, the number of data rows in {src}"),
+            row,
+        ));
+    }
+    Ok(())
 }
 
 /// `mlp-train graph`: the computation graph as DOT, or SVG through Graphviz.

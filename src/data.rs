@@ -49,6 +49,52 @@ impl fmt::Display for Source {
     }
 }
 
+/// The byte between fields, as `--delimiter` gives it: `,` `;` `|`, `tab` or `\t`, or any
+/// other single ASCII byte that is not a quote or a line end.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Delimiter(pub u8);
+
+impl Delimiter {
+    pub fn byte(self) -> u8 {
+        self.0
+    }
+}
+
+impl Default for Delimiter {
+    fn default() -> Self {
+        Delimiter(b',')
+    }
+}
+
+impl std::str::FromStr for Delimiter {
+    type Err = String;
+    fn from_str(s: &str) -> std::result::Result<Self, Self::Err> {
+        match s {
+            "tab" | "\\t" | "\t" => Ok(Delimiter(b'\t')),
+            _ => match s.as_bytes() {
+                [b'"' | b'\n' | b'\r'] => Err(format!(
+                    "`{}` cannot separate fields (it is a quote or a line end)",
+                    shown_str(s)
+                )),
+                &[b] if b.is_ascii() => Ok(Delimiter(b)),
+                _ => Err(format!(
+                    "expected one ASCII byte such as `,` `;` `|` or `tab`, got `{}`",
+                    shown_str(s)
+                )),
+            },
+        }
+    }
+}
+
+impl fmt::Display for Delimiter {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self.0 {
+            b'\t' => write!(f, "tab"),
+            b => write!(f, "{}", b as char),
+        }
+    }
+}
+
 /// Which column holds a label.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum LabelSpec {
@@ -83,6 +129,10 @@ pub struct LoadOptions<'a> {
     /// A `Name` not in the header or an `Index` past its end means absent; with
     /// `expected_features` set, a header equal to the features alone also means absent.
     pub optional_label: bool,
+    /// The byte between fields: `,` unless `--delimiter` says otherwise.
+    pub delimiter: u8,
+    /// Columns skipped altogether (ID or text columns), by name or 0-based index.
+    pub ignore: Vec<LabelSpec>,
 }
 
 impl LoadOptions<'_> {
@@ -93,6 +143,8 @@ impl LoadOptions<'_> {
             kind,
             expected_features: None,
             optional_label: false,
+            delimiter: b',',
+            ignore: Vec::new(),
         }
     }
 }
@@ -102,10 +154,135 @@ impl LoadOptions<'_> {
 pub enum Labels<T> {
     /// No label column was asked for, or an optional one was absent.
     None,
-    /// One class name per row.
-    Classes(Vec<String>),
+    /// One class index per row, into a table of names.
+    Classes(Classes),
     /// (n, k): one column per target, in the order of `LoadOptions::labels`.
     Targets(Array2<T>),
+}
+
+/// Class labels as they are read: each distinct name once, and one index per row. Names that
+/// are equal numbers (`2`, `2.0`, `2e0`) are one class, spelled as first seen.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct Classes {
+    /// The class names, sorted by [`class_order`] (numbers by value, then text).
+    pub names: Vec<String>,
+    /// The 1-based line on which each class first appears in the file.
+    pub first_lines: Vec<u64>,
+    /// One index into `names` per row.
+    pub y: Vec<u32>,
+}
+
+impl Classes {
+    /// The name of row `i`'s class.
+    pub fn name_of(&self, i: usize) -> Option<&str> {
+        let k = *self.y.get(i)?;
+        self.names.get(k as usize).map(String::as_str)
+    }
+
+    /// The given rows (the same table of names).
+    pub fn select(&self, rows: &[usize]) -> Classes {
+        Classes {
+            names: self.names.clone(),
+            first_lines: self.first_lines.clone(),
+            y: rows
+                .iter()
+                .filter_map(|&i| self.y.get(i).copied())
+                .collect(),
+        }
+    }
+}
+
+/// A class name as a number, when it is one (finite; `-0` is `0`): such names are compared
+/// by value.
+pub fn class_number(name: &str) -> Option<f64> {
+    match name.trim().parse::<f64>() {
+        Ok(v) if v.is_finite() => Some(v + 0.0),
+        _ => None,
+    }
+}
+
+/// The order of class names: numbers first, by value (equal values are one class); then
+/// text, lexicographically.
+pub fn class_order(a: &str, b: &str) -> std::cmp::Ordering {
+    use std::cmp::Ordering;
+    match (class_number(a), class_number(b)) {
+        (Some(x), Some(y)) => x.partial_cmp(&y).unwrap_or(Ordering::Equal),
+        (Some(_), None) => Ordering::Less,
+        (None, Some(_)) => Ordering::Greater,
+        (None, None) => a.cmp(b),
+    }
+}
+
+/// The 1-based line on which each row starts, kept compactly: rows mostly follow each other
+/// a line apart, so only the rows where that is not so are stored (a few bytes per file,
+/// not per row).
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct RowLines {
+    /// How many rows.
+    n: usize,
+    /// (row, line) for the first row and every row not on the line after its predecessor's.
+    jumps: Vec<(usize, u64)>,
+}
+
+impl RowLines {
+    /// Rows counted.
+    pub fn len(&self) -> usize {
+        self.n
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.n == 0
+    }
+
+    /// The line on which row `i` starts (None past the end).
+    pub fn line(&self, i: usize) -> Option<u64> {
+        if i >= self.n {
+            return None;
+        }
+        let k = self.jumps.partition_point(|&(r, _)| r <= i);
+        let &(r, l) = self.jumps.get(k.checked_sub(1)?)?;
+        Some(l + (i - r) as u64)
+    }
+
+    /// The line of the last row.
+    fn last(&self) -> Option<u64> {
+        self.line(self.n.checked_sub(1)?)
+    }
+
+    /// Adds a row starting on `line`.
+    fn push(&mut self, line: u64) -> std::result::Result<(), std::collections::TryReserveError> {
+        if self.last().map(|l| l + 1) != Some(line) {
+            self.jumps.try_reserve(1)?;
+            self.jumps.push((self.n, line));
+        }
+        self.n += 1;
+        Ok(())
+    }
+
+    /// Appends the rows of `other`, which come after these.
+    fn append(
+        &mut self,
+        other: &RowLines,
+    ) -> std::result::Result<(), std::collections::TryReserveError> {
+        for (k, &(r, l)) in other.jumps.iter().enumerate() {
+            let end = other.jumps.get(k + 1).map_or(other.n, |&(r2, _)| r2);
+            self.push(l)?;
+            // The rest of this run follows line by line.
+            self.n += end - r - 1;
+        }
+        Ok(())
+    }
+
+    /// The lines of the given rows.
+    pub fn select(&self, rows: &[usize]) -> RowLines {
+        let mut out = RowLines::default();
+        for &i in rows {
+            if let Some(l) = self.line(i) {
+                let _ = out.push(l);
+            }
+        }
+        out
+    }
 }
 
 /// A parsed CSV file.
@@ -121,7 +298,10 @@ pub struct Frame<T> {
     pub x: Array2<T>,
     pub labels: Labels<T>,
     /// The 1-based line of the file on which each row starts.
-    pub label_lines: Vec<u64>,
+    pub lines: RowLines,
+    /// What looked wrong without being an error (a real-valued label column in a
+    /// classification run), one sentence each; the command line prints them on stderr.
+    pub warnings: Vec<String>,
 }
 
 /// Reads and parses one CSV file, a block at a time: the file's text is never held whole,
@@ -160,11 +340,18 @@ pub fn gunzip_if_gzip(name: &Path, bytes: Vec<u8>) -> Result<Vec<u8>> {
     if !bytes.starts_with(&[0x1f, 0x8b]) {
         return Ok(bytes);
     }
-    // The size in the gzip trailer is not trusted: the buffer grows as data arrives.
+    // The size in the gzip trailer is not trusted: the buffer grows as data arrives, and
+    // memory refused is an error, not an abort.
+    let mut input = Input {
+        read: Box::new(flate2::read::MultiGzDecoder::new(bytes.as_slice())),
+        what: "is not a valid gzip file",
+        eof: false,
+    };
     let mut out = Vec::new();
-    flate2::read::MultiGzDecoder::new(bytes.as_slice())
-        .read_to_end(&mut out)
-        .map_err(|e| Error::data(name, format!("is not a valid gzip file: {e}")))?;
+    while !input.eof {
+        let want = out.len().saturating_add(BLOCK_BYTES);
+        input.fill(name, &mut out, want)?;
+    }
     Ok(out)
 }
 
@@ -187,8 +374,17 @@ impl Input<'_> {
             }
             if filled == buf.len() {
                 // Room for the next read, zeroed once, a few MB at a time (`want` may be
-                // huge: it is how much is wanted, not how much there is).
-                buf.resize(want.min(filled.saturating_add(BLOCK_BYTES)), 0);
+                // huge: it is how much is wanted, not how much there is). Refused memory
+                // is an error that says how far the reading got, never an abort.
+                let room = want.min(filled.saturating_add(BLOCK_BYTES));
+                if buf.try_reserve(room - filled).is_err() {
+                    buf.truncate(filled);
+                    return Err(out_of_memory(
+                        name,
+                        &format!("after reading {}", size(filled)),
+                    ));
+                }
+                buf.resize(room, 0);
             }
             let Some(room) = buf.get_mut(filled..) else {
                 break Ok(());
@@ -255,6 +451,8 @@ fn open(src: &Source) -> Result<Input<'static>> {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Role {
     Feature,
+    /// Skipped (`--ignore`).
+    Ignored,
     /// The k-th label column (k indexes `LoadOptions::labels` after dropping `Absent`).
     Label(usize),
 }
@@ -273,27 +471,114 @@ struct Layout {
     /// k: the number of label columns read (0 when absent or not asked for).
     k: usize,
     kind: LabelKind,
+    /// The byte between fields.
+    delimiter: u8,
+}
+
+/// Class names as they are met in one stretch of the file: each distinct one once.
+#[derive(Debug, Default, PartialEq)]
+struct ClassTable {
+    names: Vec<String>,
+    first_lines: Vec<u64>,
+    /// Every spelling met → its class.
+    by_text: HashMap<String, u32>,
+    /// The value of a class that is a number (`class_number`, as bits) → its class.
+    by_number: HashMap<u64, u32>,
+}
+
+impl ClassTable {
+    /// The class of `name`, first seen (if new) on `line`. None when there are more than
+    /// u32::MAX classes.
+    fn intern(&mut self, name: &str, line: u64) -> Option<u32> {
+        if let Some(&k) = self.by_text.get(name) {
+            return Some(k);
+        }
+        let number = class_number(name).map(f64::to_bits);
+        let k = match number.and_then(|bits| self.by_number.get(&bits)) {
+            Some(&k) => k,
+            None => {
+                let k = u32::try_from(self.names.len()).ok()?;
+                self.names.push(name.to_string());
+                self.first_lines.push(line);
+                if let Some(bits) = number {
+                    self.by_number.insert(bits, k);
+                }
+                k
+            }
+        };
+        self.by_text.insert(name.to_string(), k);
+        Some(k)
+    }
 }
 
 /// The rows of one stretch of the file.
 #[derive(Debug, Default, PartialEq)]
 struct Part<T> {
     x: Vec<T>,
-    classes: Vec<String>,
+    classes: ClassTable,
+    /// One index into `classes` per row (classification).
+    y: Vec<u32>,
     targets: Vec<T>,
-    lines: Vec<u64>,
+    lines: RowLines,
 }
 
 impl<T: Copy> Part<T> {
-    /// Appends `p`, which comes right after `self` in the file.
-    fn append(&mut self, p: Part<T>) {
-        self.x.extend_from_slice(&p.x);
+    /// Appends `p`, which comes right after `self` in the file; false when out of memory.
+    fn append(&mut self, p: Part<T>) -> bool {
+        fn grow<U: Copy>(v: &mut Vec<U>, more: &[U]) -> bool {
+            if v.try_reserve(more.len()).is_err() {
+                return false;
+            }
+            v.extend_from_slice(more);
+            true
+        }
+        if !grow(&mut self.x, &p.x) {
+            return false;
+        }
         drop(p.x);
-        self.classes.extend(p.classes);
-        self.targets.extend_from_slice(&p.targets);
-        self.lines.extend_from_slice(&p.lines);
+        if !p.y.is_empty() {
+            // Each class of `p` becomes one of ours (by name, or a new one).
+            let mut map = Vec::with_capacity(p.classes.names.len());
+            for (name, &line) in p.classes.names.iter().zip(&p.classes.first_lines) {
+                match self.classes.intern(name, line) {
+                    Some(k) => map.push(k),
+                    None => return false,
+                }
+            }
+            if self.y.try_reserve(p.y.len()).is_err() {
+                return false;
+            }
+            self.y.extend(
+                p.y.iter()
+                    .map(|&k| map.get(k as usize).copied().unwrap_or(0)),
+            );
+        }
+        grow(&mut self.targets, &p.targets) && self.lines.append(&p.lines).is_ok()
     }
 }
+
+/// An out-of-memory error (exit code 3) naming the file and how far the reading got.
+#[cold]
+fn out_of_memory(name: &Path, how_far: &str) -> Error {
+    Error::data(
+        name,
+        format!(
+            "out of memory {how_far}: the data does not fit in the memory this process may use"
+        ),
+    )
+}
+
+/// A byte count for messages: `12.3 MiB`.
+fn size(bytes: usize) -> String {
+    match bytes {
+        b if b < 1 << 20 => format!("{b} bytes"),
+        b => format!("{:.1} MiB", b as f64 / (1u64 << 20) as f64),
+    }
+}
+
+/// The longest header record read before giving up: a file with no line end (`/dev/zero`)
+/// is not a CSV file, whatever its size.
+const HEADER_MAX_BYTES: usize = 64 << 20;
 
 /// How many bytes `load` reads at a time. The text in memory is about two blocks (the one
 /// being parsed and the next one being read) plus the longest record, whatever the file's
@@ -352,6 +637,7 @@ fn parse_stream<T: Real>(
     threads: Option<usize>,
 ) -> Result<Frame<T>> {
     let block = block.max(1);
+    let delim = opts.delimiter;
     let mut buf = Vec::new();
     input.fill(name, &mut buf, block.max(3))?;
     if buf.starts_with(b"\xEF\xBB\xBF") {
@@ -361,40 +647,73 @@ fn parse_stream<T: Real>(
     // Blank lines before the header are dropped (as the CSV reader would skip them), then
     // the buffer grows until it holds the whole header record.
     let mut line = 1u64; // the line on which buf[0] is
-    let mut scan = Scan::new();
+    let mut scan = Scan::new(delim);
     loop {
-        let blank = buf
+        let mut blank = buf
             .iter()
             .take_while(|&&b| b == b'\n' || b == b'\r')
             .count();
+        if blank == buf.len() && buf.last() == Some(&b'\r') && !input.eof {
+            // A '\n' may follow: "\r\n" is one line end, so the '\r' waits for it.
+            blank -= 1;
+        }
         if blank > 0 {
             line += count_lines(buf.get(..blank).unwrap_or(&[]));
             buf.drain(..blank);
+            scan = Scan::new(delim);
         }
         if !buf.is_empty() {
             scan.advance(&buf);
             if scan.cut > 0 || input.eof {
                 break;
             }
+            if buf.len() >= HEADER_MAX_BYTES {
+                return Err(Error::data_at(
+                    name,
+                    line,
+                    "header",
+                    format!(
+                        "the header record is longer than {} (no line end): is this a CSV file?",
+                        size(HEADER_MAX_BYTES)
+                    ),
+                ));
+            }
         } else if input.eof {
             return Err(Error::data(name, "is empty"));
         }
-        let want = buf.len().saturating_add(block);
+        let want = buf
+            .len()
+            .saturating_add(block)
+            .min(HEADER_MAX_BYTES.max(buf.len() + 1));
         input.fill(name, &mut buf, want)?;
     }
     let end = if input.eof { buf.len() } else { scan.cut };
 
     let head = buf.get(..end).unwrap_or(&[]);
-    let mut rdr = csv_reader(head);
+    let mut rdr = csv_reader(head, delim);
     let mut rec = csv::ByteRecord::new();
-    let header_line = match next_record(&mut rdr, &mut rec, head, line, name)? {
+    let mut lines = LineCounter::new(line);
+    let header_line = match next_record(&mut rdr, &mut rec, head, &mut lines, name)? {
         Some(line) => line,
         None => return Err(Error::data(name, "is empty")),
     };
+    if input.eof {
+        // The whole file is here: a quote opened in the header and never closed swallows
+        // everything after it (one in the rows is found with them).
+        if let Some((at_line, field)) = unterminated_quote(head, line, delim) {
+            if at_line == header_line {
+                return Err(unterminated_error(name, at_line, field, None));
+            }
+        }
+    }
     let layout = layout(name, &rec, header_line, opts)?;
-    let start = usize::try_from(rdr.position().byte())
+    let mut start = usize::try_from(rdr.position().byte())
         .unwrap_or(usize::MAX)
         .min(end);
+    // Never between the '\r' and '\n' of a line end: the rows start on the next line.
+    if start > 0 && head.get(start - 1) == Some(&b'\r') && head.get(start) == Some(&b'\n') {
+        start += 1;
+    }
     line += count_lines(buf.get(..start).unwrap_or(&[]));
     drop(rdr);
 
@@ -406,6 +725,10 @@ fn parse_stream<T: Real>(
     let mut pending: Vec<Part<T>> = Vec::new();
     let (mut cur, mut next) = (buf, Vec::new());
     let (mut start, mut end) = (start, end);
+    let oom_after = |all: &Part<T>, pending: &[Part<T>]| {
+        let rows = all.lines.len() + pending.iter().map(|p| p.lines.len()).sum::<usize>();
+        out_of_memory(name, &format!("after {rows} rows"))
+    };
     loop {
         let rows = cur.get(start..end).unwrap_or(&[]);
         let carry = cur.get(end..).unwrap_or(&[]);
@@ -414,17 +737,31 @@ fn parse_stream<T: Real>(
             None if rows.len() < PARALLEL_MIN_BYTES => 1,
             _ => cores,
         };
-        let cuts = split_records(rows, pieces);
+        let cuts = split_records(rows, pieces, delim);
         let layout = &layout;
         let (parts, read) = std::thread::scope(|s| {
             // A thread the OS refuses is no error: that stretch is parsed right here (Err).
             // So is a lone stretch with nothing to read meanwhile (a small file).
             let inline = last && cuts.len() == 1;
             let mut workers = Vec::with_capacity(cuts.len());
-            for &(from, to) in &cuts {
+            for (i, &(from, to)) in cuts.iter().enumerate() {
                 let piece = rows.get(from..to).unwrap_or(&[]);
                 let first_line = line;
-                let job = move || parse_rows::<T>(name, piece, first_line, layout);
+                // Only the file's last stretch can end inside quotes.
+                let check_quotes = last && i + 1 == cuts.len();
+                let job = move || {
+                    let parsed = parse_rows::<T>(name, piece, first_line, layout);
+                    if !check_quotes {
+                        return parsed;
+                    }
+                    match unterminated_quote(piece, first_line, layout.delimiter) {
+                        None => parsed,
+                        Some((at, field)) => match parsed {
+                            Err(e @ Error::DataAt { line, .. }) if line < at => Err(e),
+                            _ => Err(unterminated_error(name, at, field, Some(layout))),
+                        },
+                    }
+                };
                 workers.push(if inline {
                     Err(job())
                 } else {
@@ -436,15 +773,22 @@ fn parse_stream<T: Real>(
             }
             // Meanwhile: the rows of the previous block join the matrix, and the next block
             // is read, starting with what followed this block's last record end.
+            let mut joined = true;
             for p in pending.drain(..) {
-                all.append(p);
+                joined &= all.append(p);
             }
-            let read = if last {
+            let read = if !joined {
+                Err(oom_after(&all, &[]))
+            } else if last {
                 Ok(0)
             } else {
                 next.clear();
-                next.extend_from_slice(carry);
-                read_block(name, &mut input, &mut next, block)
+                if next.try_reserve(carry.len()).is_err() {
+                    Err(oom_after(&all, &[]))
+                } else {
+                    next.extend_from_slice(carry);
+                    read_block(name, &mut input, &mut next, block, delim)
+                }
             };
             let parts: Vec<Result<Part<T>>> = workers
                 .into_iter()
@@ -470,7 +814,9 @@ fn parse_stream<T: Real>(
     }
     drop((cur, next));
     for p in pending {
-        all.append(p);
+        if !all.append(p) {
+            return Err(oom_after(&all, &[]));
+        }
     }
 
     let n = all.lines.len();
@@ -480,9 +826,16 @@ fn parse_stream<T: Real>(
     all.x.shrink_to_fit();
     let shape_error = |e: ndarray::ShapeError| Error::Shape(format!("{}: {e}", name.display()));
     let x = Array2::from_shape_vec((n, layout.d), all.x).map_err(shape_error)?;
+    let mut warnings = Vec::new();
     let labels = match (layout.k, layout.kind) {
         (0, _) => Labels::None,
-        (_, LabelKind::Classes) => Labels::Classes(all.classes),
+        (_, LabelKind::Classes) => {
+            let classes = sorted(all.classes, all.y);
+            if let Some(w) = real_valued_warning(&classes, &layout.label_names, n) {
+                warnings.push(w);
+            }
+            Labels::Classes(classes)
+        }
         (k, LabelKind::Targets) => {
             Labels::Targets(Array2::from_shape_vec((n, k), all.targets).map_err(shape_error)?)
         }
@@ -493,15 +846,113 @@ fn parse_stream<T: Real>(
         label_names: layout.label_names,
         x,
         labels,
-        label_lines: all.lines,
+        lines: all.lines,
+        warnings,
     })
+}
+
+/// The class table of a whole file with its names sorted by `class_order`, and `y` renumbered.
+fn sorted(table: ClassTable, mut y: Vec<u32>) -> Classes {
+    let ClassTable {
+        names, first_lines, ..
+    } = table;
+    let mut order: Vec<usize> = (0..names.len()).collect();
+    order.sort_by(|&a, &b| class_order(&names[a], &names[b]));
+    // rank[old] = new
+    let mut rank = vec![0u32; names.len()];
+    for (new, &old) in order.iter().enumerate() {
+        rank[old] = new as u32;
+    }
+    for k in y.iter_mut() {
+        *k = rank.get(*k as usize).copied().unwrap_or(0);
+    }
+    Classes {
+        names: order.iter().map(|&i| names[i].clone()).collect(),
+        first_lines: order.iter().map(|&i| first_lines[i]).collect(),
+        y,
+    }
+}
+
+/// A warning when a classification's label column looks like real numbers: a class that is
+/// a non-integer number, or numbers only and so many classes that they average fewer than
+/// 4 rows each.
+fn real_valued_warning(classes: &Classes, label_names: &[String], n: usize) -> Option<String> {
+    let column = shown_str(&label_names.join(","));
+    let q = classes.names.len();
+    let fractional = classes
+        .names
+        .iter()
+        .find(|c| class_number(c).is_some_and(|v| v.fract() != 0.0));
+    let why = match fractional {
+        Some(c) => format!("`{}` is not an integer", shown_str(c)),
+        None if n >= 20 && q * 4 > n && classes.names.iter().all(|c| class_number(c).is_some()) => {
+            format!("{q} distinct numbers in {n} rows")
+        }
+        None => return None,
+    };
+    Some(format!(
+        "the label column `{column}` looks real-valued ({why}), yet it is read as {q} classes; \
+         for regression, pass --task regress"
+    ))
+}
+
+/// Where a quote opened and never closed (its line, and its field's 0-based index), if
+/// `bytes` (whole records, starting on one on `first_line`) end inside quotes.
+#[cold]
+fn unterminated_quote(bytes: &[u8], first_line: u64, delim: u8) -> Option<(u64, usize)> {
+    if !bytes.contains(&b'"') {
+        return None;
+    }
+    let (mut state, mut line, mut field) = (Quote::Start, first_line, 0usize);
+    let mut opened = (first_line, 0usize);
+    let mut prev = 0u8;
+    for &b in bytes {
+        if prev == b'\n' || prev == b'\r' && b != b'\n' {
+            line += 1;
+        }
+        let was = state;
+        state = state.step(b, delim);
+        if was == Quote::Start && state == Quote::Quoted {
+            opened = (line, field);
+        }
+        if state != Quote::Quoted {
+            if b == delim {
+                field += 1;
+            } else if b == b'\n' || b == b'\r' {
+                field = 0;
+            }
+        }
+        prev = b;
+    }
+    (state == Quote::Quoted).then_some(opened)
+}
+
+/// The error for a quote that never closes.
+#[cold]
+fn unterminated_error(name: &Path, line: u64, field: usize, layout: Option<&Layout>) -> Error {
+    let column = match layout.and_then(|l| l.columns.get(field)) {
+        Some(c) => shown_str(c),
+        None => format!("field {}", field + 1),
+    };
+    Error::data_at(
+        name,
+        line,
+        column,
+        "a quoted field opens here and is never closed (a `\"` is missing): it runs to the end of the file",
+    )
 }
 
 /// Reads the next block into `buf` (which already holds the previous block's carry): at
 /// least `block` more bytes, then on until a record end; returns where the last record
 /// ends (everything, at the end of the input).
-fn read_block(name: &Path, input: &mut Input, buf: &mut Vec<u8>, block: usize) -> Result<usize> {
-    let mut scan = Scan::new();
+fn read_block(
+    name: &Path,
+    input: &mut Input,
+    buf: &mut Vec<u8>,
+    block: usize,
+    delim: u8,
+) -> Result<usize> {
+    let mut scan = Scan::new(delim);
     loop {
         let want = buf.len().saturating_add(block);
         input.fill(name, buf, want)?;
@@ -515,20 +966,90 @@ fn read_block(name: &Path, input: &mut Input, buf: &mut Vec<u8>, block: usize) -
     }
 }
 
-/// How many '\n' bytes: the lines that `bytes` moves on by.
+/// How many line ends (`\n`, `\r\n`, or a lone `\r`, as the CSV reader takes them): the
+/// lines that `bytes` moves on by. A `\r` at the very end counts (slices never end between
+/// the two bytes of a `\r\n`).
 fn count_lines(bytes: &[u8]) -> u64 {
     // Counted in chunks so that the compiler vectorizes the byte comparisons.
-    bytes
-        .chunks(1 << 12)
-        .map(|c| c.iter().map(|&b| u32::from(b == b'\n')).sum::<u32>() as u64)
-        .sum()
+    let count = |byte: u8| -> u64 {
+        bytes
+            .chunks(1 << 12)
+            .map(|c| c.iter().map(|&b| u32::from(b == byte)).sum::<u32>() as u64)
+            .sum()
+    };
+    let (lf, cr) = (count(b'\n'), count(b'\r'));
+    if cr == 0 {
+        return lf;
+    }
+    let pairs: u64 = bytes
+        .iter()
+        .zip(bytes.get(1..).unwrap_or(&[]))
+        .map(|(&a, &b)| u64::from(a == b'\r' && b == b'\n'))
+        .sum();
+    lf + cr - pairs
+}
+
+/// Just past the last record end (`\n`, or a `\r` followed by something other than `\n`)
+/// in `bytes[from..to]`; `bytes` beyond `to` is looked at for the byte after a `\r`.
+#[inline]
+fn last_end(bytes: &[u8], from: usize, to: usize) -> Option<usize> {
+    let text = bytes.get(from..to)?;
+    let mut upto = text.len();
+    while let Some(i) = text
+        .get(..upto)?
+        .iter()
+        .rposition(|&b| b == b'\n' || b == b'\r')
+    {
+        let at = from + i;
+        if bytes.get(at) == Some(&b'\n') {
+            return Some(at + 1);
+        }
+        match bytes.get(at + 1) {
+            Some(&c) if c != b'\n' => return Some(at + 1),
+            _ => upto = i,
+        }
+    }
+    None
+}
+
+/// Whether the byte at `at` ends a record, given what follows it (outside quotes).
+#[inline]
+fn ends_record(bytes: &[u8], at: usize) -> bool {
+    match bytes.get(at) {
+        Some(b'\n') => true,
+        Some(b'\r') => matches!(bytes.get(at + 1), Some(&c) if c != b'\n'),
+        _ => false,
+    }
+}
+
+/// Counts lines incrementally through a chunk: the line on which a position is.
+struct LineCounter {
+    pos: usize,
+    line: u64,
+}
+
+impl LineCounter {
+    /// Counting from position 0, which is on `line`.
+    fn new(line: u64) -> Self {
+        LineCounter { pos: 0, line }
+    }
+
+    /// The line of `pos` (never before the last position asked for, nor between a `\r`
+    /// and its `\n`).
+    fn at(&mut self, chunk: &[u8], pos: usize) -> u64 {
+        if pos > self.pos {
+            self.line += count_lines(chunk.get(self.pos..pos).unwrap_or(&[]));
+            self.pos = pos;
+        }
+        self.line
+    }
 }
 
 /// Cuts `bytes` (whole records, starting on a record) at record ends into at most `pieces`
 /// stretches of about the same size.
-fn split_records(bytes: &[u8], pieces: usize) -> Vec<(usize, usize)> {
+fn split_records(bytes: &[u8], pieces: usize, delim: u8) -> Vec<(usize, usize)> {
     let mut cuts = Vec::with_capacity(pieces.min(64));
-    let mut scan = Scan::new();
+    let mut scan = Scan::new(delim);
     let mut from = 0;
     for t in 1..pieces {
         let target = (bytes.len() / pieces).saturating_mul(t);
@@ -565,13 +1086,15 @@ enum Quote {
 }
 
 impl Quote {
+    /// The state after byte `b`, fields being separated by `delim`.
     #[inline]
-    fn step(self, b: u8) -> Quote {
+    fn step(self, b: u8, delim: u8) -> Quote {
         match (self, b) {
             (Quote::Quoted, b'"') => Quote::Closing,
             (Quote::Quoted, _) => Quote::Quoted,
             (Quote::Start | Quote::Closing, b'"') => Quote::Quoted,
-            (_, b',' | b'\r' | b'\n') => Quote::Start,
+            (_, b'\r' | b'\n') => Quote::Start,
+            (_, b) if b == delim => Quote::Start,
             _ => Quote::Field,
         }
     }
@@ -582,33 +1105,38 @@ struct Scan {
     state: Quote,
     /// How far the buffer has been scanned; `state` is the state there.
     pos: usize,
-    /// Just past the last '\n' that ends a record (0: none yet).
+    /// Just past the last record end seen (0: none yet).
     cut: usize,
+    /// The byte between fields.
+    delim: u8,
 }
 
 impl Scan {
-    fn new() -> Scan {
+    fn new(delim: u8) -> Scan {
         Scan {
             state: Quote::Start,
             pos: 0,
             cut: 0,
+            delim,
         }
     }
 
-    /// Scans `bytes[self.pos..]`.
+    /// Scans `bytes[self.pos..]`. A `\r` at the very end is not taken as a record end yet
+    /// (a `\n` may follow).
     fn advance(&mut self, bytes: &[u8]) {
         let Some(rest) = bytes.get(self.pos..) else {
             return;
         };
+        let delim = self.delim;
         let base = self.pos;
         self.pos = bytes.len();
         if matches!(self.state, Quote::Start | Quote::Field) && !rest.contains(&b'"') {
-            // No quote ahead: every '\n' ends a record.
-            if let Some(i) = rest.iter().rposition(|&b| b == b'\n') {
-                self.cut = base + i + 1;
+            // No quote ahead: every line end ends a record.
+            if let Some(cut) = last_end(bytes, base, bytes.len()) {
+                self.cut = cut;
             }
             if let Some(&b) = rest.last() {
-                self.state = Quote::Field.step(b);
+                self.state = Quote::Field.step(b, delim);
             }
             return;
         }
@@ -626,25 +1154,25 @@ impl Scan {
                     None => break,
                 },
                 Quote::Closing => {
-                    self.state = Quote::Closing.step(b);
-                    i += 1;
-                    if b == b'\n' {
-                        self.cut = base + i;
+                    self.state = Quote::Closing.step(b, delim);
+                    if ends_record(bytes, base + i) {
+                        self.cut = base + i + 1;
                     }
+                    i += 1;
                 }
                 Quote::Start | Quote::Field => {
-                    // Up to the next quote, every '\n' ends a record.
+                    // Up to the next quote, every line end ends a record.
                     let k = tail.iter().position(|&c| c == b'"').unwrap_or(tail.len());
                     let text = tail.get(..k).unwrap_or(&[]);
-                    if let Some(j) = text.iter().rposition(|&c| c == b'\n') {
-                        self.cut = base + i + j + 1;
+                    if let Some(cut) = last_end(bytes, base + i, base + i + k) {
+                        self.cut = cut;
                     }
                     if let Some(&c) = text.last() {
-                        self.state = Quote::Field.step(c);
+                        self.state = Quote::Field.step(c, delim);
                     }
                     i += k;
                     if i < rest.len() {
-                        self.state = self.state.step(b'"');
+                        self.state = self.state.step(b'"', delim);
                         i += 1;
                     }
                 }
@@ -656,9 +1184,10 @@ impl Scan {
     fn next_cut(&mut self, bytes: &[u8]) -> Option<usize> {
         let rest = bytes.get(self.pos..)?;
         for &b in rest {
-            self.state = self.state.step(b);
+            self.state = self.state.step(b, self.delim);
+            let at = self.pos;
             self.pos += 1;
-            if b == b'\n' && self.state != Quote::Quoted {
+            if self.state != Quote::Quoted && ends_record(bytes, at) {
                 self.cut = self.pos;
                 return Some(self.pos);
             }
@@ -676,9 +1205,16 @@ fn layout(
 ) -> Result<Layout> {
     let (columns, unnamed) = header_names(name, rec, header_line)?;
     check_unique(name, &columns, &unnamed, header_line)?;
+    let hint = |e: Error| match e {
+        Error::Data { path, msg } => Error::Data {
+            msg: format!("{msg}{}", delimiter_hint(&columns, opts.delimiter)),
+            path,
+        },
+        e => e,
+    };
 
     // Which columns are labels, in the order asked for; None when optional and absent.
-    let label_cols = resolve_labels(name, &columns, opts)?;
+    let label_cols = resolve_labels(name, &columns, opts).map_err(hint)?;
     let mut roles = vec![Role::Feature; columns.len()];
     let mut label_names = Vec::new();
     for (k, &j) in label_cols.iter().flatten().enumerate() {
@@ -686,11 +1222,46 @@ fn layout(
             if *role != Role::Feature {
                 return Err(Error::data(
                     name,
-                    format!("column `{column}` is given twice as a label"),
+                    format!("column `{}` is given twice as a label", shown_str(column)),
                 ));
             }
             *role = Role::Label(k);
             label_names.push(column.clone());
+        }
+    }
+    for spec in &opts.ignore {
+        let j = match spec {
+            LabelSpec::Name(n) => columns.iter().position(|c| c == n.trim()),
+            LabelSpec::Index(j) => Some(*j).filter(|&j| j < columns.len()),
+            LabelSpec::Last => columns.len().checked_sub(1),
+            LabelSpec::Absent => continue,
+        };
+        let Some(j) = j else {
+            let what = match spec {
+                LabelSpec::Index(j) => format!("index {j}"),
+                LabelSpec::Name(n) => format!("`{}`", shown_str(n)),
+                _ => "it".to_string(),
+            };
+            return Err(hint(Error::data(
+                name,
+                format!(
+                    "--ignore: no column {what}; the columns are: {}",
+                    list(&columns)
+                ),
+            )));
+        };
+        match roles.get_mut(j) {
+            Some(Role::Label(_)) => {
+                return Err(Error::data(
+                    name,
+                    format!(
+                        "column `{}` is the label, and --ignore names it too",
+                        shown_str(columns.get(j).map_or("", String::as_str))
+                    ),
+                ))
+            }
+            Some(role) => *role = Role::Ignored,
+            None => {}
         }
     }
     if opts.kind == LabelKind::Classes && label_names.len() > 1 {
@@ -699,7 +1270,7 @@ fn layout(
             format!(
                 "classification takes one label column, got {}: {}",
                 label_names.len(),
-                label_names.join(", ")
+                list(&label_names)
             ),
         ));
     }
@@ -710,16 +1281,21 @@ fn layout(
         .map(|(c, _)| c.clone())
         .collect();
     if feature_names.is_empty() {
-        return Err(Error::data(
+        return Err(hint(Error::data(
             name,
             format!(
-                "has no feature columns: every column ({}) is a label",
-                list(&columns)
+                "has no feature columns: every column ({}) is a label{}",
+                list(&columns),
+                if opts.ignore.is_empty() {
+                    ""
+                } else {
+                    " or ignored"
+                }
             ),
-        ));
+        )));
     }
     if let Some(expected) = opts.expected_features {
-        check_features(name, expected, &feature_names)?;
+        check_features(name, expected, &feature_names).map_err(hint)?;
     }
     Ok(Layout {
         d: feature_names.len(),
@@ -729,12 +1305,46 @@ fn layout(
         feature_names,
         label_names,
         kind: opts.kind,
+        delimiter: opts.delimiter,
     })
 }
 
-fn csv_reader(bytes: &[u8]) -> csv::Reader<&[u8]> {
+/// When the header came out as one column whose name holds another usual delimiter, the
+/// advice to name it: `; the header is one column …: pass --delimiter ';'`. Empty otherwise.
+fn delimiter_hint(columns: &[String], delim: u8) -> String {
+    let [only] = columns else {
+        return String::new();
+    };
+    let seen = [b'\t', b';', b'|', b',']
+        .into_iter()
+        .filter(|&c| c != delim)
+        .max_by_key(|&c| only.bytes().filter(|&b| b == c).count())
+        .filter(|&c| only.as_bytes().contains(&c));
+    match seen {
+        Some(c) => {
+            let (shown_c, flag) = match c {
+                b'\t' => ("a tab", "--delimiter tab".to_string()),
+                c => ("", format!("--delimiter '{}'", c as char)),
+            };
+            let what = if shown_c.is_empty() {
+                format!("`{}`", c as char)
+            } else {
+                shown_c.to_string()
+            };
+            format!(
+                " (the header is read as one column, `{}`, which contains {what}: if the file \
+                 is separated by {what}, pass {flag})",
+                shown_str(only)
+            )
+        }
+        None => String::new(),
+    }
+}
+
+fn csv_reader(bytes: &[u8], delim: u8) -> csv::Reader<&[u8]> {
     csv::ReaderBuilder::new()
         .has_headers(false)
+        .delimiter(delim)
         .flexible(true)
         .buffer_capacity(1 << 16)
         .from_reader(bytes)
@@ -746,10 +1356,7 @@ fn header_names(name: &Path, rec: &csv::ByteRecord, line: u64) -> Result<(Vec<St
     let mut unnamed = Vec::with_capacity(rec.len());
     for (j, field) in rec.iter().enumerate() {
         let text = std::str::from_utf8(field.trim_ascii()).map_err(|_| {
-            let msg = format!(
-                "the header name `{}` is not valid UTF-8",
-                shown_bytes(field)
-            );
+            let msg = format!("the header name `{}` is not valid UTF-8", shown(field));
             Error::data_at(name, line, format!("field {}", j + 1), msg)
         })?;
         unnamed.push(text.is_empty());
@@ -769,6 +1376,7 @@ fn check_unique(name: &Path, columns: &[String], unnamed: &[bool], line: u64) ->
             continue; // `field j` names are unique by construction
         }
         if let Some(&i) = first_seen.get(column.as_str()) {
+            let column = shown_str(column);
             let msg = format!(
                 "column `{column}` appears twice in the header (fields {} and {})",
                 i + 1,
@@ -804,9 +1412,10 @@ fn parse_rows_csv<T: Real>(
     layout: &Layout,
 ) -> Result<Part<T>> {
     let mut rows = Rows::new(name, layout);
-    let mut rdr = csv_reader(chunk);
+    let mut rdr = csv_reader(chunk, layout.delimiter);
     let mut rec = csv::ByteRecord::new();
-    while let Some(line) = next_record(&mut rdr, &mut rec, chunk, first_line, name)? {
+    let mut lines = LineCounter::new(first_line);
+    while let Some(line) = next_record(&mut rdr, &mut rec, chunk, &mut lines, name)? {
         rows.push(line, rec.len(), rec.iter())?;
         if rows.part.lines.len() == 1 {
             let here = usize::try_from(rdr.position().byte()).unwrap_or(chunk.len());
@@ -817,9 +1426,9 @@ fn parse_rows_csv<T: Real>(
 }
 
 /// `parse_rows` for a chunk without a `"`, where CSV is simple: a record ends at each '\r',
-/// '\n' or "\r\n", empty records (blank lines) are skipped, and fields end at each ','.
-/// The same records and fields as the `csv` crate's reader (a property test checks), at a
-/// fraction of the cost.
+/// '\n' or "\r\n", empty records (blank lines) are skipped, and fields end at each
+/// delimiter. The same records and fields as the `csv` crate's reader (a property test
+/// checks), at a fraction of the cost.
 fn parse_rows_plain<T: Real>(
     name: &Path,
     chunk: &[u8],
@@ -835,7 +1444,13 @@ fn parse_rows_plain<T: Real>(
                 line += 1;
                 at += 1;
             }
-            b'\r' => at += 1,
+            b'\r' => {
+                // A lone '\r' ends a line too; in "\r\n" the '\n' counts it.
+                if chunk.get(at + 1) != Some(&b'\n') {
+                    line += 1;
+                }
+                at += 1;
+            }
             _ => {
                 at = rows.push_plain(chunk, at, line)?;
                 if rows.part.lines.len() == 1 {
@@ -847,13 +1462,13 @@ fn parse_rows_plain<T: Real>(
     Ok(rows.part)
 }
 
-/// Where the field that starts at `at` ends: at the next ',', '\r' or '\n', or the end.
+/// Where the field that starts at `at` ends: at the next delimiter, '\r' or '\n', or the end.
 #[inline]
-fn field_end(chunk: &[u8], at: usize) -> usize {
+fn field_end(chunk: &[u8], at: usize, delim: u8) -> usize {
     let rest = chunk.get(at..).unwrap_or(&[]);
     at + rest
         .iter()
-        .position(|&c| matches!(c, b',' | b'\r' | b'\n'))
+        .position(|&c| c == delim || c == b'\r' || c == b'\n')
         .unwrap_or(rest.len())
 }
 
@@ -924,7 +1539,7 @@ impl<'a, T: Real> Rows<'a, T> {
 
     fn at(&self, line: u64, j: usize, msg: String) -> Error {
         let column = match self.layout.columns.get(j) {
-            Some(c) => c.clone(),
+            Some(c) => shown_str(c),
             None => format!("field {}", j + 1),
         };
         Error::data_at(self.name, line, column, msg)
@@ -944,14 +1559,42 @@ impl<'a, T: Real> Rows<'a, T> {
             let msg = format!("line {line} has {len} fields, the header has {ncols}");
             return Err(self.at(line, len.min(ncols), msg));
         }
+        self.room(line)?;
         for (j, field) in fields.enumerate() {
-            if let Err(msg) = self.push_field(j, field) {
+            if let Err(msg) = self.push_field(j, field, line) {
                 return Err(self.at(line, j, msg));
             }
         }
         self.part.targets.extend_from_slice(&self.row_targets);
-        self.part.lines.push(line);
+        self.part.lines.push(line).map_err(|_| self.oom(line))?;
         Ok(())
+    }
+
+    /// Makes room for one more row, or says how far the reading got.
+    #[inline]
+    fn room(&mut self, line: u64) -> Result<()> {
+        let part = &mut self.part;
+        let (d, k) = (self.layout.d, self.layout.k);
+        let short = |len: usize, cap: usize, want: usize| cap - len < want;
+        if short(part.x.len(), part.x.capacity(), d) && part.x.try_reserve(d).is_err()
+            || short(part.y.len(), part.y.capacity(), 1) && part.y.try_reserve(1).is_err()
+            || short(part.targets.len(), part.targets.capacity(), k)
+                && part.targets.try_reserve(k).is_err()
+        {
+            return Err(self.oom(line));
+        }
+        Ok(())
+    }
+
+    #[cold]
+    fn oom(&self, line: u64) -> Error {
+        out_of_memory(
+            self.name,
+            &format!(
+                "at line {line}, holding {} of rows",
+                size(self.part.x.len() * std::mem::size_of::<T>())
+            ),
+        )
     }
 
     /// Adds the record of a chunk without quotes that starts at `start` on `line`; returns
@@ -962,46 +1605,59 @@ impl<'a, T: Real> Rows<'a, T> {
     fn push_plain(&mut self, chunk: &[u8], start: usize, line: u64) -> Result<usize> {
         let layout = self.layout;
         let ncols = layout.columns.len();
+        let delim = layout.delimiter;
         let (mut at, mut end) = (start, start);
+        self.room(line)?;
         for (j, role) in layout.roles.iter().enumerate() {
             let fast = match role {
-                Role::Feature => fast_field::<T>(chunk, at),
-                Role::Label(_) => None,
+                // The fast path knows only commas.
+                Role::Feature if delim == b',' => fast_field::<T>(chunk, at),
+                _ => None,
             };
             let parsed = if let Some((v, to)) = fast {
                 end = to;
                 self.part.x.push(v);
                 Ok(())
             } else {
-                end = field_end(chunk, at);
-                self.push_field(j, chunk.get(at..end).unwrap_or(&[]))
+                end = field_end(chunk, at, delim);
+                self.push_field(j, chunk.get(at..end).unwrap_or(&[]), line)
             };
-            let more = chunk.get(end) == Some(&b',');
+            let more = chunk.get(end) == Some(&delim);
             if parsed.is_err() || more != (j + 1 < ncols) {
                 return Err(self.plain_error(chunk, start, line, j, parsed.err()));
             }
             at = end + 1;
         }
         self.part.targets.extend_from_slice(&self.row_targets);
-        self.part.lines.push(line);
+        self.part.lines.push(line).map_err(|_| self.oom(line))?;
         Ok(end)
     }
 
     /// Adds field `j` of a record, as the header says: a feature, a target or a class.
-    fn push_field(&mut self, j: usize, field: &[u8]) -> std::result::Result<(), String> {
+    fn push_field(&mut self, j: usize, field: &[u8], line: u64) -> std::result::Result<(), String> {
         let field = field.trim_ascii();
         let layout = self.layout;
         let Some(role) = layout.roles.get(j) else {
             return Ok(());
         };
         match (*role, layout.kind) {
+            (Role::Ignored, _) => Ok(()),
             (Role::Feature, _) => number::<T>(field).map(|v| self.part.x.push(v)),
             (Role::Label(t), LabelKind::Targets) => number::<T>(field).map(|v| {
                 if let Some(slot) = self.row_targets.get_mut(t) {
                     *slot = v;
                 }
             }),
-            (Role::Label(_), LabelKind::Classes) => class(field).map(|c| self.part.classes.push(c)),
+            (Role::Label(_), LabelKind::Classes) => {
+                let name = class(field)?;
+                let k = self
+                    .part
+                    .classes
+                    .intern(name, line)
+                    .ok_or_else(|| "more than 4294967295 classes".to_string())?;
+                self.part.y.push(k);
+                Ok(())
+            }
         }
     }
 
@@ -1022,7 +1678,8 @@ impl<'a, T: Real> Rows<'a, T> {
             .split(|&c| c == b'\r' || c == b'\n')
             .next()
             .unwrap_or(&[]);
-        let len = 1 + record.iter().filter(|&&c| c == b',').count();
+        let delim = self.layout.delimiter;
+        let len = 1 + record.iter().filter(|&&c| c == delim).count();
         match msg {
             Some(msg) if len == ncols => self.at(line, j, msg),
             _ => {
@@ -1039,41 +1696,46 @@ impl<'a, T: Real> Rows<'a, T> {
         let d = self.layout.d;
         let left = len.saturating_sub(here);
         let rows = left / here.max(1) + 1;
-        self.part
+        // A hint only: when it is refused, rows are added as memory allows.
+        let _ = self
+            .part
             .x
-            .reserve(rows.saturating_mul(d).min(left / 2 + d));
-        self.part.lines.reserve(rows.min(left / 2 + 1));
+            .try_reserve(rows.saturating_mul(d).min(left / 2 + d));
+        if self.layout.kind == LabelKind::Classes && self.layout.k > 0 {
+            let _ = self.part.y.try_reserve(rows.min(left / 2 + 1));
+        }
     }
 }
 
 /// Reads the next non-blank record of `chunk` into `rec`; returns the line it starts on,
-/// counting from `first_line`, the line `chunk` starts on.
+/// counted by `lines` (which starts on the line `chunk` starts on).
 fn next_record(
     rdr: &mut csv::Reader<&[u8]>,
     rec: &mut csv::ByteRecord,
     chunk: &[u8],
-    first_line: u64,
+    lines: &mut LineCounter,
     name: &Path,
 ) -> Result<Option<u64>> {
     // The reader's position before a record is where the previous one ended, which may be
     // before a '\n' or blank lines that it skips; the line is counted past those.
-    let before = rdr.position().clone();
-    let line = first_line + before.line() - 1;
-    let more = rdr
-        .read_byte_record(rec)
-        .map_err(|e| Error::data_at(name, line, "?", format!("cannot be parsed as CSV: {e}")))?;
-    if !more {
-        return Ok(None);
-    }
-    let start = usize::try_from(before.byte()).unwrap_or(usize::MAX);
-    let skipped = chunk
-        .get(start..)
-        .unwrap_or(&[])
-        .iter()
-        .take_while(|&&b| b == b'\n' || b == b'\r')
-        .filter(|&&b| b == b'\n')
-        .count() as u64;
-    Ok(Some(line + skipped))
+    let before = usize::try_from(rdr.position().byte()).unwrap_or(usize::MAX);
+    let start = before
+        + chunk
+            .get(before..)
+            .unwrap_or(&[])
+            .iter()
+            .take_while(|&&b| b == b'\n' || b == b'\r')
+            .count();
+    let line = lines.at(chunk, start);
+    let more = rdr.read_byte_record(rec).map_err(|e| {
+        Error::data_at(
+            name,
+            line,
+            "?",
+            format!("cannot be parsed as CSV: {}", shown_str(&e.to_string())),
+        )
+    })?;
+    Ok(more.then_some(line))
 }
 
 /// Clinger's fast path for `[+-]digits[.digits]`: when the digits, read as an integer m,
@@ -1127,28 +1789,28 @@ fn number<T: Real>(field: &[u8]) -> std::result::Result<T, String> {
     if field.is_empty() {
         return Err("empty field".to_string());
     }
-    let text = std::str::from_utf8(field)
-        .map_err(|_| format!("`{}` is not valid UTF-8", shown_bytes(field)))?;
+    let text =
+        std::str::from_utf8(field).map_err(|_| format!("`{}` is not valid UTF-8", shown(field)))?;
     match text.parse::<T>() {
         Ok(v) if v.is_finite() => Ok(v),
         Ok(_) => match text.parse::<f64>() {
-            Ok(wide) if wide.is_finite() => {
-                Err(format!("`{}` is out of range for {}", shown(text), T::NAME))
-            }
-            _ => Err(format!("`{}` is not a finite number", shown(text))),
+            Ok(wide) if wide.is_finite() => Err(format!(
+                "`{}` is out of range for {}",
+                shown_str(text),
+                T::NAME
+            )),
+            _ => Err(format!("`{}` is not a finite number", shown_str(text))),
         },
-        Err(_) => Err(format!("`{}` is not a number", shown(text))),
+        Err(_) => Err(format!("`{}` is not a number", shown_str(text))),
     }
 }
 
 /// A class name: any non-empty UTF-8 text.
-fn class(field: &[u8]) -> std::result::Result<String, String> {
+fn class(field: &[u8]) -> std::result::Result<&str, String> {
     if field.is_empty() {
         return Err("empty label".to_string());
     }
-    std::str::from_utf8(field)
-        .map(str::to_string)
-        .map_err(|_| format!("label `{}` is not valid UTF-8", shown_bytes(field)))
+    std::str::from_utf8(field).map_err(|_| format!("label `{}` is not valid UTF-8", shown(field)))
 }
 
 /// The label columns' 0-based positions in the order of `opts.labels`, or None when the
@@ -1180,12 +1842,13 @@ fn resolve_labels(
             LabelSpec::Last => found.push(columns.len().saturating_sub(1)),
             LabelSpec::Name(label) => match columns.iter().position(|c| c == label.trim()) {
                 Some(j) => found.push(j),
-                None if opts.optional_label => missing.push(format!("`{label}`")),
+                None if opts.optional_label => missing.push(format!("`{}`", shown_str(label))),
                 None => {
                     return Err(Error::data(
                         name,
                         format!(
-                            "no column named `{label}`; the columns are: {}",
+                            "no column named `{}`; the columns are: {}",
+                            shown_str(label),
                             list(columns)
                         ),
                     ))
@@ -1259,13 +1922,13 @@ fn check_features(name: &Path, expected: &[String], found: &[String]) -> Result<
     ))
 }
 
-/// `a, b, c`, cut after 12 names: `a, b, … and 772 more`.
-fn list(names: &[String]) -> String {
+/// `a, b, c`, cut after 12 names: `a, b, … and 772 more`; each name as `shown` renders it.
+pub fn list(names: &[String]) -> String {
     const SHOWN: usize = 12;
     let mut s = names
         .iter()
         .take(SHOWN)
-        .map(String::as_str)
+        .map(|n| shown_str(n))
         .collect::<Vec<_>>()
         .join(", ");
     if names.len() > SHOWN {
@@ -1274,19 +1937,60 @@ fn list(names: &[String]) -> String {
     s
 }
 
-/// A field as shown in a message: at most 40 characters.
-fn shown(text: &str) -> String {
-    match text.char_indices().nth(40) {
-        Some((i, _)) => format!("{}…", &text[..i]),
-        None => text.to_string(),
+/// How many characters of an untrusted value a message shows before cutting it with `…`.
+const SHOWN_CHARS: usize = 40;
+
+/// Untrusted bytes (a field, a header name, a class name) as shown in a one-line message:
+/// the one place that renders data into messages. Control characters are escaped (`\n`,
+/// `\r`, `\t`, `\0`, `\x1b`, `\u{85}`), as are bidirectional overrides and bytes that are
+/// not UTF-8 (`\xff`); after 40 characters the rest is cut with `…`. Reads at most a few
+/// hundred bytes, whatever the value's length.
+pub fn shown(bytes: &[u8]) -> String {
+    let head = bytes.get(..SHOWN_CHARS * 4 + 4).unwrap_or(bytes);
+    let mut out = String::new();
+    let mut chars = 0;
+    let mut cut = false;
+    'chunks: for chunk in head.utf8_chunks() {
+        for c in chunk.valid().chars() {
+            if chars == SHOWN_CHARS {
+                cut = true;
+                break 'chunks;
+            }
+            chars += 1;
+            match c {
+                '\n' => out.push_str("\\n"),
+                '\r' => out.push_str("\\r"),
+                '\t' => out.push_str("\\t"),
+                '\0' => out.push_str("\\0"),
+                c if (c as u32) < 0x80 && c.is_control() => {
+                    out.push_str(&format!("\\x{:02x}", c as u32))
+                }
+                c if c.is_control()
+                    || matches!(c, '\u{200e}' | '\u{200f}' | '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}') =>
+                {
+                    out.push_str(&format!("\\u{{{:x}}}", c as u32))
+                }
+                c => out.push(c),
+            }
+        }
+        for &b in chunk.invalid() {
+            if chars == SHOWN_CHARS {
+                cut = true;
+                break 'chunks;
+            }
+            chars += 1;
+            out.push_str(&format!("\\x{b:02x}"));
+        }
     }
+    if cut || head.len() < bytes.len() {
+        out.push('…');
+    }
+    out
 }
 
-/// Bytes that are not UTF-8, escaped (`\xff`), at most 40 of them.
-fn shown_bytes(bytes: &[u8]) -> String {
-    let cut = &bytes[..bytes.len().min(40)];
-    let more = if bytes.len() > 40 { "…" } else { "" };
-    format!("{}{more}", cut.escape_ascii())
+/// A name or value already in a `String`, as `shown` renders it.
+pub fn shown_str(text: &str) -> String {
+    shown(text.as_bytes())
 }
 
 #[cfg(test)]
@@ -1316,6 +2020,23 @@ mod tests {
             .to_string()
     }
 
+    /// Each row's class name.
+    fn row_classes<T>(f: &Frame<T>) -> Vec<String> {
+        match &f.labels {
+            Labels::Classes(c) => (0..c.y.len())
+                .map(|i| c.name_of(i).unwrap_or("?").to_string())
+                .collect(),
+            _ => Vec::new(),
+        }
+    }
+
+    /// Each row's line.
+    fn all_lines<T>(f: &Frame<T>) -> Vec<u64> {
+        (0..f.lines.len())
+            .map(|i| f.lines.line(i).unwrap_or(0))
+            .collect()
+    }
+
     fn names(v: &[&str]) -> Vec<String> {
         v.iter().map(|s| s.to_string()).collect()
     }
@@ -1326,8 +2047,8 @@ mod tests {
         assert_eq!(f.feature_names, names(&["a", "b"]));
         assert_eq!(f.label_names, names(&["kind"]));
         assert_eq!(f.x, ndarray::array![[1.0, 2.0], [3.5, -40.0]]);
-        assert_eq!(f.labels, Labels::Classes(names(&["cat", "dog"])));
-        assert_eq!(f.label_lines, vec![2, 3]);
+        assert_eq!(row_classes(&f), (names(&["cat", "dog"])));
+        assert_eq!(all_lines(&f), vec![2, 3]);
         assert_eq!(f.source, PathBuf::from("t.csv"));
     }
 
@@ -1337,18 +2058,18 @@ mod tests {
         let f = ok::<f32>(text, &classify());
         assert_eq!(f.feature_names, names(&["a", "b"]));
         assert_eq!(f.x, ndarray::array![[1.0f32, 2.0], [3.0, 4.0]]);
-        assert_eq!(f.labels, Labels::Classes(names(&["x", "y z"])));
-        assert_eq!(f.label_lines, vec![2, 3]);
+        assert_eq!(row_classes(&f), (names(&["x", "y z"])));
+        assert_eq!(all_lines(&f), vec![2, 3]);
         // No trailing newline, and a quoted label holding the delimiter.
         let f = ok::<f64>(b"a,kind\r\n1,\"x,y\"", &classify());
-        assert_eq!(f.labels, Labels::Classes(names(&["x,y"])));
+        assert_eq!(row_classes(&f), (names(&["x,y"])));
     }
 
     #[test]
     fn line_numbers_count_blank_lines_and_quoted_newlines() {
         let text = b"a,kind\n\n1,x\n\r\n\r\n2,\"multi\nline\"\n3,y\n\n4,oops\n";
         let f = ok::<f64>(&text[..text.len() - 7], &classify());
-        assert_eq!(f.label_lines, vec![3, 6, 8]);
+        assert_eq!(all_lines(&f), vec![3, 6, 8]);
         let text = b"a,kind\n\n1,x\n\r\n\r\n2,\"multi\nline\"\n3,y\n\nz,oops\n";
         assert_eq!(err(text, &classify()), "t.csv:10:a: `z` is not a number");
         let text = b"a,kind\r\n\r\n1,x\r\n\r\n\r\nq,y\r\n";
@@ -1364,7 +2085,7 @@ mod tests {
             let f = ok::<f64>(text, &opts);
             assert_eq!(f.feature_names, names(&["a", "b"]));
             assert_eq!(f.x, ndarray::array![[1.0, 2.0]]);
-            assert_eq!(f.labels, Labels::Classes(names(&["x"])));
+            assert_eq!(row_classes(&f), (names(&["x"])));
         }
         for labels in [vec![], vec![LabelSpec::Absent]] {
             let f = ok::<f64>(b"a,b\n1,2\n", &LoadOptions::new(labels, LabelKind::Classes));
@@ -1560,9 +2281,11 @@ mod tests {
                 kind: LabelKind::Classes,
                 expected_features: Some(&want),
                 optional_label: true,
+                delimiter: b',',
+                ignore: Vec::new(),
             };
             let with = ok::<f64>(b"a,b,y\n1,2,x\n", &o);
-            assert_eq!(with.labels, Labels::Classes(names(&["x"])));
+            assert_eq!(row_classes(&with), (names(&["x"])));
             assert_eq!(with.label_names, names(&["y"]));
             let without = ok::<f64>(b"a,b\n1,2\n", &o);
             assert_eq!(without.labels, Labels::None);
@@ -1594,7 +2317,7 @@ mod tests {
             parse_with::<f32>(Path::new("t.csv"), text.as_bytes(), &classify(), Some(1)).unwrap();
         assert_eq!(one.x.dim(), (1000, 2));
         assert_eq!(one.x[[999, 1]], 1998.5);
-        assert_eq!(one.label_lines[999], 1000 + 11 + 1);
+        assert_eq!(one.lines.line(999).unwrap_or(0), 1000 + 11 + 1);
         for threads in 2..6 {
             let many = parse_with::<f32>(
                 Path::new("t.csv"),
@@ -1659,7 +2382,7 @@ mod tests {
             &classify(),
         )
         .unwrap();
-        assert_eq!(f.label_lines, vec![2, 3]);
+        assert_eq!(all_lines(&f), vec![2, 3]);
     }
 
     #[test]
@@ -1789,15 +2512,15 @@ mod tests {
             ndarray::array![[1.0, 2.0], [3.0, 4.0], [5.0, 6.0], [7.0, 8.0]]
         );
         assert_eq!(
-            f.labels,
-            Labels::Classes(names(&["x\ny,\"z\"\r\n\"", "q\n\nq", "a,b", "plain"]))
+            row_classes(&f),
+            (names(&["x\ny,\"z\"\r\n\"", "q\n\nq", "a,b", "plain"]))
         );
-        assert_eq!(f.label_lines, vec![2, 5, 8, 10]);
+        assert_eq!(all_lines(&f), vec![2, 5, 8, 10]);
         // BOM, CRLF, blank lines before the header and among the rows, no final newline.
         let text = b"\xEF\xBB\xBF\r\n\n\r\na,kind\r\n\r\n1,x\r\n\r\n\r\n2,y\r\n3,z";
         let f = read_every_way(text, &o).unwrap();
-        assert_eq!(f.label_lines, vec![6, 9, 10]);
-        assert_eq!(f.labels, Labels::Classes(names(&["x", "y", "z"])));
+        assert_eq!(all_lines(&f), vec![6, 9, 10]);
+        assert_eq!(row_classes(&f), (names(&["x", "y", "z"])));
         // A header longer than a block, a quoted newline in it.
         let text = b"\"long name\nof a\",\"second, long, name\",kind\n1,2,x\n";
         let f = read_every_way(text, &o).unwrap();
@@ -1805,23 +2528,23 @@ mod tests {
             f.feature_names,
             names(&["long name\nof a", "second, long, name"])
         );
-        assert_eq!(f.label_lines, vec![3]);
+        assert_eq!(all_lines(&f), vec![3]);
         // Quotes that are text (inside an unquoted field) and text after closing quotes.
         let text = b"a,kind\n1,x\"y\n2,\"p\"q\n3,\"\"\n4,r\"\n\"\n";
         let f = read_every_way(text, &o);
         assert_eq!(f.unwrap_err(), "t.csv:4:kind: empty label");
         let text = b"a,kind\n1,x\"y\n2,\"p\"q\n4,r\"\n";
         let f = read_every_way(text, &o).unwrap();
-        assert_eq!(f.labels, Labels::Classes(names(&["x\"y", "pq", "r\""])));
+        assert_eq!(row_classes(&f), (names(&["x\"y", "pq", "r\""])));
         // Lone CRs end records too (without moving the line on).
         let f = read_every_way(b"a,kind\r1,x\r2,y\r\r\n3,z\n", &o).unwrap();
-        assert_eq!(f.label_lines, vec![1, 1, 2]);
-        // A quote that never closes: the rest of the file is one field.
+        // A lone '\r' ends a line as it ends a record (before, such files said line 1).
+        assert_eq!(all_lines(&f), vec![2, 3, 5]);
+        // A quote that never closes is an error at the line where it opened (before, the
+        // rest of the file became one class name).
         assert_eq!(
-            read_every_way(b"a,kind\n1,\"x\n2,y\n3,z\n", &o)
-                .unwrap()
-                .labels,
-            Labels::Classes(names(&["x\n2,y\n3,z"]))
+            read_every_way(b"a,kind\n1,\"x\n2,y\n3,z\n", &o).unwrap_err(),
+            "t.csv:2:kind: a quoted field opens here and is never closed (a `\"` is missing): it runs to the end of the file"
         );
         // Regression targets and no label.
         let f = read_every_way(b"y2,a,y1\n1,2,3\n\n4,5,6", &regress(&["y1", "y2"])).unwrap();
@@ -1890,7 +2613,7 @@ mod tests {
             parse_blocks::<f32>(Path::new("t.csv"), text.as_bytes(), &o, usize::MAX, Some(1));
         let whole = whole.unwrap();
         assert_eq!(whole.x.dim(), (30_000, 2));
-        assert_eq!(*whole.label_lines.last().unwrap(), 30_000 + 30 + 1);
+        assert_eq!(*all_lines(&whole).last().unwrap(), 30_000 + 30 + 1);
         for (block, threads) in [
             (4096, Some(3)),
             (50_000, None),
@@ -1934,8 +2657,74 @@ mod tests {
         }
     }
 
+    #[test]
+    fn row_lines_are_compact_and_exact() {
+        let lines = [2u64, 3, 4, 7, 8, 10, 11, 12, 13];
+        let mut a = RowLines::default();
+        for &l in &lines[..4] {
+            a.push(l).unwrap();
+        }
+        let mut b = RowLines::default();
+        for &l in &lines[4..] {
+            b.push(l).unwrap();
+        }
+        a.append(&b).unwrap();
+        assert_eq!(a.len(), lines.len());
+        let got: Vec<u64> = (0..a.len()).filter_map(|i| a.line(i)).collect();
+        assert_eq!(got, lines);
+        assert_eq!(a.line(lines.len()), None);
+        // Three runs: 2-4, 7-8, 10-13.
+        assert_eq!(a.jumps, vec![(0, 2), (3, 7), (5, 10)]);
+        let s = a.select(&[1, 4, 5, 8]);
+        let got: Vec<u64> = (0..s.len()).filter_map(|i| s.line(i)).collect();
+        assert_eq!(got, [3, 8, 10, 13]);
+    }
+
+    #[test]
+    fn untrusted_bytes_are_shown_on_one_short_line() {
+        assert_eq!(shown(b"a\nb\r\t\0\x1b[1m\x7f"), r"a\nb\r\t\0\x1b[1m\x7f");
+        assert_eq!(shown("\u{202e}é\u{85}".as_bytes()), r"\u{202e}é\u{85}");
+        assert_eq!(shown(b"\xff\xfeok"), r"\xff\xfeok");
+        let long = "é".repeat(10_000);
+        assert_eq!(shown(long.as_bytes()), format!("{}…", "é".repeat(40)));
+        assert_eq!(shown(&[b'x'; 40]), "x".repeat(40));
+        assert_eq!(shown(&[b'x'; 41]), format!("{}…", "x".repeat(40)));
+    }
+
+    #[test]
+    fn delimiters_from_the_command_line() {
+        let d = |s: &str| s.parse::<Delimiter>().map(Delimiter::byte);
+        assert_eq!(d(","), Ok(b','));
+        assert_eq!(d(";"), Ok(b';'));
+        assert_eq!(d("tab"), Ok(b'\t'));
+        assert_eq!(d("\\t"), Ok(b'\t'));
+        assert_eq!(d("\t"), Ok(b'\t'));
+        assert_eq!(d("|"), Ok(b'|'));
+        assert!(d("\"").is_err() && d("\n").is_err() && d(";;").is_err() && d("é").is_err());
+    }
+
+    #[test]
+    fn classes_are_interned_in_class_order() {
+        let f = ok::<f64>(b"a,y\n1,b\n2,10\n3,2\n4,2.0\n5,a\n6,1e1\n", &classify());
+        let Labels::Classes(c) = &f.labels else {
+            panic!("classes")
+        };
+        assert_eq!(c.names, names(&["2", "10", "a", "b"]));
+        assert_eq!(c.first_lines, [4, 3, 6, 2]);
+        assert_eq!(c.y, [3, 1, 0, 0, 2, 1]);
+        assert!(f.warnings.is_empty());
+        let f = ok::<f64>(b"a,y\n1,0.5\n2,1\n", &classify());
+        assert_eq!(f.warnings.len(), 1);
+        assert!(
+            f.warnings[0].contains("`0.5` is not an integer"),
+            "{:?}",
+            f.warnings
+        );
+    }
+
     mod props {
         use super::super::*;
+        use super::all_lines;
         use proptest::prelude::*;
 
         fn configs() -> Vec<LoadOptions<'static>> {
@@ -1957,11 +2746,11 @@ mod tests {
         fn parse_all(bytes: &[u8]) {
             for opts in configs() {
                 if let Ok(f) = parse::<f32>(Path::new("p"), bytes, &opts) {
-                    assert_eq!(f.x.nrows(), f.label_lines.len());
+                    assert_eq!(f.x.nrows(), all_lines(&f).len());
                     assert_eq!(f.x.ncols(), f.feature_names.len());
                     assert!(f.x.iter().all(|v| v.is_finite()));
                     match &f.labels {
-                        Labels::Classes(c) => assert_eq!(c.len(), f.x.nrows()),
+                        Labels::Classes(c) => assert_eq!(c.y.len(), f.x.nrows()),
                         Labels::Targets(t) => {
                             assert_eq!(t.dim(), (f.x.nrows(), f.label_names.len()))
                         }
@@ -2010,7 +2799,7 @@ mod tests {
             ) {
                 let name = Path::new("p");
                 for opts in configs() {
-                    let mut rdr = csv_reader(header.as_bytes());
+                    let mut rdr = csv_reader(header.as_bytes(), b',');
                     let mut rec = csv::ByteRecord::new();
                     prop_assert!(rdr.read_byte_record(&mut rec).unwrap());
                     let Ok(layout) = layout(name, &rec, 1, &opts) else {
@@ -2089,9 +2878,9 @@ mod tests {
                 for (i, (a, b, c)) in rows.iter().enumerate() {
                     prop_assert_eq!(f.x[[i, 0]], *a);
                     prop_assert_eq!(f.x[[i, 1]], *b);
-                    prop_assert_eq!(f.label_lines[i], i as u64 + 2);
+                    prop_assert_eq!(all_lines(&f)[i], i as u64 + 2);
                     match &f.labels {
-                        Labels::Classes(cl) => prop_assert_eq!(&cl[i], &format!("k{c}")),
+                        Labels::Classes(cl) => prop_assert_eq!(cl.name_of(i).unwrap_or("?"), &format!("k{c}")),
                         _ => prop_assert!(false),
                     }
                 }

@@ -1,12 +1,12 @@
 //! What a report needs beyond the summary, as plain data: one set's predictions (confusion
 //! matrix, predicted-against-actual scatter) and one sample with the model in f64 for `explain`.
 
-use ndarray::{s, Array2, Axis};
+use ndarray::{s, Array2, ArrayView1, Axis};
 
-use crate::data::{self, Frame, LabelKind, LabelSpec, Labels as FrameLabels, LoadOptions, Source};
+use crate::data::{Frame, Labels as FrameLabels};
+use crate::explain::{self, ExplainOptions, ExplainTarget, Explanation, Provenance};
 use crate::model::{Cache, Mlp};
-use crate::modelfile::ModelFile;
-use crate::prep::{Prep, Task};
+use crate::prep::Prep;
 use crate::train::{argmax, Data, Labels};
 use crate::{Real, Result};
 
@@ -79,6 +79,10 @@ pub struct Sample {
     pub class_name: Option<String>,
     /// λ of the objective.
     pub lambda: f64,
+    /// Where the sample and the model come from, as `explain` prints it.
+    pub source: Provenance,
+    /// The model as it was trained, when that was in f32 (`explain` computes in it).
+    pub model_f32: Option<Mlp<f32>>,
 }
 
 /// What a report needs beyond the summary of a run.
@@ -106,29 +110,6 @@ pub fn on_set<T: Real>(
         outputs: prep.classes.clone().unwrap_or_else(|| prep.labels.clone()),
         sample: None,
     })
-}
-
-/// The first row of the labelled file `data` through a saved model (None for standard input,
-/// which cannot be read twice).
-pub fn file_sample(mf: &ModelFile, data: &str) -> Result<Option<Sample>> {
-    let src = Source::parse(data);
-    if matches!(src, Source::Stdin) {
-        return Ok(None);
-    }
-    let prep = &mf.prep;
-    let mut opts = LoadOptions::new(
-        prep.labels.iter().cloned().map(LabelSpec::Name).collect(),
-        match prep.task {
-            Task::Classify => LabelKind::Classes,
-            Task::Regress => LabelKind::Targets,
-        },
-    );
-    opts.expected_features = Some(&prep.features);
-    let frame = data::load::<f64>(&src, &opts)?;
-    let lambda = mf.hyperparameters["lambda"].as_f64().unwrap_or(0.0);
-    first_row(&frame)
-        .map(|row| sample(&mf.mlp::<f64>(), prep, row, lambda))
-        .transpose()
 }
 
 /// The predictions of `model` on every row of `data`; regression targets mapped back to the
@@ -166,30 +147,64 @@ pub fn predictions<T: Real>(model: &Mlp<T>, data: &Data<T>, prep: &Prep) -> Resu
 
 /// The first row of a frame, as a frame of one row (None for an empty frame).
 pub fn first_row<T: Real>(frame: &Frame<T>) -> Option<Frame<T>> {
-    if frame.x.nrows() == 0 {
-        return None;
-    }
-    let rows = [0];
-    Some(Frame {
+    (frame.x.nrows() > 0).then(|| row_of(frame, 0))
+}
+
+/// Row `i` of a frame, as a frame of one row.
+fn row_of<T: Real>(frame: &Frame<T>, i: usize) -> Frame<T> {
+    let rows = [i];
+    Frame {
         source: frame.source.clone(),
         feature_names: frame.feature_names.clone(),
         label_names: frame.label_names.clone(),
         x: frame.x.select(Axis(0), &rows),
         labels: match &frame.labels {
             FrameLabels::None => FrameLabels::None,
-            FrameLabels::Classes(c) => FrameLabels::Classes(vec![c[0].clone()]),
+            FrameLabels::Classes(c) => FrameLabels::Classes(c.select(&rows)),
             FrameLabels::Targets(t) => FrameLabels::Targets(t.select(Axis(0), &rows)),
         },
-        label_lines: frame.label_lines.iter().take(1).copied().collect(),
-    })
+        lines: frame.lines.select(&rows),
+        warnings: Vec::new(),
+    }
 }
 
-/// `row` (a one-row labelled frame) transformed by `prep`, with `model` widened to f64.
-pub fn sample<T: Real>(model: &Mlp<T>, prep: &Prep, row: Frame<T>, lambda: f64) -> Result<Sample> {
+/// Row `index` of the labelled `frame` transformed by `prep`, with `model` widened to f64 and
+/// kept as it is when it is f32, so that `explain` computes in the model's own precision.
+/// `model_file` names the model explained (None: a fresh one); the row's number, raw values
+/// and preprocessing go into the sample's provenance, as `explain` prints them.
+pub fn sample<T: Real>(
+    model: &Mlp<T>,
+    prep: &Prep,
+    frame: &Frame<T>,
+    index: usize,
+    lambda: f64,
+    model_file: Option<String>,
+) -> Result<Sample> {
+    let row = row_of(frame, index);
     let class_name = match &row.labels {
-        FrameLabels::Classes(c) => c.first().cloned(),
+        FrameLabels::Classes(c) => c.name_of(0).map(str::to_string),
         _ => None,
     };
+    let source = Provenance {
+        model: model_file,
+        precision: Some(T::NAME.to_string()),
+        data: row.source.display().to_string(),
+        row: index,
+        raw_x: row.x.row(0).iter().map(|&v| as_read(v)).collect(),
+        raw_y: match &row.labels {
+            FrameLabels::Targets(t) => Some(t.row(0).iter().map(|&v| as_read(v)).collect()),
+            _ => None,
+        },
+        standardized_x: prep.standardize.is_some(),
+        standardized_y: prep.target_standardize.is_some(),
+        bias: prep.bias,
+    };
+    let model_f32 = (T::NAME == "f32").then(|| Mlp {
+        w1: model.w1.mapv(|v| v.f64() as f32),
+        w2: model.w2.mapv(|v| v.f64() as f32),
+        activation: model.activation,
+        loss: model.loss,
+    });
     let d = prep.transform(row)?;
     let y = match d.y {
         Labels::Classes(c) => Labels::Classes(c),
@@ -206,7 +221,37 @@ pub fn sample<T: Real>(model: &Mlp<T>, prep: &Prep, row: Frame<T>, lambda: f64) 
         y,
         class_name,
         lambda,
+        source,
+        model_f32,
     })
+}
+
+/// A value as the file spelled it, in f64: an f32 4.7 is 4.7, not 4.699999809265137 (its
+/// shortest decimal, which reads back to the same f32).
+fn as_read<T: Real>(v: T) -> f64 {
+    v.to_string().parse().unwrap_or(v.f64())
+}
+
+impl Sample {
+    /// The sample through the chapter's formulas, in the model's own precision (f32 values
+    /// for an f32 model; the finite differences always in f64), with its provenance.
+    pub fn explain(&self, opts: &ExplainOptions) -> Result<Explanation> {
+        let y = match &self.y {
+            Labels::Classes(c) => {
+                ExplainTarget::Class(c.first().copied().unwrap_or(0), self.class_name.clone())
+            }
+            Labels::Values(v) => ExplainTarget::Values(v.row(0).to_vec()),
+        };
+        let mut e = match &self.model_f32 {
+            Some(m) => {
+                let x: Vec<f32> = self.x.iter().map(|&v| v as f32).collect();
+                explain::explain(m, ArrayView1::from(&x), y, self.lambda, opts)?
+            }
+            None => explain::explain(&self.model, ArrayView1::from(&self.x), y, self.lambda, opts)?,
+        };
+        e.source = self.source.clone();
+        Ok(e)
+    }
 }
 
 #[cfg(test)]

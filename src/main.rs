@@ -257,6 +257,9 @@ fn train(mut args: mlp_train::cli::TrainArgs) -> Result<i32, Failure> {
     let result = run::train_command(&args, &mut progress, &STOP);
     progress.finish();
     let run = result?;
+    for w in &run.warnings {
+        say(&format!("mlp-train: warning: {w}"));
+    }
     // Gates and the baseline are measured before printing, so that --json can report them.
     let (set, e) = run::gate_set(&run);
     let accuracy = run.classes.as_ref().map(|_| e.metric.value());
@@ -359,6 +362,9 @@ fn cross_validate(args: mlp_train::cli::TrainArgs) -> Result<i32, Failure> {
     let result = run::cv_command(&args, &mut progress, &STOP);
     progress.finish();
     let cv = result?;
+    for w in &cv.warnings {
+        say(&format!("mlp-train: warning: {w}"));
+    }
     let classify = cv.task == mlp_train::prep::Task::Classify;
     let set = format!("{k}-fold cross-validation mean");
     let accuracy = classify.then_some(cv.mean);

@@ -3,7 +3,7 @@
 
 use ndarray::{Array2, ArrayViewMut2};
 
-use crate::data::{Frame, Labels as FrameLabels};
+use crate::data::{class_order, list, shown_str, Frame, Labels as FrameLabels};
 use crate::train::{Data, Labels};
 use crate::{Error, Real, Result};
 
@@ -108,15 +108,15 @@ impl Prep {
         bias: bool,
     ) -> Result<Self> {
         let classes = match (&frame.labels, task) {
-            (FrameLabels::Classes(names), Task::Classify) => {
-                let classes = sorted_classes(names);
+            (FrameLabels::Classes(table), Task::Classify) => {
+                let classes = table.names.clone();
                 if classes.len() < 2 {
                     return Err(Error::data(
                         &frame.source,
                         format!(
                             "the label column `{}` has a single class ({}); classification needs at least 2",
-                            frame.label_names.join(","),
-                            classes.first().map(String::as_str).unwrap_or("none")
+                            shown_str(&frame.label_names.join(",")),
+                            classes.first().map_or("none".to_string(), |c| shown_str(c))
                         ),
                     ));
                 }
@@ -158,16 +158,15 @@ impl Prep {
         }
     }
 
-    /// Standardizes the features in place and appends the bias column.
+    /// Standardizes the features in place and appends the bias column, in place too: the
+    /// buffer grows by one value per row and the rows move back to make room, so the matrix
+    /// is never held twice.
     pub fn transform_x<T: Real>(&self, mut x: Array2<T>) -> Array2<T> {
         if let Some(st) = &self.standardize {
             st.apply(x.view_mut());
         }
         if self.bias {
-            let (n, d) = x.dim();
-            let mut with_one = Array2::from_elem((n, d + 1), T::one());
-            with_one.slice_mut(ndarray::s![.., ..d]).assign(&x);
-            x = with_one;
+            x = with_ones_column(x);
         }
         x
     }
@@ -176,32 +175,64 @@ impl Prep {
     /// training is an error naming its line.
     pub fn transform<T: Real>(&self, frame: Frame<T>) -> Result<Data<T>> {
         let Frame {
-            source,
-            x,
-            labels,
-            label_lines,
-            ..
+            source, x, labels, ..
         } = frame;
         let y = match labels {
-            FrameLabels::Classes(names) => {
+            FrameLabels::Classes(table) => {
                 let classes = self.classes.as_deref().unwrap_or(&[]);
-                let mut idx = Vec::with_capacity(names.len());
-                for (i, name) in names.iter().enumerate() {
+                // Each of the file's classes once: its index in the model's, or the line
+                // where an unknown one first appears.
+                let mut map = Vec::with_capacity(table.names.len());
+                let mut unknown: Option<(u64, &str)> = None;
+                for (name, &line) in table.names.iter().zip(&table.first_lines) {
                     match classes.binary_search_by(|c| class_order(c, name)) {
-                        Ok(k) => idx.push(k),
+                        Ok(k) => map.push(k),
                         Err(_) => {
-                            return Err(Error::data_at(
-                                &source,
-                                label_lines.get(i).copied().unwrap_or(0),
-                                self.labels.join(","),
-                                format!(
-                                    "label `{name}` was never seen in training (known: {})",
-                                    classes.join(", ")
-                                ),
-                            ))
+                            map.push(usize::MAX);
+                            if unknown.is_none_or(|(l, _)| line < l) {
+                                unknown = Some((line, name));
+                            }
                         }
                     }
                 }
+                // Only classes that some row has matter (a selection keeps the whole table).
+                if unknown.is_some() {
+                    let mut used = vec![false; map.len()];
+                    for &k in &table.y {
+                        if let Some(u) = used.get_mut(k as usize) {
+                            *u = true;
+                        }
+                    }
+                    let first = table
+                        .names
+                        .iter()
+                        .zip(&table.first_lines)
+                        .zip(map.iter().zip(&used))
+                        .filter(|(_, (&m, &u))| m == usize::MAX && u)
+                        .map(|((name, &line), _)| (line, name.as_str()))
+                        .min_by_key(|&(line, _)| line);
+                    if let Some((line, name)) = first {
+                        return Err(Error::data_at(
+                            &source,
+                            line,
+                            shown_str(&self.labels.join(",")),
+                            format!(
+                                "label `{}` was never seen in training (known: {})",
+                                shown_str(name),
+                                list(classes)
+                            ),
+                        ));
+                    }
+                }
+                let mut idx = Vec::new();
+                idx.try_reserve_exact(table.y.len())
+                    .map_err(|_| Error::data(&source, "out of memory for the class of each row"))?;
+                idx.extend(
+                    table
+                        .y
+                        .iter()
+                        .map(|&k| map.get(k as usize).copied().unwrap_or(0)),
+                );
                 Labels::Classes(idx)
             }
             FrameLabels::Targets(mut y) => {
@@ -221,22 +252,39 @@ impl Prep {
     }
 }
 
-/// Class names sorted: numerically when every name is a number ("2" < "10"), else as text.
+/// Class names sorted: numbers first by value ("2" < "10"; "2" and "2.0" are one class,
+/// the first spelling kept), then text.
 pub fn sorted_classes(names: &[String]) -> Vec<String> {
     let mut classes: Vec<String> = names.to_vec();
     classes.sort_by(|a, b| class_order(a, b));
-    classes.dedup();
+    classes.dedup_by(|b, a| class_order(a, b) == std::cmp::Ordering::Equal);
     classes
 }
 
-/// The order of class names: numbers first, by value; then text, lexicographically.
-fn class_order(a: &str, b: &str) -> std::cmp::Ordering {
-    match (a.parse::<f64>(), b.parse::<f64>()) {
-        (Ok(x), Ok(y)) => x.total_cmp(&y).then_with(|| a.cmp(b)),
-        (Ok(_), Err(_)) => std::cmp::Ordering::Less,
-        (Err(_), Ok(_)) => std::cmp::Ordering::Greater,
-        (Err(_), Err(_)) => a.cmp(b),
+/// x (n, d) → (n, d+1) with a last column of ones, in the same buffer: it grows by n values
+/// (on Linux a large buffer grows by remapping, not copying), then each row moves to its new
+/// place, the last row first, so that no row is overwritten before it has moved.
+fn with_ones_column<T: Real>(x: Array2<T>) -> Array2<T> {
+    let (n, d) = x.dim();
+    let x = if x.is_standard_layout() {
+        x
+    } else {
+        x.as_standard_layout().into_owned()
+    };
+    let (mut v, offset) = x.into_raw_vec_and_offset();
+    // The matrix starts `offset` values into its buffer (0 for a loaded file).
+    let off = offset.unwrap_or(0).min(v.len());
+    v.drain(..off);
+    v.truncate(n * d);
+    v.resize(n * (d + 1), T::one());
+    for i in (0..n).rev() {
+        v.copy_within(i * d..i * d + d, i * (d + 1));
+        if let Some(one) = v.get_mut(i * (d + 1) + d) {
+            *one = T::one();
+        }
     }
+    // The length is n (d+1) by construction, so the shape always fits.
+    Array2::from_shape_vec((n, d + 1), v).unwrap_or_else(|_| Array2::zeros((n, d + 1)))
 }
 
 #[cfg(test)]

@@ -4,7 +4,7 @@
 use std::path::PathBuf;
 use std::sync::atomic::AtomicBool;
 
-use ndarray::Axis;
+use ndarray::{Array2, Axis};
 
 use crate::cli::{Precision, TrainArgs};
 use crate::data::{self, Frame, LabelKind, LabelSpec, Labels as FrameLabels, LoadOptions, Source};
@@ -14,7 +14,7 @@ use crate::metrics::{self, RegressionReport};
 use crate::model::{Cache, Mlp, Objective};
 use crate::modelfile::ModelFile;
 use crate::output;
-use crate::prep::{sorted_classes, Prep, Task};
+use crate::prep::{Prep, Task};
 use crate::report;
 use crate::rng::Rng;
 use crate::train::{self, Data, Labels, Metric, Observer, Outcome, TrainConfig};
@@ -68,6 +68,8 @@ pub struct TrainRun {
     /// With --report: where the page goes (main writes it; an interrupted run's sibling).
     #[serde(skip)]
     pub report_to: Option<output::Output>,
+    /// What looked wrong in the data without being an error; printed on stderr.
+    pub warnings: Vec<String>,
 }
 
 /// Checks every numeric flag once, at the boundary, with the flag's name in the message:
@@ -342,6 +344,14 @@ pub fn label_specs(labels: &[String]) -> Vec<LabelSpec> {
         .collect()
 }
 
+/// Parses `--ignore` values: a number is a 0-based index, anything else a header name.
+pub fn ignore_specs(columns: &[String]) -> Vec<LabelSpec> {
+    if columns.is_empty() {
+        return Vec::new();
+    }
+    label_specs(columns)
+}
+
 /// The label kind a task reads.
 pub fn label_kind(task: Task) -> LabelKind {
     match task {
@@ -374,11 +384,12 @@ fn train_in<T: Real>(
         src,
         previous,
         task,
-        frame,
+        mut frame,
         all_classes,
         test,
     } = input;
     check_continuation::<T>(args, previous.as_ref(), task)?;
+    let warnings = std::mem::take(&mut frame.warnings);
 
     // The report explains the file's first row, whichever set it falls in.
     let first_row = args
@@ -398,7 +409,8 @@ fn train_in<T: Real>(
                 args.val_frac,
             ));
         }
-        (select_frame(&frame, &tr), Some(select_frame(&frame, &va)))
+        let (train, val) = split_frame(frame, &tr, &va);
+        (train, Some(val))
     } else {
         (frame, None)
     };
@@ -419,12 +431,25 @@ fn train_in<T: Real>(
         mut run,
     } = fitted;
     run.data = src.to_string();
-    if let (Some(d), Some(row)) = (run.diagnostics.as_mut(), first_row) {
-        d.sample = Some(crate::diagnostics::sample(&model, &prep, row, args.lambda)?);
-    }
+    run.warnings = warnings;
     run.summary_to_stderr = plan.uses_stdout();
     let previous_epochs = previous.as_ref().map_or(0, |m| m.epochs_run);
     write_outputs(&plan, &model, &prep, &mut run, previous_epochs)?;
+    // After the writes, so that the page names the model file as it was saved.
+    if let (Some(d), Some(row)) = (run.diagnostics.as_mut(), first_row) {
+        let file = match &run.saved {
+            Some(p) => p.display().to_string(),
+            None => "(trained in this run, not saved)".to_string(),
+        };
+        d.sample = Some(crate::diagnostics::sample(
+            &model,
+            &prep,
+            &row,
+            0,
+            args.lambda,
+            Some(file),
+        )?);
+    }
     Ok(run)
 }
 
@@ -577,22 +602,34 @@ struct Input<T> {
 }
 
 fn load_input<T: Real>(args: &TrainArgs) -> Result<Input<T>> {
+    let src = Source::parse(args.data.as_deref().unwrap_or("-"));
+    if let Some(t) = &args.test {
+        if Source::parse(t) == Source::Stdin && src == Source::Stdin {
+            return Err(Error::flag(
+                "--test",
+                "cannot read standard input too: --data already reads it, and a stream can be \
+                 read only once (give one of them as a file)",
+                t,
+            ));
+        }
+    }
     let previous = match &args.init_from {
         Some(p) => Some(ModelFile::load(p)?),
         None => None,
     };
     let task = previous.as_ref().map_or(args.task, |m| m.prep.task);
-    let src = Source::parse(args.data.as_deref().unwrap_or("-"));
     let specs = match &previous {
         Some(m) => m.prep.labels.iter().cloned().map(LabelSpec::Name).collect(),
         None => label_specs(&args.label),
     };
     let mut opts = LoadOptions::new(specs, label_kind(task));
+    opts.delimiter = args.delimiter.byte();
+    opts.ignore = ignore_specs(&args.ignore);
     let expected = previous.as_ref().map(|m| m.prep.features.clone());
     opts.expected_features = expected.as_deref();
     let frame: Frame<T> = data::load(&src, &opts)?;
     let all_classes = match &frame.labels {
-        FrameLabels::Classes(names) => Some(sorted_classes(names)),
+        FrameLabels::Classes(table) => Some(table.names.clone()),
         _ => None,
     };
     let test = match &args.test {
@@ -821,6 +858,7 @@ fn fit_and_train<T: Real>(
         kept: Vec::new(),
         summary_to_stderr: false,
         report_to: None,
+        warnings: Vec::new(),
     };
     Ok(Fitted { model, prep, run })
 }
@@ -864,6 +902,8 @@ pub struct CvRun {
     /// replace a file); main writes it.
     #[serde(skip)]
     pub report_to: Option<output::Output>,
+    /// What looked wrong in the data without being an error; printed on stderr.
+    pub warnings: Vec<String>,
 }
 
 /// `--cv K`: stratified (classify) or plain (regress) K-fold cross-validation with the seed.
@@ -891,10 +931,11 @@ fn cv_in<T: Real>(
     let Input {
         src,
         task,
-        frame,
+        mut frame,
         all_classes,
         ..
     } = load_input::<T>(args)?;
+    let warnings = std::mem::take(&mut frame.warnings);
     let n = frame.x.nrows();
     if k < 2 || k > n {
         return Err(Error::flag(
@@ -929,9 +970,15 @@ fn cv_in<T: Real>(
         match (&mut diagnostics, run.diagnostics.take()) {
             (Some(all), Some(d)) => all.predictions.extend(d.predictions),
             (None, Some(mut d)) => {
-                if let Some(row) = crate::diagnostics::first_row(&frame) {
-                    let s =
-                        crate::diagnostics::sample(&fitted.model, &fitted.prep, row, args.lambda)?;
+                if frame.x.nrows() > 0 {
+                    let s = crate::diagnostics::sample(
+                        &fitted.model,
+                        &fitted.prep,
+                        &frame,
+                        0,
+                        args.lambda,
+                        Some("(fold 1 of the cross-validation, not saved)".to_string()),
+                    )?;
                     d.sample = Some(s);
                 }
                 diagnostics = Some(d);
@@ -982,6 +1029,7 @@ fn cv_in<T: Real>(
                 Some(planned.clone())
             }
         }),
+        warnings,
     })
 }
 
@@ -1004,16 +1052,12 @@ fn fold_of_rows<T: Real>(frame: &Frame<T>, k: usize, seed: u64) -> Vec<usize> {
 /// Row indices grouped by class (one group for regression).
 fn groups<T: Real>(frame: &Frame<T>) -> Vec<Vec<usize>> {
     match &frame.labels {
-        FrameLabels::Classes(names) => {
-            let classes = sorted_classes(names);
-            let index: std::collections::HashMap<&str, usize> = classes
-                .iter()
-                .enumerate()
-                .map(|(k, c)| (c.as_str(), k))
-                .collect();
-            let mut g = vec![Vec::new(); classes.len()];
-            for (i, name) in names.iter().enumerate() {
-                g[index[name.as_str()]].push(i);
+        FrameLabels::Classes(table) => {
+            let mut g = vec![Vec::new(); table.names.len()];
+            for (i, &k) in table.y.iter().enumerate() {
+                if let Some(group) = g.get_mut(k as usize) {
+                    group.push(i);
+                }
             }
             g
         }
@@ -1098,13 +1142,68 @@ fn select_frame<T: Real>(frame: &Frame<T>, rows: &[usize]) -> Frame<T> {
         x: frame.x.select(Axis(0), rows),
         labels: match &frame.labels {
             FrameLabels::None => FrameLabels::None,
-            FrameLabels::Classes(c) => {
-                FrameLabels::Classes(rows.iter().map(|&i| c[i].clone()).collect())
-            }
+            FrameLabels::Classes(c) => FrameLabels::Classes(c.select(rows)),
             FrameLabels::Targets(y) => FrameLabels::Targets(y.select(Axis(0), rows)),
         },
-        label_lines: rows.iter().map(|&i| frame.label_lines[i]).collect(),
+        lines: frame.lines.select(rows),
+        warnings: Vec::new(),
     }
+}
+
+/// A frame cut into training rows `tr` and validation rows `va` (both ascending, together
+/// every row once). The validation rows are copied out; the training rows then move up in
+/// the frame's own buffer, which shrinks: the matrix is never held twice.
+fn split_frame<T: Real>(frame: Frame<T>, tr: &[usize], va: &[usize]) -> (Frame<T>, Frame<T>) {
+    let val = select_frame(&frame, va);
+    let Frame {
+        source,
+        feature_names,
+        label_names,
+        x,
+        labels,
+        lines,
+        warnings,
+    } = frame;
+    let lines = lines.select(tr);
+    let x = keep_rows(x, tr);
+    let labels = match labels {
+        FrameLabels::None => FrameLabels::None,
+        FrameLabels::Classes(c) => FrameLabels::Classes(c.select(tr)),
+        FrameLabels::Targets(y) => FrameLabels::Targets(keep_rows(y, tr)),
+    };
+    let train = Frame {
+        source,
+        feature_names,
+        label_names,
+        x,
+        labels,
+        lines,
+        warnings,
+    };
+    (train, val)
+}
+
+/// The rows `keep` (ascending) of `a`, moved up in place; the buffer is then shrunk.
+fn keep_rows<T: Real>(a: Array2<T>, keep: &[usize]) -> Array2<T> {
+    let (n, d) = a.dim();
+    if !a.is_standard_layout() {
+        return a.select(Axis(0), keep);
+    }
+    let (mut v, offset) = a.into_raw_vec_and_offset();
+    // The matrix starts `offset` values into its buffer (0 for a loaded file).
+    let off = offset.unwrap_or(0).min(v.len());
+    v.drain(..off);
+    v.truncate(n * d);
+    let mut m = 0;
+    for &i in keep.iter().filter(|&&i| i < n) {
+        // i >= m: rows only ever move up.
+        v.copy_within(i * d..i * d + d, m * d);
+        m += 1;
+    }
+    v.truncate(m * d);
+    v.shrink_to_fit();
+    // m d values by construction: the shape always fits.
+    Array2::from_shape_vec((m, d), v).unwrap_or_else(|_| Array2::zeros((m, d)))
 }
 
 #[cfg(test)]

@@ -314,36 +314,40 @@ fn a_classification_run_has_every_part_with_its_numbers() {
 
 #[test]
 fn the_explained_sample_is_what_explain_prints_for_the_saved_model() {
-    let dir = tempfile::tempdir().unwrap();
-    let iris = data("iris.csv");
-    ok(&run_in(
-        dir.path(),
-        &[
-            "--data",
-            &iris,
-            "--epochs",
-            "20",
-            "--precision",
-            "f64",
-            "--lambda",
-            "0.01",
-            "--save",
-            "m.json",
-            "--report",
-            "r.html",
-            "--quiet",
-        ],
-    ));
-    let explained = ok(&run_in(
-        dir.path(),
-        &[
+    // In both precisions: an f32 model is explained in f32, by the page as by `explain`.
+    for precision in ["f64", "f32"] {
+        let dir = tempfile::tempdir().unwrap();
+        let iris = data("iris.csv");
+        ok(&run_in(
+            dir.path(),
+            &[
+                "--data",
+                &iris,
+                "--epochs",
+                "20",
+                "--precision",
+                precision,
+                "--lambda",
+                "0.01",
+                "--save",
+                "m.json",
+                "--report",
+                "r.html",
+                "--quiet",
+            ],
+        ));
+        let explained = ok(&run_in(
+            dir.path(),
             // λ, φ, ℓ and the precision come from the model file.
-            "explain", "--model", "m.json", "--data", &iris, "--row", "0",
-        ],
-    ));
-    let doc = Html::parse_document(&read(&dir.path().join("r.html")));
-    let pre = text(section(&doc, "explain").select(&sel("pre")).next().unwrap());
-    assert_eq!(pre, explained);
+            &[
+                "explain", "--model", "m.json", "--data", &iris, "--row", "0",
+            ],
+        ));
+        assert!(explained.contains(&format!("the precision ({precision})")));
+        let doc = Html::parse_document(&read(&dir.path().join("r.html")));
+        let pre = text(section(&doc, "explain").select(&sel("pre")).next().unwrap());
+        assert_eq!(pre, explained, "{precision}");
+    }
 }
 
 #[test]
@@ -973,7 +977,7 @@ fn several_targets_get_a_scatter_each() {
 }
 
 #[test]
-fn predict_from_stdin_reports_without_the_sample() {
+fn predict_from_stdin_reports_with_the_sample() {
     let dir = tempfile::tempdir().unwrap();
     let iris = data("iris.csv");
     let model = dir.path().join("m.json");
@@ -1007,7 +1011,16 @@ fn predict_from_stdin_reports_without_the_sample() {
     assert_well_formed(&html);
     let doc = Html::parse_document(&html);
     assert_eq!(confusion(&doc).iter().flatten().sum::<u64>(), 150);
-    assert!(text(section(&doc, "explain")).contains("standard input"));
+    // The data is read once: its first row is explained from that same read.
+    let explained = text(section(&doc, "explain"));
+    assert!(
+        explained.contains("sample: row 0 of <stdin>"),
+        "{explained}"
+    );
+    assert!(
+        explained.contains("raw x  (4) = [5.1, 3.5, 1.4, 0.2]"),
+        "{explained}"
+    );
 }
 
 #[test]

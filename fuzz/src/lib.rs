@@ -257,13 +257,14 @@ pub fn outcome_class(msg: &str) -> String {
         (Some(i), Some(j)) if i < j => format!("{}…{}", &s[..i], &s[j + 1..]),
         _ => s,
     };
-    let mut out = cut(out, &['`'], &['`']);
-    // `file:#:column: what` → `file:#:_: what` (a column name may hold any text).
+    // `file:#:column: what` → `file:#:_: what` (a column name may hold any text, backticks
+    // included, so it goes before the quoted values are cut out).
     if let Some(i) = out.find(":#:") {
         if let Some(j) = out[i + 3..].find(": ") {
             out.replace_range(i + 3..i + 3 + j, "_");
         }
     }
+    let out = cut(out, &['`'], &['`']);
     cut(out, &['"', '('], &['"', ')'])
 }
 

@@ -3,18 +3,16 @@
 
 use std::path::Path;
 
-use ndarray::ArrayView1;
-
 use super::{num, Chart, Classes, Gate, Graph, Page, Regression, Series, Table};
 use crate::cli::TrainArgs;
 use crate::diagnostics::{Diagnostics, Predictions, Sample};
-use crate::explain::{self, ExplainOptions, ExplainTarget};
+use crate::explain::{self, ExplainOptions};
 use crate::metrics;
 use crate::model::Objective;
 use crate::modelfile::ModelFile;
 use crate::prep::Task;
 use crate::run::{self, CvRun, Evaluation, TrainRun};
-use crate::train::{Labels, Metric};
+use crate::train::Metric;
 
 const J_COLOR: &str = "#1f77b4";
 const L_COLOR: &str = "#d62728";
@@ -465,10 +463,7 @@ pub fn predict_page(
     add_predictions(&mut page, diag, prep.classes.as_deref());
     page.explanation = Some(match &diag.sample {
         Some(s) => explanation(s, data, "the saved model", Some(model_path)),
-        None => (
-            "(no sample: the data was read from standard input, which cannot be read twice)".into(),
-            String::new(),
-        ),
+        None => ("(no sample: the data has no rows)".into(), String::new()),
     });
     page
 }
@@ -741,17 +736,12 @@ fn add_predictions(page: &mut Page, diag: &Diagnostics, classes: Option<&[String
 
 /// `explain`'s text for the sample, and a sentence saying where it comes from.
 fn explanation(s: &Sample, data: &str, whose: &str, model: Option<&Path>) -> (String, String) {
-    let y = match &s.y {
-        Labels::Classes(c) => {
-            ExplainTarget::Class(c.first().copied().unwrap_or(0), s.class_name.clone())
-        }
-        Labels::Values(v) => ExplainTarget::Values(v.row(0).to_vec()),
-    };
     let opts = ExplainOptions::default();
-    let text = match explain::explain(&s.model, ArrayView1::from(&s.x), y, s.lambda, &opts) {
+    let text = match s.explain(&opts) {
         Ok(e) => explain::render_text(&e, &opts),
         Err(e) => format!("(cannot explain the sample: {e})"),
     };
+    // λ, φ, ℓ and the precision come from the model file.
     let words = [
         "mlp-train",
         "explain",
@@ -761,8 +751,6 @@ fn explanation(s: &Sample, data: &str, whose: &str, model: Option<&Path>) -> (St
         data,
         "--row",
         "0",
-        "--lambda",
-        &num(s.lambda),
     ]
     .map(String::from);
     let origin = format!(
