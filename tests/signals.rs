@@ -466,9 +466,11 @@ fn cross_validation_stops_within_a_second() {
         .unwrap();
     let mut err = BufReader::new(child.stderr.take().unwrap());
     let mut line = String::new();
-    while !line.starts_with("epoch") {
+    // Under --cv each epoch line starts `fold k/K epoch e/E`.
+    while !line.starts_with("fold 1/3 epoch") {
         line.clear();
         if err.read_line(&mut line).unwrap() == 0 {
+            let _ = child.kill();
             panic!("no epoch line");
         }
     }
