@@ -162,6 +162,29 @@ pub fn matmul_plus_scaled<T: Real>(
     gemm(a, b, c, true);
 }
 
+/// W ← W + α·D (the SGD update with α = −η), split over the current rayon pool like the
+/// products when W is large; element by element, so the same bits for every thread count.
+pub fn scaled_add<T: Real>(w: ArrayViewMut2<T>, alpha: T, d: ArrayView2<T>) {
+    assert_eq!(w.dim(), d.dim(), "W and D differ in shape");
+    let threads = if w.len() < SPLIT_MIN_MACS / 4 {
+        1
+    } else {
+        threads()
+    };
+    let rows = w.nrows();
+    let per = rows.div_ceil(threads.max(1));
+    for_each_part(
+        (w, d),
+        threads.min(rows.max(1)),
+        &|(w, d), k| {
+            let at = (k * per).min(w.nrows());
+            let ((w0, w1), (d0, d1)) = (w.split_at(Axis(0), at), d.split_at(Axis(0), at));
+            ((w0, d0), (w1, d1))
+        },
+        &|_, (mut w, d)| w.scaled_add(alpha, &d),
+    );
+}
+
 /// Σ v², accumulated in f64 in eight interleaved partial sums (so that the compiler can keep
 /// them in SIMD registers: one serial chain of dependent additions is several times slower).
 /// The order is fixed, so the result depends only on the values (the AVX2 build of the same

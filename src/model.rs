@@ -225,8 +225,8 @@ impl<T: Real> Mlp<T> {
 
     /// Plain minibatch SGD: W ← W − η ∂J/∂W for both weight matrices.
     pub fn sgd_step(&mut self, grads: &Grads<T>, lr: T) {
-        self.w1.scaled_add(-lr, &grads.d_w1);
-        self.w2.scaled_add(-lr, &grads.d_w2);
+        crate::linalg::scaled_add(self.w1.view_mut(), -lr, grads.d_w1.view());
+        crate::linalg::scaled_add(self.w2.view_mut(), -lr, grads.d_w2.view());
     }
 
     /// True when every weight is a finite number.

@@ -100,6 +100,25 @@ fn products_are_bit_identical_for_every_thread_count() {
     }
 }
 
+/// The SGD update W ← W + α·D, split over a pool, gives the bits of the unsplit one.
+#[test]
+fn the_split_update_is_bit_identical() {
+    let _guard = serial();
+    for threads in [2, 3] {
+        for (rows, cols) in [(256, 784), (300, 301), (1, 70_000)] {
+            let w = random::<f32>(rows, cols, 1);
+            let d = random::<f32>(rows, cols, 2);
+            let mut one = w.clone();
+            mlp_train::linalg::scaled_add(one.view_mut(), -0.1, d.view());
+            let mut many = w.clone();
+            pool(threads)
+                .install(|| mlp_train::linalg::scaled_add(many.view_mut(), -0.1, d.view()));
+            assert!(same_bits(&one, &many), "{rows}×{cols}, {threads} threads");
+            assert!(!same_bits(&one, &w));
+        }
+    }
+}
+
 fn dataset(n: usize, d: usize, q: usize) -> Data<f32> {
     let mut rng = mlp_train::rng::seeded(11);
     Data {
