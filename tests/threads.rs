@@ -171,6 +171,78 @@ fn training_gives_the_same_weights_for_1_2_and_3_threads() {
     }
 }
 
+/// Names of this process's threads (Linux; empty elsewhere).
+fn thread_names() -> Vec<String> {
+    std::fs::read_dir("/proc/self/task")
+        .map(|d| {
+            d.filter_map(|t| std::fs::read_to_string(t.ok()?.path().join("comm")).ok())
+                .map(|n| n.trim().to_string())
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+/// Records, at the first batch, whether the loop runs inside a rayon pool and which of the
+/// pool's named threads exist.
+#[derive(Default)]
+struct Where {
+    seen: bool,
+    pool_index: Option<usize>,
+    pool_threads: Vec<String>,
+}
+
+impl train::Observer for Where {
+    fn on_batch(&mut self, _: usize, batch: usize, _: usize, _: usize, _: f64) {
+        if batch == 1 && !self.seen {
+            self.seen = true;
+            self.pool_index = rayon::current_thread_index();
+            self.pool_threads = thread_names()
+                .into_iter()
+                .filter(|n| n.starts_with("mlp-train-"))
+                .collect();
+        }
+    }
+}
+
+/// `--threads 1` trains on the caller's thread and starts none; N ≥ 2 trains on a thread of
+/// its own pool (threads named mlp-train-K).
+#[test]
+fn one_thread_starts_no_thread_and_n_threads_start_a_pool_of_n() {
+    let _guard = serial();
+    let data = dataset(512, 50, 10);
+    for threads in [1, 2, 3] {
+        let mut m = Mlp::<f32>::init(50, 32, 10, Activation::Relu, Loss::SoftmaxCe, Init::He, 3);
+        let mut seen = Where::default();
+        let stop = AtomicBool::new(false);
+        // A pool dropped by an earlier test may still be winding down: its threads can only
+        // disappear, never appear, while this one trains.
+        let before: std::collections::BTreeSet<String> = thread_names()
+            .into_iter()
+            .filter(|n| n.starts_with("mlp-train-"))
+            .collect();
+        train::train(&mut m, &config(threads, 1), &data, None, &mut seen, &stop).unwrap();
+        assert!(seen.seen);
+        let during: std::collections::BTreeSet<String> = seen.pool_threads.into_iter().collect();
+        if threads == 1 {
+            assert_eq!(seen.pool_index, None, "1 thread: not inside a pool");
+            assert!(during.is_subset(&before), "new threads: {during:?}");
+        } else {
+            assert!(
+                seen.pool_index.is_some(),
+                "{threads} threads: inside the pool"
+            );
+            // The loop's own thread is a running pool thread, so it has set its name (a pool
+            // thread not yet scheduled may still carry its parent's).
+            if std::path::Path::new("/proc/self/task").exists() {
+                assert!(
+                    during.iter().any(|n| n.starts_with("mlp-train-")),
+                    "{during:?}"
+                );
+            }
+        }
+    }
+}
+
 /// The model files of `--threads 1` and `--threads 2` differ only in the recorded
 /// hyperparameter `threads`.
 #[test]
