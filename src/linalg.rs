@@ -153,35 +153,39 @@ pub fn matmul_plus_scaled<T: Real>(
     w: ArrayView2<T>,
     mut c: ArrayViewMut2<T>,
 ) {
-    match (c.as_slice_mut(), w.as_slice()) {
-        (Some(c), Some(w)) => c.iter_mut().zip(w).for_each(|(c, &w)| *c = lambda * w),
-        _ => ndarray::Zip::from(&mut c)
-            .and(&w)
-            .for_each(|c, &w| *c = lambda * w),
-    }
+    zip_rows(c.view_mut(), w, |c, w| *c = lambda * w);
     gemm(a, b, c, true);
 }
 
-/// W ← W + α·D (the SGD update with α = −η), split over the current rayon pool like the
-/// products when W is large; element by element, so the same bits for every thread count.
+/// W ← W + α·D (the SGD update with α = −η), split like the products (see [`zip_rows`]).
 pub fn scaled_add<T: Real>(w: ArrayViewMut2<T>, alpha: T, d: ArrayView2<T>) {
-    assert_eq!(w.dim(), d.dim(), "W and D differ in shape");
-    let threads = if w.len() < SPLIT_MIN_MACS / 4 {
+    zip_rows(w, d, |w, d| *w += alpha * d);
+}
+
+/// f(x, y) for each element x of X and the element y of Y at the same place. Over the current
+/// rayon pool when X is large, by whole rows (contiguous parts of a row-major X); element by
+/// element, so the same bits for every thread count.
+fn zip_rows<T: Real>(x: ArrayViewMut2<T>, y: ArrayView2<T>, f: impl Fn(&mut T, T) + Sync) {
+    assert_eq!(x.dim(), y.dim(), "element-wise operands differ in shape");
+    let threads = if x.len() < SPLIT_MIN_MACS / 4 {
         1
     } else {
         threads()
     };
-    let rows = w.nrows();
+    let rows = x.nrows();
     let per = rows.div_ceil(threads.max(1));
     for_each_part(
-        (w, d),
+        (x, y),
         threads.min(rows.max(1)),
-        &|(w, d), k| {
-            let at = (k * per).min(w.nrows());
-            let ((w0, w1), (d0, d1)) = (w.split_at(Axis(0), at), d.split_at(Axis(0), at));
-            ((w0, d0), (w1, d1))
+        &|(x, y), k| {
+            let at = (k * per).min(x.nrows());
+            let ((x0, x1), (y0, y1)) = (x.split_at(Axis(0), at), y.split_at(Axis(0), at));
+            ((x0, y0), (x1, y1))
         },
-        &|_, (mut w, d)| w.scaled_add(alpha, &d),
+        &|_, (mut x, y)| match (x.as_slice_mut(), y.as_slice()) {
+            (Some(x), Some(y)) => x.iter_mut().zip(y).for_each(|(x, &y)| f(x, y)),
+            _ => ndarray::Zip::from(&mut x).and(&y).for_each(|x, &y| f(x, y)),
+        },
     );
 }
 
