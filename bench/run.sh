@@ -1,10 +1,17 @@
 #!/usr/bin/env bash
-# Reproduces every figure of issue 5 ("Fast") in one run on this machine and prints a table of
-# ratios (mlp-train vs PyTorch, vs the best GEMM, vs pandas, vs the RSS bound, iris start-up,
-# a 50-fit sweep vs scikit-learn). Raw outputs go to bench/results/<timestamp>/.
+# Reproduces the speed figures of issues 5 and 12 in one run on this machine and prints a table
+# of ratios: mlp-train's training throughput as a share of the ceiling (the step's five products
+# alone, best of many torch.mm calls, same thread count), vs PyTorch training on a C-contiguous
+# X, CSV loading (the whole process) vs pandas.read_csv alone, peak RSS vs its bound, iris
+# start-up, a 50-fit sweep vs scikit-learn. Raw outputs go to bench/results/<timestamp>/.
 #
-#   bash bench/setup_venv.sh && bench/.venv/bin/python bench/gen_data.py --digits   # once
-#   bash bench/run.sh                                                                  # ~4 min
+#   bash bench/setup_venv.sh                                                           # once
+#   bash bench/run.sh                                                                  # ~5 min
+#
+# The 60k×784 file is generated (bench/gen_data.py, fixed seed) when missing.
+# Knobs (environment): RUNS training runs per thread count (3), REPS calls per product for the
+# products and the ceiling (300), CSV_REPS loads (5); QUIET_WAIT and TRIES below. A quick check
+# that everything runs end to end: QUIET_WAIT=0 TRIES=1 RUNS=1 REPS=20 CSV_REPS=1 bash bench/run.sh
 #
 # Other processes on the machine distort everything (PyTorch's 2-thread barriers most of all):
 # each measurement first waits (up to QUIET_WAIT s, default 120) for ≥ 1.85 idle cores, then records the CPU
@@ -16,6 +23,9 @@ export CARGO_TARGET_DIR=${CARGO_TARGET_DIR:-target}
 PY=${PY:-bench/.venv/bin/python}
 DATA=${DATA:-bench/data/synth60k.csv}
 QUIET_WAIT=${QUIET_WAIT:-120}
+RUNS=${RUNS:-3}
+REPS=${REPS:-300}
+CSV_REPS=${CSV_REPS:-5}
 OUT=bench/results/$(date +%Y%m%d-%H%M%S)
 mkdir -p "$OUT"
 BIN=$CARGO_TARGET_DIR/release/mlp-train
@@ -23,6 +33,11 @@ TRAIN_ARGS=(--data "$DATA" --hidden 256 --batch-size 256 --epochs 3 --lr 0.1 --l
             --activation relu --loss softmax-ce --precision f32 --no-bias --no-standardize --seed 0)
 SWEEP_ARGS=(--data data/digits.csv --hidden 32 --epochs 50 --batch-size 32 --lr 0.1 --lambda 1e-4)
 
+[ -x "$PY" ] || { echo "no $PY: run bash bench/setup_venv.sh first" >&2; exit 1; }
+if [ ! -s "$DATA" ]; then
+  echo "generating $DATA (bench/gen_data.py, fixed seed)..." >&2
+  "$PY" bench/gen_data.py --out "$DATA"
+fi
 echo "building (release)..." >&2
 cargo build --release -q
 cargo bench --no-run -q --bench products --bench csv 2>/dev/null
@@ -62,23 +77,29 @@ measure() {
   echo "$best" > "$OUT/$name.foreign"
 }
 
-echo "1/7 products alone (mlp-train, 1 and 2 threads)" >&2
-measure products cargo bench -q --bench products -- --threads 1,2 --reps 300
-echo "2/7 mlp-train training, 1 and 2 threads, 3 runs each" >&2
-for t in 1 2; do for r in 1 2 3; do
+echo "1/8 products alone (mlp-train, 1 and 2 threads)" >&2
+measure products cargo bench -q --bench products -- --threads 1,2 --reps "$REPS"
+echo "2/8 mlp-train training, 1 and 2 threads, $RUNS runs each" >&2
+for t in 1 2; do for ((r = 1; r <= RUNS; r++)); do
   measure "train_t${t}_r${r}" "$BIN" "${TRAIN_ARGS[@]}" --threads "$t" --json --quiet
 done; done
-echo "3/7 CSV loading (mlp-train's loader alone)" >&2
-measure csv cargo bench -q --bench csv -- --data "$DATA" --reps 5
-echo "4/7 PyTorch (read_csv, products alone, training at 1 and 2 threads)" >&2
-measure torch "$PY" bench/torch_baseline.py --data "$DATA" --threads 1,2
-echo "5/7 iris end to end (hyperfine)" >&2
-wait_quiet
-hyperfine -N --warmup 10 --runs 100 --export-json "$OUT/iris.json" \
-  "$BIN --data data/iris.csv --epochs 100 --quiet" > "$OUT/iris.out" 2>&1
-echo "6/7 50-run sweep on digits: mlp-train (50 processes, one after another)" >&2
+echo "3/8 CSV loading, the whole process (mlp-train --hidden 1 --epochs 1 --batch-size 60000)" >&2
+measure csv_whole "$BIN" --data "$DATA" --hidden 1 --epochs 1 --batch-size 60000 --json --quiet
+echo "4/8 CSV loading (mlp-train's loader alone)" >&2
+measure csv cargo bench -q --bench csv -- --data "$DATA" --reps "$CSV_REPS"
+echo "5/8 PyTorch (read_csv, the ceiling: products alone, training at 1 and 2 threads)" >&2
+measure torch "$PY" bench/torch_baseline.py --data "$DATA" --threads 1,2 --reps "$REPS"
+echo "6/8 iris end to end (hyperfine)" >&2
+if command -v hyperfine > /dev/null; then
+  wait_quiet
+  hyperfine -N --warmup 10 --runs 100 --export-json "$OUT/iris.json" \
+    "$BIN --data data/iris.csv --epochs 100 --quiet" > "$OUT/iris.out" 2>&1
+else
+  echo "  SKIPPED: hyperfine is not installed (apt-get install hyperfine); no iris row" >&2
+fi
+echo "7/8 50-run sweep on digits: mlp-train (50 processes, one after another)" >&2
 measure sweep_rust bash -c 'for s in $(seq 0 49); do '"$BIN"' '"${SWEEP_ARGS[*]}"' --seed $s --json --quiet; done'
-echo "7/7 50-fit sweep on digits: scikit-learn (one process)" >&2
+echo "8/8 50-fit sweep on digits: scikit-learn (one process)" >&2
 measure sweep_sklearn "$PY" bench/sklearn_sweep.py --data data/digits.csv --fits 50 --epochs 50 --hidden 32
 
 { echo "machine: $(nproc) CPUs, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs)"

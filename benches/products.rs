@@ -1,5 +1,5 @@
 //! The five matrix products of one training step, alone, at the reference size of issue 5
-//! (B=256, d=784, h=256, q=10, f32), single-threaded and split over a 2-thread [`Pool`], and
+//! (B=256, d=784, h=256, q=10, f32), single-threaded and split over a local 2-thread rayon pool, and
 //! the whole step (forward + backward + update, without the minibatch gather) the same ways.
 //! Prints one JSON object: µs per product (best and median of many), GFLOP/s, and the best
 //! achievable GFLOP/s for the step's products (209.4 MFLOP over the sum of the best times).
@@ -10,10 +10,10 @@ use std::hint::black_box;
 use std::time::Instant;
 
 use mlp_train::linalg::{matmul, matmul_plus_scaled};
-use mlp_train::pool::Pool;
 use mlp_train::rng::Rng;
 use mlp_train::{Activation, Cache, Grads, Init, Loss, Mlp, Target};
 use ndarray::Array2;
+use rand::Rng as _;
 
 const B: usize = 256;
 const D: usize = 784;
@@ -21,7 +21,7 @@ const H: usize = 256;
 const Q: usize = 10;
 
 fn rand(rows: usize, cols: usize, rng: &mut Rng) -> Array2<f32> {
-    Array2::from_shape_simple_fn((rows, cols), || rng.uniform_in(-1.0, 1.0) as f32)
+    Array2::from_shape_simple_fn((rows, cols), || rng.random_range(-1.0..1.0) as f32)
 }
 
 /// (best, median) seconds of `reps` calls of f, after a few warm-up calls.
@@ -54,7 +54,7 @@ fn main() {
         .collect();
     let reps: usize = arg("--reps", "200").parse().expect("--reps N");
 
-    let mut rng = Rng::new(7);
+    let mut rng = mlp_train::rng::seeded(7);
     let x = rand(B, D, &mut rng);
     let w1 = rand(H, D, &mut rng);
     let w2 = rand(Q, H, &mut rng);
@@ -85,8 +85,7 @@ fn main() {
 
     let mut out = Vec::new();
     for &t in &threads {
-        let pool = Pool::new(t);
-        let res = pool.install(|| {
+        let mut run = || {
             let mut products = Vec::new();
             let mut best_sum = 0.0;
             let mut median_sum = 0.0;
@@ -126,7 +125,17 @@ fn main() {
                 "step_median_gflops": step_flops / step_median / 1e9,
                 "step_median_samples_per_s": B as f64 / step_median,
             })
-        });
+        };
+        // As `train` does: 1 thread starts no pool; N ≥ 2 run inside a local pool of N.
+        let res = if t <= 1 {
+            run()
+        } else {
+            let pool = rayon::ThreadPoolBuilder::new()
+                .num_threads(t)
+                .build()
+                .unwrap();
+            pool.install(run)
+        };
         out.push(res);
     }
     let summary = serde_json::json!({

@@ -5,9 +5,9 @@ use std::hint::black_box;
 use std::time::Duration;
 
 use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion, Throughput};
-use mlp_train::rng::Rng;
 use mlp_train::{Activation, Cache, Grads, Init, Loss, Mlp, Real, Target};
 use ndarray::Array2;
+use rand::Rng as _;
 
 /// (d, h, q, B)
 const GRID: [(usize, usize, usize, usize); 4] = [
@@ -24,8 +24,8 @@ fn step<T: Real>(c: &mut Criterion, name: &str) {
         .warm_up_time(Duration::from_millis(300))
         .measurement_time(Duration::from_secs(1));
     for (d, h, q, b) in GRID {
-        let mut rng = Rng::new(1);
-        let x = Array2::from_shape_simple_fn((b, d), || T::of(rng.uniform_in(-1.0, 1.0)));
+        let mut rng = mlp_train::rng::seeded(1);
+        let x = Array2::from_shape_simple_fn((b, d), || T::of(rng.random_range(-1.0..1.0)));
         let y: Vec<usize> = (0..b).map(|i| i % q).collect();
         let mut m = Mlp::<T>::init(d, h, q, Activation::Relu, Loss::SoftmaxCe, Init::He, 0);
         let mut cache = Cache::for_model(&m, b);

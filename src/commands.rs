@@ -4,6 +4,7 @@
 use std::fmt::Write;
 
 use ndarray::Array2;
+use rand::Rng as _;
 
 use crate::cli::{ExplainArgs, GradcheckArgs, GraphArgs, GraphFormat, PredictArgs};
 use crate::data::{self, LabelSpec, Labels as FrameLabels, LoadOptions, Source};
@@ -19,7 +20,6 @@ use crate::model::{Cache, Init, Mlp};
 use crate::modelfile::ModelFile;
 use crate::output;
 use crate::prep::{Prep, Task};
-use crate::rng::Rng;
 use crate::run::{ignore_specs, label_kind, label_specs, predict_values};
 use crate::train::{argmax, Labels};
 use crate::{Error, Real, Result};
@@ -339,7 +339,7 @@ pub fn gradcheck(args: &GradcheckArgs) -> Result<(String, Result<()>)> {
         // d, q and the rows are known once the file is read: the smallest first.
         Some(_) => gradcheck_memory(args, 1, 2, 1)?,
     }
-    let mut rng = Rng::new(args.seed ^ 0x4752_4144);
+    let mut rng = crate::rng::seeded(args.seed ^ 0x4752_4144);
     let (x, y, q): (Array2<f64>, Labels<f64>, usize) = match &args.data {
         Some(path) => {
             let opts = LoadOptions::new(label_specs(&args.label), label_kind(args.task));
@@ -354,14 +354,16 @@ pub fn gradcheck(args: &GradcheckArgs) -> Result<(String, Result<()>)> {
         }
         None => {
             let x =
-                Array2::from_shape_simple_fn((args.batch, args.d), || rng.uniform_in(-2.0, 2.0));
+                Array2::from_shape_simple_fn((args.batch, args.d), || rng.random_range(-2.0..2.0));
             let y = match args.loss {
-                crate::loss::Loss::SoftmaxCe => {
-                    Labels::Classes((0..args.batch).map(|_| rng.below(args.q)).collect())
-                }
+                crate::loss::Loss::SoftmaxCe => Labels::Classes(
+                    (0..args.batch)
+                        .map(|_| rng.random_range(0..args.q))
+                        .collect(),
+                ),
                 crate::loss::Loss::HalfSquared => {
                     Labels::Values(Array2::from_shape_simple_fn((args.batch, args.q), || {
-                        rng.uniform_in(-1.0, 1.0)
+                        rng.random_range(-1.0..1.0)
                     }))
                 }
             };

@@ -1472,50 +1472,23 @@ fn field_end(chunk: &[u8], at: usize, delim: u8) -> usize {
         .unwrap_or(rest.len())
 }
 
-/// A field that is a plain decimal (`fast_decimal`'s `[+-]digits[.digits]`, no spaces),
-/// read where it starts, at `at`, in the same pass that finds its end: the value and the
-/// end. None for anything else, which `field_end` and `number` then read.
+/// A field that is a finite number as `fast_decimal` reads it (no spaces, no quotes), read
+/// where it starts, at `at`, in the same pass that finds its end: the value and the end.
+/// None for anything else, which `field_end` and `number` then read.
 #[inline(always)]
 fn fast_field<T: Real>(chunk: &[u8], at: usize) -> Option<(T, usize)> {
-    const POW10: [f64; 23] = [
-        1e0, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10, 1e11, 1e12, 1e13, 1e14, 1e15, 1e16,
-        1e17, 1e18, 1e19, 1e20, 1e21, 1e22,
-    ];
     let rest = chunk.get(at..)?;
-    // Without branches: signs are random in data, and a mispredicted branch costs more than
-    // the whole rest of a number.
-    let first = rest.first().copied().unwrap_or(0);
-    let neg = first == b'-';
-    let mut i = usize::from(neg | (first == b'+'));
-    let mut m: u64 = 0;
-    let mut n = 0usize; // digits seen
-    let mut point: Option<usize> = None; // digits seen before the '.'
-    loop {
-        match rest.get(i) {
-            Some(&b) if b.is_ascii_digit() => {
-                m = m.wrapping_mul(10).wrapping_add(u64::from(b - b'0'));
-                n += 1;
-            }
-            Some(b'.') if point.is_none() => point = Some(n),
-            None | Some(b',' | b'\r' | b'\n') => break,
-            Some(_) => return None,
-        }
-        i += 1;
-    }
-    // The same bounds, and the same arithmetic, as `fast_decimal`.
-    let (max_m, max_k) = if std::mem::size_of::<T>() == 4 {
-        (1u64 << 24, 10)
+    let (v, n) = if std::mem::size_of::<T>() == 4 {
+        let (v, n) = lexical_core::parse_partial::<f32>(rest).ok()?;
+        (T::of(f64::from(v)), n)
     } else {
-        (1u64 << 53, 22)
+        let (v, n) = lexical_core::parse_partial::<f64>(rest).ok()?;
+        (T::of(v), n)
     };
-    let k = n - point.unwrap_or(n);
-    if n == 0 || n > 19 || m > max_m || k > max_k {
-        return None;
+    match rest.get(n) {
+        None | Some(b',' | b'\r' | b'\n') if v.is_finite() => Some((v, at + n)),
+        _ => None,
     }
-    // −(m / 10^k) = (−m) / 10^k, rounding being symmetric; the sign set as a bit.
-    let signed = f64::from_bits((m as f64).to_bits() | (u64::from(neg) << 63));
-    let v = T::of(signed) / T::of(*POW10.get(k)?);
-    Some((v, at + i))
 }
 
 /// The rows of a chunk as they are parsed.
@@ -1738,46 +1711,18 @@ fn next_record(
     Ok(more.then_some(line))
 }
 
-/// Clinger's fast path for `[+-]digits[.digits]`: when the digits, read as an integer m,
-/// and 10^k (k digits after the point) are both exact in T, m / 10^k rounded once is the
-/// correctly rounded value, the same as `str::parse` gives. None for anything else
-/// (exponents, long mantissas, inf, nan, garbage), which goes the slow way.
+/// A finite number in the whole of `s`, correctly rounded to T (the same value as
+/// `str::parse`), by the `lexical-core` crate (Eisel-Lemire, with a fallback for hard cases).
+/// None for anything else (spaces, inf, nan, overflow, garbage), which `number` then reads
+/// the slow way to say what is wrong.
 #[inline]
 fn fast_decimal<T: Real>(s: &[u8]) -> Option<T> {
-    const POW10: [f64; 23] = [
-        1e0, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10, 1e11, 1e12, 1e13, 1e14, 1e15, 1e16,
-        1e17, 1e18, 1e19, 1e20, 1e21, 1e22,
-    ];
-    // f32: 2^24 and 10^10 = 2^10 5^10 (5^10 < 2^24); f64: 2^53 and 10^22 (5^22 < 2^53).
-    let (max_m, max_k) = if std::mem::size_of::<T>() == 4 {
-        (1u64 << 24, 10)
+    let v = if std::mem::size_of::<T>() == 4 {
+        T::of(f64::from(lexical_core::parse::<f32>(s).ok()?))
     } else {
-        (1u64 << 53, 22)
+        T::of(lexical_core::parse::<f64>(s).ok()?)
     };
-    let (neg, digits) = match s.split_first()? {
-        (b'-', rest) => (true, rest),
-        (b'+', rest) => (false, rest),
-        _ => (false, s),
-    };
-    let mut m: u64 = 0;
-    let mut n = 0usize; // digits seen
-    let mut point: Option<usize> = None; // digits seen before the '.'
-    for &b in digits {
-        match b {
-            b'0'..=b'9' => {
-                m = m.wrapping_mul(10).wrapping_add(u64::from(b - b'0'));
-                n += 1;
-            }
-            b'.' if point.is_none() => point = Some(n),
-            _ => return None,
-        }
-    }
-    let k = n - point.unwrap_or(n);
-    if n == 0 || n > 19 || m > max_m || k > max_k {
-        return None;
-    }
-    let v = T::of(m as f64) / T::of(*POW10.get(k)?);
-    Some(if neg { -v } else { v })
+    v.is_finite().then_some(v)
 }
 
 /// A finite number, parsed straight into T (f32 data never passes through an f64 matrix).
@@ -2865,6 +2810,27 @@ mod tests {
                 }
                 prop_assert_eq!(number::<f32>(text.as_bytes()).ok().map(f32::to_bits), std32.map(f32::to_bits));
                 prop_assert_eq!(number::<f64>(text.as_bytes()).ok().map(f64::to_bits), std64.map(f64::to_bits));
+            }
+
+            #[test]
+            fn the_crate_agrees_with_std_with_exponents(
+                text in "[+-]?[0-9]{0,20}(\\.[0-9]{0,20})?([eE][+-]?[0-9]{1,3})?"
+            ) {
+                // Every finite value std reads, the fast paths read to the same bits (f32
+                // straight from the text, never through f64); everything else is refused.
+                let std32 = text.parse::<f32>().ok().filter(|v| v.is_finite());
+                let std64 = text.parse::<f64>().ok().filter(|v| v.is_finite());
+                prop_assert_eq!(fast_decimal::<f32>(text.as_bytes()).map(f32::to_bits), std32.map(f32::to_bits));
+                prop_assert_eq!(fast_decimal::<f64>(text.as_bytes()).map(f64::to_bits), std64.map(f64::to_bits));
+                let field = format!("{text},7");
+                prop_assert_eq!(
+                    fast_field::<f32>(field.as_bytes(), 0).map(|(v, end)| (v.to_bits(), end)),
+                    std32.map(|v| (v.to_bits(), text.len()))
+                );
+                prop_assert_eq!(
+                    fast_field::<f64>(field.as_bytes(), 0).map(|(v, end)| (v.to_bits(), end)),
+                    std64.map(|v| (v.to_bits(), text.len()))
+                );
             }
 
             #[test]

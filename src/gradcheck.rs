@@ -7,6 +7,7 @@
 // round-off noise (~1e-16·J/ε) by itself; above the floor the error is purely relative.
 
 use ndarray::{Array2, ArrayView2};
+use rand::seq::SliceRandom;
 
 use crate::activation::Activation;
 use crate::linalg::matmul;
@@ -82,7 +83,7 @@ pub fn check(
     let (z, h) = (z.to_owned(), h.to_owned());
     let (d_o, d_h, d_z) = grads.live();
     let s = m.regularizer(opts.lambda);
-    let mut rng = Rng::new(opts.seed);
+    let mut rng = crate::rng::seeded(opts.seed);
     let eps = opts.eps;
     let relu = m.activation == Activation::Relu;
 
@@ -202,7 +203,7 @@ fn compare(
         .flat_map(|i| (0..cols).map(move |j| (i, j)))
         .collect();
     if entries.len() > opts.max_entries {
-        rng.shuffle(&mut entries);
+        entries.shuffle(rng);
         entries.truncate(opts.max_entries);
     }
     let mut report = MatrixCheck {
@@ -247,7 +248,7 @@ mod tests {
         let r = compare(
             "probe",
             wrong.view(),
-            &mut Rng::new(0),
+            &mut crate::rng::seeded(0),
             &Options::default(),
             |_, _| false,
             |_, _, d| Ok((w + d) * (w + d)),

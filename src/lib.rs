@@ -21,7 +21,6 @@ pub mod model;
 pub mod modelfile;
 pub mod output;
 pub mod plot;
-pub mod pool;
 pub mod prep;
 pub mod real;
 pub mod report;

@@ -1,17 +1,18 @@
 //! The matrix products the model needs, behind two small functions, so that the backend
 //! (faer's kernels, single-threaded, no allocation) can change without touching model.rs.
 //!
-//! With `--threads N` ≥ 2 the training loop installs a [`Pool`] on its thread (see
-//! [`Pool::install`]); every product large enough is then split into N chunks of its output,
-//! rows of C when C has at least as many rows as columns and columns otherwise, each chunk a
-//! single-threaded faer product on one of the pool's threads. Each element of C is still
-//! computed by one kernel call over the whole inner dimension, so the result is the same,
-//! bit for bit, for every thread count (checked in tests/threads.rs).
+//! With `--threads N` ≥ 2 the training loop runs inside a local rayon pool of N threads (see
+//! [`crate::train::train`]); every product large enough is then split into N chunks of its
+//! output, rows of C when C has at least as many rows as columns and columns otherwise, by
+//! nested `rayon::join`s (which allocate nothing), each chunk a single-threaded faer product.
+//! Each element of C is still computed by one kernel call over the whole inner dimension, so
+//! the result is the same, bit for bit, for every thread count (checked in tests/threads.rs).
+//! Outside a rayon pool (`--threads 1`) nothing is split and no thread is started.
 
 use faer::{Accum, MatMut, MatRef, Par};
-use ndarray::{s, ArrayView2, ArrayViewMut2};
+use faer_ext::IntoFaer;
+use ndarray::{ArrayView2, ArrayViewMut2, Axis};
 
-use crate::pool::{self, Pool};
 use crate::Real;
 
 /// Products with fewer multiply-adds (m·n·k) than this are never split: waking a helper costs
@@ -22,26 +23,44 @@ pub const SPLIT_MIN_MACS: usize = 1 << 18;
 /// registers of f32, so that no chunk starts in the middle of a microkernel tile).
 const ALIGN: usize = 16;
 
-/// A read-only faer view of an ndarray view (any strides).
+/// The thread count to split work over: that of the rayon pool this thread works for, or 1
+/// outside any pool (checked first, so that the global pool is never started).
 #[inline]
-fn mat_ref<'a, T: Real>(a: &ArrayView2<'a, T>) -> MatRef<'a, T> {
-    let s = a.strides();
-    // SAFETY: the pointer, shape and element strides come from a live ndarray view that
-    // outlives 'a; faer reads only inside that shape.
-    unsafe { MatRef::from_raw_parts(a.as_ptr(), a.nrows(), a.ncols(), s[0], s[1]) }
+pub fn threads() -> usize {
+    match rayon::current_thread_index() {
+        Some(_) => rayon::current_num_threads(),
+        None => 1,
+    }
 }
 
-/// A writable faer view of an ndarray view (any strides).
-#[inline]
-fn mat_mut<'a, T: Real>(c: &'a mut ArrayViewMut2<'_, T>) -> MatMut<'a, T> {
-    let (rows, cols) = c.dim();
-    let s = [c.strides()[0], c.strides()[1]];
-    // SAFETY: as above; the &mut borrow of the view makes the access exclusive.
-    unsafe { MatMut::from_raw_parts_mut(c.as_mut_ptr(), rows, cols, s[0], s[1]) }
+/// Runs `f(i, part_i)` for the `parts` pieces of `data` cut by `split` (pieces i..j, at a
+/// piece boundary), on the current rayon pool by nested `rayon::join`s: parts − 1 joins, no
+/// allocation. `split(data, k)` returns pieces 0..k and k..; `f` gets the first piece's index.
+pub fn for_each_part<D: Send>(
+    data: D,
+    parts: usize,
+    split: &(impl Fn(D, usize) -> (D, D) + Sync),
+    f: &(impl Fn(usize, D) + Sync),
+) {
+    fn go<D: Send>(
+        data: D,
+        lo: usize,
+        hi: usize,
+        split: &(impl Fn(D, usize) -> (D, D) + Sync),
+        f: &(impl Fn(usize, D) + Sync),
+    ) {
+        if hi - lo <= 1 {
+            return f(lo, data);
+        }
+        let mid = lo + (hi - lo) / 2;
+        let (a, b) = split(data, mid - lo);
+        rayon::join(|| go(a, lo, mid, split, f), || go(b, mid, hi, split, f));
+    }
+    go(data, 0, parts.max(1), split, f);
 }
 
 /// C = A·B, or C = A·B + C when `accumulate`. A and B may be transposed views (`w.t()`).
-/// Split over the current pool when there is one (see the module's comment).
+/// Split over the current rayon pool when there is one (see the module's comment).
 #[inline]
 fn gemm<T: Real>(a: ArrayView2<T>, b: ArrayView2<T>, c: ArrayViewMut2<T>, accumulate: bool) {
     assert!(
@@ -52,83 +71,71 @@ fn gemm<T: Real>(a: ArrayView2<T>, b: ArrayView2<T>, c: ArrayViewMut2<T>, accumu
         c.dim()
     );
     let (m, n, k) = (c.nrows(), c.ncols(), a.ncols());
-    if m * n * k < SPLIT_MIN_MACS {
-        return gemm_seq(a, b, c, accumulate);
+    let threads = if m * n * k < SPLIT_MIN_MACS {
+        1
+    } else {
+        threads()
+    };
+    if threads <= 1 {
+        return gemm_faer(a, b, c, accumulate);
     }
-    pool::with_current(|p| match p {
-        Some(p) if p.threads() > 1 => gemm_split(p, a, b, c, accumulate),
-        _ => gemm_seq(a, b, c, accumulate),
-    })
+    gemm_split(threads, a, b, c, accumulate);
 }
 
-/// One single-threaded faer product (no allocation).
+/// The chunk boundary `i` of `len` rows or columns cut into (at most) `parts` aligned pieces.
 #[inline]
-fn gemm_seq<T: Real>(
-    a: ArrayView2<T>,
-    b: ArrayView2<T>,
-    mut c: ArrayViewMut2<T>,
-    accumulate: bool,
-) {
-    gemm_faer(a, b, mat_mut(&mut c), accumulate);
-}
-
-/// The chunk boundaries of `len` rows or columns cut into (at most) `parts` aligned pieces.
-#[inline]
-fn bounds(len: usize, parts: usize, i: usize) -> (usize, usize) {
+fn bound(len: usize, parts: usize, i: usize) -> usize {
     let step = len.div_ceil(parts).next_multiple_of(ALIGN);
-    ((i * step).min(len), ((i + 1) * step).min(len))
+    (i * step).min(len)
 }
 
-/// C's pointer, shared by the chunks, each of which writes a disjoint block of C.
-struct SharedOut<T>(*mut T);
-// SAFETY: the chunks of `gemm_split` write disjoint blocks of C through this pointer, and the
-// pool's `run` returns only after all of them are done (a happens-before edge to the caller).
-unsafe impl<T: Send> Sync for SharedOut<T> {}
-
-/// C split into the pool's thread count of chunks along its longer side.
+/// C split into `threads` chunks along its longer side; chunk i computes its rows (columns)
+/// of C from the same rows of A (columns of B).
 fn gemm_split<T: Real>(
-    pool: &Pool,
+    threads: usize,
     a: ArrayView2<T>,
     b: ArrayView2<T>,
-    mut c: ArrayViewMut2<T>,
+    c: ArrayViewMut2<T>,
     accumulate: bool,
 ) {
     let (m, n) = c.dim();
-    let by_rows = m >= n;
-    let len = if by_rows { m } else { n };
-    let parts = pool.threads().min(len.div_ceil(ALIGN));
-    let (rs, cs) = (c.strides()[0], c.strides()[1]);
-    let out = SharedOut(c.as_mut_ptr());
-    let out = &out;
-    pool.run(parts, &|i| {
-        let (lo, hi) = bounds(len, parts, i);
-        if lo >= hi {
-            return;
-        }
-        // SAFETY: rows (or columns) lo..hi of C, disjoint from every other chunk's; C is
-        // exclusively borrowed by this call for the whole `run`.
-        unsafe {
-            if by_rows {
-                let ci =
-                    MatMut::from_raw_parts_mut(out.0.offset(lo as isize * rs), hi - lo, n, rs, cs);
-                gemm_faer(a.slice(s![lo..hi, ..]), b.view(), ci, accumulate);
-            } else {
-                let ci =
-                    MatMut::from_raw_parts_mut(out.0.offset(lo as isize * cs), m, hi - lo, rs, cs);
-                gemm_faer(a.view(), b.slice(s![.., lo..hi]), ci, accumulate);
+    let axis = if m >= n { Axis(0) } else { Axis(1) };
+    let len = c.len_of(axis);
+    let parts = threads.min(len.div_ceil(ALIGN));
+    // A part is (its first chunk's index, its rows or columns of C).
+    for_each_part(
+        (0, c),
+        parts,
+        &|(lo, c), k| {
+            let at = bound(len, parts, lo + k) - bound(len, parts, lo);
+            let (c0, c1) = c.split_at(axis, at);
+            ((lo, c0), (lo + k, c1))
+        },
+        &|i, (_, c)| {
+            let (lo, hi) = (bound(len, parts, i), bound(len, parts, i + 1));
+            if lo >= hi {
+                return;
             }
-        }
-    });
+            if axis == Axis(0) {
+                gemm_faer(a.slice_axis(axis, (lo..hi).into()), b, c, accumulate);
+            } else {
+                gemm_faer(a, b.slice_axis(axis, (lo..hi).into()), c, accumulate);
+            }
+        },
+    );
 }
 
+/// One single-threaded faer product (no allocation), on faer-ext's views of the ndarrays.
 #[inline]
-fn gemm_faer<T: Real>(a: ArrayView2<T>, b: ArrayView2<T>, c: MatMut<'_, T>, accumulate: bool) {
+fn gemm_faer<T: Real>(a: ArrayView2<T>, b: ArrayView2<T>, c: ArrayViewMut2<T>, accumulate: bool) {
     let acc = if accumulate {
         Accum::Add
     } else {
         Accum::Replace
     };
-    faer::linalg::matmul::matmul(c, acc, mat_ref(&a), mat_ref(&b), T::one(), Par::Seq);
+    let (a, b): (MatRef<'_, T>, MatRef<'_, T>) = (a.into_faer(), b.into_faer());
+    let c: MatMut<'_, T> = c.into_faer();
+    faer::linalg::matmul::matmul(c, acc, a, b, T::one(), Par::Seq);
 }
 
 /// C = A·B. A and B may be transposed views (`w.t()`); C is overwritten.
@@ -146,13 +153,40 @@ pub fn matmul_plus_scaled<T: Real>(
     w: ArrayView2<T>,
     mut c: ArrayViewMut2<T>,
 ) {
-    match (c.as_slice_mut(), w.as_slice()) {
-        (Some(c), Some(w)) => c.iter_mut().zip(w).for_each(|(c, &w)| *c = lambda * w),
-        _ => ndarray::Zip::from(&mut c)
-            .and(&w)
-            .for_each(|c, &w| *c = lambda * w),
-    }
+    zip_rows(c.view_mut(), w, |c, w| *c = lambda * w);
     gemm(a, b, c, true);
+}
+
+/// W ← W + α·D (the SGD update with α = −η), split like the products (see [`zip_rows`]).
+pub fn scaled_add<T: Real>(w: ArrayViewMut2<T>, alpha: T, d: ArrayView2<T>) {
+    zip_rows(w, d, |w, d| *w += alpha * d);
+}
+
+/// f(x, y) for each element x of X and the element y of Y at the same place. Over the current
+/// rayon pool when X is large, by whole rows (contiguous parts of a row-major X); element by
+/// element, so the same bits for every thread count.
+fn zip_rows<T: Real>(x: ArrayViewMut2<T>, y: ArrayView2<T>, f: impl Fn(&mut T, T) + Sync) {
+    assert_eq!(x.dim(), y.dim(), "element-wise operands differ in shape");
+    let threads = if x.len() < SPLIT_MIN_MACS / 4 {
+        1
+    } else {
+        threads()
+    };
+    let rows = x.nrows();
+    let per = rows.div_ceil(threads.max(1));
+    for_each_part(
+        (x, y),
+        threads.min(rows.max(1)),
+        &|(x, y), k| {
+            let at = (k * per).min(x.nrows());
+            let ((x0, x1), (y0, y1)) = (x.split_at(Axis(0), at), y.split_at(Axis(0), at));
+            ((x0, y0), (x1, y1))
+        },
+        &|_, (mut x, y)| match (x.as_slice_mut(), y.as_slice()) {
+            (Some(x), Some(y)) => x.iter_mut().zip(y).for_each(|(x, &y)| f(x, y)),
+            _ => ndarray::Zip::from(&mut x).and(&y).for_each(|x, &y| f(x, y)),
+        },
+    );
 }
 
 /// Σ v², accumulated in f64 in eight interleaved partial sums (so that the compiler can keep

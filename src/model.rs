@@ -6,11 +6,12 @@
 // Per sample the seed writes z = W1 x; a batch stacks samples as rows, so Z = X W1ᵀ.
 
 use ndarray::{s, Array2, ArrayView2, ArrayViewMut2};
+use ndarray_rand::rand_distr::Uniform;
+use ndarray_rand::RandomExt;
 
 use crate::activation::Activation;
 use crate::linalg::{matmul, matmul_plus_scaled};
 use crate::loss::{Loss, Target};
-use crate::rng::Rng;
 use crate::{Error, Real, Result};
 
 /// The one-hidden-layer perceptron, without bias terms, exactly as the seed:
@@ -27,7 +28,7 @@ pub struct Mlp<T> {
     pub loss: Loss,
 }
 
-/// Weight initialization, drawn from a seeded [`Rng`].
+/// Weight initialization, drawn from a seeded [`crate::rng::Rng`].
 #[derive(
     Clone, Copy, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize, clap::ValueEnum,
 )]
@@ -112,13 +113,17 @@ impl<T: Real> Mlp<T> {
         init: Init,
         seed: u64,
     ) -> Self {
-        let mut rng = Rng::new(seed);
+        let mut rng = crate::rng::seeded(seed);
         let mut draw = |rows: usize, fan_in: usize, fan_out: usize| {
             let a = match init {
                 Init::Xavier => (6.0 / (fan_in + fan_out) as f64).sqrt(),
                 Init::He => (6.0 / fan_in as f64).sqrt(),
             };
-            Array2::from_shape_simple_fn((rows, fan_in), || T::of(rng.uniform_in(-a, a)))
+            // U(−a, a) is refused only for a = ∞, i.e. fan_in = 0: an empty matrix.
+            match Uniform::new(-a, a) {
+                Ok(u) => Array2::<f64>::random_using((rows, fan_in), u, &mut rng).mapv(T::of),
+                Err(_) => Array2::zeros((rows, fan_in)),
+            }
         };
         let w1 = draw(h, d, h);
         let w2 = draw(q, h, q);
@@ -220,8 +225,8 @@ impl<T: Real> Mlp<T> {
 
     /// Plain minibatch SGD: W ← W − η ∂J/∂W for both weight matrices.
     pub fn sgd_step(&mut self, grads: &Grads<T>, lr: T) {
-        self.w1.scaled_add(-lr, &grads.d_w1);
-        self.w2.scaled_add(-lr, &grads.d_w2);
+        crate::linalg::scaled_add(self.w1.view_mut(), -lr, grads.d_w1.view());
+        crate::linalg::scaled_add(self.w2.view_mut(), -lr, grads.d_w2.view());
     }
 
     /// True when every weight is a finite number.

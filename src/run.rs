@@ -5,6 +5,7 @@ use std::path::PathBuf;
 use std::sync::atomic::AtomicBool;
 
 use ndarray::{Array2, Axis};
+use rand::seq::SliceRandom;
 
 use crate::cli::{Precision, TrainArgs};
 use crate::data::{self, Frame, LabelKind, LabelSpec, Labels as FrameLabels, LoadOptions, Source};
@@ -16,7 +17,6 @@ use crate::modelfile::ModelFile;
 use crate::output;
 use crate::prep::{Prep, Task};
 use crate::report;
-use crate::rng::Rng;
 use crate::train::{self, Data, Labels, Metric, Observer, Outcome, TrainConfig};
 use crate::{Error, Real, Result};
 
@@ -1036,11 +1036,11 @@ fn cv_in<T: Real>(
 /// The fold (0..k) of every row: per class (or overall) a seeded shuffle dealt round-robin,
 /// so that each fold has each class in proportion.
 fn fold_of_rows<T: Real>(frame: &Frame<T>, k: usize, seed: u64) -> Vec<usize> {
-    let mut rng = Rng::new(seed ^ 0x4356_5f46_4f4c_4453);
+    let mut rng = crate::rng::seeded(seed ^ 0x4356_5f46_4f4c_4453);
     let mut fold = vec![0; frame.x.nrows()];
     let mut next = 0;
     for mut g in groups(frame) {
-        rng.shuffle(&mut g);
+        g.shuffle(&mut rng);
         for i in g {
             fold[i] = next % k;
             next += 1;
@@ -1119,11 +1119,11 @@ pub fn predict_values<T: Real>(
 /// Row indices for training and validation: per class (or overall, for regression) a seeded
 /// shuffle, then round(frac × count) rows to validation, never a class's last row.
 fn split_rows<T: Real>(frame: &Frame<T>, frac: f64, seed: u64) -> (Vec<usize>, Vec<usize>) {
-    let mut rng = Rng::new(seed ^ 0x5641_4c5f_5350_4c54);
+    let mut rng = crate::rng::seeded(seed ^ 0x5641_4c5f_5350_4c54);
     let groups = groups(frame);
     let (mut tr, mut va) = (Vec::new(), Vec::new());
     for mut g in groups {
-        rng.shuffle(&mut g);
+        g.shuffle(&mut rng);
         let k = ((frac * g.len() as f64).round() as usize).min(g.len().saturating_sub(1));
         va.extend_from_slice(&g[..k]);
         tr.extend_from_slice(&g[k..]);

@@ -5,11 +5,10 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Instant;
 
 use ndarray::{Array2, ArrayView2, Axis};
+use rand::seq::SliceRandom;
 
 use crate::loss::Target;
 use crate::model::{Cache, Grads, Mlp, Objective};
-use crate::pool::Pool;
-use crate::rng::Rng;
 use crate::{Error, Real, Result};
 
 /// Labels of a whole dataset, owned: class indices, or a (n,q) matrix of real targets.
@@ -52,8 +51,8 @@ pub struct TrainConfig {
     #[serde(skip)]
     pub target_scale: Option<Vec<f64>>,
     /// Threads for the matrix products (`--threads`): 1 runs everything on the calling
-    /// thread; N ≥ 2 splits each large product over a [`Pool`] of the caller and N − 1
-    /// helpers, created for this call and installed on the calling thread while it trains.
+    /// thread and starts none; N ≥ 2 splits each large product over a local rayon pool of N
+    /// threads, created for this call (the training loop runs on one of them).
     /// The model is the same, bit for bit, for every value.
     pub threads: usize,
 }
@@ -106,8 +105,9 @@ pub enum Control {
     Stop,
 }
 
-/// Receives progress; the CLI draws bars and log lines from it.
-pub trait Observer {
+/// Receives progress; the CLI draws bars and log lines from it. `Send`, because with
+/// `--threads N` ≥ 2 the loop that calls it runs on a thread of its rayon pool.
+pub trait Observer: Send {
     /// After every minibatch: epoch (1-based), batch (1-based) of `batches`, the batch's
     /// rows and its L.
     fn on_batch(&mut self, _epoch: usize, _batch: usize, _batches: usize, _rows: usize, _l: f64) {}
@@ -217,29 +217,31 @@ impl<T: Real> Batch<T> {
     }
 
     /// Copies rows `idx` of `data` into the buffers (no allocation). The rows of x are
-    /// copied in halves by the current pool's threads when there is one.
+    /// copied in parts by the current rayon pool's threads when there is one.
     fn gather(&mut self, data: &Data<T>, idx: &[usize]) {
         self.rows = idx.len();
         let d = self.x.ncols();
         match (data.x.as_slice(), self.x.as_slice_mut()) {
             (Some(src), Some(dst)) if d > 0 => {
                 let dst = &mut dst[..idx.len() * d];
-                crate::pool::with_current(|p| match p {
-                    Some(p) if p.threads() > 1 && idx.len() * d >= 1 << 15 => {
-                        let parts = p.threads();
-                        let per = idx.len().div_ceil(parts);
-                        // Each chunk writes its own rows of dst, handed out by a mutex-free
-                        // split: chunks_mut gives disjoint slices, claimed by index.
-                        let out = crate::pool::Disjoint::new(dst, per * d);
-                        p.run(parts, &|c| {
-                            if let Some(rows) = out.chunk(c) {
-                                let lo = c * per;
-                                copy_rows(src, d, &idx[lo..lo + rows.len() / d], rows);
-                            }
-                        });
-                    }
-                    _ => copy_rows(src, d, idx, dst),
-                });
+                let threads = crate::linalg::threads();
+                if threads > 1 && idx.len() * d >= 1 << 15 {
+                    // Each part copies its own rows: (the rows' indices, their destination).
+                    let per = idx.len().div_ceil(threads);
+                    crate::linalg::for_each_part(
+                        (idx, dst),
+                        threads,
+                        &|(idx, dst), k| {
+                            let rows = (k * per).min(idx.len());
+                            let (i0, i1) = idx.split_at(rows);
+                            let (d0, d1) = dst.split_at_mut(rows * d);
+                            ((i0, d0), (i1, d1))
+                        },
+                        &|_, (idx, dst)| copy_rows(src, d, idx, dst),
+                    );
+                } else {
+                    copy_rows(src, d, idx, dst);
+                }
             }
             _ => {
                 for (k, &i) in idx.iter().enumerate() {
@@ -293,8 +295,8 @@ struct Momentum<T> {
 /// update, not finite; or J above [`BLOW_UP`] times its start) returns [`Error::Diverged`] naming that epoch and minibatch; the
 /// model is then not to be used (the caller saves nothing).
 ///
-/// With `cfg.threads` ≥ 2 the products run on a [`Pool`] installed on this thread for the
-/// duration of the call (see [`crate::linalg`]).
+/// With `cfg.threads` ≥ 2 the loop runs inside a local rayon pool of that many threads, built
+/// for this call, whose threads share each large product (see [`crate::linalg`]).
 pub fn train<T: Real>(
     model: &mut Mlp<T>,
     cfg: &TrainConfig,
@@ -306,8 +308,15 @@ pub fn train<T: Real>(
     if cfg.threads <= 1 {
         return train_loop(model, cfg, train, val, observer, stop);
     }
-    let pool = Pool::new(cfg.threads);
-    pool.install(|| train_loop(model, cfg, train, val, observer, stop))
+    // A pool the OS refuses to start is no error: train on this thread alone.
+    match rayon::ThreadPoolBuilder::new()
+        .num_threads(cfg.threads)
+        .thread_name(|k| format!("mlp-train-{k}"))
+        .build()
+    {
+        Ok(pool) => pool.install(|| train_loop(model, cfg, train, val, observer, stop)),
+        Err(_) => train_loop(model, cfg, train, val, observer, stop),
+    }
 }
 
 fn train_loop<T: Real>(
@@ -341,7 +350,7 @@ fn train_loop<T: Real>(
         v2: Array2::zeros(model.w2.dim()),
     });
     let mut order: Vec<usize> = (0..n).collect();
-    let mut rng = Rng::new(cfg.seed);
+    let mut rng = crate::rng::seeded(cfg.seed);
     let mut eval_cache = Cache::for_model(model, b_max);
 
     let start = Instant::now();
@@ -358,7 +367,7 @@ fn train_loop<T: Real>(
     let mut j_first: Option<f64> = None;
 
     'epochs: for epoch in 1..=cfg.epochs {
-        rng.shuffle(&mut order);
+        order.shuffle(&mut rng);
         let (mut sum_l, mut sum_s, mut sum_metric) = (0.0f64, 0.0f64, 0.0f64);
         let (mut norm1, mut norm2) = (0.0f64, 0.0f64);
         for (k, idx) in order.chunks(b_max).enumerate() {

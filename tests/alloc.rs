@@ -4,10 +4,10 @@
 
 use std::sync::atomic::AtomicBool;
 
-use mlp_train::rng::Rng;
 use mlp_train::train::{self, Data, Labels, Silent, TrainConfig};
 use mlp_train::{Activation, Cache, Grads, Init, Loss, Mlp, Target};
 use ndarray::Array2;
+use rand::Rng as _;
 
 mod counting;
 use counting::{allocations, serial, Counting};
@@ -16,9 +16,9 @@ use counting::{allocations, serial, Counting};
 static GLOBAL: Counting = Counting;
 
 fn dataset(n: usize, d: usize, q: usize) -> Data<f32> {
-    let mut rng = Rng::new(11);
+    let mut rng = mlp_train::rng::seeded(11);
     Data {
-        x: Array2::from_shape_simple_fn((n, d), || rng.uniform_in(-1.0, 1.0) as f32),
+        x: Array2::from_shape_simple_fn((n, d), || rng.random_range(-1.0..1.0) as f32),
         y: Labels::Classes((0..n).map(|i| i % q).collect()),
     }
 }

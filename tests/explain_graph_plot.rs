@@ -6,10 +6,10 @@ use std::collections::{BTreeMap, BTreeSet};
 use mlp_train::explain::{explain, render_text, ExplainOptions, ExplainTarget, Value};
 use mlp_train::graph::{self, GraphShapes};
 use mlp_train::plot::{curves_svg, sparkline};
-use mlp_train::rng::Rng;
 use mlp_train::train::{EpochStats, Metric};
 use mlp_train::{Activation, Cache, Grads, Init, Loss, Mlp, Objective, Target};
 use ndarray::{Array1, Array2};
+use rand::{Rng as _, RngCore as _};
 
 /// Relative error allowed between the analytic gradient and the central difference.
 const FD_TOL: f64 = 1e-6;
@@ -34,13 +34,13 @@ struct Case {
 }
 
 fn case(act: Activation, loss: Loss, d: usize, h: usize, q: usize, seed: u64) -> Case {
-    let mut rng = Rng::new(seed);
+    let mut rng = mlp_train::rng::seeded(seed);
     let m = Mlp::<f64>::init(d, h, q, act, loss, Init::Xavier, rng.next_u64());
-    let x = Array1::from_shape_simple_fn(d, || rng.uniform_in(-2.0, 2.0));
+    let x = Array1::from_shape_simple_fn(d, || rng.random_range(-2.0..2.0));
     let y = match loss {
-        Loss::SoftmaxCe => ExplainTarget::Class(rng.below(q), Some("setosa".into())),
+        Loss::SoftmaxCe => ExplainTarget::Class(rng.random_range(0..q), Some("setosa".into())),
         Loss::HalfSquared => {
-            ExplainTarget::Values((0..q).map(|_| rng.uniform_in(-1.5, 1.5)).collect())
+            ExplainTarget::Values((0..q).map(|_| rng.random_range(-1.5..1.5)).collect())
         }
     };
     Case { m, x, y }

@@ -5,14 +5,15 @@ use mlp_train::gradcheck::{self, Options};
 use mlp_train::rng::Rng;
 use mlp_train::{Activation, Cache, Error, Grads, Init, Loss, Mlp, Target};
 use ndarray::{array, Array2};
+use rand::{Rng as _, RngCore as _};
 
 fn random_matrix(rng: &mut Rng, rows: usize, cols: usize, scale: f64) -> Array2<f64> {
-    Array2::from_shape_simple_fn((rows, cols), || rng.uniform_in(-scale, scale))
+    Array2::from_shape_simple_fn((rows, cols), || rng.random_range(-scale..scale))
 }
 
 #[test]
 fn finite_differences_agree_for_every_activation_loss_and_lambda() {
-    let mut rng = Rng::new(42);
+    let mut rng = mlp_train::rng::seeded(42);
     let shapes = [(1, 1, 1, 2), (5, 3, 4, 3), (8, 7, 5, 4), (16, 10, 12, 6)];
     let mut cases = 0;
     for &(b, d, h, q) in &shapes {
@@ -22,7 +23,7 @@ fn finite_differences_agree_for_every_activation_loss_and_lambda() {
                     let seed = rng.next_u64();
                     let m = Mlp::<f64>::init(d, h, q, act, loss, Init::Xavier, seed);
                     let x = random_matrix(&mut rng, b, d, 2.0);
-                    let classes: Vec<usize> = (0..b).map(|_| rng.below(q)).collect();
+                    let classes: Vec<usize> = (0..b).map(|_| rng.random_range(0..q)).collect();
                     let values = random_matrix(&mut rng, b, q, 1.5);
                     let y = match loss {
                         Loss::SoftmaxCe => Target::Classes(&classes),
@@ -125,7 +126,7 @@ fn one_sgd_step_worked_by_hand() {
 #[test]
 fn ten_classes_with_tiny_weights_start_at_ln_10() {
     // With W ≈ 0 every logit is ≈ 0, softmax is uniform, and L = −log(1/10) = ln 10.
-    let mut rng = Rng::new(5);
+    let mut rng = mlp_train::rng::seeded(5);
     let mut m = Mlp::<f64>::init(
         20,
         16,
@@ -166,7 +167,7 @@ fn ten_classes_with_tiny_weights_start_at_ln_10() {
 
 #[test]
 fn f32_and_f64_share_one_code_path_and_agree() {
-    let mut rng = Rng::new(9);
+    let mut rng = mlp_train::rng::seeded(9);
     for act in Activation::ALL {
         let m64 = Mlp::<f64>::init(6, 5, 3, act, Loss::SoftmaxCe, Init::He, 3);
         let m32 = Mlp::<f32>::init(6, 5, 3, act, Loss::SoftmaxCe, Init::He, 3);
@@ -227,7 +228,7 @@ fn lambda_enters_once_per_step_not_once_per_sample() {
         Init::Xavier,
         2,
     );
-    let mut rng = Rng::new(1);
+    let mut rng = mlp_train::rng::seeded(1);
     for b in [1, 7, 32] {
         let x = random_matrix(&mut rng, b, 3, 1.0);
         let mut cache = Cache::for_model(&m, b);

@@ -1,22 +1,20 @@
-//! `--threads N`: the pool of src/pool.rs and the split products of src/linalg.rs.
+//! `--threads N`: the split products of src/linalg.rs on a local rayon pool.
 //! - Every product, and so every trained model, is the same bit for bit for 1, 2 and 3 threads
 //!   (a split of C's rows or columns leaves each element's summation untouched).
-//! - The pool runs every chunk exactly once, shuts down on drop, resumes a chunk's panic on
-//!   the caller, and makes progress next to threads that spin on every core (bounded by a
-//!   step count, never by a timing assertion).
+//! - `for_each_part` runs every part exactly once, passes a part's panic to the caller, and
+//!   the products make progress next to threads that spin on every core (bounded by a step
+//!   count, never by a timing assertion).
 //! - A 2-thread training step allocates nothing in steady state.
 
 use std::process::{Command, Stdio};
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::Arc;
-use std::time::Duration;
 
-use mlp_train::linalg::{matmul, matmul_plus_scaled};
-use mlp_train::pool::{Disjoint, Pool};
-use mlp_train::rng::Rng;
+use mlp_train::linalg::{for_each_part, matmul, matmul_plus_scaled};
 use mlp_train::train::{self, Data, Labels, Silent, TrainConfig};
 use mlp_train::{Activation, Cache, Grads, Init, Loss, Mlp, Real, Target};
 use ndarray::Array2;
+use rand::Rng as _;
 
 mod counting;
 use counting::{allocations, serial, Counting};
@@ -25,8 +23,8 @@ use counting::{allocations, serial, Counting};
 static GLOBAL: Counting = Counting;
 
 fn random<T: Real>(rows: usize, cols: usize, seed: u64) -> Array2<T> {
-    let mut rng = Rng::new(seed);
-    Array2::from_shape_simple_fn((rows, cols), || T::of(rng.uniform_in(-1.0, 1.0)))
+    let mut rng = mlp_train::rng::seeded(seed);
+    Array2::from_shape_simple_fn((rows, cols), || T::of(rng.random_range(-1.0..1.0)))
 }
 
 fn same_bits<T: Real>(a: &Array2<T>, b: &Array2<T>) -> bool {
@@ -36,9 +34,16 @@ fn same_bits<T: Real>(a: &Array2<T>, b: &Array2<T>) -> bool {
             .all(|(x, y)| x.f64().to_bits() == y.f64().to_bits())
 }
 
+fn pool(threads: usize) -> rayon::ThreadPool {
+    rayon::ThreadPoolBuilder::new()
+        .num_threads(threads)
+        .build()
+        .unwrap()
+}
+
 /// All four product forms of the model, 1 thread vs a pool of `threads`.
 fn products_agree<T: Real>(threads: usize) {
-    let pool = Pool::new(threads);
+    let pool = pool(threads);
     // (m, n, k): the reference step's five shapes, odd sizes, skinny ones, either split side.
     let shapes = [
         (256, 256, 784),
@@ -95,10 +100,29 @@ fn products_are_bit_identical_for_every_thread_count() {
     }
 }
 
+/// The SGD update W ← W + α·D, split over a pool, gives the bits of the unsplit one.
+#[test]
+fn the_split_update_is_bit_identical() {
+    let _guard = serial();
+    for threads in [2, 3] {
+        for (rows, cols) in [(256, 784), (300, 301), (1, 70_000)] {
+            let w = random::<f32>(rows, cols, 1);
+            let d = random::<f32>(rows, cols, 2);
+            let mut one = w.clone();
+            mlp_train::linalg::scaled_add(one.view_mut(), -0.1, d.view());
+            let mut many = w.clone();
+            pool(threads)
+                .install(|| mlp_train::linalg::scaled_add(many.view_mut(), -0.1, d.view()));
+            assert!(same_bits(&one, &many), "{rows}×{cols}, {threads} threads");
+            assert!(!same_bits(&one, &w));
+        }
+    }
+}
+
 fn dataset(n: usize, d: usize, q: usize) -> Data<f32> {
-    let mut rng = Rng::new(11);
+    let mut rng = mlp_train::rng::seeded(11);
     Data {
-        x: Array2::from_shape_simple_fn((n, d), || rng.uniform_in(-1.0, 1.0) as f32),
+        x: Array2::from_shape_simple_fn((n, d), || rng.random_range(-1.0..1.0) as f32),
         y: Labels::Classes((0..n).map(|i| i % q).collect()),
     }
 }
@@ -146,6 +170,81 @@ fn training_gives_the_same_weights_for_1_2_and_3_threads() {
         assert_eq!(j1.to_bits(), j.to_bits(), "{threads} threads");
     }
 }
+
+/// Names of this process's threads (Linux; empty elsewhere).
+fn thread_names() -> Vec<String> {
+    std::fs::read_dir("/proc/self/task")
+        .map(|d| {
+            d.filter_map(|t| std::fs::read_to_string(t.ok()?.path().join("comm")).ok())
+                .map(|n| n.trim().to_string())
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+/// Records, at the first batch, whether the loop runs inside a rayon pool and which of the
+/// pool's named threads exist.
+#[derive(Default)]
+struct Where {
+    seen: bool,
+    pool_index: Option<usize>,
+    pool_threads: Vec<String>,
+}
+
+impl train::Observer for Where {
+    fn on_batch(&mut self, _: usize, batch: usize, _: usize, _: usize, _: f64) {
+        if batch == 1 && !self.seen {
+            self.seen = true;
+            self.pool_index = rayon::current_thread_index();
+            self.pool_threads = thread_names()
+                .into_iter()
+                .filter(|n| n.starts_with("mlp-train-"))
+                .collect();
+        }
+    }
+}
+
+/// `--threads 1` trains on the caller's thread and starts none; N ≥ 2 trains on a thread of
+/// its own pool (threads named mlp-train-K).
+#[test]
+fn one_thread_starts_no_thread_and_n_threads_start_a_pool_of_n() {
+    let _guard = serial();
+    let data = dataset(512, 50, 10);
+    for threads in [1, 2, 3] {
+        let mut m = Mlp::<f32>::init(50, 32, 10, Activation::Relu, Loss::SoftmaxCe, Init::He, 3);
+        let mut seen = Where::default();
+        let stop = AtomicBool::new(false);
+        // A pool dropped by an earlier test may still be winding down: its threads can only
+        // disappear, never appear, while this one trains.
+        let before: std::collections::BTreeSet<String> = thread_names()
+            .into_iter()
+            .filter(|n| n.starts_with("mlp-train-"))
+            .collect();
+        train::train(&mut m, &config(threads, 1), &data, None, &mut seen, &stop).unwrap();
+        assert!(seen.seen);
+        let during: std::collections::BTreeSet<String> = seen.pool_threads.into_iter().collect();
+        if threads == 1 {
+            assert_eq!(seen.pool_index, None, "1 thread: not inside a pool");
+            assert!(during.is_subset(&before), "new threads: {during:?}");
+        } else {
+            assert!(
+                seen.pool_index.is_some(),
+                "{threads} threads: inside the pool"
+            );
+            // The loop's own thread is a running pool thread, so it has set its name (a pool
+            // thread not yet scheduled may still carry its parent's).
+            if std::path::Path::new("/proc/self/task").exists() {
+                assert!(
+                    during.iter().any(|n| n.starts_with("mlp-train-")),
+                    "{during:?}"
+                );
+            }
+        }
+    }
+}
+
+/// The model files of `--threads 1` and `--threads 2` differ only in the recorded
+/// hyperparameter `threads`.
 
 /// The model files of `--threads 1`, `2` and `3` are byte-identical (as `cmp` compares them):
 /// a model file holds what the model is, and the thread count is a setting of the run,
@@ -195,115 +294,88 @@ fn saved_models_from_1_2_and_3_threads_are_byte_identical() {
 }
 
 #[test]
-fn the_pool_runs_every_chunk_exactly_once() {
+fn every_part_runs_exactly_once() {
     let _guard = serial();
     for threads in 1..=4 {
-        let pool = Pool::new(threads);
-        assert_eq!(pool.threads(), threads);
-        for n in [0, 1, 2, 3, 7, 64, 1000] {
-            let hits: Vec<AtomicUsize> = (0..n).map(|_| AtomicUsize::new(0)).collect();
-            for _ in 0..20 {
-                pool.run(n, &|i| {
-                    hits[i].fetch_add(1, Ordering::Relaxed);
-                });
-            }
-            for (i, h) in hits.iter().enumerate() {
-                assert_eq!(
-                    h.load(Ordering::Relaxed),
-                    20,
-                    "chunk {i} of {n}, {threads} threads"
-                );
-            }
+        let pool = pool(threads);
+        for parts in [0, 1, 2, 3, 7, 64] {
+            // Element i of part p is set to p + 1 by part p alone.
+            let mut v = vec![0usize; parts * 3 + 1];
+            let hits: Vec<AtomicUsize> = (0..parts.max(1)).map(|_| AtomicUsize::new(0)).collect();
+            pool.install(|| {
+                for_each_part(
+                    &mut v[..],
+                    parts,
+                    &|s, k| s.split_at_mut((k * 3).min(s.len())),
+                    &|i, s| {
+                        hits[i].fetch_add(1, Ordering::Relaxed);
+                        s.iter_mut().for_each(|x| *x += i + 1);
+                    },
+                )
+            });
+            assert!(
+                hits.iter().all(|h| h.load(Ordering::Relaxed) == 1),
+                "{parts} parts, {threads} threads"
+            );
+            let want: Vec<usize> = (0..v.len())
+                .map(|j| (j / 3).min(parts.max(1) - 1) + 1)
+                .collect();
+            assert_eq!(v, want, "{parts} parts, {threads} threads");
         }
     }
 }
 
-/// A product inside a chunk (on the caller, where the pool is installed and busy, or on a
-/// helper, where no pool is installed) runs single-threaded, with the same result.
+/// A product inside a part (itself split over the pool) gives the same result.
 #[test]
-fn a_product_inside_a_chunk_runs_inline() {
+fn a_product_inside_a_part_gives_the_same_bits() {
     let _guard = serial();
-    let pool = Pool::new(2);
+    let pool = pool(2);
     let a = random::<f32>(256, 300, 1);
     let b = random::<f32>(300, 64, 2);
     let mut want = Array2::<f32>::zeros((256, 64));
     matmul(a.view(), b.view(), want.view_mut());
-    let outs: Vec<std::sync::Mutex<Array2<f32>>> = (0..4)
-        .map(|_| std::sync::Mutex::new(Array2::zeros((256, 64))))
-        .collect();
+    let mut outs: Vec<Array2<f32>> = (0..4).map(|_| Array2::zeros((256, 64))).collect();
     pool.install(|| {
-        pool.run(4, &|i| {
-            let mut c = outs[i].lock().unwrap();
-            matmul(a.view(), b.view(), c.view_mut());
+        for_each_part(&mut outs[..], 4, &|s, k| s.split_at_mut(k), &|_, c| {
+            matmul(a.view(), b.view(), c[0].view_mut())
         })
     });
     for c in &outs {
-        assert!(same_bits(&c.lock().unwrap(), &want));
-    }
-    mlp_train::pool::with_current(|p| assert!(p.is_none(), "install is undone"));
-}
-
-#[test]
-fn the_pool_shuts_down_on_drop_spinning_or_parked() {
-    let _guard = serial();
-    for spin in [Duration::ZERO, Duration::from_millis(5)] {
-        for _ in 0..50 {
-            let pool = Pool::with_spin(3, spin);
-            let count = AtomicUsize::new(0);
-            pool.run(8, &|_| {
-                count.fetch_add(1, Ordering::Relaxed);
-            });
-            assert_eq!(count.load(Ordering::Relaxed), 8);
-            drop(pool); // joins the helpers: returning at all is the test
-        }
+        assert!(same_bits(c, &want));
     }
 }
 
 #[test]
-fn a_panicking_chunk_reaches_the_caller_and_the_pool_stays_usable() {
+fn a_panicking_part_reaches_the_caller_and_the_pool_stays_usable() {
     let _guard = serial();
-    let pool = Pool::new(2);
+    let pool = pool(2);
+    let nothing = |_: (), _: usize| ((), ());
     for bad in 0..4 {
         let r = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
-            pool.run(4, &|i| {
-                if i == bad {
-                    panic!("chunk {i}");
-                }
+            pool.install(|| {
+                for_each_part((), 4, &nothing, &|i, ()| {
+                    if i == bad {
+                        panic!("part {i}");
+                    }
+                })
             })
         }));
-        assert!(r.is_err(), "the panic of chunk {bad} is resumed");
+        assert!(r.is_err(), "the panic of part {bad} is resumed");
         let count = AtomicUsize::new(0);
-        pool.run(4, &|_| {
-            count.fetch_add(1, Ordering::Relaxed);
+        pool.install(|| {
+            for_each_part((), 4, &nothing, &|_, ()| {
+                count.fetch_add(1, Ordering::Relaxed);
+            })
         });
         assert_eq!(count.load(Ordering::Relaxed), 4);
     }
 }
 
+/// Threads that spin on every core (and one more) while the pool works: every product must
+/// finish with the right result. What this guards against is a lost wake-up or a part that
+/// nobody runs, which would hang the test (the harness's timeout catches it).
 #[test]
-fn disjoint_hands_out_each_chunk_once() {
-    let _guard = serial();
-    let mut v = vec![0u32; 10];
-    let pool = Pool::new(2);
-    {
-        let d = Disjoint::new(&mut v, 4);
-        pool.run(4, &|i| {
-            if let Some(c) = d.chunk(i) {
-                c.iter_mut().for_each(|x| *x = i as u32 + 1);
-            }
-        });
-        let again = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| d.chunk(0)));
-        assert!(again.is_err(), "chunk 0 twice");
-    }
-    assert_eq!(v, [1, 1, 1, 1, 2, 2, 2, 2, 3, 3]);
-}
-
-/// Threads that spin on every core (and one more) while the pool works: the pool must finish
-/// every run with the right result. A barrier that waited for a descheduled helper to
-/// *arrive* would still finish here, only slowly; what this guards against is a lost wake-up
-/// or a chunk that nobody runs, which would hang the test (the harness's timeout catches it).
-#[test]
-fn the_pool_makes_progress_next_to_busy_neighbours() {
+fn the_products_make_progress_next_to_busy_neighbours() {
     let _guard = serial();
     let stop = Arc::new(AtomicBool::new(false));
     let cores = std::thread::available_parallelism().map_or(2, |n| n.get());
@@ -323,17 +395,15 @@ fn the_pool_makes_progress_next_to_busy_neighbours() {
     let b = random::<f32>(200, 128, 2);
     let mut want = Array2::<f32>::zeros((256, 128));
     matmul(a.view(), b.view(), want.view_mut());
-    for spin in [Duration::ZERO, Pool::SPIN] {
-        let pool = Pool::with_spin(2, spin);
-        let mut c = Array2::<f32>::zeros((256, 128));
-        pool.install(|| {
-            for step in 0..300 {
-                c.fill(f32::NAN);
-                matmul(a.view(), b.view(), c.view_mut());
-                assert!(same_bits(&c, &want), "step {step}");
-            }
-        });
-    }
+    let pool = pool(2);
+    let mut c = Array2::<f32>::zeros((256, 128));
+    pool.install(|| {
+        for step in 0..300 {
+            c.fill(f32::NAN);
+            matmul(a.view(), b.view(), c.view_mut());
+            assert!(same_bits(&c, &want), "step {step}");
+        }
+    });
     stop.store(true, Ordering::Relaxed);
     for s in spinners {
         s.join().unwrap();
@@ -350,7 +420,7 @@ fn a_two_thread_step_allocates_nothing() {
     let mut m = Mlp::<f32>::init(784, 256, 10, Activation::Relu, Loss::SoftmaxCe, Init::He, 0);
     let mut cache = Cache::for_model(&m, 256);
     let mut grads = Grads::for_model(&m, 256);
-    let pool = Pool::new(2);
+    let pool = pool(2);
     let mut step = || {
         m.forward(data.x.view(), &mut cache).unwrap();
         let obj = m

@@ -87,23 +87,19 @@ fn usage(msg: &str) -> ! {
     std::process::exit(2)
 }
 
-/// SplitMix64: small, seeded, good enough to pick mutations.
-pub struct Rng(u64);
+/// The mutation choices: mlp-train's own seeded generator (rand_xoshiro's xoshiro256++).
+pub struct Rng(mlp_train::rng::Rng);
 
 impl Rng {
     pub fn new(seed: u64) -> Self {
-        Rng(seed)
+        Rng(mlp_train::rng::seeded(seed))
     }
     pub fn next_u64(&mut self) -> u64 {
-        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
-        let mut z = self.0;
-        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-        z ^ (z >> 31)
+        rand::RngCore::next_u64(&mut self.0)
     }
-    /// Uniform in 0..n (n ≥ 1).
+    /// Uniform in 0..n (0 when n = 0).
     pub fn below(&mut self, n: usize) -> usize {
-        (self.next_u64() % n.max(1) as u64) as usize
+        rand::Rng::random_range(&mut self.0, 0..n.max(1))
     }
     pub fn chance(&mut self, one_in: usize) -> bool {
         self.below(one_in) == 0
