@@ -243,9 +243,6 @@ fn one_thread_starts_no_thread_and_n_threads_start_a_pool_of_n() {
     }
 }
 
-/// The model files of `--threads 1` and `--threads 2` differ only in the recorded
-/// hyperparameter `threads`.
-
 /// The model files of `--threads 1`, `2` and `3` are byte-identical (as `cmp` compares them):
 /// a model file holds what the model is, and the thread count is a setting of the run,
 /// reported in `--json` instead.
