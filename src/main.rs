@@ -8,11 +8,13 @@ use std::io::{IsTerminal, Write};
 use std::process::ExitCode;
 
 use clap::{CommandFactory, FromArgMatches};
-use mlp_train::baseline::{Baseline, BaselineCheck};
-use mlp_train::cli::{Cli, Command};
+use mlp_train::cli::args::{Cli, Command};
+use mlp_train::cli::commands;
 use mlp_train::error::exit;
-use mlp_train::interrupt::{self, OnSignal, STOP};
-use mlp_train::{commands, report, run};
+use mlp_train::show::report;
+use mlp_train::train::baseline::{Baseline, BaselineCheck};
+use mlp_train::train::interrupt::{self, OnSignal, STOP};
+use mlp_train::train::run;
 
 fn main() -> ExitCode {
     handle_signals();
@@ -84,7 +86,7 @@ fn say(line: &str) {
 fn handle_signals() {
     let _ = ctrlc::set_handler(|| {
         if interrupt::on_signal() == OnSignal::ExitNow {
-            let _no_more_writes = mlp_train::output::hold_writes();
+            let _no_more_writes = mlp_train::cli::output::hold_writes();
             // Raw write: the main thread may hold stderr's lock (a progress bar), whose line
             // is erased first on a terminal.
             // SAFETY: isatty only inspects file descriptor 2.
@@ -236,7 +238,7 @@ fn dispatch(cli: Cli) -> Result<i32, Failure> {
 
 /// `predict`, or `eval` (`report_only`): the predictions and the report each go where
 /// `commands::predict` says.
-fn predict(args: &mlp_train::cli::PredictArgs, report_only: bool) -> Result<i32, Failure> {
+fn predict(args: &mlp_train::cli::args::PredictArgs, report_only: bool) -> Result<i32, Failure> {
     let out = commands::predict(args, report_only)?;
     print(&out.stdout)?;
     if !out.stderr.is_empty() {
@@ -245,7 +247,7 @@ fn predict(args: &mlp_train::cli::PredictArgs, report_only: bool) -> Result<i32,
     Ok(0)
 }
 
-fn train(mut args: mlp_train::cli::TrainArgs) -> Result<i32, Failure> {
+fn train(mut args: mlp_train::cli::args::TrainArgs) -> Result<i32, Failure> {
     if let Some(note) = run::cap_threads(&mut args) {
         say(&format!("mlp-train: note: {note}"));
     }
@@ -275,8 +277,9 @@ fn train(mut args: mlp_train::cli::TrainArgs) -> Result<i32, Failure> {
     // --report: the HTML page first (even when a gate fails below), where the output plan
     // put it (stdout for `-`, the summary then going to stderr).
     if let Some(to) = &run.report_to {
-        let inv = mlp_train::html::Invocation::current();
-        let page = mlp_train::html::render(&mlp_train::html::train_page(&run, &args, &inv));
+        let inv = mlp_train::show::html::Invocation::current();
+        let page =
+            mlp_train::show::html::render(&mlp_train::show::html::train_page(&run, &args, &inv));
         to.write(page.as_bytes())?;
     }
     // When an output is `-`, stdout carries only that output; the summary goes to stderr.
@@ -305,7 +308,7 @@ fn train(mut args: mlp_train::cli::TrainArgs) -> Result<i32, Failure> {
             let j: Vec<f64> = run.outcome.history.iter().map(|s| s.train.j).collect();
             text.push_str(&format!(
                 "J per epoch  {}\n",
-                mlp_train::plot::sparkline(&j)
+                mlp_train::show::plot::sparkline(&j)
             ));
         }
         print(&text)
@@ -355,7 +358,7 @@ fn verdict(
     Ok(0)
 }
 
-fn cross_validate(args: mlp_train::cli::TrainArgs) -> Result<i32, Failure> {
+fn cross_validate(args: mlp_train::cli::args::TrainArgs) -> Result<i32, Failure> {
     let k = args.cv.unwrap_or(0);
     let baseline = args.baseline.as_deref().map(Baseline::load).transpose()?;
     let mut progress = ui::Progress::new(args.epochs, Some(k), args.quiet, args.verbose);
@@ -365,7 +368,7 @@ fn cross_validate(args: mlp_train::cli::TrainArgs) -> Result<i32, Failure> {
     for w in &cv.warnings {
         say(&format!("mlp-train: warning: {w}"));
     }
-    let classify = cv.task == mlp_train::prep::Task::Classify;
+    let classify = cv.task == mlp_train::data::prep::Task::Classify;
     let set = format!("{k}-fold cross-validation mean");
     let accuracy = classify.then_some(cv.mean);
     let gates = run::gates(&args, &set, accuracy, cv.mean_loss, cv.mean_r2)?;
@@ -379,10 +382,10 @@ fn cross_validate(args: mlp_train::cli::TrainArgs) -> Result<i32, Failure> {
     let page_on_stdout = cv
         .report_to
         .as_ref()
-        .is_some_and(|o| o.dest == mlp_train::output::Dest::Stdout);
+        .is_some_and(|o| o.dest == mlp_train::cli::output::Dest::Stdout);
     if let Some(to) = &cv.report_to {
-        let inv = mlp_train::html::Invocation::current();
-        let page = mlp_train::html::render(&mlp_train::html::cv_page(&cv, &args, &inv));
+        let inv = mlp_train::show::html::Invocation::current();
+        let page = mlp_train::show::html::render(&mlp_train::show::html::cv_page(&cv, &args, &inv));
         to.write(page.as_bytes())?;
     }
     if page_on_stdout {

@@ -10,7 +10,7 @@
 use plotters::coord::Shift;
 use plotters::prelude::*;
 
-use crate::train::{EpochStats, Metric};
+use crate::train::sgd::{EpochStats, Metric};
 
 /// Size of the whole picture in pixels.
 const SIZE: (u32, u32) = (960, 900);
@@ -34,12 +34,12 @@ struct Series {
 /// `--plot FILE` draws SVG only: a file name that promises another format (`curves.png`) is
 /// refused rather than filled with SVG. Standard output (`-`), a device or a FIFO has no
 /// format in its name and is taken as it is.
-pub fn check_path(out: &crate::output::Output) -> crate::Result<()> {
+pub fn check_path(out: &crate::cli::output::Output) -> crate::Result<()> {
     let path = &out.given;
     let svg = path
         .extension()
         .is_some_and(|e| e.eq_ignore_ascii_case("svg"));
-    if svg || !matches!(out.dest, crate::output::Dest::File(_)) {
+    if svg || !matches!(out.dest, crate::cli::output::Dest::File(_)) {
         Ok(())
     } else {
         Err(crate::Error::flag(

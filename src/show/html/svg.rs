@@ -459,7 +459,7 @@ impl Node {
     }
 }
 
-/// The chapter's Figure 3.6 with the model's shapes, nodes and edges as in `crate::graph`.
+/// The chapter's Figure 3.6 with the model's shapes, nodes and edges as in `crate::show::graph`.
 pub fn graph(g: &Graph) -> String {
     let y_shape = if g.loss.starts_with("softmax") {
         format!("class of {}", g.q)
@@ -554,7 +554,7 @@ pub fn graph(g: &Graph) -> String {
         h - 8.0,
         esc(&caption)
     );
-    for (from, to) in crate::graph::EDGES {
+    for (from, to) in crate::show::graph::EDGES {
         let (Some(a), Some(b)) = (at(from), at(to)) else {
             continue;
         };
@@ -677,7 +677,7 @@ mod tests {
         }
         assert_eq!(
             svg.matches("<polygon").count(),
-            crate::graph::EDGES.len(),
+            crate::show::graph::EDGES.len(),
             "one arrowhead per edge"
         );
         assert!(svg.contains("16×5") && svg.contains("3×16") && svg.contains("(4 + 1 bias)"));

@@ -4,15 +4,15 @@
 use std::path::Path;
 
 use super::{num, Chart, Classes, Gate, Graph, Page, Regression, Series, Table};
-use crate::cli::TrainArgs;
-use crate::diagnostics::{Diagnostics, Predictions, Sample};
-use crate::explain::{self, ExplainOptions};
-use crate::metrics;
-use crate::model::Objective;
-use crate::modelfile::ModelFile;
-use crate::prep::Task;
-use crate::run::{self, CvRun, Evaluation, TrainRun};
-use crate::train::Metric;
+use crate::cli::args::TrainArgs;
+use crate::data::modelfile::ModelFile;
+use crate::data::prep::Task;
+use crate::math::model::Objective;
+use crate::show::explain::{self, ExplainOptions};
+use crate::train::diagnostics::{Diagnostics, Predictions, Sample};
+use crate::train::metrics;
+use crate::train::run::{self, CvRun, Evaluation, TrainRun};
+use crate::train::sgd::Metric;
 
 const J_COLOR: &str = "#1f77b4";
 const L_COLOR: &str = "#d62728";
@@ -243,7 +243,7 @@ pub fn cv_page(cv: &CvRun, args: &TrainArgs, inv: &Invocation) -> Page {
             args.bias_on(),
             s.model.activation.name(),
             s.model.loss.name(),
-            if args.precision == crate::cli::Precision::F32 {
+            if args.precision == crate::cli::args::Precision::F32 {
                 "f32"
             } else {
                 "f64"
@@ -614,7 +614,7 @@ fn curves(run: &TrainRun) -> Vec<Chart> {
     if hist.is_empty() {
         return Vec::new();
     }
-    let pts = |f: &dyn Fn(&crate::train::EpochStats) -> f64| -> Vec<(f64, f64)> {
+    let pts = |f: &dyn Fn(&crate::train::sgd::EpochStats) -> f64| -> Vec<(f64, f64)> {
         hist.iter().map(|e| (e.epoch as f64, f(e))).collect()
     };
     let has_val = hist.iter().any(|e| e.val.is_some());

@@ -3,11 +3,11 @@
 
 use ndarray::{s, Array2, ArrayView1, Axis};
 
+use crate::data::prep::Prep;
 use crate::data::{Frame, Labels as FrameLabels};
-use crate::explain::{self, ExplainOptions, ExplainTarget, Explanation, Provenance};
-use crate::model::{Cache, Mlp};
-use crate::prep::Prep;
-use crate::train::{argmax, Data, Labels};
+use crate::math::model::{Cache, Mlp};
+use crate::show::explain::{self, ExplainOptions, ExplainTarget, Explanation, Provenance};
+use crate::train::sgd::{argmax, Data, Labels};
 use crate::{Real, Result};
 
 /// A model's predictions on one labelled set.

@@ -5,10 +5,10 @@ use std::path::PathBuf;
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
-use crate::activation::Activation;
-use crate::loss::Loss;
-use crate::model::Init;
-use crate::prep::Task;
+use crate::data::prep::Task;
+use crate::math::activation::Activation;
+use crate::math::loss::Loss;
+use crate::math::model::Init;
 
 /// Train the L2-regularized one-hidden-layer perceptron of Dive into Deep Learning, with every
 /// gradient written out by hand.
@@ -404,10 +404,10 @@ pub struct GradcheckArgs {
     #[arg(long, default_value_t = 0)]
     pub seed: u64,
     /// Finite-difference step ε.
-    #[arg(long, default_value_t = crate::gradcheck::DEFAULT_EPS)]
+    #[arg(long, default_value_t = crate::train::gradcheck::DEFAULT_EPS)]
     pub eps: f64,
     /// Fail (exit 7) when a max relative error |a − n| / max(|a|, |n|, 1e-4) exceeds this.
-    #[arg(long, default_value_t = crate::gradcheck::DEFAULT_TOL)]
+    #[arg(long, default_value_t = crate::train::gradcheck::DEFAULT_TOL)]
     pub tol: f64,
     /// Print JSON.
     #[arg(long)]

@@ -5,7 +5,7 @@ use std::path::{Path, PathBuf};
 
 use serde_json::Value;
 
-use crate::prep::Task;
+use crate::data::prep::Task;
 use crate::{Error, Result};
 
 /// A previous run's results, as read from its file.
@@ -43,12 +43,13 @@ impl Baseline {
                 format!("--baseline needs a --json summary or a model file: {e}"),
             )
         })?;
-        let metrics =
-            if v.get("format").and_then(Value::as_str) == Some(crate::modelfile::FORMAT_NAME) {
-                v.get("metrics").cloned().unwrap_or(Value::Null)
-            } else {
-                v
-            };
+        let metrics = if v.get("format").and_then(Value::as_str)
+            == Some(crate::data::modelfile::FORMAT_NAME)
+        {
+            v.get("metrics").cloned().unwrap_or(Value::Null)
+        } else {
+            v
+        };
         if !metrics.is_object() {
             return Err(Error::data(
                 path,

@@ -6,22 +6,22 @@ use std::fmt::Write;
 use ndarray::Array2;
 use rand::Rng as _;
 
-use crate::cli::{ExplainArgs, GradcheckArgs, GraphArgs, GraphFormat, PredictArgs};
+use crate::cli::args::{ExplainArgs, GradcheckArgs, GraphArgs, GraphFormat, PredictArgs};
+use crate::cli::output;
+use crate::data::modelfile::ModelFile;
+use crate::data::prep::{Prep, Task};
 use crate::data::{self, LabelSpec, Labels as FrameLabels, LoadOptions, Source};
-use crate::diagnostics::{self, Diagnostics, Predictions};
-use crate::explain::ExplainOptions;
-use crate::gradcheck;
-use crate::graph::GraphShapes;
-use crate::html;
-use crate::limits;
-use crate::loss::{softmax_rows, Target};
-use crate::metrics;
-use crate::model::{Cache, Init, Mlp};
-use crate::modelfile::ModelFile;
-use crate::output;
-use crate::prep::{Prep, Task};
-use crate::run::{ignore_specs, label_kind, label_specs, predict_values};
-use crate::train::{argmax, Labels};
+use crate::math::loss::{softmax_rows, Target};
+use crate::math::model::{Cache, Init, Mlp};
+use crate::show::explain::ExplainOptions;
+use crate::show::graph::GraphShapes;
+use crate::show::html;
+use crate::train::diagnostics::{self, Diagnostics, Predictions};
+use crate::train::gradcheck;
+use crate::train::limits;
+use crate::train::metrics;
+use crate::train::run::{ignore_specs, label_kind, label_specs, predict_values};
+use crate::train::sgd::{argmax, Labels};
 use crate::{Error, Real, Result};
 
 /// What `predict` prints: predictions and report go to stdout or stderr depending on --out.
@@ -85,7 +85,7 @@ pub fn predict(args: &PredictArgs, report_only: bool) -> Result<PredictOutput> {
         let m = mf.mlp::<f64>();
         let lambda = mf.hyperparameters["lambda"].as_f64().unwrap_or(0.0);
         let (l, s) = (m.loss.value(o.view(), t.target()), m.regularizer(lambda));
-        crate::model::Objective { l, s, j: l + s }
+        crate::math::model::Objective { l, s, j: l + s }
     });
     let mut predictions = None;
     let mut csv = String::new();
@@ -339,7 +339,7 @@ pub fn gradcheck(args: &GradcheckArgs) -> Result<(String, Result<()>)> {
         // d, q and the rows are known once the file is read: the smallest first.
         Some(_) => gradcheck_memory(args, 1, 2, 1)?,
     }
-    let mut rng = crate::rng::seeded(args.seed ^ 0x4752_4144);
+    let mut rng = crate::math::rng::seeded(args.seed ^ 0x4752_4144);
     let (x, y, q): (Array2<f64>, Labels<f64>, usize) = match &args.data {
         Some(path) => {
             let opts = LoadOptions::new(label_specs(&args.label), label_kind(args.task));
@@ -356,12 +356,12 @@ pub fn gradcheck(args: &GradcheckArgs) -> Result<(String, Result<()>)> {
             let x =
                 Array2::from_shape_simple_fn((args.batch, args.d), || rng.random_range(-2.0..2.0));
             let y = match args.loss {
-                crate::loss::Loss::SoftmaxCe => Labels::Classes(
+                crate::math::loss::Loss::SoftmaxCe => Labels::Classes(
                     (0..args.batch)
                         .map(|_| rng.random_range(0..args.q))
                         .collect(),
                 ),
-                crate::loss::Loss::HalfSquared => {
+                crate::math::loss::Loss::HalfSquared => {
                     Labels::Values(Array2::from_shape_simple_fn((args.batch, args.q), || {
                         rng.random_range(-1.0..1.0)
                     }))
@@ -371,7 +371,7 @@ pub fn gradcheck(args: &GradcheckArgs) -> Result<(String, Result<()>)> {
         }
     };
     let loss = match (&y, args.loss) {
-        (Labels::Values(_), _) => crate::loss::Loss::HalfSquared,
+        (Labels::Values(_), _) => crate::math::loss::Loss::HalfSquared,
         (_, l) => l,
     };
     let model = Mlp::<f64>::init(
@@ -582,8 +582,8 @@ pub fn explain(args: &ExplainArgs) -> Result<String> {
             let prep = Prep::fit(&frame, args.task, true, true, !args.no_bias)?;
             explain_memory(args, prep.inputs(), args.hidden, prep.outputs())?;
             let loss = match args.task {
-                Task::Classify => crate::loss::Loss::SoftmaxCe,
-                Task::Regress => crate::loss::Loss::HalfSquared,
+                Task::Classify => crate::math::loss::Loss::SoftmaxCe,
+                Task::Regress => crate::math::loss::Loss::HalfSquared,
             };
             let m = Mlp::init(
                 prep.inputs(),
@@ -603,7 +603,7 @@ pub fn explain(args: &ExplainArgs) -> Result<String> {
     Ok(if args.json {
         format!("{}\n", serde_json::to_string_pretty(&e).unwrap_or_default())
     } else {
-        crate::explain::render_text(&e, &eopts)
+        crate::show::explain::render_text(&e, &eopts)
     })
 }
 
@@ -660,15 +660,15 @@ pub fn graph(args: &GraphArgs) -> Result<String> {
                 q: prep.outputs(),
                 batch: Some(32), // the default --batch-size
                 bias: true,
-                activation: crate::activation::Activation::Relu,
-                loss: crate::loss::Loss::SoftmaxCe,
+                activation: crate::math::activation::Activation::Relu,
+                loss: crate::math::loss::Loss::SoftmaxCe,
             })
         }
         (None, None) => None,
     };
-    let dot = crate::graph::dot(shapes);
+    let dot = crate::show::graph::dot(shapes);
     match args.format {
         GraphFormat::Dot => Ok(dot),
-        GraphFormat::Svg => crate::graph::render_svg(&dot).map_err(Error::External),
+        GraphFormat::Svg => crate::show::graph::render_svg(&dot).map_err(Error::External),
     }
 }

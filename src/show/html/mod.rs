@@ -67,7 +67,7 @@ pub struct Classes {
     /// confusion[true][predicted].
     pub confusion: Vec<Vec<u64>>,
     pub accuracy: f64,
-    pub per_class: Vec<crate::metrics::ClassScores>,
+    pub per_class: Vec<crate::train::metrics::ClassScores>,
 }
 
 /// Predicted against actual for a regression, in the data's units.

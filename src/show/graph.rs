@@ -8,8 +8,8 @@
 use std::io::{ErrorKind, Write};
 use std::process::{Command, Stdio};
 
-use crate::activation::Activation;
-use crate::loss::Loss;
+use crate::math::activation::Activation;
+use crate::math::loss::Loss;
 
 /// The sizes of a concrete model, to print on the graph.
 #[derive(Clone, Debug, PartialEq)]

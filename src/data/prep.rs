@@ -4,7 +4,7 @@
 use ndarray::{Array2, ArrayViewMut2};
 
 use crate::data::{class_order, list, shown_str, Frame, Labels as FrameLabels};
-use crate::train::{Data, Labels};
+use crate::train::sgd::{Data, Labels};
 use crate::{Error, Real, Result};
 
 /// Classification or regression.

@@ -9,11 +9,11 @@
 use ndarray::{Array2, ArrayView2};
 use rand::seq::SliceRandom;
 
-use crate::activation::Activation;
-use crate::linalg::matmul;
-use crate::loss::Target;
-use crate::model::{Cache, Grads, Mlp};
-use crate::rng::Rng;
+use crate::math::activation::Activation;
+use crate::math::linalg::matmul;
+use crate::math::loss::Target;
+use crate::math::model::{Cache, Grads, Mlp};
+use crate::math::rng::Rng;
 use crate::{Error, Result};
 
 /// The denominator's floor in the relative error (see the module comment).
@@ -83,7 +83,7 @@ pub fn check(
     let (z, h) = (z.to_owned(), h.to_owned());
     let (d_o, d_h, d_z) = grads.live();
     let s = m.regularizer(opts.lambda);
-    let mut rng = crate::rng::seeded(opts.seed);
+    let mut rng = crate::math::rng::seeded(opts.seed);
     let eps = opts.eps;
     let relu = m.activation == Activation::Relu;
 
@@ -248,7 +248,7 @@ mod tests {
         let r = compare(
             "probe",
             wrong.view(),
-            &mut crate::rng::seeded(0),
+            &mut crate::math::rng::seeded(0),
             &Options::default(),
             |_, _| false,
             |_, _, d| Ok((w + d) * (w + d)),

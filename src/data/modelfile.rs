@@ -6,10 +6,10 @@ use std::path::Path;
 use ndarray::Array2;
 use serde::{Deserialize, Serialize};
 
-use crate::activation::Activation;
-use crate::loss::Loss;
-use crate::model::Mlp;
-use crate::prep::{Prep, Task};
+use crate::data::prep::{Prep, Task};
+use crate::math::activation::Activation;
+use crate::math::loss::Loss;
+use crate::math::model::Mlp;
 use crate::{Error, Real, Result};
 
 /// The only format this version writes and reads.
@@ -108,7 +108,7 @@ impl ModelFile {
 
     /// Writes the file atomically.
     pub fn save(&self, path: &Path) -> Result<()> {
-        crate::output::write_atomic(path, self.to_json().as_bytes())
+        crate::cli::output::write_atomic(path, self.to_json().as_bytes())
     }
 
     /// Reads and validates a model file.
@@ -204,7 +204,7 @@ impl ModelFile {
             (Task::Classify, Some(c)) => {
                 check("outputs (classes)", a.outputs, c.len())?;
                 // Labels are looked up by binary search in this order.
-                if *c != crate::prep::sorted_classes(c) {
+                if *c != crate::data::prep::sorted_classes(c) {
                     return Err(
                         "has a class list that is not sorted or has duplicates; the file is inconsistent"
                             .into(),

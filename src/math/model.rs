@@ -9,9 +9,9 @@ use ndarray::{s, Array2, ArrayView2, ArrayViewMut2};
 use ndarray_rand::rand_distr::Uniform;
 use ndarray_rand::RandomExt;
 
-use crate::activation::Activation;
-use crate::linalg::{matmul, matmul_plus_scaled};
-use crate::loss::{Loss, Target};
+use crate::math::activation::Activation;
+use crate::math::linalg::{matmul, matmul_plus_scaled};
+use crate::math::loss::{Loss, Target};
 use crate::{Error, Real, Result};
 
 /// The one-hidden-layer perceptron, without bias terms, exactly as the seed:
@@ -28,7 +28,7 @@ pub struct Mlp<T> {
     pub loss: Loss,
 }
 
-/// Weight initialization, drawn from a seeded [`crate::rng::Rng`].
+/// Weight initialization, drawn from a seeded [`crate::math::rng::Rng`].
 #[derive(
     Clone, Copy, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize, clap::ValueEnum,
 )]
@@ -113,7 +113,7 @@ impl<T: Real> Mlp<T> {
         init: Init,
         seed: u64,
     ) -> Self {
-        let mut rng = crate::rng::seeded(seed);
+        let mut rng = crate::math::rng::seeded(seed);
         let mut draw = |rows: usize, fan_in: usize, fan_out: usize| {
             let a = match init {
                 Init::Xavier => (6.0 / (fan_in + fan_out) as f64).sqrt(),
@@ -142,7 +142,7 @@ impl<T: Real> Mlp<T> {
 
     /// s = λ/2 (‖W1‖²_F + ‖W2‖²_F), accumulated in f64.
     pub fn regularizer(&self, lambda: f64) -> f64 {
-        let sq = |w: &Array2<T>| crate::linalg::sum_sq_of(w.view());
+        let sq = |w: &Array2<T>| crate::math::linalg::sum_sq_of(w.view());
         0.5 * lambda * (sq(&self.w1) + sq(&self.w2))
     }
 
@@ -225,14 +225,14 @@ impl<T: Real> Mlp<T> {
 
     /// Plain minibatch SGD: W ← W − η ∂J/∂W for both weight matrices.
     pub fn sgd_step(&mut self, grads: &Grads<T>, lr: T) {
-        crate::linalg::scaled_add(self.w1.view_mut(), -lr, grads.d_w1.view());
-        crate::linalg::scaled_add(self.w2.view_mut(), -lr, grads.d_w2.view());
+        crate::math::linalg::scaled_add(self.w1.view_mut(), -lr, grads.d_w1.view());
+        crate::math::linalg::scaled_add(self.w2.view_mut(), -lr, grads.d_w2.view());
     }
 
     /// True when every weight is a finite number.
     pub fn is_finite(&self) -> bool {
         [&self.w1, &self.w2].iter().all(|w| match w.as_slice() {
-            Some(s) => crate::linalg::all_finite(s),
+            Some(s) => crate::math::linalg::all_finite(s),
             None => w.iter().all(|v| v.is_finite()),
         })
     }

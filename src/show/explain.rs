@@ -7,10 +7,10 @@
 
 use ndarray::{Array2, ArrayView1, ArrayView2};
 
-use crate::activation::Activation;
-use crate::gradcheck::{DEFAULT_EPS, FLOOR};
-use crate::loss::{softmax_rows, Loss, Target};
-use crate::model::{Cache, Grads, Mlp, Objective};
+use crate::math::activation::Activation;
+use crate::math::loss::{softmax_rows, Loss, Target};
+use crate::math::model::{Cache, Grads, Mlp, Objective};
+use crate::train::gradcheck::{DEFAULT_EPS, FLOOR};
 use crate::{Error, Real, Result};
 
 /// The label of the one sample being explained.

@@ -7,17 +7,17 @@ use std::sync::atomic::AtomicBool;
 use ndarray::{Array2, Axis};
 use rand::seq::SliceRandom;
 
-use crate::cli::{Precision, TrainArgs};
+use crate::cli::args::{Precision, TrainArgs};
+use crate::cli::output;
+use crate::data::modelfile::ModelFile;
+use crate::data::prep::{Prep, Task};
 use crate::data::{self, Frame, LabelKind, LabelSpec, Labels as FrameLabels, LoadOptions, Source};
-use crate::limits;
-use crate::loss::Loss;
-use crate::metrics::{self, RegressionReport};
-use crate::model::{Cache, Mlp, Objective};
-use crate::modelfile::ModelFile;
-use crate::output;
-use crate::prep::{Prep, Task};
-use crate::report;
-use crate::train::{self, Data, Labels, Metric, Observer, Outcome, TrainConfig};
+use crate::math::loss::Loss;
+use crate::math::model::{Cache, Mlp, Objective};
+use crate::show::report;
+use crate::train::limits;
+use crate::train::metrics::{self, RegressionReport};
+use crate::train::sgd::{self, Data, Labels, Metric, Observer, Outcome, TrainConfig};
 use crate::{Error, Real, Result};
 
 /// Metrics of the final model on one dataset.
@@ -57,7 +57,7 @@ pub struct TrainRun {
     pub saved: Option<PathBuf>,
     /// With --report: predictions on the gate set and the first row, for the HTML page.
     #[serde(skip)]
-    pub diagnostics: Option<crate::diagnostics::Diagnostics>,
+    pub diagnostics: Option<crate::train::diagnostics::Diagnostics>,
     /// Existing files an interrupted run did not replace (it wrote their `.interrupted`
     /// siblings instead, when it wrote anything).
     #[serde(skip)]
@@ -395,7 +395,7 @@ fn train_in<T: Real>(
     let first_row = args
         .report
         .as_ref()
-        .and_then(|_| crate::diagnostics::first_row(&frame));
+        .and_then(|_| crate::train::diagnostics::first_row(&frame));
     // Validation split (stratified by class), before anything is fitted.
     let (train_frame, val_frame) = if args.val_frac > 0.0 {
         let (tr, va) = split_rows(&frame, args.val_frac, args.seed);
@@ -441,7 +441,7 @@ fn train_in<T: Real>(
             Some(p) => p.display().to_string(),
             None => "(trained in this run, not saved)".to_string(),
         };
-        d.sample = Some(crate::diagnostics::sample(
+        d.sample = Some(crate::train::diagnostics::sample(
             &model,
             &prep,
             &row,
@@ -474,7 +474,7 @@ pub fn output_plan(args: &TrainArgs) -> Result<output::Plan> {
         &[("--save", "--init-from")],
     )?;
     if let Some(plot) = plan.get("--plot") {
-        crate::plot::check_path(plot)?;
+        crate::show::plot::check_path(plot)?;
     }
     Ok(plan)
 }
@@ -520,7 +520,7 @@ fn write_outputs<T: Real>(
             "--log" => out.write(report::log_csv(run).as_bytes())?,
             "--plot" => {
                 let title = format!("mlp-train on {}", run.data);
-                let svg = crate::plot::curves_svg(&run.outcome.history, &title)
+                let svg = crate::show::plot::curves_svg(&run.outcome.history, &title)
                     .map_err(|e| Error::io(&out.given, std::io::Error::other(e)))?;
                 out.write(svg.as_bytes())?;
             }
@@ -741,8 +741,8 @@ fn fit_and_train<T: Real>(
     };
     // The one phase in which a signal stops cooperatively (at the next minibatch); in any
     // other the binary's handler exits at once.
-    let (outcome, signalled) = crate::interrupt::polling(|| {
-        train::train(
+    let (outcome, signalled) = crate::train::interrupt::polling(|| {
+        sgd::train(
             &mut model,
             &config,
             &train_data,
@@ -797,8 +797,10 @@ fn fit_and_train<T: Real>(
     // The report's confusion matrix or scatter is on the set the gates look at.
     let diagnostics = match (&args.report, &test_data, &val_data) {
         (None, _, _) => None,
-        (Some(_), Some(t), _) => Some(crate::diagnostics::on_set(&model, t, &prep, "test set")?),
-        (Some(_), None, Some(v)) => Some(crate::diagnostics::on_set(
+        (Some(_), Some(t), _) => Some(crate::train::diagnostics::on_set(
+            &model, t, &prep, "test set",
+        )?),
+        (Some(_), None, Some(v)) => Some(crate::train::diagnostics::on_set(
             &model,
             v,
             &prep,
@@ -808,7 +810,7 @@ fn fit_and_train<T: Real>(
                 "validation set"
             },
         )?),
-        (Some(_), None, None) => Some(crate::diagnostics::on_set(
+        (Some(_), None, None) => Some(crate::train::diagnostics::on_set(
             &model,
             &train_data,
             &prep,
@@ -897,7 +899,7 @@ pub struct CvRun {
     pub threads: usize,
     /// With --report: the held-out folds' predictions pooled, and fold 1's model on row 0.
     #[serde(skip)]
-    pub diagnostics: Option<crate::diagnostics::Diagnostics>,
+    pub diagnostics: Option<crate::train::diagnostics::Diagnostics>,
     /// With --report: where the page goes (an interrupted run's sibling when it would
     /// replace a file); main writes it.
     #[serde(skip)]
@@ -948,7 +950,7 @@ fn cv_in<T: Real>(
     let mut folds = Vec::with_capacity(k);
     let mut hyperparameters = serde_json::Value::Null;
     let mut interrupted = false;
-    let mut diagnostics: Option<crate::diagnostics::Diagnostics> = None;
+    let mut diagnostics: Option<crate::train::diagnostics::Diagnostics> = None;
     for f in 0..k {
         let (tr, te): (Vec<usize>, Vec<usize>) = (0..n).partition(|&i| assignment[i] != f);
         if tr.is_empty() || te.is_empty() {
@@ -971,7 +973,7 @@ fn cv_in<T: Real>(
             (Some(all), Some(d)) => all.predictions.extend(d.predictions),
             (None, Some(mut d)) => {
                 if frame.x.nrows() > 0 {
-                    let s = crate::diagnostics::sample(
+                    let s = crate::train::diagnostics::sample(
                         &fitted.model,
                         &fitted.prep,
                         &frame,
@@ -1036,7 +1038,7 @@ fn cv_in<T: Real>(
 /// The fold (0..k) of every row: per class (or overall) a seeded shuffle dealt round-robin,
 /// so that each fold has each class in proportion.
 fn fold_of_rows<T: Real>(frame: &Frame<T>, k: usize, seed: u64) -> Vec<usize> {
-    let mut rng = crate::rng::seeded(seed ^ 0x4356_5f46_4f4c_4453);
+    let mut rng = crate::math::rng::seeded(seed ^ 0x4356_5f46_4f4c_4453);
     let mut fold = vec![0; frame.x.nrows()];
     let mut next = 0;
     for mut g in groups(frame) {
@@ -1075,7 +1077,7 @@ fn evaluate<T: Real>(
     let (_, h, q) = model.dims();
     let rows = limits::chunk_rows(h, q, std::mem::size_of::<T>());
     let mut cache = Cache::for_model(model, rows.min(data.len().max(1)));
-    let (objective, metric) = train::evaluate(model, data, config, &mut cache)?;
+    let (objective, metric) = sgd::evaluate(model, data, config, &mut cache)?;
     let regression = match &data.y {
         Labels::Values(y) => {
             let mut pred = predict_values(model, data.x.view(), &mut cache)?;
@@ -1119,7 +1121,7 @@ pub fn predict_values<T: Real>(
 /// Row indices for training and validation: per class (or overall, for regression) a seeded
 /// shuffle, then round(frac × count) rows to validation, never a class's last row.
 fn split_rows<T: Real>(frame: &Frame<T>, frac: f64, seed: u64) -> (Vec<usize>, Vec<usize>) {
-    let mut rng = crate::rng::seeded(seed ^ 0x5641_4c5f_5350_4c54);
+    let mut rng = crate::math::rng::seeded(seed ^ 0x5641_4c5f_5350_4c54);
     let groups = groups(frame);
     let (mut tr, mut va) = (Vec::new(), Vec::new());
     for mut g in groups {
@@ -1209,7 +1211,7 @@ fn keep_rows<T: Real>(a: Array2<T>, keep: &[usize]) -> Array2<T> {
 #[cfg(test)]
 mod interrupt_tests {
     use super::*;
-    use crate::cli::Cli;
+    use crate::cli::args::Cli;
     use clap::Parser;
 
     fn args(save: &std::path::Path) -> TrainArgs {
@@ -1224,13 +1226,13 @@ mod interrupt_tests {
     fn a_stop_before_the_first_step_writes_nothing() {
         let dir = tempfile::tempdir().unwrap();
         let m = dir.path().join("m.json");
-        let run = train_command(&args(&m), &mut train::Silent, &AtomicBool::new(true)).unwrap();
+        let run = train_command(&args(&m), &mut sgd::Silent, &AtomicBool::new(true)).unwrap();
         assert!(run.outcome.interrupted && run.outcome.samples == 0);
         assert!(run.saved.is_none());
         assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 0);
         // An existing model is left alone, and no sibling is written.
         std::fs::write(&m, b"good").unwrap();
-        train_command(&args(&m), &mut train::Silent, &AtomicBool::new(true)).unwrap();
+        train_command(&args(&m), &mut sgd::Silent, &AtomicBool::new(true)).unwrap();
         assert_eq!(std::fs::read(&m).unwrap(), b"good");
         assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 1);
     }
@@ -1238,9 +1240,9 @@ mod interrupt_tests {
     /// Stops the loop after its first epoch, as a signal would.
     struct StopAfterOneEpoch<'a>(&'a AtomicBool);
     impl Observer for StopAfterOneEpoch<'_> {
-        fn on_epoch(&mut self, _: &train::EpochStats) -> train::Control {
+        fn on_epoch(&mut self, _: &sgd::EpochStats) -> sgd::Control {
             self.0.store(true, std::sync::atomic::Ordering::SeqCst);
-            train::Control::Continue
+            sgd::Control::Continue
         }
     }
 

@@ -5,9 +5,9 @@ use std::fmt::Write;
 
 use serde_json::{json, Value};
 
-use crate::prep::Task;
-use crate::run::{CvRun, Evaluation, TrainRun};
-use crate::train::{EpochStats, Metric};
+use crate::data::prep::Task;
+use crate::train::run::{CvRun, Evaluation, TrainRun};
+use crate::train::sgd::{EpochStats, Metric};
 
 /// Version of the `--json` and `--log` field layout; bumped when a field changes meaning or
 /// disappears (new fields may be added without a bump).
@@ -382,9 +382,9 @@ pub fn cv_json(cv: &CvRun) -> Value {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::metrics::RegressionReport;
-    use crate::model::Objective;
-    use crate::train::Metric;
+    use crate::math::model::Objective;
+    use crate::train::metrics::RegressionReport;
+    use crate::train::sgd::Metric;
 
     fn eval(rows: usize, v: f64, regression: bool) -> Evaluation {
         Evaluation {

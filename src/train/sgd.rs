@@ -7,8 +7,8 @@ use std::time::Instant;
 use ndarray::{Array2, ArrayView2, Axis};
 use rand::seq::SliceRandom;
 
-use crate::loss::Target;
-use crate::model::{Cache, Grads, Mlp, Objective};
+use crate::math::loss::Target;
+use crate::math::model::{Cache, Grads, Mlp, Objective};
 use crate::{Error, Real, Result};
 
 /// Labels of a whole dataset, owned: class indices, or a (n,q) matrix of real targets.
@@ -224,11 +224,11 @@ impl<T: Real> Batch<T> {
         match (data.x.as_slice(), self.x.as_slice_mut()) {
             (Some(src), Some(dst)) if d > 0 => {
                 let dst = &mut dst[..idx.len() * d];
-                let threads = crate::linalg::threads();
+                let threads = crate::math::linalg::threads();
                 if threads > 1 && idx.len() * d >= 1 << 15 {
                     // Each part copies its own rows: (the rows' indices, their destination).
                     let per = idx.len().div_ceil(threads);
-                    crate::linalg::for_each_part(
+                    crate::math::linalg::for_each_part(
                         (idx, dst),
                         threads,
                         &|(idx, dst), k| {
@@ -296,7 +296,7 @@ struct Momentum<T> {
 /// model is then not to be used (the caller saves nothing).
 ///
 /// With `cfg.threads` ≥ 2 the loop runs inside a local rayon pool of that many threads, built
-/// for this call, whose threads share each large product (see [`crate::linalg`]).
+/// for this call, whose threads share each large product (see [`crate::math::linalg`]).
 pub fn train<T: Real>(
     model: &mut Mlp<T>,
     cfg: &TrainConfig,
@@ -350,7 +350,7 @@ fn train_loop<T: Real>(
         v2: Array2::zeros(model.w2.dim()),
     });
     let mut order: Vec<usize> = (0..n).collect();
-    let mut rng = crate::rng::seeded(cfg.seed);
+    let mut rng = crate::math::rng::seeded(cfg.seed);
     let mut eval_cache = Cache::for_model(model, b_max);
 
     let start = Instant::now();
@@ -561,7 +561,7 @@ pub fn argmax<T: Real>(v: impl Iterator<Item = T>) -> usize {
 
 /// ‖A‖_F, accumulated in f64.
 pub fn frobenius<T: Real>(a: ArrayView2<T>) -> f64 {
-    crate::linalg::sum_sq_of(a).sqrt()
+    crate::math::linalg::sum_sq_of(a).sqrt()
 }
 
 #[cfg(test)]

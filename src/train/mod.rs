@@ -1,0 +1,11 @@
+//! Training: minibatch SGD, a run from options to a trained and evaluated model,
+//! cross-validation, metrics, the gradient check and the gates (limits, baseline, interrupts).
+
+pub mod baseline;
+pub mod diagnostics;
+pub mod gradcheck;
+pub mod interrupt;
+pub mod limits;
+pub mod metrics;
+pub mod run;
+pub mod sgd;
