@@ -8,15 +8,42 @@ use crate::train::sgd::{Data, Labels};
 use crate::{Error, Real, Result};
 
 /// Classification or regression.
-#[derive(
-    Clone, Copy, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize, clap::ValueEnum,
-)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Task {
     /// Predict one of q classes (softmax cross-entropy).
     Classify,
     /// Predict q real targets (half squared error).
     Regress,
+}
+
+impl Task {
+    /// Both tasks.
+    pub const ALL: [Task; 2] = [Task::Classify, Task::Regress];
+
+    /// The names used on the command line and in model files, in the order of [`Self::ALL`].
+    pub const NAMES: [&'static str; 2] = ["classify", "regress"];
+
+    /// The name used on the command line and in model files.
+    pub fn name(self) -> &'static str {
+        match self {
+            Task::Classify => "classify",
+            Task::Regress => "regress",
+        }
+    }
+}
+
+impl std::str::FromStr for Task {
+    type Err = String;
+
+    /// One of [`Task::NAMES`].
+    fn from_str(s: &str) -> std::result::Result<Self, String> {
+        let names = Task::NAMES.join(", ");
+        Task::ALL
+            .into_iter()
+            .find(|t| t.name() == s)
+            .ok_or_else(|| format!("unknown task '{s}' (possible values: {names})"))
+    }
 }
 
 /// Per-column mean and standard deviation; x ← (x − mean) / std. A constant column has std 1.

@@ -5,10 +5,8 @@ use ndarray::{ArrayView2, ArrayViewMut2, Zip};
 
 use crate::Real;
 
-/// The hidden layer's activation φ. The same enum is the CLI's `--activation` value.
-#[derive(
-    Clone, Copy, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize, clap::ValueEnum,
-)]
+/// The hidden layer's activation φ (the CLI's `--activation` maps its names onto it).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Activation {
     /// max(0, z); φ'(0) = 0 (the kink belongs to the flat side, as in PyTorch).
@@ -21,6 +19,26 @@ pub enum Activation {
     Identity,
 }
 
+impl std::str::FromStr for Activation {
+    type Err = String;
+
+    /// One of [`Activation::NAMES`].
+    fn from_str(s: &str) -> Result<Self, String> {
+        Activation::ALL
+            .into_iter()
+            .find(|a| a.name() == s)
+            .ok_or_else(|| unknown("activation", s, &Activation::NAMES))
+    }
+}
+
+/// The message for a name that is none of `names`.
+pub(crate) fn unknown(what: &str, s: &str, names: &[&str]) -> String {
+    format!(
+        "unknown {what} '{s}' (possible values: {})",
+        names.join(", ")
+    )
+}
+
 impl Activation {
     /// All activations, for tests and help texts.
     pub const ALL: [Activation; 4] = [
@@ -29,6 +47,9 @@ impl Activation {
         Activation::Tanh,
         Activation::Identity,
     ];
+
+    /// The names used on the command line and in model files, in the order of [`Self::ALL`].
+    pub const NAMES: [&'static str; 4] = ["relu", "sigmoid", "tanh", "identity"];
 
     /// The name used on the command line and in model files.
     pub fn name(self) -> &'static str {

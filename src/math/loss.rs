@@ -5,18 +5,14 @@ use ndarray::{ArrayView2, ArrayViewMut2, Axis};
 
 use crate::Real;
 
-/// The loss ℓ. The same enum is the CLI's `--loss` value.
-#[derive(
-    Clone, Copy, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize, clap::ValueEnum,
-)]
+/// The loss ℓ (the CLI's `--loss` maps its names onto it).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Loss {
     /// ℓ(o, y) = −log softmax(o)[y]: classification, y a class index. The softmax lives
     /// inside the loss; o are the logits.
-    #[value(name = "softmax-ce", alias = "softmax_ce", alias = "cross-entropy")]
     SoftmaxCe,
     /// ℓ(o, y) = ½‖o − y‖²: regression with q real targets (for classes, y is one-hot).
-    #[value(name = "half-squared", alias = "half_squared", alias = "squared")]
     HalfSquared,
 }
 
@@ -44,7 +40,36 @@ impl<T> Target<'_, T> {
     }
 }
 
+impl std::str::FromStr for Loss {
+    type Err = String;
+
+    /// One of [`Loss::NAMES`] or [`Loss::ALIASES`].
+    fn from_str(s: &str) -> Result<Self, String> {
+        let names = Loss::NAMES.iter().zip(Loss::ALL);
+        let aliases = Loss::ALIASES.iter().map(|(n, l)| (n, *l));
+        names
+            .chain(aliases)
+            .find(|(n, _)| **n == s)
+            .map(|(_, l)| l)
+            .ok_or_else(|| crate::math::activation::unknown("loss", s, &Loss::NAMES))
+    }
+}
+
 impl Loss {
+    /// Both losses.
+    pub const ALL: [Loss; 2] = [Loss::SoftmaxCe, Loss::HalfSquared];
+
+    /// The names used on the command line, in the order of [`Self::ALL`].
+    pub const NAMES: [&'static str; 2] = ["softmax-ce", "half-squared"];
+
+    /// Other spellings the command line accepts (the model file's names among them).
+    pub const ALIASES: [(&'static str, Loss); 4] = [
+        ("softmax_ce", Loss::SoftmaxCe),
+        ("cross-entropy", Loss::SoftmaxCe),
+        ("half_squared", Loss::HalfSquared),
+        ("squared", Loss::HalfSquared),
+    ];
+
     /// The name used in model files and reference vectors.
     pub fn name(self) -> &'static str {
         match self {

@@ -29,15 +29,41 @@ pub struct Mlp<T> {
 }
 
 /// Weight initialization, drawn from a seeded [`crate::math::rng::Rng`].
-#[derive(
-    Clone, Copy, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize, clap::ValueEnum,
-)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Init {
     /// Xavier/Glorot uniform: U(±√(6/(fan_in + fan_out))). Suits tanh and sigmoid.
     Xavier,
     /// He (Kaiming) uniform: U(±√(6/fan_in)). Suits ReLU.
     He,
+}
+
+impl Init {
+    /// Both schemes.
+    pub const ALL: [Init; 2] = [Init::Xavier, Init::He];
+
+    /// The names used on the command line and in model files, in the order of [`Self::ALL`].
+    pub const NAMES: [&'static str; 2] = ["xavier", "he"];
+
+    /// The name used on the command line and in model files.
+    pub fn name(self) -> &'static str {
+        match self {
+            Init::Xavier => "xavier",
+            Init::He => "he",
+        }
+    }
+}
+
+impl std::str::FromStr for Init {
+    type Err = String;
+
+    /// One of [`Init::NAMES`].
+    fn from_str(s: &str) -> std::result::Result<Self, String> {
+        Init::ALL
+            .into_iter()
+            .find(|i| i.name() == s)
+            .ok_or_else(|| crate::math::activation::unknown("init", s, &Init::NAMES))
+    }
 }
 
 /// The three parts of the objective for a batch: J = L + s.
