@@ -37,19 +37,29 @@ fn forward_backward_and_update_allocate_nothing() {
     m.forward(data.x.view(), &mut cache).unwrap();
     m.backward(data.x.view(), Target::Classes(y), 1e-4, &cache, &mut grads)
         .unwrap();
-    let before = allocations();
-    for _ in 0..20 {
-        m.forward(data.x.view(), &mut cache).unwrap();
-        let obj = m
-            .backward(data.x.view(), Target::Classes(y), 1e-4, &cache, &mut grads)
-            .unwrap();
-        assert!(obj.j.is_finite());
-        m.sgd_step(&grads, 0.01);
+    // Windows of 20 steps; the least count is kept. A step that allocated would put ≥ 20 in
+    // every window, while an allocation of the test harness's own threads (the process's
+    // count is global), seen once under a loaded machine, lands in one window only.
+    let mut counts = Vec::new();
+    for _ in 0..3 {
+        let before = allocations();
+        for _ in 0..20 {
+            m.forward(data.x.view(), &mut cache).unwrap();
+            let obj = m
+                .backward(data.x.view(), Target::Classes(y), 1e-4, &cache, &mut grads)
+                .unwrap();
+            assert!(obj.j.is_finite());
+            m.sgd_step(&grads, 0.01);
+        }
+        counts.push(allocations() - before);
+        if counts.last() == Some(&0) {
+            break;
+        }
     }
     assert_eq!(
-        allocations() - before,
-        0,
-        "heap allocations in 20 steady-state steps"
+        counts.iter().min(),
+        Some(&0),
+        "heap allocations in windows of 20 steady-state steps: {counts:?}"
     );
 }
 
