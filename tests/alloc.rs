@@ -4,7 +4,8 @@
 
 use std::sync::atomic::AtomicBool;
 
-use mlp_train::train::sgd::{self, Data, Labels, Silent, TrainConfig};
+use mlp_train::data::matrices::{Data, Labels};
+use mlp_train::train::sgd::{self, Silent, TrainConfig};
 use mlp_train::{Activation, Cache, Grads, Init, Loss, Mlp, Target};
 use ndarray::Array2;
 use rand::Rng as _;

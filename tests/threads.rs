@@ -10,8 +10,9 @@ use std::process::{Command, Stdio};
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::Arc;
 
+use mlp_train::data::matrices::{Data, Labels};
 use mlp_train::math::linalg::{for_each_part, matmul, matmul_plus_scaled};
-use mlp_train::train::sgd::{self, Data, Labels, Silent, TrainConfig};
+use mlp_train::train::sgd::{self, Silent, TrainConfig};
 use mlp_train::{Activation, Cache, Grads, Init, Loss, Mlp, Real, Target};
 use ndarray::Array2;
 use rand::Rng as _;

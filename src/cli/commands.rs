@@ -8,6 +8,7 @@ use rand::Rng as _;
 
 use crate::cli::args::{ExplainArgs, GradcheckArgs, GraphArgs, GraphFormat, PredictArgs};
 use crate::cli::output;
+use crate::data::matrices::Labels;
 use crate::data::modelfile::ModelFile;
 use crate::data::prep::{Prep, Task};
 use crate::data::{self, LabelSpec, Labels as FrameLabels, LoadOptions, Source};
@@ -21,7 +22,7 @@ use crate::train::gradcheck;
 use crate::train::limits;
 use crate::train::metrics;
 use crate::train::run::{ignore_specs, label_kind, label_specs, predict_values};
-use crate::train::sgd::{argmax, Labels};
+use crate::train::sgd::argmax;
 use crate::{Error, Real, Result};
 
 /// What `predict` prints: predictions and report go to stdout or stderr depending on --out.

@@ -2,6 +2,7 @@
 //! preprocessing fitted on the training set; the model file.
 
 mod frame;
+pub mod matrices;
 pub mod modelfile;
 pub mod prep;
 

@@ -3,8 +3,8 @@
 
 use ndarray::{Array2, ArrayViewMut2};
 
+use crate::data::matrices::{Data, Labels};
 use crate::data::{class_order, list, shown_str, Frame, Labels as FrameLabels};
-use crate::train::sgd::{Data, Labels};
 use crate::{Error, Real, Result};
 
 /// Classification or regression.

@@ -3,11 +3,12 @@
 
 use ndarray::{s, Array2, ArrayView1, Axis};
 
+use crate::data::matrices::{Data, Labels};
 use crate::data::prep::Prep;
 use crate::data::{Frame, Labels as FrameLabels};
 use crate::math::model::{Cache, Mlp};
 use crate::show::explain::{self, ExplainOptions, ExplainTarget, Explanation, Provenance};
-use crate::train::sgd::{argmax, Data, Labels};
+use crate::train::sgd::argmax;
 use crate::{Real, Result};
 
 /// A model's predictions on one labelled set.

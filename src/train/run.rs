@@ -9,6 +9,7 @@ use rand::seq::SliceRandom;
 
 use crate::cli::args::{Precision, TrainArgs};
 use crate::cli::output;
+use crate::data::matrices::{Data, Labels};
 use crate::data::modelfile::ModelFile;
 use crate::data::prep::{Prep, Task};
 use crate::data::{self, Frame, LabelKind, LabelSpec, Labels as FrameLabels, LoadOptions, Source};
@@ -17,7 +18,7 @@ use crate::math::model::{Cache, Mlp, Objective};
 use crate::show::report;
 use crate::train::limits;
 use crate::train::metrics::{self, RegressionReport};
-use crate::train::sgd::{self, Data, Labels, Metric, Observer, Outcome, TrainConfig};
+use crate::train::sgd::{self, Metric, Observer, Outcome, TrainConfig};
 use crate::{Error, Real, Result};
 
 /// Metrics of the final model on one dataset.
