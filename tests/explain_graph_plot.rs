@@ -3,9 +3,10 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use mlp_train::show::explain::{explain, render_text, ExplainOptions, ExplainTarget, Value};
+use mlp_train::show::explain::render_text;
 use mlp_train::show::graph::{self, GraphShapes};
 use mlp_train::show::plot::{curves_svg, sparkline};
+use mlp_train::train::explain::{explain, ExplainOptions, ExplainTarget, Value};
 use mlp_train::train::sgd::{EpochStats, Metric};
 use mlp_train::{Activation, Cache, Grads, Init, Loss, Mlp, Objective, Target};
 use ndarray::{Array1, Array2};

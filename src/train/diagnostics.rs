@@ -7,7 +7,7 @@ use crate::data::matrices::{Data, Labels};
 use crate::data::prep::Prep;
 use crate::data::{Frame, Labels as FrameLabels};
 use crate::math::model::{Cache, Mlp};
-use crate::show::explain::{self, ExplainOptions, ExplainTarget, Explanation, Provenance};
+use crate::train::explain::{self, ExplainOptions, ExplainTarget, Explanation, Provenance};
 use crate::train::sgd::argmax;
 use crate::{Real, Result};
 

@@ -3,6 +3,7 @@
 
 pub mod baseline;
 pub mod diagnostics;
+pub mod explain;
 pub mod gradcheck;
 pub mod interrupt;
 pub mod limits;
