@@ -247,16 +247,17 @@ fn predict(args: &mlp_train::cli::args::PredictArgs, report_only: bool) -> Resul
     Ok(0)
 }
 
-fn train(mut args: mlp_train::cli::args::TrainArgs) -> Result<i32, Failure> {
-    if let Some(note) = run::cap_threads(&mut args) {
+fn train(args: mlp_train::cli::args::TrainArgs) -> Result<i32, Failure> {
+    let mut opts = args.options();
+    if let Some(note) = run::cap_threads(&mut opts) {
         say(&format!("mlp-train: note: {note}"));
     }
     if args.cv.is_some() {
-        return cross_validate(args);
+        return cross_validate(args, opts);
     }
     let baseline = args.baseline.as_deref().map(Baseline::load).transpose()?;
     let mut progress = ui::Progress::new(args.epochs, None, args.quiet, args.verbose);
-    let result = run::train_command(&args, &mut progress, &STOP);
+    let result = run::train_command(&opts, &mut progress, &STOP);
     progress.finish();
     let run = result?;
     for w in &run.warnings {
@@ -266,7 +267,7 @@ fn train(mut args: mlp_train::cli::args::TrainArgs) -> Result<i32, Failure> {
     let (set, e) = run::gate_set(&run);
     let accuracy = run.classes.as_ref().map(|_| e.metric.value());
     let r2 = e.regression.as_ref().map(|r| r.r2);
-    let gates = run::gates(&args, set, accuracy, e.objective.l, r2)?;
+    let gates = run::gates(&opts, set, accuracy, e.objective.l, r2)?;
     let compared = match &baseline {
         Some(b) => {
             let value = accuracy.or(r2).unwrap_or(f64::NAN);
@@ -279,7 +280,7 @@ fn train(mut args: mlp_train::cli::args::TrainArgs) -> Result<i32, Failure> {
     if let Some(to) = &run.report_to {
         let inv = mlp_train::show::html::Invocation::current();
         let page =
-            mlp_train::show::html::render(&mlp_train::show::html::train_page(&run, &args, &inv));
+            mlp_train::show::html::render(&mlp_train::show::html::train_page(&run, &opts, &inv));
         to.write(page.as_bytes())?;
     }
     // When an output is `-`, stdout carries only that output; the summary goes to stderr.
@@ -358,11 +359,14 @@ fn verdict(
     Ok(0)
 }
 
-fn cross_validate(args: mlp_train::cli::args::TrainArgs) -> Result<i32, Failure> {
+fn cross_validate(
+    args: mlp_train::cli::args::TrainArgs,
+    opts: mlp_train::train::options::RunOptions,
+) -> Result<i32, Failure> {
     let k = args.cv.unwrap_or(0);
     let baseline = args.baseline.as_deref().map(Baseline::load).transpose()?;
     let mut progress = ui::Progress::new(args.epochs, Some(k), args.quiet, args.verbose);
-    let result = run::cv_command(&args, &mut progress, &STOP);
+    let result = run::cv_command(&opts, &mut progress, &STOP);
     progress.finish();
     let cv = result?;
     for w in &cv.warnings {
@@ -371,7 +375,7 @@ fn cross_validate(args: mlp_train::cli::args::TrainArgs) -> Result<i32, Failure>
     let classify = cv.task == mlp_train::data::prep::Task::Classify;
     let set = format!("{k}-fold cross-validation mean");
     let accuracy = classify.then_some(cv.mean);
-    let gates = run::gates(&args, &set, accuracy, cv.mean_loss, cv.mean_r2)?;
+    let gates = run::gates(&opts, &set, accuracy, cv.mean_loss, cv.mean_r2)?;
     let compared = match &baseline {
         Some(b) => {
             let value = accuracy.or(cv.mean_r2).unwrap_or(f64::NAN);
@@ -385,7 +389,7 @@ fn cross_validate(args: mlp_train::cli::args::TrainArgs) -> Result<i32, Failure>
         .is_some_and(|o| o.dest == mlp_train::cli::output::Dest::Stdout);
     if let Some(to) = &cv.report_to {
         let inv = mlp_train::show::html::Invocation::current();
-        let page = mlp_train::show::html::render(&mlp_train::show::html::cv_page(&cv, &args, &inv));
+        let page = mlp_train::show::html::render(&mlp_train::show::html::cv_page(&cv, &opts, &inv));
         to.write(page.as_bytes())?;
     }
     if page_on_stdout {

@@ -9,6 +9,10 @@ use crate::data::prep::Task;
 use crate::math::activation::Activation;
 use crate::math::loss::Loss;
 use crate::math::model::Init;
+pub use crate::train::options::Precision;
+use crate::train::options::{
+    DataOptions, GateOptions, ModelOptions, OutputOptions, RunOptions, TrainingOptions,
+};
 
 /// Train the L2-regularized one-hidden-layer perceptron of Dive into Deep Learning, with every
 /// gradient written out by hand.
@@ -80,16 +84,6 @@ pub struct ManArgs {
     /// this existing folder, instead of printing one.
     #[arg(long, value_name = "DIR")]
     pub dir: Option<PathBuf>,
-}
-
-/// Float precision of the matrices.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum, serde::Serialize)]
-#[serde(rename_all = "lowercase")]
-pub enum Precision {
-    /// 32-bit floats: half the memory, about twice the speed.
-    F32,
-    /// 64-bit floats: for checking against references.
-    F64,
 }
 
 /// Training options.
@@ -493,6 +487,57 @@ impl TrainArgs {
     /// Whether the constant-1 bias feature is on (`--bias` default, `--no-bias` off).
     pub fn bias_on(&self) -> bool {
         !self.no_bias
+    }
+
+    /// The plain options a run takes, grouped like the help headings.
+    pub fn options(&self) -> RunOptions {
+        RunOptions {
+            data: DataOptions {
+                data: self.data.clone(),
+                label: self.label.clone(),
+                task: self.task,
+                test: self.test.clone(),
+                delimiter: self.delimiter,
+                ignore: self.ignore.clone(),
+                val_frac: self.val_frac,
+                no_standardize: self.no_standardize,
+                no_standardize_targets: self.no_standardize_targets,
+            },
+            model: ModelOptions {
+                bias: self.bias_on(),
+                hidden: self.hidden,
+                activation: self.activation,
+                loss: self.loss,
+                init: self.init,
+                init_from: self.init_from.clone(),
+            },
+            training: TrainingOptions {
+                lambda: self.lambda,
+                lr: self.lr,
+                momentum: self.momentum,
+                batch_size: self.batch_size,
+                epochs: self.epochs,
+                patience: self.patience,
+                seed: self.seed,
+                precision: self.precision,
+                threads: self.threads,
+                cv: self.cv,
+            },
+            gates: GateOptions {
+                min_accuracy: self.min_accuracy,
+                max_loss: self.max_loss,
+                min_r2: self.min_r2,
+                baseline: self.baseline.clone(),
+                max_drop: self.max_drop,
+            },
+            outputs: OutputOptions {
+                save: self.save.clone(),
+                log: self.log.clone(),
+                plot: self.plot.clone(),
+                report: self.report.clone(),
+                json: self.json,
+            },
+        }
     }
 }
 

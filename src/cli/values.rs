@@ -1,10 +1,11 @@
 //! The flag values of the chapter's enums: clap's `ValueEnum` for `--activation`, `--loss`,
-//! `--init` and `--task`, built from their `ALL`/`NAMES` so that math and data need no clap.
+//! `--init`, `--task` and `--precision`, built from their `ALL`/`NAMES` so that math and data need no clap.
 
 use clap::builder::PossibleValue;
 use clap::ValueEnum;
 
 use crate::data::prep::Task;
+use crate::train::options::Precision;
 use crate::{Activation, Init, Loss};
 
 impl ValueEnum for Activation {
@@ -83,6 +84,20 @@ impl ValueEnum for Task {
     }
 }
 
+impl ValueEnum for Precision {
+    fn value_variants<'a>() -> &'a [Self] {
+        &Precision::ALL
+    }
+
+    fn to_possible_value(&self) -> Option<PossibleValue> {
+        let help = match self {
+            Precision::F32 => "32-bit floats: half the memory, about twice the speed",
+            Precision::F64 => "64-bit floats: for checking against references",
+        };
+        Some(PossibleValue::new(self.name()).help(help))
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -103,5 +118,6 @@ mod tests {
         check::<Loss>();
         check::<Init>();
         check::<Task>();
+        check::<Precision>();
     }
 }

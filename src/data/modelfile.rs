@@ -106,11 +106,6 @@ impl ModelFile {
         s
     }
 
-    /// Writes the file atomically.
-    pub fn save(&self, path: &Path) -> Result<()> {
-        crate::cli::output::write_atomic(path, self.to_json().as_bytes())
-    }
-
     /// Reads and validates a model file.
     pub fn load(path: &Path) -> Result<Self> {
         use std::io::Read;

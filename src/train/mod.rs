@@ -8,5 +8,6 @@ pub mod gradcheck;
 pub mod interrupt;
 pub mod limits;
 pub mod metrics;
+pub mod options;
 pub mod run;
 pub mod sgd;

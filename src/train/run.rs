@@ -7,7 +7,6 @@ use std::sync::atomic::AtomicBool;
 use ndarray::{Array2, Axis};
 use rand::seq::SliceRandom;
 
-use crate::cli::args::{Precision, TrainArgs};
 use crate::cli::output;
 use crate::data::matrices::{Data, Labels};
 use crate::data::modelfile::ModelFile;
@@ -18,6 +17,7 @@ use crate::math::model::{Cache, Mlp, Objective};
 use crate::show::report;
 use crate::train::limits;
 use crate::train::metrics::{self, RegressionReport};
+use crate::train::options::{Precision, RunOptions};
 use crate::train::sgd::{self, Metric, Observer, Outcome, TrainConfig};
 use crate::{Error, Real, Result};
 
@@ -76,97 +76,117 @@ pub struct TrainRun {
 /// Checks every numeric flag once, at the boundary, with the flag's name in the message:
 /// floats through [`limits::real`] (finite, in range), sizes against the memory they imply
 /// for the smallest data (checked again with the data's own d and rows before allocating).
-pub fn validate(args: &TrainArgs) -> Result<()> {
+pub fn validate(args: &RunOptions) -> Result<()> {
     use limits::Bound::{Exclusive, Inclusive, Unbounded};
-    limits::real("--lambda", args.lambda, Inclusive(0.0), Unbounded)?;
-    limits::real("--lr", args.lr, Exclusive(0.0), Unbounded)?;
-    limits::real("--momentum", args.momentum, Inclusive(0.0), Exclusive(1.0))?;
-    limits::real("--val-frac", args.val_frac, Inclusive(0.0), Exclusive(1.0))?;
-    if let Some(a) = args.min_accuracy {
+    limits::real("--lambda", args.training.lambda, Inclusive(0.0), Unbounded)?;
+    limits::real("--lr", args.training.lr, Exclusive(0.0), Unbounded)?;
+    limits::real(
+        "--momentum",
+        args.training.momentum,
+        Inclusive(0.0),
+        Exclusive(1.0),
+    )?;
+    limits::real(
+        "--val-frac",
+        args.data.val_frac,
+        Inclusive(0.0),
+        Exclusive(1.0),
+    )?;
+    if let Some(a) = args.gates.min_accuracy {
         limits::real("--min-accuracy", a, Inclusive(0.0), Inclusive(1.0))?;
     }
     // L ≥ 0 for both losses: a negative gate could never pass.
-    if let Some(l) = args.max_loss {
+    if let Some(l) = args.gates.max_loss {
         limits::real("--max-loss", l, Inclusive(0.0), Unbounded)?;
     }
     // R² ≤ 1: a gate above 1 could never pass.
-    if let Some(r) = args.min_r2 {
+    if let Some(r) = args.gates.min_r2 {
         limits::real("--min-r2", r, Unbounded, Inclusive(1.0))?;
     }
     for (flag, v) in [
-        ("--batch-size", args.batch_size),
-        ("--hidden", args.hidden),
-        ("--epochs", args.epochs),
-        ("--threads", args.threads),
+        ("--batch-size", args.training.batch_size),
+        ("--hidden", args.model.hidden),
+        ("--epochs", args.training.epochs),
+        ("--threads", args.training.threads),
     ] {
         if v == 0 {
             return Err(Error::flag(flag, "must be >= 1", v));
         }
     }
     let cores = limits::cores();
-    if args.threads > cores {
+    if args.training.threads > cores {
         return Err(Error::flag(
             "--threads",
             format!("must be at most {cores}, the cores available (the command line caps it)"),
-            args.threads,
+            args.training.threads,
         ));
     }
     // Before reading the data: the smallest model the flags allow (one feature, one output,
     // one row) must fit; this refuses --hidden 18446744073709551615 at once.
     check_training_memory(
         args,
-        1 + usize::from(args.bias_on()),
-        args.hidden,
+        1 + usize::from(args.model.bias),
+        args.model.hidden,
         1,
         1,
         true,
     )?;
-    if args.patience == Some(0) {
+    if args.training.patience == Some(0) {
         return Err(Error::flag("--patience", "must be >= 1", 0));
     }
-    if args.task == Task::Regress && args.loss == Some(Loss::SoftmaxCe) {
+    if args.data.task == Task::Regress && args.model.loss == Some(Loss::SoftmaxCe) {
         return Err(Error::flag(
             "--loss",
             "must be half-squared for --task regress (softmax-ce needs classes)",
             "softmax-ce",
         ));
     }
-    if args.task == Task::Regress && args.min_accuracy.is_some() && args.init_from.is_none() {
+    if args.data.task == Task::Regress
+        && args.gates.min_accuracy.is_some()
+        && args.model.init_from.is_none()
+    {
         return Err(Error::flag(
             "--min-accuracy",
             "needs --task classify (use --min-r2)",
-            args.min_accuracy.unwrap_or(0.0),
+            args.gates.min_accuracy.unwrap_or(0.0),
         ));
     }
-    if args.task == Task::Classify && args.min_r2.is_some() && args.init_from.is_none() {
+    if args.data.task == Task::Classify
+        && args.gates.min_r2.is_some()
+        && args.model.init_from.is_none()
+    {
         return Err(Error::flag(
             "--min-r2",
             "needs --task regress (use --min-accuracy)",
-            args.min_r2.unwrap_or(0.0),
+            args.gates.min_r2.unwrap_or(0.0),
         ));
     }
-    if !(args.max_drop.is_finite() && args.max_drop >= 0.0) {
+    if !(args.gates.max_drop.is_finite() && args.gates.max_drop >= 0.0) {
         return Err(Error::flag(
             "--max-drop",
             "must be a finite number >= 0",
-            args.max_drop,
+            args.gates.max_drop,
         ));
     }
-    if args.cv.is_some_and(|k| k < 2) {
-        return Err(Error::flag("--cv", "must be >= 2", args.cv.unwrap_or(0)));
+    if args.training.cv.is_some_and(|k| k < 2) {
+        return Err(Error::flag(
+            "--cv",
+            "must be >= 2",
+            args.training.cv.unwrap_or(0),
+        ));
     }
-    if args.json && args.report.as_deref() == Some(std::path::Path::new("-")) {
+    if args.outputs.json && args.outputs.report.as_deref() == Some(std::path::Path::new("-")) {
         return Err(Error::flag(
             "--report",
             "cannot write to stdout with --json (both would go there); name a file",
             "-",
         ));
     }
-    if args.task == Task::Classify && args.label.len() > 1 {
+    if args.data.task == Task::Classify && args.data.label.len() > 1 {
         return Err(Error::flag(
             "--label",
             "takes one column for --task classify",
-            args.label.join(","),
+            args.data.label.join(","),
         ));
     }
     Ok(())
@@ -174,14 +194,14 @@ pub fn validate(args: &TrainArgs) -> Result<()> {
 
 /// Caps `--threads` at the cores available (more threads than cores only wait for each
 /// other); returns the note to print when it did.
-pub fn cap_threads(args: &mut TrainArgs) -> Option<String> {
+pub fn cap_threads(args: &mut RunOptions) -> Option<String> {
     let cores = limits::cores();
-    (args.threads > cores).then(|| {
+    (args.training.threads > cores).then(|| {
         let note = format!(
             "--threads {} is more than the {cores} core(s) available; using {cores}",
-            args.threads
+            args.training.threads
         );
-        args.threads = cores;
+        args.training.threads = cores;
         note
     })
 }
@@ -189,18 +209,18 @@ pub fn cap_threads(args: &mut TrainArgs) -> Option<String> {
 /// Refuses a training whose model (d inputs, h hidden, q outputs) and buffers for `rows`
 /// training rows would not fit in the memory available, before anything is allocated.
 fn check_training_memory(
-    args: &TrainArgs,
+    args: &RunOptions,
     d: usize,
     h: usize,
     q: usize,
     rows: usize,
     smallest: bool,
 ) -> Result<()> {
-    let (elem_bytes, precision) = match args.precision {
+    let (elem_bytes, precision) = match args.training.precision {
         Precision::F32 => (4, "f32"),
         Precision::F64 => (8, "f64"),
     };
-    let batch = args.batch_size.min(rows).max(1);
+    let batch = args.training.batch_size.min(rows).max(1);
     let shape = limits::TrainingShape {
         d,
         h,
@@ -208,9 +228,9 @@ fn check_training_memory(
         batch,
         eval_rows: limits::chunk_rows(h, q, elem_bytes).min(rows),
         out_rows: rows,
-        momentum: args.momentum > 0.0,
-        keep_best: args.patience.is_some(),
-        save: args.save.is_some(),
+        momentum: args.training.momentum > 0.0,
+        keep_best: args.training.patience.is_some(),
+        save: args.outputs.save.is_some(),
         elem_bytes,
     };
     let what = if smallest {
@@ -219,17 +239,20 @@ fn check_training_memory(
     } else {
         format!("a model of d={d}, h={h}, q={q} in {precision} with batches of {batch}")
     };
-    let (flags, advice) = match &args.init_from {
+    let (flags, advice) = match &args.model.init_from {
         Some(p) => (
             format!(
                 "--init-from {} with --batch-size {}",
                 p.display(),
-                args.batch_size
+                args.training.batch_size
             ),
             "lower --batch-size, or train a smaller model",
         ),
         None => (
-            format!("--hidden {h} with --batch-size {}", args.batch_size),
+            format!(
+                "--hidden {h} with --batch-size {}",
+                args.training.batch_size
+            ),
             if precision == "f64" {
                 "lower --hidden or --batch-size, or use --precision f32"
             } else {
@@ -292,7 +315,7 @@ impl GateResult {
 /// Every gate asked for (--min-accuracy, --max-loss, --min-r2), checked on `set`, in that
 /// order. A gate that does not apply to the task is a flag error.
 pub fn gates(
-    args: &TrainArgs,
+    args: &RunOptions,
     set: &str,
     accuracy: Option<f64>,
     loss: f64,
@@ -316,15 +339,15 @@ pub fn gates(
         }
     };
     let mut out = Vec::new();
-    if let Some(min) = args.min_accuracy {
+    if let Some(min) = args.gates.min_accuracy {
         let a =
             accuracy.ok_or_else(|| Error::flag("--min-accuracy", "needs --task classify", min))?;
         out.push(gate("--min-accuracy", "accuracy", a, true, min));
     }
-    if let Some(max) = args.max_loss {
+    if let Some(max) = args.gates.max_loss {
         out.push(gate("--max-loss", "loss L", loss, false, max));
     }
-    if let Some(min) = args.min_r2 {
+    if let Some(min) = args.gates.min_r2 {
         let r = r2.ok_or_else(|| Error::flag("--min-r2", "needs --task regress", min))?;
         out.push(gate("--min-r2", "R²", r, true, min));
     }
@@ -363,18 +386,18 @@ pub fn label_kind(task: Task) -> LabelKind {
 
 /// Runs `mlp-train --data …` in the precision the flags ask for.
 pub fn train_command(
-    args: &TrainArgs,
+    args: &RunOptions,
     observer: &mut dyn Observer,
     stop: &AtomicBool,
 ) -> Result<TrainRun> {
-    match args.precision {
+    match args.training.precision {
         Precision::F32 => train_in::<f32>(args, observer, stop),
         Precision::F64 => train_in::<f64>(args, observer, stop),
     }
 }
 
 fn train_in<T: Real>(
-    args: &TrainArgs,
+    args: &RunOptions,
     observer: &mut dyn Observer,
     stop: &AtomicBool,
 ) -> Result<TrainRun> {
@@ -394,12 +417,13 @@ fn train_in<T: Real>(
 
     // The report explains the file's first row, whichever set it falls in.
     let first_row = args
+        .outputs
         .report
         .as_ref()
         .and_then(|_| crate::train::diagnostics::first_row(&frame));
     // Validation split (stratified by class), before anything is fitted.
-    let (train_frame, val_frame) = if args.val_frac > 0.0 {
-        let (tr, va) = split_rows(&frame, args.val_frac, args.seed);
+    let (train_frame, val_frame) = if args.data.val_frac > 0.0 {
+        let (tr, va) = split_rows(&frame, args.data.val_frac, args.training.seed);
         if tr.is_empty() || va.is_empty() {
             return Err(Error::flag(
                 "--val-frac",
@@ -407,7 +431,7 @@ fn train_in<T: Real>(
                     "leaves an empty training or validation set with {} rows",
                     frame.x.nrows()
                 ),
-                args.val_frac,
+                args.data.val_frac,
             ));
         }
         let (train, val) = split_frame(frame, &tr, &va);
@@ -447,7 +471,7 @@ fn train_in<T: Real>(
             &prep,
             &row,
             0,
-            args.lambda,
+            args.training.lambda,
             Some(file),
         )?);
     }
@@ -457,20 +481,20 @@ fn train_in<T: Real>(
 /// The outputs of a training, planned and checked against the inputs before any work.
 /// Continuing a model in place (`--init-from m.json --save m.json`) is allowed: the model is
 /// read whole before training, and an interrupted run never replaces it.
-pub fn output_plan(args: &TrainArgs) -> Result<output::Plan> {
+pub fn output_plan(args: &RunOptions) -> Result<output::Plan> {
     let path = |s: &Option<String>| s.as_ref().map(std::path::PathBuf::from);
-    let (data, test) = (path(&args.data), path(&args.test));
+    let (data, test) = (path(&args.data.data), path(&args.data.test));
     let plan = output::Plan::new(
         &[
-            ("--save", args.save.as_deref()),
-            ("--log", args.log.as_deref()),
-            ("--plot", args.plot.as_deref()),
-            ("--report", args.report.as_deref()),
+            ("--save", args.outputs.save.as_deref()),
+            ("--log", args.outputs.log.as_deref()),
+            ("--plot", args.outputs.plot.as_deref()),
+            ("--report", args.outputs.report.as_deref()),
         ],
         &[
             ("--data", data.as_deref()),
             ("--test", test.as_deref()),
-            ("--init-from", args.init_from.as_deref()),
+            ("--init-from", args.model.init_from.as_deref()),
         ],
         &[("--save", "--init-from")],
     )?;
@@ -536,13 +560,13 @@ fn write_outputs<T: Real>(
 /// With --init-from, what needs the model's task and count: the gates must suit its task,
 /// and its `epochs_run` plus --epochs must be countable.
 fn check_continuation<T: Real>(
-    args: &TrainArgs,
+    args: &RunOptions,
     previous: Option<&ModelFile>,
     task: Task,
 ) -> Result<()> {
     let Some(m) = previous else { return Ok(()) };
     if task == Task::Regress {
-        if let Some(a) = args.min_accuracy {
+        if let Some(a) = args.gates.min_accuracy {
             return Err(Error::flag(
                 "--min-accuracy",
                 "needs a classifier, but the --init-from model is a regression (use --min-r2)",
@@ -551,7 +575,7 @@ fn check_continuation<T: Real>(
         }
     }
     if task == Task::Classify {
-        if let Some(r) = args.min_r2 {
+        if let Some(r) = args.gates.min_r2 {
             return Err(Error::flag(
                 "--min-r2",
                 "needs a regression, but the --init-from model is a classifier (use --min-accuracy)",
@@ -562,7 +586,7 @@ fn check_continuation<T: Real>(
     // An f64 model continued in f32 must fit f32 too (1e300 would become infinity).
     m.check_numbers_in(T::NAME, "the precision of this run (--precision)")
         .map_err(|msg| Error::Model {
-            path: args.init_from.clone().unwrap_or_default(),
+            path: args.model.init_from.clone().unwrap_or_default(),
             msg,
         })?;
     // s = λ/2 (‖W1‖² + ‖W2‖²) must be computable, or the first step would "diverge".
@@ -573,19 +597,19 @@ fn check_continuation<T: Real>(
             .fold(T::zero(), |a, &v| a + T::of(v) * T::of(v));
     if !sum_sq.is_finite() {
         return Err(Error::Model {
-            path: args.init_from.clone().unwrap_or_default(),
+            path: args.model.init_from.clone().unwrap_or_default(),
             msg: format!(
                 "has weights so large that ‖W1‖² + ‖W2‖² overflows {}; it cannot be trained further",
                 T::NAME
             ),
         });
     }
-    if m.epochs_run.checked_add(args.epochs).is_none() {
+    if m.epochs_run.checked_add(args.training.epochs).is_none() {
         return Err(Error::Model {
-            path: args.init_from.clone().unwrap_or_default(),
+            path: args.model.init_from.clone().unwrap_or_default(),
             msg: format!(
                 "has epochs_run = {}, which --epochs {} more would overflow; the count is corrupt",
-                m.epochs_run, args.epochs
+                m.epochs_run, args.training.epochs
             ),
         });
     }
@@ -602,9 +626,9 @@ struct Input<T> {
     test: Option<Frame<T>>,
 }
 
-fn load_input<T: Real>(args: &TrainArgs) -> Result<Input<T>> {
-    let src = Source::parse(args.data.as_deref().unwrap_or("-"));
-    if let Some(t) = &args.test {
+fn load_input<T: Real>(args: &RunOptions) -> Result<Input<T>> {
+    let src = Source::parse(args.data.data.as_deref().unwrap_or("-"));
+    if let Some(t) = &args.data.test {
         if Source::parse(t) == Source::Stdin && src == Source::Stdin {
             return Err(Error::flag(
                 "--test",
@@ -614,18 +638,18 @@ fn load_input<T: Real>(args: &TrainArgs) -> Result<Input<T>> {
             ));
         }
     }
-    let previous = match &args.init_from {
+    let previous = match &args.model.init_from {
         Some(p) => Some(ModelFile::load(p)?),
         None => None,
     };
-    let task = previous.as_ref().map_or(args.task, |m| m.prep.task);
+    let task = previous.as_ref().map_or(args.data.task, |m| m.prep.task);
     let specs = match &previous {
         Some(m) => m.prep.labels.iter().cloned().map(LabelSpec::Name).collect(),
-        None => label_specs(&args.label),
+        None => label_specs(&args.data.label),
     };
     let mut opts = LoadOptions::new(specs, label_kind(task));
-    opts.delimiter = args.delimiter.byte();
-    opts.ignore = ignore_specs(&args.ignore);
+    opts.delimiter = args.data.delimiter.byte();
+    opts.ignore = ignore_specs(&args.data.ignore);
     let expected = previous.as_ref().map(|m| m.prep.features.clone());
     opts.expected_features = expected.as_deref();
     let frame: Frame<T> = data::load(&src, &opts)?;
@@ -633,7 +657,7 @@ fn load_input<T: Real>(args: &TrainArgs) -> Result<Input<T>> {
         FrameLabels::Classes(table) => Some(table.names.clone()),
         _ => None,
     };
-    let test = match &args.test {
+    let test = match &args.data.test {
         Some(t) => {
             let mut topts = opts.clone();
             topts.expected_features = Some(&frame.feature_names);
@@ -668,7 +692,7 @@ struct Fitted<T> {
 /// evaluates on train, validation and test.
 #[allow(clippy::too_many_arguments)]
 fn fit_and_train<T: Real>(
-    args: &TrainArgs,
+    args: &RunOptions,
     previous: Option<&ModelFile>,
     task: Task,
     all_classes: Option<Vec<String>>,
@@ -684,9 +708,9 @@ fn fit_and_train<T: Real>(
             let mut p = Prep::fit(
                 &train_frame,
                 task,
-                !args.no_standardize,
-                !args.no_standardize_targets,
-                args.bias_on(),
+                !args.data.no_standardize,
+                !args.data.no_standardize_targets,
+                args.model.bias,
             )?;
             if p.classes.is_some() {
                 p.classes = all_classes;
@@ -695,7 +719,7 @@ fn fit_and_train<T: Real>(
         }
     };
     // Now that d, q and the rows are known: the model and its buffers must fit.
-    let h = previous.map_or(args.hidden, |m| m.architecture.hidden);
+    let h = previous.map_or(args.model.hidden, |m| m.architecture.hidden);
     check_training_memory(
         args,
         prep.inputs(),
@@ -711,34 +735,34 @@ fn fit_and_train<T: Real>(
     let mut model: Mlp<T> = match previous {
         Some(m) => m.mlp(),
         None => {
-            let loss = args.loss.unwrap_or(match task {
+            let loss = args.model.loss.unwrap_or(match task {
                 Task::Classify => Loss::SoftmaxCe,
                 Task::Regress => Loss::HalfSquared,
             });
             let (d, q) = (prep.inputs(), prep.outputs());
             Mlp::init(
                 d,
-                args.hidden,
+                args.model.hidden,
                 q,
-                args.activation,
+                args.model.activation,
                 loss,
-                args.init,
-                args.seed,
+                args.model.init,
+                args.training.seed,
             )
         }
     };
     let config = TrainConfig {
-        lambda: args.lambda,
-        lr: args.lr,
-        momentum: args.momentum,
-        batch_size: args.batch_size,
-        epochs: args.epochs,
+        lambda: args.training.lambda,
+        lr: args.training.lr,
+        momentum: args.training.momentum,
+        batch_size: args.training.batch_size,
+        epochs: args.training.epochs,
         // The shuffle gets its own stream, so that changing the data order does not change
         // the initial weights and vice versa.
-        seed: args.seed ^ 0x5348_5546_464c_4531,
-        patience: args.patience,
+        seed: args.training.seed ^ 0x5348_5546_464c_4531,
+        patience: args.training.patience,
         target_scale: prep.target_standardize.as_ref().map(|s| s.std.clone()),
-        threads: args.threads,
+        threads: args.training.threads,
     };
     // The one phase in which a signal stops cooperatively (at the next minibatch); in any
     // other the binary's handler exits at once.
@@ -796,7 +820,7 @@ fn fit_and_train<T: Real>(
     };
 
     // The report's confusion matrix or scatter is on the set the gates look at.
-    let diagnostics = match (&args.report, &test_data, &val_data) {
+    let diagnostics = match (&args.outputs.report, &test_data, &val_data) {
         (None, _, _) => None,
         (Some(_), Some(t), _) => Some(crate::train::diagnostics::on_set(
             &model, t, &prep, "test set",
@@ -805,7 +829,7 @@ fn fit_and_train<T: Real>(
             &model,
             v,
             &prep,
-            if args.cv.is_some() {
+            if args.training.cv.is_some() {
                 "held-out folds, pooled"
             } else {
                 "validation set"
@@ -823,22 +847,22 @@ fn fit_and_train<T: Real>(
         "hidden": h,
         "activation": model.activation.name(),
         "loss": model.loss.name(),
-        "init": args.init,
+        "init": args.model.init,
         "bias": prep.bias,
         "standardize": prep.standardize.is_some(),
         "standardize_targets": prep.target_standardize.is_some(),
-        "lambda": args.lambda,
-        "lr": args.lr,
-        "momentum": args.momentum,
-        "batch_size": args.batch_size,
-        "epochs": args.epochs,
-        "patience": args.patience,
-        "seed": args.seed,
+        "lambda": args.training.lambda,
+        "lr": args.training.lr,
+        "momentum": args.training.momentum,
+        "batch_size": args.training.batch_size,
+        "epochs": args.training.epochs,
+        "patience": args.training.patience,
+        "seed": args.training.seed,
         "precision": T::NAME,
-        "val_frac": args.val_frac,
-        "cv": args.cv,
+        "val_frac": args.data.val_frac,
+        "cv": args.training.cv,
         // No "threads": the model is the same for every thread count, and so is its file.
-        "init_from": args.init_from,
+        "init_from": args.model.init_from,
     });
     let run = TrainRun {
         data: String::new(),
@@ -912,24 +936,24 @@ pub struct CvRun {
 /// `--cv K`: stratified (classify) or plain (regress) K-fold cross-validation with the seed.
 /// Each fold fits its own standardization on its K−1 training folds.
 pub fn cv_command(
-    args: &TrainArgs,
+    args: &RunOptions,
     observer: &mut dyn Observer,
     stop: &AtomicBool,
 ) -> Result<CvRun> {
-    match args.precision {
+    match args.training.precision {
         Precision::F32 => cv_in::<f32>(args, observer, stop),
         Precision::F64 => cv_in::<f64>(args, observer, stop),
     }
 }
 
 fn cv_in<T: Real>(
-    args: &TrainArgs,
+    args: &RunOptions,
     observer: &mut dyn Observer,
     stop: &AtomicBool,
 ) -> Result<CvRun> {
     validate(args)?;
     let plan = output_plan(args)?;
-    let k = args.cv.unwrap_or(0);
+    let k = args.training.cv.unwrap_or(0);
     let start = std::time::Instant::now();
     let Input {
         src,
@@ -947,7 +971,7 @@ fn cv_in<T: Real>(
             k,
         ));
     }
-    let assignment = fold_of_rows(&frame, k, args.seed);
+    let assignment = fold_of_rows(&frame, k, args.training.seed);
     let mut folds = Vec::with_capacity(k);
     let mut hyperparameters = serde_json::Value::Null;
     let mut interrupted = false;
@@ -979,7 +1003,7 @@ fn cv_in<T: Real>(
                         &fitted.prep,
                         &frame,
                         0,
-                        args.lambda,
+                        args.training.lambda,
                         Some("(fold 1 of the cross-validation, not saved)".to_string()),
                     )?;
                     d.sample = Some(s);
@@ -1023,7 +1047,7 @@ fn cv_in<T: Real>(
         hyperparameters,
         interrupted,
         seconds: start.elapsed().as_secs_f64(),
-        threads: args.threads,
+        threads: args.training.threads,
         diagnostics,
         report_to: plan.get("--report").and_then(|planned| {
             if interrupted && planned.keep_on_interrupt() {
@@ -1215,12 +1239,13 @@ mod interrupt_tests {
     use crate::cli::args::Cli;
     use clap::Parser;
 
-    fn args(save: &std::path::Path) -> TrainArgs {
+    fn args(save: &std::path::Path) -> RunOptions {
         let iris = concat!(env!("CARGO_MANIFEST_DIR"), "/data/iris.csv");
         let save = save.to_str().unwrap();
         Cli::try_parse_from(["mlp-train", "--data", iris, "--save", save, "--epochs", "3"])
             .unwrap()
             .train
+            .options()
     }
 
     #[test]

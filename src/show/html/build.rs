@@ -4,7 +4,6 @@
 use std::path::Path;
 
 use super::{num, Chart, Classes, Gate, Graph, Page, Regression, Series, Table};
-use crate::cli::args::TrainArgs;
 use crate::data::modelfile::ModelFile;
 use crate::data::prep::Task;
 use crate::math::model::Objective;
@@ -12,6 +11,7 @@ use crate::show::explain;
 use crate::train::diagnostics::{Diagnostics, Predictions, Sample};
 use crate::train::explain::ExplainOptions;
 use crate::train::metrics;
+use crate::train::options::RunOptions;
 use crate::train::run::{self, CvRun, Evaluation, TrainRun};
 use crate::train::sgd::Metric;
 
@@ -50,7 +50,7 @@ pub fn quote(words: &[String]) -> String {
 }
 
 /// The page of `mlp-train --data … --report FILE.html`.
-pub fn train_page(run: &TrainRun, args: &TrainArgs, inv: &Invocation) -> Page {
+pub fn train_page(run: &TrainRun, args: &RunOptions, inv: &Invocation) -> Page {
     let (d, h, q) = run.dims;
     let o = &run.outcome;
     let c = &run.config;
@@ -62,7 +62,7 @@ pub fn train_page(run: &TrainRun, args: &TrainArgs, inv: &Invocation) -> Page {
             run.train.rows + run.val.as_ref().map_or(0, |v| v.rows)
         ),
     )];
-    if let (Some(t), Some(e)) = (&args.test, &run.test) {
+    if let (Some(t), Some(e)) = (&args.data.test, &run.test) {
         facts.push(("test data".into(), format!("{t} ({} rows)", e.rows)));
     }
     if let Some(v) = &run.val {
@@ -71,7 +71,7 @@ pub fn train_page(run: &TrainRun, args: &TrainArgs, inv: &Invocation) -> Page {
             format!(
                 "{} rows held out (--val-frac {})",
                 v.rows,
-                num(args.val_frac)
+                num(args.data.val_frac)
             ),
         ));
     }
@@ -96,7 +96,7 @@ pub fn train_page(run: &TrainRun, args: &TrainArgs, inv: &Invocation) -> Page {
         v => v.to_string(),
     };
     facts.push(("init".into(), text("init")));
-    facts.push(("seed".into(), args.seed.to_string()));
+    facts.push(("seed".into(), args.training.seed.to_string()));
     facts.push(("λ (L2)".into(), num(c.lambda)));
     facts.push(("η (learning rate)".into(), num(c.lr)));
     facts.push(("μ (momentum)".into(), num(c.momentum)));
@@ -125,7 +125,7 @@ pub fn train_page(run: &TrainRun, args: &TrainArgs, inv: &Invocation) -> Page {
         ),
     ));
     facts.push(("threads".into(), c.threads.to_string()));
-    if let Some(p) = &args.init_from {
+    if let Some(p) = &args.model.init_from {
         facts.push(("continued from".into(), p.display().to_string()));
     }
     facts.push(("wall time".into(), format!("{:.3} s", o.seconds)));
@@ -207,7 +207,7 @@ pub fn train_page(run: &TrainRun, args: &TrainArgs, inv: &Invocation) -> Page {
 }
 
 /// The page of `mlp-train --cv K --report FILE.html`.
-pub fn cv_page(cv: &CvRun, args: &TrainArgs, inv: &Invocation) -> Page {
+pub fn cv_page(cv: &CvRun, args: &RunOptions, inv: &Invocation) -> Page {
     let classify = cv.task == Task::Classify;
     let rows: usize = cv.folds.iter().map(|f| f.rows).sum();
     let mut facts = vec![
@@ -222,7 +222,7 @@ pub fn cv_page(cv: &CvRun, args: &TrainArgs, inv: &Invocation) -> Page {
                 } else {
                     "plain"
                 },
-                args.seed
+                args.training.seed
             ),
         ),
     ];
@@ -241,22 +241,25 @@ pub fn cv_page(cv: &CvRun, args: &TrainArgs, inv: &Invocation) -> Page {
         facts.extend(data_facts(&[], classes.as_deref(), cv.task, targets, q));
         facts.extend(model_facts(
             (d, h, q),
-            args.bias_on(),
+            args.model.bias,
             s.model.activation.name(),
             s.model.loss.name(),
-            if args.precision == crate::cli::args::Precision::F32 {
+            if args.training.precision == crate::train::options::Precision::F32 {
                 "f32"
             } else {
                 "f64"
             },
         ));
     }
-    facts.push(("seed".into(), args.seed.to_string()));
-    facts.push(("λ (L2)".into(), num(args.lambda)));
-    facts.push(("η (learning rate)".into(), num(args.lr)));
-    facts.push(("μ (momentum)".into(), num(args.momentum)));
-    facts.push(("B (batch size)".into(), args.batch_size.to_string()));
-    facts.push(("epochs per fold".into(), args.epochs.to_string()));
+    facts.push(("seed".into(), args.training.seed.to_string()));
+    facts.push(("λ (L2)".into(), num(args.training.lambda)));
+    facts.push(("η (learning rate)".into(), num(args.training.lr)));
+    facts.push(("μ (momentum)".into(), num(args.training.momentum)));
+    facts.push((
+        "B (batch size)".into(),
+        args.training.batch_size.to_string(),
+    ));
+    facts.push(("epochs per fold".into(), args.training.epochs.to_string()));
     facts.push(("wall time".into(), format!("{:.3} s", cv.seconds)));
     facts.push(("mlp-train".into(), env!("CARGO_PKG_VERSION").into()));
 
@@ -341,8 +344,8 @@ pub fn cv_page(cv: &CvRun, args: &TrainArgs, inv: &Invocation) -> Page {
                 d,
                 h,
                 q,
-                bias: args.bias_on(),
-                batch: Some(args.batch_size),
+                bias: args.model.bias,
+                batch: Some(args.training.batch_size),
                 activation: s.model.activation.name().into(),
                 loss: s.model.loss.name().into(),
             });
@@ -579,7 +582,7 @@ fn metrics_table(sets: &[(&str, &Evaluation)], regress: bool, standardized: bool
 
 /// Each gate asked for, with its verdict: `run::gates`, the same verdicts as the exit code.
 fn gates(
-    args: &TrainArgs,
+    args: &RunOptions,
     set: &str,
     accuracy: Option<f64>,
     loss: f64,
