@@ -10,6 +10,7 @@ use std::process::ExitCode;
 use clap::{CommandFactory, FromArgMatches};
 use mlp_train::cli::args::{Cli, Command};
 use mlp_train::cli::commands;
+use mlp_train::cli::train::Finished;
 use mlp_train::error::exit;
 use mlp_train::show::report;
 use mlp_train::train::baseline::{Baseline, BaselineCheck};
@@ -257,9 +258,9 @@ fn train(args: mlp_train::cli::args::TrainArgs) -> Result<i32, Failure> {
     }
     let baseline = args.baseline.as_deref().map(Baseline::load).transpose()?;
     let mut progress = ui::Progress::new(args.epochs, None, args.quiet, args.verbose);
-    let result = run::train_command(&opts, &mut progress, &STOP);
+    let result = mlp_train::cli::train::train_command(&opts, &mut progress, &STOP);
     progress.finish();
-    let run = result?;
+    let Finished { run, report_to } = result?;
     for w in &run.warnings {
         say(&format!("mlp-train: warning: {w}"));
     }
@@ -277,7 +278,7 @@ fn train(args: mlp_train::cli::args::TrainArgs) -> Result<i32, Failure> {
     };
     // --report: the HTML page first (even when a gate fails below), where the output plan
     // put it (stdout for `-`, the summary then going to stderr).
-    if let Some(to) = &run.report_to {
+    if let Some(to) = &report_to {
         let inv = mlp_train::show::html::Invocation::current();
         let page =
             mlp_train::show::html::render(&mlp_train::show::html::train_page(&run, &opts, &inv));
@@ -366,9 +367,9 @@ fn cross_validate(
     let k = args.cv.unwrap_or(0);
     let baseline = args.baseline.as_deref().map(Baseline::load).transpose()?;
     let mut progress = ui::Progress::new(args.epochs, Some(k), args.quiet, args.verbose);
-    let result = run::cv_command(&opts, &mut progress, &STOP);
+    let result = mlp_train::cli::train::cv_command(&opts, &mut progress, &STOP);
     progress.finish();
-    let cv = result?;
+    let Finished { run: cv, report_to } = result?;
     for w in &cv.warnings {
         say(&format!("mlp-train: warning: {w}"));
     }
@@ -383,11 +384,10 @@ fn cross_validate(
         }
         None => None,
     };
-    let page_on_stdout = cv
-        .report_to
+    let page_on_stdout = report_to
         .as_ref()
         .is_some_and(|o| o.dest == mlp_train::cli::output::Dest::Stdout);
-    if let Some(to) = &cv.report_to {
+    if let Some(to) = &report_to {
         let inv = mlp_train::show::html::Invocation::current();
         let page = mlp_train::show::html::render(&mlp_train::show::html::cv_page(&cv, &opts, &inv));
         to.write(page.as_bytes())?;

@@ -31,25 +31,6 @@ struct Series {
     dashed: bool,
 }
 
-/// `--plot FILE` draws SVG only: a file name that promises another format (`curves.png`) is
-/// refused rather than filled with SVG. Standard output (`-`), a device or a FIFO has no
-/// format in its name and is taken as it is.
-pub fn check_path(out: &crate::cli::output::Output) -> crate::Result<()> {
-    let path = &out.given;
-    let svg = path
-        .extension()
-        .is_some_and(|e| e.eq_ignore_ascii_case("svg"));
-    if svg || !matches!(out.dest, crate::cli::output::Dest::File(_)) {
-        Ok(())
-    } else {
-        Err(crate::Error::flag(
-            "--plot",
-            "writes SVG only: give a FILE.svg name (convert it afterwards, e.g. `rsvg-convert -o curves.png curves.svg`)",
-            path.display(),
-        ))
-    }
-}
-
 /// The training curves of `history` as a complete SVG document titled `title`.
 /// Errors (as text) only for an empty history or a drawing failure; one epoch, NaN and
 /// infinities are drawn as far as they can be.

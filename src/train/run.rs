@@ -1,5 +1,5 @@
-//! The `train` command from flags to a trained, evaluated and saved model: validate the flags,
-//! load and split the data, fit the preprocessing, train, evaluate, write outputs.
+//! A training run from plain options to a trained and evaluated model: validate the options,
+//! load and split the data, fit the preprocessing, train, evaluate; and K-fold cross-validation.
 
 use std::path::PathBuf;
 use std::sync::atomic::AtomicBool;
@@ -7,14 +7,12 @@ use std::sync::atomic::AtomicBool;
 use ndarray::{Array2, Axis};
 use rand::seq::SliceRandom;
 
-use crate::cli::output;
 use crate::data::matrices::{Data, Labels};
 use crate::data::modelfile::ModelFile;
 use crate::data::prep::{Prep, Task};
 use crate::data::{self, Frame, LabelKind, LabelSpec, Labels as FrameLabels, LoadOptions, Source};
 use crate::math::loss::Loss;
 use crate::math::model::{Cache, Mlp, Objective};
-use crate::show::report;
 use crate::train::limits;
 use crate::train::metrics::{self, RegressionReport};
 use crate::train::options::{Precision, RunOptions};
@@ -66,9 +64,6 @@ pub struct TrainRun {
     /// True when an output goes to standard output: the summary then goes to stderr.
     #[serde(skip)]
     pub summary_to_stderr: bool,
-    /// With --report: where the page goes (main writes it; an interrupted run's sibling).
-    #[serde(skip)]
-    pub report_to: Option<output::Output>,
     /// What looked wrong in the data without being an error; printed on stderr.
     pub warnings: Vec<String>,
 }
@@ -384,25 +379,24 @@ pub fn label_kind(task: Task) -> LabelKind {
     }
 }
 
-/// Runs `mlp-train --data …` in the precision the flags ask for.
-pub fn train_command(
-    args: &RunOptions,
-    observer: &mut dyn Observer,
-    stop: &AtomicBool,
-) -> Result<TrainRun> {
-    match args.training.precision {
-        Precision::F32 => train_in::<f32>(args, observer, stop),
-        Precision::F64 => train_in::<f64>(args, observer, stop),
-    }
+/// A trained model with its preprocessing and its report, before any output is written.
+pub struct Trained<T> {
+    pub model: Mlp<T>,
+    pub prep: Prep,
+    pub run: TrainRun,
+    /// With --report: the data file's first row, to explain once the model is saved.
+    pub first_row: Option<Frame<T>>,
+    /// Epochs the --init-from model had run before this run.
+    pub previous_epochs: usize,
 }
 
-fn train_in<T: Real>(
+/// Loads and splits the data, fits the preprocessing, trains and evaluates, in the precision
+/// `T`; the caller has validated the options and planned the outputs, and writes them.
+pub fn train<T: Real>(
     args: &RunOptions,
     observer: &mut dyn Observer,
     stop: &AtomicBool,
-) -> Result<TrainRun> {
-    validate(args)?;
-    let plan = output_plan(args)?;
+) -> Result<Trained<T>> {
     let input = load_input::<T>(args)?;
     let Input {
         src,
@@ -457,102 +451,32 @@ fn train_in<T: Real>(
     } = fitted;
     run.data = src.to_string();
     run.warnings = warnings;
-    run.summary_to_stderr = plan.uses_stdout();
     let previous_epochs = previous.as_ref().map_or(0, |m| m.epochs_run);
-    write_outputs(&plan, &model, &prep, &mut run, previous_epochs)?;
-    // After the writes, so that the page names the model file as it was saved.
-    if let (Some(d), Some(row)) = (run.diagnostics.as_mut(), first_row) {
-        let file = match &run.saved {
+    Ok(Trained {
+        model,
+        prep,
+        run,
+        first_row,
+        previous_epochs,
+    })
+}
+
+/// With --report, the file's first row explained by the trained model: after the outputs
+/// are written, so that the page names the model file as it was saved.
+pub fn explain_first_row<T: Real>(t: &mut Trained<T>, lambda: f64) -> Result<()> {
+    if let (Some(d), Some(row)) = (t.run.diagnostics.as_mut(), t.first_row.as_ref()) {
+        let file = match &t.run.saved {
             Some(p) => p.display().to_string(),
             None => "(trained in this run, not saved)".to_string(),
         };
         d.sample = Some(crate::train::diagnostics::sample(
-            &model,
-            &prep,
-            &row,
+            &t.model,
+            &t.prep,
+            row,
             0,
-            args.training.lambda,
+            lambda,
             Some(file),
         )?);
-    }
-    Ok(run)
-}
-
-/// The outputs of a training, planned and checked against the inputs before any work.
-/// Continuing a model in place (`--init-from m.json --save m.json`) is allowed: the model is
-/// read whole before training, and an interrupted run never replaces it.
-pub fn output_plan(args: &RunOptions) -> Result<output::Plan> {
-    let path = |s: &Option<String>| s.as_ref().map(std::path::PathBuf::from);
-    let (data, test) = (path(&args.data.data), path(&args.data.test));
-    let plan = output::Plan::new(
-        &[
-            ("--save", args.outputs.save.as_deref()),
-            ("--log", args.outputs.log.as_deref()),
-            ("--plot", args.outputs.plot.as_deref()),
-            ("--report", args.outputs.report.as_deref()),
-        ],
-        &[
-            ("--data", data.as_deref()),
-            ("--test", test.as_deref()),
-            ("--init-from", args.model.init_from.as_deref()),
-        ],
-        &[("--save", "--init-from")],
-    )?;
-    if let Some(plot) = plan.get("--plot") {
-        crate::show::plot::check_path(plot)?;
-    }
-    Ok(plan)
-}
-
-/// Writes the model, the log and the plot. An interrupted run writes nothing when no SGD
-/// step ran, and never replaces an existing file: its outputs go to `NAME.interrupted.EXT`
-/// beside it (recorded in `run.kept`).
-fn write_outputs<T: Real>(
-    plan: &output::Plan,
-    model: &Mlp<T>,
-    prep: &Prep,
-    run: &mut TrainRun,
-    previous_epochs: usize,
-) -> Result<()> {
-    let interrupted = run.outcome.interrupted;
-    if interrupted && run.outcome.samples == 0 {
-        return Ok(());
-    }
-    for planned in &plan.outputs {
-        let out = if interrupted && planned.keep_on_interrupt() {
-            run.kept.push(planned.given.clone());
-            match plan.interrupted_sibling(planned) {
-                Some(o) => o,
-                None => continue,
-            }
-        } else {
-            planned.clone()
-        };
-        match out.flag {
-            "--save" => {
-                let file = ModelFile::new(
-                    model,
-                    prep,
-                    run.hyperparameters.clone(),
-                    report::metrics_json(run),
-                    // Checked before training (see `check_continuation`): cannot overflow.
-                    previous_epochs.saturating_add(run.outcome.epochs_run),
-                    interrupted,
-                );
-                out.write(file.to_json().as_bytes())?;
-                run.saved = Some(out.given.clone());
-            }
-            "--log" => out.write(report::log_csv(run).as_bytes())?,
-            "--plot" => {
-                let title = format!("mlp-train on {}", run.data);
-                let svg = crate::show::plot::curves_svg(&run.outcome.history, &title)
-                    .map_err(|e| Error::io(&out.given, std::io::Error::other(e)))?;
-                out.write(svg.as_bytes())?;
-            }
-            // The page needs the finished run and its gates: main writes it, here.
-            "--report" => run.report_to = Some(out),
-            _ => {}
-        }
     }
     Ok(())
 }
@@ -884,7 +808,6 @@ fn fit_and_train<T: Real>(
         diagnostics,
         kept: Vec::new(),
         summary_to_stderr: false,
-        report_to: None,
         warnings: Vec::new(),
     };
     Ok(Fitted { model, prep, run })
@@ -925,10 +848,6 @@ pub struct CvRun {
     /// With --report: the held-out folds' predictions pooled, and fold 1's model on row 0.
     #[serde(skip)]
     pub diagnostics: Option<crate::train::diagnostics::Diagnostics>,
-    /// With --report: where the page goes (an interrupted run's sibling when it would
-    /// replace a file); main writes it.
-    #[serde(skip)]
-    pub report_to: Option<output::Output>,
     /// What looked wrong in the data without being an error; printed on stderr.
     pub warnings: Vec<String>,
 }
@@ -951,8 +870,6 @@ fn cv_in<T: Real>(
     observer: &mut dyn Observer,
     stop: &AtomicBool,
 ) -> Result<CvRun> {
-    validate(args)?;
-    let plan = output_plan(args)?;
     let k = args.training.cv.unwrap_or(0);
     let start = std::time::Instant::now();
     let Input {
@@ -1049,13 +966,6 @@ fn cv_in<T: Real>(
         seconds: start.elapsed().as_secs_f64(),
         threads: args.training.threads,
         diagnostics,
-        report_to: plan.get("--report").and_then(|planned| {
-            if interrupted && planned.keep_on_interrupt() {
-                plan.interrupted_sibling(planned)
-            } else {
-                Some(planned.clone())
-            }
-        }),
         warnings,
     })
 }
@@ -1231,63 +1141,4 @@ fn keep_rows<T: Real>(a: Array2<T>, keep: &[usize]) -> Array2<T> {
     v.shrink_to_fit();
     // m d values by construction: the shape always fits.
     Array2::from_shape_vec((m, d), v).unwrap_or_else(|_| Array2::zeros((m, d)))
-}
-
-#[cfg(test)]
-mod interrupt_tests {
-    use super::*;
-    use crate::cli::args::Cli;
-    use clap::Parser;
-
-    fn args(save: &std::path::Path) -> RunOptions {
-        let iris = concat!(env!("CARGO_MANIFEST_DIR"), "/data/iris.csv");
-        let save = save.to_str().unwrap();
-        Cli::try_parse_from(["mlp-train", "--data", iris, "--save", save, "--epochs", "3"])
-            .unwrap()
-            .train
-            .options()
-    }
-
-    #[test]
-    fn a_stop_before_the_first_step_writes_nothing() {
-        let dir = tempfile::tempdir().unwrap();
-        let m = dir.path().join("m.json");
-        let run = train_command(&args(&m), &mut sgd::Silent, &AtomicBool::new(true)).unwrap();
-        assert!(run.outcome.interrupted && run.outcome.samples == 0);
-        assert!(run.saved.is_none());
-        assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 0);
-        // An existing model is left alone, and no sibling is written.
-        std::fs::write(&m, b"good").unwrap();
-        train_command(&args(&m), &mut sgd::Silent, &AtomicBool::new(true)).unwrap();
-        assert_eq!(std::fs::read(&m).unwrap(), b"good");
-        assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 1);
-    }
-
-    /// Stops the loop after its first epoch, as a signal would.
-    struct StopAfterOneEpoch<'a>(&'a AtomicBool);
-    impl Observer for StopAfterOneEpoch<'_> {
-        fn on_epoch(&mut self, _: &sgd::EpochStats) -> sgd::Control {
-            self.0.store(true, std::sync::atomic::Ordering::SeqCst);
-            sgd::Control::Continue
-        }
-    }
-
-    #[test]
-    fn an_interrupted_run_writes_beside_an_existing_model() {
-        let dir = tempfile::tempdir().unwrap();
-        let m = dir.path().join("m.json");
-        std::fs::write(&m, b"good").unwrap();
-        let stop = AtomicBool::new(false);
-        let run = train_command(&args(&m), &mut StopAfterOneEpoch(&stop), &stop).unwrap();
-        assert!(run.outcome.interrupted);
-        assert_eq!(run.outcome.epochs_run, 1);
-        assert_eq!(std::fs::read(&m).unwrap(), b"good");
-        assert_eq!(run.kept, std::slice::from_ref(&m));
-        let sibling = dir.path().join("m.interrupted.json");
-        assert_eq!(run.saved.as_deref(), Some(sibling.as_path()));
-        let saved = ModelFile::load(&sibling).unwrap();
-        assert_eq!(saved.epochs_run, 1);
-        // The figures are the epoch's, without new passes over the data.
-        assert_eq!(run.train.objective.l, run.outcome.history[0].train.l);
-    }
 }
