@@ -1,9 +1,27 @@
-//! CSV to matrices: reading (plain, gzip, streaming), records, numbers, labels and layout;
-//! preprocessing fitted on the training set; the model file.
+//! CSV to matrices, split by job (reading, records, rows, numbers, labels, header layout,
+//! messages), the training matrices, preprocessing fitted on the training set, the model file.
 
 mod frame;
+mod labels;
+mod layout;
+mod numbers;
+mod records;
+mod rows;
+mod shown;
+mod source;
+
 pub mod matrices;
 pub mod modelfile;
 pub mod prep;
 
 pub use frame::*;
+pub use labels::*;
+use layout::*;
+use numbers::*;
+use records::*;
+use rows::*;
+pub use shown::*;
+pub use source::*;
+
+#[cfg(test)]
+mod tests;

@@ -2,7 +2,7 @@
 //! (faer's kernels, single-threaded, no allocation) can change without touching model.rs.
 //!
 //! With `--threads N` ≥ 2 the training loop runs inside a local rayon pool of N threads (see
-//! [`crate::train::sgd::train`]); every product large enough is then split into N chunks of its
+//! `train::sgd::train`); every product large enough is then split into N chunks of its
 //! output, rows of C when C has at least as many rows as columns and columns otherwise, by
 //! nested `rayon::join`s (which allocate nothing), each chunk a single-threaded faer product.
 //! Each element of C is still computed by one kernel call over the whole inner dimension, so
