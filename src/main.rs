@@ -15,7 +15,7 @@ use mlp_train::error::exit;
 use mlp_train::show::report;
 use mlp_train::train::baseline::{Baseline, BaselineCheck};
 use mlp_train::train::interrupt::{self, OnSignal, STOP};
-use mlp_train::train::run;
+use mlp_train::train::{checks, gates};
 
 fn main() -> ExitCode {
     handle_signals();
@@ -250,7 +250,7 @@ fn predict(args: &mlp_train::cli::args::PredictArgs, report_only: bool) -> Resul
 
 fn train(args: mlp_train::cli::args::TrainArgs) -> Result<i32, Failure> {
     let mut opts = args.options();
-    if let Some(note) = run::cap_threads(&mut opts) {
+    if let Some(note) = checks::cap_threads(&mut opts) {
         say(&format!("mlp-train: note: {note}"));
     }
     if args.cv.is_some() {
@@ -265,10 +265,10 @@ fn train(args: mlp_train::cli::args::TrainArgs) -> Result<i32, Failure> {
         say(&format!("mlp-train: warning: {w}"));
     }
     // Gates and the baseline are measured before printing, so that --json can report them.
-    let (set, e) = run::gate_set(&run);
+    let (set, e) = gates::gate_set(&run);
     let accuracy = run.classes.as_ref().map(|_| e.metric.value());
     let r2 = e.regression.as_ref().map(|r| r.r2);
-    let gates = run::gates(&opts, set, accuracy, e.objective.l, r2)?;
+    let gates = gates::gates(&opts, set, accuracy, e.objective.l, r2)?;
     let compared = match &baseline {
         Some(b) => {
             let value = accuracy.or(r2).unwrap_or(f64::NAN);
@@ -348,7 +348,7 @@ fn train(args: mlp_train::cli::args::TrainArgs) -> Result<i32, Failure> {
 
 /// The first failed gate, else a regression against the baseline, is the error (exit 8).
 fn verdict(
-    gates: &[run::GateResult],
+    gates: &[gates::GateResult],
     compared: Option<(BaselineCheck, Option<mlp_train::Error>)>,
 ) -> Result<i32, Failure> {
     if let Some(g) = gates.iter().find(|g| !g.passed()) {
@@ -376,7 +376,7 @@ fn cross_validate(
     let classify = cv.task == mlp_train::data::prep::Task::Classify;
     let set = format!("{k}-fold cross-validation mean");
     let accuracy = classify.then_some(cv.mean);
-    let gates = run::gates(&opts, &set, accuracy, cv.mean_loss, cv.mean_r2)?;
+    let gates = gates::gates(&opts, &set, accuracy, cv.mean_loss, cv.mean_r2)?;
     let compared = match &baseline {
         Some(b) => {
             let value = accuracy.or(cv.mean_r2).unwrap_or(f64::NAN);

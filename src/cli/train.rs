@@ -8,8 +8,10 @@ use crate::data::modelfile::ModelFile;
 use crate::data::prep::Prep;
 use crate::math::model::Mlp;
 use crate::show::{plot, report};
+use crate::train::checks;
+use crate::train::cv::{self, CvRun};
 use crate::train::options::{Precision, RunOptions};
-use crate::train::run::{self, CvRun, TrainRun};
+use crate::train::run::{self, TrainRun};
 use crate::train::sgd::Observer;
 use crate::{Error, Real, Result};
 
@@ -38,7 +40,7 @@ fn train_in<T: Real>(
     observer: &mut dyn Observer,
     stop: &AtomicBool,
 ) -> Result<Finished<TrainRun>> {
-    run::validate(args)?;
+    checks::validate(args)?;
     let plan = output_plan(args)?;
     let mut t = run::train::<T>(args, observer, stop)?;
     t.run.summary_to_stderr = plan.uses_stdout();
@@ -50,16 +52,16 @@ fn train_in<T: Real>(
     })
 }
 
-/// `--cv K`: the cross-validation of [`run::cv_command`], its report page planned with the
+/// `--cv K`: the cross-validation of [`cv::cv_command`], its report page planned with the
 /// other outputs.
 pub fn cv_command(
     args: &RunOptions,
     observer: &mut dyn Observer,
     stop: &AtomicBool,
 ) -> Result<Finished<CvRun>> {
-    run::validate(args)?;
+    checks::validate(args)?;
     let plan = output_plan(args)?;
-    let cv = run::cv_command(args, observer, stop)?;
+    let cv = cv::cv_command(args, observer, stop)?;
     let report_to = plan.get("--report").and_then(|planned| {
         if cv.interrupted && planned.keep_on_interrupt() {
             plan.interrupted_sibling(planned)

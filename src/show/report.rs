@@ -6,7 +6,8 @@ use std::fmt::Write;
 use serde_json::{json, Value};
 
 use crate::data::prep::Task;
-use crate::train::run::{CvRun, Evaluation, TrainRun};
+use crate::train::cv::CvRun;
+use crate::train::run::{Evaluation, TrainRun};
 use crate::train::sgd::{EpochStats, Metric};
 
 /// Version of the `--json` and `--log` field layout; bumped when a field changes meaning or

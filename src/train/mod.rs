@@ -2,8 +2,11 @@
 //! cross-validation, metrics, the gradient check and the gates (limits, baseline, interrupts).
 
 pub mod baseline;
+pub mod checks;
+pub mod cv;
 pub mod diagnostics;
 pub mod explain;
+pub mod gates;
 pub mod gradcheck;
 pub mod interrupt;
 pub mod limits;
@@ -11,3 +14,4 @@ pub mod metrics;
 pub mod options;
 pub mod run;
 pub mod sgd;
+pub mod split;

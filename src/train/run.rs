@@ -1,11 +1,7 @@
 //! A training run from plain options to a trained and evaluated model: validate the options,
 //! load and split the data, fit the preprocessing, train, evaluate; and K-fold cross-validation.
-
 use std::path::PathBuf;
 use std::sync::atomic::AtomicBool;
-
-use ndarray::{Array2, Axis};
-use rand::seq::SliceRandom;
 
 use crate::data::matrices::{Data, Labels};
 use crate::data::modelfile::ModelFile;
@@ -13,10 +9,12 @@ use crate::data::prep::{Prep, Task};
 use crate::data::{self, Frame, LabelKind, LabelSpec, Labels as FrameLabels, LoadOptions, Source};
 use crate::math::loss::Loss;
 use crate::math::model::{Cache, Mlp, Objective};
+use crate::train::checks::*;
 use crate::train::limits;
 use crate::train::metrics::{self, RegressionReport};
-use crate::train::options::{Precision, RunOptions};
+use crate::train::options::RunOptions;
 use crate::train::sgd::{self, Metric, Observer, Outcome, TrainConfig};
+use crate::train::split::*;
 use crate::{Error, Real, Result};
 
 /// Metrics of the final model on one dataset.
@@ -66,287 +64,6 @@ pub struct TrainRun {
     pub summary_to_stderr: bool,
     /// What looked wrong in the data without being an error; printed on stderr.
     pub warnings: Vec<String>,
-}
-
-/// Checks every numeric flag once, at the boundary, with the flag's name in the message:
-/// floats through [`limits::real`] (finite, in range), sizes against the memory they imply
-/// for the smallest data (checked again with the data's own d and rows before allocating).
-pub fn validate(args: &RunOptions) -> Result<()> {
-    use limits::Bound::{Exclusive, Inclusive, Unbounded};
-    limits::real("--lambda", args.training.lambda, Inclusive(0.0), Unbounded)?;
-    limits::real("--lr", args.training.lr, Exclusive(0.0), Unbounded)?;
-    limits::real(
-        "--momentum",
-        args.training.momentum,
-        Inclusive(0.0),
-        Exclusive(1.0),
-    )?;
-    limits::real(
-        "--val-frac",
-        args.data.val_frac,
-        Inclusive(0.0),
-        Exclusive(1.0),
-    )?;
-    if let Some(a) = args.gates.min_accuracy {
-        limits::real("--min-accuracy", a, Inclusive(0.0), Inclusive(1.0))?;
-    }
-    // L ≥ 0 for both losses: a negative gate could never pass.
-    if let Some(l) = args.gates.max_loss {
-        limits::real("--max-loss", l, Inclusive(0.0), Unbounded)?;
-    }
-    // R² ≤ 1: a gate above 1 could never pass.
-    if let Some(r) = args.gates.min_r2 {
-        limits::real("--min-r2", r, Unbounded, Inclusive(1.0))?;
-    }
-    for (flag, v) in [
-        ("--batch-size", args.training.batch_size),
-        ("--hidden", args.model.hidden),
-        ("--epochs", args.training.epochs),
-        ("--threads", args.training.threads),
-    ] {
-        if v == 0 {
-            return Err(Error::flag(flag, "must be >= 1", v));
-        }
-    }
-    let cores = limits::cores();
-    if args.training.threads > cores {
-        return Err(Error::flag(
-            "--threads",
-            format!("must be at most {cores}, the cores available (the command line caps it)"),
-            args.training.threads,
-        ));
-    }
-    // Before reading the data: the smallest model the flags allow (one feature, one output,
-    // one row) must fit; this refuses --hidden 18446744073709551615 at once.
-    check_training_memory(
-        args,
-        1 + usize::from(args.model.bias),
-        args.model.hidden,
-        1,
-        1,
-        true,
-    )?;
-    if args.training.patience == Some(0) {
-        return Err(Error::flag("--patience", "must be >= 1", 0));
-    }
-    if args.data.task == Task::Regress && args.model.loss == Some(Loss::SoftmaxCe) {
-        return Err(Error::flag(
-            "--loss",
-            "must be half-squared for --task regress (softmax-ce needs classes)",
-            "softmax-ce",
-        ));
-    }
-    if args.data.task == Task::Regress
-        && args.gates.min_accuracy.is_some()
-        && args.model.init_from.is_none()
-    {
-        return Err(Error::flag(
-            "--min-accuracy",
-            "needs --task classify (use --min-r2)",
-            args.gates.min_accuracy.unwrap_or(0.0),
-        ));
-    }
-    if args.data.task == Task::Classify
-        && args.gates.min_r2.is_some()
-        && args.model.init_from.is_none()
-    {
-        return Err(Error::flag(
-            "--min-r2",
-            "needs --task regress (use --min-accuracy)",
-            args.gates.min_r2.unwrap_or(0.0),
-        ));
-    }
-    if !(args.gates.max_drop.is_finite() && args.gates.max_drop >= 0.0) {
-        return Err(Error::flag(
-            "--max-drop",
-            "must be a finite number >= 0",
-            args.gates.max_drop,
-        ));
-    }
-    if args.training.cv.is_some_and(|k| k < 2) {
-        return Err(Error::flag(
-            "--cv",
-            "must be >= 2",
-            args.training.cv.unwrap_or(0),
-        ));
-    }
-    if args.outputs.json && args.outputs.report.as_deref() == Some(std::path::Path::new("-")) {
-        return Err(Error::flag(
-            "--report",
-            "cannot write to stdout with --json (both would go there); name a file",
-            "-",
-        ));
-    }
-    if args.data.task == Task::Classify && args.data.label.len() > 1 {
-        return Err(Error::flag(
-            "--label",
-            "takes one column for --task classify",
-            args.data.label.join(","),
-        ));
-    }
-    Ok(())
-}
-
-/// Caps `--threads` at the cores available (more threads than cores only wait for each
-/// other); returns the note to print when it did.
-pub fn cap_threads(args: &mut RunOptions) -> Option<String> {
-    let cores = limits::cores();
-    (args.training.threads > cores).then(|| {
-        let note = format!(
-            "--threads {} is more than the {cores} core(s) available; using {cores}",
-            args.training.threads
-        );
-        args.training.threads = cores;
-        note
-    })
-}
-
-/// Refuses a training whose model (d inputs, h hidden, q outputs) and buffers for `rows`
-/// training rows would not fit in the memory available, before anything is allocated.
-fn check_training_memory(
-    args: &RunOptions,
-    d: usize,
-    h: usize,
-    q: usize,
-    rows: usize,
-    smallest: bool,
-) -> Result<()> {
-    let (elem_bytes, precision) = match args.training.precision {
-        Precision::F32 => (4, "f32"),
-        Precision::F64 => (8, "f64"),
-    };
-    let batch = args.training.batch_size.min(rows).max(1);
-    let shape = limits::TrainingShape {
-        d,
-        h,
-        q,
-        batch,
-        eval_rows: limits::chunk_rows(h, q, elem_bytes).min(rows),
-        out_rows: rows,
-        momentum: args.training.momentum > 0.0,
-        keep_best: args.training.patience.is_some(),
-        save: args.outputs.save.is_some(),
-        elem_bytes,
-    };
-    let what = if smallest {
-        // The check before reading the data: the smallest model the flags allow.
-        format!("even the smallest model (d={d}, h={h}, q=1, one row) in {precision}")
-    } else {
-        format!("a model of d={d}, h={h}, q={q} in {precision} with batches of {batch}")
-    };
-    let (flags, advice) = match &args.model.init_from {
-        Some(p) => (
-            format!(
-                "--init-from {} with --batch-size {}",
-                p.display(),
-                args.training.batch_size
-            ),
-            "lower --batch-size, or train a smaller model",
-        ),
-        None => (
-            format!(
-                "--hidden {h} with --batch-size {}",
-                args.training.batch_size
-            ),
-            if precision == "f64" {
-                "lower --hidden or --batch-size, or use --precision f32"
-            } else {
-                "lower --hidden or --batch-size"
-            },
-        ),
-    };
-    limits::check_memory(flags, &what, &shape.need(), advice)
-}
-
-/// The set the quality gates look at, and its name: test, else validation, else training.
-pub fn gate_set(run: &TrainRun) -> (&'static str, &Evaluation) {
-    match (&run.test, &run.val) {
-        (Some(t), _) => ("test", t),
-        (None, Some(v)) => ("validation", v),
-        (None, None) => ("training", &run.train),
-    }
-}
-
-/// One quality gate as checked: what `--json` reports under `"gates"`.
-#[derive(Clone, Debug, PartialEq, serde::Serialize)]
-pub struct GateResult {
-    /// The flag: `--min-accuracy`, `--max-loss` or `--min-r2`.
-    pub gate: &'static str,
-    /// The set checked: `test`, `validation`, `training` or `K-fold cross-validation mean`.
-    pub set: String,
-    /// `accuracy`, `loss L` or `R²`.
-    pub measure: &'static str,
-    /// `at least` or `at most`.
-    pub must_be: &'static str,
-    pub threshold: f64,
-    pub value: f64,
-    /// `pass` or `fail`.
-    pub verdict: &'static str,
-}
-
-impl GateResult {
-    /// True when the gate passed.
-    pub fn passed(&self) -> bool {
-        self.verdict == "pass"
-    }
-
-    /// The exit-8 error of a failed gate.
-    pub fn error(&self) -> Error {
-        Error::Gate {
-            gate: self.gate,
-            set: self.set.clone(),
-            measure: self.measure,
-            measured: self.value,
-            relation: if self.must_be == "at least" {
-                "below"
-            } else {
-                "above"
-            },
-            threshold: self.threshold,
-        }
-    }
-}
-
-/// Every gate asked for (--min-accuracy, --max-loss, --min-r2), checked on `set`, in that
-/// order. A gate that does not apply to the task is a flag error.
-pub fn gates(
-    args: &RunOptions,
-    set: &str,
-    accuracy: Option<f64>,
-    loss: f64,
-    r2: Option<f64>,
-) -> Result<Vec<GateResult>> {
-    let gate = |gate, measure, value: f64, at_least: bool, threshold: f64| {
-        // NaN passes no gate.
-        let ok = if at_least {
-            value >= threshold
-        } else {
-            value <= threshold
-        };
-        GateResult {
-            gate,
-            set: set.to_string(),
-            measure,
-            must_be: if at_least { "at least" } else { "at most" },
-            threshold,
-            value,
-            verdict: if ok { "pass" } else { "fail" },
-        }
-    };
-    let mut out = Vec::new();
-    if let Some(min) = args.gates.min_accuracy {
-        let a =
-            accuracy.ok_or_else(|| Error::flag("--min-accuracy", "needs --task classify", min))?;
-        out.push(gate("--min-accuracy", "accuracy", a, true, min));
-    }
-    if let Some(max) = args.gates.max_loss {
-        out.push(gate("--max-loss", "loss L", loss, false, max));
-    }
-    if let Some(min) = args.gates.min_r2 {
-        let r = r2.ok_or_else(|| Error::flag("--min-r2", "needs --task regress", min))?;
-        out.push(gate("--min-r2", "R²", r, true, min));
-    }
-    Ok(out)
 }
 
 /// Parses `--label` values: a number is a 0-based index, anything else a header name.
@@ -481,76 +198,17 @@ pub fn explain_first_row<T: Real>(t: &mut Trained<T>, lambda: f64) -> Result<()>
     Ok(())
 }
 
-/// With --init-from, what needs the model's task and count: the gates must suit its task,
-/// and its `epochs_run` plus --epochs must be countable.
-fn check_continuation<T: Real>(
-    args: &RunOptions,
-    previous: Option<&ModelFile>,
-    task: Task,
-) -> Result<()> {
-    let Some(m) = previous else { return Ok(()) };
-    if task == Task::Regress {
-        if let Some(a) = args.gates.min_accuracy {
-            return Err(Error::flag(
-                "--min-accuracy",
-                "needs a classifier, but the --init-from model is a regression (use --min-r2)",
-                a,
-            ));
-        }
-    }
-    if task == Task::Classify {
-        if let Some(r) = args.gates.min_r2 {
-            return Err(Error::flag(
-                "--min-r2",
-                "needs a regression, but the --init-from model is a classifier (use --min-accuracy)",
-                r,
-            ));
-        }
-    }
-    // An f64 model continued in f32 must fit f32 too (1e300 would become infinity).
-    m.check_numbers_in(T::NAME, "the precision of this run (--precision)")
-        .map_err(|msg| Error::Model {
-            path: args.model.init_from.clone().unwrap_or_default(),
-            msg,
-        })?;
-    // s = λ/2 (‖W1‖² + ‖W2‖²) must be computable, or the first step would "diverge".
-    let sum_sq =
-        m.w1.iter()
-            .chain(&m.w2)
-            .flatten()
-            .fold(T::zero(), |a, &v| a + T::of(v) * T::of(v));
-    if !sum_sq.is_finite() {
-        return Err(Error::Model {
-            path: args.model.init_from.clone().unwrap_or_default(),
-            msg: format!(
-                "has weights so large that ‖W1‖² + ‖W2‖² overflows {}; it cannot be trained further",
-                T::NAME
-            ),
-        });
-    }
-    if m.epochs_run.checked_add(args.training.epochs).is_none() {
-        return Err(Error::Model {
-            path: args.model.init_from.clone().unwrap_or_default(),
-            msg: format!(
-                "has epochs_run = {}, which --epochs {} more would overflow; the count is corrupt",
-                m.epochs_run, args.training.epochs
-            ),
-        });
-    }
-    Ok(())
-}
-
 /// The training file (and the test file, the model to continue), loaded and checked.
-struct Input<T> {
-    src: Source,
-    previous: Option<ModelFile>,
-    task: Task,
-    frame: Frame<T>,
-    all_classes: Option<Vec<String>>,
-    test: Option<Frame<T>>,
+pub(super) struct Input<T> {
+    pub(super) src: Source,
+    pub(super) previous: Option<ModelFile>,
+    pub(super) task: Task,
+    pub(super) frame: Frame<T>,
+    pub(super) all_classes: Option<Vec<String>>,
+    pub(super) test: Option<Frame<T>>,
 }
 
-fn load_input<T: Real>(args: &RunOptions) -> Result<Input<T>> {
+pub(super) fn load_input<T: Real>(args: &RunOptions) -> Result<Input<T>> {
     let src = Source::parse(args.data.data.as_deref().unwrap_or("-"));
     if let Some(t) = &args.data.test {
         if Source::parse(t) == Source::Stdin && src == Source::Stdin {
@@ -606,16 +264,16 @@ fn load_input<T: Real>(args: &RunOptions) -> Result<Input<T>> {
 }
 
 /// A trained model, its preprocessing and the record of the run.
-struct Fitted<T> {
-    model: Mlp<T>,
-    prep: Prep,
-    run: TrainRun,
+pub(super) struct Fitted<T> {
+    pub(super) model: Mlp<T>,
+    pub(super) prep: Prep,
+    pub(super) run: TrainRun,
 }
 
 /// Fits the preprocessing on `train_frame` (or reuses the previous model's), trains, and
 /// evaluates on train, validation and test.
 #[allow(clippy::too_many_arguments)]
-fn fit_and_train<T: Real>(
+pub(super) fn fit_and_train<T: Real>(
     args: &RunOptions,
     previous: Option<&ModelFile>,
     task: Task,
@@ -813,197 +471,8 @@ fn fit_and_train<T: Real>(
     Ok(Fitted { model, prep, run })
 }
 
-/// One fold of a cross-validation: its held-out rows' metrics.
-#[derive(Clone, Debug, serde::Serialize)]
-pub struct Fold {
-    pub fold: usize,
-    pub rows: usize,
-    /// L on the held-out fold.
-    pub loss: f64,
-    /// Accuracy (classify) or RMSE in the data's units (regress) on the held-out fold.
-    pub metric: f64,
-    /// R² on the held-out fold (regress).
-    pub r2: Option<f64>,
-}
-
-/// The outcome of `--cv K`.
-#[derive(Clone, Debug, serde::Serialize)]
-pub struct CvRun {
-    pub data: String,
-    pub task: Task,
-    pub k: usize,
-    pub folds: Vec<Fold>,
-    /// Mean and sample standard deviation of the folds' metric.
-    pub mean: f64,
-    pub std: f64,
-    /// Mean of the folds' L.
-    pub mean_loss: f64,
-    /// Mean of the folds' R² (regress).
-    pub mean_r2: Option<f64>,
-    pub hyperparameters: serde_json::Value,
-    pub interrupted: bool,
-    pub seconds: f64,
-    /// `--threads`, a setting of the run (reported in --json, never in a model file).
-    pub threads: usize,
-    /// With --report: the held-out folds' predictions pooled, and fold 1's model on row 0.
-    #[serde(skip)]
-    pub diagnostics: Option<crate::train::diagnostics::Diagnostics>,
-    /// What looked wrong in the data without being an error; printed on stderr.
-    pub warnings: Vec<String>,
-}
-
-/// `--cv K`: stratified (classify) or plain (regress) K-fold cross-validation with the seed.
-/// Each fold fits its own standardization on its K−1 training folds.
-pub fn cv_command(
-    args: &RunOptions,
-    observer: &mut dyn Observer,
-    stop: &AtomicBool,
-) -> Result<CvRun> {
-    match args.training.precision {
-        Precision::F32 => cv_in::<f32>(args, observer, stop),
-        Precision::F64 => cv_in::<f64>(args, observer, stop),
-    }
-}
-
-fn cv_in<T: Real>(
-    args: &RunOptions,
-    observer: &mut dyn Observer,
-    stop: &AtomicBool,
-) -> Result<CvRun> {
-    let k = args.training.cv.unwrap_or(0);
-    let start = std::time::Instant::now();
-    let Input {
-        src,
-        task,
-        mut frame,
-        all_classes,
-        ..
-    } = load_input::<T>(args)?;
-    let warnings = std::mem::take(&mut frame.warnings);
-    let n = frame.x.nrows();
-    if k < 2 || k > n {
-        return Err(Error::flag(
-            "--cv",
-            format!("must be between 2 and the number of rows ({n})"),
-            k,
-        ));
-    }
-    let assignment = fold_of_rows(&frame, k, args.training.seed);
-    let mut folds = Vec::with_capacity(k);
-    let mut hyperparameters = serde_json::Value::Null;
-    let mut interrupted = false;
-    let mut diagnostics: Option<crate::train::diagnostics::Diagnostics> = None;
-    for f in 0..k {
-        let (tr, te): (Vec<usize>, Vec<usize>) = (0..n).partition(|&i| assignment[i] != f);
-        if tr.is_empty() || te.is_empty() {
-            continue;
-        }
-        let fitted = fit_and_train(
-            args,
-            None,
-            task,
-            all_classes.clone(),
-            select_frame(&frame, &tr),
-            Some(select_frame(&frame, &te)),
-            None,
-            observer,
-            stop,
-        )?;
-        let mut run = fitted.run;
-        // Out-of-fold predictions pooled over the folds; row 0 explained by the first model.
-        match (&mut diagnostics, run.diagnostics.take()) {
-            (Some(all), Some(d)) => all.predictions.extend(d.predictions),
-            (None, Some(mut d)) => {
-                if frame.x.nrows() > 0 {
-                    let s = crate::train::diagnostics::sample(
-                        &fitted.model,
-                        &fitted.prep,
-                        &frame,
-                        0,
-                        args.training.lambda,
-                        Some("(fold 1 of the cross-validation, not saved)".to_string()),
-                    )?;
-                    d.sample = Some(s);
-                }
-                diagnostics = Some(d);
-            }
-            _ => {}
-        }
-        hyperparameters = run.hyperparameters.clone();
-        let held_out = run
-            .val
-            .as_ref()
-            .expect("the held-out fold is the validation set");
-        folds.push(Fold {
-            fold: f + 1,
-            rows: held_out.rows,
-            loss: held_out.objective.l,
-            metric: held_out.metric.value(),
-            r2: held_out.regression.as_ref().map(|r| r.r2),
-        });
-        if run.outcome.interrupted {
-            interrupted = true;
-            break;
-        }
-    }
-    let m = folds.len().max(1) as f64;
-    let mean = folds.iter().map(|f| f.metric).sum::<f64>() / m;
-    let var = folds.iter().map(|f| (f.metric - mean).powi(2)).sum::<f64>() / (m - 1.0).max(1.0);
-    let mean_loss = folds.iter().map(|f| f.loss).sum::<f64>() / m;
-    let mean_r2 =
-        (task == Task::Regress).then(|| folds.iter().filter_map(|f| f.r2).sum::<f64>() / m);
-    Ok(CvRun {
-        data: src.to_string(),
-        task,
-        k,
-        folds,
-        mean,
-        std: var.sqrt(),
-        mean_loss,
-        mean_r2,
-        hyperparameters,
-        interrupted,
-        seconds: start.elapsed().as_secs_f64(),
-        threads: args.training.threads,
-        diagnostics,
-        warnings,
-    })
-}
-
-/// The fold (0..k) of every row: per class (or overall) a seeded shuffle dealt round-robin,
-/// so that each fold has each class in proportion.
-fn fold_of_rows<T: Real>(frame: &Frame<T>, k: usize, seed: u64) -> Vec<usize> {
-    let mut rng = crate::math::rng::seeded(seed ^ 0x4356_5f46_4f4c_4453);
-    let mut fold = vec![0; frame.x.nrows()];
-    let mut next = 0;
-    for mut g in groups(frame) {
-        g.shuffle(&mut rng);
-        for i in g {
-            fold[i] = next % k;
-            next += 1;
-        }
-    }
-    fold
-}
-
-/// Row indices grouped by class (one group for regression).
-fn groups<T: Real>(frame: &Frame<T>) -> Vec<Vec<usize>> {
-    match &frame.labels {
-        FrameLabels::Classes(table) => {
-            let mut g = vec![Vec::new(); table.names.len()];
-            for (i, &k) in table.y.iter().enumerate() {
-                if let Some(group) = g.get_mut(k as usize) {
-                    group.push(i);
-                }
-            }
-            g
-        }
-        _ => vec![(0..frame.x.nrows()).collect()],
-    }
-}
-
 /// Final metrics of `model` on `data`; regression metrics in the data's own units.
-fn evaluate<T: Real>(
+pub(super) fn evaluate<T: Real>(
     model: &Mlp<T>,
     data: &Data<T>,
     prep: &Prep,
@@ -1051,94 +520,4 @@ pub fn predict_values<T: Real>(
             .assign(&cache.live().2);
     }
     Ok(out)
-}
-
-/// Row indices for training and validation: per class (or overall, for regression) a seeded
-/// shuffle, then round(frac × count) rows to validation, never a class's last row.
-fn split_rows<T: Real>(frame: &Frame<T>, frac: f64, seed: u64) -> (Vec<usize>, Vec<usize>) {
-    let mut rng = crate::math::rng::seeded(seed ^ 0x5641_4c5f_5350_4c54);
-    let groups = groups(frame);
-    let (mut tr, mut va) = (Vec::new(), Vec::new());
-    for mut g in groups {
-        g.shuffle(&mut rng);
-        let k = ((frac * g.len() as f64).round() as usize).min(g.len().saturating_sub(1));
-        va.extend_from_slice(&g[..k]);
-        tr.extend_from_slice(&g[k..]);
-    }
-    tr.sort_unstable();
-    va.sort_unstable();
-    (tr, va)
-}
-
-/// The given rows of a frame (a copy).
-fn select_frame<T: Real>(frame: &Frame<T>, rows: &[usize]) -> Frame<T> {
-    Frame {
-        source: frame.source.clone(),
-        feature_names: frame.feature_names.clone(),
-        label_names: frame.label_names.clone(),
-        x: frame.x.select(Axis(0), rows),
-        labels: match &frame.labels {
-            FrameLabels::None => FrameLabels::None,
-            FrameLabels::Classes(c) => FrameLabels::Classes(c.select(rows)),
-            FrameLabels::Targets(y) => FrameLabels::Targets(y.select(Axis(0), rows)),
-        },
-        lines: frame.lines.select(rows),
-        warnings: Vec::new(),
-    }
-}
-
-/// A frame cut into training rows `tr` and validation rows `va` (both ascending, together
-/// every row once). The validation rows are copied out; the training rows then move up in
-/// the frame's own buffer, which shrinks: the matrix is never held twice.
-fn split_frame<T: Real>(frame: Frame<T>, tr: &[usize], va: &[usize]) -> (Frame<T>, Frame<T>) {
-    let val = select_frame(&frame, va);
-    let Frame {
-        source,
-        feature_names,
-        label_names,
-        x,
-        labels,
-        lines,
-        warnings,
-    } = frame;
-    let lines = lines.select(tr);
-    let x = keep_rows(x, tr);
-    let labels = match labels {
-        FrameLabels::None => FrameLabels::None,
-        FrameLabels::Classes(c) => FrameLabels::Classes(c.select(tr)),
-        FrameLabels::Targets(y) => FrameLabels::Targets(keep_rows(y, tr)),
-    };
-    let train = Frame {
-        source,
-        feature_names,
-        label_names,
-        x,
-        labels,
-        lines,
-        warnings,
-    };
-    (train, val)
-}
-
-/// The rows `keep` (ascending) of `a`, moved up in place; the buffer is then shrunk.
-fn keep_rows<T: Real>(a: Array2<T>, keep: &[usize]) -> Array2<T> {
-    let (n, d) = a.dim();
-    if !a.is_standard_layout() {
-        return a.select(Axis(0), keep);
-    }
-    let (mut v, offset) = a.into_raw_vec_and_offset();
-    // The matrix starts `offset` values into its buffer (0 for a loaded file).
-    let off = offset.unwrap_or(0).min(v.len());
-    v.drain(..off);
-    v.truncate(n * d);
-    let mut m = 0;
-    for &i in keep.iter().filter(|&&i| i < n) {
-        // i >= m: rows only ever move up.
-        v.copy_within(i * d..i * d + d, m * d);
-        m += 1;
-    }
-    v.truncate(m * d);
-    v.shrink_to_fit();
-    // m d values by construction: the shape always fits.
-    Array2::from_shape_vec((m, d), v).unwrap_or_else(|_| Array2::zeros((m, d)))
 }

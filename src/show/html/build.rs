@@ -8,11 +8,13 @@ use crate::data::modelfile::ModelFile;
 use crate::data::prep::Task;
 use crate::math::model::Objective;
 use crate::show::explain;
+use crate::train::cv::CvRun;
 use crate::train::diagnostics::{Diagnostics, Predictions, Sample};
 use crate::train::explain::ExplainOptions;
+use crate::train::gates;
 use crate::train::metrics;
 use crate::train::options::RunOptions;
-use crate::train::run::{self, CvRun, Evaluation, TrainRun};
+use crate::train::run::{Evaluation, TrainRun};
 use crate::train::sgd::Metric;
 
 const J_COLOR: &str = "#1f77b4";
@@ -158,7 +160,7 @@ pub fn train_page(run: &TrainRun, args: &RunOptions, inv: &Invocation) -> Page {
     sets.extend(run.test.as_ref().map(|e| ("test", e)));
     let metrics = metrics_table(&sets, regress, hp["standardize_targets"] == true);
 
-    let (gate_set, e) = run::gate_set(run);
+    let (gate_set, e) = gates::gate_set(run);
     let gates = gates(
         args,
         &format!("the {gate_set} set"),
@@ -580,7 +582,7 @@ fn metrics_table(sets: &[(&str, &Evaluation)], regress: bool, standardized: bool
     Table { head, rows }
 }
 
-/// Each gate asked for, with its verdict: `run::gates`, the same verdicts as the exit code.
+/// Each gate asked for, with its verdict: `gates::gates`, the same verdicts as the exit code.
 fn gates(
     args: &RunOptions,
     set: &str,
@@ -589,7 +591,7 @@ fn gates(
     r2: Option<f64>,
 ) -> Vec<Gate> {
     // A gate that does not fit the task was refused before training; none is left to show.
-    let results = run::gates(args, set, accuracy, loss, r2).unwrap_or_default();
+    let results = gates::gates(args, set, accuracy, loss, r2).unwrap_or_default();
     results
         .into_iter()
         .map(|g| {
