@@ -5,115 +5,16 @@ use std::path::{Path, PathBuf};
 
 use ndarray::Array2;
 
-use super::*;
+use super::labels::{real_valued_warning, sorted, Labels};
+use super::layout::layout;
+use super::options::{LabelKind, LoadOptions};
+use super::records::{
+    count_lines, csv_reader, next_record, split_records, unterminated_error, unterminated_quote,
+    LineCounter, Scan,
+};
+use super::rows::{parse_rows, Part, RowLines};
+use super::source::{open, out_of_memory, read_block, size, Input, Source, BLOCK_BYTES};
 use crate::{Error, Real, Result};
-
-/// What to read from a file besides the features.
-#[derive(Debug, Clone)]
-pub struct LoadOptions<'a> {
-    /// One entry for classify, one or more for regress; empty (or only `Absent`) means no label.
-    pub labels: Vec<LabelSpec>,
-    pub kind: LabelKind,
-    /// When set, the feature columns must be exactly these names in this order.
-    pub expected_features: Option<&'a [String]>,
-    /// The label column(s) may be missing from the header; `labels` is then `Labels::None`.
-    /// A `Name` not in the header or an `Index` past its end means absent; with
-    /// `expected_features` set, a header equal to the features alone also means absent.
-    pub optional_label: bool,
-    /// The byte between fields: `,` unless `--delimiter` says otherwise.
-    pub delimiter: u8,
-    /// Columns skipped altogether (ID or text columns), by name or 0-based index.
-    pub ignore: Vec<LabelSpec>,
-}
-
-impl LoadOptions<'_> {
-    /// Labels required, features whatever the file has.
-    pub fn new(labels: Vec<LabelSpec>, kind: LabelKind) -> Self {
-        LoadOptions {
-            labels,
-            kind,
-            expected_features: None,
-            optional_label: false,
-            delimiter: b',',
-            ignore: Vec::new(),
-        }
-    }
-}
-
-/// The 1-based line on which each row starts, kept compactly: rows mostly follow each other
-/// a line apart, so only the rows where that is not so are stored (a few bytes per file,
-/// not per row).
-#[derive(Debug, Clone, PartialEq, Default)]
-pub struct RowLines {
-    /// How many rows.
-    pub(super) n: usize,
-    /// (row, line) for the first row and every row not on the line after its predecessor's.
-    pub(super) jumps: Vec<(usize, u64)>,
-}
-
-impl RowLines {
-    /// Rows counted.
-    pub fn len(&self) -> usize {
-        self.n
-    }
-
-    pub fn is_empty(&self) -> bool {
-        self.n == 0
-    }
-
-    /// The line on which row `i` starts (None past the end).
-    pub fn line(&self, i: usize) -> Option<u64> {
-        if i >= self.n {
-            return None;
-        }
-        let k = self.jumps.partition_point(|&(r, _)| r <= i);
-        let &(r, l) = self.jumps.get(k.checked_sub(1)?)?;
-        Some(l + (i - r) as u64)
-    }
-
-    /// The line of the last row.
-    pub(super) fn last(&self) -> Option<u64> {
-        self.line(self.n.checked_sub(1)?)
-    }
-
-    /// Adds a row starting on `line`.
-    pub(super) fn push(
-        &mut self,
-        line: u64,
-    ) -> std::result::Result<(), std::collections::TryReserveError> {
-        if self.last().map(|l| l + 1) != Some(line) {
-            self.jumps.try_reserve(1)?;
-            self.jumps.push((self.n, line));
-        }
-        self.n += 1;
-        Ok(())
-    }
-
-    /// Appends the rows of `other`, which come after these.
-    pub(super) fn append(
-        &mut self,
-        other: &RowLines,
-    ) -> std::result::Result<(), std::collections::TryReserveError> {
-        for (k, &(r, l)) in other.jumps.iter().enumerate() {
-            let end = other.jumps.get(k + 1).map_or(other.n, |&(r2, _)| r2);
-            self.push(l)?;
-            // The rest of this run follows line by line.
-            self.n += end - r - 1;
-        }
-        Ok(())
-    }
-
-    /// The lines of the given rows.
-    pub fn select(&self, rows: &[usize]) -> RowLines {
-        let mut out = RowLines::default();
-        for &i in rows {
-            if let Some(l) = self.line(i) {
-                let _ = out.push(l);
-            }
-        }
-        out
-    }
-}
 
 /// A parsed CSV file.
 #[derive(Debug, Clone, PartialEq)]
@@ -155,12 +56,6 @@ pub(super) fn load_with<T: Real>(
 /// The longest header record read before giving up: a file with no line end (`/dev/zero`)
 /// is not a CSV file, whatever its size.
 pub(super) const HEADER_MAX_BYTES: usize = 64 << 20;
-
-/// How many bytes `load` reads at a time. The text in memory is about two blocks (the one
-/// being parsed and the next one being read) plus the longest record, whatever the file's
-/// size; the matrix itself grows in place (a large Vec is grown by `mremap` on Linux, so
-/// it is never held twice).
-pub(super) const BLOCK_BYTES: usize = 4 << 20;
 
 /// Below this many bytes of rows, one thread parses a block.
 pub(super) const PARALLEL_MIN_BYTES: usize = 1 << 20;

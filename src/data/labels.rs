@@ -6,30 +6,9 @@ use std::path::Path;
 
 use ndarray::Array2;
 
-use super::*;
+use super::options::{LabelSpec, LoadOptions};
+use super::shown::{list, shown, shown_str};
 use crate::{Error, Result};
-
-/// Which column holds a label.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum LabelSpec {
-    /// The last column of the header.
-    Last,
-    /// The column with this header name.
-    Name(String),
-    /// The column at this 0-based position.
-    Index(usize),
-    /// No label column (predict).
-    Absent,
-}
-
-/// How label fields are read.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum LabelKind {
-    /// Classification: one label column, each field a class name (any non-empty string).
-    Classes,
-    /// Regression: one or more label columns, each field a finite number.
-    Targets,
-}
 
 /// The label columns of a file, row-aligned with `x`.
 #[derive(Debug, Clone, PartialEq)]

@@ -4,7 +4,9 @@
 use std::collections::HashMap;
 use std::path::Path;
 
-use super::*;
+use super::labels::resolve_labels;
+use super::options::{LabelKind, LabelSpec, LoadOptions};
+use super::shown::{list, shown, shown_str};
 use crate::{Error, Result};
 
 /// What a column of the file becomes.

@@ -5,6 +5,7 @@ mod frame;
 mod labels;
 mod layout;
 mod numbers;
+mod options;
 mod records;
 mod rows;
 mod shown;
@@ -16,10 +17,8 @@ pub mod prep;
 
 pub use frame::*;
 pub use labels::*;
-use layout::*;
-use numbers::*;
-use records::*;
-use rows::*;
+pub use options::*;
+pub use rows::RowLines;
 pub use shown::*;
 pub use source::*;
 

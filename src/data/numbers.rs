@@ -1,7 +1,7 @@
 //! Numbers in fields: a finite decimal read straight into T (lexical-core), the fast path that
 //! finds a field's end in the same pass, and the slow path that says what is wrong.
 
-use super::*;
+use super::shown::{shown, shown_str};
 use crate::Real;
 
 /// Where the field that starts at `at` ends: at the next delimiter, '\r' or '\n', or the end.

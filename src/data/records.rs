@@ -3,7 +3,8 @@
 
 use std::path::Path;
 
-use super::*;
+use super::layout::Layout;
+use super::shown::shown_str;
 use crate::{Error, Result};
 
 /// Where a quote opened and never closed (its line, and its field's 0-based index), if

@@ -3,7 +3,13 @@
 
 use std::path::Path;
 
-use super::*;
+use super::labels::{class, ClassTable};
+use super::layout::{Layout, Role};
+use super::numbers::{fast_field, field_end, number};
+use super::options::LabelKind;
+use super::records::{csv_reader, next_record, LineCounter};
+use super::shown::shown_str;
+use super::source::{out_of_memory, size};
 use crate::{Error, Real, Result};
 
 /// The rows of one stretch of the file.
@@ -316,5 +322,80 @@ impl<'a, T: Real> Rows<'a, T> {
         if self.layout.kind == LabelKind::Classes && self.layout.k > 0 {
             let _ = self.part.y.try_reserve(rows.min(left / 2 + 1));
         }
+    }
+}
+
+/// The 1-based line on which each row starts, kept compactly: rows mostly follow each other
+/// a line apart, so only the rows where that is not so are stored (a few bytes per file,
+/// not per row).
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct RowLines {
+    /// How many rows.
+    pub(super) n: usize,
+    /// (row, line) for the first row and every row not on the line after its predecessor's.
+    pub(super) jumps: Vec<(usize, u64)>,
+}
+
+impl RowLines {
+    /// Rows counted.
+    pub fn len(&self) -> usize {
+        self.n
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.n == 0
+    }
+
+    /// The line on which row `i` starts (None past the end).
+    pub fn line(&self, i: usize) -> Option<u64> {
+        if i >= self.n {
+            return None;
+        }
+        let k = self.jumps.partition_point(|&(r, _)| r <= i);
+        let &(r, l) = self.jumps.get(k.checked_sub(1)?)?;
+        Some(l + (i - r) as u64)
+    }
+
+    /// The line of the last row.
+    pub(super) fn last(&self) -> Option<u64> {
+        self.line(self.n.checked_sub(1)?)
+    }
+
+    /// Adds a row starting on `line`.
+    pub(super) fn push(
+        &mut self,
+        line: u64,
+    ) -> std::result::Result<(), std::collections::TryReserveError> {
+        if self.last().map(|l| l + 1) != Some(line) {
+            self.jumps.try_reserve(1)?;
+            self.jumps.push((self.n, line));
+        }
+        self.n += 1;
+        Ok(())
+    }
+
+    /// Appends the rows of `other`, which come after these.
+    pub(super) fn append(
+        &mut self,
+        other: &RowLines,
+    ) -> std::result::Result<(), std::collections::TryReserveError> {
+        for (k, &(r, l)) in other.jumps.iter().enumerate() {
+            let end = other.jumps.get(k + 1).map_or(other.n, |&(r2, _)| r2);
+            self.push(l)?;
+            // The rest of this run follows line by line.
+            self.n += end - r - 1;
+        }
+        Ok(())
+    }
+
+    /// The lines of the given rows.
+    pub fn select(&self, rows: &[usize]) -> RowLines {
+        let mut out = RowLines::default();
+        for &i in rows {
+            if let Some(l) = self.line(i) {
+                let _ = out.push(l);
+            }
+        }
+        out
     }
 }

@@ -5,7 +5,8 @@ use std::fmt;
 use std::io::Read;
 use std::path::{Path, PathBuf};
 
-use super::*;
+use super::records::Scan;
+use super::shown::shown_str;
 use crate::{Error, Result};
 
 /// Where a CSV file comes from: a path, or standard input when the command line says `-`.
@@ -260,3 +261,9 @@ pub(super) fn size(bytes: usize) -> String {
         b => format!("{:.1} MiB", b as f64 / (1u64 << 20) as f64),
     }
 }
+
+/// How many bytes `load` reads at a time. The text in memory is about two blocks (the one
+/// being parsed and the next one being read) plus the longest record, whatever the file's
+/// size; the matrix itself grows in place (a large Vec is grown by `mremap` on Linux, so
+/// it is never held twice).
+pub(super) const BLOCK_BYTES: usize = 4 << 20;

@@ -3,7 +3,15 @@
 
 use std::path::{Path, PathBuf};
 
-use super::*;
+use super::frame::{load, load_with, parse, parse_blocks, parse_with, Frame, PARALLEL_MIN_BYTES};
+use super::labels::Labels;
+use super::layout::layout;
+use super::numbers::{fast_decimal, fast_field, number};
+use super::options::{LabelKind, LabelSpec, LoadOptions};
+use super::records::csv_reader;
+use super::rows::{parse_rows_csv, parse_rows_plain, RowLines};
+use super::shown::shown;
+use super::source::{gunzip_if_gzip, read_bytes, Delimiter, Source, BLOCK_BYTES};
 use crate::{Real, Result};
 use std::io::Write;
 
@@ -730,9 +738,8 @@ fn classes_are_interned_in_class_order() {
 }
 
 mod props {
-    use super::super::*;
+    use super::*;
 
-    use super::all_lines;
     use proptest::prelude::*;
     use std::path::Path;
 
