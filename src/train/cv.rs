@@ -5,9 +5,9 @@ use std::sync::atomic::AtomicBool;
 
 use crate::data::prep::Task;
 use crate::train::options::{Precision, RunOptions};
-use crate::train::run::*;
+use crate::train::run::{fit_and_train, load_input, Input};
 use crate::train::sgd::Observer;
-use crate::train::split::*;
+use crate::train::split::{fold_of_rows, select_frame};
 use crate::{Error, Real, Result};
 
 /// One fold of a cross-validation: its held-out rows' metrics.

@@ -2,7 +2,7 @@
 //! the test set, else the validation set, else the training set.
 
 use crate::train::options::RunOptions;
-use crate::train::run::*;
+use crate::train::run::{Evaluation, TrainRun};
 use crate::{Error, Result};
 
 /// The set the quality gates look at, and its name: test, else validation, else training.

@@ -9,12 +9,12 @@ use crate::data::prep::{Prep, Task};
 use crate::data::{self, Frame, LabelKind, LabelSpec, Labels as FrameLabels, LoadOptions, Source};
 use crate::math::loss::Loss;
 use crate::math::model::{Cache, Mlp, Objective};
-use crate::train::checks::*;
+use crate::train::checks::{check_continuation, check_training_memory};
 use crate::train::limits;
 use crate::train::metrics::{self, RegressionReport};
 use crate::train::options::RunOptions;
 use crate::train::sgd::{self, Metric, Observer, Outcome, TrainConfig};
-use crate::train::split::*;
+use crate::train::split::{split_frame, split_rows};
 use crate::{Error, Real, Result};
 
 /// Metrics of the final model on one dataset.
