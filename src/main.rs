@@ -10,12 +10,12 @@ use std::process::ExitCode;
 use clap::{CommandFactory, FromArgMatches};
 use mlp_train::cli::args::{Cli, Command};
 use mlp_train::cli::commands;
-use mlp_train::cli::train::Finished;
+use mlp_train::cli::train::{Finished, Verdict};
 use mlp_train::error::exit;
 use mlp_train::show::report;
-use mlp_train::train::baseline::{Baseline, BaselineCheck};
+use mlp_train::train::baseline::Baseline;
+use mlp_train::train::checks;
 use mlp_train::train::interrupt::{self, OnSignal, STOP};
-use mlp_train::train::{checks, gates};
 
 fn main() -> ExitCode {
     handle_signals();
@@ -265,17 +265,7 @@ fn train(args: mlp_train::cli::args::TrainArgs) -> Result<i32, Failure> {
         say(&format!("mlp-train: warning: {w}"));
     }
     // Gates and the baseline are measured before printing, so that --json can report them.
-    let (set, e) = gates::gate_set(&run);
-    let accuracy = run.classes.as_ref().map(|_| e.metric.value());
-    let r2 = e.regression.as_ref().map(|r| r.r2);
-    let gates = gates::gates(&opts, set, accuracy, e.objective.l, r2)?;
-    let compared = match &baseline {
-        Some(b) => {
-            let value = accuracy.or(r2).unwrap_or(f64::NAN);
-            Some(b.compare(run.task, set, value, args.max_drop)?)
-        }
-        None => None,
-    };
+    let verdict = Verdict::of_train(&run, &opts, baseline.as_ref())?;
     // --report: the HTML page first (even when a gate fails below), where the output plan
     // put it (stdout for `-`, the summary then going to stderr).
     if let Some(to) = &report_to {
@@ -295,8 +285,7 @@ fn train(args: mlp_train::cli::args::TrainArgs) -> Result<i32, Failure> {
     };
     let printed = if args.json {
         let mut v = report::summary_json(&run);
-        v["gates"] = serde_json::json!(gates);
-        v["baseline"] = serde_json::json!(compared.as_ref().map(|c| &c.0));
+        verdict.add_to_json(&mut v);
         let mut text = v.to_string();
         text.push('\n');
         print(&text)
@@ -317,46 +306,11 @@ fn train(args: mlp_train::cli::args::TrainArgs) -> Result<i32, Failure> {
     };
     if run.outcome.interrupted {
         // Exit 130 even when stdout is a closed pipe: the run was interrupted.
-        let saved = match &run.saved {
-            Some(p) => format!(
-                "; model saved to {} with \"interrupted\": true",
-                p.display()
-            ),
-            None if run.outcome.samples == 0 => {
-                "; nothing written: no SGD step had run".to_string()
-            }
-            None => String::new(),
-        };
-        let kept: Vec<String> = run.kept.iter().map(|p| p.display().to_string()).collect();
-        let kept = if kept.is_empty() {
-            String::new()
-        } else {
-            format!(
-                "; kept {} (an interrupted run never replaces an existing file; it writes NAME.interrupted.EXT beside it)",
-                kept.join(", ")
-            )
-        };
-        say(&format!(
-            "mlp-train: interrupted after {} epoch(s){saved}{kept}",
-            run.outcome.epochs_run
-        ));
+        say(&mlp_train::cli::train::interrupted_note(&run));
         return Ok(exit::INTERRUPTED);
     }
     printed?;
-    verdict(&gates, compared)
-}
-
-/// The first failed gate, else a regression against the baseline, is the error (exit 8).
-fn verdict(
-    gates: &[gates::GateResult],
-    compared: Option<(BaselineCheck, Option<mlp_train::Error>)>,
-) -> Result<i32, Failure> {
-    if let Some(g) = gates.iter().find(|g| !g.passed()) {
-        return Err(g.error().into());
-    }
-    if let Some((_, Some(e))) = compared {
-        return Err(e.into());
-    }
+    verdict.into_result()?;
     Ok(0)
 }
 
@@ -373,17 +327,7 @@ fn cross_validate(
     for w in &cv.warnings {
         say(&format!("mlp-train: warning: {w}"));
     }
-    let classify = cv.task == mlp_train::data::prep::Task::Classify;
-    let set = format!("{k}-fold cross-validation mean");
-    let accuracy = classify.then_some(cv.mean);
-    let gates = gates::gates(&opts, &set, accuracy, cv.mean_loss, cv.mean_r2)?;
-    let compared = match &baseline {
-        Some(b) => {
-            let value = accuracy.or(cv.mean_r2).unwrap_or(f64::NAN);
-            Some(b.compare(cv.task, "cv", value, args.max_drop)?)
-        }
-        None => None,
-    };
+    let verdict = Verdict::of_cv(&cv, &opts, baseline.as_ref())?;
     let page_on_stdout = report_to
         .as_ref()
         .is_some_and(|o| o.dest == mlp_train::cli::output::Dest::Stdout);
@@ -396,8 +340,7 @@ fn cross_validate(
         say(report::cv_text(&cv).trim_end());
     } else if args.json {
         let mut v = report::cv_json(&cv);
-        v["gates"] = serde_json::json!(gates);
-        v["baseline"] = serde_json::json!(compared.as_ref().map(|c| &c.0));
+        verdict.add_to_json(&mut v);
         print(&format!("{v}\n"))?;
     } else {
         print(&report::cv_text(&cv))?;
@@ -405,5 +348,6 @@ fn cross_validate(
     if cv.interrupted {
         return Ok(exit::INTERRUPTED);
     }
-    verdict(&gates, compared)
+    verdict.into_result()?;
+    Ok(0)
 }

@@ -5,11 +5,13 @@ use std::sync::atomic::AtomicBool;
 
 use crate::cli::output::{Dest, Output, Plan};
 use crate::data::modelfile::ModelFile;
-use crate::data::prep::Prep;
+use crate::data::prep::{Prep, Task};
 use crate::math::model::Mlp;
 use crate::show::{plot, report};
+use crate::train::baseline::{Baseline, BaselineCheck};
 use crate::train::checks;
 use crate::train::cv::{self, CvRun};
+use crate::train::gates::{self, GateResult};
 use crate::train::options::{Precision, RunOptions};
 use crate::train::run::{self, TrainRun};
 use crate::train::sgd::Observer;
@@ -70,6 +72,94 @@ pub fn cv_command(
         }
     });
     Ok(Finished { run: cv, report_to })
+}
+
+/// The quality gates and the --baseline comparison of a finished run, measured before
+/// anything is printed so that --json can report them.
+pub struct Verdict {
+    pub gates: Vec<GateResult>,
+    /// The comparison, and the regression error when the drop is too large.
+    pub compared: Option<(BaselineCheck, Option<Error>)>,
+}
+
+impl Verdict {
+    /// A training's verdict, on its gate set (test, else validation, else training).
+    pub fn of_train(
+        run: &TrainRun,
+        opts: &RunOptions,
+        baseline: Option<&Baseline>,
+    ) -> Result<Self> {
+        let (set, e) = gates::gate_set(run);
+        let accuracy = run.classes.as_ref().map(|_| e.metric.value());
+        let r2 = e.regression.as_ref().map(|r| r.r2);
+        let gates = gates::gates(opts, set, accuracy, e.objective.l, r2)?;
+        let compared = match baseline {
+            Some(b) => {
+                let value = accuracy.or(r2).unwrap_or(f64::NAN);
+                Some(b.compare(run.task, set, value, opts.gates.max_drop)?)
+            }
+            None => None,
+        };
+        Ok(Verdict { gates, compared })
+    }
+
+    /// A cross-validation's verdict, on the mean over the folds.
+    pub fn of_cv(cv: &CvRun, opts: &RunOptions, baseline: Option<&Baseline>) -> Result<Self> {
+        let set = format!("{}-fold cross-validation mean", cv.k);
+        let accuracy = (cv.task == Task::Classify).then_some(cv.mean);
+        let gates = gates::gates(opts, &set, accuracy, cv.mean_loss, cv.mean_r2)?;
+        let compared = match baseline {
+            Some(b) => {
+                let value = accuracy.or(cv.mean_r2).unwrap_or(f64::NAN);
+                Some(b.compare(cv.task, "cv", value, opts.gates.max_drop)?)
+            }
+            None => None,
+        };
+        Ok(Verdict { gates, compared })
+    }
+
+    /// Adds `gates` and `baseline` to a --json summary.
+    pub fn add_to_json(&self, v: &mut serde_json::Value) {
+        v["gates"] = serde_json::json!(self.gates);
+        v["baseline"] = serde_json::json!(self.compared.as_ref().map(|c| &c.0));
+    }
+
+    /// The first failed gate, else a regression against the baseline, is the error (exit 8).
+    pub fn into_result(self) -> Result<()> {
+        if let Some(g) = self.gates.iter().find(|g| !g.passed()) {
+            return Err(g.error());
+        }
+        match self.compared {
+            Some((_, Some(e))) => Err(e),
+            _ => Ok(()),
+        }
+    }
+}
+
+/// What an interrupted training says on stderr: the epochs run, what was saved, and which
+/// existing files it left alone.
+pub fn interrupted_note(run: &TrainRun) -> String {
+    let saved = match &run.saved {
+        Some(p) => format!(
+            "; model saved to {} with \"interrupted\": true",
+            p.display()
+        ),
+        None if run.outcome.samples == 0 => "; nothing written: no SGD step had run".to_string(),
+        None => String::new(),
+    };
+    let kept: Vec<String> = run.kept.iter().map(|p| p.display().to_string()).collect();
+    let kept = if kept.is_empty() {
+        String::new()
+    } else {
+        format!(
+            "; kept {} (an interrupted run never replaces an existing file; it writes NAME.interrupted.EXT beside it)",
+            kept.join(", ")
+        )
+    };
+    format!(
+        "mlp-train: interrupted after {} epoch(s){saved}{kept}",
+        run.outcome.epochs_run
+    )
 }
 
 /// The outputs of a training, planned and checked against the inputs before any work.
