@@ -9,8 +9,8 @@
 use std::hint::black_box;
 use std::time::Instant;
 
-use mlp_train::linalg::{matmul, matmul_plus_scaled};
-use mlp_train::rng::Rng;
+use mlp_train::math::linalg::{matmul, matmul_plus_scaled};
+use mlp_train::math::rng::Rng;
 use mlp_train::{Activation, Cache, Grads, Init, Loss, Mlp, Target};
 use ndarray::Array2;
 use rand::Rng as _;
@@ -54,7 +54,7 @@ fn main() {
         .collect();
     let reps: usize = arg("--reps", "200").parse().expect("--reps N");
 
-    let mut rng = mlp_train::rng::seeded(7);
+    let mut rng = mlp_train::math::rng::seeded(7);
     let x = rand(B, D, &mut rng);
     let w1 = rand(H, D, &mut rng);
     let w2 = rand(Q, H, &mut rng);

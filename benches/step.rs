@@ -24,7 +24,7 @@ fn step<T: Real>(c: &mut Criterion, name: &str) {
         .warm_up_time(Duration::from_millis(300))
         .measurement_time(Duration::from_secs(1));
     for (d, h, q, b) in GRID {
-        let mut rng = mlp_train::rng::seeded(1);
+        let mut rng = mlp_train::math::rng::seeded(1);
         let x = Array2::from_shape_simple_fn((b, d), || T::of(rng.random_range(-1.0..1.0)));
         let y: Vec<usize> = (0..b).map(|i| i % q).collect();
         let mut m = Mlp::<T>::init(d, h, q, Activation::Relu, Loss::SoftmaxCe, Init::He, 0);

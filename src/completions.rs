@@ -4,7 +4,7 @@
 use std::path::Path;
 
 use clap::CommandFactory;
-use mlp_train::cli::Cli;
+use mlp_train::cli::args::Cli;
 
 /// The completion script for `shell`.
 ///
@@ -76,7 +76,7 @@ pub fn write_man_pages(dir: &Path) -> Result<Vec<String>, mlp_train::Error> {
         let mut buf = Vec::new();
         man.render(&mut buf)
             .map_err(|e| mlp_train::Error::io(dir.join(&name), e))?;
-        mlp_train::output::write_atomic(&dir.join(&name), &buf)?;
+        mlp_train::cli::output::write_atomic(&dir.join(&name), &buf)?;
         written.push(name);
     }
     Ok(written)

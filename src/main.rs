@@ -8,11 +8,14 @@ use std::io::{IsTerminal, Write};
 use std::process::ExitCode;
 
 use clap::{CommandFactory, FromArgMatches};
-use mlp_train::baseline::{Baseline, BaselineCheck};
-use mlp_train::cli::{Cli, Command};
+use mlp_train::cli::args::{Cli, Command};
+use mlp_train::cli::commands;
+use mlp_train::cli::train::{Finished, Verdict};
 use mlp_train::error::exit;
-use mlp_train::interrupt::{self, OnSignal, STOP};
-use mlp_train::{commands, report, run};
+use mlp_train::show::report;
+use mlp_train::train::baseline::Baseline;
+use mlp_train::train::checks;
+use mlp_train::train::interrupt::{self, OnSignal, STOP};
 
 fn main() -> ExitCode {
     handle_signals();
@@ -84,7 +87,7 @@ fn say(line: &str) {
 fn handle_signals() {
     let _ = ctrlc::set_handler(|| {
         if interrupt::on_signal() == OnSignal::ExitNow {
-            let _no_more_writes = mlp_train::output::hold_writes();
+            let _no_more_writes = mlp_train::cli::output::hold_writes();
             // Raw write: the main thread may hold stderr's lock (a progress bar), whose line
             // is erased first on a terminal.
             // SAFETY: isatty only inspects file descriptor 2.
@@ -236,7 +239,7 @@ fn dispatch(cli: Cli) -> Result<i32, Failure> {
 
 /// `predict`, or `eval` (`report_only`): the predictions and the report each go where
 /// `commands::predict` says.
-fn predict(args: &mlp_train::cli::PredictArgs, report_only: bool) -> Result<i32, Failure> {
+fn predict(args: &mlp_train::cli::args::PredictArgs, report_only: bool) -> Result<i32, Failure> {
     let out = commands::predict(args, report_only)?;
     print(&out.stdout)?;
     if !out.stderr.is_empty() {
@@ -245,38 +248,30 @@ fn predict(args: &mlp_train::cli::PredictArgs, report_only: bool) -> Result<i32,
     Ok(0)
 }
 
-fn train(mut args: mlp_train::cli::TrainArgs) -> Result<i32, Failure> {
-    if let Some(note) = run::cap_threads(&mut args) {
+fn train(args: mlp_train::cli::args::TrainArgs) -> Result<i32, Failure> {
+    let mut opts = args.options();
+    if let Some(note) = checks::cap_threads(&mut opts) {
         say(&format!("mlp-train: note: {note}"));
     }
     if args.cv.is_some() {
-        return cross_validate(args);
+        return cross_validate(args, opts);
     }
     let baseline = args.baseline.as_deref().map(Baseline::load).transpose()?;
     let mut progress = ui::Progress::new(args.epochs, None, args.quiet, args.verbose);
-    let result = run::train_command(&args, &mut progress, &STOP);
+    let result = mlp_train::cli::train::train_command(&opts, &mut progress, &STOP);
     progress.finish();
-    let run = result?;
+    let Finished { run, report_to } = result?;
     for w in &run.warnings {
         say(&format!("mlp-train: warning: {w}"));
     }
     // Gates and the baseline are measured before printing, so that --json can report them.
-    let (set, e) = run::gate_set(&run);
-    let accuracy = run.classes.as_ref().map(|_| e.metric.value());
-    let r2 = e.regression.as_ref().map(|r| r.r2);
-    let gates = run::gates(&args, set, accuracy, e.objective.l, r2)?;
-    let compared = match &baseline {
-        Some(b) => {
-            let value = accuracy.or(r2).unwrap_or(f64::NAN);
-            Some(b.compare(run.task, set, value, args.max_drop)?)
-        }
-        None => None,
-    };
+    let verdict = Verdict::of_train(&run, &opts, baseline.as_ref())?;
     // --report: the HTML page first (even when a gate fails below), where the output plan
     // put it (stdout for `-`, the summary then going to stderr).
-    if let Some(to) = &run.report_to {
-        let inv = mlp_train::html::Invocation::current();
-        let page = mlp_train::html::render(&mlp_train::html::train_page(&run, &args, &inv));
+    if let Some(to) = &report_to {
+        let inv = mlp_train::show::html::Invocation::current();
+        let page =
+            mlp_train::show::html::render(&mlp_train::show::html::train_page(&run, &opts, &inv));
         to.write(page.as_bytes())?;
     }
     // When an output is `-`, stdout carries only that output; the summary goes to stderr.
@@ -290,8 +285,7 @@ fn train(mut args: mlp_train::cli::TrainArgs) -> Result<i32, Failure> {
     };
     let printed = if args.json {
         let mut v = report::summary_json(&run);
-        v["gates"] = serde_json::json!(gates);
-        v["baseline"] = serde_json::json!(compared.as_ref().map(|c| &c.0));
+        verdict.add_to_json(&mut v);
         let mut text = v.to_string();
         text.push('\n');
         print(&text)
@@ -305,92 +299,48 @@ fn train(mut args: mlp_train::cli::TrainArgs) -> Result<i32, Failure> {
             let j: Vec<f64> = run.outcome.history.iter().map(|s| s.train.j).collect();
             text.push_str(&format!(
                 "J per epoch  {}\n",
-                mlp_train::plot::sparkline(&j)
+                mlp_train::show::plot::sparkline(&j)
             ));
         }
         print(&text)
     };
     if run.outcome.interrupted {
         // Exit 130 even when stdout is a closed pipe: the run was interrupted.
-        let saved = match &run.saved {
-            Some(p) => format!(
-                "; model saved to {} with \"interrupted\": true",
-                p.display()
-            ),
-            None if run.outcome.samples == 0 => {
-                "; nothing written: no SGD step had run".to_string()
-            }
-            None => String::new(),
-        };
-        let kept: Vec<String> = run.kept.iter().map(|p| p.display().to_string()).collect();
-        let kept = if kept.is_empty() {
-            String::new()
-        } else {
-            format!(
-                "; kept {} (an interrupted run never replaces an existing file; it writes NAME.interrupted.EXT beside it)",
-                kept.join(", ")
-            )
-        };
-        say(&format!(
-            "mlp-train: interrupted after {} epoch(s){saved}{kept}",
-            run.outcome.epochs_run
-        ));
+        say(&mlp_train::cli::train::interrupted_note(&run));
         return Ok(exit::INTERRUPTED);
     }
     printed?;
-    verdict(&gates, compared)
-}
-
-/// The first failed gate, else a regression against the baseline, is the error (exit 8).
-fn verdict(
-    gates: &[run::GateResult],
-    compared: Option<(BaselineCheck, Option<mlp_train::Error>)>,
-) -> Result<i32, Failure> {
-    if let Some(g) = gates.iter().find(|g| !g.passed()) {
-        return Err(g.error().into());
-    }
-    if let Some((_, Some(e))) = compared {
-        return Err(e.into());
-    }
+    verdict.into_result()?;
     Ok(0)
 }
 
-fn cross_validate(args: mlp_train::cli::TrainArgs) -> Result<i32, Failure> {
+fn cross_validate(
+    args: mlp_train::cli::args::TrainArgs,
+    opts: mlp_train::train::options::RunOptions,
+) -> Result<i32, Failure> {
     let k = args.cv.unwrap_or(0);
     let baseline = args.baseline.as_deref().map(Baseline::load).transpose()?;
     let mut progress = ui::Progress::new(args.epochs, Some(k), args.quiet, args.verbose);
-    let result = run::cv_command(&args, &mut progress, &STOP);
+    let result = mlp_train::cli::train::cv_command(&opts, &mut progress, &STOP);
     progress.finish();
-    let cv = result?;
+    let Finished { run: cv, report_to } = result?;
     for w in &cv.warnings {
         say(&format!("mlp-train: warning: {w}"));
     }
-    let classify = cv.task == mlp_train::prep::Task::Classify;
-    let set = format!("{k}-fold cross-validation mean");
-    let accuracy = classify.then_some(cv.mean);
-    let gates = run::gates(&args, &set, accuracy, cv.mean_loss, cv.mean_r2)?;
-    let compared = match &baseline {
-        Some(b) => {
-            let value = accuracy.or(cv.mean_r2).unwrap_or(f64::NAN);
-            Some(b.compare(cv.task, "cv", value, args.max_drop)?)
-        }
-        None => None,
-    };
-    let page_on_stdout = cv
-        .report_to
+    let verdict = Verdict::of_cv(&cv, &opts, baseline.as_ref())?;
+    let page_on_stdout = report_to
         .as_ref()
-        .is_some_and(|o| o.dest == mlp_train::output::Dest::Stdout);
-    if let Some(to) = &cv.report_to {
-        let inv = mlp_train::html::Invocation::current();
-        let page = mlp_train::html::render(&mlp_train::html::cv_page(&cv, &args, &inv));
+        .is_some_and(|o| o.dest == mlp_train::cli::output::Dest::Stdout);
+    if let Some(to) = &report_to {
+        let inv = mlp_train::show::html::Invocation::current();
+        let page = mlp_train::show::html::render(&mlp_train::show::html::cv_page(&cv, &opts, &inv));
         to.write(page.as_bytes())?;
     }
     if page_on_stdout {
         say(report::cv_text(&cv).trim_end());
     } else if args.json {
         let mut v = report::cv_json(&cv);
-        v["gates"] = serde_json::json!(gates);
-        v["baseline"] = serde_json::json!(compared.as_ref().map(|c| &c.0));
+        verdict.add_to_json(&mut v);
         print(&format!("{v}\n"))?;
     } else {
         print(&report::cv_text(&cv))?;
@@ -398,5 +348,6 @@ fn cross_validate(args: mlp_train::cli::TrainArgs) -> Result<i32, Failure> {
     if cv.interrupted {
         return Ok(exit::INTERRUPTED);
     }
-    verdict(&gates, compared)
+    verdict.into_result()?;
+    Ok(0)
 }

@@ -4,8 +4,8 @@
 use std::io::{IsTerminal, Write};
 
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
-use mlp_train::report;
-use mlp_train::train::{Control, EpochStats, Metric, Observer};
+use mlp_train::show::report;
+use mlp_train::train::sgd::{Control, EpochStats, Metric, Observer};
 
 /// Off a terminal, at most about this many epoch lines (first, every k-th, last).
 const MAX_LINES: usize = 20;

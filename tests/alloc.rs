@@ -4,7 +4,8 @@
 
 use std::sync::atomic::AtomicBool;
 
-use mlp_train::train::{self, Data, Labels, Silent, TrainConfig};
+use mlp_train::data::matrices::{Data, Labels};
+use mlp_train::train::sgd::{self, Silent, TrainConfig};
 use mlp_train::{Activation, Cache, Grads, Init, Loss, Mlp, Target};
 use ndarray::Array2;
 use rand::Rng as _;
@@ -16,7 +17,7 @@ use counting::{allocations, serial, Counting};
 static GLOBAL: Counting = Counting;
 
 fn dataset(n: usize, d: usize, q: usize) -> Data<f32> {
-    let mut rng = mlp_train::rng::seeded(11);
+    let mut rng = mlp_train::math::rng::seeded(11);
     Data {
         x: Array2::from_shape_simple_fn((n, d), || rng.random_range(-1.0..1.0) as f32),
         y: Labels::Classes((0..n).map(|i| i % q).collect()),
@@ -92,7 +93,7 @@ fn a_training_run_allocates_per_epoch_not_per_batch() {
         };
         let stop = AtomicBool::new(false);
         let before = allocations();
-        train::train(&mut m, &cfg, &data, None, &mut Silent, &stop).unwrap();
+        sgd::train(&mut m, &cfg, &data, None, &mut Silent, &stop).unwrap();
         allocations() - before
     };
     for momentum in [0.0, 0.9] {

@@ -1,7 +1,7 @@
 //! `data::load` streams a file a block at a time; `data::parse` reads a slice the same way.
 //! Files of several blocks (quoted fields with newlines and commas, CRLF, blank lines, gzip)
 //! must give exactly the frame, or the error, that `parse` gives on the same bytes.
-//! (Tiny blocks, every cut and property tests are in `src/data.rs`; here, the public API.)
+//! (Tiny blocks, every cut and property tests are in `src/data/tests.rs`; here, the public API.)
 
 use std::io::Write;
 

@@ -3,10 +3,11 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use mlp_train::explain::{explain, render_text, ExplainOptions, ExplainTarget, Value};
-use mlp_train::graph::{self, GraphShapes};
-use mlp_train::plot::{curves_svg, sparkline};
-use mlp_train::train::{EpochStats, Metric};
+use mlp_train::show::explain::render_text;
+use mlp_train::show::graph::{self, GraphShapes};
+use mlp_train::show::plot::{curves_svg, sparkline};
+use mlp_train::train::explain::{explain, ExplainOptions, ExplainTarget, Value};
+use mlp_train::train::sgd::{EpochStats, Metric};
 use mlp_train::{Activation, Cache, Grads, Init, Loss, Mlp, Objective, Target};
 use ndarray::{Array1, Array2};
 use rand::{Rng as _, RngCore as _};
@@ -34,7 +35,7 @@ struct Case {
 }
 
 fn case(act: Activation, loss: Loss, d: usize, h: usize, q: usize, seed: u64) -> Case {
-    let mut rng = mlp_train::rng::seeded(seed);
+    let mut rng = mlp_train::math::rng::seeded(seed);
     let m = Mlp::<f64>::init(d, h, q, act, loss, Init::Xavier, rng.next_u64());
     let x = Array1::from_shape_simple_fn(d, || rng.random_range(-2.0..2.0));
     let y = match loss {

@@ -1,8 +1,8 @@
 //! The backward pass proven three more ways: central differences on random shapes for every
 //! activation × loss × λ, one SGD step worked by hand, and the ln q loss of an untrained net.
 
-use mlp_train::gradcheck::{self, Options};
-use mlp_train::rng::Rng;
+use mlp_train::math::rng::Rng;
+use mlp_train::train::gradcheck::{self, Options};
 use mlp_train::{Activation, Cache, Error, Grads, Init, Loss, Mlp, Target};
 use ndarray::{array, Array2};
 use rand::{Rng as _, RngCore as _};
@@ -13,7 +13,7 @@ fn random_matrix(rng: &mut Rng, rows: usize, cols: usize, scale: f64) -> Array2<
 
 #[test]
 fn finite_differences_agree_for_every_activation_loss_and_lambda() {
-    let mut rng = mlp_train::rng::seeded(42);
+    let mut rng = mlp_train::math::rng::seeded(42);
     let shapes = [(1, 1, 1, 2), (5, 3, 4, 3), (8, 7, 5, 4), (16, 10, 12, 6)];
     let mut cases = 0;
     for &(b, d, h, q) in &shapes {
@@ -126,7 +126,7 @@ fn one_sgd_step_worked_by_hand() {
 #[test]
 fn ten_classes_with_tiny_weights_start_at_ln_10() {
     // With W ≈ 0 every logit is ≈ 0, softmax is uniform, and L = −log(1/10) = ln 10.
-    let mut rng = mlp_train::rng::seeded(5);
+    let mut rng = mlp_train::math::rng::seeded(5);
     let mut m = Mlp::<f64>::init(
         20,
         16,
@@ -167,7 +167,7 @@ fn ten_classes_with_tiny_weights_start_at_ln_10() {
 
 #[test]
 fn f32_and_f64_share_one_code_path_and_agree() {
-    let mut rng = mlp_train::rng::seeded(9);
+    let mut rng = mlp_train::math::rng::seeded(9);
     for act in Activation::ALL {
         let m64 = Mlp::<f64>::init(6, 5, 3, act, Loss::SoftmaxCe, Init::He, 3);
         let m32 = Mlp::<f32>::init(6, 5, 3, act, Loss::SoftmaxCe, Init::He, 3);
@@ -228,7 +228,7 @@ fn lambda_enters_once_per_step_not_once_per_sample() {
         Init::Xavier,
         2,
     );
-    let mut rng = mlp_train::rng::seeded(1);
+    let mut rng = mlp_train::math::rng::seeded(1);
     for b in [1, 7, 32] {
         let x = random_matrix(&mut rng, b, 3, 1.0);
         let mut cache = Cache::for_model(&m, b);

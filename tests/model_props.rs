@@ -3,11 +3,11 @@
 //! field-wise (numbers replaced by 1e308, 99999999999, u64::MAX…). Whatever it accepts must
 //! also be usable: the weights become a model that runs a forward pass.
 
-use mlp_train::activation::Activation;
-use mlp_train::loss::Loss;
-use mlp_train::model::{Cache, Init, Mlp};
-use mlp_train::modelfile::ModelFile;
-use mlp_train::prep::{Prep, Standardizer, Task};
+use mlp_train::data::modelfile::ModelFile;
+use mlp_train::data::prep::{Prep, Standardizer, Task};
+use mlp_train::math::activation::Activation;
+use mlp_train::math::loss::Loss;
+use mlp_train::math::model::{Cache, Init, Mlp};
 use proptest::prelude::*;
 
 /// A valid saved model: a small classifier, or a regressor with standardized targets.

@@ -248,7 +248,7 @@ fn a_classification_run_has_every_part_with_its_numbers() {
     assert_eq!(m[1][0], "validation");
     assert_eq!(
         m[1][2],
-        mlp_train::html::num(json["val_loss"].as_f64().unwrap())
+        mlp_train::show::html::num(json["val_loss"].as_f64().unwrap())
     );
     assert_eq!(
         m[1][5],
@@ -395,7 +395,7 @@ fn a_regression_run_shows_predicted_against_actual_in_the_data_units() {
     assert!(doc.select(&sel("#confusion")).next().is_none());
     let r = section(&doc, "regression");
     let t = text(r);
-    let num = mlp_train::html::num;
+    let num = mlp_train::show::html::num;
     assert!(
         t.contains(&format!("RMSE {}", num(json["val_rmse"].as_f64().unwrap()))),
         "{t}"

@@ -1,4 +1,4 @@
-//! `--threads N`: the split products of src/linalg.rs on a local rayon pool.
+//! `--threads N`: the split products of src/math/linalg.rs on a local rayon pool.
 //! - Every product, and so every trained model, is the same bit for bit for 1, 2 and 3 threads
 //!   (a split of C's rows or columns leaves each element's summation untouched).
 //! - `for_each_part` runs every part exactly once, passes a part's panic to the caller, and
@@ -10,8 +10,9 @@ use std::process::{Command, Stdio};
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::Arc;
 
-use mlp_train::linalg::{for_each_part, matmul, matmul_plus_scaled};
-use mlp_train::train::{self, Data, Labels, Silent, TrainConfig};
+use mlp_train::data::matrices::{Data, Labels};
+use mlp_train::math::linalg::{for_each_part, matmul, matmul_plus_scaled};
+use mlp_train::train::sgd::{self, Silent, TrainConfig};
 use mlp_train::{Activation, Cache, Grads, Init, Loss, Mlp, Real, Target};
 use ndarray::Array2;
 use rand::Rng as _;
@@ -23,7 +24,7 @@ use counting::{allocations, serial, Counting};
 static GLOBAL: Counting = Counting;
 
 fn random<T: Real>(rows: usize, cols: usize, seed: u64) -> Array2<T> {
-    let mut rng = mlp_train::rng::seeded(seed);
+    let mut rng = mlp_train::math::rng::seeded(seed);
     Array2::from_shape_simple_fn((rows, cols), || T::of(rng.random_range(-1.0..1.0)))
 }
 
@@ -109,10 +110,10 @@ fn the_split_update_is_bit_identical() {
             let w = random::<f32>(rows, cols, 1);
             let d = random::<f32>(rows, cols, 2);
             let mut one = w.clone();
-            mlp_train::linalg::scaled_add(one.view_mut(), -0.1, d.view());
+            mlp_train::math::linalg::scaled_add(one.view_mut(), -0.1, d.view());
             let mut many = w.clone();
             pool(threads)
-                .install(|| mlp_train::linalg::scaled_add(many.view_mut(), -0.1, d.view()));
+                .install(|| mlp_train::math::linalg::scaled_add(many.view_mut(), -0.1, d.view()));
             assert!(same_bits(&one, &many), "{rows}×{cols}, {threads} threads");
             assert!(!same_bits(&one, &w));
         }
@@ -120,7 +121,7 @@ fn the_split_update_is_bit_identical() {
 }
 
 fn dataset(n: usize, d: usize, q: usize) -> Data<f32> {
-    let mut rng = mlp_train::rng::seeded(11);
+    let mut rng = mlp_train::math::rng::seeded(11);
     Data {
         x: Array2::from_shape_simple_fn((n, d), || rng.random_range(-1.0..1.0) as f32),
         y: Labels::Classes((0..n).map(|i| i % q).collect()),
@@ -149,7 +150,7 @@ fn training_gives_the_same_weights_for_1_2_and_3_threads() {
     let fit = |threads: usize| {
         let mut m = Mlp::<f32>::init(200, 128, 10, Activation::Relu, Loss::SoftmaxCe, Init::He, 3);
         let stop = AtomicBool::new(false);
-        let out = train::train(
+        let out = sgd::train(
             &mut m,
             &config(threads, 3),
             &data,
@@ -191,7 +192,7 @@ struct Where {
     pool_threads: Vec<String>,
 }
 
-impl train::Observer for Where {
+impl sgd::Observer for Where {
     fn on_batch(&mut self, _: usize, batch: usize, _: usize, _: usize, _: f64) {
         if batch == 1 && !self.seen {
             self.seen = true;
@@ -220,7 +221,7 @@ fn one_thread_starts_no_thread_and_n_threads_start_a_pool_of_n() {
             .into_iter()
             .filter(|n| n.starts_with("mlp-train-"))
             .collect();
-        train::train(&mut m, &config(threads, 1), &data, None, &mut seen, &stop).unwrap();
+        sgd::train(&mut m, &config(threads, 1), &data, None, &mut seen, &stop).unwrap();
         assert!(seen.seen);
         let during: std::collections::BTreeSet<String> = seen.pool_threads.into_iter().collect();
         if threads == 1 {

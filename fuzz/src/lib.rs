@@ -88,11 +88,11 @@ fn usage(msg: &str) -> ! {
 }
 
 /// The mutation choices: mlp-train's own seeded generator (rand_xoshiro's xoshiro256++).
-pub struct Rng(mlp_train::rng::Rng);
+pub struct Rng(mlp_train::math::rng::Rng);
 
 impl Rng {
     pub fn new(seed: u64) -> Self {
-        Rng(mlp_train::rng::seeded(seed))
+        Rng(mlp_train::math::rng::seeded(seed))
     }
     pub fn next_u64(&mut self) -> u64 {
         rand::RngCore::next_u64(&mut self.0)

@@ -11,7 +11,7 @@
 use std::path::Path;
 
 use mlp_train::data::{self, Frame, LabelKind, LabelSpec, Labels, LoadOptions};
-use mlp_train::prep::{Prep, Task};
+use mlp_train::data::prep::{Prep, Task};
 use mlp_train_fuzz::{data_dir, finish, fuzz, gzip, Options};
 
 const DICT: &[&[u8]] = &[
@@ -271,7 +271,7 @@ fn target(input: &[u8]) -> Result<String, String> {
         (vec![LabelSpec::Absent], LabelKind::Classes, None, false),
         (vec![], LabelKind::Targets, Some(&ab), false),
     ];
-    // Each parse costs a thread spawn in data.rs (even for a tiny file), so each input runs
+    // Each parse costs a thread spawn in mlp_train::data (even for a tiny file), so each input runs
     // the first spec and one other, chosen by its content: all specs over many inputs.
     let other = 1 + input
         .iter()

@@ -1,0 +1,582 @@
+//! The command line, declared once with clap's derive: `--help`, the man page and the shell
+//! completions are all generated from these doc comments.
+
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+
+use crate::data::prep::Task;
+use crate::math::activation::Activation;
+use crate::math::loss::Loss;
+use crate::math::model::Init;
+pub use crate::train::options::Precision;
+use crate::train::options::{
+    DataOptions, GateOptions, ModelOptions, OutputOptions, RunOptions, TrainingOptions,
+};
+
+/// Train the L2-regularized one-hidden-layer perceptron of Dive into Deep Learning, with every
+/// gradient written out by hand.
+///
+/// The model, exactly as the chapter on forward and back-propagation derives it:
+///
+///   z = W1 x    h = φ(z)    o = W2 h    L = ℓ(o, y)    s = λ/2 (‖W1‖² + ‖W2‖²)    J = L + s
+///
+/// trained by minibatch SGD, W ← W − η ∂J/∂W, with ∂J/∂W averaged over the minibatch.
+///
+/// Without a subcommand, mlp-train trains: `mlp-train --data iris.csv --lambda 0.01`.
+#[derive(Parser, Debug)]
+#[command(
+    name = "mlp-train",
+    version,
+    args_conflicts_with_subcommands = true,
+    subcommand_negates_reqs = true,
+    // A repeated flag's last value wins (`--epochs 20 … --epochs 30` trains 30), so that a
+    // wrapper can pass defaults and let its user override them. Propagates to subcommands.
+    args_override_self = true,
+    after_help = "Exit codes: 0 ok, 1 other error, 2 bad flag, 3 bad data file, 4 bad model file, \
+5 cannot write output, 6 diverged, 7 gradient check failed, 8 quality gate failed, 130 interrupted."
+)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Option<Command>,
+
+    #[command(flatten)]
+    pub train: TrainArgs,
+}
+
+/// The subcommands.
+#[derive(Subcommand, Debug)]
+pub enum Command {
+    /// Train a model (the default when no subcommand is given).
+    Train(Box<TrainArgs>),
+    /// Predict with a saved model; when the file has the label column, also report accuracy,
+    /// the confusion matrix and per-class precision/recall/F1 (or RMSE/MAE/R²).
+    /// Predictions go to stdout and the report to stderr; with --out FILE the report goes to
+    /// stdout; with --json stdout carries only the JSON report (predictions only with --out).
+    Predict(PredictArgs),
+    /// Like predict, but print only the report (the --data file needs its label column);
+    /// predictions are written only with --out.
+    Eval(PredictArgs),
+    /// Compare the hand-written gradients with central finite differences, in f64.
+    Gradcheck(GradcheckArgs),
+    /// Walk one sample through the chapter's formulas, printing every value.
+    Explain(ExplainArgs),
+    /// Print the chapter's computation graph (Figure 3.6) as Graphviz DOT or SVG.
+    Graph(GraphArgs),
+    /// Print a shell completion script: `mlp-train completions bash > /etc/bash_completion.d/mlp-train`.
+    Completions {
+        /// The shell.
+        #[arg(value_enum)]
+        shell: clap_complete::Shell,
+    },
+    /// Print a man page (roff): `mlp-train man > mlp-train.1`, `mlp-train man predict >
+    /// mlp-train-predict.1`, or every page into a folder: `mlp-train man --dir man/`.
+    Man(ManArgs),
+}
+
+/// Options of `mlp-train man`.
+#[derive(Args, Debug, Clone)]
+pub struct ManArgs {
+    /// The subcommand whose page to print (mlp-train-SUBCOMMAND(1)) [default: the main page].
+    #[arg(value_name = "SUBCOMMAND", conflicts_with = "dir")]
+    pub page: Option<String>,
+    /// Write every page (mlp-train.1 and one mlp-train-SUBCOMMAND.1 per subcommand) into
+    /// this existing folder, instead of printing one.
+    #[arg(long, value_name = "DIR")]
+    pub dir: Option<PathBuf>,
+}
+
+/// Training options.
+#[derive(Args, Debug, Clone)]
+pub struct TrainArgs {
+    /// Training data: a CSV file with a header row (`-` reads standard input; gzip is
+    /// detected and decompressed whatever the name).
+    #[arg(long, value_name = "FILE", required = true, help_heading = "Data")]
+    pub data: Option<String>,
+
+    /// The label column, by header name or 0-based index [default: the last column].
+    /// For --task regress, several may be given (`--label a,b` or repeated): one output each.
+    #[arg(long, value_name = "COL", value_delimiter = ',', help_heading = "Data")]
+    pub label: Vec<String>,
+
+    /// Classification (labels are class names: integers or strings, sorted into indices) or
+    /// regression (labels are real numbers).
+    #[arg(long, value_enum, default_value_t = Task::Classify, help_heading = "Data")]
+    pub task: Task,
+
+    /// A held-out test file with the same columns; its metrics are reported after training.
+    #[arg(long, value_name = "FILE", help_heading = "Data")]
+    pub test: Option<String>,
+
+    /// The byte between fields: `,` (the default), `;`, `tab` (or `\t`), `|`, or any other
+    /// single ASCII byte. Use it for semicolon- or tab-separated files.
+    #[arg(long, value_name = "C", default_value = ",", help_heading = "Data")]
+    pub delimiter: crate::data::Delimiter,
+
+    /// Columns to skip, by header name or 0-based index (`--ignore id,comment`): ID or text
+    /// columns that are neither features nor the label. Give the same to predict and explain.
+    #[arg(long, value_name = "COL", value_delimiter = ',', help_heading = "Data")]
+    pub ignore: Vec<String>,
+
+    /// Fraction of the training rows held out for validation (stratified by class for
+    /// classification), evaluated after every epoch. 0 turns validation off.
+    #[arg(long, value_name = "F", default_value_t = 0.0, help_heading = "Data")]
+    pub val_frac: f64,
+
+    /// Do not standardize features to mean 0, std 1 (by default the training set's mean and
+    /// std are computed, stored in the model and reapplied at prediction).
+    #[arg(long, help_heading = "Data")]
+    pub no_standardize: bool,
+
+    /// Regression: do not standardize the targets (by default they are, and predictions are
+    /// mapped back, so a target in the hundreds needs no special learning rate).
+    #[arg(long, help_heading = "Data")]
+    pub no_standardize_targets: bool,
+
+    /// Append a constant-1 input feature, so that W1's last column acts as the hidden
+    /// layer's bias while every formula stays the chapter's (on by default). Without it a
+    /// ReLU model cannot separate points on one ray from the origin: two spirals stay ~50%.
+    #[arg(long, overrides_with = "no_bias", help_heading = "Model")]
+    pub bias: bool,
+
+    /// No bias feature: the chapter's model verbatim.
+    #[arg(long, overrides_with = "bias", help_heading = "Model")]
+    pub no_bias: bool,
+
+    /// h, the number of hidden units.
+    #[arg(long, value_name = "N", default_value_t = 32, help_heading = "Model")]
+    pub hidden: usize,
+
+    /// φ, the hidden activation.
+    #[arg(long, value_enum, default_value_t = Activation::Relu, help_heading = "Model")]
+    pub activation: Activation,
+
+    /// ℓ, the loss [default: softmax-ce for classify, half-squared for regress].
+    /// half-squared on classes uses one-hot targets.
+    #[arg(long, value_enum, help_heading = "Model")]
+    pub loss: Option<Loss>,
+
+    /// Weight initialization: xavier U(±√(6/(fan_in+fan_out))) or he U(±√(6/fan_in)).
+    #[arg(long, value_enum, default_value_t = Init::Xavier, help_heading = "Model")]
+    pub init: Init,
+
+    /// Continue training from a saved model: its architecture, preprocessing, label columns
+    /// and weights are reused (the flags that would change them, --label included, are
+    /// refused).
+    #[arg(long, value_name = "MODEL", help_heading = "Model",
+          conflicts_with_all = ["hidden", "activation", "loss", "init", "bias", "no_bias", "no_standardize", "no_standardize_targets", "task", "label"])]
+    pub init_from: Option<PathBuf>,
+
+    /// λ, the L2 coefficient: J = L + λ/2 (‖W1‖² + ‖W2‖²), entering each step once as λW.
+    /// scikit-learn's MLP divides its `alpha` by the batch size: its α is this λ·B.
+    #[arg(
+        long,
+        value_name = "λ",
+        default_value_t = 1e-4,
+        allow_hyphen_values = true,
+        help_heading = "Training"
+    )]
+    pub lambda: f64,
+
+    /// η, the learning rate of W ← W − η ∂J/∂W.
+    #[arg(
+        long,
+        value_name = "η",
+        default_value_t = 0.1,
+        allow_hyphen_values = true,
+        help_heading = "Training"
+    )]
+    pub lr: f64,
+
+    /// μ, heavy-ball momentum in [0, 1): v ← μv + ∂J/∂W, W ← W − ηv. 0 is plain SGD.
+    #[arg(
+        long,
+        value_name = "μ",
+        default_value_t = 0.0,
+        allow_hyphen_values = true,
+        help_heading = "Training"
+    )]
+    pub momentum: f64,
+
+    /// B, samples per minibatch; the last batch of an epoch keeps the remainder.
+    #[arg(
+        long,
+        value_name = "B",
+        default_value_t = 32,
+        help_heading = "Training"
+    )]
+    pub batch_size: usize,
+
+    /// Passes over the training set.
+    #[arg(
+        long,
+        value_name = "E",
+        default_value_t = 100,
+        help_heading = "Training"
+    )]
+    pub epochs: usize,
+
+    /// Early stopping: stop after K epochs without a lower validation loss and restore the
+    /// best weights. Needs --val-frac.
+    #[arg(
+        long,
+        value_name = "K",
+        requires = "val_frac",
+        help_heading = "Training"
+    )]
+    pub patience: Option<usize>,
+
+    /// Seed of the weights, the shuffles and the validation split. The same seed gives the
+    /// same model file, byte for byte.
+    #[arg(long, value_name = "S", default_value_t = 0, help_heading = "Training")]
+    pub seed: u64,
+
+    /// Float precision of the computation.
+    #[arg(long, value_enum, default_value_t = Precision::F32, help_heading = "Training")]
+    pub precision: Precision,
+
+    /// Threads for the matrix products (1 is best when running one process per core).
+    /// More than the cores available is capped to their number, with a note on stderr.
+    #[arg(long, value_name = "N", default_value_t = 1, help_heading = "Training")]
+    pub threads: usize,
+
+    /// K-fold cross-validation instead of one training: stratified by class (classify) or
+    /// plain (regress), seeded; prints each fold's held-out metric and the mean ± standard
+    /// deviation. Each fold fits its own standardization on its training folds.
+    #[arg(long, value_name = "K", help_heading = "Training",
+          conflicts_with_all = ["val_frac", "patience", "save", "init_from", "test", "log", "plot"])]
+    pub cv: Option<usize>,
+
+    /// Quality gate for CI: exit 8 when the accuracy is below X (0..1). Checked on the test
+    /// set when there is one, else on the validation set, else on the training set (with
+    /// --cv, on the mean over folds). Everything asked for is still written.
+    #[arg(long, value_name = "X", help_heading = "Quality gates")]
+    pub min_accuracy: Option<f64>,
+
+    /// Quality gate: exit 8 when the loss L is above X (same set as --min-accuracy).
+    #[arg(long, value_name = "X", help_heading = "Quality gates")]
+    pub max_loss: Option<f64>,
+
+    /// Quality gate for regression: exit 8 when R² is below X (same set as --min-accuracy).
+    #[arg(long, value_name = "X", help_heading = "Quality gates")]
+    pub min_r2: Option<f64>,
+
+    /// Save the trained model as JSON. A file is written atomically (a temporary file renamed
+    /// over it; through a symlink to its target, keeping the target's permissions); a device
+    /// or FIFO is written in place; `-` is standard output (the summary then goes to stderr).
+    /// It may not name an input or another output's file, except --init-from's (continuing in
+    /// place). Interrupted by Ctrl-C/SIGTERM after at least one SGD step, the model is saved
+    /// with "interrupted": true, but never over an existing file: then to
+    /// NAME.interrupted.EXT beside it (the same rule holds for --log and --plot).
+    #[arg(long, value_name = "MODEL", help_heading = "Output")]
+    pub save: Option<PathBuf>,
+
+    /// Write one CSV row per epoch: epoch, lr, L, s, J, metrics, ‖∂J/∂W1‖, ‖∂J/∂W2‖, seconds.
+    /// Written like --save (`-` is standard output).
+    #[arg(long, value_name = "FILE", help_heading = "Output")]
+    pub log: Option<PathBuf>,
+
+    /// Draw the training curves (J, L, s and the metric per epoch) into this SVG file.
+    /// Written like --save (`-` is standard output).
+    #[arg(long, value_name = "FILE.svg", help_heading = "Output")]
+    pub plot: Option<PathBuf>,
+
+    /// Write a self-contained HTML report (header, metric table, gates, curves, confusion
+    /// matrix or predicted-against-actual scatter, computation graph, one sample explained;
+    /// with --cv, the folds). `-` writes it to stdout and the summary to stderr.
+    #[arg(long, value_name = "FILE.html", help_heading = "Output")]
+    pub report: Option<PathBuf>,
+
+    /// Print one JSON object with the results and every hyperparameter on stdout, instead
+    /// of the table.
+    #[arg(long, help_heading = "Output")]
+    pub json: bool,
+
+    /// No progress bar and no per-epoch lines on stderr.
+    #[arg(long, short, conflicts_with = "verbose", help_heading = "Output")]
+    pub quiet: bool,
+
+    /// When stderr is not a terminal, print a line for every epoch (by default the first,
+    /// the last and every k-th, at most about 20 lines; --log keeps every epoch in a file).
+    #[arg(long, short, help_heading = "Output")]
+    pub verbose: bool,
+
+    /// CI regression check: a previous run's `--json` summary (or a model file saved by
+    /// --save, which carries its metrics). Exit 8 when the gated metric — accuracy
+    /// (classify) or R² (regress), on the same set as the gates (test, else validation, else
+    /// training; the mean over folds with --cv) — is below the baseline's by more than
+    /// --max-drop.
+    #[arg(long, value_name = "FILE", help_heading = "Quality gates")]
+    pub baseline: Option<PathBuf>,
+
+    /// With --baseline: the largest drop tolerated, in the metric's units (0.02 is two
+    /// points of accuracy).
+    #[arg(
+        long,
+        value_name = "D",
+        default_value_t = 0.0,
+        requires = "baseline",
+        help_heading = "Quality gates"
+    )]
+    pub max_drop: f64,
+}
+
+/// Options of `mlp-train predict`.
+#[derive(Args, Debug, Clone)]
+pub struct PredictArgs {
+    /// A model saved by `mlp-train --save`.
+    #[arg(long, value_name = "MODEL")]
+    pub model: PathBuf,
+
+    /// Rows to predict: a CSV with the model's feature columns (the label column may be
+    /// absent; when present, the report compares against it). `-` reads standard input.
+    #[arg(long, value_name = "FILE")]
+    pub data: String,
+
+    /// The byte between fields: `,` (the default), `;`, `tab` (or `\t`), `|`, or any other
+    /// single ASCII byte.
+    #[arg(long, value_name = "C", default_value = ",")]
+    pub delimiter: crate::data::Delimiter,
+
+    /// Columns to skip, by header name or 0-based index (as given to training).
+    #[arg(long, value_name = "COL", value_delimiter = ',')]
+    pub ignore: Vec<String>,
+
+    /// Write the predictions here (atomically, through symlinks; a device or FIFO is written
+    /// in place; `-` is standard output, the report then goes to stderr) instead of standard
+    /// output; the report then goes to standard output. It may not be --model or --data.
+    #[arg(long, value_name = "FILE")]
+    pub out: Option<PathBuf>,
+
+    /// Add one column of probability per class after the predicted label.
+    #[arg(long)]
+    pub proba: bool,
+
+    /// Print the report as JSON on standard output (predictions then only with --out).
+    #[arg(long)]
+    pub json: bool,
+
+    /// Write a self-contained HTML report (needs the label column in --data): metrics,
+    /// confusion matrix or predicted-against-actual scatter, computation graph, one sample
+    /// explained. `-` writes it to stdout (then --out is required).
+    #[arg(long, value_name = "FILE.html")]
+    pub report: Option<PathBuf>,
+}
+
+/// Options of `mlp-train gradcheck`.
+#[derive(Args, Debug, Clone)]
+pub struct GradcheckArgs {
+    /// Take the batch from this CSV (standardized, bias appended) instead of random numbers.
+    #[arg(long, value_name = "FILE")]
+    pub data: Option<String>,
+    /// Label column of --data.
+    #[arg(long, value_name = "COL", value_delimiter = ',')]
+    pub label: Vec<String>,
+    /// Task of --data.
+    #[arg(long, value_enum, default_value_t = Task::Classify)]
+    pub task: Task,
+    /// d, inputs of a random batch.
+    #[arg(short, long, default_value_t = 5)]
+    pub d: usize,
+    /// h, hidden units.
+    #[arg(long, default_value_t = 4)]
+    pub hidden: usize,
+    /// q, outputs of a random batch (long form only: `-q` is --quiet, as everywhere else).
+    #[arg(long, default_value_t = 3)]
+    pub q: usize,
+    /// B, rows of the batch (with --data: the first B rows).
+    #[arg(long, default_value_t = 8)]
+    pub batch: usize,
+    #[arg(long, value_enum, default_value_t = Activation::Tanh)]
+    pub activation: Activation,
+    #[arg(long, value_enum, default_value_t = Loss::SoftmaxCe)]
+    pub loss: Loss,
+    /// λ of the objective.
+    #[arg(long, value_name = "λ", default_value_t = 0.01)]
+    pub lambda: f64,
+    /// Seed of the weights and the random batch.
+    #[arg(long, default_value_t = 0)]
+    pub seed: u64,
+    /// Finite-difference step ε.
+    #[arg(long, default_value_t = crate::train::gradcheck::DEFAULT_EPS)]
+    pub eps: f64,
+    /// Fail (exit 7) when a max relative error |a − n| / max(|a|, |n|, 1e-4) exceeds this.
+    #[arg(long, default_value_t = crate::train::gradcheck::DEFAULT_TOL)]
+    pub tol: f64,
+    /// Print JSON.
+    #[arg(long)]
+    pub json: bool,
+    /// Print nothing on success; the exit status (0, or 7 with its one-line error) tells.
+    #[arg(long, short)]
+    pub quiet: bool,
+}
+
+/// Options of `mlp-train explain`.
+#[derive(Args, Debug, Clone)]
+pub struct ExplainArgs {
+    /// The CSV to take the sample from.
+    #[arg(long, value_name = "FILE")]
+    pub data: String,
+
+    /// The byte between fields: `,` (the default), `;`, `tab` (or `\t`), `|`, or any other
+    /// single ASCII byte.
+    #[arg(long, value_name = "C", default_value = ",")]
+    pub delimiter: crate::data::Delimiter,
+
+    /// Columns to skip, by header name or 0-based index (as given to training).
+    #[arg(long, value_name = "COL", value_delimiter = ',')]
+    pub ignore: Vec<String>,
+
+    /// 0-based data row (not counting the header).
+    #[arg(long, value_name = "N", default_value_t = 0)]
+    pub row: usize,
+    /// Explain this saved model, with its own λ, φ, ℓ, h, bias, labels and preprocessing
+    /// (the flags that would change them are refused beside it); without it, a freshly
+    /// initialized model from --seed and the flags below.
+    #[arg(long, value_name = "MODEL",
+          conflicts_with_all = ["label", "task", "hidden", "activation", "lambda", "seed", "no_bias"])]
+    pub model: Option<PathBuf>,
+    /// Label column (not with --model: the model names its own).
+    #[arg(long, value_name = "COL", value_delimiter = ',')]
+    pub label: Vec<String>,
+    /// Task of the fresh model (not with --model).
+    #[arg(long, value_enum, default_value_t = Task::Classify)]
+    pub task: Task,
+    /// h of the fresh model (not with --model).
+    #[arg(long, default_value_t = 4)]
+    pub hidden: usize,
+    /// φ of the fresh model (not with --model).
+    #[arg(long, value_enum, default_value_t = Activation::Relu)]
+    pub activation: Activation,
+    /// λ of the objective (not with --model: the model's own λ is used).
+    #[arg(long, value_name = "λ", default_value_t = 0.01)]
+    pub lambda: f64,
+    /// Seed of the fresh model's weights (not with --model).
+    #[arg(long, default_value_t = 0)]
+    pub seed: u64,
+    /// No bias feature (not with --model).
+    #[arg(long)]
+    pub no_bias: bool,
+    /// Print JSON.
+    #[arg(long)]
+    pub json: bool,
+}
+
+/// Options of `mlp-train graph`.
+#[derive(Args, Debug, Clone)]
+pub struct GraphArgs {
+    /// Annotate with the shapes of this saved model.
+    #[arg(long, value_name = "MODEL", conflicts_with = "data")]
+    pub model: Option<PathBuf>,
+    /// Annotate with the shapes a model trained on this CSV would have (default settings).
+    #[arg(long, value_name = "FILE")]
+    pub data: Option<String>,
+    /// dot (Graphviz source) or svg (rendered by Graphviz's `dot` when installed).
+    #[arg(long, value_enum, default_value_t = GraphFormat::Dot)]
+    pub format: GraphFormat,
+}
+
+/// Output format of `mlp-train graph`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum GraphFormat {
+    Dot,
+    Svg,
+}
+
+impl TrainArgs {
+    /// Whether the constant-1 bias feature is on (`--bias` default, `--no-bias` off).
+    pub fn bias_on(&self) -> bool {
+        !self.no_bias
+    }
+
+    /// The plain options a run takes, grouped like the help headings.
+    pub fn options(&self) -> RunOptions {
+        RunOptions {
+            data: DataOptions {
+                data: self.data.clone(),
+                label: self.label.clone(),
+                task: self.task,
+                test: self.test.clone(),
+                delimiter: self.delimiter,
+                ignore: self.ignore.clone(),
+                val_frac: self.val_frac,
+                no_standardize: self.no_standardize,
+                no_standardize_targets: self.no_standardize_targets,
+            },
+            model: ModelOptions {
+                bias: self.bias_on(),
+                hidden: self.hidden,
+                activation: self.activation,
+                loss: self.loss,
+                init: self.init,
+                init_from: self.init_from.clone(),
+            },
+            training: TrainingOptions {
+                lambda: self.lambda,
+                lr: self.lr,
+                momentum: self.momentum,
+                batch_size: self.batch_size,
+                epochs: self.epochs,
+                patience: self.patience,
+                seed: self.seed,
+                precision: self.precision,
+                threads: self.threads,
+                cv: self.cv,
+            },
+            gates: GateOptions {
+                min_accuracy: self.min_accuracy,
+                max_loss: self.max_loss,
+                min_r2: self.min_r2,
+                baseline: self.baseline.clone(),
+                max_drop: self.max_drop,
+            },
+            outputs: OutputOptions {
+                save: self.save.clone(),
+                log: self.log.clone(),
+                plot: self.plot.clone(),
+                report: self.report.clone(),
+                json: self.json,
+            },
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use clap::CommandFactory;
+
+    #[test]
+    fn the_definition_is_consistent() {
+        Cli::command().debug_assert();
+    }
+
+    #[test]
+    fn training_needs_no_subcommand() {
+        let cli =
+            Cli::try_parse_from(["mlp-train", "--data", "x.csv", "--lambda", "0.01"]).unwrap();
+        assert!(cli.command.is_none());
+        assert_eq!(cli.train.lambda, 0.01);
+        assert!(cli.train.bias_on());
+        let cli = Cli::try_parse_from(["mlp-train", "--data", "x.csv", "--no-bias"]).unwrap();
+        assert!(!cli.train.bias_on());
+    }
+
+    #[test]
+    fn conflicts_are_declared() {
+        let e = Cli::try_parse_from([
+            "mlp-train",
+            "--data",
+            "x.csv",
+            "--init-from",
+            "m.json",
+            "--hidden",
+            "3",
+        ])
+        .unwrap_err();
+        assert_eq!(e.kind(), clap::error::ErrorKind::ArgumentConflict);
+        let e =
+            Cli::try_parse_from(["mlp-train", "--data", "x.csv", "--patience", "3"]).unwrap_err();
+        assert_eq!(e.kind(), clap::error::ErrorKind::MissingRequiredArgument);
+    }
+}

@@ -1,0 +1,675 @@
+//! The subcommands other than training (predict, gradcheck, explain, graph): each takes its
+//! parsed flags and returns the text to print, so that main.rs only prints.
+
+use std::fmt::Write;
+
+use ndarray::Array2;
+use rand::Rng as _;
+
+use crate::cli::args::{ExplainArgs, GradcheckArgs, GraphArgs, GraphFormat, PredictArgs};
+use crate::cli::output;
+use crate::data::matrices::Labels;
+use crate::data::modelfile::ModelFile;
+use crate::data::prep::{Prep, Task};
+use crate::data::{self, LabelSpec, Labels as FrameLabels, LoadOptions, Source};
+use crate::math::loss::{softmax_rows, Target};
+use crate::math::model::{Cache, Init, Mlp};
+use crate::show::graph::GraphShapes;
+use crate::show::html;
+use crate::train::diagnostics::{self, Diagnostics, Predictions};
+use crate::train::explain::ExplainOptions;
+use crate::train::gradcheck;
+use crate::train::limits;
+use crate::train::metrics;
+use crate::train::run::{ignore_specs, label_kind, label_specs, predict_values};
+use crate::train::sgd::argmax;
+use crate::{Error, Real, Result};
+
+/// What `predict` prints: predictions and report go to stdout or stderr depending on --out.
+pub struct PredictOutput {
+    pub stdout: String,
+    pub stderr: String,
+}
+
+/// `mlp-train predict` (and `eval`, `report_only`): one CSV row per input, and a report when
+/// the labels are present. Where each goes:
+/// - predictions: to --out when given (`-` is stdout), else to stdout unless --json or eval;
+/// - report: to stderr when the predictions take stdout, else to stdout.
+pub fn predict(args: &PredictArgs, report_only: bool) -> Result<PredictOutput> {
+    let data = std::path::PathBuf::from(&args.data);
+    let plan = output::Plan::new(
+        &[
+            ("--out", args.out.as_deref()),
+            ("--report", args.report.as_deref()),
+        ],
+        &[("--model", Some(&args.model)), ("--data", Some(&data))],
+        &[],
+    )?;
+    let mf = ModelFile::load(&args.model)?;
+    if args.proba && mf.prep.task == Task::Regress {
+        return Err(Error::flag(
+            "--proba",
+            "needs a classification model (a regression model predicts values, not class probabilities)",
+            format!("the regression model {}", args.model.display()),
+        ));
+    }
+    // `--report -`: the page takes stdout, so the predictions need --out and the text report
+    // goes to stderr; --json (which also wants stdout) cannot be had with it.
+    let page_on_stdout = plan
+        .get("--report")
+        .is_some_and(|o| o.dest == output::Dest::Stdout);
+    if page_on_stdout && args.json {
+        return Err(Error::flag(
+            "--report",
+            "- writes the page to stdout, where --json also goes: write the page to a file",
+            "-",
+        ));
+    }
+    if page_on_stdout && args.out.is_none() && !report_only {
+        return Err(Error::flag(
+            "--report",
+            "- writes the page to stdout, where the predictions go: add --out FILE",
+            "-",
+        ));
+    }
+    let prep = &mf.prep;
+    // Predict in the precision the model was trained in, so that an f32 model's predictions
+    // are exactly those it was evaluated with.
+    let (mut o, truth, sample) = match mf.precision.as_str() {
+        "f32" => outputs::<f32>(&mf, args)?,
+        _ => outputs::<f64>(&mf, args)?,
+    };
+
+    // For --report: L, s, J on the labelled rows, from O before softmax (L in standardized
+    // target units for regression, as in training).
+    let objective = truth.as_ref().map(|t| {
+        let m = mf.mlp::<f64>();
+        let lambda = mf.hyperparameters["lambda"].as_f64().unwrap_or(0.0);
+        let (l, s) = (m.loss.value(o.view(), t.target()), m.regularizer(lambda));
+        crate::math::model::Objective { l, s, j: l + s }
+    });
+    let mut predictions = None;
+    let mut csv = String::new();
+    let mut report = String::new();
+    match (&prep.classes, prep.task) {
+        (Some(classes), Task::Classify) => {
+            softmax_rows(o.view_mut());
+            let predicted: Vec<usize> = o.outer_iter().map(|r| argmax(r.iter().copied())).collect();
+            let _ = write!(csv, "{}", csv_field(&prep.labels.join(",")));
+            if args.proba {
+                for c in classes {
+                    let _ = write!(csv, ",{}", csv_field(&format!("p_{c}")));
+                }
+            }
+            csv.push('\n');
+            for (row, &k) in o.outer_iter().zip(&predicted) {
+                csv.push_str(&csv_field(&classes[k]));
+                if args.proba {
+                    for p in row {
+                        let _ = write!(csv, ",{p}");
+                    }
+                }
+                csv.push('\n');
+            }
+            if let Some(Labels::Classes(t)) = &truth {
+                predictions = Some(Predictions::Classes {
+                    truth: t.clone(),
+                    predicted: predicted.clone(),
+                });
+                let r = metrics::classification(t, &predicted, classes);
+                report = if args.json {
+                    format!("{}\n", serde_json::to_string(&r).unwrap_or_default())
+                } else {
+                    class_report_text(&r, classes)
+                };
+            }
+        }
+        _ => {
+            if let Some(st) = &prep.target_standardize {
+                st.invert(o.view_mut());
+            }
+            let header: Vec<String> = prep.labels.iter().map(|l| csv_field(l)).collect();
+            let _ = writeln!(csv, "{}", header.join(","));
+            for row in o.outer_iter() {
+                let cells: Vec<String> = row.iter().map(|v| v.to_string()).collect();
+                let _ = writeln!(csv, "{}", cells.join(","));
+            }
+            if let Some(Labels::Values(mut y)) = truth {
+                if let Some(st) = &prep.target_standardize {
+                    st.invert(y.view_mut());
+                }
+                let flat = |a: &Array2<f64>| a.iter().copied().collect::<Vec<_>>();
+                let r = metrics::regression(&flat(&y), &flat(&o), y.ncols());
+                predictions = Some(Predictions::Values {
+                    actual: flat(&y),
+                    predicted: flat(&o),
+                    q: y.ncols(),
+                });
+                report = if args.json {
+                    format!("{}\n", serde_json::to_string(&r).unwrap_or_default())
+                } else {
+                    format!(
+                        "rows {}  RMSE {:.6}  MAE {:.6}  R² {:.4}\n",
+                        y.nrows(),
+                        r.rmse,
+                        r.mae,
+                        r.r2
+                    )
+                };
+            }
+        }
+    }
+    if report.is_empty() && (report_only || (args.json && args.out.is_none())) {
+        let asked = if report_only {
+            "eval"
+        } else {
+            "predict --json"
+        };
+        return Err(Error::data(
+            Source::parse(&args.data).to_string(),
+            format!(
+                "has no label column {}, so {asked} has no report to print (predict --out FILE writes the predictions)",
+                prep.labels.join(",")
+            ),
+        ));
+    }
+    let page = match &args.report {
+        Some(path) => {
+            let Some(predictions) = predictions else {
+                return Err(Error::flag(
+                    "--report",
+                    format!(
+                        "needs the label column {} in {}",
+                        prep.labels.join(","),
+                        args.data
+                    ),
+                    path.display(),
+                ));
+            };
+            let diag = Diagnostics {
+                set: args.data.clone(),
+                predictions,
+                outputs: prep.classes.clone().unwrap_or_else(|| prep.labels.clone()),
+                sample,
+            };
+            let inv = html::Invocation::current();
+            let page = html::predict_page(&args.model, &mf, &args.data, &diag, objective, &inv);
+            Some(html::render(&page))
+        }
+        None => None,
+    };
+    if let Some(out) = plan.get("--out") {
+        out.write(csv.as_bytes())?;
+    }
+    if let (Some(page), Some(to)) = (&page, plan.get("--report")) {
+        to.write(page.as_bytes())?;
+    }
+    Ok(if plan.uses_stdout() {
+        // The predictions or the page took stdout: the report goes to stderr.
+        PredictOutput {
+            stdout: String::new(),
+            stderr: report,
+        }
+    } else if args.out.is_some() || report_only || args.json {
+        PredictOutput {
+            stdout: report,
+            stderr: String::new(),
+        }
+    } else {
+        PredictOutput {
+            stdout: csv,
+            stderr: report,
+        }
+    })
+}
+
+/// The model's outputs O for every row of `data` (widened to f64), and the labels when the
+/// file has them.
+/// With --report, also the file's first row for the page's explained sample.
+type Outputs = (
+    Array2<f64>,
+    Option<Labels<f64>>,
+    Option<diagnostics::Sample>,
+);
+
+fn outputs<T: Real>(mf: &ModelFile, args: &PredictArgs) -> Result<Outputs> {
+    let prep = &mf.prep;
+    let model: Mlp<T> = mf.mlp();
+    let mut opts = LoadOptions::new(
+        prep.labels.iter().cloned().map(LabelSpec::Name).collect(),
+        label_kind(prep.task),
+    );
+    opts.expected_features = Some(&prep.features);
+    opts.optional_label = true;
+    opts.delimiter = args.delimiter.byte();
+    opts.ignore = ignore_specs(&args.ignore);
+    let frame = data::load::<T>(&Source::parse(&args.data), &opts)?;
+    let sample = match (&args.report, &frame.labels) {
+        (Some(_), FrameLabels::Classes(_) | FrameLabels::Targets(_)) => {
+            let lambda = mf.hyperparameters["lambda"].as_f64().unwrap_or(0.0);
+            let file = Some(args.model.display().to_string());
+            (frame.x.nrows() > 0)
+                .then(|| diagnostics::sample(&model, prep, &frame, 0, lambda, file))
+                .transpose()?
+        }
+        _ => None,
+    };
+    let (x, truth) = match frame.labels {
+        FrameLabels::None => (prep.transform_x(frame.x), None),
+        _ => {
+            let d = prep.transform(frame)?;
+            (d.x, Some(d.y))
+        }
+    };
+    let (_, h, q) = model.dims();
+    let rows = limits::chunk_rows(h, q, std::mem::size_of::<T>());
+    let mut cache = Cache::for_model(&model, rows.min(x.nrows().max(1)));
+    let o = predict_values(&model, x.view(), &mut cache)?.mapv(|v| v.f64());
+    let truth = truth.map(|y| match y {
+        Labels::Classes(c) => Labels::Classes(c),
+        Labels::Values(v) => Labels::Values(v.mapv(|t| t.f64())),
+    });
+    Ok((o, truth, sample))
+}
+
+/// Quotes a CSV field when it needs it.
+fn csv_field(s: &str) -> String {
+    if s.contains([',', '"', '\n', '\r']) {
+        format!("\"{}\"", s.replace('"', "\"\""))
+    } else {
+        s.to_string()
+    }
+}
+
+fn class_report_text(r: &metrics::ClassReport, classes: &[String]) -> String {
+    let mut out = String::new();
+    let n: u64 = r.confusion.iter().flatten().sum();
+    let correct: u64 = (0..classes.len()).map(|k| r.confusion[k][k]).sum();
+    let _ = writeln!(out, "accuracy {:.2}% ({correct}/{n})", 100.0 * r.accuracy);
+    let w = classes.iter().map(|c| c.len()).max().unwrap_or(5).max(9);
+    let _ = writeln!(
+        out,
+        "confusion matrix (rows: true class, columns: predicted)"
+    );
+    let _ = write!(out, "{:<w$}", "");
+    for c in classes {
+        let _ = write!(out, " {c:>w$}");
+    }
+    out.push('\n');
+    for (c, row) in classes.iter().zip(&r.confusion) {
+        let _ = write!(out, "{c:<w$}");
+        for v in row {
+            let _ = write!(out, " {v:>w$}");
+        }
+        out.push('\n');
+    }
+    let _ = writeln!(
+        out,
+        "{:<w$} {:>9} {:>9} {:>9} {:>9}",
+        "class", "precision", "recall", "f1", "support"
+    );
+    for s in &r.per_class {
+        let _ = writeln!(
+            out,
+            "{:<w$} {:>9.4} {:>9.4} {:>9.4} {:>9}",
+            s.class, s.precision, s.recall, s.f1, s.support
+        );
+    }
+    out
+}
+
+/// `mlp-train gradcheck`: the report text, and the verdict against --tol.
+pub fn gradcheck(args: &GradcheckArgs) -> Result<(String, Result<()>)> {
+    for (flag, v) in [
+        ("--batch", args.batch),
+        ("--hidden", args.hidden),
+        ("-d", args.d),
+        ("--q", args.q),
+    ] {
+        if v == 0 {
+            return Err(Error::flag(flag, "must be >= 1", v));
+        }
+    }
+    use limits::Bound::{Exclusive, Inclusive, Unbounded};
+    limits::real("--eps", args.eps, Exclusive(0.0), Unbounded)?;
+    limits::real("--lambda", args.lambda, Inclusive(0.0), Unbounded)?;
+    // A relative error is ≥ 0: a tolerance of 0 or less could never pass.
+    limits::real("--tol", args.tol, Exclusive(0.0), Unbounded)?;
+    match &args.data {
+        None => gradcheck_memory(args, args.batch, args.d, args.q)?,
+        // d, q and the rows are known once the file is read: the smallest first.
+        Some(_) => gradcheck_memory(args, 1, 2, 1)?,
+    }
+    let mut rng = crate::math::rng::seeded(args.seed ^ 0x4752_4144);
+    let (x, y, q): (Array2<f64>, Labels<f64>, usize) = match &args.data {
+        Some(path) => {
+            let opts = LoadOptions::new(label_specs(&args.label), label_kind(args.task));
+            let frame = data::load::<f64>(&Source::parse(path), &opts)?;
+            let prep = Prep::fit(&frame, args.task, true, true, true)?;
+            let d = prep.transform(frame)?;
+            let b = args.batch.min(d.len());
+            gradcheck_memory(args, b, d.x.ncols(), prep.outputs())?;
+            let rows: Vec<usize> = (0..b).collect();
+            let part = d.select(&rows);
+            (part.x, part.y, prep.outputs())
+        }
+        None => {
+            let x =
+                Array2::from_shape_simple_fn((args.batch, args.d), || rng.random_range(-2.0..2.0));
+            let y = match args.loss {
+                crate::math::loss::Loss::SoftmaxCe => Labels::Classes(
+                    (0..args.batch)
+                        .map(|_| rng.random_range(0..args.q))
+                        .collect(),
+                ),
+                crate::math::loss::Loss::HalfSquared => {
+                    Labels::Values(Array2::from_shape_simple_fn((args.batch, args.q), || {
+                        rng.random_range(-1.0..1.0)
+                    }))
+                }
+            };
+            (x, y, args.q)
+        }
+    };
+    let loss = match (&y, args.loss) {
+        (Labels::Values(_), _) => crate::math::loss::Loss::HalfSquared,
+        (_, l) => l,
+    };
+    let model = Mlp::<f64>::init(
+        x.ncols(),
+        args.hidden,
+        q,
+        args.activation,
+        loss,
+        Init::Xavier,
+        args.seed,
+    );
+    let target: Target<f64> = y.target();
+    let opts = gradcheck::Options {
+        lambda: args.lambda,
+        eps: args.eps,
+        max_entries: 400,
+        seed: args.seed,
+    };
+    let report = gradcheck::check(&model, x.view(), target, &opts)?;
+    let verdict = gradcheck::verdict(&report, args.tol);
+    let text = if args.json {
+        let v = serde_json::json!({
+            "batch": x.nrows(), "d": x.ncols(), "h": args.hidden, "q": q,
+            "activation": args.activation.name(), "loss": loss.name(),
+            "lambda": args.lambda, "eps": args.eps, "tol": args.tol,
+            "floor": gradcheck::FLOOR,
+            "ok": verdict.is_ok(),
+            "matrices": report,
+        });
+        format!("{v}\n")
+    } else {
+        let mut t = String::new();
+        let _ = writeln!(
+            t,
+            "gradient check: B={} d={} h={} q={} {} {} λ={} ε={:e}",
+            x.nrows(),
+            x.ncols(),
+            args.hidden,
+            q,
+            args.activation,
+            loss.name(),
+            args.lambda,
+            args.eps
+        );
+        let _ = writeln!(
+            t,
+            "relative error = |analytic − numeric| / max(|analytic|, |numeric|, {:e})",
+            gradcheck::FLOOR
+        );
+        let _ = writeln!(
+            t,
+            "{:<6} {:>8} {:>8} {:>8} {:>15} {:>9} {:>22} {:>22}",
+            "matrix",
+            "shape",
+            "checked",
+            "at kink",
+            "max rel. error",
+            "where",
+            "analytic",
+            "numeric"
+        );
+        for r in &report {
+            let _ = writeln!(
+                t,
+                "{:<6} {:>8} {:>8} {:>8} {:>15.3e} {:>9} {:>22.15e} {:>22.15e}",
+                r.name,
+                format!("{}×{}", r.shape.0, r.shape.1),
+                r.checked,
+                r.skipped_at_kink,
+                r.max_rel_error,
+                format!("[{},{}]", r.worst.0, r.worst.1),
+                r.analytic,
+                r.numeric
+            );
+        }
+        match &verdict {
+            Ok(()) => {
+                let _ = writeln!(t, "ok: every error is below the tolerance {:e}", args.tol);
+            }
+            Err(e) => {
+                let _ = writeln!(t, "FAILED: {e}");
+            }
+        }
+        t
+    };
+    Ok((text, verdict))
+}
+
+/// Refuses a gradient check whose batch (b rows of d inputs, q outputs) and model with
+/// --hidden units would not fit in memory (f64): the model, a perturbed copy and the
+/// gradients, and per row the caches, the gradients and the perturbed copies of z, h, o.
+fn gradcheck_memory(args: &GradcheckArgs, b: usize, d: usize, q: usize) -> Result<()> {
+    let h = args.hidden;
+    let weights = limits::times(h, d).saturating_add(limits::times(q, h));
+    let per_row = (h as u128)
+        .saturating_mul(9)
+        .saturating_add((q as u128).saturating_mul(6))
+        .saturating_add(d as u128);
+    let mut need = limits::Need::new();
+    need.add(
+        "W1 and W2, a perturbed copy and the gradients",
+        weights.saturating_mul(3),
+        8,
+    )
+    .add(
+        "the batch, its caches and gradients",
+        per_row.saturating_mul(b as u128),
+        8,
+    );
+    let flags = match &args.data {
+        None => format!("-d {d}, --hidden {h}, --q {q} and --batch {b}"),
+        Some(_) => format!("--hidden {h} and --batch {} with --data", args.batch),
+    };
+    limits::check_memory(
+        flags,
+        &format!("a gradient check of d={d}, h={h}, q={q}, B={b} in f64"),
+        &need,
+        "lower the sizes (a check needs only a few rows and units)",
+    )
+}
+
+/// Refuses to explain a (d, h, q) model whose copies would not fit in memory: the model, a
+/// perturbed copy, its gradients, and the printed W1, W2, ∂s/∂W and ∂J/∂W as f64 (as JSON,
+/// about 30 bytes each more).
+fn explain_memory(args: &ExplainArgs, d: usize, h: usize, q: usize) -> Result<()> {
+    let weights = limits::times(h, d).saturating_add(limits::times(q, h));
+    let mut need = limits::Need::new();
+    need.add(
+        "the model, its copies and gradients",
+        weights.saturating_mul(10),
+        8,
+    );
+    if args.json {
+        need.add("the JSON text", weights.saturating_mul(6), 30);
+    }
+    let flags = match &args.model {
+        Some(p) => format!("--model {}", p.display()),
+        None => format!("--hidden {h}"),
+    };
+    limits::check_memory(
+        flags,
+        &format!("explaining a model of d={d}, h={h}, q={q}"),
+        &need,
+        "explain a smaller model (--hidden)",
+    )
+}
+
+/// `mlp-train explain`: one row of a CSV through the chapter's formulas.
+pub fn explain(args: &ExplainArgs) -> Result<String> {
+    use limits::Bound::{Inclusive, Unbounded};
+    limits::real("--lambda", args.lambda, Inclusive(0.0), Unbounded)?;
+    if args.hidden == 0 {
+        return Err(Error::flag("--hidden", "must be >= 1", 0));
+    }
+    if args.model.is_none() {
+        // Before reading the data: the smallest model these flags allow.
+        explain_memory(args, 1 + usize::from(!args.no_bias), args.hidden, 1)?;
+    }
+    let src = Source::parse(&args.data);
+    fn data_options<'a>(mut opts: LoadOptions<'a>, args: &ExplainArgs) -> LoadOptions<'a> {
+        opts.delimiter = args.delimiter.byte();
+        opts.ignore = ignore_specs(&args.ignore);
+        opts
+    }
+    // With --model, λ is the model's (clap refuses --lambda and the other model flags
+    // beside it), as are φ, ℓ, h, the bias, the preprocessing and the precision: an f32
+    // model's data is read and standardized in f32, as in training. The data is read once
+    // (it may be standard input).
+    let sample = match &args.model {
+        Some(path) => {
+            let mf = ModelFile::load(path)?;
+            let a = &mf.architecture;
+            explain_memory(args, a.inputs, a.hidden, a.outputs)?;
+            let lambda = mf
+                .hyperparameters
+                .get("lambda")
+                .and_then(serde_json::Value::as_f64)
+                .filter(|l| l.is_finite() && *l >= 0.0)
+                .ok_or_else(|| Error::Model {
+                    path: path.clone(),
+                    msg: "hyperparameters.lambda is missing or not a number >= 0".into(),
+                })?;
+            let mut opts = data_options(
+                LoadOptions::new(
+                    mf.prep
+                        .labels
+                        .iter()
+                        .cloned()
+                        .map(LabelSpec::Name)
+                        .collect(),
+                    label_kind(mf.prep.task),
+                ),
+                args,
+            );
+            opts.expected_features = Some(&mf.prep.features);
+            let file = Some(path.display().to_string());
+            match mf.precision.as_str() {
+                "f32" => file_sample::<f32>(&mf, &src, &opts, args.row, lambda, file)?,
+                _ => file_sample::<f64>(&mf, &src, &opts, args.row, lambda, file)?,
+            }
+        }
+        None => {
+            let opts = data_options(
+                LoadOptions::new(label_specs(&args.label), label_kind(args.task)),
+                args,
+            );
+            let frame = data::load::<f64>(&src, &opts)?;
+            let prep = Prep::fit(&frame, args.task, true, true, !args.no_bias)?;
+            explain_memory(args, prep.inputs(), args.hidden, prep.outputs())?;
+            let loss = match args.task {
+                Task::Classify => crate::math::loss::Loss::SoftmaxCe,
+                Task::Regress => crate::math::loss::Loss::HalfSquared,
+            };
+            let m = Mlp::init(
+                prep.inputs(),
+                args.hidden,
+                prep.outputs(),
+                args.activation,
+                loss,
+                Init::Xavier,
+                args.seed,
+            );
+            check_row(args.row, &frame, &src)?;
+            diagnostics::sample(&m, &prep, &frame, args.row, args.lambda, None)?
+        }
+    };
+    let eopts = ExplainOptions::default();
+    let e = sample.explain(&eopts)?;
+    Ok(if args.json {
+        format!("{}\n", serde_json::to_string_pretty(&e).unwrap_or_default())
+    } else {
+        crate::show::explain::render_text(&e, &eopts)
+    })
+}
+
+/// Row `row` of the data file through the saved model, read in the model's precision `T`.
+fn file_sample<T: Real>(
+    mf: &ModelFile,
+    src: &Source,
+    opts: &LoadOptions,
+    row: usize,
+    lambda: f64,
+    file: Option<String>,
+) -> Result<diagnostics::Sample> {
+    let frame = data::load::<T>(src, opts)?;
+    check_row(row, &frame, src)?;
+    diagnostics::sample(&mf.mlp::<T>(), &mf.prep, &frame, row, lambda, file)
+}
+
+/// `--row` must name a data row of the file.
+fn check_row<T: Real>(row: usize, frame: &data::Frame<T>, src: &Source) -> Result<()> {
+    let n = frame.x.nrows();
+    if row >= n {
+        return Err(Error::flag(
+            "--row",
+            format!("must be below {n}, the number of data rows in {src}"),
+            row,
+        ));
+    }
+    Ok(())
+}
+
+/// `mlp-train graph`: the computation graph as DOT, or SVG through Graphviz.
+pub fn graph(args: &GraphArgs) -> Result<String> {
+    let shapes = match (&args.model, &args.data) {
+        (Some(path), _) => {
+            let mf = ModelFile::load(path)?;
+            let a = &mf.architecture;
+            Some(GraphShapes {
+                d: a.inputs,
+                h: a.hidden,
+                q: a.outputs,
+                batch: None,
+                bias: a.bias,
+                activation: a.activation,
+                loss: a.loss,
+            })
+        }
+        (None, Some(file)) => {
+            let opts = LoadOptions::new(vec![LabelSpec::Last], label_kind(Task::Classify));
+            let frame = data::load::<f64>(&Source::parse(file), &opts)?;
+            let prep = Prep::fit(&frame, Task::Classify, true, true, true)?;
+            Some(GraphShapes {
+                d: prep.inputs(),
+                h: 32,
+                q: prep.outputs(),
+                batch: Some(32), // the default --batch-size
+                bias: true,
+                activation: crate::math::activation::Activation::Relu,
+                loss: crate::math::loss::Loss::SoftmaxCe,
+            })
+        }
+        (None, None) => None,
+    };
+    let dot = crate::show::graph::dot(shapes);
+    match args.format {
+        GraphFormat::Dot => Ok(dot),
+        GraphFormat::Svg => crate::show::graph::render_svg(&dot).map_err(Error::External),
+    }
+}

@@ -1,0 +1,329 @@
+//! The train command's flow: validate the options, plan the outputs against the inputs, run
+//! the training or the cross-validation, then write the model, log and plot safely.
+
+use std::sync::atomic::AtomicBool;
+
+use crate::cli::output::{Dest, Output, Plan};
+use crate::data::modelfile::ModelFile;
+use crate::data::prep::{Prep, Task};
+use crate::math::model::Mlp;
+use crate::show::{plot, report};
+use crate::train::baseline::{Baseline, BaselineCheck};
+use crate::train::checks;
+use crate::train::cv::{self, CvRun};
+use crate::train::gates::{self, GateResult};
+use crate::train::options::{Precision, RunOptions};
+use crate::train::run::{self, TrainRun};
+use crate::train::sgd::Observer;
+use crate::{Error, Real, Result};
+
+/// A finished run and where its HTML page goes (main writes it once the gates are measured).
+pub struct Finished<R> {
+    pub run: R,
+    /// With --report: the page's output (an interrupted run's sibling when it would replace
+    /// a file).
+    pub report_to: Option<Output>,
+}
+
+/// Runs `mlp-train --data …` in the precision the options ask for, and writes its outputs.
+pub fn train_command(
+    args: &RunOptions,
+    observer: &mut dyn Observer,
+    stop: &AtomicBool,
+) -> Result<Finished<TrainRun>> {
+    match args.training.precision {
+        Precision::F32 => train_in::<f32>(args, observer, stop),
+        Precision::F64 => train_in::<f64>(args, observer, stop),
+    }
+}
+
+fn train_in<T: Real>(
+    args: &RunOptions,
+    observer: &mut dyn Observer,
+    stop: &AtomicBool,
+) -> Result<Finished<TrainRun>> {
+    checks::validate(args)?;
+    let plan = output_plan(args)?;
+    let mut t = run::train::<T>(args, observer, stop)?;
+    t.run.summary_to_stderr = plan.uses_stdout();
+    let report_to = write_outputs(&plan, &t.model, &t.prep, &mut t.run, t.previous_epochs)?;
+    run::explain_first_row(&mut t, args.training.lambda)?;
+    Ok(Finished {
+        run: t.run,
+        report_to,
+    })
+}
+
+/// `--cv K`: the cross-validation of [`cv::cv_command`], its report page planned with the
+/// other outputs.
+pub fn cv_command(
+    args: &RunOptions,
+    observer: &mut dyn Observer,
+    stop: &AtomicBool,
+) -> Result<Finished<CvRun>> {
+    checks::validate(args)?;
+    let plan = output_plan(args)?;
+    let cv = cv::cv_command(args, observer, stop)?;
+    let report_to = plan.get("--report").and_then(|planned| {
+        if cv.interrupted && planned.keep_on_interrupt() {
+            plan.interrupted_sibling(planned)
+        } else {
+            Some(planned.clone())
+        }
+    });
+    Ok(Finished { run: cv, report_to })
+}
+
+/// The quality gates and the --baseline comparison of a finished run, measured before
+/// anything is printed so that --json can report them.
+pub struct Verdict {
+    pub gates: Vec<GateResult>,
+    /// The comparison, and the regression error when the drop is too large.
+    pub compared: Option<(BaselineCheck, Option<Error>)>,
+}
+
+impl Verdict {
+    /// A training's verdict, on its gate set (test, else validation, else training).
+    pub fn of_train(
+        run: &TrainRun,
+        opts: &RunOptions,
+        baseline: Option<&Baseline>,
+    ) -> Result<Self> {
+        let (set, e) = gates::gate_set(run);
+        let accuracy = run.classes.as_ref().map(|_| e.metric.value());
+        let r2 = e.regression.as_ref().map(|r| r.r2);
+        let gates = gates::gates(opts, set, accuracy, e.objective.l, r2)?;
+        let compared = match baseline {
+            Some(b) => {
+                let value = accuracy.or(r2).unwrap_or(f64::NAN);
+                Some(b.compare(run.task, set, value, opts.gates.max_drop)?)
+            }
+            None => None,
+        };
+        Ok(Verdict { gates, compared })
+    }
+
+    /// A cross-validation's verdict, on the mean over the folds.
+    pub fn of_cv(cv: &CvRun, opts: &RunOptions, baseline: Option<&Baseline>) -> Result<Self> {
+        let set = format!("{}-fold cross-validation mean", cv.k);
+        let accuracy = (cv.task == Task::Classify).then_some(cv.mean);
+        let gates = gates::gates(opts, &set, accuracy, cv.mean_loss, cv.mean_r2)?;
+        let compared = match baseline {
+            Some(b) => {
+                let value = accuracy.or(cv.mean_r2).unwrap_or(f64::NAN);
+                Some(b.compare(cv.task, "cv", value, opts.gates.max_drop)?)
+            }
+            None => None,
+        };
+        Ok(Verdict { gates, compared })
+    }
+
+    /// Adds `gates` and `baseline` to a --json summary.
+    pub fn add_to_json(&self, v: &mut serde_json::Value) {
+        v["gates"] = serde_json::json!(self.gates);
+        v["baseline"] = serde_json::json!(self.compared.as_ref().map(|c| &c.0));
+    }
+
+    /// The first failed gate, else a regression against the baseline, is the error (exit 8).
+    pub fn into_result(self) -> Result<()> {
+        if let Some(g) = self.gates.iter().find(|g| !g.passed()) {
+            return Err(g.error());
+        }
+        match self.compared {
+            Some((_, Some(e))) => Err(e),
+            _ => Ok(()),
+        }
+    }
+}
+
+/// What an interrupted training says on stderr: the epochs run, what was saved, and which
+/// existing files it left alone.
+pub fn interrupted_note(run: &TrainRun) -> String {
+    let saved = match &run.saved {
+        Some(p) => format!(
+            "; model saved to {} with \"interrupted\": true",
+            p.display()
+        ),
+        None if run.outcome.samples == 0 => "; nothing written: no SGD step had run".to_string(),
+        None => String::new(),
+    };
+    let kept: Vec<String> = run.kept.iter().map(|p| p.display().to_string()).collect();
+    let kept = if kept.is_empty() {
+        String::new()
+    } else {
+        format!(
+            "; kept {} (an interrupted run never replaces an existing file; it writes NAME.interrupted.EXT beside it)",
+            kept.join(", ")
+        )
+    };
+    format!(
+        "mlp-train: interrupted after {} epoch(s){saved}{kept}",
+        run.outcome.epochs_run
+    )
+}
+
+/// The outputs of a training, planned and checked against the inputs before any work.
+/// Continuing a model in place (`--init-from m.json --save m.json`) is allowed: the model is
+/// read whole before training, and an interrupted run never replaces it.
+pub fn output_plan(args: &RunOptions) -> Result<Plan> {
+    let path = |s: &Option<String>| s.as_ref().map(std::path::PathBuf::from);
+    let (data, test) = (path(&args.data.data), path(&args.data.test));
+    let plan = Plan::new(
+        &[
+            ("--save", args.outputs.save.as_deref()),
+            ("--log", args.outputs.log.as_deref()),
+            ("--plot", args.outputs.plot.as_deref()),
+            ("--report", args.outputs.report.as_deref()),
+        ],
+        &[
+            ("--data", data.as_deref()),
+            ("--test", test.as_deref()),
+            ("--init-from", args.model.init_from.as_deref()),
+        ],
+        &[("--save", "--init-from")],
+    )?;
+    if let Some(plot) = plan.get("--plot") {
+        check_plot_path(plot)?;
+    }
+    Ok(plan)
+}
+
+/// `--plot FILE` draws SVG only: a file name that promises another format (`curves.png`) is
+/// refused rather than filled with SVG. Standard output (`-`), a device or a FIFO has no
+/// format in its name and is taken as it is.
+pub fn check_plot_path(out: &Output) -> Result<()> {
+    let path = &out.given;
+    let svg = path
+        .extension()
+        .is_some_and(|e| e.eq_ignore_ascii_case("svg"));
+    if svg || !matches!(out.dest, Dest::File(_)) {
+        Ok(())
+    } else {
+        Err(Error::flag(
+            "--plot",
+            "writes SVG only: give a FILE.svg name (convert it afterwards, e.g. `rsvg-convert -o curves.png curves.svg`)",
+            path.display(),
+        ))
+    }
+}
+
+/// Writes the model, the log and the plot. An interrupted run writes nothing when no SGD
+/// step ran, and never replaces an existing file: its outputs go to `NAME.interrupted.EXT`
+/// beside it (recorded in `run.kept`). Returns where the report page goes: main writes it once
+/// the gates are measured.
+fn write_outputs<T: Real>(
+    plan: &Plan,
+    model: &Mlp<T>,
+    prep: &Prep,
+    run: &mut TrainRun,
+    previous_epochs: usize,
+) -> Result<Option<Output>> {
+    let interrupted = run.outcome.interrupted;
+    let mut report_to = None;
+    if interrupted && run.outcome.samples == 0 {
+        return Ok(None);
+    }
+    for planned in &plan.outputs {
+        let out = if interrupted && planned.keep_on_interrupt() {
+            run.kept.push(planned.given.clone());
+            match plan.interrupted_sibling(planned) {
+                Some(o) => o,
+                None => continue,
+            }
+        } else {
+            planned.clone()
+        };
+        match out.flag {
+            "--save" => {
+                let file = ModelFile::new(
+                    model,
+                    prep,
+                    run.hyperparameters.clone(),
+                    report::metrics_json(run),
+                    // Checked before training (see `check_continuation`): cannot overflow.
+                    previous_epochs.saturating_add(run.outcome.epochs_run),
+                    interrupted,
+                );
+                out.write(file.to_json().as_bytes())?;
+                run.saved = Some(out.given.clone());
+            }
+            "--log" => out.write(report::log_csv(run).as_bytes())?,
+            "--plot" => {
+                let title = format!("mlp-train on {}", run.data);
+                let svg = plot::curves_svg(&run.outcome.history, &title)
+                    .map_err(|e| Error::io(&out.given, std::io::Error::other(e)))?;
+                out.write(svg.as_bytes())?;
+            }
+            // The page needs the finished run and its gates: main writes it, here.
+            "--report" => report_to = Some(out),
+            _ => {}
+        }
+    }
+    Ok(report_to)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::cli::args::Cli;
+    use crate::data::modelfile::ModelFile;
+    use crate::train::sgd::{self, Observer};
+    use clap::Parser;
+    use std::sync::atomic::AtomicBool;
+
+    fn args(save: &std::path::Path) -> RunOptions {
+        let iris = concat!(env!("CARGO_MANIFEST_DIR"), "/data/iris.csv");
+        let save = save.to_str().unwrap();
+        Cli::try_parse_from(["mlp-train", "--data", iris, "--save", save, "--epochs", "3"])
+            .unwrap()
+            .train
+            .options()
+    }
+
+    #[test]
+    fn a_stop_before_the_first_step_writes_nothing() {
+        let dir = tempfile::tempdir().unwrap();
+        let m = dir.path().join("m.json");
+        let run = train_command(&args(&m), &mut sgd::Silent, &AtomicBool::new(true))
+            .unwrap()
+            .run;
+        assert!(run.outcome.interrupted && run.outcome.samples == 0);
+        assert!(run.saved.is_none());
+        assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 0);
+        // An existing model is left alone, and no sibling is written.
+        std::fs::write(&m, b"good").unwrap();
+        train_command(&args(&m), &mut sgd::Silent, &AtomicBool::new(true)).unwrap();
+        assert_eq!(std::fs::read(&m).unwrap(), b"good");
+        assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 1);
+    }
+
+    /// Stops the loop after its first epoch, as a signal would.
+    struct StopAfterOneEpoch<'a>(&'a AtomicBool);
+    impl Observer for StopAfterOneEpoch<'_> {
+        fn on_epoch(&mut self, _: &sgd::EpochStats) -> sgd::Control {
+            self.0.store(true, std::sync::atomic::Ordering::SeqCst);
+            sgd::Control::Continue
+        }
+    }
+
+    #[test]
+    fn an_interrupted_run_writes_beside_an_existing_model() {
+        let dir = tempfile::tempdir().unwrap();
+        let m = dir.path().join("m.json");
+        std::fs::write(&m, b"good").unwrap();
+        let stop = AtomicBool::new(false);
+        let run = train_command(&args(&m), &mut StopAfterOneEpoch(&stop), &stop)
+            .unwrap()
+            .run;
+        assert!(run.outcome.interrupted);
+        assert_eq!(run.outcome.epochs_run, 1);
+        assert_eq!(std::fs::read(&m).unwrap(), b"good");
+        assert_eq!(run.kept, std::slice::from_ref(&m));
+        let sibling = dir.path().join("m.interrupted.json");
+        assert_eq!(run.saved.as_deref(), Some(sibling.as_path()));
+        let saved = ModelFile::load(&sibling).unwrap();
+        assert_eq!(saved.epochs_run, 1);
+        // The figures are the epoch's, without new passes over the data.
+        assert_eq!(run.train.objective.l, run.outcome.history[0].train.l);
+    }
+}

@@ -1,0 +1,323 @@
+//! CSV files (plain or gzipped, a path or stdin) → a feature matrix `x` (n,d) and its labels.
+//! Every malformed byte is reported as `path:line:column: what`, with the header's column name.
+
+use std::path::{Path, PathBuf};
+
+use ndarray::Array2;
+
+use super::labels::{real_valued_warning, sorted, Labels};
+use super::layout::layout;
+use super::options::{LabelKind, LoadOptions};
+use super::records::{
+    count_lines, csv_reader, next_record, split_records, unterminated_error, unterminated_quote,
+    LineCounter, Scan,
+};
+use super::rows::{parse_rows, Part, RowLines};
+use super::source::{open, out_of_memory, read_block, size, Input, Source, BLOCK_BYTES};
+use crate::{Error, Real, Result};
+
+/// A parsed CSV file.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Frame<T> {
+    /// The file's name, for messages (`<stdin>` for standard input).
+    pub source: PathBuf,
+    /// Header names of the feature columns, in file order (`field 3` for an empty name).
+    pub feature_names: Vec<String>,
+    /// Header names of the label columns, in the order of `LoadOptions::labels`.
+    pub label_names: Vec<String>,
+    /// (n, d), features in file order, label columns removed.
+    pub x: Array2<T>,
+    pub labels: Labels<T>,
+    /// The 1-based line of the file on which each row starts.
+    pub lines: RowLines,
+    /// What looked wrong without being an error (a real-valued label column in a
+    /// classification run), one sentence each; the command line prints them on stderr.
+    pub warnings: Vec<String>,
+}
+
+/// Reads and parses one CSV file, a block at a time: the file's text is never held whole,
+/// only the growing matrix and a few blocks of text (see `BLOCK_BYTES`).
+pub fn load<T: Real>(src: &Source, opts: &LoadOptions) -> Result<Frame<T>> {
+    load_with(src, opts, BLOCK_BYTES, None)
+}
+
+/// `load` reading `block` bytes at a time, each block cut into `threads` stretches (None:
+/// one per core, for a block of a few MB).
+pub(super) fn load_with<T: Real>(
+    src: &Source,
+    opts: &LoadOptions,
+    block: usize,
+    threads: Option<usize>,
+) -> Result<Frame<T>> {
+    let input = open(src)?;
+    parse_stream(&src.display(), input, opts, block, threads)
+}
+
+/// The longest header record read before giving up: a file with no line end (`/dev/zero`)
+/// is not a CSV file, whatever its size.
+pub(super) const HEADER_MAX_BYTES: usize = 64 << 20;
+
+/// Below this many bytes of rows, one thread parses a block.
+pub(super) const PARALLEL_MIN_BYTES: usize = 1 << 20;
+
+/// Parses CSV bytes (already gunzipped); `name` is used in messages only. Never panics.
+///
+/// The same block-by-block parser as `load` (the bytes are read a block at a time), so the
+/// two cannot disagree. Each block is cut at record ends into one stretch per core, which
+/// are parsed in parallel.
+pub fn parse<T: Real>(name: &Path, bytes: &[u8], opts: &LoadOptions) -> Result<Frame<T>> {
+    parse_with(name, bytes, opts, None)
+}
+
+/// `parse` cutting each block into `threads` stretches (None: one per core, for a few MB up).
+pub(super) fn parse_with<T: Real>(
+    name: &Path,
+    bytes: &[u8],
+    opts: &LoadOptions,
+    threads: Option<usize>,
+) -> Result<Frame<T>> {
+    parse_blocks(name, bytes, opts, BLOCK_BYTES, threads)
+}
+
+/// `parse` reading `block` bytes at a time.
+pub(super) fn parse_blocks<T: Real>(
+    name: &Path,
+    bytes: &[u8],
+    opts: &LoadOptions,
+    block: usize,
+    threads: Option<usize>,
+) -> Result<Frame<T>> {
+    let input = Input {
+        read: Box::new(bytes),
+        what: "cannot be read",
+        eof: false,
+    };
+    parse_stream(name, input, opts, block, threads)
+}
+
+/// The parser behind `load` and `parse`: reads `input` a block at a time, cuts each block
+/// after its last record end (a '\n' outside quotes), parses the header from the first
+/// block, then the rows of each block (in parallel stretches) while the next block is read,
+/// appending them to one matrix. Line numbers count every '\n' before a record, blank lines
+/// and quoted newlines included, across blocks; the first error in the file is reported.
+pub(super) fn parse_stream<T: Real>(
+    name: &Path,
+    mut input: Input,
+    opts: &LoadOptions,
+    block: usize,
+    threads: Option<usize>,
+) -> Result<Frame<T>> {
+    let block = block.max(1);
+    let delim = opts.delimiter;
+    let mut buf = Vec::new();
+    input.fill(name, &mut buf, block.max(3))?;
+    if buf.starts_with(b"\xEF\xBB\xBF") {
+        buf.drain(..3);
+    }
+
+    // Blank lines before the header are dropped (as the CSV reader would skip them), then
+    // the buffer grows until it holds the whole header record.
+    let mut line = 1u64; // the line on which buf[0] is
+    let mut scan = Scan::new(delim);
+    loop {
+        let mut blank = buf
+            .iter()
+            .take_while(|&&b| b == b'\n' || b == b'\r')
+            .count();
+        if blank == buf.len() && buf.last() == Some(&b'\r') && !input.eof {
+            // A '\n' may follow: "\r\n" is one line end, so the '\r' waits for it.
+            blank -= 1;
+        }
+        if blank > 0 {
+            line += count_lines(buf.get(..blank).unwrap_or(&[]));
+            buf.drain(..blank);
+            scan = Scan::new(delim);
+        }
+        if !buf.is_empty() {
+            scan.advance(&buf);
+            if scan.cut > 0 || input.eof {
+                break;
+            }
+            if buf.len() >= HEADER_MAX_BYTES {
+                return Err(Error::data_at(
+                    name,
+                    line,
+                    "header",
+                    format!(
+                        "the header record is longer than {} (no line end): is this a CSV file?",
+                        size(HEADER_MAX_BYTES)
+                    ),
+                ));
+            }
+        } else if input.eof {
+            return Err(Error::data(name, "is empty"));
+        }
+        let want = buf
+            .len()
+            .saturating_add(block)
+            .min(HEADER_MAX_BYTES.max(buf.len() + 1));
+        input.fill(name, &mut buf, want)?;
+    }
+    let end = if input.eof { buf.len() } else { scan.cut };
+
+    let head = buf.get(..end).unwrap_or(&[]);
+    let mut rdr = csv_reader(head, delim);
+    let mut rec = csv::ByteRecord::new();
+    let mut lines = LineCounter::new(line);
+    let header_line = match next_record(&mut rdr, &mut rec, head, &mut lines, name)? {
+        Some(line) => line,
+        None => return Err(Error::data(name, "is empty")),
+    };
+    if input.eof {
+        // The whole file is here: a quote opened in the header and never closed swallows
+        // everything after it (one in the rows is found with them).
+        if let Some((at_line, field)) = unterminated_quote(head, line, delim) {
+            if at_line == header_line {
+                return Err(unterminated_error(name, at_line, field, None));
+            }
+        }
+    }
+    let layout = layout(name, &rec, header_line, opts)?;
+    let mut start = usize::try_from(rdr.position().byte())
+        .unwrap_or(usize::MAX)
+        .min(end);
+    // Never between the '\r' and '\n' of a line end: the rows start on the next line.
+    if start > 0 && head.get(start - 1) == Some(&b'\r') && head.get(start) == Some(&b'\n') {
+        start += 1;
+    }
+    line += count_lines(buf.get(..start).unwrap_or(&[]));
+    drop(rdr);
+
+    let cores = match threads {
+        Some(t) => t.max(1),
+        None => std::thread::available_parallelism().map_or(1, |n| n.get().min(8)),
+    };
+    let mut all = Part::<T>::default();
+    let mut pending: Vec<Part<T>> = Vec::new();
+    let (mut cur, mut next) = (buf, Vec::new());
+    let (mut start, mut end) = (start, end);
+    let oom_after = |all: &Part<T>, pending: &[Part<T>]| {
+        let rows = all.lines.len() + pending.iter().map(|p| p.lines.len()).sum::<usize>();
+        out_of_memory(name, &format!("after {rows} rows"))
+    };
+    loop {
+        let rows = cur.get(start..end).unwrap_or(&[]);
+        let carry = cur.get(end..).unwrap_or(&[]);
+        let last = input.eof;
+        let pieces = match threads {
+            None if rows.len() < PARALLEL_MIN_BYTES => 1,
+            _ => cores,
+        };
+        let cuts = split_records(rows, pieces, delim);
+        let layout = &layout;
+        let (parts, read) = std::thread::scope(|s| {
+            // A thread the OS refuses is no error: that stretch is parsed right here (Err).
+            // So is a lone stretch with nothing to read meanwhile (a small file).
+            let inline = last && cuts.len() == 1;
+            let mut workers = Vec::with_capacity(cuts.len());
+            for (i, &(from, to)) in cuts.iter().enumerate() {
+                let piece = rows.get(from..to).unwrap_or(&[]);
+                let first_line = line;
+                // Only the file's last stretch can end inside quotes.
+                let check_quotes = last && i + 1 == cuts.len();
+                let job = move || {
+                    let parsed = parse_rows::<T>(name, piece, first_line, layout);
+                    if !check_quotes {
+                        return parsed;
+                    }
+                    match unterminated_quote(piece, first_line, layout.delimiter) {
+                        None => parsed,
+                        Some((at, field)) => match parsed {
+                            Err(e @ Error::DataAt { line, .. }) if line < at => Err(e),
+                            _ => Err(unterminated_error(name, at, field, Some(layout))),
+                        },
+                    }
+                };
+                workers.push(if inline {
+                    Err(job())
+                } else {
+                    std::thread::Builder::new()
+                        .spawn_scoped(s, job)
+                        .map_err(|_| job())
+                });
+                line += count_lines(piece);
+            }
+            // Meanwhile: the rows of the previous block join the matrix, and the next block
+            // is read, starting with what followed this block's last record end.
+            let mut joined = true;
+            for p in pending.drain(..) {
+                joined &= all.append(p);
+            }
+            let read = if !joined {
+                Err(oom_after(&all, &[]))
+            } else if last {
+                Ok(0)
+            } else {
+                next.clear();
+                if next.try_reserve(carry.len()).is_err() {
+                    Err(oom_after(&all, &[]))
+                } else {
+                    next.extend_from_slice(carry);
+                    read_block(name, &mut input, &mut next, block, delim)
+                }
+            };
+            let parts: Vec<Result<Part<T>>> = workers
+                .into_iter()
+                .map(|w| match w {
+                    Ok(thread) => thread
+                        .join()
+                        .unwrap_or_else(|p| std::panic::resume_unwind(p)),
+                    Err(done) => done,
+                })
+                .collect();
+            (parts, read)
+        });
+        // In file order: this block's rows, then what reading the next one found.
+        for part in parts {
+            pending.push(part?);
+        }
+        if last {
+            break;
+        }
+        end = read?;
+        start = 0;
+        std::mem::swap(&mut cur, &mut next);
+    }
+    drop((cur, next));
+    for p in pending {
+        if !all.append(p) {
+            return Err(oom_after(&all, &[]));
+        }
+    }
+
+    let n = all.lines.len();
+    if n == 0 {
+        return Err(Error::data(name, "has a header but no data rows"));
+    }
+    all.x.shrink_to_fit();
+    let shape_error = |e: ndarray::ShapeError| Error::Shape(format!("{}: {e}", name.display()));
+    let x = Array2::from_shape_vec((n, layout.d), all.x).map_err(shape_error)?;
+    let mut warnings = Vec::new();
+    let labels = match (layout.k, layout.kind) {
+        (0, _) => Labels::None,
+        (_, LabelKind::Classes) => {
+            let classes = sorted(all.classes, all.y);
+            if let Some(w) = real_valued_warning(&classes, &layout.label_names, n) {
+                warnings.push(w);
+            }
+            Labels::Classes(classes)
+        }
+        (k, LabelKind::Targets) => {
+            Labels::Targets(Array2::from_shape_vec((n, k), all.targets).map_err(shape_error)?)
+        }
+    };
+    Ok(Frame {
+        source: name.to_path_buf(),
+        feature_names: layout.feature_names,
+        label_names: layout.label_names,
+        x,
+        labels,
+        lines: all.lines,
+        warnings,
+    })
+}

@@ -1,0 +1,76 @@
+//! The training matrices: a design matrix X (n,d) and its labels (class indices or an (n,q)
+//! matrix of real targets), as preprocessing leaves them for SGD, evaluation and prediction.
+
+use ndarray::{Array2, Axis};
+
+use crate::math::loss::Target;
+use crate::Real;
+
+/// Labels of a whole dataset, owned: class indices, or a (n,q) matrix of real targets.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Labels<T> {
+    /// yᵢ ∈ {0, …, q−1}.
+    Classes(Vec<usize>),
+    /// Y (n,q).
+    Values(Array2<T>),
+}
+
+/// A design matrix and its labels, ready for training (already standardized, bias appended).
+#[derive(Clone, Debug)]
+pub struct Data<T> {
+    /// X (n,d).
+    pub x: Array2<T>,
+    /// y, n of them.
+    pub y: Labels<T>,
+}
+
+impl<T: Real> Labels<T> {
+    /// Number of samples.
+    pub fn len(&self) -> usize {
+        match self {
+            Labels::Classes(y) => y.len(),
+            Labels::Values(y) => y.nrows(),
+        }
+    }
+
+    /// True when there are no samples.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// A borrowed view for the loss functions.
+    pub fn target(&self) -> Target<'_, T> {
+        match self {
+            Labels::Classes(y) => Target::Classes(y),
+            Labels::Values(y) => Target::Values(y.view()),
+        }
+    }
+
+    /// The labels of the given rows, in that order.
+    pub fn select(&self, rows: &[usize]) -> Labels<T> {
+        match self {
+            Labels::Classes(y) => Labels::Classes(rows.iter().map(|&i| y[i]).collect()),
+            Labels::Values(y) => Labels::Values(y.select(Axis(0), rows)),
+        }
+    }
+}
+
+impl<T: Real> Data<T> {
+    /// Number of samples.
+    pub fn len(&self) -> usize {
+        self.x.nrows()
+    }
+
+    /// True when there are no samples.
+    pub fn is_empty(&self) -> bool {
+        self.x.nrows() == 0
+    }
+
+    /// The given rows, in that order (a copy).
+    pub fn select(&self, rows: &[usize]) -> Data<T> {
+        Data {
+            x: self.x.select(Axis(0), rows),
+            y: self.y.select(rows),
+        }
+    }
+}

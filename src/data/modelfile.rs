@@ -1,0 +1,305 @@
+//! The saved model: a versioned JSON file with the architecture, the preprocessing, the
+//! hyperparameters, final metrics and the weights, whose floats round-trip exactly.
+
+use std::path::Path;
+
+use ndarray::Array2;
+use serde::{Deserialize, Serialize};
+
+use crate::data::prep::{Prep, Task};
+use crate::math::activation::Activation;
+use crate::math::loss::Loss;
+use crate::math::model::Mlp;
+use crate::{Error, Real, Result};
+
+/// The only format this version writes and reads.
+pub const FORMAT_VERSION: u32 = 1;
+/// The `format` field, to recognise our files.
+pub const FORMAT_NAME: &str = "mlp-train model";
+/// Largest model file read, in bytes (a guard against loading something absurd).
+pub const MAX_BYTES: u64 = 2 << 30;
+
+/// The architecture: z = W1 x (W1: hidden × inputs), h = φ(z), o = W2 h (W2: outputs × hidden).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Architecture {
+    /// d: model inputs, the features plus 1 when `bias` is on.
+    pub inputs: usize,
+    /// h: hidden units.
+    pub hidden: usize,
+    /// q: classes or targets.
+    pub outputs: usize,
+    pub activation: Activation,
+    pub loss: Loss,
+    /// The last input is the constant 1 (so W1's last column is the hidden bias).
+    pub bias: bool,
+}
+
+/// A saved model. Weights are written as f64 numbers in shortest round-trip form (an f32
+/// weight widens exactly to f64, so it reads back bit for bit).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct ModelFile {
+    pub format: String,
+    pub format_version: u32,
+    pub created_by: String,
+    /// `f32` or `f64`: the precision it was trained in.
+    pub precision: String,
+    pub architecture: Architecture,
+    pub prep: Prep,
+    /// The training flags (λ, η, μ, B, epochs, seed, init…), for the record.
+    pub hyperparameters: serde_json::Value,
+    /// Final metrics of the run that wrote it.
+    pub metrics: serde_json::Value,
+    /// Epochs completed.
+    pub epochs_run: usize,
+    /// True when training was stopped by Ctrl-C/SIGTERM before the planned epochs.
+    pub interrupted: bool,
+    /// W1: `hidden` rows of `inputs` numbers.
+    pub w1: Vec<Vec<f64>>,
+    /// W2: `outputs` rows of `hidden` numbers.
+    pub w2: Vec<Vec<f64>>,
+}
+
+fn rows<T: Real>(w: &Array2<T>) -> Vec<Vec<f64>> {
+    w.outer_iter()
+        .map(|r| r.iter().map(|v| v.f64()).collect())
+        .collect()
+}
+
+impl ModelFile {
+    /// Packs a trained model with its preprocessing and the record of how it was trained.
+    pub fn new<T: Real>(
+        m: &Mlp<T>,
+        prep: &Prep,
+        hyperparameters: serde_json::Value,
+        metrics: serde_json::Value,
+        epochs_run: usize,
+        interrupted: bool,
+    ) -> Self {
+        let (d, h, q) = m.dims();
+        ModelFile {
+            format: FORMAT_NAME.into(),
+            format_version: FORMAT_VERSION,
+            created_by: format!("mlp-train {}", env!("CARGO_PKG_VERSION")),
+            precision: T::NAME.into(),
+            architecture: Architecture {
+                inputs: d,
+                hidden: h,
+                outputs: q,
+                activation: m.activation,
+                loss: m.loss,
+                bias: prep.bias,
+            },
+            prep: prep.clone(),
+            hyperparameters,
+            metrics,
+            epochs_run,
+            interrupted,
+            w1: rows(&m.w1),
+            w2: rows(&m.w2),
+        }
+    }
+
+    /// The JSON text (pretty, with a final newline).
+    pub fn to_json(&self) -> String {
+        let mut s = serde_json::to_string_pretty(self).expect("a model serializes");
+        s.push('\n');
+        s
+    }
+
+    /// Reads and validates a model file.
+    pub fn load(path: &Path) -> Result<Self> {
+        use std::io::Read;
+        let bad = |msg: String| Error::Model {
+            path: path.to_path_buf(),
+            msg,
+        };
+        let file = std::fs::File::open(path).map_err(|e| bad(format!("cannot open: {e}")))?;
+        if file.metadata().is_ok_and(|m| m.is_dir()) {
+            return Err(bad("is a directory, not a model file".into()));
+        }
+        let mut bytes = Vec::new();
+        file.take(MAX_BYTES + 1)
+            .read_to_end(&mut bytes)
+            .map_err(|e| bad(format!("cannot read: {e}")))?;
+        if bytes.len() as u64 > MAX_BYTES {
+            return Err(bad(format!(
+                "is larger than {MAX_BYTES} bytes; not a model file"
+            )));
+        }
+        Self::from_bytes(&bytes).map_err(bad)
+    }
+
+    /// Parses and validates model JSON; the error says what is wrong, without the path.
+    pub fn from_bytes(bytes: &[u8]) -> std::result::Result<Self, String> {
+        // First the envelope, so that a newer format gets a clear message rather than a
+        // complaint about some field.
+        #[derive(Deserialize)]
+        struct Envelope {
+            format: Option<String>,
+            format_version: Option<serde_json::Value>,
+        }
+        let env: Envelope = serde_json::from_slice(bytes).map_err(|e| {
+            if e.is_eof() {
+                format!("is truncated or not JSON ({e})")
+            } else {
+                format!("is not a model file: invalid JSON ({e})")
+            }
+        })?;
+        if env.format.as_deref() != Some(FORMAT_NAME) {
+            return Err(format!(
+                "is not an mlp-train model (its `format` field is {:?}, expected {FORMAT_NAME:?})",
+                env.format.unwrap_or_default()
+            ));
+        }
+        match env.format_version.as_ref().and_then(|v| v.as_u64()) {
+            Some(v) if v == FORMAT_VERSION as u64 => {}
+            Some(v) => {
+                return Err(format!(
+                "has format_version {v}, but this mlp-train {} reads only version {FORMAT_VERSION}; use a matching mlp-train",
+                env!("CARGO_PKG_VERSION")
+            ))
+            }
+            None => return Err("has no valid `format_version` field".into()),
+        }
+        let m: ModelFile =
+            serde_json::from_slice(bytes).map_err(|e| format!("is not a valid model: {e}"))?;
+        m.validate()?;
+        Ok(m)
+    }
+
+    /// Checks that the declared sizes agree with each other and with the weights.
+    fn validate(&self) -> std::result::Result<(), String> {
+        let a = &self.architecture;
+        let p = &self.prep;
+        let check = |what: &str, declared: usize, actual: usize| {
+            if declared == actual {
+                Ok(())
+            } else {
+                Err(format!(
+                    "declares {what} = {declared} but has {actual}; the file is inconsistent"
+                ))
+            }
+        };
+        if a.inputs == 0 || a.hidden == 0 || a.outputs == 0 {
+            return Err(
+                "declares a zero dimension (inputs, hidden and outputs must be ≥ 1)".into(),
+            );
+        }
+        check("inputs", a.inputs, p.features.len() + usize::from(p.bias))?;
+        check("bias", usize::from(a.bias), usize::from(p.bias))?;
+        check("hidden (rows of w1)", a.hidden, self.w1.len())?;
+        check("outputs (rows of w2)", a.outputs, self.w2.len())?;
+        for (i, r) in self.w1.iter().enumerate() {
+            check(&format!("inputs (length of w1 row {i})"), a.inputs, r.len())?;
+        }
+        for (i, r) in self.w2.iter().enumerate() {
+            check(&format!("hidden (length of w2 row {i})"), a.hidden, r.len())?;
+        }
+        match (p.task, &p.classes) {
+            (Task::Classify, Some(c)) => {
+                check("outputs (classes)", a.outputs, c.len())?;
+                // Labels are looked up by binary search in this order.
+                if *c != crate::data::prep::sorted_classes(c) {
+                    return Err(
+                        "has a class list that is not sorted or has duplicates; the file is inconsistent"
+                            .into(),
+                    );
+                }
+                check("labels (label columns of a classifier)", 1, p.labels.len())?;
+            }
+            (Task::Classify, None) => return Err("is a classifier without a class list".into()),
+            (Task::Regress, _) => check("outputs (targets)", a.outputs, p.labels.len())?,
+        }
+        if p.task == Task::Regress && a.loss == Loss::SoftmaxCe {
+            return Err(
+                "is a regression model with the softmax_ce loss, which needs classes".into(),
+            );
+        }
+        for (name, st, columns) in [
+            ("standardize", &p.standardize, &p.features),
+            ("target_standardize", &p.target_standardize, &p.labels),
+        ] {
+            if let Some(st) = st {
+                check(&format!("{name} means"), columns.len(), st.mean.len())?;
+                check(&format!("{name} stds"), columns.len(), st.std.len())?;
+            }
+        }
+        // Every number must be finite in the precision the model computes in: 1e300 is a
+        // number in f64 but infinity in f32, and would turn every prediction into NaN.
+        match self.precision.as_str() {
+            "f32" | "f64" => {
+                self.check_numbers_in(&self.precision.clone(), "the model's precision")
+            }
+            other => Err(format!(
+                "has precision {other:?}; expected \"f32\" or \"f64\""
+            )),
+        }
+    }
+
+    /// Checks that every weight, mean and std is finite (and every std > 0) once converted to
+    /// `precision` (`f32` or `f64`); `whose` says whose precision that is, for the message
+    /// (`the model's precision`, `the precision of this run (--precision)`).
+    pub fn check_numbers_in(
+        &self,
+        precision: &str,
+        whose: &str,
+    ) -> std::result::Result<(), String> {
+        let p = &self.prep;
+        let f32 = precision == "f32";
+        let fits = |v: f64| {
+            if f32 {
+                (v as f32).is_finite()
+            } else {
+                v.is_finite()
+            }
+        };
+        let positive = |v: f64| fits(v) && if f32 { v as f32 > 0.0 } else { v > 0.0 };
+        let overflow = |kind: String, field: String, v: f64| {
+            if v.is_finite() {
+                format!("has the {kind} {field} = {v:e}, which overflows {precision}, {whose}")
+            } else {
+                format!("has a non-finite {kind} {field} = {v}")
+            }
+        };
+        let stats = [
+            ("standardize", &p.standardize, &p.features),
+            ("target_standardize", &p.target_standardize, &p.labels),
+        ];
+        for (name, st, columns) in stats {
+            if let Some(st) = st {
+                if let Some((k, v)) = st.mean.iter().enumerate().find(|(_, v)| !fits(**v)) {
+                    let field = format!("prep.{name}.mean[{k}] (column {:?})", columns[k]);
+                    return Err(overflow(format!("{name} mean"), field, *v));
+                }
+                if let Some((k, v)) = st.std.iter().enumerate().find(|(_, v)| !positive(**v)) {
+                    return Err(format!(
+                        "has a {name} std of {v:e} at prep.{name}.std[{k}] (column {:?}); each must be a finite number > 0 in {precision}, {whose}",
+                        columns[k]
+                    ));
+                }
+            }
+        }
+        for (name, w) in [("w1", &self.w1), ("w2", &self.w2)] {
+            for (i, row) in w.iter().enumerate() {
+                if let Some((j, v)) = row.iter().enumerate().find(|(_, v)| !fits(**v)) {
+                    return Err(overflow("weight".into(), format!("{name}[{i}][{j}]"), *v));
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// The weights as a model in precision T.
+    pub fn mlp<T: Real>(&self) -> Mlp<T> {
+        let a = &self.architecture;
+        let mat = |w: &Vec<Vec<f64>>, r: usize, c: usize| {
+            Array2::from_shape_fn((r, c), |(i, j)| T::of(w[i][j]))
+        };
+        Mlp {
+            w1: mat(&self.w1, a.hidden, a.inputs),
+            w2: mat(&self.w2, a.outputs, a.hidden),
+            activation: a.activation,
+            loss: a.loss,
+        }
+    }
+}

@@ -1,0 +1,344 @@
+//! From a parsed CSV frame to training data: standardize features (and regression targets),
+//! append the constant-1 bias feature, map class names to indices. Fitted once, saved in the model.
+
+use ndarray::{Array2, ArrayViewMut2};
+
+use crate::data::matrices::{Data, Labels};
+use crate::data::{class_order, list, shown_str, Frame, Labels as FrameLabels};
+use crate::{Error, Real, Result};
+
+/// Classification or regression.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Task {
+    /// Predict one of q classes (softmax cross-entropy).
+    Classify,
+    /// Predict q real targets (half squared error).
+    Regress,
+}
+
+impl Task {
+    /// Both tasks.
+    pub const ALL: [Task; 2] = [Task::Classify, Task::Regress];
+
+    /// The names used on the command line and in model files, in the order of [`Self::ALL`].
+    pub const NAMES: [&'static str; 2] = ["classify", "regress"];
+
+    /// The name used on the command line and in model files.
+    pub fn name(self) -> &'static str {
+        match self {
+            Task::Classify => "classify",
+            Task::Regress => "regress",
+        }
+    }
+}
+
+impl std::str::FromStr for Task {
+    type Err = String;
+
+    /// One of [`Task::NAMES`].
+    fn from_str(s: &str) -> std::result::Result<Self, String> {
+        let names = Task::NAMES.join(", ");
+        Task::ALL
+            .into_iter()
+            .find(|t| t.name() == s)
+            .ok_or_else(|| format!("unknown task '{s}' (possible values: {names})"))
+    }
+}
+
+/// Per-column mean and standard deviation; x ← (x − mean) / std. A constant column has std 1.
+#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct Standardizer {
+    pub mean: Vec<f64>,
+    pub std: Vec<f64>,
+}
+
+impl Standardizer {
+    /// Means and population standard deviations of the columns of x, in f64 (two passes).
+    pub fn fit<T: Real>(x: &Array2<T>) -> Self {
+        let n = x.nrows().max(1) as f64;
+        let cols = x.ncols();
+        let mut mean = vec![0.0; cols];
+        for row in x.outer_iter() {
+            for (m, &v) in mean.iter_mut().zip(row) {
+                *m += v.f64();
+            }
+        }
+        mean.iter_mut().for_each(|m| *m /= n);
+        let mut var = vec![0.0; cols];
+        for row in x.outer_iter() {
+            for ((s, &v), m) in var.iter_mut().zip(row).zip(&mean) {
+                let dv = v.f64() - m;
+                *s += dv * dv;
+            }
+        }
+        let std = var
+            .into_iter()
+            .map(|s| {
+                let sd = (s / n).sqrt();
+                if sd > 0.0 && sd.is_finite() {
+                    sd
+                } else {
+                    1.0
+                }
+            })
+            .collect();
+        Standardizer { mean, std }
+    }
+
+    /// x ← (x − mean) / std, in place.
+    pub fn apply<T: Real>(&self, mut x: ArrayViewMut2<T>) {
+        for mut row in x.outer_iter_mut() {
+            for ((v, m), s) in row.iter_mut().zip(&self.mean).zip(&self.std) {
+                *v = T::of((v.f64() - m) / s);
+            }
+        }
+    }
+
+    /// x ← x·std + mean, in place (predictions back to the data's units).
+    pub fn invert<T: Real>(&self, mut x: ArrayViewMut2<T>) {
+        for mut row in x.outer_iter_mut() {
+            for ((v, m), s) in row.iter_mut().zip(&self.mean).zip(&self.std) {
+                *v = T::of(v.f64() * s + m);
+            }
+        }
+    }
+}
+
+/// Everything between the CSV and the matrices the model sees; saved with the model so that
+/// prediction applies exactly the same transformation.
+#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct Prep {
+    pub task: Task,
+    /// Feature column names, in order (without the bias).
+    pub features: Vec<String>,
+    /// Label column name(s).
+    pub labels: Vec<String>,
+    /// Class names in index order (classification).
+    pub classes: Option<Vec<String>>,
+    /// Feature standardization fitted on the training set, if on.
+    pub standardize: Option<Standardizer>,
+    /// Target standardization (regression), if on.
+    pub target_standardize: Option<Standardizer>,
+    /// A constant-1 feature appended to every x, so that W1's last column acts as the
+    /// hidden layer's bias.
+    pub bias: bool,
+}
+
+impl Prep {
+    /// Fits the transformation on a training frame.
+    pub fn fit<T: Real>(
+        frame: &Frame<T>,
+        task: Task,
+        standardize: bool,
+        standardize_targets: bool,
+        bias: bool,
+    ) -> Result<Self> {
+        let classes = match (&frame.labels, task) {
+            (FrameLabels::Classes(table), Task::Classify) => {
+                let classes = table.names.clone();
+                if classes.len() < 2 {
+                    return Err(Error::data(
+                        &frame.source,
+                        format!(
+                            "the label column `{}` has a single class ({}); classification needs at least 2",
+                            shown_str(&frame.label_names.join(",")),
+                            classes.first().map_or("none".to_string(), |c| shown_str(c))
+                        ),
+                    ));
+                }
+                Some(classes)
+            }
+            (FrameLabels::Targets(_), Task::Regress) => None,
+            _ => {
+                return Err(Error::data(
+                    &frame.source,
+                    "internal: labels do not match the task",
+                ))
+            }
+        };
+        let target_standardize = match (&frame.labels, standardize_targets) {
+            (FrameLabels::Targets(y), true) => Some(Standardizer::fit(y)),
+            _ => None,
+        };
+        Ok(Prep {
+            task,
+            features: frame.feature_names.clone(),
+            labels: frame.label_names.clone(),
+            classes,
+            standardize: standardize.then(|| Standardizer::fit(&frame.x)),
+            target_standardize,
+            bias,
+        })
+    }
+
+    /// Number of model inputs d: the features, plus one for the bias.
+    pub fn inputs(&self) -> usize {
+        self.features.len() + usize::from(self.bias)
+    }
+
+    /// Number of model outputs q: classes, or targets.
+    pub fn outputs(&self) -> usize {
+        match &self.classes {
+            Some(c) => c.len(),
+            None => self.labels.len(),
+        }
+    }
+
+    /// Standardizes the features in place and appends the bias column, in place too: the
+    /// buffer grows by one value per row and the rows move back to make room, so the matrix
+    /// is never held twice.
+    pub fn transform_x<T: Real>(&self, mut x: Array2<T>) -> Array2<T> {
+        if let Some(st) = &self.standardize {
+            st.apply(x.view_mut());
+        }
+        if self.bias {
+            x = with_ones_column(x);
+        }
+        x
+    }
+
+    /// Turns a frame into model-ready data. Labels are required; a class never seen in
+    /// training is an error naming its line.
+    pub fn transform<T: Real>(&self, frame: Frame<T>) -> Result<Data<T>> {
+        let Frame {
+            source, x, labels, ..
+        } = frame;
+        let y = match labels {
+            FrameLabels::Classes(table) => {
+                let classes = self.classes.as_deref().unwrap_or(&[]);
+                // Each of the file's classes once: its index in the model's, or the line
+                // where an unknown one first appears.
+                let mut map = Vec::with_capacity(table.names.len());
+                let mut unknown: Option<(u64, &str)> = None;
+                for (name, &line) in table.names.iter().zip(&table.first_lines) {
+                    match classes.binary_search_by(|c| class_order(c, name)) {
+                        Ok(k) => map.push(k),
+                        Err(_) => {
+                            map.push(usize::MAX);
+                            if unknown.is_none_or(|(l, _)| line < l) {
+                                unknown = Some((line, name));
+                            }
+                        }
+                    }
+                }
+                // Only classes that some row has matter (a selection keeps the whole table).
+                if unknown.is_some() {
+                    let mut used = vec![false; map.len()];
+                    for &k in &table.y {
+                        if let Some(u) = used.get_mut(k as usize) {
+                            *u = true;
+                        }
+                    }
+                    let first = table
+                        .names
+                        .iter()
+                        .zip(&table.first_lines)
+                        .zip(map.iter().zip(&used))
+                        .filter(|(_, (&m, &u))| m == usize::MAX && u)
+                        .map(|((name, &line), _)| (line, name.as_str()))
+                        .min_by_key(|&(line, _)| line);
+                    if let Some((line, name)) = first {
+                        return Err(Error::data_at(
+                            &source,
+                            line,
+                            shown_str(&self.labels.join(",")),
+                            format!(
+                                "label `{}` was never seen in training (known: {})",
+                                shown_str(name),
+                                list(classes)
+                            ),
+                        ));
+                    }
+                }
+                let mut idx = Vec::new();
+                idx.try_reserve_exact(table.y.len())
+                    .map_err(|_| Error::data(&source, "out of memory for the class of each row"))?;
+                idx.extend(
+                    table
+                        .y
+                        .iter()
+                        .map(|&k| map.get(k as usize).copied().unwrap_or(0)),
+                );
+                Labels::Classes(idx)
+            }
+            FrameLabels::Targets(mut y) => {
+                if let Some(st) = &self.target_standardize {
+                    st.apply(y.view_mut());
+                }
+                Labels::Values(y)
+            }
+            FrameLabels::None => {
+                return Err(Error::data(&source, "the file has no label column"));
+            }
+        };
+        Ok(Data {
+            x: self.transform_x(x),
+            y,
+        })
+    }
+}
+
+/// Class names sorted: numbers first by value ("2" < "10"; "2" and "2.0" are one class,
+/// the first spelling kept), then text.
+pub fn sorted_classes(names: &[String]) -> Vec<String> {
+    let mut classes: Vec<String> = names.to_vec();
+    classes.sort_by(|a, b| class_order(a, b));
+    classes.dedup_by(|b, a| class_order(a, b) == std::cmp::Ordering::Equal);
+    classes
+}
+
+/// x (n, d) → (n, d+1) with a last column of ones, in the same buffer: it grows by n values
+/// (on Linux a large buffer grows by remapping, not copying), then each row moves to its new
+/// place, the last row first, so that no row is overwritten before it has moved.
+fn with_ones_column<T: Real>(x: Array2<T>) -> Array2<T> {
+    let (n, d) = x.dim();
+    let x = if x.is_standard_layout() {
+        x
+    } else {
+        x.as_standard_layout().into_owned()
+    };
+    let (mut v, offset) = x.into_raw_vec_and_offset();
+    // The matrix starts `offset` values into its buffer (0 for a loaded file).
+    let off = offset.unwrap_or(0).min(v.len());
+    v.drain(..off);
+    v.truncate(n * d);
+    v.resize(n * (d + 1), T::one());
+    for i in (0..n).rev() {
+        v.copy_within(i * d..i * d + d, i * (d + 1));
+        if let Some(one) = v.get_mut(i * (d + 1) + d) {
+            *one = T::one();
+        }
+    }
+    // The length is n (d+1) by construction, so the shape always fits.
+    Array2::from_shape_vec((n, d + 1), v).unwrap_or_else(|_| Array2::zeros((n, d + 1)))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use ndarray::array;
+
+    #[test]
+    fn classes_sort_numerically_when_numbers_else_as_text() {
+        let s = |v: &[&str]| sorted_classes(&v.iter().map(|x| x.to_string()).collect::<Vec<_>>());
+        assert_eq!(s(&["10", "2", "1", "2"]), ["1", "2", "10"]);
+        assert_eq!(
+            s(&["virginica", "setosa", "versicolor"]),
+            ["setosa", "versicolor", "virginica"]
+        );
+    }
+
+    #[test]
+    fn standardizer_centers_and_scales_and_leaves_constants_alone() {
+        let x = array![[1.0f64, 5.0], [3.0, 5.0]];
+        let st = Standardizer::fit(&x);
+        assert_eq!(st.mean, [2.0, 5.0]);
+        assert_eq!(st.std, [1.0, 1.0]);
+        let mut y = x.clone();
+        st.apply(y.view_mut());
+        assert_eq!(y, array![[-1.0, 0.0], [1.0, 0.0]]);
+        st.invert(y.view_mut());
+        assert_eq!(y, x);
+    }
+}

@@ -1,0 +1,401 @@
+//! The rows of one stretch of the file: records → features and labels, by the `csv` crate's
+//! reader where there are quotes and by a plain split elsewhere, into one part of the matrix.
+
+use std::path::Path;
+
+use super::labels::{class, ClassTable};
+use super::layout::{Layout, Role};
+use super::numbers::{fast_field, field_end, number};
+use super::options::LabelKind;
+use super::records::{csv_reader, next_record, LineCounter};
+use super::shown::shown_str;
+use super::source::{out_of_memory, size};
+use crate::{Error, Real, Result};
+
+/// The rows of one stretch of the file.
+#[derive(Debug, Default, PartialEq)]
+pub(super) struct Part<T> {
+    pub(super) x: Vec<T>,
+    pub(super) classes: ClassTable,
+    /// One index into `classes` per row (classification).
+    pub(super) y: Vec<u32>,
+    pub(super) targets: Vec<T>,
+    pub(super) lines: RowLines,
+}
+
+impl<T: Copy> Part<T> {
+    /// Appends `p`, which comes right after `self` in the file; false when out of memory.
+    pub(super) fn append(&mut self, p: Part<T>) -> bool {
+        fn grow<U: Copy>(v: &mut Vec<U>, more: &[U]) -> bool {
+            if v.try_reserve(more.len()).is_err() {
+                return false;
+            }
+            v.extend_from_slice(more);
+            true
+        }
+        if !grow(&mut self.x, &p.x) {
+            return false;
+        }
+        drop(p.x);
+        if !p.y.is_empty() {
+            // Each class of `p` becomes one of ours (by name, or a new one).
+            let mut map = Vec::with_capacity(p.classes.names.len());
+            for (name, &line) in p.classes.names.iter().zip(&p.classes.first_lines) {
+                match self.classes.intern(name, line) {
+                    Some(k) => map.push(k),
+                    None => return false,
+                }
+            }
+            if self.y.try_reserve(p.y.len()).is_err() {
+                return false;
+            }
+            self.y.extend(
+                p.y.iter()
+                    .map(|&k| map.get(k as usize).copied().unwrap_or(0)),
+            );
+        }
+        grow(&mut self.targets, &p.targets) && self.lines.append(&p.lines).is_ok()
+    }
+}
+
+/// Parses the records of `chunk` (whole records, the first on line `first_line`) into one
+/// part.
+pub(super) fn parse_rows<T: Real>(
+    name: &Path,
+    chunk: &[u8],
+    first_line: u64,
+    layout: &Layout,
+) -> Result<Part<T>> {
+    if chunk.contains(&b'"') {
+        parse_rows_csv(name, chunk, first_line, layout)
+    } else {
+        parse_rows_plain(name, chunk, first_line, layout)
+    }
+}
+
+/// `parse_rows` by the `csv` crate's reader, quotes and all.
+pub(super) fn parse_rows_csv<T: Real>(
+    name: &Path,
+    chunk: &[u8],
+    first_line: u64,
+    layout: &Layout,
+) -> Result<Part<T>> {
+    let mut rows = Rows::new(name, layout);
+    let mut rdr = csv_reader(chunk, layout.delimiter);
+    let mut rec = csv::ByteRecord::new();
+    let mut lines = LineCounter::new(first_line);
+    while let Some(line) = next_record(&mut rdr, &mut rec, chunk, &mut lines, name)? {
+        rows.push(line, rec.len(), rec.iter())?;
+        if rows.part.lines.len() == 1 {
+            let here = usize::try_from(rdr.position().byte()).unwrap_or(chunk.len());
+            rows.reserve(here, chunk.len());
+        }
+    }
+    Ok(rows.part)
+}
+
+/// `parse_rows` for a chunk without a `"`, where CSV is simple: a record ends at each '\r',
+/// '\n' or "\r\n", empty records (blank lines) are skipped, and fields end at each
+/// delimiter. The same records and fields as the `csv` crate's reader (a property test
+/// checks), at a fraction of the cost.
+pub(super) fn parse_rows_plain<T: Real>(
+    name: &Path,
+    chunk: &[u8],
+    first_line: u64,
+    layout: &Layout,
+) -> Result<Part<T>> {
+    let mut rows = Rows::new(name, layout);
+    let mut line = first_line;
+    let mut at = 0;
+    while let Some(&b) = chunk.get(at) {
+        match b {
+            b'\n' => {
+                line += 1;
+                at += 1;
+            }
+            b'\r' => {
+                // A lone '\r' ends a line too; in "\r\n" the '\n' counts it.
+                if chunk.get(at + 1) != Some(&b'\n') {
+                    line += 1;
+                }
+                at += 1;
+            }
+            _ => {
+                at = rows.push_plain(chunk, at, line)?;
+                if rows.part.lines.len() == 1 {
+                    rows.reserve(at, chunk.len());
+                }
+            }
+        }
+    }
+    Ok(rows.part)
+}
+
+/// The rows of a chunk as they are parsed.
+pub(super) struct Rows<'a, T> {
+    pub(super) name: &'a Path,
+    pub(super) layout: &'a Layout,
+    pub(super) part: Part<T>,
+    /// One row's targets, in the order of the labels asked for.
+    pub(super) row_targets: Vec<T>,
+}
+
+impl<'a, T: Real> Rows<'a, T> {
+    pub(super) fn new(name: &'a Path, layout: &'a Layout) -> Self {
+        Rows {
+            name,
+            layout,
+            part: Part::default(),
+            row_targets: vec![T::zero(); layout.k],
+        }
+    }
+
+    pub(super) fn at(&self, line: u64, j: usize, msg: String) -> Error {
+        let column = match self.layout.columns.get(j) {
+            Some(c) => shown_str(c),
+            None => format!("field {}", j + 1),
+        };
+        Error::data_at(self.name, line, column, msg)
+    }
+
+    /// Adds the record on `line`, of `len` fields.
+    #[inline]
+    pub(super) fn push<'f>(
+        &mut self,
+        line: u64,
+        len: usize,
+        fields: impl Iterator<Item = &'f [u8]>,
+    ) -> Result<()> {
+        let layout = self.layout;
+        let ncols = layout.columns.len();
+        if len != ncols {
+            let msg = format!("line {line} has {len} fields, the header has {ncols}");
+            return Err(self.at(line, len.min(ncols), msg));
+        }
+        self.room(line)?;
+        for (j, field) in fields.enumerate() {
+            if let Err(msg) = self.push_field(j, field, line) {
+                return Err(self.at(line, j, msg));
+            }
+        }
+        self.part.targets.extend_from_slice(&self.row_targets);
+        self.part.lines.push(line).map_err(|_| self.oom(line))?;
+        Ok(())
+    }
+
+    /// Makes room for one more row, or says how far the reading got.
+    #[inline]
+    pub(super) fn room(&mut self, line: u64) -> Result<()> {
+        let part = &mut self.part;
+        let (d, k) = (self.layout.d, self.layout.k);
+        let short = |len: usize, cap: usize, want: usize| cap - len < want;
+        if short(part.x.len(), part.x.capacity(), d) && part.x.try_reserve(d).is_err()
+            || short(part.y.len(), part.y.capacity(), 1) && part.y.try_reserve(1).is_err()
+            || short(part.targets.len(), part.targets.capacity(), k)
+                && part.targets.try_reserve(k).is_err()
+        {
+            return Err(self.oom(line));
+        }
+        Ok(())
+    }
+
+    #[cold]
+    pub(super) fn oom(&self, line: u64) -> Error {
+        out_of_memory(
+            self.name,
+            &format!(
+                "at line {line}, holding {} of rows",
+                size(self.part.x.len() * std::mem::size_of::<T>())
+            ),
+        )
+    }
+
+    /// Adds the record of a chunk without quotes that starts at `start` on `line`; returns
+    /// where it ends (its '\r' or '\n', or the end of the chunk). Fields are split and parsed
+    /// in one pass; on any error the record's fields are counted, since a record of the wrong
+    /// length is reported as such first, as `push` does.
+    #[inline]
+    pub(super) fn push_plain(&mut self, chunk: &[u8], start: usize, line: u64) -> Result<usize> {
+        let layout = self.layout;
+        let ncols = layout.columns.len();
+        let delim = layout.delimiter;
+        let (mut at, mut end) = (start, start);
+        self.room(line)?;
+        for (j, role) in layout.roles.iter().enumerate() {
+            let fast = match role {
+                // The fast path knows only commas.
+                Role::Feature if delim == b',' => fast_field::<T>(chunk, at),
+                _ => None,
+            };
+            let parsed = if let Some((v, to)) = fast {
+                end = to;
+                self.part.x.push(v);
+                Ok(())
+            } else {
+                end = field_end(chunk, at, delim);
+                self.push_field(j, chunk.get(at..end).unwrap_or(&[]), line)
+            };
+            let more = chunk.get(end) == Some(&delim);
+            if parsed.is_err() || more != (j + 1 < ncols) {
+                return Err(self.plain_error(chunk, start, line, j, parsed.err()));
+            }
+            at = end + 1;
+        }
+        self.part.targets.extend_from_slice(&self.row_targets);
+        self.part.lines.push(line).map_err(|_| self.oom(line))?;
+        Ok(end)
+    }
+
+    /// Adds field `j` of a record, as the header says: a feature, a target or a class.
+    pub(super) fn push_field(
+        &mut self,
+        j: usize,
+        field: &[u8],
+        line: u64,
+    ) -> std::result::Result<(), String> {
+        let field = field.trim_ascii();
+        let layout = self.layout;
+        let Some(role) = layout.roles.get(j) else {
+            return Ok(());
+        };
+        match (*role, layout.kind) {
+            (Role::Ignored, _) => Ok(()),
+            (Role::Feature, _) => number::<T>(field).map(|v| self.part.x.push(v)),
+            (Role::Label(t), LabelKind::Targets) => number::<T>(field).map(|v| {
+                if let Some(slot) = self.row_targets.get_mut(t) {
+                    *slot = v;
+                }
+            }),
+            (Role::Label(_), LabelKind::Classes) => {
+                let name = class(field)?;
+                let k = self
+                    .part
+                    .classes
+                    .intern(name, line)
+                    .ok_or_else(|| "more than 4294967295 classes".to_string())?;
+                self.part.y.push(k);
+                Ok(())
+            }
+        }
+    }
+
+    /// The error in the record at `start`, whose field `j` could not be read (`msg`) or was
+    /// not followed by what the header says: the record's length if wrong, else `msg`.
+    #[cold]
+    pub(super) fn plain_error(
+        &self,
+        chunk: &[u8],
+        start: usize,
+        line: u64,
+        j: usize,
+        msg: Option<String>,
+    ) -> Error {
+        let ncols = self.layout.columns.len();
+        let rest = chunk.get(start..).unwrap_or(&[]);
+        let record = rest
+            .split(|&c| c == b'\r' || c == b'\n')
+            .next()
+            .unwrap_or(&[]);
+        let delim = self.layout.delimiter;
+        let len = 1 + record.iter().filter(|&&c| c == delim).count();
+        match msg {
+            Some(msg) if len == ncols => self.at(line, j, msg),
+            _ => {
+                let msg = format!("line {line} has {len} fields, the header has {ncols}");
+                self.at(line, len.min(ncols), msg)
+            }
+        }
+    }
+
+    /// After the first row, which ended `here` bytes into a chunk of `len`: reserves for the
+    /// rest from the size of this first row, bounded by the bytes left (a value takes at least
+    /// 2 bytes): no size written in the file is trusted.
+    pub(super) fn reserve(&mut self, here: usize, len: usize) {
+        let d = self.layout.d;
+        let left = len.saturating_sub(here);
+        let rows = left / here.max(1) + 1;
+        // A hint only: when it is refused, rows are added as memory allows.
+        let _ = self
+            .part
+            .x
+            .try_reserve(rows.saturating_mul(d).min(left / 2 + d));
+        if self.layout.kind == LabelKind::Classes && self.layout.k > 0 {
+            let _ = self.part.y.try_reserve(rows.min(left / 2 + 1));
+        }
+    }
+}
+
+/// The 1-based line on which each row starts, kept compactly: rows mostly follow each other
+/// a line apart, so only the rows where that is not so are stored (a few bytes per file,
+/// not per row).
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct RowLines {
+    /// How many rows.
+    pub(super) n: usize,
+    /// (row, line) for the first row and every row not on the line after its predecessor's.
+    pub(super) jumps: Vec<(usize, u64)>,
+}
+
+impl RowLines {
+    /// Rows counted.
+    pub fn len(&self) -> usize {
+        self.n
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.n == 0
+    }
+
+    /// The line on which row `i` starts (None past the end).
+    pub fn line(&self, i: usize) -> Option<u64> {
+        if i >= self.n {
+            return None;
+        }
+        let k = self.jumps.partition_point(|&(r, _)| r <= i);
+        let &(r, l) = self.jumps.get(k.checked_sub(1)?)?;
+        Some(l + (i - r) as u64)
+    }
+
+    /// The line of the last row.
+    pub(super) fn last(&self) -> Option<u64> {
+        self.line(self.n.checked_sub(1)?)
+    }
+
+    /// Adds a row starting on `line`.
+    pub(super) fn push(
+        &mut self,
+        line: u64,
+    ) -> std::result::Result<(), std::collections::TryReserveError> {
+        if self.last().map(|l| l + 1) != Some(line) {
+            self.jumps.try_reserve(1)?;
+            self.jumps.push((self.n, line));
+        }
+        self.n += 1;
+        Ok(())
+    }
+
+    /// Appends the rows of `other`, which come after these.
+    pub(super) fn append(
+        &mut self,
+        other: &RowLines,
+    ) -> std::result::Result<(), std::collections::TryReserveError> {
+        for (k, &(r, l)) in other.jumps.iter().enumerate() {
+            let end = other.jumps.get(k + 1).map_or(other.n, |&(r2, _)| r2);
+            self.push(l)?;
+            // The rest of this run follows line by line.
+            self.n += end - r - 1;
+        }
+        Ok(())
+    }
+
+    /// The lines of the given rows.
+    pub fn select(&self, rows: &[usize]) -> RowLines {
+        let mut out = RowLines::default();
+        for &i in rows {
+            if let Some(l) = self.line(i) {
+                let _ = out.push(l);
+            }
+        }
+        out
+    }
+}

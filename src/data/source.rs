@@ -1,0 +1,269 @@
+//! Where a CSV comes from and how its bytes arrive: a path or stdin, gunzipped by content,
+//! read a block at a time up to a record end; the delimiter; out-of-memory errors.
+
+use std::fmt;
+use std::io::Read;
+use std::path::{Path, PathBuf};
+
+use super::records::Scan;
+use super::shown::shown_str;
+use crate::{Error, Result};
+
+/// Where a CSV file comes from: a path, or standard input when the command line says `-`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Source {
+    Path(PathBuf),
+    Stdin,
+}
+
+impl Source {
+    /// `-` is standard input; anything else is a path.
+    pub fn parse(s: &str) -> Source {
+        if s == "-" {
+            Source::Stdin
+        } else {
+            Source::Path(PathBuf::from(s))
+        }
+    }
+
+    /// The name used in messages: the path as given, or `<stdin>`.
+    pub fn display(&self) -> PathBuf {
+        match self {
+            Source::Path(p) => p.clone(),
+            Source::Stdin => PathBuf::from("<stdin>"),
+        }
+    }
+}
+
+impl std::str::FromStr for Source {
+    type Err = std::convert::Infallible;
+    fn from_str(s: &str) -> std::result::Result<Self, Self::Err> {
+        Ok(Source::parse(s))
+    }
+}
+
+impl fmt::Display for Source {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}", self.display().display())
+    }
+}
+
+/// The byte between fields, as `--delimiter` gives it: `,` `;` `|`, `tab` or `\t`, or any
+/// other single ASCII byte that is not a quote or a line end.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Delimiter(pub u8);
+
+impl Delimiter {
+    pub fn byte(self) -> u8 {
+        self.0
+    }
+}
+
+impl Default for Delimiter {
+    fn default() -> Self {
+        Delimiter(b',')
+    }
+}
+
+impl std::str::FromStr for Delimiter {
+    type Err = String;
+    fn from_str(s: &str) -> std::result::Result<Self, Self::Err> {
+        match s {
+            "tab" | "\\t" | "\t" => Ok(Delimiter(b'\t')),
+            _ => match s.as_bytes() {
+                [b'"' | b'\n' | b'\r'] => Err(format!(
+                    "`{}` cannot separate fields (it is a quote or a line end)",
+                    shown_str(s)
+                )),
+                &[b] if b.is_ascii() => Ok(Delimiter(b)),
+                _ => Err(format!(
+                    "expected one ASCII byte such as `,` `;` `|` or `tab`, got `{}`",
+                    shown_str(s)
+                )),
+            },
+        }
+    }
+}
+
+impl fmt::Display for Delimiter {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self.0 {
+            b'\t' => write!(f, "tab"),
+            b => write!(f, "{}", b as char),
+        }
+    }
+}
+
+/// The whole file (or stdin), gunzipped when it starts with the gzip magic bytes 1f 8b.
+pub fn read_bytes(src: &Source) -> Result<Vec<u8>> {
+    let name = src.display();
+    let mut input = open(src)?;
+    let mut bytes = Vec::new();
+    while !input.eof {
+        let want = bytes.len() + BLOCK_BYTES;
+        input.fill(&name, &mut bytes, want)?;
+    }
+    Ok(bytes)
+}
+
+/// Decompresses `bytes` when they start with the gzip magic 1f 8b; returns them as they are
+/// otherwise. Concatenated gzip members (as `cat a.gz b.gz` makes) are all decoded.
+pub fn gunzip_if_gzip(name: &Path, bytes: Vec<u8>) -> Result<Vec<u8>> {
+    if !bytes.starts_with(&[0x1f, 0x8b]) {
+        return Ok(bytes);
+    }
+    // The size in the gzip trailer is not trusted: the buffer grows as data arrives, and
+    // memory refused is an error, not an abort.
+    let mut input = Input {
+        read: Box::new(flate2::read::MultiGzDecoder::new(bytes.as_slice())),
+        what: "is not a valid gzip file",
+        eof: false,
+    };
+    let mut out = Vec::new();
+    while !input.eof {
+        let want = out.len().saturating_add(BLOCK_BYTES);
+        input.fill(name, &mut out, want)?;
+    }
+    Ok(out)
+}
+
+/// The bytes of a file, stdin or a slice, read a block at a time; gunzipped on the fly when
+/// `open` saw the gzip magic.
+pub(super) struct Input<'a> {
+    pub(super) read: Box<dyn Read + 'a>,
+    /// What a failed read means: `cannot be read`, or `is not a valid gzip file`.
+    pub(super) what: &'static str,
+    pub(super) eof: bool,
+}
+
+impl Input<'_> {
+    /// Reads until `buf` holds `want` bytes or the input ends (`self.eof`).
+    pub(super) fn fill(&mut self, name: &Path, buf: &mut Vec<u8>, want: usize) -> Result<()> {
+        let mut filled = buf.len();
+        let outcome = loop {
+            if self.eof || filled >= want {
+                break Ok(());
+            }
+            if filled == buf.len() {
+                // Room for the next read, zeroed once, a few MB at a time (`want` may be
+                // huge: it is how much is wanted, not how much there is). Refused memory
+                // is an error that says how far the reading got, never an abort.
+                let room = want.min(filled.saturating_add(BLOCK_BYTES));
+                if buf.try_reserve(room - filled).is_err() {
+                    buf.truncate(filled);
+                    return Err(out_of_memory(
+                        name,
+                        &format!("after reading {}", size(filled)),
+                    ));
+                }
+                buf.resize(room, 0);
+            }
+            let Some(room) = buf.get_mut(filled..) else {
+                break Ok(());
+            };
+            match self.read.read(room) {
+                Ok(0) => {
+                    self.eof = true;
+                    break Ok(());
+                }
+                Ok(n) => filled += n.min(room.len()),
+                Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
+                Err(e) => break Err(Error::data(name, format!("{}: {e}", self.what))),
+            }
+        };
+        buf.truncate(filled);
+        outcome
+    }
+}
+
+/// Opens a file or stdin, and looks at its first two bytes (without losing them) for the
+/// gzip magic 1f 8b: gzip is recognized by content, whatever the name.
+pub(super) fn open(src: &Source) -> Result<Input<'static>> {
+    let name = src.display();
+    // Input files are data errors (exit code 3), whatever the OS says about them.
+    let unreadable = |e: std::io::Error| Error::data(&name, format!("cannot be read: {e}"));
+    let mut read: Box<dyn Read> = match src {
+        Source::Path(path) => {
+            match std::fs::metadata(path) {
+                Ok(m) if m.is_dir() => {
+                    return Err(Error::data(&name, "is a directory, not a CSV file"))
+                }
+                Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+                    return Err(Error::data(&name, "no such file"))
+                }
+                _ => {}
+            }
+            Box::new(std::fs::File::open(path).map_err(unreadable)?)
+        }
+        Source::Stdin => Box::new(std::io::stdin().lock()),
+    };
+    let mut head = Vec::with_capacity(2);
+    (&mut read)
+        .take(2)
+        .read_to_end(&mut head)
+        .map_err(unreadable)?;
+    let gzip = head == [0x1f, 0x8b];
+    let read = std::io::Cursor::new(head).chain(read);
+    Ok(if gzip {
+        Input {
+            read: Box::new(flate2::read::MultiGzDecoder::new(read)),
+            what: "is not a valid gzip file",
+            eof: false,
+        }
+    } else {
+        Input {
+            read: Box::new(read),
+            what: "cannot be read",
+            eof: false,
+        }
+    })
+}
+
+/// Reads the next block into `buf` (which already holds the previous block's carry): at
+/// least `block` more bytes, then on until a record end; returns where the last record
+/// ends (everything, at the end of the input).
+pub(super) fn read_block(
+    name: &Path,
+    input: &mut Input,
+    buf: &mut Vec<u8>,
+    block: usize,
+    delim: u8,
+) -> Result<usize> {
+    let mut scan = Scan::new(delim);
+    loop {
+        let want = buf.len().saturating_add(block);
+        input.fill(name, buf, want)?;
+        if input.eof {
+            return Ok(buf.len());
+        }
+        scan.advance(buf);
+        if scan.cut > 0 {
+            return Ok(scan.cut);
+        }
+    }
+}
+
+/// An out-of-memory error (exit code 3) naming the file and how far the reading got.
+#[cold]
+pub(super) fn out_of_memory(name: &Path, how_far: &str) -> Error {
+    Error::data(
+        name,
+        format!(
+            "out of memory {how_far}: the data does not fit in the memory this process may use"
+        ),
+    )
+}
+
+/// A byte count for messages: `12.3 MiB`.
+pub(super) fn size(bytes: usize) -> String {
+    match bytes {
+        b if b < 1 << 20 => format!("{b} bytes"),
+        b => format!("{:.1} MiB", b as f64 / (1u64 << 20) as f64),
+    }
+}
+
+/// How many bytes `load` reads at a time. The text in memory is about two blocks (the one
+/// being parsed and the next one being read) plus the longest record, whatever the file's
+/// size; the matrix itself grows in place (a large Vec is grown by `mremap` on Linux, so
+/// it is never held twice).
+pub(super) const BLOCK_BYTES: usize = 4 << 20;

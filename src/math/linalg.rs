@@ -1,0 +1,286 @@
+//! The matrix products the model needs, behind two small functions, so that the backend
+//! (faer's kernels, single-threaded, no allocation) can change without touching model.rs.
+//!
+//! With `--threads N` ≥ 2 the training loop runs inside a local rayon pool of N threads (see
+//! `train::sgd::train`); every product large enough is then split into N chunks of its
+//! output, rows of C when C has at least as many rows as columns and columns otherwise, by
+//! nested `rayon::join`s (which allocate nothing), each chunk a single-threaded faer product.
+//! Each element of C is still computed by one kernel call over the whole inner dimension, so
+//! the result is the same, bit for bit, for every thread count (checked in tests/threads.rs).
+//! Outside a rayon pool (`--threads 1`) nothing is split and no thread is started.
+
+use faer::{Accum, MatMut, MatRef, Par};
+use faer_ext::IntoFaer;
+use ndarray::{ArrayView2, ArrayViewMut2, Axis};
+
+use crate::Real;
+
+/// Products with fewer multiply-adds (m·n·k) than this are never split: waking a helper costs
+/// more than it saves.
+pub const SPLIT_MIN_MACS: usize = 1 << 18;
+
+/// Chunk boundaries are multiples of this many rows or columns (a whole number of SIMD
+/// registers of f32, so that no chunk starts in the middle of a microkernel tile).
+const ALIGN: usize = 16;
+
+/// The thread count to split work over: that of the rayon pool this thread works for, or 1
+/// outside any pool (checked first, so that the global pool is never started).
+#[inline]
+pub fn threads() -> usize {
+    match rayon::current_thread_index() {
+        Some(_) => rayon::current_num_threads(),
+        None => 1,
+    }
+}
+
+/// Runs `f(i, part_i)` for the `parts` pieces of `data` cut by `split` (pieces i..j, at a
+/// piece boundary), on the current rayon pool by nested `rayon::join`s: parts − 1 joins, no
+/// allocation. `split(data, k)` returns pieces 0..k and k..; `f` gets the first piece's index.
+pub fn for_each_part<D: Send>(
+    data: D,
+    parts: usize,
+    split: &(impl Fn(D, usize) -> (D, D) + Sync),
+    f: &(impl Fn(usize, D) + Sync),
+) {
+    fn go<D: Send>(
+        data: D,
+        lo: usize,
+        hi: usize,
+        split: &(impl Fn(D, usize) -> (D, D) + Sync),
+        f: &(impl Fn(usize, D) + Sync),
+    ) {
+        if hi - lo <= 1 {
+            return f(lo, data);
+        }
+        let mid = lo + (hi - lo) / 2;
+        let (a, b) = split(data, mid - lo);
+        rayon::join(|| go(a, lo, mid, split, f), || go(b, mid, hi, split, f));
+    }
+    go(data, 0, parts.max(1), split, f);
+}
+
+/// C = A·B, or C = A·B + C when `accumulate`. A and B may be transposed views (`w.t()`).
+/// Split over the current rayon pool when there is one (see the module's comment).
+#[inline]
+fn gemm<T: Real>(a: ArrayView2<T>, b: ArrayView2<T>, c: ArrayViewMut2<T>, accumulate: bool) {
+    assert!(
+        a.ncols() == b.nrows() && c.nrows() == a.nrows() && c.ncols() == b.ncols(),
+        "matmul shapes {:?}·{:?} → {:?}",
+        a.dim(),
+        b.dim(),
+        c.dim()
+    );
+    let (m, n, k) = (c.nrows(), c.ncols(), a.ncols());
+    let threads = if m * n * k < SPLIT_MIN_MACS {
+        1
+    } else {
+        threads()
+    };
+    if threads <= 1 {
+        return gemm_faer(a, b, c, accumulate);
+    }
+    gemm_split(threads, a, b, c, accumulate);
+}
+
+/// The chunk boundary `i` of `len` rows or columns cut into (at most) `parts` aligned pieces.
+#[inline]
+fn bound(len: usize, parts: usize, i: usize) -> usize {
+    let step = len.div_ceil(parts).next_multiple_of(ALIGN);
+    (i * step).min(len)
+}
+
+/// C split into `threads` chunks along its longer side; chunk i computes its rows (columns)
+/// of C from the same rows of A (columns of B).
+fn gemm_split<T: Real>(
+    threads: usize,
+    a: ArrayView2<T>,
+    b: ArrayView2<T>,
+    c: ArrayViewMut2<T>,
+    accumulate: bool,
+) {
+    let (m, n) = c.dim();
+    let axis = if m >= n { Axis(0) } else { Axis(1) };
+    let len = c.len_of(axis);
+    let parts = threads.min(len.div_ceil(ALIGN));
+    // A part is (its first chunk's index, its rows or columns of C).
+    for_each_part(
+        (0, c),
+        parts,
+        &|(lo, c), k| {
+            let at = bound(len, parts, lo + k) - bound(len, parts, lo);
+            let (c0, c1) = c.split_at(axis, at);
+            ((lo, c0), (lo + k, c1))
+        },
+        &|i, (_, c)| {
+            let (lo, hi) = (bound(len, parts, i), bound(len, parts, i + 1));
+            if lo >= hi {
+                return;
+            }
+            if axis == Axis(0) {
+                gemm_faer(a.slice_axis(axis, (lo..hi).into()), b, c, accumulate);
+            } else {
+                gemm_faer(a, b.slice_axis(axis, (lo..hi).into()), c, accumulate);
+            }
+        },
+    );
+}
+
+/// One single-threaded faer product (no allocation), on faer-ext's views of the ndarrays.
+#[inline]
+fn gemm_faer<T: Real>(a: ArrayView2<T>, b: ArrayView2<T>, c: ArrayViewMut2<T>, accumulate: bool) {
+    let acc = if accumulate {
+        Accum::Add
+    } else {
+        Accum::Replace
+    };
+    let (a, b): (MatRef<'_, T>, MatRef<'_, T>) = (a.into_faer(), b.into_faer());
+    let c: MatMut<'_, T> = c.into_faer();
+    faer::linalg::matmul::matmul(c, acc, a, b, T::one(), Par::Seq);
+}
+
+/// C = A·B. A and B may be transposed views (`w.t()`); C is overwritten.
+#[inline]
+pub fn matmul<T: Real>(a: ArrayView2<T>, b: ArrayView2<T>, c: ArrayViewMut2<T>) {
+    gemm(a, b, c, false);
+}
+
+/// C = A·B + λ·W: the weight gradients' "product plus L2 term" in one call.
+#[inline]
+pub fn matmul_plus_scaled<T: Real>(
+    a: ArrayView2<T>,
+    b: ArrayView2<T>,
+    lambda: T,
+    w: ArrayView2<T>,
+    mut c: ArrayViewMut2<T>,
+) {
+    zip_rows(c.view_mut(), w, |c, w| *c = lambda * w);
+    gemm(a, b, c, true);
+}
+
+/// W ← W + α·D (the SGD update with α = −η), split like the products (see [`zip_rows`]).
+pub fn scaled_add<T: Real>(w: ArrayViewMut2<T>, alpha: T, d: ArrayView2<T>) {
+    zip_rows(w, d, |w, d| *w += alpha * d);
+}
+
+/// f(x, y) for each element x of X and the element y of Y at the same place. Over the current
+/// rayon pool when X is large, by whole rows (contiguous parts of a row-major X); element by
+/// element, so the same bits for every thread count.
+fn zip_rows<T: Real>(x: ArrayViewMut2<T>, y: ArrayView2<T>, f: impl Fn(&mut T, T) + Sync) {
+    assert_eq!(x.dim(), y.dim(), "element-wise operands differ in shape");
+    let threads = if x.len() < SPLIT_MIN_MACS / 4 {
+        1
+    } else {
+        threads()
+    };
+    let rows = x.nrows();
+    let per = rows.div_ceil(threads.max(1));
+    for_each_part(
+        (x, y),
+        threads.min(rows.max(1)),
+        &|(x, y), k| {
+            let at = (k * per).min(x.nrows());
+            let ((x0, x1), (y0, y1)) = (x.split_at(Axis(0), at), y.split_at(Axis(0), at));
+            ((x0, y0), (x1, y1))
+        },
+        &|_, (mut x, y)| match (x.as_slice_mut(), y.as_slice()) {
+            (Some(x), Some(y)) => x.iter_mut().zip(y).for_each(|(x, &y)| f(x, y)),
+            _ => ndarray::Zip::from(&mut x).and(&y).for_each(|x, &y| f(x, y)),
+        },
+    );
+}
+
+/// Σ v², accumulated in f64 in eight interleaved partial sums (so that the compiler can keep
+/// them in SIMD registers: one serial chain of dependent additions is several times slower).
+/// The order is fixed, so the result depends only on the values (the AVX2 build of the same
+/// loop, picked at run time, gives the same bits: vectorizing keeps each partial sum's order).
+pub fn sum_sq<T: Real>(v: &[T]) -> f64 {
+    #[cfg(target_arch = "x86_64")]
+    if std::arch::is_x86_feature_detected!("avx2") {
+        // SAFETY: the CPU has AVX2, checked just above.
+        return unsafe { sum_sq_avx2(v) };
+    }
+    sum_sq_portable(v)
+}
+
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx2")]
+unsafe fn sum_sq_avx2<T: Real>(v: &[T]) -> f64 {
+    sum_sq_portable(v)
+}
+
+#[inline(always)]
+fn sum_sq_portable<T: Real>(v: &[T]) -> f64 {
+    let mut acc = [0.0f64; 8];
+    let chunks = v.chunks_exact(8);
+    let rest = chunks.remainder();
+    for c in chunks {
+        for (a, &x) in acc.iter_mut().zip(c) {
+            let x = x.f64();
+            *a += x * x;
+        }
+    }
+    for (a, &x) in acc.iter_mut().zip(rest) {
+        let x = x.f64();
+        *a += x * x;
+    }
+    ((acc[0] + acc[4]) + (acc[1] + acc[5])) + ((acc[2] + acc[6]) + (acc[3] + acc[7]))
+}
+
+/// Σ a², over any layout (a contiguous array takes the fast path of [`sum_sq`]).
+pub fn sum_sq_of<T: Real>(a: ArrayView2<T>) -> f64 {
+    match a.as_slice() {
+        Some(s) => sum_sq(s),
+        None => a
+            .rows()
+            .into_iter()
+            .map(|r| match r.as_slice() {
+                Some(s) => sum_sq(s),
+                None => r.iter().map(|&v| v.f64() * v.f64()).sum(),
+            })
+            .sum(),
+    }
+}
+
+/// True when every value is finite; a branch-free test per block of 64 values.
+pub fn all_finite<T: Real>(v: &[T]) -> bool {
+    v.chunks(64)
+        .all(|c| c.iter().fold(true, |ok, &x| ok & x.is_finite()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use ndarray::Array2;
+
+    #[test]
+    fn sum_sq_is_the_same_on_every_code_path() {
+        let v: Vec<f32> = (0..1003).map(|i| (i as f32 * 0.37).sin() * 3.0).collect();
+        let slow: f64 = v.iter().map(|&x| x as f64 * x as f64).sum();
+        assert_eq!(sum_sq(&v).to_bits(), sum_sq_portable(&v).to_bits());
+        assert!((sum_sq(&v) - slow).abs() < 1e-9 * slow);
+        assert!(all_finite(&v) && !all_finite(&[1.0, f32::NAN]) && !all_finite(&[f64::INFINITY]));
+    }
+
+    #[test]
+    fn products_match_ndarray_for_every_layout() {
+        let a = Array2::from_shape_fn((7, 5), |(i, j)| (i * 5 + j) as f64 * 0.1 - 1.0);
+        let b = Array2::from_shape_fn((5, 3), |(i, j)| (i as f64 - j as f64) * 0.3);
+        let mut c = Array2::zeros((7, 3));
+        matmul(a.view(), b.view(), c.view_mut());
+        assert!((&c - &a.dot(&b)).iter().all(|v| v.abs() < 1e-12));
+        // Transposed operands, as the backward pass uses them.
+        let bt = b.t().to_owned();
+        matmul(a.view(), bt.t(), c.view_mut());
+        assert!((&c - &a.dot(&b)).iter().all(|v| v.abs() < 1e-12));
+        let at = a.t().to_owned();
+        let w = Array2::from_elem((7, 3), 2.0);
+        matmul_plus_scaled(at.t(), b.view(), 0.5, w.view(), c.view_mut());
+        assert!((&c - &(a.dot(&b) + 1.0)).iter().all(|v| v.abs() < 1e-12));
+        // f32 through the same code.
+        let a32 = a.mapv(|v| v as f32);
+        let b32 = b.mapv(|v| v as f32);
+        let mut c32 = Array2::<f32>::zeros((7, 3));
+        matmul(a32.view(), b32.view(), c32.view_mut());
+        assert!((&c32 - &a32.dot(&b32)).iter().all(|v| v.abs() < 1e-5));
+    }
+}

@@ -1,0 +1,236 @@
+//! The loss ℓ(o, y) of one sample and its gradient ∂ℓ/∂o, each next to the other.
+//! Softmax cross-entropy is fused (log-sum-exp), so the pairing softmax + CE is assumed.
+
+use ndarray::{ArrayView2, ArrayViewMut2, Axis};
+
+use crate::Real;
+
+/// The loss ℓ (the CLI's `--loss` maps its names onto it).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Loss {
+    /// ℓ(o, y) = −log softmax(o)[y]: classification, y a class index. The softmax lives
+    /// inside the loss; o are the logits.
+    SoftmaxCe,
+    /// ℓ(o, y) = ½‖o − y‖²: regression with q real targets (for classes, y is one-hot).
+    HalfSquared,
+}
+
+/// The labels of a batch: class indices (classification) or a (B,q) matrix of real targets.
+#[derive(Clone, Copy, Debug)]
+pub enum Target<'a, T> {
+    /// y_i ∈ {0, …, q−1}, one per row.
+    Classes(&'a [usize]),
+    /// Y (B,q), one row of q real targets per sample.
+    Values(ArrayView2<'a, T>),
+}
+
+impl<T> Target<'_, T> {
+    /// Number of samples B.
+    pub fn len(&self) -> usize {
+        match self {
+            Target::Classes(y) => y.len(),
+            Target::Values(y) => y.nrows(),
+        }
+    }
+
+    /// True for an empty batch.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+}
+
+impl std::str::FromStr for Loss {
+    type Err = String;
+
+    /// One of [`Loss::NAMES`] or [`Loss::ALIASES`].
+    fn from_str(s: &str) -> Result<Self, String> {
+        let names = Loss::NAMES.iter().zip(Loss::ALL);
+        let aliases = Loss::ALIASES.iter().map(|(n, l)| (n, *l));
+        names
+            .chain(aliases)
+            .find(|(n, _)| **n == s)
+            .map(|(_, l)| l)
+            .ok_or_else(|| crate::math::activation::unknown("loss", s, &Loss::NAMES))
+    }
+}
+
+impl Loss {
+    /// Both losses.
+    pub const ALL: [Loss; 2] = [Loss::SoftmaxCe, Loss::HalfSquared];
+
+    /// The names used on the command line, in the order of [`Self::ALL`].
+    pub const NAMES: [&'static str; 2] = ["softmax-ce", "half-squared"];
+
+    /// Other spellings the command line accepts (the model file's names among them).
+    pub const ALIASES: [(&'static str, Loss); 4] = [
+        ("softmax_ce", Loss::SoftmaxCe),
+        ("cross-entropy", Loss::SoftmaxCe),
+        ("half_squared", Loss::HalfSquared),
+        ("squared", Loss::HalfSquared),
+    ];
+
+    /// The name used in model files and reference vectors.
+    pub fn name(self) -> &'static str {
+        match self {
+            Loss::SoftmaxCe => "softmax_ce",
+            Loss::HalfSquared => "half_squared",
+        }
+    }
+
+    /// L = (1/B) Σᵢ ℓ(oᵢ, yᵢ), the mean loss of a batch, accumulated in f64.
+    pub fn value<T: Real>(self, o: ArrayView2<T>, y: Target<T>) -> f64 {
+        let b = o.nrows();
+        let mut total = 0.0f64;
+        for (i, o_i) in o.outer_iter().enumerate() {
+            total += match (self, y) {
+                // ℓ = log Σⱼ e^(oⱼ) − o_y
+                (Loss::SoftmaxCe, Target::Classes(y)) => {
+                    (log_sum_exp_iter(o_i.iter().copied()) - o_i[y[i]]).f64()
+                }
+                (Loss::SoftmaxCe, Target::Values(_)) => f64::NAN,
+                // ℓ = ½ Σⱼ (oⱼ − yⱼ)²
+                (Loss::HalfSquared, _) => {
+                    let mut sq = T::zero();
+                    for (j, &o_ij) in o_i.iter().enumerate() {
+                        let r = o_ij - target_at(y, i, j);
+                        sq += r * r;
+                    }
+                    (T::of(0.5) * sq).f64()
+                }
+            };
+        }
+        total / b as f64
+    }
+
+    /// ∂L/∂O for the batch mean L, written into `d_o` (B,q) and **already divided by B**;
+    /// returns L as well, since it falls out of the same pass.
+    pub fn gradient<T: Real>(
+        self,
+        o: ArrayView2<T>,
+        y: Target<T>,
+        mut d_o: ArrayViewMut2<T>,
+    ) -> f64 {
+        let b = o.nrows();
+        let inv_b = T::one() / T::of(b as f64);
+        let mut total = 0.0f64;
+        for (i, (o_i, mut d_i)) in o.outer_iter().zip(d_o.axis_iter_mut(Axis(0))).enumerate() {
+            match (self, y) {
+                (Loss::SoftmaxCe, Target::Classes(y)) => {
+                    // p = softmax(o) = e^(o − m) / Σⱼ e^(oⱼ − m), m = max o;   ∂ℓ/∂o = p − onehot(y)
+                    let m = o_i.iter().copied().fold(T::neg_infinity(), T::max);
+                    let mut sum = T::zero();
+                    for (&o_ij, d) in o_i.iter().zip(d_i.iter_mut()) {
+                        *d = (o_ij - m).exp();
+                        sum += *d;
+                    }
+                    let scale = inv_b / sum;
+                    for d in d_i.iter_mut() {
+                        *d *= scale;
+                    }
+                    d_i[y[i]] -= inv_b;
+                    // ℓ = log Σⱼ e^(oⱼ) − o_y = m + log Σⱼ e^(oⱼ − m) − o_y
+                    total += (m + sum.ln() - o_i[y[i]]).f64();
+                }
+                (Loss::SoftmaxCe, Target::Values(_)) => {
+                    d_i.fill(T::nan());
+                    total = f64::NAN;
+                }
+                (Loss::HalfSquared, _) => {
+                    // ∂ℓ/∂o = o − y
+                    let mut sq = T::zero();
+                    for (j, (&o_ij, d)) in o_i.iter().zip(d_i.iter_mut()).enumerate() {
+                        let r = o_ij - target_at(y, i, j);
+                        sq += r * r;
+                        *d = r * inv_b;
+                    }
+                    total += (T::of(0.5) * sq).f64();
+                }
+            }
+        }
+        total / b as f64
+    }
+}
+
+/// yᵢⱼ: the real target, or the one-hot entry for a class label.
+#[inline]
+fn target_at<T: Real>(y: Target<T>, i: usize, j: usize) -> T {
+    match y {
+        Target::Values(y) => y[[i, j]],
+        Target::Classes(y) => {
+            if y[i] == j {
+                T::one()
+            } else {
+                T::zero()
+            }
+        }
+    }
+}
+
+/// log Σⱼ e^(vⱼ), computed as m + log Σⱼ e^(vⱼ − m) with m = max v, so that logits of
+/// ±1e4 give neither inf nor NaN.
+pub fn log_sum_exp<T: Real>(v: &[T]) -> T {
+    log_sum_exp_iter(v.iter().copied())
+}
+
+fn log_sum_exp_iter<T: Real, I: Iterator<Item = T> + Clone>(v: I) -> T {
+    let m = v.clone().fold(T::neg_infinity(), T::max);
+    if !m.is_finite() {
+        return m;
+    }
+    m + v.map(|x| (x - m).exp()).sum::<T>().ln()
+}
+
+/// Row-wise softmax of logits, in place: the class probabilities.
+pub fn softmax_rows<T: Real>(mut o: ArrayViewMut2<T>) {
+    for mut row in o.axis_iter_mut(Axis(0)) {
+        let m = row.iter().copied().fold(T::neg_infinity(), T::max);
+        row.mapv_inplace(|x| (x - m).exp());
+        let sum = row.sum();
+        row.mapv_inplace(|p| p / sum);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use ndarray::{array, Array2};
+
+    #[test]
+    fn cross_entropy_is_stable_for_huge_logits() {
+        let o = array![[1e4f64, -1e4, 0.0], [-1e4, -1e4, 1e4]];
+        let y = [1usize, 2];
+        let mut d_o = Array2::zeros((2, 3));
+        let l = Loss::SoftmaxCe.gradient(o.view(), Target::Classes(&y), d_o.view_mut());
+        assert!(l.is_finite() && d_o.iter().all(|v| v.is_finite()));
+        // Row 0 puts all mass on class 0 but the label is 1: ℓ = 2e4. Row 1 is right: ℓ ≈ 0.
+        assert!((l - 1e4).abs() < 1e-9, "L = {l}");
+        assert!((d_o[[0, 0]] - 0.5).abs() < 1e-12 && (d_o[[0, 1]] + 0.5).abs() < 1e-12);
+        let f32o = o.mapv(|v| v as f32);
+        let l32 = Loss::SoftmaxCe.value(f32o.view(), Target::Classes(&y));
+        assert!((l32 - 1e4).abs() < 1e-2);
+    }
+
+    #[test]
+    fn value_and_gradient_agree_on_l() {
+        let o = array![[0.3f64, -1.2, 2.0], [0.1, 0.2, -0.3]];
+        let yv = array![[1.0f64, 0.0, -1.0], [0.5, 0.5, 0.5]];
+        let mut d_o = Array2::zeros((2, 3));
+        for (loss, y) in [
+            (Loss::SoftmaxCe, Target::Classes(&[2usize, 0][..])),
+            (Loss::HalfSquared, Target::Values(yv.view())),
+        ] {
+            let a = loss.value(o.view(), y);
+            let b = loss.gradient(o.view(), y, d_o.view_mut());
+            assert!((a - b).abs() < 1e-15, "{loss:?}: {a} vs {b}");
+        }
+    }
+
+    #[test]
+    fn softmax_rows_sum_to_one() {
+        let mut o = array![[1000.0f32, 1000.0], [-5.0, 5.0]];
+        softmax_rows(o.view_mut());
+        assert!((o[[0, 0]] - 0.5).abs() < 1e-6);
+        assert!((o.row(1).sum() - 1.0).abs() < 1e-6);
+    }
+}

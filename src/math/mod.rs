@@ -1,0 +1,9 @@
+//! The chapter: the scalar type, φ beside φ', each loss beside its gradient, the model's
+//! forward and backward passes, the products they need, and the seeded random source.
+
+pub mod activation;
+pub mod linalg;
+pub mod loss;
+pub mod model;
+pub mod real;
+pub mod rng;

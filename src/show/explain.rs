@@ -1,0 +1,301 @@
+//! `mlp-train explain` as text: the explanation computed by `train::explain`, one step per
+//! formula, the numbers with six significant digits.
+
+use crate::train::explain::{
+    step, ExplainOptions, ExplainTarget, Explanation, Prediction, Provenance, Step, Value,
+};
+use crate::train::gradcheck::FLOOR;
+
+/// Where the model and the sample come from; the raw row beside the standardized one.
+fn render_source(src: &Provenance, opts: &ExplainOptions) -> String {
+    let mut out = String::new();
+    match (&src.model, &src.precision) {
+        (Some(m), Some(p)) => out.push_str(&format!(
+            "model {m}: λ, φ, ℓ, the weights and the precision ({p}) are the model's\n"
+        )),
+        (Some(m), None) => out.push_str(&format!(
+            "model {m}: λ, φ, ℓ and the weights are the model's\n"
+        )),
+        _ => out.push_str("a freshly initialized model (--seed); no training\n"),
+    }
+    if src.data.is_empty() {
+        return out;
+    }
+    out.push_str(&format!("\nsample: row {} of {}\n", src.row, src.data));
+    let raw = step("raw_x", "raw x", "", Value::Vector(src.raw_x.clone()));
+    out.push_str(&render_step(&raw, opts));
+    match (src.standardized_x, src.bias) {
+        (false, false) => {
+            out.push_str("  x below is the raw row itself (no standardization, no bias input)\n")
+        }
+        (true, _) => out.push_str(
+            "  x below is the raw row standardized: (raw − mean) / std, the training set's\n",
+        ),
+        (false, true) => out.push_str("  x below is the raw row, not standardized\n"),
+    }
+    if src.bias {
+        out.push_str("  and its last entry is the constant 1 of the bias input\n");
+    }
+    if let Some(y) = &src.raw_y {
+        let raw = step("raw_y", "raw y", "", Value::Vector(y.clone()));
+        out.push_str(&render_step(&raw, opts));
+        if src.standardized_y {
+            out.push_str("  y below is the raw target standardized, (raw − mean) / std; ŷ is in those units too\n");
+        }
+    }
+    out
+}
+
+/// The explanation as text: sections "forward", "backward" and "finite differences", one
+/// `symbol = formula  (shape) = value` per line.
+pub fn render_text(e: &Explanation, opts: &ExplainOptions) -> String {
+    let (d, h, q) = e.dims;
+    let mut out = String::new();
+    out.push_str(&format!(
+        "one sample through the chapter's formulas: φ = {}, ℓ = {}, λ = {}\n",
+        e.activation.name(),
+        e.loss.name(),
+        num(e.lambda, opts.digits)
+    ));
+    out.push_str(&format!(
+        "d = {d} inputs, h = {h} hidden units, q = {q} outputs\n"
+    ));
+    out.push_str(&render_source(&e.source, opts));
+
+    out.push_str("\nparameters\n");
+    for s in &e.parameters {
+        out.push_str(&render_step(s, opts));
+    }
+
+    out.push_str("\nforward\n");
+    for (k, s) in e.forward.iter().enumerate() {
+        out.push_str(&render_step(s, opts));
+        if k == 0 {
+            // y right after x: the data of the sample.
+            let y = match &e.y {
+                ExplainTarget::Class(c, Some(name)) => format!("  y = {c} ({name})\n"),
+                ExplainTarget::Class(c, None) => format!("  y = {c}\n"),
+                ExplainTarget::Values(v) => {
+                    let y = step("y", "y", "", Value::Vector(v.clone()));
+                    render_step(&y, opts)
+                }
+            };
+            out.push_str(&y);
+        }
+    }
+    let name_of = |c: usize| match &e.y {
+        ExplainTarget::Class(yc, Some(name)) if *yc == c => format!(" ({name})"),
+        _ => String::new(),
+    };
+    match (&e.prediction, &e.y) {
+        (
+            Prediction {
+                class: Some(c),
+                probabilities,
+                ..
+            },
+            ExplainTarget::Class(yc, _),
+        ) => {
+            let p = probabilities
+                .as_ref()
+                .map(|p| format!(", p = {}", num(p[*c], opts.digits)))
+                .unwrap_or_default();
+            let verdict = if c == yc { "right" } else { "wrong" };
+            out.push_str(&format!(
+                "  prediction: class {c}{}{p} ({verdict})\n",
+                name_of(*c)
+            ));
+        }
+        (
+            Prediction {
+                values: Some(v), ..
+            },
+            _,
+        ) => {
+            let p = step("yhat", "ŷ", "o", Value::Vector(v.clone()));
+            out.push_str(&format!(
+                "  prediction: {}",
+                render_step(&p, opts).trim_start()
+            ));
+        }
+        _ => {}
+    }
+
+    out.push_str("\nbackward (B = 1, so ∂J/∂o is not divided by a batch size)\n");
+    for s in &e.backward {
+        out.push_str(&render_step(s, opts));
+    }
+
+    out.push_str(&format!(
+        "\nfinite differences (central, ε = {}; relative error = |a − n| / max(|a|, |n|, {}))\n",
+        num(e.eps, 2),
+        num(FLOOR, 2)
+    ));
+    if e.source.precision.as_deref() == Some("f32") {
+        out.push_str("  both sides in f64, on the f32 weights widened exactly (the values above are f32's)\n");
+    }
+    let labels: Vec<String> = e
+        .finite_differences
+        .iter()
+        .map(|c| {
+            let idx: Vec<String> = c.index.iter().map(usize::to_string).collect();
+            format!("{}[{}]", c.symbol, idx.join(","))
+        })
+        .collect();
+    let width = labels.iter().map(|l| l.chars().count()).max().unwrap_or(0);
+    for (c, label) in e.finite_differences.iter().zip(&labels) {
+        let pad = " ".repeat(width - label.chars().count());
+        out.push_str(&format!(
+            "  {label}{pad}  analytic {:>13}  numeric {:>13}  relative error {}\n",
+            num(c.analytic, opts.digits),
+            num(c.numeric, opts.digits),
+            num(c.rel_error, 2)
+        ));
+    }
+    if e.finite_differences.is_empty() {
+        out.push_str("  (no entries checked)\n");
+    }
+    out
+}
+
+/// `  symbol = formula  (shape) = value`, continued on aligned lines for a matrix.
+fn render_step(s: &Step, opts: &ExplainOptions) -> String {
+    let mut head = format!("  {}", s.symbol);
+    let scalar_const = matches!(s.value, Value::Scalar(v) if num(v, opts.digits) == s.formula);
+    if !s.formula.is_empty() && !scalar_const {
+        head.push_str(" = ");
+        head.push_str(&s.formula);
+    }
+    match s.shape.as_slice() {
+        [] => {}
+        [n] => head.push_str(&format!("  ({n})")),
+        [r, c] => head.push_str(&format!("  ({r}×{c})")),
+        _ => {}
+    }
+    head.push_str(" = ");
+    let indent = head.chars().count();
+    let body = match &s.value {
+        Value::Scalar(v) => num(*v, opts.digits),
+        Value::Vector(v) => render_vector(v, opts),
+        Value::Matrix(m) => render_matrix(m, indent, opts),
+    };
+    format!("{head}{body}\n")
+}
+
+fn render_vector(v: &[f64], opts: &ExplainOptions) -> String {
+    let cells = |xs: &[f64]| -> Vec<String> { xs.iter().map(|&x| num(x, opts.digits)).collect() };
+    if v.len() <= opts.max_vector {
+        return format!("[{}]", cells(v).join(", "));
+    }
+    let norm = v.iter().map(|x| x * x).sum::<f64>().sqrt();
+    format!(
+        "[{}, …, {}]  ‖·‖ = {}",
+        cells(&v[..4]).join(", "),
+        cells(&v[v.len() - 2..]).join(", "),
+        num(norm, opts.digits)
+    )
+}
+
+fn render_matrix(m: &[Vec<f64>], indent: usize, opts: &ExplainOptions) -> String {
+    let rows = m.len();
+    let cols = m.first().map_or(0, Vec::len);
+    let (max_r, max_c) = opts.max_matrix;
+    let full = rows <= max_r && cols <= max_c;
+    // A corner of a large matrix: its first rows and columns.
+    let (show_r, show_c) = if full {
+        (rows, cols)
+    } else {
+        (rows.min(3), cols.min(4))
+    };
+    let cells: Vec<Vec<String>> = m[..show_r]
+        .iter()
+        .map(|r| r[..show_c].iter().map(|&x| num(x, opts.digits)).collect())
+        .collect();
+    let width: Vec<usize> = (0..show_c)
+        .map(|j| {
+            cells
+                .iter()
+                .map(|r| r[j].chars().count())
+                .max()
+                .unwrap_or(0)
+        })
+        .collect();
+    let more_cols = if show_c < cols { ", …" } else { "" };
+    let mut lines: Vec<String> = cells
+        .iter()
+        .map(|r| {
+            let padded: Vec<String> = r
+                .iter()
+                .zip(&width)
+                .map(|(c, &w)| format!("{c:>w$}"))
+                .collect();
+            format!("[{}{more_cols}]", padded.join(", "))
+        })
+        .collect();
+    if show_r < rows {
+        lines.push("…".to_string());
+    }
+    // Rows after the first line up under the first row's own bracket.
+    let pad = " ".repeat(indent + 1);
+    let mut out = format!("[{}]", lines.join(&format!(",\n{pad}")));
+    if !full {
+        let norm = m.iter().flatten().map(|x| x * x).sum::<f64>().sqrt();
+        let at = " ".repeat(indent);
+        out = format!(
+            "‖·‖_F = {}, top-left corner:\n{at}{out}",
+            num(norm, opts.digits)
+        );
+    }
+    out
+}
+
+/// A number with `digits` significant digits, trailing zeros dropped (like C's %g).
+fn num(v: f64, digits: usize) -> String {
+    if !v.is_finite() {
+        return format!("{v}");
+    }
+    if v == 0.0 {
+        return "0".into();
+    }
+    let digits = digits.max(1);
+    let exp = v.abs().log10().floor() as i32;
+    if (-4..digits as i32).contains(&exp) {
+        let decimals = (digits as i32 - 1 - exp).max(0) as usize;
+        let s = format!("{v:.decimals$}");
+        let s = if s.contains('.') {
+            s.trim_end_matches('0').trim_end_matches('.').to_string()
+        } else {
+            s
+        };
+        // Rounding may carry into a new digit (9.999995 → 10.0000): still fine to print.
+        if s == "-0" {
+            "0".into()
+        } else {
+            s
+        }
+    } else {
+        let s = format!("{:.*e}", digits - 1, v);
+        match s.split_once('e') {
+            Some((mant, e)) if mant.contains('.') => {
+                format!("{}e{e}", mant.trim_end_matches('0').trim_end_matches('.'))
+            }
+            _ => s,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::num;
+
+    #[test]
+    fn numbers_have_six_significant_digits() {
+        assert_eq!(num(0.123456789, 6), "0.123457");
+        assert_eq!(num(-1234.5678, 6), "-1234.57");
+        assert_eq!(num(1.0, 6), "1");
+        assert_eq!(num(1.5e-7, 6), "1.5e-7");
+        assert_eq!(num(2.0e9, 6), "2e9");
+        assert_eq!(num(0.0, 6), "0");
+        assert_eq!(num(f64::NAN, 6), "NaN");
+    }
+}

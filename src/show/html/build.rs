@@ -1,0 +1,768 @@
+//! The report's [`Page`] from a training run, a cross-validation or a prediction: which facts,
+//! tables, charts and sections each shows, with numbers formatted once here.
+
+use std::path::Path;
+
+use super::{num, Chart, Classes, Gate, Graph, Page, Regression, Series, Table};
+use crate::data::modelfile::ModelFile;
+use crate::data::prep::Task;
+use crate::math::model::Objective;
+use crate::show::explain;
+use crate::train::cv::CvRun;
+use crate::train::diagnostics::{Diagnostics, Predictions, Sample};
+use crate::train::explain::ExplainOptions;
+use crate::train::gates;
+use crate::train::metrics;
+use crate::train::options::RunOptions;
+use crate::train::run::{Evaluation, TrainRun};
+use crate::train::sgd::Metric;
+
+const J_COLOR: &str = "#1f77b4";
+const L_COLOR: &str = "#d62728";
+const S_COLOR: &str = "#2ca02c";
+const TRAIN_COLOR: &str = "#1f77b4";
+const VAL_COLOR: &str = "#ff7f0e";
+
+/// The command line of this process, shell-quoted so that pasting it reruns the run, and the
+/// folder it ran in.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Invocation {
+    pub argv: String,
+    pub cwd: String,
+}
+
+impl Invocation {
+    /// This process's argv and working directory.
+    pub fn current() -> Self {
+        let args: Vec<String> = std::env::args_os()
+            .map(|a| a.to_string_lossy().into_owned())
+            .collect();
+        Invocation {
+            argv: quote(&args),
+            cwd: std::env::current_dir()
+                .map(|p| p.display().to_string())
+                .unwrap_or_else(|_| "the same folder".into()),
+        }
+    }
+}
+
+/// Words quoted for a POSIX shell (`'it'\''s'`), joined by spaces.
+pub fn quote(words: &[String]) -> String {
+    shlex::try_join(words.iter().map(String::as_str)).unwrap_or_else(|_| words.join(" "))
+}
+
+/// The page of `mlp-train --data … --report FILE.html`.
+pub fn train_page(run: &TrainRun, args: &RunOptions, inv: &Invocation) -> Page {
+    let (d, h, q) = run.dims;
+    let o = &run.outcome;
+    let c = &run.config;
+    let mut facts = vec![(
+        "data".to_string(),
+        format!(
+            "{} ({} rows)",
+            run.data,
+            run.train.rows + run.val.as_ref().map_or(0, |v| v.rows)
+        ),
+    )];
+    if let (Some(t), Some(e)) = (&args.data.test, &run.test) {
+        facts.push(("test data".into(), format!("{t} ({} rows)", e.rows)));
+    }
+    if let Some(v) = &run.val {
+        facts.push((
+            "validation".into(),
+            format!(
+                "{} rows held out (--val-frac {})",
+                v.rows,
+                num(args.data.val_frac)
+            ),
+        ));
+    }
+    let targets = run.diagnostics.as_ref().map_or(&[][..], |d| &d.outputs[..]);
+    facts.extend(data_facts(
+        &run.features,
+        run.classes.as_deref(),
+        run.task,
+        targets,
+        q,
+    ));
+    facts.extend(model_facts(
+        (d, h, q),
+        run.bias,
+        run.activation,
+        run.loss,
+        run.precision,
+    ));
+    let hp = &run.hyperparameters;
+    let text = |k: &str| match &hp[k] {
+        serde_json::Value::String(s) => s.clone(),
+        v => v.to_string(),
+    };
+    facts.push(("init".into(), text("init")));
+    facts.push(("seed".into(), args.training.seed.to_string()));
+    facts.push(("λ (L2)".into(), num(c.lambda)));
+    facts.push(("η (learning rate)".into(), num(c.lr)));
+    facts.push(("μ (momentum)".into(), num(c.momentum)));
+    facts.push(("B (batch size)".into(), c.batch_size.to_string()));
+    let mut epochs = format!("{} of {}", o.epochs_run, c.epochs);
+    if let Some(b) = o.best_epoch {
+        epochs.push_str(&format!(" (early stopping, best epoch {b} restored)"));
+    }
+    if o.interrupted {
+        epochs.push_str(" (interrupted)");
+    }
+    facts.push(("epochs run".into(), epochs));
+    if let Some(p) = c.patience {
+        facts.push(("patience".into(), p.to_string()));
+    }
+    facts.push((
+        "standardize".into(),
+        format!(
+            "features {}{}",
+            yes_no(hp["standardize"] == true),
+            if run.task == Task::Regress {
+                format!(", targets {}", yes_no(hp["standardize_targets"] == true))
+            } else {
+                String::new()
+            }
+        ),
+    ));
+    facts.push(("threads".into(), c.threads.to_string()));
+    if let Some(p) = &args.model.init_from {
+        facts.push(("continued from".into(), p.display().to_string()));
+    }
+    facts.push(("wall time".into(), format!("{:.3} s", o.seconds)));
+    let per_s = if o.seconds > 0.0 {
+        o.samples as f64 / o.seconds
+    } else {
+        0.0
+    };
+    facts.push(("samples/s".into(), format!("{per_s:.0}")));
+    if let Some(p) = &run.saved {
+        facts.push(("model saved to".into(), p.display().to_string()));
+    }
+    facts.push(("mlp-train".into(), env!("CARGO_PKG_VERSION").into()));
+
+    let mut notes = Vec::new();
+    if o.interrupted {
+        notes.push(format!(
+            "Training was interrupted after {} epoch(s): the numbers are those of the model at \
+             that point.",
+            o.epochs_run
+        ));
+    }
+    if !run.train.objective.j.is_finite() {
+        notes.push("J is not finite: training diverged; try a smaller --lr.".into());
+    }
+
+    let regress = run.task == Task::Regress;
+    let mut sets = vec![("train", &run.train)];
+    sets.extend(run.val.as_ref().map(|e| ("validation", e)));
+    sets.extend(run.test.as_ref().map(|e| ("test", e)));
+    let metrics = metrics_table(&sets, regress, hp["standardize_targets"] == true);
+
+    let (gate_set, e) = gates::gate_set(run);
+    let gates = gates(
+        args,
+        &format!("the {gate_set} set"),
+        (!regress).then(|| e.metric.value()),
+        e.objective.l,
+        e.regression.as_ref().map(|r| r.r2),
+    );
+
+    let mut page = Page {
+        title: format!("Training report: {}", run.data),
+        subtitle: format!(
+            "{} {d}→{h}→{q} MLP, {} epochs, {}",
+            if regress {
+                "regression"
+            } else {
+                "classification"
+            },
+            o.epochs_run,
+            summary_metric(e, regress, gate_set)
+        ),
+        notes,
+        facts,
+        command: Some((inv.argv.clone(), inv.cwd.clone())),
+        metrics: Some(metrics),
+        gates,
+        charts: curves(run),
+        graph: Some(Graph {
+            d,
+            h,
+            q,
+            bias: run.bias,
+            batch: Some(c.batch_size),
+            activation: run.activation.into(),
+            loss: run.loss.into(),
+        }),
+        ..Page::default()
+    };
+    if let Some(diag) = &run.diagnostics {
+        add_predictions(&mut page, diag, run.classes.as_deref());
+        page.explanation = diag
+            .sample
+            .as_ref()
+            .map(|s| explanation(s, &run.data, "the trained model", run.saved.as_deref()));
+    }
+    page
+}
+
+/// The page of `mlp-train --cv K --report FILE.html`.
+pub fn cv_page(cv: &CvRun, args: &RunOptions, inv: &Invocation) -> Page {
+    let classify = cv.task == Task::Classify;
+    let rows: usize = cv.folds.iter().map(|f| f.rows).sum();
+    let mut facts = vec![
+        ("data".to_string(), format!("{} ({rows} rows)", cv.data)),
+        (
+            "cross-validation".into(),
+            format!(
+                "{} folds, {}, seed {}",
+                cv.k,
+                if classify {
+                    "stratified by class"
+                } else {
+                    "plain"
+                },
+                args.training.seed
+            ),
+        ),
+    ];
+    let sample = cv.diagnostics.as_ref().and_then(|d| d.sample.as_ref());
+    if let Some(s) = sample {
+        let (d, h, q) = s.model.dims();
+        let classes = match &cv.diagnostics {
+            Some(Diagnostics {
+                predictions: Predictions::Classes { .. },
+                outputs,
+                ..
+            }) => Some(outputs.clone()),
+            _ => None,
+        };
+        let targets = cv.diagnostics.as_ref().map_or(&[][..], |d| &d.outputs[..]);
+        facts.extend(data_facts(&[], classes.as_deref(), cv.task, targets, q));
+        facts.extend(model_facts(
+            (d, h, q),
+            args.model.bias,
+            s.model.activation.name(),
+            s.model.loss.name(),
+            if args.training.precision == crate::train::options::Precision::F32 {
+                "f32"
+            } else {
+                "f64"
+            },
+        ));
+    }
+    facts.push(("seed".into(), args.training.seed.to_string()));
+    facts.push(("λ (L2)".into(), num(args.training.lambda)));
+    facts.push(("η (learning rate)".into(), num(args.training.lr)));
+    facts.push(("μ (momentum)".into(), num(args.training.momentum)));
+    facts.push((
+        "B (batch size)".into(),
+        args.training.batch_size.to_string(),
+    ));
+    facts.push(("epochs per fold".into(), args.training.epochs.to_string()));
+    facts.push(("wall time".into(), format!("{:.3} s", cv.seconds)));
+    facts.push(("mlp-train".into(), env!("CARGO_PKG_VERSION").into()));
+
+    let name = if classify { "accuracy" } else { "RMSE" };
+    let show = |v: f64| {
+        if classify {
+            format!("{:.2}%", 100.0 * v)
+        } else {
+            num(v)
+        }
+    };
+    let mut head: Vec<String> = ["fold", "rows", "L", name].map(String::from).to_vec();
+    if !classify {
+        head.push("R²".into());
+    }
+    let mut rows_t: Vec<Vec<String>> = cv
+        .folds
+        .iter()
+        .map(|f| {
+            let mut r = vec![
+                format!("{}/{}", f.fold, cv.k),
+                f.rows.to_string(),
+                num(f.loss),
+                show(f.metric),
+            ];
+            if let Some(r2) = f.r2 {
+                r.push(format!("{r2:.4}"));
+            }
+            r
+        })
+        .collect();
+    let mut mean = vec![
+        "mean".to_string(),
+        rows.to_string(),
+        num(cv.mean_loss),
+        format!("{} ± {}", show(cv.mean), show(cv.std)),
+    ];
+    if let Some(r2) = cv.mean_r2 {
+        mean.push(format!("{r2:.4}"));
+    }
+    rows_t.push(mean);
+
+    let mut notes = Vec::new();
+    if cv.interrupted {
+        notes.push(format!(
+            "Cross-validation was interrupted: {} of {} folds ran.",
+            cv.folds.len(),
+            cv.k
+        ));
+    }
+    let set = format!("the {}-fold cross-validation mean", cv.k);
+    let mut page = Page {
+        title: format!("Cross-validation report: {}", cv.data),
+        subtitle: format!(
+            "{}-fold cross-validation: {name} {} ± {} (standard deviation over folds)",
+            cv.k,
+            show(cv.mean),
+            show(cv.std)
+        ),
+        notes,
+        facts,
+        command: Some((inv.argv.clone(), inv.cwd.clone())),
+        gates: gates(
+            args,
+            &set,
+            classify.then_some(cv.mean),
+            cv.mean_loss,
+            cv.mean_r2,
+        ),
+        folds: Some(Table { head, rows: rows_t }),
+        ..Page::default()
+    };
+    if let Some(diag) = &cv.diagnostics {
+        let classes = match diag.predictions {
+            Predictions::Classes { .. } => Some(diag.outputs.clone()),
+            _ => None,
+        };
+        add_predictions(&mut page, diag, classes.as_deref());
+        if let Some(s) = &diag.sample {
+            let (d, h, q) = s.model.dims();
+            page.graph = Some(Graph {
+                d,
+                h,
+                q,
+                bias: args.model.bias,
+                batch: Some(args.training.batch_size),
+                activation: s.model.activation.name().into(),
+                loss: s.model.loss.name().into(),
+            });
+            page.explanation = Some(explanation(s, &cv.data, "fold 1's model", None));
+        }
+    }
+    page
+}
+
+/// The page of `mlp-train predict --model M --data F --report FILE.html` (F has labels).
+pub fn predict_page(
+    model_path: &Path,
+    mf: &ModelFile,
+    data: &str,
+    diag: &Diagnostics,
+    objective: Option<Objective>,
+    inv: &Invocation,
+) -> Page {
+    let a = &mf.architecture;
+    let prep = &mf.prep;
+    let regress = prep.task == Task::Regress;
+    let rows = diag.predictions.rows();
+    let mut facts = vec![
+        ("model".to_string(), model_path.display().to_string()),
+        ("data".to_string(), format!("{data} ({rows} rows)")),
+    ];
+    facts.extend(data_facts(
+        &prep.features,
+        prep.classes.as_deref(),
+        prep.task,
+        &prep.labels,
+        a.outputs,
+    ));
+    facts.extend(model_facts(
+        (a.inputs, a.hidden, a.outputs),
+        a.bias,
+        a.activation.name(),
+        a.loss.name(),
+        &mf.precision,
+    ));
+    let hp = &mf.hyperparameters;
+    for (key, label) in [
+        ("seed", "seed"),
+        ("lambda", "λ (L2)"),
+        ("lr", "η (learning rate)"),
+        ("momentum", "μ (momentum)"),
+        ("batch_size", "B (batch size)"),
+    ] {
+        if !hp[key].is_null() {
+            facts.push((label.into(), hp[key].to_string()));
+        }
+    }
+    facts.push((
+        "epochs trained".into(),
+        format!(
+            "{}{}",
+            mf.epochs_run,
+            if mf.interrupted { " (interrupted)" } else { "" }
+        ),
+    ));
+    facts.push(("trained by".into(), mf.created_by.clone()));
+
+    let mut page = Page {
+        title: format!("Evaluation report: {data}"),
+        subtitle: format!(
+            "model {} ({}→{}→{}) on {rows} labelled rows",
+            model_path.display(),
+            a.inputs,
+            a.hidden,
+            a.outputs
+        ),
+        facts,
+        command: Some((inv.argv.clone(), inv.cwd.clone())),
+        graph: Some(Graph {
+            d: a.inputs,
+            h: a.hidden,
+            q: a.outputs,
+            bias: a.bias,
+            batch: None,
+            activation: a.activation.name().into(),
+            loss: a.loss.name().into(),
+        }),
+        ..Page::default()
+    };
+    if let Some(ob) = objective {
+        let mut head: Vec<String> = ["set", "rows", "L", "s", "J"].map(String::from).to_vec();
+        let mut row = vec![
+            data.to_string(),
+            rows.to_string(),
+            num(ob.l),
+            num(ob.s),
+            num(ob.j),
+        ];
+        match &diag.predictions {
+            Predictions::Classes { truth, predicted } => {
+                head.push("accuracy".into());
+                let names = prep.classes.clone().unwrap_or_default();
+                let r = metrics::classification(truth, predicted, &names);
+                row.push(format!("{:.2}%", 100.0 * r.accuracy));
+            }
+            Predictions::Values {
+                actual,
+                predicted,
+                q,
+            } => {
+                head.extend(["RMSE", "MAE", "R²"].map(String::from));
+                let r = metrics::regression(actual, predicted, *q);
+                row.extend([num(r.rmse), num(r.mae), format!("{:.4}", r.r2)]);
+            }
+        }
+        if regress && prep.target_standardize.is_some() {
+            head[2] = "L (standardized)".into();
+        }
+        page.metrics = Some(Table {
+            head,
+            rows: vec![row],
+        });
+    }
+    add_predictions(&mut page, diag, prep.classes.as_deref());
+    page.explanation = Some(match &diag.sample {
+        Some(s) => explanation(s, data, "the saved model", Some(model_path)),
+        None => ("(no sample: the data has no rows)".into(), String::new()),
+    });
+    page
+}
+
+fn yes_no(b: bool) -> &'static str {
+    if b {
+        "yes"
+    } else {
+        "no"
+    }
+}
+
+/// Features, and classes or targets.
+fn data_facts(
+    features: &[String],
+    classes: Option<&[String]>,
+    task: Task,
+    targets: &[String],
+    q: usize,
+) -> Vec<(String, String)> {
+    let mut f = Vec::new();
+    if !features.is_empty() {
+        f.push((
+            "features".into(),
+            format!("{}: {}", features.len(), list(features, 16)),
+        ));
+    }
+    match (task, classes) {
+        (Task::Classify, Some(c)) => {
+            f.push(("classes".into(), format!("{}: {}", c.len(), list(c, 16))));
+        }
+        _ if targets.is_empty() => f.push(("targets".into(), q.to_string())),
+        _ => f.push((
+            "targets".into(),
+            format!("{}: {}", targets.len(), list(targets, 16)),
+        )),
+    }
+    f
+}
+
+/// Up to `n` names, then how many more.
+fn list(names: &[String], n: usize) -> String {
+    let mut s = names.iter().take(n).cloned().collect::<Vec<_>>().join(", ");
+    if names.len() > n {
+        s.push_str(&format!(", … ({} more)", names.len() - n));
+    }
+    s
+}
+
+fn model_facts(
+    (d, h, q): (usize, usize, usize),
+    bias: bool,
+    activation: &str,
+    loss: &str,
+    precision: &str,
+) -> Vec<(String, String)> {
+    vec![
+        (
+            "model d→h→q".into(),
+            format!(
+                "{d}→{h}→{q}{}",
+                if bias {
+                    " (d counts the constant-1 bias input)"
+                } else {
+                    ""
+                }
+            ),
+        ),
+        ("φ (activation)".into(), activation.into()),
+        ("ℓ (loss)".into(), loss.into()),
+        ("precision".into(), precision.into()),
+    ]
+}
+
+fn summary_metric(e: &Evaluation, regress: bool, set: &str) -> String {
+    match (&e.regression, e.metric) {
+        (Some(r), _) if regress => format!("{set} RMSE {} R² {:.4}", num(r.rmse), r.r2),
+        (_, m) => format!("{set} accuracy {:.2}%", 100.0 * m.value()),
+    }
+}
+
+fn metrics_table(sets: &[(&str, &Evaluation)], regress: bool, standardized: bool) -> Table {
+    let mut head: Vec<String> = ["set", "rows", "L", "s", "J"].map(String::from).to_vec();
+    if regress {
+        if standardized {
+            head[2] = "L (standardized)".into();
+        }
+        head.extend(["RMSE", "MAE", "R²"].map(String::from));
+    } else {
+        head.push("accuracy".into());
+    }
+    let rows = sets
+        .iter()
+        .map(|(name, e)| {
+            let ob = e.objective;
+            let mut r = vec![
+                name.to_string(),
+                e.rows.to_string(),
+                num(ob.l),
+                num(ob.s),
+                num(ob.j),
+            ];
+            match (&e.regression, e.metric) {
+                (Some(g), _) => r.extend([num(g.rmse), num(g.mae), format!("{:.4}", g.r2)]),
+                (None, m) => r.push(format!("{:.2}%", 100.0 * m.value())),
+            }
+            r
+        })
+        .collect();
+    Table { head, rows }
+}
+
+/// Each gate asked for, with its verdict: `gates::gates`, the same verdicts as the exit code.
+fn gates(
+    args: &RunOptions,
+    set: &str,
+    accuracy: Option<f64>,
+    loss: f64,
+    r2: Option<f64>,
+) -> Vec<Gate> {
+    // A gate that does not fit the task was refused before training; none is left to show.
+    let results = gates::gates(args, set, accuracy, loss, r2).unwrap_or_default();
+    results
+        .into_iter()
+        .map(|g| {
+            let (measured, wanted) = match g.gate {
+                "--min-accuracy" => (
+                    format!("{:.2}%", 100.0 * g.value),
+                    format!("≥ {:.2}%", 100.0 * g.threshold),
+                ),
+                "--min-r2" => (format!("{:.4}", g.value), format!("≥ {}", num(g.threshold))),
+                _ => (num(g.value), format!("≤ {}", num(g.threshold))),
+            };
+            Gate {
+                flag: format!("{} {}", g.gate, num(g.threshold)),
+                measure: format!("{} on {set}", g.measure),
+                measured,
+                wanted,
+                pass: g.passed(),
+            }
+        })
+        .collect()
+}
+
+/// J, L (left axis) and s (right axis) per epoch; the train and validation metric.
+fn curves(run: &TrainRun) -> Vec<Chart> {
+    let hist = &run.outcome.history;
+    if hist.is_empty() {
+        return Vec::new();
+    }
+    let pts = |f: &dyn Fn(&crate::train::sgd::EpochStats) -> f64| -> Vec<(f64, f64)> {
+        hist.iter().map(|e| (e.epoch as f64, f(e))).collect()
+    };
+    let has_val = hist.iter().any(|e| e.val.is_some());
+    let val =
+        |f: &dyn Fn(&Objective) -> f64| pts(&|e| e.val.as_ref().map_or(f64::NAN, |v| f(&v.0)));
+    let line = |name: &str, points, color, dashed, right| Series {
+        name: name.into(),
+        points,
+        color,
+        dashed,
+        right,
+    };
+    let mut objective = vec![
+        line("J train", pts(&|e| e.train.j), J_COLOR, false, false),
+        line("L train", pts(&|e| e.train.l), L_COLOR, false, false),
+    ];
+    if has_val {
+        objective.push(line("J val", val(&|o| o.j), J_COLOR, true, false));
+        objective.push(line("L val", val(&|o| o.l), L_COLOR, true, false));
+    }
+    objective.push(line("s", pts(&|e| e.train.s), S_COLOR, false, true));
+    let marker = run
+        .outcome
+        .best_epoch
+        .map(|b| (b as f64, format!("best epoch {b} (restored)")));
+    let accuracy = matches!(hist[0].train_metric, Metric::Accuracy(_));
+    let metric_name = if accuracy { "accuracy" } else { "RMSE" };
+    let mut metric = vec![line(
+        &format!("train {metric_name}"),
+        pts(&|e| e.train_metric.value()),
+        TRAIN_COLOR,
+        false,
+        false,
+    )];
+    if has_val {
+        metric.push(line(
+            &format!("validation {metric_name}"),
+            pts(&|e| e.val.as_ref().map_or(f64::NAN, |v| v.1.value())),
+            VAL_COLOR,
+            true,
+            false,
+        ));
+    }
+    vec![
+        Chart {
+            title: "J = L + s per epoch (training: running mean over the epoch's minibatches; \
+                    s on its own scale, right)"
+                .into(),
+            series: objective,
+            y_label: "J, L".into(),
+            right_label: Some("s = λ/2 (‖W1‖² + ‖W2‖²)".into()),
+            marker: marker.clone(),
+            y_range: None,
+        },
+        Chart {
+            title: format!(
+                "{metric_name} per epoch{}",
+                if accuracy { "" } else { " (data's units)" }
+            ),
+            series: metric,
+            y_label: metric_name.into(),
+            right_label: None,
+            marker,
+            y_range: accuracy.then_some((0.0, 1.0)),
+        },
+    ]
+}
+
+/// The confusion matrix or the scatter, from the predictions.
+fn add_predictions(page: &mut Page, diag: &Diagnostics, classes: Option<&[String]>) {
+    let rows = diag.predictions.rows();
+    let set = format!("{} ({rows} rows)", diag.set);
+    match &diag.predictions {
+        Predictions::Classes { truth, predicted } => {
+            let names: Vec<String> = match classes {
+                Some(c) => c.to_vec(),
+                None => diag.outputs.clone(),
+            };
+            let r = metrics::classification(truth, predicted, &names);
+            page.classes = Some(Classes {
+                set,
+                names,
+                confusion: r.confusion,
+                accuracy: r.accuracy,
+                per_class: r.per_class,
+            });
+        }
+        Predictions::Values {
+            actual,
+            predicted,
+            q,
+        } => {
+            let q = (*q).max(1);
+            let r = metrics::regression(actual, predicted, q);
+            let points = (0..q)
+                .map(|j| {
+                    actual
+                        .iter()
+                        .zip(predicted)
+                        .skip(j)
+                        .step_by(q)
+                        .map(|(a, p)| (*a, *p))
+                        .collect()
+                })
+                .collect();
+            let mut targets = diag.outputs.clone();
+            targets.resize_with(q, || "target".into());
+            page.regression = Some(Regression {
+                set,
+                targets,
+                points,
+                rmse: r.rmse,
+                mae: r.mae,
+                r2: r.r2,
+            });
+        }
+    }
+}
+
+/// `explain`'s text for the sample, and a sentence saying where it comes from.
+fn explanation(s: &Sample, data: &str, whose: &str, model: Option<&Path>) -> (String, String) {
+    let opts = ExplainOptions::default();
+    let text = match s.explain(&opts) {
+        Ok(e) => explain::render_text(&e, &opts),
+        Err(e) => format!("(cannot explain the sample: {e})"),
+    };
+    // λ, φ, ℓ and the precision come from the model file.
+    let words = [
+        "mlp-train",
+        "explain",
+        "--model",
+        &model.map_or("MODEL".into(), |p| p.display().to_string()),
+        "--data",
+        data,
+        "--row",
+        "0",
+    ]
+    .map(String::from);
+    let origin = format!(
+        "The first data row of {data} through {whose}, forward then backward in the chapter's \
+         order, as `{}` prints it.",
+        quote(&words)
+    );
+    (text, origin)
+}

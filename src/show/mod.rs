@@ -1,0 +1,8 @@
+//! Showing a model and a run: `explain` (one sample through the chapter's formulas), the
+//! computational graph, plots, the text/JSON/CSV reports and the self-contained HTML page.
+
+pub mod explain;
+pub mod graph;
+pub mod html;
+pub mod plot;
+pub mod report;

@@ -1,0 +1,121 @@
+//! What a run needs from the command line, as plain data grouped like `--help`'s headings
+//! (data, model, training, quality gates, outputs): the CLI builds these from its flags.
+
+use std::path::PathBuf;
+
+use crate::data::prep::Task;
+use crate::data::Delimiter;
+use crate::{Activation, Init, Loss};
+
+/// Float precision of the matrices.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Precision {
+    /// 32-bit floats.
+    F32,
+    /// 64-bit floats.
+    F64,
+}
+
+impl Precision {
+    /// Both precisions.
+    pub const ALL: [Precision; 2] = [Precision::F32, Precision::F64];
+
+    /// The names used on the command line and in reports, in the order of [`Self::ALL`].
+    pub const NAMES: [&'static str; 2] = ["f32", "f64"];
+
+    /// The name used on the command line and in reports.
+    pub fn name(self) -> &'static str {
+        match self {
+            Precision::F32 => "f32",
+            Precision::F64 => "f64",
+        }
+    }
+}
+
+impl std::str::FromStr for Precision {
+    type Err = String;
+
+    /// One of [`Precision::NAMES`].
+    fn from_str(s: &str) -> Result<Self, String> {
+        let names = Precision::NAMES.join(", ");
+        Precision::ALL
+            .into_iter()
+            .find(|p| p.name() == s)
+            .ok_or_else(|| format!("unknown precision '{s}' (possible values: {names})"))
+    }
+}
+
+/// The data: files, columns, the validation split, preprocessing.
+#[derive(Clone, Debug)]
+pub struct DataOptions {
+    /// The training CSV (`-` or None: standard input).
+    pub data: Option<String>,
+    pub label: Vec<String>,
+    pub task: Task,
+    pub test: Option<String>,
+    pub delimiter: Delimiter,
+    pub ignore: Vec<String>,
+    pub val_frac: f64,
+    pub no_standardize: bool,
+    pub no_standardize_targets: bool,
+}
+
+/// The model: its shape and where its weights start.
+#[derive(Clone, Debug)]
+pub struct ModelOptions {
+    /// The constant-1 input feature.
+    pub bias: bool,
+    pub hidden: usize,
+    pub activation: Activation,
+    /// None: the task's loss.
+    pub loss: Option<Loss>,
+    pub init: Init,
+    pub init_from: Option<PathBuf>,
+}
+
+/// Minibatch SGD and the run around it.
+#[derive(Clone, Debug)]
+pub struct TrainingOptions {
+    pub lambda: f64,
+    pub lr: f64,
+    pub momentum: f64,
+    pub batch_size: usize,
+    pub epochs: usize,
+    pub patience: Option<usize>,
+    pub seed: u64,
+    pub precision: Precision,
+    pub threads: usize,
+    /// K-fold cross-validation instead of one training.
+    pub cv: Option<usize>,
+}
+
+/// The quality gates a run must pass.
+#[derive(Clone, Debug, Default)]
+pub struct GateOptions {
+    pub min_accuracy: Option<f64>,
+    pub max_loss: Option<f64>,
+    pub min_r2: Option<f64>,
+    pub baseline: Option<PathBuf>,
+    pub max_drop: f64,
+}
+
+/// The outputs asked for (the CLI plans and writes them; a run only needs to know which).
+#[derive(Clone, Debug, Default)]
+pub struct OutputOptions {
+    pub save: Option<PathBuf>,
+    pub log: Option<PathBuf>,
+    pub plot: Option<PathBuf>,
+    pub report: Option<PathBuf>,
+    pub json: bool,
+}
+
+/// Everything a training or cross-validation run is told.
+#[derive(Clone, Debug)]
+pub struct RunOptions {
+    pub data: DataOptions,
+    pub model: ModelOptions,
+    pub training: TrainingOptions,
+    pub gates: GateOptions,
+    pub outputs: OutputOptions,
+}

@@ -1,0 +1,523 @@
+//! A training run from plain options to a trained and evaluated model: validate the options,
+//! load and split the data, fit the preprocessing, train, evaluate; and K-fold cross-validation.
+use std::path::PathBuf;
+use std::sync::atomic::AtomicBool;
+
+use crate::data::matrices::{Data, Labels};
+use crate::data::modelfile::ModelFile;
+use crate::data::prep::{Prep, Task};
+use crate::data::{self, Frame, LabelKind, LabelSpec, Labels as FrameLabels, LoadOptions, Source};
+use crate::math::loss::Loss;
+use crate::math::model::{Cache, Mlp, Objective};
+use crate::train::checks::{check_continuation, check_training_memory};
+use crate::train::limits;
+use crate::train::metrics::{self, RegressionReport};
+use crate::train::options::RunOptions;
+use crate::train::sgd::{self, Metric, Observer, Outcome, TrainConfig};
+use crate::train::split::{split_frame, split_rows};
+use crate::{Error, Real, Result};
+
+/// Metrics of the final model on one dataset.
+#[derive(Clone, Debug, serde::Serialize)]
+pub struct Evaluation {
+    /// Rows evaluated.
+    pub rows: usize,
+    /// L, s, J (L in standardized target units for regression).
+    pub objective: Objective,
+    /// Accuracy, or RMSE in the data's units.
+    pub metric: Metric,
+    /// RMSE, MAE, R² in the data's units (regression).
+    pub regression: Option<RegressionReport>,
+}
+
+/// Everything a report needs about one training run.
+#[derive(Clone, Debug, serde::Serialize)]
+pub struct TrainRun {
+    pub data: String,
+    pub task: Task,
+    pub precision: &'static str,
+    /// Feature names (without the bias).
+    pub features: Vec<String>,
+    /// Class names (classification).
+    pub classes: Option<Vec<String>>,
+    /// (d, h, q) of the model, d including the bias input.
+    pub dims: (usize, usize, usize),
+    pub activation: &'static str,
+    pub loss: &'static str,
+    pub bias: bool,
+    pub config: TrainConfig,
+    pub hyperparameters: serde_json::Value,
+    pub outcome: Outcome,
+    pub train: Evaluation,
+    pub val: Option<Evaluation>,
+    pub test: Option<Evaluation>,
+    pub saved: Option<PathBuf>,
+    /// With --report: predictions on the gate set and the first row, for the HTML page.
+    #[serde(skip)]
+    pub diagnostics: Option<crate::train::diagnostics::Diagnostics>,
+    /// Existing files an interrupted run did not replace (it wrote their `.interrupted`
+    /// siblings instead, when it wrote anything).
+    #[serde(skip)]
+    pub kept: Vec<PathBuf>,
+    /// True when an output goes to standard output: the summary then goes to stderr.
+    #[serde(skip)]
+    pub summary_to_stderr: bool,
+    /// What looked wrong in the data without being an error; printed on stderr.
+    pub warnings: Vec<String>,
+}
+
+/// Parses `--label` values: a number is a 0-based index, anything else a header name.
+pub fn label_specs(labels: &[String]) -> Vec<LabelSpec> {
+    if labels.is_empty() {
+        return vec![LabelSpec::Last];
+    }
+    labels
+        .iter()
+        .map(|l| match l.trim().parse::<usize>() {
+            Ok(i) => LabelSpec::Index(i),
+            Err(_) => LabelSpec::Name(l.trim().to_string()),
+        })
+        .collect()
+}
+
+/// Parses `--ignore` values: a number is a 0-based index, anything else a header name.
+pub fn ignore_specs(columns: &[String]) -> Vec<LabelSpec> {
+    if columns.is_empty() {
+        return Vec::new();
+    }
+    label_specs(columns)
+}
+
+/// The label kind a task reads.
+pub fn label_kind(task: Task) -> LabelKind {
+    match task {
+        Task::Classify => LabelKind::Classes,
+        Task::Regress => LabelKind::Targets,
+    }
+}
+
+/// A trained model with its preprocessing and its report, before any output is written.
+pub struct Trained<T> {
+    pub model: Mlp<T>,
+    pub prep: Prep,
+    pub run: TrainRun,
+    /// With --report: the data file's first row, to explain once the model is saved.
+    pub first_row: Option<Frame<T>>,
+    /// Epochs the --init-from model had run before this run.
+    pub previous_epochs: usize,
+}
+
+/// Loads and splits the data, fits the preprocessing, trains and evaluates, in the precision
+/// `T`; the caller has validated the options and planned the outputs, and writes them.
+pub fn train<T: Real>(
+    args: &RunOptions,
+    observer: &mut dyn Observer,
+    stop: &AtomicBool,
+) -> Result<Trained<T>> {
+    let input = load_input::<T>(args)?;
+    let Input {
+        src,
+        previous,
+        task,
+        mut frame,
+        all_classes,
+        test,
+    } = input;
+    check_continuation::<T>(args, previous.as_ref(), task)?;
+    let warnings = std::mem::take(&mut frame.warnings);
+
+    // The report explains the file's first row, whichever set it falls in.
+    let first_row = args
+        .outputs
+        .report
+        .as_ref()
+        .and_then(|_| crate::train::diagnostics::first_row(&frame));
+    // Validation split (stratified by class), before anything is fitted.
+    let (train_frame, val_frame) = if args.data.val_frac > 0.0 {
+        let (tr, va) = split_rows(&frame, args.data.val_frac, args.training.seed);
+        if tr.is_empty() || va.is_empty() {
+            return Err(Error::flag(
+                "--val-frac",
+                format!(
+                    "leaves an empty training or validation set with {} rows",
+                    frame.x.nrows()
+                ),
+                args.data.val_frac,
+            ));
+        }
+        let (train, val) = split_frame(frame, &tr, &va);
+        (train, Some(val))
+    } else {
+        (frame, None)
+    };
+    let fitted = fit_and_train(
+        args,
+        previous.as_ref(),
+        task,
+        all_classes,
+        train_frame,
+        val_frame,
+        test,
+        observer,
+        stop,
+    )?;
+    let Fitted {
+        model,
+        prep,
+        mut run,
+    } = fitted;
+    run.data = src.to_string();
+    run.warnings = warnings;
+    let previous_epochs = previous.as_ref().map_or(0, |m| m.epochs_run);
+    Ok(Trained {
+        model,
+        prep,
+        run,
+        first_row,
+        previous_epochs,
+    })
+}
+
+/// With --report, the file's first row explained by the trained model: after the outputs
+/// are written, so that the page names the model file as it was saved.
+pub fn explain_first_row<T: Real>(t: &mut Trained<T>, lambda: f64) -> Result<()> {
+    if let (Some(d), Some(row)) = (t.run.diagnostics.as_mut(), t.first_row.as_ref()) {
+        let file = match &t.run.saved {
+            Some(p) => p.display().to_string(),
+            None => "(trained in this run, not saved)".to_string(),
+        };
+        d.sample = Some(crate::train::diagnostics::sample(
+            &t.model,
+            &t.prep,
+            row,
+            0,
+            lambda,
+            Some(file),
+        )?);
+    }
+    Ok(())
+}
+
+/// The training file (and the test file, the model to continue), loaded and checked.
+pub(super) struct Input<T> {
+    pub(super) src: Source,
+    pub(super) previous: Option<ModelFile>,
+    pub(super) task: Task,
+    pub(super) frame: Frame<T>,
+    pub(super) all_classes: Option<Vec<String>>,
+    pub(super) test: Option<Frame<T>>,
+}
+
+pub(super) fn load_input<T: Real>(args: &RunOptions) -> Result<Input<T>> {
+    let src = Source::parse(args.data.data.as_deref().unwrap_or("-"));
+    if let Some(t) = &args.data.test {
+        if Source::parse(t) == Source::Stdin && src == Source::Stdin {
+            return Err(Error::flag(
+                "--test",
+                "cannot read standard input too: --data already reads it, and a stream can be \
+                 read only once (give one of them as a file)",
+                t,
+            ));
+        }
+    }
+    let previous = match &args.model.init_from {
+        Some(p) => Some(ModelFile::load(p)?),
+        None => None,
+    };
+    let task = previous.as_ref().map_or(args.data.task, |m| m.prep.task);
+    let specs = match &previous {
+        Some(m) => m.prep.labels.iter().cloned().map(LabelSpec::Name).collect(),
+        None => label_specs(&args.data.label),
+    };
+    let mut opts = LoadOptions::new(specs, label_kind(task));
+    opts.delimiter = args.data.delimiter.byte();
+    opts.ignore = ignore_specs(&args.data.ignore);
+    let expected = previous.as_ref().map(|m| m.prep.features.clone());
+    opts.expected_features = expected.as_deref();
+    let frame: Frame<T> = data::load(&src, &opts)?;
+    let all_classes = match &frame.labels {
+        FrameLabels::Classes(table) => Some(table.names.clone()),
+        _ => None,
+    };
+    let test = match &args.data.test {
+        Some(t) => {
+            let mut topts = opts.clone();
+            topts.expected_features = Some(&frame.feature_names);
+            topts.labels = frame
+                .label_names
+                .iter()
+                .cloned()
+                .map(LabelSpec::Name)
+                .collect();
+            Some(data::load::<T>(&Source::parse(t), &topts)?)
+        }
+        None => None,
+    };
+    Ok(Input {
+        src,
+        previous,
+        task,
+        frame,
+        all_classes,
+        test,
+    })
+}
+
+/// A trained model, its preprocessing and the record of the run.
+pub(super) struct Fitted<T> {
+    pub(super) model: Mlp<T>,
+    pub(super) prep: Prep,
+    pub(super) run: TrainRun,
+}
+
+/// Fits the preprocessing on `train_frame` (or reuses the previous model's), trains, and
+/// evaluates on train, validation and test.
+#[allow(clippy::too_many_arguments)]
+pub(super) fn fit_and_train<T: Real>(
+    args: &RunOptions,
+    previous: Option<&ModelFile>,
+    task: Task,
+    all_classes: Option<Vec<String>>,
+    train_frame: Frame<T>,
+    val_frame: Option<Frame<T>>,
+    test_frame: Option<Frame<T>>,
+    observer: &mut dyn Observer,
+    stop: &AtomicBool,
+) -> Result<Fitted<T>> {
+    let prep = match previous {
+        Some(m) => m.prep.clone(),
+        None => {
+            let mut p = Prep::fit(
+                &train_frame,
+                task,
+                !args.data.no_standardize,
+                !args.data.no_standardize_targets,
+                args.model.bias,
+            )?;
+            if p.classes.is_some() {
+                p.classes = all_classes;
+            }
+            p
+        }
+    };
+    // Now that d, q and the rows are known: the model and its buffers must fit.
+    let h = previous.map_or(args.model.hidden, |m| m.architecture.hidden);
+    check_training_memory(
+        args,
+        prep.inputs(),
+        h,
+        prep.outputs(),
+        train_frame.x.nrows(),
+        false,
+    )?;
+    let train_data = prep.transform(train_frame)?;
+    let val_data = val_frame.map(|f| prep.transform(f)).transpose()?;
+    let test_data = test_frame.map(|f| prep.transform(f)).transpose()?;
+
+    let mut model: Mlp<T> = match previous {
+        Some(m) => m.mlp(),
+        None => {
+            let loss = args.model.loss.unwrap_or(match task {
+                Task::Classify => Loss::SoftmaxCe,
+                Task::Regress => Loss::HalfSquared,
+            });
+            let (d, q) = (prep.inputs(), prep.outputs());
+            Mlp::init(
+                d,
+                args.model.hidden,
+                q,
+                args.model.activation,
+                loss,
+                args.model.init,
+                args.training.seed,
+            )
+        }
+    };
+    let config = TrainConfig {
+        lambda: args.training.lambda,
+        lr: args.training.lr,
+        momentum: args.training.momentum,
+        batch_size: args.training.batch_size,
+        epochs: args.training.epochs,
+        // The shuffle gets its own stream, so that changing the data order does not change
+        // the initial weights and vice versa.
+        seed: args.training.seed ^ 0x5348_5546_464c_4531,
+        patience: args.training.patience,
+        target_scale: prep.target_standardize.as_ref().map(|s| s.std.clone()),
+        threads: args.training.threads,
+    };
+    // The one phase in which a signal stops cooperatively (at the next minibatch); in any
+    // other the binary's handler exits at once.
+    let (outcome, signalled) = crate::train::interrupt::polling(|| {
+        sgd::train(
+            &mut model,
+            &config,
+            &train_data,
+            val_data.as_ref(),
+            observer,
+            stop,
+        )
+    });
+    let mut outcome = outcome?;
+    outcome.interrupted |= signalled;
+
+    // An interrupted run must stop within a moment: no new passes over the data when an
+    // epoch completed; its figures (running means on train, as in the log; the epoch's
+    // validation pass) stand for the model, and the test set is not evaluated.
+    let last = outcome
+        .best_epoch
+        .or(outcome.history.last().map(|s| s.epoch));
+    let quick = last
+        .filter(|_| outcome.interrupted)
+        .and_then(|e| outcome.history.get(e - 1));
+    let (train_eval, val_eval, test_eval) = match quick {
+        Some(stats) => {
+            let from = |rows, (objective, metric)| Evaluation {
+                rows,
+                objective,
+                metric,
+                regression: None,
+            };
+            (
+                from(train_data.len(), (stats.train, stats.train_metric)),
+                stats
+                    .val
+                    .zip(val_data.as_ref())
+                    .map(|(v, data)| from(data.len(), v)),
+                None,
+            )
+        }
+        None => (
+            evaluate(&model, &train_data, &prep, &config)?,
+            val_data
+                .as_ref()
+                .map(|v| evaluate(&model, v, &prep, &config))
+                .transpose()?,
+            test_data
+                .as_ref()
+                .filter(|_| !outcome.interrupted)
+                .map(|v| evaluate(&model, v, &prep, &config))
+                .transpose()?,
+        ),
+    };
+
+    // The report's confusion matrix or scatter is on the set the gates look at.
+    let diagnostics = match (&args.outputs.report, &test_data, &val_data) {
+        (None, _, _) => None,
+        (Some(_), Some(t), _) => Some(crate::train::diagnostics::on_set(
+            &model, t, &prep, "test set",
+        )?),
+        (Some(_), None, Some(v)) => Some(crate::train::diagnostics::on_set(
+            &model,
+            v,
+            &prep,
+            if args.training.cv.is_some() {
+                "held-out folds, pooled"
+            } else {
+                "validation set"
+            },
+        )?),
+        (Some(_), None, None) => Some(crate::train::diagnostics::on_set(
+            &model,
+            &train_data,
+            &prep,
+            "training set",
+        )?),
+    };
+    let (d, h, q) = model.dims();
+    let hyperparameters = serde_json::json!({
+        "hidden": h,
+        "activation": model.activation.name(),
+        "loss": model.loss.name(),
+        "init": args.model.init,
+        "bias": prep.bias,
+        "standardize": prep.standardize.is_some(),
+        "standardize_targets": prep.target_standardize.is_some(),
+        "lambda": args.training.lambda,
+        "lr": args.training.lr,
+        "momentum": args.training.momentum,
+        "batch_size": args.training.batch_size,
+        "epochs": args.training.epochs,
+        "patience": args.training.patience,
+        "seed": args.training.seed,
+        "precision": T::NAME,
+        "val_frac": args.data.val_frac,
+        "cv": args.training.cv,
+        // No "threads": the model is the same for every thread count, and so is its file.
+        "init_from": args.model.init_from,
+    });
+    let run = TrainRun {
+        data: String::new(),
+        task,
+        precision: T::NAME,
+        features: prep.features.clone(),
+        classes: prep.classes.clone(),
+        dims: (d, h, q),
+        activation: model.activation.name(),
+        loss: model.loss.name(),
+        bias: prep.bias,
+        config,
+        hyperparameters,
+        outcome,
+        train: train_eval,
+        val: val_eval,
+        test: test_eval,
+        saved: None,
+        diagnostics,
+        kept: Vec::new(),
+        summary_to_stderr: false,
+        warnings: Vec::new(),
+    };
+    Ok(Fitted { model, prep, run })
+}
+
+/// Final metrics of `model` on `data`; regression metrics in the data's own units.
+pub(super) fn evaluate<T: Real>(
+    model: &Mlp<T>,
+    data: &Data<T>,
+    prep: &Prep,
+    config: &TrainConfig,
+) -> Result<Evaluation> {
+    let (_, h, q) = model.dims();
+    let rows = limits::chunk_rows(h, q, std::mem::size_of::<T>());
+    let mut cache = Cache::for_model(model, rows.min(data.len().max(1)));
+    let (objective, metric) = sgd::evaluate(model, data, config, &mut cache)?;
+    let regression = match &data.y {
+        Labels::Values(y) => {
+            let mut pred = predict_values(model, data.x.view(), &mut cache)?;
+            let mut truth = y.clone();
+            if let Some(st) = &prep.target_standardize {
+                st.invert(pred.view_mut());
+                st.invert(truth.view_mut());
+            }
+            let f = |a: &ndarray::Array2<T>| a.iter().map(|v| v.f64()).collect::<Vec<_>>();
+            Some(metrics::regression(&f(&truth), &f(&pred), y.ncols()))
+        }
+        Labels::Classes(_) => None,
+    };
+    Ok(Evaluation {
+        rows: data.len(),
+        objective,
+        metric,
+        regression,
+    })
+}
+
+/// O for every row of x, computed in chunks through the cache.
+pub fn predict_values<T: Real>(
+    model: &Mlp<T>,
+    x: ndarray::ArrayView2<T>,
+    cache: &mut Cache<T>,
+) -> Result<ndarray::Array2<T>> {
+    let (_, _, q) = model.dims();
+    let n = x.nrows();
+    let mut out = ndarray::Array2::zeros((n, q));
+    let chunk = cache.z.nrows().max(1);
+    for start in (0..n).step_by(chunk) {
+        let end = (start + chunk).min(n);
+        model.forward(x.slice(ndarray::s![start..end, ..]), cache)?;
+        out.slice_mut(ndarray::s![start..end, ..])
+            .assign(&cache.live().2);
+    }
+    Ok(out)
+}

@@ -1,0 +1,571 @@
+//! Minibatch SGD over a dataset: seeded shuffle each epoch, gather, forward, backward, update,
+//! with per-epoch statistics reported through an observer (the library never prints).
+
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::Instant;
+
+use ndarray::{Array2, ArrayView2};
+use rand::seq::SliceRandom;
+
+use crate::data::matrices::{Data, Labels};
+use crate::math::loss::Target;
+use crate::math::model::{Cache, Grads, Mlp, Objective};
+use crate::{Error, Real, Result};
+
+/// How to train. The field names are the flags' names.
+#[derive(Clone, Debug, serde::Serialize)]
+pub struct TrainConfig {
+    /// λ, the L2 coefficient in J = L + λ/2 (‖W1‖² + ‖W2‖²).
+    pub lambda: f64,
+    /// η, the learning rate.
+    pub lr: f64,
+    /// μ, heavy-ball momentum (0 = plain SGD, as the seed).
+    pub momentum: f64,
+    /// B, samples per minibatch (the last one of an epoch may be smaller).
+    pub batch_size: usize,
+    /// Passes over the training set.
+    pub epochs: usize,
+    /// Seed of the shuffle (the weights' seed is the model's business).
+    pub seed: u64,
+    /// Stop after this many epochs without a better validation loss, and restore the best weights.
+    pub patience: Option<usize>,
+    /// For regression with standardized targets: each target's std, so that RMSE is reported
+    /// in the data's own units.
+    #[serde(skip)]
+    pub target_scale: Option<Vec<f64>>,
+    /// Threads for the matrix products (`--threads`): 1 runs everything on the calling
+    /// thread and starts none; N ≥ 2 splits each large product over a local rayon pool of N
+    /// threads, created for this call (the training loop runs on one of them).
+    /// The model is the same, bit for bit, for every value.
+    pub threads: usize,
+}
+
+/// Accuracy for classification, RMSE for regression.
+#[derive(Clone, Copy, Debug, PartialEq, serde::Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Metric {
+    /// Fraction of correct predictions (argmax of o).
+    Accuracy(f64),
+    /// Root-mean-square error over all targets, in the data's units.
+    Rmse(f64),
+}
+
+impl Metric {
+    /// The number inside.
+    pub fn value(self) -> f64 {
+        match self {
+            Metric::Accuracy(v) | Metric::Rmse(v) => v,
+        }
+    }
+}
+
+/// One line of the training log.
+#[derive(Clone, Debug, serde::Serialize)]
+pub struct EpochStats {
+    /// 1-based epoch number.
+    pub epoch: usize,
+    /// The learning rate used in this epoch.
+    pub lr: f64,
+    /// L, s, J on the training set: running means over the epoch's minibatches
+    /// (each batch evaluated just before its update), weighted by batch size.
+    pub train: Objective,
+    /// Training accuracy or RMSE, measured the same way as `train`.
+    pub train_metric: Metric,
+    /// L, s, J and metric on the validation set after the epoch, when there is one.
+    pub val: Option<(Objective, Metric)>,
+    /// Mean over the epoch's minibatches of ‖∂J/∂W1‖_F.
+    pub grad_norm_w1: f64,
+    /// Mean over the epoch's minibatches of ‖∂J/∂W2‖_F.
+    pub grad_norm_w2: f64,
+    /// Wall-clock seconds since training started.
+    pub seconds: f64,
+}
+
+/// What the observer tells the loop after each epoch.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Control {
+    Continue,
+    Stop,
+}
+
+/// Receives progress; the CLI draws bars and log lines from it. `Send`, because with
+/// `--threads N` ≥ 2 the loop that calls it runs on a thread of its rayon pool.
+pub trait Observer: Send {
+    /// After every minibatch: epoch (1-based), batch (1-based) of `batches`, the batch's
+    /// rows and its L.
+    fn on_batch(&mut self, _epoch: usize, _batch: usize, _batches: usize, _rows: usize, _l: f64) {}
+    /// After every epoch.
+    fn on_epoch(&mut self, _stats: &EpochStats) -> Control {
+        Control::Continue
+    }
+}
+
+/// An observer that ignores everything.
+pub struct Silent;
+impl Observer for Silent {}
+
+/// What training did.
+#[derive(Clone, Debug, serde::Serialize)]
+pub struct Outcome {
+    /// One entry per epoch run.
+    pub history: Vec<EpochStats>,
+    /// Epochs completed (an interrupted epoch is not counted).
+    pub epochs_run: usize,
+    /// With --patience: the epoch whose weights were restored.
+    pub best_epoch: Option<usize>,
+    /// True when stopped by the `stop` flag (Ctrl-C) before the planned epochs ran.
+    pub interrupted: bool,
+    /// Samples processed (n × epochs for a full run).
+    pub samples: u64,
+    /// Seconds spent in the training loop.
+    pub seconds: f64,
+}
+
+/// Training has diverged when a minibatch's J exceeds `BLOW_UP × max(J₀, 1)`, J₀ being the
+/// J of the run's first minibatch (at the starting weights), even while J stays finite. Six
+/// orders of magnitude: SGD's noise and a loss that rises before it falls stay far below it.
+pub const BLOW_UP: f64 = 1e6;
+
+/// A minibatch gathered from shuffled rows into buffers that are reused every step.
+struct Batch<T> {
+    x: Array2<T>,
+    classes: Vec<usize>,
+    values: Array2<T>,
+    rows: usize,
+}
+
+impl<T: Real> Batch<T> {
+    fn new(capacity: usize, d: usize, y: &Labels<T>) -> Self {
+        let q = match y {
+            Labels::Classes(_) => 0,
+            Labels::Values(v) => v.ncols(),
+        };
+        Batch {
+            x: Array2::zeros((capacity, d)),
+            classes: Vec::with_capacity(capacity),
+            values: Array2::zeros((capacity, q)),
+            rows: 0,
+        }
+    }
+
+    /// Copies rows `idx` of `data` into the buffers (no allocation). The rows of x are
+    /// copied in parts by the current rayon pool's threads when there is one.
+    fn gather(&mut self, data: &Data<T>, idx: &[usize]) {
+        self.rows = idx.len();
+        let d = self.x.ncols();
+        match (data.x.as_slice(), self.x.as_slice_mut()) {
+            (Some(src), Some(dst)) if d > 0 => {
+                let dst = &mut dst[..idx.len() * d];
+                let threads = crate::math::linalg::threads();
+                if threads > 1 && idx.len() * d >= 1 << 15 {
+                    // Each part copies its own rows: (the rows' indices, their destination).
+                    let per = idx.len().div_ceil(threads);
+                    crate::math::linalg::for_each_part(
+                        (idx, dst),
+                        threads,
+                        &|(idx, dst), k| {
+                            let rows = (k * per).min(idx.len());
+                            let (i0, i1) = idx.split_at(rows);
+                            let (d0, d1) = dst.split_at_mut(rows * d);
+                            ((i0, d0), (i1, d1))
+                        },
+                        &|_, (idx, dst)| copy_rows(src, d, idx, dst),
+                    );
+                } else {
+                    copy_rows(src, d, idx, dst);
+                }
+            }
+            _ => {
+                for (k, &i) in idx.iter().enumerate() {
+                    self.x.row_mut(k).assign(&data.x.row(i));
+                }
+            }
+        }
+        match &data.y {
+            Labels::Classes(y) => {
+                self.classes.clear();
+                self.classes.extend(idx.iter().map(|&i| y[i]));
+            }
+            Labels::Values(y) => {
+                for (k, &i) in idx.iter().enumerate() {
+                    self.values.row_mut(k).assign(&y.row(i));
+                }
+            }
+        }
+    }
+
+    fn x(&self) -> ArrayView2<'_, T> {
+        self.x.slice(ndarray::s![..self.rows, ..])
+    }
+
+    fn target(&self, classify: bool) -> Target<'_, T> {
+        if classify {
+            Target::Classes(&self.classes)
+        } else {
+            Target::Values(self.values.slice(ndarray::s![..self.rows, ..]))
+        }
+    }
+}
+
+/// dst's rows = src's rows `idx` (row-major, d columns).
+#[inline]
+fn copy_rows<T: Copy>(src: &[T], d: usize, idx: &[usize], dst: &mut [T]) {
+    for (row, &i) in dst.chunks_exact_mut(d).zip(idx) {
+        row.copy_from_slice(&src[i * d..(i + 1) * d]);
+    }
+}
+
+/// Heavy-ball momentum state: v ← μv + ∂J/∂W, W ← W − ηv (as PyTorch's SGD). With μ = 0 the
+/// update is exactly the seed's W ← W − η ∂J/∂W.
+struct Momentum<T> {
+    v1: Array2<T>,
+    v2: Array2<T>,
+}
+
+/// Trains `model` in place on `train` by minibatch SGD, evaluating on `val` after each epoch.
+/// Checks `stop` between minibatches. On divergence (J of a minibatch, or a weight after its
+/// update, not finite; or J above [`BLOW_UP`] times its start) returns [`Error::Diverged`] naming that epoch and minibatch; the
+/// model is then not to be used (the caller saves nothing).
+///
+/// With `cfg.threads` ≥ 2 the loop runs inside a local rayon pool of that many threads, built
+/// for this call, whose threads share each large product (see [`crate::math::linalg`]).
+pub fn train<T: Real>(
+    model: &mut Mlp<T>,
+    cfg: &TrainConfig,
+    train: &Data<T>,
+    val: Option<&Data<T>>,
+    observer: &mut dyn Observer,
+    stop: &AtomicBool,
+) -> Result<Outcome> {
+    if cfg.threads <= 1 {
+        return train_loop(model, cfg, train, val, observer, stop);
+    }
+    // A pool the OS refuses to start is no error: train on this thread alone.
+    match rayon::ThreadPoolBuilder::new()
+        .num_threads(cfg.threads)
+        .thread_name(|k| format!("mlp-train-{k}"))
+        .build()
+    {
+        Ok(pool) => pool.install(|| train_loop(model, cfg, train, val, observer, stop)),
+        Err(_) => train_loop(model, cfg, train, val, observer, stop),
+    }
+}
+
+fn train_loop<T: Real>(
+    model: &mut Mlp<T>,
+    cfg: &TrainConfig,
+    train: &Data<T>,
+    val: Option<&Data<T>>,
+    observer: &mut dyn Observer,
+    stop: &AtomicBool,
+) -> Result<Outcome> {
+    let n = train.len();
+    let (d, _, _) = model.dims();
+    if train.x.ncols() != d {
+        return Err(Error::Shape(format!(
+            "the data has {} input columns but the model expects {d}",
+            train.x.ncols()
+        )));
+    }
+    let b_max = cfg.batch_size.min(n).max(1);
+    let batches = n.div_ceil(b_max);
+    let classify = matches!(train.y, Labels::Classes(_));
+    let lambda = T::of(cfg.lambda);
+    let lr = T::of(cfg.lr);
+    let mu = T::of(cfg.momentum);
+
+    let mut cache = Cache::for_model(model, b_max);
+    let mut grads = Grads::for_model(model, b_max);
+    let mut batch = Batch::new(b_max, d, &train.y);
+    let mut momentum = (cfg.momentum > 0.0).then(|| Momentum {
+        v1: Array2::zeros(model.w1.dim()),
+        v2: Array2::zeros(model.w2.dim()),
+    });
+    let mut order: Vec<usize> = (0..n).collect();
+    let mut rng = crate::math::rng::seeded(cfg.seed);
+    let mut eval_cache = Cache::for_model(model, b_max);
+
+    let start = Instant::now();
+    let mut outcome = Outcome {
+        history: Vec::new(),
+        epochs_run: 0,
+        best_epoch: None,
+        interrupted: false,
+        samples: 0,
+        seconds: 0.0,
+    };
+    let mut best: Option<(f64, usize, Mlp<T>)> = None;
+    // J of the first minibatch, at the starting weights: the yardstick of BLOW_UP.
+    let mut j_first: Option<f64> = None;
+
+    'epochs: for epoch in 1..=cfg.epochs {
+        order.shuffle(&mut rng);
+        let (mut sum_l, mut sum_s, mut sum_metric) = (0.0f64, 0.0f64, 0.0f64);
+        let (mut norm1, mut norm2) = (0.0f64, 0.0f64);
+        for (k, idx) in order.chunks(b_max).enumerate() {
+            if stop.load(Ordering::Relaxed) {
+                outcome.interrupted = true;
+                break 'epochs;
+            }
+            batch.gather(train, idx);
+            let x = batch.x();
+            let y = batch.target(classify);
+            model.forward(x, &mut cache)?;
+            let obj = model.backward(x, y, lambda, &cache, &mut grads)?;
+            if !obj.j.is_finite() {
+                return Err(Error::Diverged {
+                    epoch,
+                    batch: k + 1,
+                    what: if obj.s.is_finite() {
+                        "J is not finite"
+                    } else {
+                        "s = λ/2 (‖W1‖² + ‖W2‖²) is not finite"
+                    }
+                    .into(),
+                    lr: cfg.lr,
+                    lambda: cfg.lambda,
+                });
+            }
+            // A blow-up that stays finite is a divergence too (s ≈ 1e18 with R² 0 is not a
+            // result): J of a minibatch above BLOW_UP × max(J of the run's first minibatch, 1).
+            let j_first = *j_first.get_or_insert(obj.j);
+            if obj.j > BLOW_UP * j_first.max(1.0) {
+                return Err(Error::Diverged {
+                    epoch,
+                    batch: k + 1,
+                    what: format!(
+                        "J = {:.3e} grew more than {BLOW_UP:.0e} times over its start {j_first:.3e} (L {:.3e}, s {:.3e})",
+                        obj.j, obj.l, obj.s
+                    ),
+                    lr: cfg.lr,
+                    lambda: cfg.lambda,
+                });
+            }
+            let b = idx.len() as f64;
+            sum_l += obj.l * b;
+            sum_s += obj.s * b;
+            sum_metric += batch_metric(cache.live().2, y, cfg.target_scale.as_deref()) * b;
+            norm1 += frobenius(grads.d_w1.view());
+            norm2 += frobenius(grads.d_w2.view());
+            match momentum.as_mut() {
+                None => model.sgd_step(&grads, lr),
+                Some(m) => {
+                    // v ← μv + ∂J/∂W;  W ← W − ηv
+                    m.v1.zip_mut_with(&grads.d_w1, |v, &g| *v = mu * *v + g);
+                    m.v2.zip_mut_with(&grads.d_w2, |v, &g| *v = mu * *v + g);
+                    model.w1.scaled_add(-lr, &m.v1);
+                    model.w2.scaled_add(-lr, &m.v2);
+                }
+            }
+            // A finite J with a huge step can still overflow a weight: catch it at this batch
+            // (O(weights), against O(B × weights) for the forward and backward passes).
+            if !model.is_finite() {
+                return Err(Error::Diverged {
+                    epoch,
+                    batch: k + 1,
+                    what: "a weight is not finite".into(),
+                    lr: cfg.lr,
+                    lambda: cfg.lambda,
+                });
+            }
+            outcome.samples += idx.len() as u64;
+            observer.on_batch(epoch, k + 1, batches, idx.len(), obj.l);
+        }
+        let nf = n as f64;
+        let (l, s) = (sum_l / nf, sum_s / nf);
+        let train_metric = if classify {
+            Metric::Accuracy(sum_metric / nf)
+        } else {
+            Metric::Rmse((sum_metric / nf).sqrt())
+        };
+        let val_stats = match val {
+            Some(v) if !v.is_empty() => Some(evaluate(model, v, cfg, &mut eval_cache)?),
+            _ => None,
+        };
+        let stats = EpochStats {
+            epoch,
+            lr: cfg.lr,
+            train: Objective { l, s, j: l + s },
+            train_metric,
+            val: val_stats,
+            grad_norm_w1: norm1 / batches as f64,
+            grad_norm_w2: norm2 / batches as f64,
+            seconds: start.elapsed().as_secs_f64(),
+        };
+        outcome.epochs_run = epoch;
+        let control = observer.on_epoch(&stats);
+        outcome.history.push(stats);
+
+        if let (Some(patience), Some((vo, _))) = (cfg.patience, val_stats) {
+            let improved = best.as_ref().is_none_or(|(l, _, _)| vo.l < *l);
+            if improved {
+                best = Some((vo.l, epoch, model.clone()));
+            } else if best.as_ref().is_some_and(|(_, e, _)| epoch - e >= patience) {
+                break;
+            }
+        }
+        if control == Control::Stop {
+            outcome.interrupted = true;
+            break;
+        }
+    }
+    if let Some((_, epoch, weights)) = best {
+        *model = weights;
+        outcome.best_epoch = Some(epoch);
+    }
+    outcome.seconds = start.elapsed().as_secs_f64();
+    Ok(outcome)
+}
+
+/// L, s, J and the metric of `model` on a whole dataset, in batches of the cache's capacity.
+pub fn evaluate<T: Real>(
+    model: &Mlp<T>,
+    data: &Data<T>,
+    cfg: &TrainConfig,
+    cache: &mut Cache<T>,
+) -> Result<(Objective, Metric)> {
+    let n = data.len();
+    let chunk = cache.z.nrows().max(1);
+    let classify = matches!(data.y, Labels::Classes(_));
+    let (mut sum_l, mut sum_metric) = (0.0, 0.0);
+    for start in (0..n).step_by(chunk) {
+        let end = (start + chunk).min(n);
+        let x = data.x.slice(ndarray::s![start..end, ..]);
+        let y = match &data.y {
+            Labels::Classes(y) => Target::Classes(&y[start..end]),
+            Labels::Values(y) => Target::Values(y.slice(ndarray::s![start..end, ..])),
+        };
+        model.forward(x, cache)?;
+        let o = cache.live().2;
+        let b = (end - start) as f64;
+        sum_l += model.loss.value(o, y) * b;
+        sum_metric += batch_metric(o, y, cfg.target_scale.as_deref()) * b;
+    }
+    let nf = n.max(1) as f64;
+    let l = sum_l / nf;
+    let s = model.regularizer(cfg.lambda);
+    let metric = if classify {
+        Metric::Accuracy(sum_metric / nf)
+    } else {
+        Metric::Rmse((sum_metric / nf).sqrt())
+    };
+    Ok((Objective { l, s, j: l + s }, metric))
+}
+
+/// For classes: the fraction of rows whose argmax of o is the label. For values: the squared
+/// error averaged over the rows and the q targets (an MSE, whose epoch mean's square root is
+/// the RMSE), each target first rescaled by `scale` to the data's units.
+fn batch_metric<T: Real>(o: ArrayView2<T>, y: Target<T>, scale: Option<&[f64]>) -> f64 {
+    let b = o.nrows().max(1) as f64;
+    match y {
+        Target::Classes(y) => {
+            let correct = o
+                .outer_iter()
+                .zip(y)
+                .filter(|(row, &label)| argmax(row.iter().copied()) == label)
+                .count();
+            correct as f64 / b
+        }
+        Target::Values(y) => {
+            let q = o.ncols().max(1) as f64;
+            let mut sq = 0.0;
+            for (o_i, y_i) in o.outer_iter().zip(y.outer_iter()) {
+                for (j, (&a, &t)) in o_i.iter().zip(y_i.iter()).enumerate() {
+                    let r = (a - t).f64() * scale.map_or(1.0, |s| s[j]);
+                    sq += r * r;
+                }
+            }
+            sq / (b * q)
+        }
+    }
+}
+
+/// Index of the largest value (the first one on ties; NaN never wins).
+pub fn argmax<T: Real>(v: impl Iterator<Item = T>) -> usize {
+    let mut best = (0, T::neg_infinity());
+    for (i, x) in v.enumerate() {
+        if x > best.1 {
+            best = (i, x);
+        }
+    }
+    best.0
+}
+
+/// ‖A‖_F, accumulated in f64.
+pub fn frobenius<T: Real>(a: ArrayView2<T>) -> f64 {
+    crate::math::linalg::sum_sq_of(a).sqrt()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::{Activation, Init, Loss};
+
+    fn config(lr: f64, epochs: usize) -> TrainConfig {
+        TrainConfig {
+            lambda: 0.0,
+            lr,
+            momentum: 0.0,
+            batch_size: 4,
+            epochs,
+            seed: 1,
+            patience: None,
+            target_scale: None,
+            threads: 1,
+        }
+    }
+
+    fn data(scale: f64) -> Data<f64> {
+        let x = Array2::from_shape_fn((8, 3), |(i, j)| scale * ((i * 3 + j) as f64 % 5.0 - 2.0));
+        let y = Array2::from_shape_fn((8, 1), |(i, _)| i as f64);
+        Data {
+            x,
+            y: Labels::Values(y),
+        }
+    }
+
+    fn run(lr: f64, scale: f64, epochs: usize) -> Result<Outcome> {
+        run_with(Activation::Tanh, lr, scale, epochs)
+    }
+
+    fn run_with(activation: Activation, lr: f64, scale: f64, epochs: usize) -> Result<Outcome> {
+        let mut m: Mlp<f64> = Mlp::init(3, 4, 1, activation, Loss::HalfSquared, Init::Xavier, 3);
+        train(
+            &mut m,
+            &config(lr, epochs),
+            &data(scale),
+            None,
+            &mut Silent,
+            &AtomicBool::new(false),
+        )
+    }
+
+    #[test]
+    fn a_finite_blow_up_is_a_divergence_at_its_minibatch() {
+        // J of the first minibatch is a few units; an η of 1e4 sends it past 1e6 × that
+        // while every number stays finite.
+        let e = run(1e4, 1.0, 50).unwrap_err();
+        let msg = e.to_string();
+        assert!(matches!(e, Error::Diverged { .. }), "{msg}");
+        assert!(
+            msg.contains("grew more than 1e6 times over its start"),
+            "{msg}"
+        );
+        // A sane η trains on.
+        let o = run(0.01, 1.0, 50).unwrap();
+        assert_eq!(o.epochs_run, 50);
+        assert!(o.history.iter().all(|s| s.train.j.is_finite()));
+    }
+
+    #[test]
+    fn a_weight_that_overflows_in_one_step_is_named() {
+        // Inputs of 1e100 through identity: J ≈ 1e200 is finite, ∂J/∂W2 ≈ 1e200, and one
+        // step of η = 1e200 overflows W2 before a second minibatch could measure anything.
+        let e = run_with(Activation::Identity, 1e200, 1e100, 1).unwrap_err();
+        let msg = e.to_string();
+        assert!(
+            msg.contains("epoch 1, batch 1: a weight is not finite"),
+            "{msg}"
+        );
+    }
+}
