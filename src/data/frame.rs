@@ -3,7 +3,7 @@
 
 use std::path::{Path, PathBuf};
 
-use ndarray::Array2;
+use ndarray::{Array2, Axis};
 
 use super::labels::{real_valued_warning, sorted, Labels};
 use super::layout::layout;
@@ -33,6 +33,25 @@ pub struct Frame<T> {
     /// What looked wrong without being an error (a real-valued label column in a
     /// classification run), one sentence each; the command line prints them on stderr.
     pub warnings: Vec<String>,
+}
+
+impl<T: Real> Frame<T> {
+    /// The given rows, in the given order (a copy; the warnings stay with the whole file).
+    pub fn select(&self, rows: &[usize]) -> Frame<T> {
+        Frame {
+            source: self.source.clone(),
+            feature_names: self.feature_names.clone(),
+            label_names: self.label_names.clone(),
+            x: self.x.select(Axis(0), rows),
+            labels: match &self.labels {
+                Labels::None => Labels::None,
+                Labels::Classes(c) => Labels::Classes(c.select(rows)),
+                Labels::Targets(y) => Labels::Targets(y.select(Axis(0), rows)),
+            },
+            lines: self.lines.select(rows),
+            warnings: Vec::new(),
+        }
+    }
 }
 
 /// Reads and parses one CSV file, a block at a time: the file's text is never held whole,

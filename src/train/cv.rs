@@ -7,7 +7,7 @@ use crate::data::prep::Task;
 use crate::train::options::{Precision, RunOptions};
 use crate::train::run::{fit_and_train, load_input, Input};
 use crate::train::sgd::Observer;
-use crate::train::split::{fold_of_rows, select_frame};
+use crate::train::split::fold_of_rows;
 use crate::{Error, Real, Result};
 
 /// One fold of a cross-validation: its held-out rows' metrics.
@@ -100,8 +100,8 @@ pub(super) fn cv_in<T: Real>(
             None,
             task,
             all_classes.clone(),
-            select_frame(&frame, &tr),
-            Some(select_frame(&frame, &te)),
+            frame.select(&tr),
+            Some(frame.select(&te)),
             None,
             observer,
             stop,

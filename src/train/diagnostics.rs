@@ -1,7 +1,7 @@
 //! What a report needs beyond the summary, as plain data: one set's predictions (confusion
 //! matrix, predicted-against-actual scatter) and one sample with the model in f64 for `explain`.
 
-use ndarray::{s, Array2, ArrayView1, Axis};
+use ndarray::{s, Array2, ArrayView1};
 
 use crate::data::matrices::{Data, Labels};
 use crate::data::prep::Prep;
@@ -148,25 +148,7 @@ pub fn predictions<T: Real>(model: &Mlp<T>, data: &Data<T>, prep: &Prep) -> Resu
 
 /// The first row of a frame, as a frame of one row (None for an empty frame).
 pub fn first_row<T: Real>(frame: &Frame<T>) -> Option<Frame<T>> {
-    (frame.x.nrows() > 0).then(|| row_of(frame, 0))
-}
-
-/// Row `i` of a frame, as a frame of one row.
-fn row_of<T: Real>(frame: &Frame<T>, i: usize) -> Frame<T> {
-    let rows = [i];
-    Frame {
-        source: frame.source.clone(),
-        feature_names: frame.feature_names.clone(),
-        label_names: frame.label_names.clone(),
-        x: frame.x.select(Axis(0), &rows),
-        labels: match &frame.labels {
-            FrameLabels::None => FrameLabels::None,
-            FrameLabels::Classes(c) => FrameLabels::Classes(c.select(&rows)),
-            FrameLabels::Targets(t) => FrameLabels::Targets(t.select(Axis(0), &rows)),
-        },
-        lines: frame.lines.select(&rows),
-        warnings: Vec::new(),
-    }
+    (frame.x.nrows() > 0).then(|| frame.select(&[0]))
 }
 
 /// Row `index` of the labelled `frame` transformed by `prep`, with `model` widened to f64 and
@@ -181,7 +163,7 @@ pub fn sample<T: Real>(
     lambda: f64,
     model_file: Option<String>,
 ) -> Result<Sample> {
-    let row = row_of(frame, index);
+    let row = frame.select(&[index]);
     let class_name = match &row.labels {
         FrameLabels::Classes(c) => c.name_of(0).map(str::to_string),
         _ => None,

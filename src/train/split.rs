@@ -60,23 +60,6 @@ pub(super) fn split_rows<T: Real>(
     (tr, va)
 }
 
-/// The given rows of a frame (a copy).
-pub(super) fn select_frame<T: Real>(frame: &Frame<T>, rows: &[usize]) -> Frame<T> {
-    Frame {
-        source: frame.source.clone(),
-        feature_names: frame.feature_names.clone(),
-        label_names: frame.label_names.clone(),
-        x: frame.x.select(Axis(0), rows),
-        labels: match &frame.labels {
-            FrameLabels::None => FrameLabels::None,
-            FrameLabels::Classes(c) => FrameLabels::Classes(c.select(rows)),
-            FrameLabels::Targets(y) => FrameLabels::Targets(y.select(Axis(0), rows)),
-        },
-        lines: frame.lines.select(rows),
-        warnings: Vec::new(),
-    }
-}
-
 /// A frame cut into training rows `tr` and validation rows `va` (both ascending, together
 /// every row once). The validation rows are copied out; the training rows then move up in
 /// the frame's own buffer, which shrinks: the matrix is never held twice.
@@ -85,7 +68,7 @@ pub(super) fn split_frame<T: Real>(
     tr: &[usize],
     va: &[usize],
 ) -> (Frame<T>, Frame<T>) {
-    let val = select_frame(&frame, va);
+    let val = frame.select(va);
     let Frame {
         source,
         feature_names,
