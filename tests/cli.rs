@@ -104,10 +104,25 @@ fn xor_digits_and_regression_clear_their_floors() {
         "0.2",
     ]);
     assert!(digits["val_accuracy"].as_f64().unwrap() >= 0.93, "{digits}");
-    // NOTE for review: the validation R² of this run is a coin flip of the split (88 rows):
-    // seeds 0..7 gave 0.61 0.39 0.44 0.26 0.48 0.40 0.34 0.24 with the hand-written generator
-    // and 0.37 0.47 0.42 0.35 0.06 0.36 0.32 0.29 with rand_xoshiro (same training R² ≈ 0.6).
-    // Seed 0 passed the 0.4 floor by luck before; seed 1 passes it now. The floor is kept.
+    // The R² floor is checked on a 5-fold cross-validation mean, where every row is held out
+    // once: one 88-row validation split is a coin flip (val R² over seeds 0..7 ranged from
+    // 0.06 to 0.47 with the same training R², so a floor there only passed for lucky seeds).
+    // The CV mean below, at seeds 0..7, measured 0.47 0.47 0.43 0.39 0.46 0.37 0.43 0.47:
+    // the floor 0.35 holds for every seed and still fails a model that learned nothing
+    // (predicting the mean gives R² ≈ 0).
+    let cv = train_json(&[
+        "--data",
+        &data("regression.csv"),
+        "--task",
+        "regress",
+        "--cv",
+        "5",
+        "--epochs",
+        "10",
+        "--lr",
+        "0.05",
+    ]);
+    assert!(cv["cv"]["mean_r2"].as_f64().unwrap() >= 0.35, "{cv}");
     let reg = train_json(&[
         "--data",
         &data("regression.csv"),
@@ -115,10 +130,8 @@ fn xor_digits_and_regression_clear_their_floors() {
         "regress",
         "--val-frac",
         "0.2",
-        "--seed",
-        "1",
     ]);
-    assert!(reg["val_r2"].as_f64().unwrap() >= 0.4, "{reg}");
+    assert!(reg["val_r2"].as_f64().unwrap().is_finite(), "{reg}");
     // RMSE is in the target's own units (tens), not standardized units (< 1).
     assert!(reg["val_rmse"].as_f64().unwrap() > 20.0, "{reg}");
 }
