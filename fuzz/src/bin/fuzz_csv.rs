@@ -10,8 +10,8 @@
 
 use std::path::Path;
 
-use mlp_train::data::{self, Frame, LabelKind, LabelSpec, Labels, LoadOptions};
 use mlp_train::data::prep::{Prep, Task};
+use mlp_train::data::{self, Frame, LabelKind, LabelSpec, Labels, LoadOptions};
 use mlp_train_fuzz::{data_dir, finish, fuzz, gzip, Options};
 
 const DICT: &[&[u8]] = &[

@@ -5,10 +5,10 @@
 //!
 //! cargo run --release --bin fuzz_model -- --seconds 180
 
-use mlp_train::data::{self, LabelKind, LabelSpec, LoadOptions, Source};
-use mlp_train::math::model::{Cache, Init, Mlp};
 use mlp_train::data::modelfile::ModelFile;
 use mlp_train::data::prep::{Prep, Task};
+use mlp_train::data::{self, LabelKind, LabelSpec, LoadOptions, Source};
+use mlp_train::math::model::{Cache, Init, Mlp};
 use mlp_train::{Activation, Loss};
 use mlp_train_fuzz::{data_dir, finish, fuzz, Options};
 
