@@ -337,7 +337,8 @@ pub fn cv_text(cv: &CvRun) -> String {
     }
     let _ = writeln!(
         out,
-        "\n{:.3} s{}",
+        "\n{} folds in {:.3} s{}",
+        cv.folds.len(),
         cv.seconds,
         if cv.interrupted { " (interrupted)" } else { "" }
     );
