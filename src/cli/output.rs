@@ -156,6 +156,17 @@ impl Plan {
         others.admit(&o).ok()?;
         Some(o)
     }
+
+    /// Where `planned` is written: itself, or, after an interrupt, its
+    /// [`interrupted_sibling`](Plan::interrupted_sibling) when it would replace an existing
+    /// file (`None` when no sibling can be had: then nothing is written for it).
+    pub fn destination(&self, planned: &Output, interrupted: bool) -> Option<Output> {
+        if interrupted && planned.keep_on_interrupt() {
+            self.interrupted_sibling(planned)
+        } else {
+            Some(planned.clone())
+        }
+    }
 }
 
 /// `m.json` → `m.interrupted.json`, `model` → `model.interrupted`.

@@ -64,13 +64,9 @@ pub fn cv_command(
     checks::validate(args)?;
     let plan = output_plan(args)?;
     let cv = cv::cv_command(args, observer, stop)?;
-    let report_to = plan.get("--report").and_then(|planned| {
-        if cv.interrupted && planned.keep_on_interrupt() {
-            plan.interrupted_sibling(planned)
-        } else {
-            Some(planned.clone())
-        }
-    });
+    let report_to = plan
+        .get("--report")
+        .and_then(|planned| plan.destination(planned, cv.interrupted));
     Ok(Finished { run: cv, report_to })
 }
 
@@ -224,14 +220,11 @@ fn write_outputs<T: Real>(
         return Ok(None);
     }
     for planned in &plan.outputs {
-        let out = if interrupted && planned.keep_on_interrupt() {
+        if interrupted && planned.keep_on_interrupt() {
             run.kept.push(planned.given.clone());
-            match plan.interrupted_sibling(planned) {
-                Some(o) => o,
-                None => continue,
-            }
-        } else {
-            planned.clone()
+        }
+        let Some(out) = plan.destination(planned, interrupted) else {
+            continue;
         };
         match out.flag {
             "--save" => {
