@@ -81,8 +81,8 @@ pub fn predict(args: &PredictArgs, report_only: bool) -> Result<PredictOutput> {
     };
 
     // For --report: L, s, J on the labelled rows, from O before softmax (L in standardized
-    // target units for regression, as in training).
-    let objective = truth.as_ref().map(|t| {
+    // target units for regression, as in training); not computed without a page to show it.
+    let objective = truth.as_ref().filter(|_| args.report.is_some()).map(|t| {
         let m = mf.mlp::<f64>();
         let lambda = mf.hyperparameters["lambda"].as_f64().unwrap_or(0.0);
         let (l, s) = (m.loss.value(o.view(), t.target()), m.regularizer(lambda));
