@@ -96,13 +96,12 @@ pub fn validate(args: &RunOptions) -> Result<()> {
             args.gates.min_r2.unwrap_or(0.0),
         ));
     }
-    if !(args.gates.max_drop.is_finite() && args.gates.max_drop >= 0.0) {
-        return Err(Error::flag(
-            "--max-drop",
-            "must be a finite number >= 0",
-            args.gates.max_drop,
-        ));
-    }
+    limits::real(
+        "--max-drop",
+        args.gates.max_drop,
+        limits::Bound::Inclusive(0.0),
+        limits::Bound::Unbounded,
+    )?;
     if args.training.cv.is_some_and(|k| k < 2) {
         return Err(Error::flag(
             "--cv",
