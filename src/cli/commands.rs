@@ -13,7 +13,7 @@ use crate::data::modelfile::ModelFile;
 use crate::data::prep::{Prep, Task};
 use crate::data::{self, LabelSpec, Labels as FrameLabels, LoadOptions, Source};
 use crate::math::loss::{softmax_rows, Target};
-use crate::math::model::{Cache, Init, Mlp};
+use crate::math::model::{Init, Mlp};
 use crate::show::graph::GraphShapes;
 use crate::show::html;
 use crate::train::diagnostics::{self, Diagnostics, Predictions};
@@ -21,7 +21,8 @@ use crate::train::explain::ExplainOptions;
 use crate::train::gradcheck;
 use crate::train::limits;
 use crate::train::metrics;
-use crate::train::run::{ignore_specs, label_kind, label_specs, predict_values};
+use crate::train::predict;
+use crate::train::run::{ignore_specs, label_kind, label_specs};
 use crate::train::sgd::argmax;
 use crate::{Error, Real, Result};
 
@@ -261,10 +262,7 @@ fn outputs<T: Real>(mf: &ModelFile, args: &PredictArgs) -> Result<Outputs> {
             (d.x, Some(d.y))
         }
     };
-    let (_, h, q) = model.dims();
-    let rows = limits::chunk_rows(h, q, std::mem::size_of::<T>());
-    let mut cache = Cache::for_model(&model, rows.min(x.nrows().max(1)));
-    let o = predict_values(&model, x.view(), &mut cache)?.mapv(|v| v.f64());
+    let o = predict::predict(&model, x.view())?.mapv(|v| v.f64());
     let truth = truth.map(|y| match y {
         Labels::Classes(c) => Labels::Classes(c),
         Labels::Values(v) => Labels::Values(v.mapv(|t| t.f64())),

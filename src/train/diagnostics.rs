@@ -1,13 +1,14 @@
 //! What a report needs beyond the summary, as plain data: one set's predictions (confusion
 //! matrix, predicted-against-actual scatter) and one sample with the model in f64 for `explain`.
 
-use ndarray::{s, Array2, ArrayView1};
+use ndarray::ArrayView1;
 
 use crate::data::matrices::{Data, Labels};
 use crate::data::prep::Prep;
 use crate::data::{Frame, Labels as FrameLabels};
-use crate::math::model::{Cache, Mlp};
+use crate::math::model::Mlp;
 use crate::train::explain::{self, ExplainOptions, ExplainTarget, Explanation, Provenance};
+use crate::train::predict::predict;
 use crate::train::sgd::argmax;
 use crate::{Real, Result};
 
@@ -117,15 +118,7 @@ pub fn on_set<T: Real>(
 /// data's units with the preprocessing's target standardization.
 pub fn predictions<T: Real>(model: &Mlp<T>, data: &Data<T>, prep: &Prep) -> Result<Predictions> {
     let (_, _, q) = model.dims();
-    let n = data.len();
-    let chunk = 1024.min(n.max(1));
-    let mut cache = Cache::for_model(model, chunk);
-    let mut o = Array2::<T>::zeros((n, q));
-    for start in (0..n).step_by(chunk) {
-        let end = (start + chunk).min(n);
-        model.forward(data.x.slice(s![start..end, ..]), &mut cache)?;
-        o.slice_mut(s![start..end, ..]).assign(&cache.live().2);
-    }
+    let mut o = predict(model, data.x.view())?;
     Ok(match &data.y {
         Labels::Classes(truth) => Predictions::Classes {
             truth: truth.clone(),

@@ -12,6 +12,7 @@ pub mod interrupt;
 pub mod limits;
 pub mod metrics;
 pub mod options;
+pub mod predict;
 pub mod run;
 pub mod sgd;
 pub mod split;

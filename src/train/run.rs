@@ -8,11 +8,11 @@ use crate::data::modelfile::ModelFile;
 use crate::data::prep::{Prep, Task};
 use crate::data::{self, Frame, LabelKind, LabelSpec, Labels as FrameLabels, LoadOptions, Source};
 use crate::math::loss::Loss;
-use crate::math::model::{Cache, Mlp, Objective};
+use crate::math::model::{Mlp, Objective};
 use crate::train::checks::{check_continuation, check_training_memory};
-use crate::train::limits;
 use crate::train::metrics::{self, RegressionReport};
 use crate::train::options::RunOptions;
+use crate::train::predict::{eval_cache, predict_values};
 use crate::train::sgd::{self, Metric, Observer, Outcome, TrainConfig};
 use crate::train::split::{split_frame, split_rows};
 use crate::{Error, Real, Result};
@@ -478,9 +478,7 @@ pub(super) fn evaluate<T: Real>(
     prep: &Prep,
     config: &TrainConfig,
 ) -> Result<Evaluation> {
-    let (_, h, q) = model.dims();
-    let rows = limits::chunk_rows(h, q, std::mem::size_of::<T>());
-    let mut cache = Cache::for_model(model, rows.min(data.len().max(1)));
+    let mut cache = eval_cache(model, data.len());
     let (objective, metric) = sgd::evaluate(model, data, config, &mut cache)?;
     let regression = match &data.y {
         Labels::Values(y) => {
@@ -501,23 +499,4 @@ pub(super) fn evaluate<T: Real>(
         metric,
         regression,
     })
-}
-
-/// O for every row of x, computed in chunks through the cache.
-pub fn predict_values<T: Real>(
-    model: &Mlp<T>,
-    x: ndarray::ArrayView2<T>,
-    cache: &mut Cache<T>,
-) -> Result<ndarray::Array2<T>> {
-    let (_, _, q) = model.dims();
-    let n = x.nrows();
-    let mut out = ndarray::Array2::zeros((n, q));
-    let chunk = cache.z.nrows().max(1);
-    for start in (0..n).step_by(chunk) {
-        let end = (start + chunk).min(n);
-        model.forward(x.slice(ndarray::s![start..end, ..]), cache)?;
-        out.slice_mut(ndarray::s![start..end, ..])
-            .assign(&cache.live().2);
-    }
-    Ok(out)
 }
