@@ -104,7 +104,8 @@ impl Workspace {
         self.dir.path()
     }
 
-    /// Runs `script` in bash (-euo pipefail) here, with extra environment variables.
+    /// Runs `script` in bash (-euo pipefail) here, with extra environment variables, and
+    /// without SHELL, which CI's environment does not set either.
     fn bash(&self, script: &str, env: &[(&str, &str)]) -> Output {
         let path = format!(
             "{}:{}",
@@ -116,6 +117,7 @@ impl Workspace {
             .current_dir(self.path())
             .env("PATH", path)
             .env_remove("MLP_TRAIN")
+            .env_remove("SHELL")
             .envs(env.iter().copied())
             .output()
             .expect("bash runs");
@@ -225,7 +227,9 @@ fn gnu_parallel_runs_the_readme_sweep_with_the_local_scores() {
 
 /// An `ssh` for GNU parallel (PARALLEL_SSH) whose hosts are folders under $FAKE_HOSTS: the
 /// command runs there as in the host's home, so nothing is shared with the submitting folder
-/// but what parallel copies (rsync runs through this `ssh` too).
+/// but what parallel copies (rsync runs through this `ssh` too). Like sshd it sets HOME, USER,
+/// LOGNAME and SHELL (the login shell): parallel's remote worker runs each job with `$SHELL`,
+/// and with SHELL unset (as under CI) it runs nothing and still reports success.
 const FAKE_SSH: &str = r#"#!/bin/sh
 while [ $# -gt 0 ]; do
     case "$1" in
@@ -237,7 +241,11 @@ while [ $# -gt 0 ]; do
 done
 host=$1; shift
 [ "${1:-}" != "--" ] || shift
-mkdir -p "$FAKE_HOSTS/$host" && cd "$FAKE_HOSTS/$host" && HOME=$PWD exec sh -c "$*"
+user=$(id -un)
+login_shell=$(getent passwd "$user" | cut -d: -f7)
+[ -x "${login_shell:-}" ] || login_shell=/bin/sh
+mkdir -p "$FAKE_HOSTS/$host" && cd "$FAKE_HOSTS/$host" &&
+    HOME=$PWD USER=$user LOGNAME=$user SHELL=$login_shell exec "$login_shell" -c "$*"
 "#;
 
 #[test]
