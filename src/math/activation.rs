@@ -1,9 +1,36 @@
 //! The element-wise activation φ and its derivative φ', side by side in one table.
 //! φ' is evaluated at the pre-activation z, as the seed writes ∂J/∂z = ∂J/∂h ⊙ φ'(z).
 
-use ndarray::{ArrayView2, ArrayViewMut2, Zip};
+use ndarray::{ArrayView2, ArrayViewMut2};
 
+use crate::math::linalg::{zip3_rows, zip_rows};
 use crate::Real;
+
+/// `body` with `$a` a constant equal to the activation `act`, one copy per activation: each
+/// copy's closures are their own types, so a loop over them has no `match` per element (which
+/// would keep it from being vectorized).
+macro_rules! fixed {
+    ($act:expr, $a:ident => $body:expr) => {
+        match $act {
+            Activation::Relu => {
+                const $a: Activation = Activation::Relu;
+                $body
+            }
+            Activation::Sigmoid => {
+                const $a: Activation = Activation::Sigmoid;
+                $body
+            }
+            Activation::Tanh => {
+                const $a: Activation = Activation::Tanh;
+                $body
+            }
+            Activation::Identity => {
+                const $a: Activation = Activation::Identity;
+                $body
+            }
+        }
+    };
+}
 
 /// The hidden layer's activation φ (the CLI's `--activation` maps its names onto it).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
@@ -103,17 +130,15 @@ impl Activation {
         }
     }
 
-    /// H = φ(Z), element-wise, written into `h` (same shape as `z`).
+    /// H = φ(Z), element-wise, written into `h` (same shape as `z`); by rows over the rayon
+    /// pool when there is one.
     pub fn forward<T: Real>(self, z: ArrayView2<T>, h: ArrayViewMut2<T>) {
-        Zip::from(h).and(z).for_each(|h, &z| *h = self.phi(z));
+        fixed!(self, A => zip_rows(h, z, |h, z| *h = A.phi(z)));
     }
 
-    /// dZ = dH ⊙ φ'(Z), element-wise, written into `d_z`.
+    /// dZ = dH ⊙ φ'(Z), element-wise, written into `d_z`; by rows like [`Self::forward`].
     pub fn backward<T: Real>(self, d_h: ArrayView2<T>, z: ArrayView2<T>, d_z: ArrayViewMut2<T>) {
-        Zip::from(d_z)
-            .and(d_h)
-            .and(z)
-            .for_each(|d_z, &d_h, &z| *d_z = d_h * self.phi_prime(z));
+        fixed!(self, A => zip3_rows(d_z, d_h, z, |d_z, d_h, z| *d_z = d_h * A.phi_prime(z)));
     }
 }
 

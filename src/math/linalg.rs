@@ -59,10 +59,15 @@ pub fn for_each_part<D: Send>(
     go(data, 0, parts.max(1), split, f);
 }
 
-/// C = A·B, or C = A·B + C when `accumulate`. A and B may be transposed views (`w.t()`).
-/// Split over the current rayon pool when there is one (see the module's comment).
+/// C = A·B, or C = A·B + λ·W when `plus` is `Some((λ, W))`. A and B may be transposed views
+/// (`w.t()`). Split over the current rayon pool when there is one (see the module's comment).
 #[inline]
-fn gemm<T: Real>(a: ArrayView2<T>, b: ArrayView2<T>, c: ArrayViewMut2<T>, accumulate: bool) {
+fn gemm<T: Real>(
+    a: ArrayView2<T>,
+    b: ArrayView2<T>,
+    c: ArrayViewMut2<T>,
+    plus: Option<(T, ArrayView2<T>)>,
+) {
     assert!(
         a.ncols() == b.nrows() && c.nrows() == a.nrows() && c.ncols() == b.ncols(),
         "matmul shapes {:?}·{:?} → {:?}",
@@ -70,6 +75,9 @@ fn gemm<T: Real>(a: ArrayView2<T>, b: ArrayView2<T>, c: ArrayViewMut2<T>, accumu
         b.dim(),
         c.dim()
     );
+    if let Some((_, w)) = plus {
+        assert_eq!(w.dim(), c.dim(), "λW differs in shape from the product");
+    }
     let (m, n, k) = (c.nrows(), c.ncols(), a.ncols());
     let threads = if m * n * k < SPLIT_MIN_MACS {
         1
@@ -77,9 +85,9 @@ fn gemm<T: Real>(a: ArrayView2<T>, b: ArrayView2<T>, c: ArrayViewMut2<T>, accumu
         threads()
     };
     if threads <= 1 {
-        return gemm_faer(a, b, c, accumulate);
+        return gemm_chunk(a, b, c, plus);
     }
-    gemm_split(threads, a, b, c, accumulate);
+    gemm_split(threads, a, b, c, plus);
 }
 
 /// The chunk boundary `i` of `len` rows or columns cut into (at most) `parts` aligned pieces.
@@ -96,10 +104,10 @@ fn gemm_split<T: Real>(
     a: ArrayView2<T>,
     b: ArrayView2<T>,
     c: ArrayViewMut2<T>,
-    accumulate: bool,
+    plus: Option<(T, ArrayView2<T>)>,
 ) {
     let (m, n) = c.dim();
-    let axis = if m >= n { Axis(0) } else { Axis(1) };
+    let axis = if m > n { Axis(0) } else { Axis(1) };
     let len = c.len_of(axis);
     let parts = threads.min(len.div_ceil(ALIGN));
     // A part is (its first chunk's index, its rows or columns of C).
@@ -116,23 +124,39 @@ fn gemm_split<T: Real>(
             if lo >= hi {
                 return;
             }
+            let range = (lo..hi).into();
+            let plus = plus.map(|(lambda, w)| (lambda, w.slice_axis_move(axis, range)));
             if axis == Axis(0) {
-                gemm_faer(a.slice_axis(axis, (lo..hi).into()), b, c, accumulate);
+                gemm_chunk(a.slice_axis(axis, range), b, c, plus);
             } else {
-                gemm_faer(a, b.slice_axis(axis, (lo..hi).into()), c, accumulate);
+                gemm_chunk(a, b.slice_axis(axis, range), c, plus);
             }
         },
     );
 }
 
+/// One chunk on this thread: C = A·B, or C = λ·W, then C += A·B.
+#[inline]
+fn gemm_chunk<T: Real>(
+    a: ArrayView2<T>,
+    b: ArrayView2<T>,
+    mut c: ArrayViewMut2<T>,
+    plus: Option<(T, ArrayView2<T>)>,
+) {
+    match plus {
+        None => gemm_faer(a, b, c, Accum::Replace),
+        Some((lambda, w)) => {
+            ndarray::Zip::from(&mut c)
+                .and(&w)
+                .for_each(|c, &w| *c = lambda * w);
+            gemm_faer(a, b, c, Accum::Add)
+        }
+    }
+}
+
 /// One single-threaded faer product (no allocation), on faer-ext's views of the ndarrays.
 #[inline]
-fn gemm_faer<T: Real>(a: ArrayView2<T>, b: ArrayView2<T>, c: ArrayViewMut2<T>, accumulate: bool) {
-    let acc = if accumulate {
-        Accum::Add
-    } else {
-        Accum::Replace
-    };
+fn gemm_faer<T: Real>(a: ArrayView2<T>, b: ArrayView2<T>, c: ArrayViewMut2<T>, acc: Accum) {
     let (a, b): (MatRef<'_, T>, MatRef<'_, T>) = (a.into_faer(), b.into_faer());
     let c: MatMut<'_, T> = c.into_faer();
     faer::linalg::matmul::matmul(c, acc, a, b, T::one(), Par::Seq);
@@ -141,7 +165,7 @@ fn gemm_faer<T: Real>(a: ArrayView2<T>, b: ArrayView2<T>, c: ArrayViewMut2<T>, a
 /// C = A·B. A and B may be transposed views (`w.t()`); C is overwritten.
 #[inline]
 pub fn matmul<T: Real>(a: ArrayView2<T>, b: ArrayView2<T>, c: ArrayViewMut2<T>) {
-    gemm(a, b, c, false);
+    gemm(a, b, c, None);
 }
 
 /// C = A·B + λ·W: the weight gradients' "product plus L2 term" in one call.
@@ -151,10 +175,9 @@ pub fn matmul_plus_scaled<T: Real>(
     b: ArrayView2<T>,
     lambda: T,
     w: ArrayView2<T>,
-    mut c: ArrayViewMut2<T>,
+    c: ArrayViewMut2<T>,
 ) {
-    zip_rows(c.view_mut(), w, |c, w| *c = lambda * w);
-    gemm(a, b, c, true);
+    gemm(a, b, c, Some((lambda, w)));
 }
 
 /// W ← W + α·D (the SGD update with α = −η), split like the products (see [`zip_rows`]).
@@ -162,16 +185,26 @@ pub fn scaled_add<T: Real>(w: ArrayViewMut2<T>, alpha: T, d: ArrayView2<T>) {
     zip_rows(w, d, |w, d| *w += alpha * d);
 }
 
-/// f(x, y) for each element x of X and the element y of Y at the same place. Over the current
-/// rayon pool when X is large, by whole rows (contiguous parts of a row-major X); element by
-/// element, so the same bits for every thread count.
-fn zip_rows<T: Real>(x: ArrayViewMut2<T>, y: ArrayView2<T>, f: impl Fn(&mut T, T) + Sync) {
-    assert_eq!(x.dim(), y.dim(), "element-wise operands differ in shape");
-    let threads = if x.len() < SPLIT_MIN_MACS / 4 {
+/// Element-wise passes smaller than this are never split.
+const SPLIT_MIN_ELEMENTS: usize = 1 << 16;
+
+/// The parts to cut an element-wise pass over `len` elements into: 1 when small or outside a
+/// pool, else the pool's thread count.
+#[inline]
+fn elementwise_parts(len: usize) -> usize {
+    if len < SPLIT_MIN_ELEMENTS {
         1
     } else {
         threads()
-    };
+    }
+}
+
+/// f(x, y) for each element x of X and the element y of Y at the same place. Over the current
+/// rayon pool when X is large, by whole rows (contiguous parts of a row-major X); element by
+/// element, so the same bits for every thread count.
+pub fn zip_rows<T: Real>(x: ArrayViewMut2<T>, y: ArrayView2<T>, f: impl Fn(&mut T, T) + Sync) {
+    assert_eq!(x.dim(), y.dim(), "element-wise operands differ in shape");
+    let threads = elementwise_parts(x.len());
     let rows = x.nrows();
     let per = rows.div_ceil(threads.max(1));
     for_each_part(
@@ -189,11 +222,81 @@ fn zip_rows<T: Real>(x: ArrayViewMut2<T>, y: ArrayView2<T>, f: impl Fn(&mut T, T
     );
 }
 
-/// Σ v², accumulated in f64 in eight interleaved partial sums (so that the compiler can keep
+/// f(x, y, z) for each element x of X and the elements y of Y and z of Z at the same place:
+/// [`zip_rows`] with two inputs.
+pub fn zip3_rows<T: Real>(
+    x: ArrayViewMut2<T>,
+    y: ArrayView2<T>,
+    z: ArrayView2<T>,
+    f: impl Fn(&mut T, T, T) + Sync,
+) {
+    assert!(
+        x.dim() == y.dim() && x.dim() == z.dim(),
+        "element-wise operands differ in shape"
+    );
+    let threads = elementwise_parts(x.len());
+    let rows = x.nrows();
+    let per = rows.div_ceil(threads.max(1));
+    for_each_part(
+        (x, y, z),
+        threads.min(rows.max(1)),
+        &|(x, y, z), k| {
+            let at = (k * per).min(x.nrows());
+            let (x0, x1) = x.split_at(Axis(0), at);
+            let ((y0, y1), (z0, z1)) = (y.split_at(Axis(0), at), z.split_at(Axis(0), at));
+            ((x0, y0, z0), (x1, y1, z1))
+        },
+        &|_, (mut x, y, z)| match (x.as_slice_mut(), y.as_slice(), z.as_slice()) {
+            (Some(x), Some(y), Some(z)) => x
+                .iter_mut()
+                .zip(y.iter().zip(z))
+                .for_each(|(x, (&y, &z))| f(x, y, z)),
+            _ => ndarray::Zip::from(&mut x)
+                .and(&y)
+                .and(&z)
+                .for_each(|x, &y, &z| f(x, y, z)),
+        },
+    );
+}
+
+/// Sums are taken over blocks of this many values, then added pairwise in a fixed tree (see
+/// [`sum_sq`]).
+const SUM_BLOCK: usize = 1 << 14;
+
+/// `leaf` of each block of `v` (blocks of SUM_BLOCK values), the results added pairwise in a
+/// tree fixed by `v.len()` alone: both halves of every node are split at a block boundary, and
+/// the top nodes run on the current rayon pool's threads when there is one. The tree, and so
+/// every bit of the result, is the same for every thread count; no allocation.
+fn block_tree_sum<T: Real>(v: &[T], leaf: &(impl Fn(&[T]) -> f64 + Sync)) -> f64 {
+    fn go<T: Real>(v: &[T], parts: usize, leaf: &(impl Fn(&[T]) -> f64 + Sync)) -> f64 {
+        if v.len() <= SUM_BLOCK {
+            return leaf(v);
+        }
+        let blocks = v.len().div_ceil(SUM_BLOCK);
+        let (a, b) = v.split_at(blocks / 2 * SUM_BLOCK);
+        let (sa, sb) = if parts > 1 {
+            let half = parts / 2;
+            rayon::join(|| go(a, half, leaf), || go(b, parts - half, leaf))
+        } else {
+            (go(a, 1, leaf), go(b, 1, leaf))
+        };
+        sa + sb
+    }
+    go(v, elementwise_parts(v.len()), leaf)
+}
+
+/// Σ v², accumulated in f64: over blocks of SUM_BLOCK values (split over the current rayon
+/// pool when large), each block in eight interleaved partial sums (so that the compiler can keep
 /// them in SIMD registers: one serial chain of dependent additions is several times slower).
-/// The order is fixed, so the result depends only on the values (the AVX2 build of the same
-/// loop, picked at run time, gives the same bits: vectorizing keeps each partial sum's order).
+/// The order is fixed by the length alone, so the result depends only on the values: the same
+/// bits for every thread count, and from the AVX2 build of the same loop, picked at run time
+/// (vectorizing keeps each partial sum's order).
 pub fn sum_sq<T: Real>(v: &[T]) -> f64 {
+    block_tree_sum(v, &sum_sq_block)
+}
+
+/// Σ v² of one block (see [`sum_sq`]).
+fn sum_sq_block<T: Real>(v: &[T]) -> f64 {
     #[cfg(target_arch = "x86_64")]
     if std::arch::is_x86_feature_detected!("avx2") {
         // SAFETY: the CPU has AVX2, checked just above.
@@ -241,10 +344,15 @@ pub fn sum_sq_of<T: Real>(a: ArrayView2<T>) -> f64 {
     }
 }
 
-/// True when every value is finite; a branch-free test per block of 64 values.
+/// True when every value is finite; a branch-free test per block of 64 values, the blocks
+/// split over the current rayon pool when there are many.
 pub fn all_finite<T: Real>(v: &[T]) -> bool {
-    v.chunks(64)
-        .all(|c| c.iter().fold(true, |ok, &x| ok & x.is_finite()))
+    let finite = |v: &[T]| {
+        v.chunks(64)
+            .all(|c| c.iter().fold(true, |ok, &x| ok & x.is_finite()))
+    };
+    // A count of non-finite blocks, through the same fixed tree as the sums.
+    block_tree_sum(v, &|b: &[T]| if finite(b) { 0.0 } else { 1.0 }) == 0.0
 }
 
 #[cfg(test)]
@@ -257,6 +365,23 @@ mod tests {
         let v: Vec<f32> = (0..1003).map(|i| (i as f32 * 0.37).sin() * 3.0).collect();
         let slow: f64 = v.iter().map(|&x| x as f64 * x as f64).sum();
         assert_eq!(sum_sq(&v).to_bits(), sum_sq_portable(&v).to_bits());
+        // Longer than a block: the same bits inside a 2- and a 3-thread pool as outside.
+        let long: Vec<f32> = (0..100_003)
+            .map(|i| (i as f32 * 0.37).sin() * 3.0)
+            .collect();
+        let one = sum_sq(&long);
+        for t in [2, 3] {
+            let pool = rayon::ThreadPoolBuilder::new()
+                .num_threads(t)
+                .build()
+                .unwrap();
+            assert_eq!(pool.install(|| sum_sq(&long)).to_bits(), one.to_bits());
+        }
+        let exact: f64 = long.iter().map(|&x| x as f64 * x as f64).sum();
+        assert!((one - exact).abs() < 1e-9 * exact);
+        let mut bad = long.clone();
+        bad[70_000] = f32::INFINITY;
+        assert!(all_finite(&long) && !all_finite(&bad));
         assert!((sum_sq(&v) - slow).abs() < 1e-9 * slow);
         assert!(all_finite(&v) && !all_finite(&[1.0, f32::NAN]) && !all_finite(&[f64::INFINITY]));
     }
