@@ -3,7 +3,8 @@
 //!
 //! With `--threads N` ≥ 2 the training loop runs inside a local rayon pool of N threads (see
 //! `train::sgd::train`); every product large enough is then split into N chunks of its
-//! output, rows of C when C has at least as many rows as columns and columns otherwise, by
+//! output, rows of C when C has more rows than columns and columns otherwise (a square C keeps
+//! all its rows in each chunk, so that faer uses its tallest kernels), by
 //! nested `rayon::join`s (which allocate nothing), each chunk a single-threaded faer product.
 //! Each element of C is still computed by one kernel call over the whole inner dimension, so
 //! the result is the same, bit for bit, for every thread count (checked in tests/threads.rs).
@@ -97,7 +98,7 @@ fn bound(len: usize, parts: usize, i: usize) -> usize {
     (i * step).min(len)
 }
 
-/// C split into `threads` chunks along its longer side; chunk i computes its rows (columns)
+/// C split into `threads` chunks along its longer side (columns when square); chunk i computes its rows (columns)
 /// of C from the same rows of A (columns of B).
 fn gemm_split<T: Real>(
     threads: usize,
