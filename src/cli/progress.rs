@@ -1,11 +1,12 @@
-//! The terminal side of training (binary only): an indicatif progress bar on stderr when it is
-//! a terminal, a bounded number of plain epoch lines otherwise, nothing with --quiet.
+//! The terminal side of training: an indicatif progress bar on stderr when it is a terminal,
+//! a bounded number of plain epoch lines otherwise, nothing with --quiet.
 
 use std::io::{IsTerminal, Write};
 
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
-use mlp_train::show::report;
-use mlp_train::train::sgd::{Control, EpochStats, Metric, Observer};
+
+use crate::show::report;
+use crate::train::sgd::{Control, EpochStats, Metric, Observer};
 
 /// Off a terminal, at most about this many epoch lines (first, every k-th, last).
 const MAX_LINES: usize = 20;
@@ -282,7 +283,7 @@ mod tests {
     }
 
     fn stats(epoch: usize, metric: Metric) -> EpochStats {
-        let o = mlp_train::Objective {
+        let o = crate::Objective {
             l: 0.5,
             s: 0.01,
             j: 0.51,
