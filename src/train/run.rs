@@ -3,7 +3,7 @@
 use std::path::PathBuf;
 use std::sync::atomic::AtomicBool;
 
-use crate::data::matrices::{Data, Labels};
+use crate::data::matrices::{Data, Targets};
 use crate::data::modelfile::ModelFile;
 use crate::data::prep::{Prep, Task};
 use crate::data::{self, Frame, LabelKind, LabelSpec, Labels as FrameLabels, LoadOptions, Source};
@@ -481,7 +481,7 @@ pub(super) fn evaluate<T: Real>(
     let mut cache = eval_cache(model, data.len());
     let (objective, metric) = sgd::evaluate(model, data, config, &mut cache)?;
     let regression = match &data.y {
-        Labels::Values(y) => {
+        Targets::Values(y) => {
             let mut pred = predict_values(model, data.x.view(), &mut cache)?;
             let mut truth = y.clone();
             if let Some(st) = &prep.target_standardize {
@@ -491,7 +491,7 @@ pub(super) fn evaluate<T: Real>(
             let f = |a: &ndarray::Array2<T>| a.iter().map(|v| v.f64()).collect::<Vec<_>>();
             Some(metrics::regression(&f(&truth), &f(&pred), y.ncols()))
         }
-        Labels::Classes(_) => None,
+        Targets::Classes(_) => None,
     };
     Ok(Evaluation {
         rows: data.len(),
