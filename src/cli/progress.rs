@@ -26,6 +26,9 @@ pub struct Progress {
     /// Σ L·rows and Σ rows over the current epoch's minibatches so far.
     epoch_l: (f64, usize),
     samples: u64,
+    /// The data's warnings, printed by the caller after [`Progress::finish`] whether the run
+    /// succeeded or not.
+    warnings: Vec<String>,
 }
 
 enum Mode {
@@ -79,7 +82,13 @@ impl Progress {
             last_metric: String::new(),
             epoch_l: (0.0, 0),
             samples: 0,
+            warnings: Vec::new(),
         }
+    }
+
+    /// The warnings reported so far, in order (taken: a second call returns none).
+    pub fn take_warnings(&mut self) -> Vec<String> {
+        std::mem::take(&mut self.warnings)
     }
 
     /// Removes the bar (before the summary is printed).
@@ -236,6 +245,10 @@ impl Observer for Progress {
             }
         }
         Control::Continue
+    }
+
+    fn on_warning(&mut self, warning: &str) {
+        self.warnings.push(warning.to_string());
     }
 }
 

@@ -29,11 +29,8 @@ pub fn train(args: TrainArgs) -> Result<i32, Failure> {
     let baseline = args.baseline.as_deref().map(Baseline::load).transpose()?;
     let mut progress = Progress::new(args.epochs, None, args.quiet, args.verbose);
     let result = train_command(&opts, &mut progress, &STOP);
-    progress.finish();
+    finish(&mut progress);
     let Finished { run, report_to } = result?;
-    for w in &run.warnings {
-        say(&format!("mlp-train: warning: {w}"));
-    }
     // Gates and the baseline are measured before printing, so that --json can report them.
     let verdict = Verdict::of_train(&run, &opts, baseline.as_ref())?;
     // --report: the HTML page first (even when a gate fails below), where the output plan
@@ -85,11 +82,8 @@ fn cross_validate(args: TrainArgs, opts: RunOptions) -> Result<i32, Failure> {
     let baseline = args.baseline.as_deref().map(Baseline::load).transpose()?;
     let mut progress = Progress::new(args.epochs, Some(k), args.quiet, args.verbose);
     let result = cv_command(&opts, &mut progress, &STOP);
-    progress.finish();
+    finish(&mut progress);
     let Finished { run: cv, report_to } = result?;
-    for w in &cv.warnings {
-        say(&format!("mlp-train: warning: {w}"));
-    }
     let verdict = Verdict::of_cv(&cv, &opts, baseline.as_ref())?;
     let page_on_stdout = report_to.as_ref().is_some_and(|o| o.dest == Dest::Stdout);
     if let Some(to) = &report_to {
@@ -111,4 +105,13 @@ fn cross_validate(args: TrainArgs, opts: RunOptions) -> Result<i32, Failure> {
     }
     verdict.into_result()?;
     Ok(0)
+}
+
+/// Clears the progress, then prints the data's warnings: before the summary when the run
+/// succeeded, before the error line when it failed.
+fn finish(progress: &mut Progress) {
+    progress.finish();
+    for w in progress.take_warnings() {
+        say(&format!("mlp-train: warning: {w}"));
+    }
 }

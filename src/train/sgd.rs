@@ -98,6 +98,9 @@ pub trait Observer: Send {
     fn on_epoch(&mut self, _stats: &EpochStats) -> Control {
         Control::Continue
     }
+    /// Something that looked wrong in the data without being an error, as soon as it is
+    /// known (before a failure that may follow).
+    fn on_warning(&mut self, _warning: &str) {}
 }
 
 /// An observer that ignores everything.
