@@ -4,8 +4,8 @@
 use std::io::ErrorKind::BrokenPipe;
 use std::process::ExitCode;
 
-use mlp_train::cli::dispatch::{self, Failure};
-use mlp_train::cli::streams::{error_line, say};
+use mlp_train::cli::dispatch;
+use mlp_train::cli::streams::{error_line, say, Failure};
 use mlp_train::cli::usage;
 use mlp_train::error::exit;
 use mlp_train::train::interrupt::{self, OnSignal};

@@ -4,26 +4,8 @@
 use std::io::Write;
 
 use crate::cli::args::{Cli, Command, PredictArgs};
-use crate::cli::streams::{print, say};
+use crate::cli::streams::{print, say, Failure};
 use crate::cli::{commands, completions, summary};
-
-/// Why a command failed: the library's error, or writing its results.
-pub enum Failure {
-    Lib(crate::Error),
-    Io(std::io::Error),
-}
-
-impl From<crate::Error> for Failure {
-    fn from(e: crate::Error) -> Self {
-        Failure::Lib(e)
-    }
-}
-
-impl From<std::io::Error> for Failure {
-    fn from(e: std::io::Error) -> Self {
-        Failure::Io(e)
-    }
-}
 
 /// Runs the command and prints its results; returns the exit code (0, or 130 after an
 /// interrupted training that wrote what it could).

@@ -1,9 +1,28 @@
 //! The two streams: results on stdout, notes, warnings and errors on stderr, one line each;
-//! neither write panics on a closed pipe (`mlp-train … 2>&1 | head -c1`).
+//! neither write panics on a closed pipe. A command's failure: the library's or a write's.
 
 use std::io::Write;
 
-/// One line on stderr. Unlike `eprintln!`, never panics when stderr is a closed pipe.
+/// Why a command failed: the library's error, or writing its results.
+pub enum Failure {
+    Lib(crate::Error),
+    Io(std::io::Error),
+}
+
+impl From<crate::Error> for Failure {
+    fn from(e: crate::Error) -> Self {
+        Failure::Lib(e)
+    }
+}
+
+impl From<std::io::Error> for Failure {
+    fn from(e: std::io::Error) -> Self {
+        Failure::Io(e)
+    }
+}
+
+/// One line on stderr. Unlike `eprintln!`, never panics when stderr is a closed pipe
+/// (`mlp-train … 2>&1 | head -c1`).
 pub fn say(line: &str) {
     let mut err = std::io::stderr().lock();
     let _ = err.write_all(format!("{line}\n").as_bytes());

@@ -4,10 +4,9 @@
 use std::io::IsTerminal;
 
 use crate::cli::args::TrainArgs;
-use crate::cli::dispatch::Failure;
 use crate::cli::output::Dest;
 use crate::cli::progress::Progress;
-use crate::cli::streams::{print, print_err, say};
+use crate::cli::streams::{print, print_err, say, Failure};
 use crate::cli::train::{cv_command, interrupted_note, train_command, Finished, Verdict};
 use crate::error::exit;
 use crate::show::{html, plot, report};

@@ -8,7 +8,7 @@ use crate::Real;
 
 /// The training targets of a whole dataset, owned: class indices, or a (n,q) matrix of real
 /// values (standardized unless --no-standardize-targets). Not [`crate::data::Labels`], the
-/// labels as read from the file; [`crate::data::prep::Prep`] maps those onto these.
+/// labels as read from the file; preprocessing (`prep.rs`) maps those onto these.
 #[derive(Clone, Debug, PartialEq)]
 pub enum Targets<T> {
     /// yᵢ ∈ {0, …, q−1}.
