@@ -3,7 +3,9 @@
 //!
 //! Five layers, each using only the ones before it: [`math`] (the chapter), [`data`] (CSV to
 //! matrices, preprocessing, the model file), [`train`] (SGD, runs, cross-validation, metrics,
-//! gates), [`show`] (explain, graph, plots, reports) and [`cli`] (clap, commands, outputs).
+//! gates), [`show`] (explain, graph, plots, reports) and [`cli`] (clap, commands, progress,
+//! outputs). Only [`cli`] prints; the binary's `main` parses, calls [`cli::dispatch::run`] and
+//! maps errors to exit codes.
 
 pub mod cli;
 pub mod data;

@@ -4,7 +4,7 @@
 
 use std::sync::atomic::AtomicBool;
 
-use mlp_train::data::matrices::{Data, Labels};
+use mlp_train::data::matrices::{Data, Targets};
 use mlp_train::train::sgd::{self, Silent, TrainConfig};
 use mlp_train::{Activation, Cache, Grads, Init, Loss, Mlp, Target};
 use ndarray::Array2;
@@ -20,7 +20,7 @@ fn dataset(n: usize, d: usize, q: usize) -> Data<f32> {
     let mut rng = mlp_train::math::rng::seeded(11);
     Data {
         x: Array2::from_shape_simple_fn((n, d), || rng.random_range(-1.0..1.0) as f32),
-        y: Labels::Classes((0..n).map(|i| i % q).collect()),
+        y: Targets::Classes((0..n).map(|i| i % q).collect()),
     }
 }
 
@@ -31,7 +31,7 @@ fn forward_backward_and_update_allocate_nothing() {
     let mut m = Mlp::<f32>::init(784, 256, 10, Activation::Relu, Loss::SoftmaxCe, Init::He, 0);
     let mut cache = Cache::for_model(&m, 256);
     let mut grads = Grads::for_model(&m, 256);
-    let Labels::Classes(y) = &data.y else {
+    let Targets::Classes(y) = &data.y else {
         unreachable!()
     };
     // Warm-up: the first step may size buffers.

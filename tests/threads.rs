@@ -10,7 +10,7 @@ use std::process::{Command, Stdio};
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::Arc;
 
-use mlp_train::data::matrices::{Data, Labels};
+use mlp_train::data::matrices::{Data, Targets};
 use mlp_train::math::linalg::{for_each_part, matmul, matmul_plus_scaled};
 use mlp_train::train::sgd::{self, Silent, TrainConfig};
 use mlp_train::{Activation, Cache, Grads, Init, Loss, Mlp, Real, Target};
@@ -124,7 +124,7 @@ fn dataset(n: usize, d: usize, q: usize) -> Data<f32> {
     let mut rng = mlp_train::math::rng::seeded(11);
     Data {
         x: Array2::from_shape_simple_fn((n, d), || rng.random_range(-1.0..1.0) as f32),
-        y: Labels::Classes((0..n).map(|i| i % q).collect()),
+        y: Targets::Classes((0..n).map(|i| i % q).collect()),
     }
 }
 
@@ -412,7 +412,7 @@ fn the_products_make_progress_next_to_busy_neighbours() {
 fn a_two_thread_step_allocates_nothing() {
     let _guard = serial();
     let data = dataset(256, 784, 10);
-    let Labels::Classes(y) = &data.y else {
+    let Targets::Classes(y) = &data.y else {
         unreachable!()
     };
     let mut m = Mlp::<f32>::init(784, 256, 10, Activation::Relu, Loss::SoftmaxCe, Init::He, 0);

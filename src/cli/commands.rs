@@ -8,7 +8,7 @@ use rand::Rng as _;
 
 use crate::cli::args::{ExplainArgs, GradcheckArgs, GraphArgs, GraphFormat, PredictArgs};
 use crate::cli::output;
-use crate::data::matrices::Labels;
+use crate::data::matrices::Targets;
 use crate::data::modelfile::ModelFile;
 use crate::data::prep::{Prep, Task};
 use crate::data::{self, LabelSpec, Labels as FrameLabels, LoadOptions, Source};
@@ -112,7 +112,7 @@ pub fn predict(args: &PredictArgs, report_only: bool) -> Result<PredictOutput> {
                 }
                 csv.push('\n');
             }
-            if let Some(Labels::Classes(t)) = &truth {
+            if let Some(Targets::Classes(t)) = &truth {
                 predictions = Some(Predictions::Classes {
                     truth: t.clone(),
                     predicted: predicted.clone(),
@@ -135,7 +135,7 @@ pub fn predict(args: &PredictArgs, report_only: bool) -> Result<PredictOutput> {
                 let cells: Vec<String> = row.iter().map(|v| v.to_string()).collect();
                 let _ = writeln!(csv, "{}", cells.join(","));
             }
-            if let Some(Labels::Values(mut y)) = truth {
+            if let Some(Targets::Values(mut y)) = truth {
                 if let Some(st) = &prep.target_standardize {
                     st.invert(y.view_mut());
                 }
@@ -229,7 +229,7 @@ pub fn predict(args: &PredictArgs, report_only: bool) -> Result<PredictOutput> {
 /// With --report, also the file's first row for the page's explained sample.
 type Outputs = (
     Array2<f64>,
-    Option<Labels<f64>>,
+    Option<Targets<f64>>,
     Option<diagnostics::Sample>,
 );
 
@@ -264,8 +264,8 @@ fn outputs<T: Real>(mf: &ModelFile, args: &PredictArgs) -> Result<Outputs> {
     };
     let o = predict::predict(&model, x.view())?.mapv(|v| v.f64());
     let truth = truth.map(|y| match y {
-        Labels::Classes(c) => Labels::Classes(c),
-        Labels::Values(v) => Labels::Values(v.mapv(|t| t.f64())),
+        Targets::Classes(c) => Targets::Classes(c),
+        Targets::Values(v) => Targets::Values(v.mapv(|t| t.f64())),
     });
     Ok((o, truth, sample))
 }
@@ -339,7 +339,7 @@ pub fn gradcheck(args: &GradcheckArgs) -> Result<(String, Result<()>)> {
         Some(_) => gradcheck_memory(args, 1, 2, 1)?,
     }
     let mut rng = crate::math::rng::seeded(args.seed ^ 0x4752_4144);
-    let (x, y, q): (Array2<f64>, Labels<f64>, usize) = match &args.data {
+    let (x, y, q): (Array2<f64>, Targets<f64>, usize) = match &args.data {
         Some(path) => {
             let opts = LoadOptions::new(label_specs(&args.label), label_kind(args.task));
             let frame = data::load::<f64>(&Source::parse(path), &opts)?;
@@ -355,13 +355,13 @@ pub fn gradcheck(args: &GradcheckArgs) -> Result<(String, Result<()>)> {
             let x =
                 Array2::from_shape_simple_fn((args.batch, args.d), || rng.random_range(-2.0..2.0));
             let y = match args.loss {
-                crate::math::loss::Loss::SoftmaxCe => Labels::Classes(
+                crate::math::loss::Loss::SoftmaxCe => Targets::Classes(
                     (0..args.batch)
                         .map(|_| rng.random_range(0..args.q))
                         .collect(),
                 ),
                 crate::math::loss::Loss::HalfSquared => {
-                    Labels::Values(Array2::from_shape_simple_fn((args.batch, args.q), || {
+                    Targets::Values(Array2::from_shape_simple_fn((args.batch, args.q), || {
                         rng.random_range(-1.0..1.0)
                     }))
                 }
@@ -370,7 +370,7 @@ pub fn gradcheck(args: &GradcheckArgs) -> Result<(String, Result<()>)> {
         }
     };
     let loss = match (&y, args.loss) {
-        (Labels::Values(_), _) => crate::math::loss::Loss::HalfSquared,
+        (Targets::Values(_), _) => crate::math::loss::Loss::HalfSquared,
         (_, l) => l,
     };
     let model = Mlp::<f64>::init(

@@ -1,5 +1,10 @@
 //! The flag values of the chapter's enums: clap's `ValueEnum` for `--activation`, `--loss`,
-//! `--init`, `--task` and `--precision`, built from their `ALL`/`NAMES` so that math and data need no clap.
+//! `--init`, `--task` and `--precision`, built from their `ALL`/`NAMES` so that math and data
+//! need no clap.
+//!
+//! Each value's help is its variant's doc comment. clap's derive would read the doc comments
+//! itself, but only on the type it derives for, which would put clap back into math, data and
+//! train; so the help is written here once more and a test keeps the two texts equal.
 
 use clap::builder::PossibleValue;
 use clap::ValueEnum;
@@ -119,5 +124,49 @@ mod tests {
         check::<Init>();
         check::<Task>();
         check::<Precision>();
+    }
+
+    /// The doc comment above `variant,` in `enum_name`'s declaration in `source`, its lines
+    /// joined, without the final period.
+    fn variant_doc(source: &str, enum_name: &str, variant: &str) -> String {
+        let lines: Vec<&str> = source.lines().collect();
+        let start = lines
+            .iter()
+            .position(|l| l.starts_with(&format!("pub enum {enum_name} ")))
+            .unwrap_or_else(|| panic!("enum {enum_name} not found"));
+        let at = start
+            + lines[start..]
+                .iter()
+                .position(|l| l.trim() == format!("{variant},"))
+                .unwrap_or_else(|| panic!("{enum_name}::{variant} not found"));
+        let mut doc: Vec<&str> = lines[start..at]
+            .iter()
+            .rev()
+            .map_while(|l| l.trim().strip_prefix("///"))
+            .map(str::trim)
+            .collect();
+        doc.reverse();
+        doc.join(" ").trim_end_matches('.').to_string()
+    }
+
+    /// `--help` says of each value what its variant's doc comment says.
+    #[test]
+    fn each_values_help_is_its_variants_doc_comment() {
+        fn check<E: ValueEnum + std::fmt::Debug>(name: &str, source: &str) {
+            for v in E::value_variants() {
+                let p = v.to_possible_value().unwrap();
+                let help = p.get_help().map(|h| h.to_string()).unwrap_or_default();
+                let doc = variant_doc(source, name, &format!("{v:?}"));
+                assert_eq!(
+                    help, doc,
+                    "{name}::{v:?}: --help and the doc comment differ"
+                );
+            }
+        }
+        check::<Activation>("Activation", include_str!("../math/activation.rs"));
+        check::<Loss>("Loss", include_str!("../math/loss.rs"));
+        check::<Init>("Init", include_str!("../math/model.rs"));
+        check::<Task>("Task", include_str!("../data/prep.rs"));
+        check::<Precision>("Precision", include_str!("../train/options.rs"));
     }
 }

@@ -1,14 +1,16 @@
-//! The training matrices: a design matrix X (n,d) and its labels (class indices or an (n,q)
-//! matrix of real targets), as preprocessing leaves them for SGD, evaluation and prediction.
+//! The training matrices: a design matrix X (n,d) and its targets (class indices or an (n,q)
+//! matrix of real values), as preprocessing leaves them for SGD, evaluation and prediction.
 
 use ndarray::{Array2, Axis};
 
 use crate::math::loss::Target;
 use crate::Real;
 
-/// Labels of a whole dataset, owned: class indices, or a (n,q) matrix of real targets.
+/// The training targets of a whole dataset, owned: class indices, or a (n,q) matrix of real
+/// values (standardized unless --no-standardize-targets). Not [`crate::data::Labels`], the
+/// labels as read from the file; preprocessing (`prep.rs`) maps those onto these.
 #[derive(Clone, Debug, PartialEq)]
-pub enum Labels<T> {
+pub enum Targets<T> {
     /// yᵢ ∈ {0, …, q−1}.
     Classes(Vec<usize>),
     /// Y (n,q).
@@ -21,15 +23,15 @@ pub struct Data<T> {
     /// X (n,d).
     pub x: Array2<T>,
     /// y, n of them.
-    pub y: Labels<T>,
+    pub y: Targets<T>,
 }
 
-impl<T: Real> Labels<T> {
+impl<T: Real> Targets<T> {
     /// Number of samples.
     pub fn len(&self) -> usize {
         match self {
-            Labels::Classes(y) => y.len(),
-            Labels::Values(y) => y.nrows(),
+            Targets::Classes(y) => y.len(),
+            Targets::Values(y) => y.nrows(),
         }
     }
 
@@ -41,16 +43,16 @@ impl<T: Real> Labels<T> {
     /// A borrowed view for the loss functions.
     pub fn target(&self) -> Target<'_, T> {
         match self {
-            Labels::Classes(y) => Target::Classes(y),
-            Labels::Values(y) => Target::Values(y.view()),
+            Targets::Classes(y) => Target::Classes(y),
+            Targets::Values(y) => Target::Values(y.view()),
         }
     }
 
-    /// The labels of the given rows, in that order.
-    pub fn select(&self, rows: &[usize]) -> Labels<T> {
+    /// The targets of the given rows, in that order.
+    pub fn select(&self, rows: &[usize]) -> Targets<T> {
         match self {
-            Labels::Classes(y) => Labels::Classes(rows.iter().map(|&i| y[i]).collect()),
-            Labels::Values(y) => Labels::Values(y.select(Axis(0), rows)),
+            Targets::Classes(y) => Targets::Classes(rows.iter().map(|&i| y[i]).collect()),
+            Targets::Values(y) => Targets::Values(y.select(Axis(0), rows)),
         }
     }
 }

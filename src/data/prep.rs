@@ -3,7 +3,7 @@
 
 use ndarray::{Array2, ArrayViewMut2};
 
-use crate::data::matrices::{Data, Labels};
+use crate::data::matrices::{Data, Targets};
 use crate::data::{class_order, list, shown_str, Frame, Labels as FrameLabels};
 use crate::{Error, Real, Result};
 
@@ -260,13 +260,13 @@ impl Prep {
                         .iter()
                         .map(|&k| map.get(k as usize).copied().unwrap_or(0)),
                 );
-                Labels::Classes(idx)
+                Targets::Classes(idx)
             }
             FrameLabels::Targets(mut y) => {
                 if let Some(st) = &self.target_standardize {
                     st.apply(y.view_mut());
                 }
-                Labels::Values(y)
+                Targets::Values(y)
             }
             FrameLabels::None => {
                 return Err(Error::data(&source, "the file has no label column"));

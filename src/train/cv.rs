@@ -45,8 +45,6 @@ pub struct CvRun {
     /// With --report: the held-out folds' predictions pooled, and fold 1's model on row 0.
     #[serde(skip)]
     pub diagnostics: Option<crate::train::diagnostics::Diagnostics>,
-    /// What looked wrong in the data without being an error; printed on stderr.
-    pub warnings: Vec<String>,
 }
 
 /// `--cv K`: stratified (classify) or plain (regress) K-fold cross-validation with the seed.
@@ -72,11 +70,10 @@ pub(super) fn cv_in<T: Real>(
     let Input {
         src,
         task,
-        mut frame,
+        frame,
         all_classes,
         ..
-    } = load_input::<T>(args)?;
-    let warnings = std::mem::take(&mut frame.warnings);
+    } = load_input::<T>(args, observer)?;
     let n = frame.x.nrows();
     if k < 2 || k > n {
         return Err(Error::flag(
@@ -163,6 +160,5 @@ pub(super) fn cv_in<T: Real>(
         seconds: start.elapsed().as_secs_f64(),
         threads: args.training.threads,
         diagnostics,
-        warnings,
     })
 }

@@ -3,7 +3,7 @@
 
 use ndarray::ArrayView1;
 
-use crate::data::matrices::{Data, Labels};
+use crate::data::matrices::{Data, Targets};
 use crate::data::prep::Prep;
 use crate::data::{Frame, Labels as FrameLabels};
 use crate::math::model::Mlp;
@@ -76,7 +76,7 @@ pub struct Sample {
     /// x (d), standardized, with the bias 1 appended when the model has it.
     pub x: Vec<f64>,
     /// y: one class index or q (scaled) targets.
-    pub y: Labels<f64>,
+    pub y: Targets<f64>,
     /// The class's name, for classification.
     pub class_name: Option<String>,
     /// λ of the objective.
@@ -120,11 +120,11 @@ pub fn predictions<T: Real>(model: &Mlp<T>, data: &Data<T>, prep: &Prep) -> Resu
     let (_, _, q) = model.dims();
     let mut o = predict(model, data.x.view())?;
     Ok(match &data.y {
-        Labels::Classes(truth) => Predictions::Classes {
+        Targets::Classes(truth) => Predictions::Classes {
             truth: truth.clone(),
             predicted: o.outer_iter().map(|r| argmax(r.iter().copied())).collect(),
         },
-        Labels::Values(y) => {
+        Targets::Values(y) => {
             let mut actual = y.clone();
             if let Some(st) = &prep.target_standardize {
                 st.invert(o.view_mut());
@@ -183,8 +183,8 @@ pub fn sample<T: Real>(
     });
     let d = prep.transform(row)?;
     let y = match d.y {
-        Labels::Classes(c) => Labels::Classes(c),
-        Labels::Values(v) => Labels::Values(v.mapv(|t| t.f64())),
+        Targets::Classes(c) => Targets::Classes(c),
+        Targets::Values(v) => Targets::Values(v.mapv(|t| t.f64())),
     };
     Ok(Sample {
         model: Mlp {
@@ -213,10 +213,10 @@ impl Sample {
     /// for an f32 model; the finite differences always in f64), with its provenance.
     pub fn explain(&self, opts: &ExplainOptions) -> Result<Explanation> {
         let y = match &self.y {
-            Labels::Classes(c) => {
+            Targets::Classes(c) => {
                 ExplainTarget::Class(c.first().copied().unwrap_or(0), self.class_name.clone())
             }
-            Labels::Values(v) => ExplainTarget::Values(v.row(0).to_vec()),
+            Targets::Values(v) => ExplainTarget::Values(v.row(0).to_vec()),
         };
         let mut e = match &self.model_f32 {
             Some(m) => {

@@ -3,7 +3,7 @@
 use std::path::PathBuf;
 use std::sync::atomic::AtomicBool;
 
-use crate::data::matrices::{Data, Labels};
+use crate::data::matrices::{Data, Targets};
 use crate::data::modelfile::ModelFile;
 use crate::data::prep::{Prep, Task};
 use crate::data::{self, Frame, LabelKind, LabelSpec, Labels as FrameLabels, LoadOptions, Source};
@@ -62,8 +62,6 @@ pub struct TrainRun {
     /// True when an output goes to standard output: the summary then goes to stderr.
     #[serde(skip)]
     pub summary_to_stderr: bool,
-    /// What looked wrong in the data without being an error; printed on stderr.
-    pub warnings: Vec<String>,
 }
 
 /// Parses `--label` values: a number is a 0-based index, anything else a header name.
@@ -114,17 +112,16 @@ pub fn train<T: Real>(
     observer: &mut dyn Observer,
     stop: &AtomicBool,
 ) -> Result<Trained<T>> {
-    let input = load_input::<T>(args)?;
+    let input = load_input::<T>(args, observer)?;
     let Input {
         src,
         previous,
         task,
-        mut frame,
+        frame,
         all_classes,
         test,
     } = input;
     check_continuation::<T>(args, previous.as_ref(), task)?;
-    let warnings = std::mem::take(&mut frame.warnings);
 
     // The report explains the file's first row, whichever set it falls in.
     let first_row = args
@@ -167,7 +164,6 @@ pub fn train<T: Real>(
         mut run,
     } = fitted;
     run.data = src.to_string();
-    run.warnings = warnings;
     let previous_epochs = previous.as_ref().map_or(0, |m| m.epochs_run);
     Ok(Trained {
         model,
@@ -208,7 +204,12 @@ pub(super) struct Input<T> {
     pub(super) test: Option<Frame<T>>,
 }
 
-pub(super) fn load_input<T: Real>(args: &RunOptions) -> Result<Input<T>> {
+/// Reads the data (and --test) files and the --init-from model. The data file's warnings go
+/// to `observer` as soon as it is read, before any failure that may follow.
+pub(super) fn load_input<T: Real>(
+    args: &RunOptions,
+    observer: &mut dyn Observer,
+) -> Result<Input<T>> {
     let src = Source::parse(args.data.data.as_deref().unwrap_or("-"));
     if let Some(t) = &args.data.test {
         if Source::parse(t) == Source::Stdin && src == Source::Stdin {
@@ -234,7 +235,10 @@ pub(super) fn load_input<T: Real>(args: &RunOptions) -> Result<Input<T>> {
     opts.ignore = ignore_specs(&args.data.ignore);
     let expected = previous.as_ref().map(|m| m.prep.features.clone());
     opts.expected_features = expected.as_deref();
-    let frame: Frame<T> = data::load(&src, &opts)?;
+    let mut frame: Frame<T> = data::load(&src, &opts)?;
+    for w in std::mem::take(&mut frame.warnings) {
+        observer.on_warning(&w);
+    }
     let all_classes = match &frame.labels {
         FrameLabels::Classes(table) => Some(table.names.clone()),
         _ => None,
@@ -466,7 +470,6 @@ pub(super) fn fit_and_train<T: Real>(
         diagnostics,
         kept: Vec::new(),
         summary_to_stderr: false,
-        warnings: Vec::new(),
     };
     Ok(Fitted { model, prep, run })
 }
@@ -481,7 +484,7 @@ pub(super) fn evaluate<T: Real>(
     let mut cache = eval_cache(model, data.len());
     let (objective, metric) = sgd::evaluate(model, data, config, &mut cache)?;
     let regression = match &data.y {
-        Labels::Values(y) => {
+        Targets::Values(y) => {
             let mut pred = predict_values(model, data.x.view(), &mut cache)?;
             let mut truth = y.clone();
             if let Some(st) = &prep.target_standardize {
@@ -491,7 +494,7 @@ pub(super) fn evaluate<T: Real>(
             let f = |a: &ndarray::Array2<T>| a.iter().map(|v| v.f64()).collect::<Vec<_>>();
             Some(metrics::regression(&f(&truth), &f(&pred), y.ncols()))
         }
-        Labels::Classes(_) => None,
+        Targets::Classes(_) => None,
     };
     Ok(Evaluation {
         rows: data.len(),

@@ -7,7 +7,7 @@ use std::time::Instant;
 use ndarray::{Array2, ArrayView2};
 use rand::seq::SliceRandom;
 
-use crate::data::matrices::{Data, Labels};
+use crate::data::matrices::{Data, Targets};
 use crate::math::loss::Target;
 use crate::math::model::{Cache, Grads, Mlp, Objective};
 use crate::{Error, Real, Result};
@@ -98,6 +98,9 @@ pub trait Observer: Send {
     fn on_epoch(&mut self, _stats: &EpochStats) -> Control {
         Control::Continue
     }
+    /// Something that looked wrong in the data without being an error, as soon as it is
+    /// known (before a failure that may follow).
+    fn on_warning(&mut self, _warning: &str) {}
 }
 
 /// An observer that ignores everything.
@@ -135,10 +138,10 @@ struct Batch<T> {
 }
 
 impl<T: Real> Batch<T> {
-    fn new(capacity: usize, d: usize, y: &Labels<T>) -> Self {
+    fn new(capacity: usize, d: usize, y: &Targets<T>) -> Self {
         let q = match y {
-            Labels::Classes(_) => 0,
-            Labels::Values(v) => v.ncols(),
+            Targets::Classes(_) => 0,
+            Targets::Values(v) => v.ncols(),
         };
         Batch {
             x: Array2::zeros((capacity, d)),
@@ -182,11 +185,11 @@ impl<T: Real> Batch<T> {
             }
         }
         match &data.y {
-            Labels::Classes(y) => {
+            Targets::Classes(y) => {
                 self.classes.clear();
                 self.classes.extend(idx.iter().map(|&i| y[i]));
             }
-            Labels::Values(y) => {
+            Targets::Values(y) => {
                 for (k, &i) in idx.iter().enumerate() {
                     self.values.row_mut(k).assign(&y.row(i));
                 }
@@ -269,7 +272,7 @@ fn train_loop<T: Real>(
     }
     let b_max = cfg.batch_size.min(n).max(1);
     let batches = n.div_ceil(b_max);
-    let classify = matches!(train.y, Labels::Classes(_));
+    let classify = matches!(train.y, Targets::Classes(_));
     let lambda = T::of(cfg.lambda);
     let lr = T::of(cfg.lr);
     let mu = T::of(cfg.momentum);
@@ -426,14 +429,14 @@ pub fn evaluate<T: Real>(
 ) -> Result<(Objective, Metric)> {
     let n = data.len();
     let chunk = cache.z.nrows().max(1);
-    let classify = matches!(data.y, Labels::Classes(_));
+    let classify = matches!(data.y, Targets::Classes(_));
     let (mut sum_l, mut sum_metric) = (0.0, 0.0);
     for start in (0..n).step_by(chunk) {
         let end = (start + chunk).min(n);
         let x = data.x.slice(ndarray::s![start..end, ..]);
         let y = match &data.y {
-            Labels::Classes(y) => Target::Classes(&y[start..end]),
-            Labels::Values(y) => Target::Values(y.slice(ndarray::s![start..end, ..])),
+            Targets::Classes(y) => Target::Classes(&y[start..end]),
+            Targets::Values(y) => Target::Values(y.slice(ndarray::s![start..end, ..])),
         };
         model.forward(x, cache)?;
         let o = cache.live().2;
@@ -520,7 +523,7 @@ mod tests {
         let y = Array2::from_shape_fn((8, 1), |(i, _)| i as f64);
         Data {
             x,
-            y: Labels::Values(y),
+            y: Targets::Values(y),
         }
     }
 

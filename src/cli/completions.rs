@@ -1,10 +1,12 @@
-//! Shell completions and man pages, generated from the one clap definition (binary only):
-//! the bash script patched for clap-rs/clap#6421, one man page per subcommand.
+//! Shell completions and man pages, generated from the one clap definition: the bash script
+//! patched for clap-rs/clap#6421, one man page per subcommand.
 
 use std::path::Path;
 
 use clap::CommandFactory;
-use mlp_train::cli::args::Cli;
+
+use crate::cli::args::Cli;
+use crate::{Error, Result};
 
 /// The completion script for `shell`.
 ///
@@ -36,13 +38,13 @@ fn man(cmd: clap::Command) -> clap_mangen::Man {
 }
 
 /// The man page of `page` (a subcommand's name or alias), or the main page.
-pub fn man_page(page: Option<&str>) -> Result<Vec<u8>, mlp_train::Error> {
+pub fn man_page(page: Option<&str>) -> Result<Vec<u8>> {
     let root = man_command();
     let cmd = match page {
         None => root,
         Some(name) => root.find_subcommand(name).cloned().ok_or_else(|| {
             let names: Vec<&str> = root.get_subcommands().map(|s| s.get_name()).collect();
-            mlp_train::Error::flag(
+            Error::flag(
                 "man SUBCOMMAND",
                 format!("must be one of {}", names.join(", ")),
                 name,
@@ -50,17 +52,15 @@ pub fn man_page(page: Option<&str>) -> Result<Vec<u8>, mlp_train::Error> {
         })?,
     };
     let mut buf = Vec::new();
-    man(cmd)
-        .render(&mut buf)
-        .map_err(|e| mlp_train::Error::io("-", e))?;
+    man(cmd).render(&mut buf).map_err(|e| Error::io("-", e))?;
     Ok(buf)
 }
 
 /// Writes mlp-train.1 and mlp-train-SUBCOMMAND.1 for every subcommand into `dir`
 /// (atomically, each), and returns the file names written.
-pub fn write_man_pages(dir: &Path) -> Result<Vec<String>, mlp_train::Error> {
+pub fn write_man_pages(dir: &Path) -> Result<Vec<String>> {
     if !dir.is_dir() {
-        return Err(mlp_train::Error::flag(
+        return Err(Error::flag(
             "--dir",
             "must be an existing folder",
             dir.display(),
@@ -75,8 +75,8 @@ pub fn write_man_pages(dir: &Path) -> Result<Vec<String>, mlp_train::Error> {
         let name = man.get_filename();
         let mut buf = Vec::new();
         man.render(&mut buf)
-            .map_err(|e| mlp_train::Error::io(dir.join(&name), e))?;
-        mlp_train::cli::output::write_atomic(&dir.join(&name), &buf)?;
+            .map_err(|e| Error::io(dir.join(&name), e))?;
+        crate::cli::output::write_atomic(&dir.join(&name), &buf)?;
         written.push(name);
     }
     Ok(written)

@@ -1,11 +1,12 @@
-//! The terminal side of training (binary only): an indicatif progress bar on stderr when it is
-//! a terminal, a bounded number of plain epoch lines otherwise, nothing with --quiet.
+//! The terminal side of training: an indicatif progress bar on stderr when it is a terminal,
+//! a bounded number of plain epoch lines otherwise, nothing with --quiet.
 
 use std::io::{IsTerminal, Write};
 
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
-use mlp_train::show::report;
-use mlp_train::train::sgd::{Control, EpochStats, Metric, Observer};
+
+use crate::show::report;
+use crate::train::sgd::{Control, EpochStats, Metric, Observer};
 
 /// Off a terminal, at most about this many epoch lines (first, every k-th, last).
 const MAX_LINES: usize = 20;
@@ -25,6 +26,9 @@ pub struct Progress {
     /// Σ L·rows and Σ rows over the current epoch's minibatches so far.
     epoch_l: (f64, usize),
     samples: u64,
+    /// The data's warnings, printed by the caller after [`Progress::finish`] whether the run
+    /// succeeded or not.
+    warnings: Vec<String>,
 }
 
 enum Mode {
@@ -78,7 +82,13 @@ impl Progress {
             last_metric: String::new(),
             epoch_l: (0.0, 0),
             samples: 0,
+            warnings: Vec::new(),
         }
+    }
+
+    /// The warnings reported so far, in order (taken: a second call returns none).
+    pub fn take_warnings(&mut self) -> Vec<String> {
+        std::mem::take(&mut self.warnings)
     }
 
     /// Removes the bar (before the summary is printed).
@@ -236,6 +246,10 @@ impl Observer for Progress {
         }
         Control::Continue
     }
+
+    fn on_warning(&mut self, warning: &str) {
+        self.warnings.push(warning.to_string());
+    }
 }
 
 #[cfg(test)]
@@ -282,7 +296,7 @@ mod tests {
     }
 
     fn stats(epoch: usize, metric: Metric) -> EpochStats {
-        let o = mlp_train::Objective {
+        let o = crate::Objective {
             l: 0.5,
             s: 0.01,
             j: 0.51,

@@ -1,0 +1,66 @@
+//! A parsed command line to its command, and the command's results to stdout or stderr:
+//! what main calls once the flags are parsed, returning the exit code or the failure.
+
+use std::io::Write;
+
+use crate::cli::args::{Cli, Command, PredictArgs};
+use crate::cli::streams::{print, say, Failure};
+use crate::cli::{commands, completions, summary};
+
+/// Runs the command and prints its results; returns the exit code (0, or 130 after an
+/// interrupted training that wrote what it could).
+pub fn run(cli: Cli) -> Result<i32, Failure> {
+    match cli.command {
+        None => summary::train(cli.train),
+        Some(Command::Train(args)) => summary::train(*args),
+        Some(Command::Predict(args)) => predict(&args, false),
+        Some(Command::Eval(args)) => predict(&args, true),
+        Some(Command::Gradcheck(args)) => {
+            let (text, verdict) = commands::gradcheck(&args)?;
+            if !args.quiet {
+                print(&text)?;
+            }
+            verdict?;
+            Ok(0)
+        }
+        Some(Command::Explain(args)) => {
+            print(&commands::explain(&args)?)?;
+            Ok(0)
+        }
+        Some(Command::Graph(args)) => {
+            print(&commands::graph(&args)?)?;
+            Ok(0)
+        }
+        Some(Command::Completions { shell }) => {
+            std::io::stdout()
+                .lock()
+                .write_all(completions::script(shell).as_bytes())?;
+            Ok(0)
+        }
+        Some(Command::Man(args)) => {
+            match (&args.dir, &args.page) {
+                (Some(dir), _) => {
+                    for name in completions::write_man_pages(dir)? {
+                        say(&format!("wrote {}", dir.join(name).display()));
+                    }
+                }
+                (None, page) => {
+                    let page = completions::man_page(page.as_deref())?;
+                    std::io::stdout().lock().write_all(&page)?;
+                }
+            }
+            Ok(0)
+        }
+    }
+}
+
+/// `predict`, or `eval` (`report_only`): the predictions and the report each go where
+/// `commands::predict` says.
+fn predict(args: &PredictArgs, report_only: bool) -> Result<i32, Failure> {
+    let out = commands::predict(args, report_only)?;
+    print(&out.stdout)?;
+    if !out.stderr.is_empty() {
+        let _ = std::io::stderr().lock().write_all(out.stderr.as_bytes());
+    }
+    Ok(0)
+}

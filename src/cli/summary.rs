@@ -1,0 +1,116 @@
+//! What a training prints once it has run: its warnings, the HTML page, the summary (text
+//! with a sparkline on a terminal, or --json) on stdout or stderr, the verdict of the gates.
+
+use std::io::IsTerminal;
+
+use crate::cli::args::TrainArgs;
+use crate::cli::output::Dest;
+use crate::cli::progress::Progress;
+use crate::cli::streams::{print, print_err, say, Failure};
+use crate::cli::train::{cv_command, interrupted_note, train_command, Finished, Verdict};
+use crate::error::exit;
+use crate::show::{html, plot, report};
+use crate::train::baseline::Baseline;
+use crate::train::checks;
+use crate::train::interrupt::STOP;
+use crate::train::options::RunOptions;
+
+/// `mlp-train [train] --data …`: trains (or cross-validates with --cv), writes the outputs,
+/// prints the summary; returns 0, or 130 when interrupted.
+pub fn train(args: TrainArgs) -> Result<i32, Failure> {
+    let mut opts = args.options();
+    if let Some(note) = checks::cap_threads(&mut opts) {
+        say(&format!("mlp-train: note: {note}"));
+    }
+    if args.cv.is_some() {
+        return cross_validate(args, opts);
+    }
+    let baseline = args.baseline.as_deref().map(Baseline::load).transpose()?;
+    let mut progress = Progress::new(args.epochs, None, args.quiet, args.verbose);
+    let result = train_command(&opts, &mut progress, &STOP);
+    finish(&mut progress);
+    let Finished { run, report_to } = result?;
+    // Gates and the baseline are measured before printing, so that --json can report them.
+    let verdict = Verdict::of_train(&run, &opts, baseline.as_ref())?;
+    // --report: the HTML page first (even when a gate fails below), where the output plan
+    // put it (stdout for `-`, the summary then going to stderr).
+    if let Some(to) = &report_to {
+        let inv = html::Invocation::current();
+        let page = html::render(&html::train_page(&run, &opts, &inv));
+        to.write(page.as_bytes())?;
+    }
+    // When an output is `-`, stdout carries only that output; the summary goes to stderr.
+    let print = |text: &str| {
+        if run.summary_to_stderr {
+            print_err(text)
+        } else {
+            print(text)
+        }
+    };
+    let printed = if args.json {
+        let mut v = report::summary_json(&run);
+        verdict.add_to_json(&mut v);
+        let mut text = v.to_string();
+        text.push('\n');
+        print(&text)
+    } else {
+        let mut text = report::summary_text(&run);
+        // On a terminal, J per epoch at a glance.
+        if std::io::stdout().is_terminal()
+            && !run.summary_to_stderr
+            && run.outcome.history.len() > 1
+        {
+            let j: Vec<f64> = run.outcome.history.iter().map(|s| s.train.j).collect();
+            text.push_str(&format!("J per epoch  {}\n", plot::sparkline(&j)));
+        }
+        print(&text)
+    };
+    if run.outcome.interrupted {
+        // Exit 130 even when stdout is a closed pipe: the run was interrupted.
+        say(&interrupted_note(&run));
+        return Ok(exit::INTERRUPTED);
+    }
+    printed?;
+    verdict.into_result()?;
+    Ok(0)
+}
+
+/// `--cv K`: the folds' summary (on stderr when the page takes stdout), then the verdict.
+fn cross_validate(args: TrainArgs, opts: RunOptions) -> Result<i32, Failure> {
+    let k = args.cv.unwrap_or(0);
+    let baseline = args.baseline.as_deref().map(Baseline::load).transpose()?;
+    let mut progress = Progress::new(args.epochs, Some(k), args.quiet, args.verbose);
+    let result = cv_command(&opts, &mut progress, &STOP);
+    finish(&mut progress);
+    let Finished { run: cv, report_to } = result?;
+    let verdict = Verdict::of_cv(&cv, &opts, baseline.as_ref())?;
+    let page_on_stdout = report_to.as_ref().is_some_and(|o| o.dest == Dest::Stdout);
+    if let Some(to) = &report_to {
+        let inv = html::Invocation::current();
+        let page = html::render(&html::cv_page(&cv, &opts, &inv));
+        to.write(page.as_bytes())?;
+    }
+    if page_on_stdout {
+        say(report::cv_text(&cv).trim_end());
+    } else if args.json {
+        let mut v = report::cv_json(&cv);
+        verdict.add_to_json(&mut v);
+        print(&format!("{v}\n"))?;
+    } else {
+        print(&report::cv_text(&cv))?;
+    }
+    if cv.interrupted {
+        return Ok(exit::INTERRUPTED);
+    }
+    verdict.into_result()?;
+    Ok(0)
+}
+
+/// Clears the progress, then prints the data's warnings: before the summary when the run
+/// succeeded, before the error line when it failed.
+fn finish(progress: &mut Progress) {
+    progress.finish();
+    for w in progress.take_warnings() {
+        say(&format!("mlp-train: warning: {w}"));
+    }
+}
