@@ -82,7 +82,7 @@ fn hostile_file_names_are_shown_escaped_on_one_line() {
             "--data".as_ref(),
             iris.as_ref(),
         ]);
-        one_clean_line(&out, 4, &[json_s.clone()]);
+        one_clean_line(&out, 4, std::slice::from_ref(&json_s));
 
         // A file whose content is malformed.
         std::fs::write(&csv, b"a,b,label\n1,x,y\n3,4,z\n").unwrap();
@@ -98,7 +98,7 @@ fn hostile_file_names_are_shown_escaped_on_one_line() {
             "--data".as_ref(),
             iris.as_ref(),
         ]);
-        one_clean_line(&out, 4, &[json_s.clone()]);
+        one_clean_line(&out, 4, std::slice::from_ref(&json_s));
 
         // An output that names an input, and one that cannot be written.
         if utf8 {

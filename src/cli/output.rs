@@ -418,7 +418,7 @@ fn replaceable(p: &Path) -> std::io::Result<()> {
     };
     // SAFETY: geteuid has no preconditions.
     let me = unsafe { libc::geteuid() };
-    let sticky = dir.mode() & u32::from(libc::S_ISVTX) != 0;
+    let sticky = dir.mode() & 0o1000 != 0; // S_ISVTX
     if sticky && me != 0 && file.uid() != me && dir.uid() != me {
         return Err(std::io::Error::from_raw_os_error(libc::EPERM));
     }
