@@ -1,14 +1,16 @@
 //! The one error type of the library: every message carries the file, line and column,
 //! or the flag and its value, so that the user can act on it without a debugger.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 /// Everything that can go wrong in mlp-train. `main` maps each variant to an exit code
-/// (see [`Error::exit_code`]); the messages are complete sentences without a trailing period.
+/// (see [`Error::exit_code`]); the messages are complete sentences without a trailing period,
+/// always one line: every path goes through [`shown_path`] and every other text through
+/// [`escaped`] when the message is displayed, whoever built it.
 #[derive(Debug, thiserror::Error)]
 pub enum Error {
     /// A command-line value that parses but is out of range, e.g. `--lambda -1`.
-    #[error("{flag} {expected}, got {got}")]
+    #[error("{flag} {expected}, got {got}", expected = text(.expected), got = text(.got))]
     Flag {
         flag: &'static str,
         expected: String,
@@ -17,7 +19,7 @@ pub enum Error {
 
     /// A problem with an input data file at a known place.
     /// `line` is 1-based; `column` is the header name or the 1-based field number.
-    #[error("{path}:{line}:{column}: {msg}", path = .path.display())]
+    #[error("{path}:{line}:{column}: {msg}", path = shown_path(.path), column = text(.column), msg = text(.msg))]
     DataAt {
         path: PathBuf,
         line: u64,
@@ -26,15 +28,15 @@ pub enum Error {
     },
 
     /// A problem with an input data file as a whole (empty, no label column, one class...).
-    #[error("{path}: {msg}", path = .path.display())]
+    #[error("{path}: {msg}", path = shown_path(.path), msg = text(.msg))]
     Data { path: PathBuf, msg: String },
 
     /// A model file that cannot be read, parsed or trusted.
-    #[error("{path}: {msg}", path = .path.display())]
+    #[error("{path}: {msg}", path = shown_path(.path), msg = text(.msg))]
     Model { path: PathBuf, msg: String },
 
     /// Reading or writing a file failed at the operating-system level.
-    #[error("{path}: {source}", path = .path.display())]
+    #[error("{path}: {source}", path = shown_path(.path), source = text(&.source.to_string()))]
     Io {
         path: PathBuf,
         #[source]
@@ -42,16 +44,16 @@ pub enum Error {
     },
 
     /// Shapes that do not fit together, e.g. a batch with d columns for a model expecting d'.
-    #[error("shape mismatch: {0}")]
+    #[error("shape mismatch: {}", text(.0))]
     Shape(String),
 
     /// backward() was handed a cache that forward() did not fill for this batch and model.
-    #[error("stale cache: {0}; call forward() on this batch with this model before backward()")]
+    #[error("stale cache: {}; call forward() on this batch with this model before backward()", text(.0))]
     StaleCache(String),
 
     /// Training produced a non-finite objective or weight, or an objective that blew up
     /// (see `train::BLOW_UP`).
-    #[error("training diverged at epoch {epoch}, batch {batch}: {what}; try a smaller --lr (now {lr}) or a larger --lambda (now {lambda})")]
+    #[error("training diverged at epoch {epoch}, batch {batch}: {what}; try a smaller --lr (now {lr}) or a larger --lambda (now {lambda})", what = text(.what))]
     Diverged {
         epoch: usize,
         batch: usize,
@@ -61,7 +63,7 @@ pub enum Error {
     },
 
     /// A quality gate (--min-accuracy, --max-loss, --min-r2) that the run did not pass.
-    #[error("quality gate failed: {set} {measure} is {measured}, {relation} {gate} {threshold}")]
+    #[error("quality gate failed: {set} {measure} is {measured}, {relation} {gate} {threshold}", set = text(.set))]
     Gate {
         gate: &'static str,
         set: String,
@@ -72,7 +74,7 @@ pub enum Error {
     },
 
     /// `--baseline`: the gated metric fell below the baseline's by more than `--max-drop`.
-    #[error("regression against the baseline: {set} {measure} is {value}, {drop:.6} below the baseline's {baseline} ({path}), more than --max-drop {max_drop}", path = .path.display())]
+    #[error("regression against the baseline: {set} {measure} is {value}, {drop:.6} below the baseline's {baseline} ({path}), more than --max-drop {max_drop}", set = text(.set), path = shown_path(.path))]
     Regressed {
         set: String,
         measure: &'static str,
@@ -84,11 +86,11 @@ pub enum Error {
     },
 
     /// An external program (Graphviz's `dot`) is missing or failed.
-    #[error("{0}")]
+    #[error("{}", text(.0))]
     External(String),
 
     /// A gradient check whose error exceeds the tolerance.
-    #[error("gradient check failed: max relative error {worst:e} in {matrix} exceeds the tolerance {tol:e}")]
+    #[error("gradient check failed: max relative error {worst:e} in {matrix} exceeds the tolerance {tol:e}", matrix = text(.matrix))]
     GradCheck {
         matrix: String,
         worst: f64,
@@ -97,7 +99,7 @@ pub enum Error {
 
     /// Sizes (flags, or a model file's shape times the data) whose memory exceeds what the
     /// machine or the process limits can give; checked before allocating anything.
-    #[error("{flags}: {msg}; {advice}")]
+    #[error("{flags}: {msg}; {advice}", flags = text(.flags), msg = text(.msg), advice = text(.advice))]
     Memory {
         flags: String,
         msg: String,
@@ -186,3 +188,125 @@ impl Error {
 
 /// The library's result type.
 pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+/// How many characters of a path a message shows. A path is what the user typed to name a
+/// file, so it is shown whole (escaped, never cut like a data value): only one longer than
+/// PATH_MAX, which then names no file the system can open, is cut with `…`.
+pub const PATH_SHOWN: usize = 4096;
+
+/// How many characters of any other text a message field shows (messages built from paths
+/// and cut values stay far below it).
+const TEXT_SHOWN: usize = 4 * PATH_SHOWN;
+
+/// Untrusted bytes as a message shows them, on one line: the crate's one escaping, used for
+/// data values (`data::shown`, cut at 40 characters), paths and every message field.
+/// Control characters are escaped (`\n`, `\r`, `\t`, `\0`, `\x1b`, `\u{85}`), as are
+/// bidirectional overrides and marks, line and paragraph separators and bytes that are not UTF-8 (`\xff`); after
+/// `max_chars` characters the rest is cut with `…`. Reads at most `4 × max_chars + 4`
+/// bytes, whatever the value's length. The output escapes to itself, so text that went
+/// through it once may go through it again.
+pub fn escaped(bytes: &[u8], max_chars: usize) -> String {
+    let head = bytes
+        .get(..max_chars.saturating_mul(4).saturating_add(4))
+        .unwrap_or(bytes);
+    let mut out = String::new();
+    let mut chars = 0;
+    let mut cut = false;
+    'chunks: for chunk in head.utf8_chunks() {
+        for c in chunk.valid().chars() {
+            if chars == max_chars {
+                cut = true;
+                break 'chunks;
+            }
+            chars += 1;
+            match c {
+                '\n' => out.push_str("\\n"),
+                '\r' => out.push_str("\\r"),
+                '\t' => out.push_str("\\t"),
+                '\0' => out.push_str("\\0"),
+                c if (c as u32) < 0x80 && c.is_control() => {
+                    out.push_str(&format!("\\x{:02x}", c as u32))
+                }
+                c if c.is_control()
+                    || matches!(c, '\u{61c}' | '\u{200e}' | '\u{200f}' | '\u{2028}'..='\u{202e}' | '\u{2066}'..='\u{2069}') =>
+                {
+                    out.push_str(&format!("\\u{{{:x}}}", c as u32))
+                }
+                c => out.push(c),
+            }
+        }
+        for &b in chunk.invalid() {
+            if chars == max_chars {
+                cut = true;
+                break 'chunks;
+            }
+            chars += 1;
+            out.push_str(&format!("\\x{b:02x}"));
+        }
+    }
+    if cut || head.len() < bytes.len() {
+        out.push('…');
+    }
+    out
+}
+
+/// A path as every message shows it: its bytes (not a lossy `display()`, so that a name
+/// that is not UTF-8 shows `\xff` where the byte is) through [`escaped`], whole up to
+/// [`PATH_SHOWN`] characters. A file named `a<newline>b.csv` shows as `a\nb.csv`.
+pub fn shown_path(path: &Path) -> String {
+    escaped(path.as_os_str().as_encoded_bytes(), PATH_SHOWN)
+}
+
+/// A message field (built from paths, values and words) on one line; see [`escaped`].
+fn text(s: &str) -> String {
+    escaped(s.as_bytes(), TEXT_SHOWN)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::os::unix::ffi::OsStrExt;
+
+    #[test]
+    fn paths_are_escaped_whole_and_only_cut_beyond_path_max() {
+        let p = Path::new(std::ffi::OsStr::from_bytes(
+            b"d/a\nb\x1b[31m\xff\xe2\x80\xae.csv",
+        ));
+        assert_eq!(shown_path(p), r"d/a\nb\x1b[31m\xff\u{202e}.csv");
+        let long = format!("{}/m.json", "x".repeat(300));
+        assert_eq!(shown_path(Path::new(&long)), long, "a path is shown whole");
+        let too_long = "y".repeat(PATH_SHOWN + 10);
+        assert_eq!(
+            shown_path(Path::new(&too_long)),
+            format!("{}…", "y".repeat(PATH_SHOWN))
+        );
+    }
+
+    #[test]
+    fn every_message_is_one_line_whoever_built_it() {
+        let e = Error::data(
+            std::ffi::OsStr::from_bytes(b"in\n.csv"),
+            "a message\nwith \u{2028}a line break",
+        );
+        assert_eq!(
+            e.to_string(),
+            r"in\n.csv: a message\nwith \u{2028}a line break"
+        );
+        let e = Error::flag("--save", "must not name x\ny", "z\r");
+        assert_eq!(e.to_string(), r"--save must not name x\ny, got z\r");
+        let e = Error::io("a\tb", std::io::Error::other("why\x1b[0m"));
+        assert_eq!(e.to_string(), r"a\tb: why\x1b[0m");
+        assert_eq!(
+            Error::External("dot:\nline 2".into()).to_string(),
+            r"dot:\nline 2"
+        );
+    }
+
+    #[test]
+    fn escaping_twice_changes_nothing() {
+        for raw in [&b"a\nb\\n\x1b\xff\xc2\x85"[..], "\u{202e}…é\t".as_bytes()] {
+            let once = escaped(raw, 100);
+            assert_eq!(escaped(once.as_bytes(), 100), once);
+        }
+    }
+}

@@ -453,3 +453,162 @@ fn predict_json_puts_the_report_alone_on_stdout_and_eval_prints_only_the_report(
     let out = run(&["eval", "--model", &m, "--data", &s.path("x.csv")]);
     assert_error(&out, 3, &["x.csv", "species", "no report"]);
 }
+
+/// Asserts that a run was refused before any work: exit 5, one line on stderr naming `flag`
+/// and `path` (so no progress line: nothing trained), nothing on stdout.
+fn refused_before_work(out: &std::process::Output, flag: &str, path: &str) {
+    assert_error(out, 5, &[flag, path]);
+    assert!(
+        out.stdout.is_empty(),
+        "{}",
+        String::from_utf8_lossy(&out.stdout)
+    );
+}
+
+#[test]
+fn an_output_that_cannot_be_written_is_refused_before_training() {
+    let s = Scratch::new();
+    let inp = s.path("in.csv");
+    std::fs::create_dir(s.p("out")).unwrap();
+    let d = s.dir.path().display().to_string();
+    let places = [
+        format!("{d}/out/"),                // an existing folder
+        format!("{d}/out"),                 // the same without the slash
+        format!("{d}/nothere/"),            // only a folder can have this name
+        format!("{d}/nothere/."),           // the same
+        format!("{d}/nodir/m.svg"),         // its folder is missing
+        format!("{d}/in.csv/m.svg"),        // its "folder" is a file
+        "/proc/self/fd/987654".to_string(), // a descriptor that is not open
+        "/proc/m.svg".to_string(),          // a file system that takes no new files
+    ];
+    let before = files_in(s.dir.path());
+    for flag in ["--save", "--log", "--plot", "--report"] {
+        for place in &places {
+            // Not --quiet: a run that trained would print progress lines on stderr.
+            let out = run(&["--data", &inp, "--epochs", "50", flag, place]);
+            refused_before_work(&out, flag, place);
+        }
+    }
+    let m = s.model("m.json", "1");
+    for flag in ["--out", "--report"] {
+        for place in &places {
+            let out = run(&["predict", "--model", &m, "--data", &inp, flag, place]);
+            refused_before_work(&out, flag, place);
+        }
+    }
+    assert_eq!(files_in(&s.p("out")), Vec::<String>::new());
+    let mut now = before;
+    now.push("m.json".into());
+    now.sort();
+    assert_eq!(
+        files_in(s.dir.path()),
+        now,
+        "nothing written, no temporary left"
+    );
+    // Standard output and devices are still written as before.
+    let out = run(&[
+        "--data",
+        &inp,
+        "--epochs",
+        "1",
+        "--save",
+        "-",
+        "--log",
+        "/dev/null",
+        "--plot",
+        "/dev/stderr",
+        "-q",
+    ]);
+    assert_eq!(model_json(ok_stdout(&out).as_bytes())["epochs_run"], 1);
+    assert!(stderr(&out).contains("<svg"));
+}
+
+/// Runs mlp-train as the unprivileged user `nobody`; `None` (with a loud note) when this
+/// process may not switch users.
+fn run_as_nobody(args: &[&str]) -> Option<std::process::Output> {
+    use std::os::unix::process::CommandExt;
+    // SAFETY: geteuid has no preconditions.
+    if unsafe { libc::geteuid() } != 0 {
+        eprintln!(
+            "SKIPPED: the read-only and sticky folder cases need root to run mlp-train as nobody"
+        );
+        return None;
+    }
+    Command::new(env!("CARGO_BIN_EXE_mlp-train"))
+        .args(args)
+        .uid(65534)
+        .gid(65534)
+        .stdin(Stdio::null())
+        .output()
+        .map_err(|e| {
+            eprintln!(
+                "SKIPPED: nobody cannot run {}: {e}",
+                env!("CARGO_BIN_EXE_mlp-train")
+            )
+        })
+        .ok()
+}
+
+#[test]
+fn an_unwritable_folder_or_anothers_file_in_a_sticky_folder_is_refused_before_training() {
+    let s = Scratch::new();
+    let mode = |p: &Path, m: u32| std::fs::set_permissions(p, std::fs::Permissions::from_mode(m));
+    mode(s.dir.path(), 0o755).unwrap();
+    // Read-only for nobody.
+    std::fs::create_dir(s.p("ro")).unwrap();
+    mode(&s.p("ro"), 0o555).unwrap();
+    // Sticky and open to all, like /tmp, holding a model of root's.
+    std::fs::create_dir(s.p("sticky")).unwrap();
+    mode(&s.p("sticky"), 0o1777).unwrap();
+    let theirs = s.model("sticky/m.json", "1");
+    let model = s.bytes("sticky/m.json");
+    let inp = s.path("in.csv");
+    // nobody must reach the binary and the scratch folder (not so under a private $TMPDIR).
+    let Some(reach) = run_as_nobody(&["--data", &inp, "--epochs", "1", "--save", "-", "-q"]) else {
+        return;
+    };
+    if !reach.status.success() {
+        eprintln!("SKIPPED: nobody cannot train here: {}", stderr(&reach));
+        return;
+    }
+    for (flag, place) in [
+        ("--save", s.path("ro/m.json")),
+        ("--log", s.path("ro/log.csv")),
+        ("--save", theirs.clone()),
+        ("--plot", theirs.replace("m.json", "m.svg")),
+    ] {
+        let out = run_as_nobody(&["--data", &inp, "--epochs", "50", flag, &place]).unwrap();
+        if flag == "--plot" {
+            // A new file of nobody's own in the sticky folder is fine.
+            ok_stdout(&out);
+            continue;
+        }
+        refused_before_work(&out, flag, &place);
+    }
+    assert_eq!(s.bytes("sticky/m.json"), model);
+    assert_eq!(files_in(&s.p("ro")), Vec::<String>::new());
+    assert_eq!(files_in(&s.p("sticky")), ["m.json", "m.svg"]);
+    // predict's --out too.
+    let out = run_as_nobody(&[
+        "predict",
+        "--model",
+        &theirs,
+        "--data",
+        &inp,
+        "--out",
+        &theirs.replace("m.json", "p.csv"),
+    ])
+    .unwrap();
+    ok_stdout(&out);
+    let out = run_as_nobody(&[
+        "predict",
+        "--model",
+        &theirs,
+        "--data",
+        &inp,
+        "--out",
+        &s.path("ro/p.csv"),
+    ])
+    .unwrap();
+    refused_before_work(&out, "--out", &s.path("ro/p.csv"));
+}

@@ -51,7 +51,7 @@ pub fn predict(args: &PredictArgs, report_only: bool) -> Result<PredictOutput> {
         return Err(Error::flag(
             "--proba",
             "needs a classification model (a regression model predicts values, not class probabilities)",
-            format!("the regression model {}", args.model.display()),
+            format!("the regression model {}", crate::error::shown_path(&args.model)),
         ));
     }
     // `--report -`: the page takes stdout, so the predictions need --out and the text report
@@ -184,7 +184,7 @@ pub fn predict(args: &PredictArgs, report_only: bool) -> Result<PredictOutput> {
                         prep.labels.join(","),
                         args.data
                     ),
-                    path.display(),
+                    crate::error::shown_path(path),
                 ));
             };
             let diag = Diagnostics {

@@ -8,6 +8,7 @@ use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::sync::{Mutex, MutexGuard};
 
+use crate::error::shown_path;
 use crate::{Error, Result};
 
 /// Held while a named temporary file exists (from its creation to its rename or removal).
@@ -113,7 +114,7 @@ impl Plan {
                         "cannot write to standard output as well: {} already does",
                         other.flag
                     ),
-                    out.given.display(),
+                    shown_path(&out.given),
                 ));
             }
         }
@@ -122,8 +123,11 @@ impl Plan {
                 if *input == id && !self.in_place.contains(&(out.flag, *flag)) {
                     return Err(Error::flag(
                         out.flag,
-                        format!("must not name the file read by {flag} ({})", path.display()),
-                        out.given.display(),
+                        format!(
+                            "must not name the file read by {flag} ({})",
+                            shown_path(path)
+                        ),
+                        shown_path(&out.given),
                     ));
                 }
             }
@@ -134,9 +138,9 @@ impl Plan {
                         format!(
                             "must not name the same file as {} ({})",
                             other.flag,
-                            other.given.display()
+                            shown_path(&other.given)
                         ),
-                        out.given.display(),
+                        shown_path(&out.given),
                     ));
                 }
             }
@@ -227,12 +231,18 @@ impl Output {
                 }
                 Ok(_) => return Ok(out(in_place(&p))),
                 Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+                    if names_a_folder(&p) {
+                        return Err(fail(format!(
+                            "{flag} names a directory (it ends in `/`, `.` or `..`), not a file"
+                        )));
+                    }
                     return Ok(out(Dest::File(p)));
                 }
                 Err(e) => {
+                    let why = why_not(parent_dir(&p), &e);
                     return Err(Error::io(
                         given,
-                        std::io::Error::new(e.kind(), format!("cannot write {flag} here: {e}")),
+                        std::io::Error::new(e.kind(), format!("cannot write {flag} here: {why}")),
                     ));
                 }
             }
@@ -296,25 +306,128 @@ impl Output {
         }
     }
 
-    /// Fails now, with the path in the message, if this output could not be written later:
-    /// its folder is missing or read-only.
+    /// Fails now, with the flag and the path in the message, if this output could not be
+    /// written at the end: a regular file whose folder is missing, not a folder, read-only or
+    /// full of someone else's files it may not replace (a sticky folder such as /tmp); a
+    /// device, FIFO or descriptor link that does not exist or is not writable. Leaves nothing
+    /// behind: the probe is an unnamed file (Linux `O_TMPFILE`), else a named one removed at
+    /// once. A device that takes the open but fails the write (`/dev/full`) still fails then.
     fn check_writable(&self) -> Result<()> {
-        let Dest::File(p) = &self.dest else {
-            return Ok(());
-        };
-        let probe = temp_path(p);
-        let _writing = hold_writes();
-        match OpenOptions::new().write(true).create_new(true).open(&probe) {
-            Ok(_) => {
-                let _ = fs::remove_file(&probe);
-                Ok(())
-            }
-            Err(e) => Err(Error::io(
+        let refuse = |e: &std::io::Error, why: String| {
+            Error::io(
                 &self.given,
-                std::io::Error::new(e.kind(), format!("cannot write {} here: {e}", self.flag)),
-            )),
+                std::io::Error::new(e.kind(), format!("cannot write {} here: {why}", self.flag)),
+            )
+        };
+        let p = match &self.dest {
+            Dest::Stdout => return Ok(()),
+            Dest::Direct(p) => return writable(p).map_err(|e| refuse(&e, e.to_string())),
+            Dest::File(p) => p,
+        };
+        if let Err(e) = probe_folder(p) {
+            return Err(refuse(&e, why_not(parent_dir(p), &e)));
         }
+        if let Err(e) = replaceable(p) {
+            let why = format!(
+                "{} is in a sticky folder (like /tmp) and belongs to another user, who alone may replace it",
+                shown_path(p)
+            );
+            return Err(refuse(&e, why));
+        }
+        Ok(())
     }
+}
+
+/// Why a file cannot be created in `dir`, in the user's words where the system's are vague:
+/// which folder is missing, which part of the path is a file; else the system's message.
+fn why_not(dir: &Path, e: &std::io::Error) -> String {
+    // The longest leading part of `dir` that exists (`nodir/sub` → `.`).
+    let found = dir
+        .ancestors()
+        .map(|a| {
+            if a.as_os_str().is_empty() {
+                Path::new(".")
+            } else {
+                a
+            }
+        })
+        .find_map(|a| Some((a, fs::metadata(a).ok()?)));
+    match found {
+        Some((a, m)) if !m.is_dir() => format!("{} is a file, not a folder", shown_path(a)),
+        Some((a, _)) if a != dir && e.kind() == std::io::ErrorKind::NotFound => {
+            format!("the folder {} does not exist", shown_path(dir))
+        }
+        _ => e.to_string(),
+    }
+}
+
+/// True when `p` can only name a folder: it ends in `/`, `/.` or `/..`, or is `.` or `..`
+/// (`Path` forgets a trailing `/`, the rename at the end does not).
+fn names_a_folder(p: &Path) -> bool {
+    let bytes = p.as_os_str().as_encoded_bytes();
+    let last = bytes.rsplit(|&b| b == b'/').next().unwrap_or(bytes);
+    matches!(last, b"" | b"." | b"..")
+}
+
+/// access(2) W_OK on an existing device, FIFO or descriptor link: whether this process may
+/// open it for writing, without opening it (opening has effects on some devices, and a
+/// FIFO would wait for a reader).
+#[cfg(unix)]
+fn writable(p: &Path) -> std::io::Result<()> {
+    use std::os::unix::ffi::OsStrExt;
+    let c = std::ffi::CString::new(p.as_os_str().as_bytes())?;
+    // SAFETY: `c` is a valid NUL-terminated path; access does not keep it.
+    if unsafe { libc::access(c.as_ptr(), libc::W_OK) } == 0 {
+        Ok(())
+    } else {
+        Err(std::io::Error::last_os_error())
+    }
+}
+
+#[cfg(not(unix))]
+fn writable(_: &Path) -> std::io::Result<()> {
+    Ok(())
+}
+
+/// Whether a file can be created in the folder of `p`, as the write at the end will: an
+/// unnamed file where the system has them (nothing to clean up, even after a SIGKILL), else
+/// the named temporary the write would use, removed at once.
+fn probe_folder(p: &Path) -> std::io::Result<()> {
+    #[cfg(target_os = "linux")]
+    if unnamed_file(parent_dir(p)).is_some() {
+        return Ok(());
+    }
+    let probe = temp_path(p);
+    let _writing = hold_writes();
+    OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .open(&probe)
+        .map(|_| {
+            let _ = fs::remove_file(&probe);
+        })
+}
+
+/// Whether the rename at the end may replace the existing file `p`: in a sticky folder
+/// (mode +t, like /tmp) only the file's owner, the folder's owner or root may (EPERM).
+#[cfg(unix)]
+fn replaceable(p: &Path) -> std::io::Result<()> {
+    use std::os::unix::fs::MetadataExt;
+    let (Ok(file), Ok(dir)) = (fs::symlink_metadata(p), fs::metadata(parent_dir(p))) else {
+        return Ok(());
+    };
+    // SAFETY: geteuid has no preconditions.
+    let me = unsafe { libc::geteuid() };
+    let sticky = dir.mode() & 0o1000 != 0; // S_ISVTX
+    if sticky && me != 0 && file.uid() != me && dir.uid() != me {
+        return Err(std::io::Error::from_raw_os_error(libc::EPERM));
+    }
+    Ok(())
+}
+
+#[cfg(not(unix))]
+fn replaceable(_: &Path) -> std::io::Result<()> {
+    Ok(())
 }
 
 /// Writes `bytes` to `path` (symlinks followed, `-` is standard output) atomically when it is
@@ -598,6 +711,38 @@ mod tests {
         let ok = dir.path().join("ok.json");
         assert!(Plan::new(&[("--save", Some(&ok))], &[], &[]).is_ok());
         assert_eq!(fs::read_dir(dir.path()).unwrap().count(), 0);
+    }
+
+    #[test]
+    fn places_that_only_fail_at_the_write_are_refused_up_front() {
+        let dir = tempfile::tempdir().unwrap();
+        let d = dir.path().display();
+        // Paths that can only name a folder, existing or not, and a file used as a folder.
+        let file = dir.path().join("f.json");
+        fs::write(&file, b"x").unwrap();
+        for bad in [
+            format!("{d}/nothere/"),
+            format!("{d}/nothere/."),
+            format!("{d}/nothere/.."),
+            format!("{d}/f.json/m.json"),
+            format!("{d}/f.json/sub/m.json"),
+            "/proc/self/fd/987654".to_string(),
+        ] {
+            let e = Plan::new(&[("--log", Some(Path::new(&bad)))], &[], &[])
+                .expect_err(&bad)
+                .to_string();
+            assert!(e.starts_with(&bad) && e.contains("--log"), "{e}");
+        }
+        assert!(names_a_folder(Path::new("a/")) && names_a_folder(Path::new("..")));
+        assert!(!names_a_folder(Path::new("a/.b")) && !names_a_folder(Path::new("a")));
+        // Devices and standard output are still fine; nothing was left behind.
+        for ok in ["/dev/null", "-", "/dev/stdout"] {
+            assert!(
+                Plan::new(&[("--log", Some(Path::new(ok)))], &[], &[]).is_ok(),
+                "{ok}"
+            );
+        }
+        assert_eq!(names(dir.path()), ["f.json"]);
     }
 
     #[test]

@@ -198,7 +198,7 @@ pub fn check_plot_path(out: &Output) -> Result<()> {
         Err(Error::flag(
             "--plot",
             "writes SVG only: give a FILE.svg name (convert it afterwards, e.g. `rsvg-convert -o curves.png curves.svg`)",
-            path.display(),
+            crate::error::shown_path(path),
         ))
     }
 }

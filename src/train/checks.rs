@@ -177,7 +177,7 @@ pub(super) fn check_training_memory(
         Some(p) => (
             format!(
                 "--init-from {} with --batch-size {}",
-                p.display(),
+                crate::error::shown_path(p),
                 args.training.batch_size
             ),
             "lower --batch-size, or train a smaller model",
