@@ -186,13 +186,48 @@ pub fn scaled_add<T: Real>(w: ArrayViewMut2<T>, alpha: T, d: ArrayView2<T>) {
     zip_rows(w, d, |w, d| *w += alpha * d);
 }
 
+/// W ← W + α·D as [`scaled_add`], returning what the same pass sees on the way: ‖D‖² (the
+/// same bits as [`sum_sq_of`] gives) and whether every updated W is finite. One pass over
+/// both, in the blocks of [`sum_sq`], instead of three.
+pub fn scaled_add_measured<T: Real>(
+    mut w: ArrayViewMut2<T>,
+    alpha: T,
+    d: ArrayView2<T>,
+) -> (f64, bool) {
+    assert_eq!(w.dim(), d.dim(), "element-wise operands differ in shape");
+    let len = w.len();
+    match (w.as_slice_mut(), d.as_slice()) {
+        (Some(w), Some(d)) => tree_reduce(
+            (w, d),
+            len,
+            SUM_BLOCK,
+            elementwise_parts(len),
+            &|(w, d): (&mut [T], &[T]), at| {
+                let ((w0, w1), (d0, d1)) = (w.split_at_mut(at), d.split_at(at));
+                ((w0, d0), (w1, d1))
+            },
+            &|_, (w, d): (&mut [T], &[T])| {
+                let d_sq = sum_sq_block(d);
+                w.iter_mut().zip(d).for_each(|(w, &d)| *w += alpha * d);
+                (d_sq, finite_block(w))
+            },
+            &|(a, fa), (b, fb)| (a + b, fa & fb),
+        ),
+        _ => {
+            let d_sq = sum_sq_of(d);
+            scaled_add(w.view_mut(), alpha, d);
+            (d_sq, w.iter().all(|v| v.is_finite()))
+        }
+    }
+}
+
 /// Element-wise passes smaller than this are never split.
 const SPLIT_MIN_ELEMENTS: usize = 1 << 16;
 
 /// The parts to cut an element-wise pass over `len` elements into: 1 when small or outside a
 /// pool, else the pool's thread count.
 #[inline]
-fn elementwise_parts(len: usize) -> usize {
+pub fn elementwise_parts(len: usize) -> usize {
     if len < SPLIT_MIN_ELEMENTS {
         1
     } else {
@@ -264,26 +299,106 @@ pub fn zip3_rows<T: Real>(
 /// [`sum_sq`]).
 const SUM_BLOCK: usize = 1 << 14;
 
-/// `leaf` of each block of `v` (blocks of SUM_BLOCK values), the results added pairwise in a
-/// tree fixed by `v.len()` alone: both halves of every node are split at a block boundary, and
-/// the top nodes run on the current rayon pool's threads when there is one. The tree, and so
-/// every bit of the result, is the same for every thread count; no allocation.
-fn block_tree_sum<T: Real>(v: &[T], leaf: &(impl Fn(&[T]) -> f64 + Sync)) -> f64 {
-    fn go<T: Real>(v: &[T], parts: usize, leaf: &(impl Fn(&[T]) -> f64 + Sync)) -> f64 {
-        if v.len() <= SUM_BLOCK {
-            return leaf(v);
-        }
-        let blocks = v.len().div_ceil(SUM_BLOCK);
-        let (a, b) = v.split_at(blocks / 2 * SUM_BLOCK);
-        let (sa, sb) = if parts > 1 {
-            let half = parts / 2;
-            rayon::join(|| go(a, half, leaf), || go(b, parts - half, leaf))
-        } else {
-            (go(a, 1, leaf), go(b, 1, leaf))
-        };
-        sa + sb
+/// leaf(block) of each block of `data` (`len` items cut into blocks of `block` items), the
+/// leaves' results combined pairwise in a tree fixed by `len` and `block` alone: both halves
+/// of every node are split at a block boundary by `split(data, items)`, and the top nodes run
+/// on `parts` threads of the current rayon pool. The tree, and so every bit of the result, is
+/// the same for every thread count; no allocation. `leaf` gets its first item's index.
+pub fn tree_reduce<D: Send, R: Send>(
+    data: D,
+    len: usize,
+    block: usize,
+    parts: usize,
+    split: &(impl Fn(D, usize) -> (D, D) + Sync),
+    leaf: &(impl Fn(usize, D) -> R + Sync),
+    combine: &(impl Fn(R, R) -> R + Sync),
+) -> R {
+    /// The node of `len` items from item `at`, on `parts` threads.
+    struct Node {
+        at: usize,
+        len: usize,
+        block: usize,
+        parts: usize,
     }
-    go(v, elementwise_parts(v.len()), leaf)
+    fn go<D: Send, R: Send>(
+        data: D,
+        node: Node,
+        split: &(impl Fn(D, usize) -> (D, D) + Sync),
+        leaf: &(impl Fn(usize, D) -> R + Sync),
+        combine: &(impl Fn(R, R) -> R + Sync),
+    ) -> R {
+        let Node {
+            at,
+            len,
+            block,
+            parts,
+        } = node;
+        if len <= block {
+            return leaf(at, data);
+        }
+        let mid = len.div_ceil(block) / 2 * block;
+        let (a, b) = split(data, mid);
+        let (pa, pb) = if parts > 1 {
+            (parts / 2, parts - parts / 2)
+        } else {
+            (1, 1)
+        };
+        let left = Node {
+            at,
+            len: mid,
+            block,
+            parts: pa,
+        };
+        let right = Node {
+            at: at + mid,
+            len: len - mid,
+            block,
+            parts: pb,
+        };
+        let (ra, rb) = if parts > 1 {
+            rayon::join(
+                || go(a, left, split, leaf, combine),
+                || go(b, right, split, leaf, combine),
+            )
+        } else {
+            (
+                go(a, left, split, leaf, combine),
+                go(b, right, split, leaf, combine),
+            )
+        };
+        combine(ra, rb)
+    }
+    let root = Node {
+        at: 0,
+        len,
+        block: block.max(1),
+        parts,
+    };
+    go(data, root, split, leaf, combine)
+}
+
+/// [`tree_reduce`] adding the leaves' values.
+pub fn tree_sum<D: Send>(
+    data: D,
+    len: usize,
+    block: usize,
+    parts: usize,
+    split: &(impl Fn(D, usize) -> (D, D) + Sync),
+    leaf: &(impl Fn(usize, D) -> f64 + Sync),
+) -> f64 {
+    tree_reduce(data, len, block, parts, split, leaf, &|a, b| a + b)
+}
+
+/// [`tree_sum`] over a slice, in blocks of SUM_BLOCK values, split when the slice is large.
+fn block_tree_sum<T: Real>(v: &[T], leaf: &(impl Fn(&[T]) -> f64 + Sync)) -> f64 {
+    tree_sum(
+        v,
+        v.len(),
+        SUM_BLOCK,
+        elementwise_parts(v.len()),
+        &|v: &[T], at| v.split_at(at),
+        &|_, v| leaf(v),
+    )
 }
 
 /// Σ v², accumulated in f64: over blocks of SUM_BLOCK values (split over the current rayon
@@ -348,12 +463,21 @@ pub fn sum_sq_of<T: Real>(a: ArrayView2<T>) -> f64 {
 /// True when every value is finite; a branch-free test per block of 64 values, the blocks
 /// split over the current rayon pool when there are many.
 pub fn all_finite<T: Real>(v: &[T]) -> bool {
-    let finite = |v: &[T]| {
-        v.chunks(64)
-            .all(|c| c.iter().fold(true, |ok, &x| ok & x.is_finite()))
-    };
-    // A count of non-finite blocks, through the same fixed tree as the sums.
-    block_tree_sum(v, &|b: &[T]| if finite(b) { 0.0 } else { 1.0 }) == 0.0
+    tree_reduce(
+        v,
+        v.len(),
+        SUM_BLOCK,
+        elementwise_parts(v.len()),
+        &|v: &[T], at| v.split_at(at),
+        &|_, v| finite_block(v),
+        &|a, b| a & b,
+    )
+}
+
+/// True when every value of `v` is finite, branch-free within each run of 64 values.
+fn finite_block<T: Real>(v: &[T]) -> bool {
+    v.chunks(64)
+        .all(|c| c.iter().fold(true, |ok, &x| ok & x.is_finite()))
 }
 
 #[cfg(test)]

@@ -3,7 +3,14 @@
 
 use ndarray::{ArrayView2, ArrayViewMut2, Axis};
 
+use crate::math::linalg::{self, tree_sum};
 use crate::Real;
+
+/// Batches with fewer outputs (B·q) than this compute ∂L/∂O on one thread (one e^x each).
+const GRADIENT_SPLIT_MIN: usize = 2048;
+
+/// Rows of O per leaf of the tree that sums ℓ over the batch (see [`Loss::gradient`]).
+const GRADIENT_BLOCK_ROWS: usize = 32;
 
 /// The loss ℓ (the CLI's `--loss` maps its names onto it).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
@@ -105,51 +112,70 @@ impl Loss {
 
     /// ∂L/∂O for the batch mean L, written into `d_o` (B,q) and **already divided by B**;
     /// returns L as well, since it falls out of the same pass.
-    pub fn gradient<T: Real>(
-        self,
-        o: ArrayView2<T>,
-        y: Target<T>,
-        mut d_o: ArrayViewMut2<T>,
-    ) -> f64 {
+    pub fn gradient<T: Real>(self, o: ArrayView2<T>, y: Target<T>, d_o: ArrayViewMut2<T>) -> f64 {
         let b = o.nrows();
         let inv_b = T::one() / T::of(b as f64);
-        let mut total = 0.0f64;
-        for (i, (o_i, mut d_i)) in o.outer_iter().zip(d_o.axis_iter_mut(Axis(0))).enumerate() {
-            match (self, y) {
-                (Loss::SoftmaxCe, Target::Classes(y)) => {
-                    // p = softmax(o) = e^(o − m) / Σⱼ e^(oⱼ − m), m = max o;   ∂ℓ/∂o = p − onehot(y)
-                    let m = o_i.iter().copied().fold(T::neg_infinity(), T::max);
-                    let mut sum = T::zero();
-                    for (&o_ij, d) in o_i.iter().zip(d_i.iter_mut()) {
-                        *d = (o_ij - m).exp();
-                        sum += *d;
+        // Rows are independent: blocks of rows on the rayon pool's threads (e^x is ~10 ns),
+        // their ℓ summed in a tree fixed by B, so the same bits for every thread count.
+        let parts = if o.len() >= GRADIENT_SPLIT_MIN {
+            linalg::threads()
+        } else {
+            1
+        };
+        let rows = |first: usize, (o, mut d_o): (ArrayView2<T>, ArrayViewMut2<T>)| {
+            let mut total = 0.0f64;
+            for (k, (o_i, mut d_i)) in o.outer_iter().zip(d_o.axis_iter_mut(Axis(0))).enumerate() {
+                let i = first + k;
+                match (self, y) {
+                    (Loss::SoftmaxCe, Target::Classes(y)) => {
+                        // p = softmax(o) = e^(o − m) / Σⱼ e^(oⱼ − m), m = max o;   ∂ℓ/∂o = p − onehot(y)
+                        let m = o_i.iter().copied().fold(T::neg_infinity(), T::max);
+                        let mut sum = T::zero();
+                        for (&o_ij, d) in o_i.iter().zip(d_i.iter_mut()) {
+                            *d = (o_ij - m).exp();
+                            sum += *d;
+                        }
+                        let scale = inv_b / sum;
+                        for d in d_i.iter_mut() {
+                            *d *= scale;
+                        }
+                        d_i[y[i]] -= inv_b;
+                        // ℓ = log Σⱼ e^(oⱼ) − o_y = m + log Σⱼ e^(oⱼ − m) − o_y
+                        total += (m + sum.ln() - o_i[y[i]]).f64();
                     }
-                    let scale = inv_b / sum;
-                    for d in d_i.iter_mut() {
-                        *d *= scale;
+                    (Loss::SoftmaxCe, Target::Values(_)) => {
+                        d_i.fill(T::nan());
+                        total = f64::NAN;
                     }
-                    d_i[y[i]] -= inv_b;
-                    // ℓ = log Σⱼ e^(oⱼ) − o_y = m + log Σⱼ e^(oⱼ − m) − o_y
-                    total += (m + sum.ln() - o_i[y[i]]).f64();
-                }
-                (Loss::SoftmaxCe, Target::Values(_)) => {
-                    d_i.fill(T::nan());
-                    total = f64::NAN;
-                }
-                (Loss::HalfSquared, _) => {
-                    // ∂ℓ/∂o = o − y
-                    let mut sq = T::zero();
-                    for (j, (&o_ij, d)) in o_i.iter().zip(d_i.iter_mut()).enumerate() {
-                        let r = o_ij - target_at(y, i, j);
-                        sq += r * r;
-                        *d = r * inv_b;
+                    (Loss::HalfSquared, _) => {
+                        // ∂ℓ/∂o = o − y
+                        let mut sq = T::zero();
+                        for (j, (&o_ij, d)) in o_i.iter().zip(d_i.iter_mut()).enumerate() {
+                            let r = o_ij - target_at(y, i, j);
+                            sq += r * r;
+                            *d = r * inv_b;
+                        }
+                        total += (T::of(0.5) * sq).f64();
                     }
-                    total += (T::of(0.5) * sq).f64();
                 }
             }
-        }
-        total / b as f64
+            total
+        };
+        tree_sum((o, d_o), b, GRADIENT_BLOCK_ROWS, parts, &split_rows, &rows) / b as f64
     }
+}
+
+/// Rows ..at and at.. of O and of ∂L/∂O.
+#[allow(clippy::type_complexity)]
+fn split_rows<'a, T>(
+    (o, d_o): (ArrayView2<'a, T>, ArrayViewMut2<'a, T>),
+    at: usize,
+) -> (
+    (ArrayView2<'a, T>, ArrayViewMut2<'a, T>),
+    (ArrayView2<'a, T>, ArrayViewMut2<'a, T>),
+) {
+    let ((o0, o1), (d0, d1)) = (o.split_at(Axis(0), at), d_o.split_at(Axis(0), at));
+    ((o0, d0), (o1, d1))
 }
 
 /// yᵢⱼ: the real target, or the one-hot entry for a class label.

@@ -77,6 +77,17 @@ pub struct Objective {
     pub j: f64,
 }
 
+/// What one SGD step measured while it updated the weights.
+#[derive(Clone, Copy, Debug)]
+pub struct Update {
+    /// ‖∂J/∂W1‖²_F of the gradient applied, in f64.
+    pub d_w1_sq: f64,
+    /// ‖∂J/∂W2‖²_F of the gradient applied, in f64.
+    pub d_w2_sq: f64,
+    /// True when every weight is finite after the step.
+    pub finite: bool,
+}
+
 /// What forward() stores for backward(): z, h, o of the last batch.
 /// Buffers are allocated for `capacity` rows once and reused; only the first `rows` are live.
 #[derive(Clone, Debug)]
@@ -249,10 +260,17 @@ impl<T: Real> Mlp<T> {
         Ok(Objective { l, s, j: l + s })
     }
 
-    /// Plain minibatch SGD: W ← W − η ∂J/∂W for both weight matrices.
-    pub fn sgd_step(&mut self, grads: &Grads<T>, lr: T) {
-        crate::math::linalg::scaled_add(self.w1.view_mut(), -lr, grads.d_w1.view());
-        crate::math::linalg::scaled_add(self.w2.view_mut(), -lr, grads.d_w2.view());
+    /// Plain minibatch SGD: W ← W − η ∂J/∂W for both weight matrices. Returns what the same
+    /// pass measures on the way: ‖∂J/∂W1‖², ‖∂J/∂W2‖² and whether every new weight is finite.
+    pub fn sgd_step(&mut self, grads: &Grads<T>, lr: T) -> Update {
+        use crate::math::linalg::scaled_add_measured;
+        let (d_w1_sq, finite1) = scaled_add_measured(self.w1.view_mut(), -lr, grads.d_w1.view());
+        let (d_w2_sq, finite2) = scaled_add_measured(self.w2.view_mut(), -lr, grads.d_w2.view());
+        Update {
+            d_w1_sq,
+            d_w2_sq,
+            finite: finite1 && finite2,
+        }
     }
 
     /// True when every weight is a finite number.

@@ -9,7 +9,7 @@ use rand::seq::SliceRandom;
 
 use crate::data::matrices::{Data, Targets};
 use crate::math::loss::Target;
-use crate::math::model::{Cache, Grads, Mlp, Objective};
+use crate::math::model::{Cache, Grads, Mlp, Objective, Update};
 use crate::{Error, Real, Result};
 
 /// How to train. The field names are the flags' names.
@@ -348,9 +348,7 @@ fn train_loop<T: Real>(
             sum_l += obj.l * b;
             sum_s += obj.s * b;
             sum_metric += batch_metric(cache.live().2, y, cfg.target_scale.as_deref()) * b;
-            norm1 += frobenius(grads.d_w1.view());
-            norm2 += frobenius(grads.d_w2.view());
-            match momentum.as_mut() {
+            let update = match momentum.as_mut() {
                 None => model.sgd_step(&grads, lr),
                 Some(m) => {
                     // v ← μv + ∂J/∂W;  W ← W − ηv
@@ -358,11 +356,19 @@ fn train_loop<T: Real>(
                     m.v2.zip_mut_with(&grads.d_w2, |v, &g| *v = mu * *v + g);
                     model.w1.scaled_add(-lr, &m.v1);
                     model.w2.scaled_add(-lr, &m.v2);
+                    let sq = |d: &Array2<T>| crate::math::linalg::sum_sq_of(d.view());
+                    Update {
+                        d_w1_sq: sq(&grads.d_w1),
+                        d_w2_sq: sq(&grads.d_w2),
+                        finite: model.is_finite(),
+                    }
                 }
-            }
+            };
+            norm1 += update.d_w1_sq.sqrt();
+            norm2 += update.d_w2_sq.sqrt();
             // A finite J with a huge step can still overflow a weight: catch it at this batch
             // (O(weights), against O(B × weights) for the forward and backward passes).
-            if !model.is_finite() {
+            if !update.finite {
                 return Err(Error::Diverged {
                     epoch,
                     batch: k + 1,
@@ -492,11 +498,6 @@ pub fn argmax<T: Real>(v: impl Iterator<Item = T>) -> usize {
         }
     }
     best.0
-}
-
-/// ‖A‖_F, accumulated in f64.
-pub fn frobenius<T: Real>(a: ArrayView2<T>) -> f64 {
-    crate::math::linalg::sum_sq_of(a).sqrt()
 }
 
 #[cfg(test)]
