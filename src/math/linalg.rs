@@ -3,8 +3,8 @@
 //!
 //! With `--threads N` ≥ 2 the training loop runs inside a local rayon pool of N threads (see
 //! `train::sgd::train`); every product large enough is then split into N chunks of its
-//! output, rows of C when C has more rows than columns and columns otherwise (a square C keeps
-//! all its rows in each chunk, so that faer uses its tallest kernels), by
+//! output, rows of C when C is at least as tall as wide or each chunk keeps 96 rows or more,
+//! columns otherwise, by
 //! nested `rayon::join`s (which allocate nothing), each chunk a single-threaded faer product.
 //! Each element of C is still computed by one kernel call over the whole inner dimension, so
 //! the result is the same, bit for bit, for every thread count (checked in tests/threads.rs).
@@ -19,6 +19,12 @@ use crate::Real;
 /// Products with fewer multiply-adds (m·n·k) than this are never split: waking a helper costs
 /// more than it saves.
 pub const SPLIT_MIN_MACS: usize = 1 << 18;
+
+/// A product is split by rows of C while each chunk keeps at least this many (faer's tallest
+/// f32 kernel on AVX-512): measured in training at 2 threads, rows keep each thread on the rows
+/// of X it gathered and the rows of W1 and dW1 it updates (dW1 = dZᵀX: 500-520 µs by rows,
+/// 515-530 by columns; Z = XW1ᵀ: 495-525 by rows, 525-560 by columns).
+const ROWS_PER_CHUNK: usize = 96;
 
 /// Chunk boundaries are multiples of this many rows or columns (a whole number of SIMD
 /// registers of f32, so that no chunk starts in the middle of a microkernel tile).
@@ -98,7 +104,7 @@ fn bound(len: usize, parts: usize, i: usize) -> usize {
     (i * step).min(len)
 }
 
-/// C split into `threads` chunks along its longer side (columns when square); chunk i computes its rows (columns)
+/// C split into `threads` chunks of rows (see [`ROWS_PER_CHUNK`]) or else columns; chunk i computes its rows (columns)
 /// of C from the same rows of A (columns of B).
 fn gemm_split<T: Real>(
     threads: usize,
@@ -108,7 +114,11 @@ fn gemm_split<T: Real>(
     plus: Option<(T, ArrayView2<T>)>,
 ) {
     let (m, n) = c.dim();
-    let axis = if m > n { Axis(0) } else { Axis(1) };
+    let axis = if m >= n || m >= threads * ROWS_PER_CHUNK {
+        Axis(0)
+    } else {
+        Axis(1)
+    };
     let len = c.len_of(axis);
     let parts = threads.min(len.div_ceil(ALIGN));
     // A part is (its first chunk's index, its rows or columns of C).
