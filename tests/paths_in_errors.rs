@@ -188,3 +188,31 @@ fn a_long_path_is_shown_whole() {
     one_clean_line(&out, 3, &[whole]);
     assert!(!stderr(&out).contains('…'), "{}", stderr(&out));
 }
+
+/// A flag's value that clap refuses (a number flag given text, an unknown activation, an
+/// unknown flag) is quoted by clap's message: escaped like a file name, on one line. (clap
+/// itself drops an ANSI escape sequence from what it quotes: `c\x1b[31mred` shows as `cred`.)
+#[test]
+fn hostile_flag_values_in_clap_errors_are_shown_escaped_on_one_line() {
+    for (raw, shown) in names().into_iter().filter(|(n, _)| n.to_str().is_some()) {
+        let shown = if shown.contains(r"\x1b[31m") {
+            "cred"
+        } else {
+            shown
+        };
+        let cases: Vec<Vec<OsString>> = vec![
+            vec!["--epochs".into(), raw.clone()],
+            vec!["--activation".into(), raw.clone()],
+            vec![{
+                let mut flag = OsString::from("--x");
+                flag.push(&raw);
+                flag
+            }],
+        ];
+        for args in cases {
+            let args: Vec<&OsStr> = args.iter().map(OsString::as_os_str).collect();
+            let out = run_os(&args);
+            one_clean_line(&out, 2, &[shown.to_string()]);
+        }
+    }
+}

@@ -28,7 +28,7 @@ pub fn parse_args() -> Result<Cli, clap::Error> {
 
 /// Prints clap's error (or the help or version it asked for) and returns the exit code.
 pub fn clap_error(e: clap::Error) -> i32 {
-    use clap::error::ErrorKind;
+    use clap::error::{ContextKind, ContextValue, ErrorKind};
     if matches!(e.kind(), ErrorKind::DisplayHelp | ErrorKind::DisplayVersion) {
         // `--help > /dev/full` is a write error like any other (a closed pipe is not).
         let text = if std::io::stdout().is_terminal() {
@@ -49,7 +49,17 @@ pub fn clap_error(e: clap::Error) -> i32 {
         let _ = e.print();
         return exit::USAGE;
     }
-    let text = e.render().to_string();
+    let mut text = e.render().to_string();
+    // A value or argument as the user typed it may hold a newline, ESC or a bidi override:
+    // shown escaped, like every value in our own messages, so the error stays one line.
+    for kind in [ContextKind::InvalidValue, ContextKind::InvalidArg] {
+        if let Some(ContextValue::String(raw)) = e.get(kind) {
+            let shown = crate::error::escaped(raw.as_bytes(), crate::error::PATH_SHOWN);
+            if shown != *raw && !raw.is_empty() {
+                text = text.replace(raw.as_str(), &shown);
+            }
+        }
+    }
     let mut lines = text.lines();
     let first = lines.next().unwrap_or("invalid arguments");
     let mut first = first.strip_prefix("error: ").unwrap_or(first).to_string();
