@@ -86,7 +86,10 @@ fn a_latin1_data_test_and_save_name_trains_and_predicts() {
         preds.as_os_str(),
     ]);
     let (report, _) = ok(&out);
-    assert!(report.contains("accuracy") || report.contains("acc"), "{report}");
+    assert!(
+        report.contains("accuracy") || report.contains("acc"),
+        "{report}"
+    );
     let written = std::fs::read_to_string(&preds).unwrap();
     assert_eq!(written.lines().count(), 151, "{written}");
 
@@ -179,6 +182,24 @@ fn a_newline_in_a_name_gives_one_summary_line() {
         "{text}"
     );
     assert!(!text.contains('\u{202e}'), "{text}");
+
+    // explain names the data file and the model on one line each.
+    let out = run_os(&[
+        "explain".as_ref(),
+        "--model".as_ref(),
+        model.as_os_str(),
+        "--data".as_ref(),
+        csv.as_os_str(),
+    ]);
+    let (text, _) = ok(&out);
+    assert!(
+        text.contains(&format!("model {d}/m\\u{{202e}}x.json: λ")),
+        "{text}"
+    );
+    assert!(
+        text.contains(&format!("\nsample: row 0 of {d}/ok\\nname.csv\n")),
+        "{text}"
+    );
 
     let out = run_os(&[
         "--data".as_ref(),

@@ -92,7 +92,7 @@ pub struct TrainArgs {
     /// Training data: a CSV file with a header row (`-` reads standard input; gzip is
     /// detected and decompressed whatever the name).
     #[arg(long, value_name = "FILE", required = true, help_heading = "Data")]
-    pub data: Option<String>,
+    pub data: Option<PathBuf>,
 
     /// The label column, by header name or 0-based index [default: the last column].
     /// For --task regress, several may be given (`--label a,b` or repeated): one output each.
@@ -106,7 +106,7 @@ pub struct TrainArgs {
 
     /// A held-out test file with the same columns; its metrics are reported after training.
     #[arg(long, value_name = "FILE", help_heading = "Data")]
-    pub test: Option<String>,
+    pub test: Option<PathBuf>,
 
     /// The byte between fields: `,` (the default), `;`, `tab` (or `\t`), `|`, or any other
     /// single ASCII byte. Use it for semicolon- or tab-separated files.
@@ -331,7 +331,7 @@ pub struct PredictArgs {
     /// Rows to predict: a CSV with the model's feature columns (the label column may be
     /// absent; when present, the report compares against it). `-` reads standard input.
     #[arg(long, value_name = "FILE")]
-    pub data: String,
+    pub data: PathBuf,
 
     /// The byte between fields: `,` (the default), `;`, `tab` (or `\t`), `|`, or any other
     /// single ASCII byte.
@@ -368,7 +368,7 @@ pub struct PredictArgs {
 pub struct GradcheckArgs {
     /// Take the batch from this CSV (standardized, bias appended) instead of random numbers.
     #[arg(long, value_name = "FILE")]
-    pub data: Option<String>,
+    pub data: Option<PathBuf>,
     /// Label column of --data.
     #[arg(long, value_name = "COL", value_delimiter = ',')]
     pub label: Vec<String>,
@@ -416,7 +416,7 @@ pub struct GradcheckArgs {
 pub struct ExplainArgs {
     /// The CSV to take the sample from.
     #[arg(long, value_name = "FILE")]
-    pub data: String,
+    pub data: PathBuf,
 
     /// The byte between fields: `,` (the default), `;`, `tab` (or `\t`), `|`, or any other
     /// single ASCII byte.
@@ -470,7 +470,7 @@ pub struct GraphArgs {
     pub model: Option<PathBuf>,
     /// Annotate with the shapes a model trained on this CSV would have (default settings).
     #[arg(long, value_name = "FILE")]
-    pub data: Option<String>,
+    pub data: Option<PathBuf>,
     /// dot (Graphviz source) or svg (rendered by Graphviz's `dot` when installed).
     #[arg(long, value_enum, default_value_t = GraphFormat::Dot)]
     pub format: GraphFormat,

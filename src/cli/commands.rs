@@ -37,13 +37,12 @@ pub struct PredictOutput {
 /// - predictions: to --out when given (`-` is stdout), else to stdout unless --json or eval;
 /// - report: to stderr when the predictions take stdout, else to stdout.
 pub fn predict(args: &PredictArgs, report_only: bool) -> Result<PredictOutput> {
-    let data = std::path::PathBuf::from(&args.data);
     let plan = output::Plan::new(
         &[
             ("--out", args.out.as_deref()),
             ("--report", args.report.as_deref()),
         ],
-        &[("--model", Some(&args.model)), ("--data", Some(&data))],
+        &[("--model", Some(&args.model)), ("--data", Some(&args.data))],
         &[],
     )?;
     let mf = ModelFile::load(&args.model)?;
@@ -167,7 +166,7 @@ pub fn predict(args: &PredictArgs, report_only: bool) -> Result<PredictOutput> {
             "predict --json"
         };
         return Err(Error::data(
-            Source::parse(&args.data).to_string(),
+            Source::parse(&args.data).display(),
             format!(
                 "has no label column {}, so {asked} has no report to print (predict --out FILE writes the predictions)",
                 prep.labels.join(",")
@@ -182,19 +181,26 @@ pub fn predict(args: &PredictArgs, report_only: bool) -> Result<PredictOutput> {
                     format!(
                         "needs the label column {} in {}",
                         prep.labels.join(","),
-                        args.data
+                        Source::parse(&args.data)
                     ),
                     crate::error::shown_path(path),
                 ));
             };
             let diag = Diagnostics {
-                set: args.data.clone(),
+                set: args.data.to_string_lossy().into_owned(),
                 predictions,
                 outputs: prep.classes.clone().unwrap_or_else(|| prep.labels.clone()),
                 sample,
             };
             let inv = html::Invocation::current();
-            let page = html::predict_page(&args.model, &mf, &args.data, &diag, objective, &inv);
+            let page = html::predict_page(
+                &args.model,
+                &mf,
+                &args.data.to_string_lossy(),
+                &diag,
+                objective,
+                &inv,
+            );
             Some(html::render(&page))
         }
         None => None,
@@ -507,7 +513,7 @@ fn explain_memory(args: &ExplainArgs, d: usize, h: usize, q: usize) -> Result<()
         need.add("the JSON text", weights.saturating_mul(6), 30);
     }
     let flags = match &args.model {
-        Some(p) => format!("--model {}", p.display()),
+        Some(p) => format!("--model {}", crate::error::shown_path(p)),
         None => format!("--hidden {h}"),
     };
     limits::check_memory(

@@ -41,7 +41,10 @@ pub fn run(cli: Cli) -> Result<i32, Failure> {
             match (&args.dir, &args.page) {
                 (Some(dir), _) => {
                     for name in completions::write_man_pages(dir)? {
-                        say(&format!("wrote {}", dir.join(name).display()));
+                        say(&format!(
+                            "wrote {}",
+                            crate::error::shown_path(&dir.join(name))
+                        ));
                     }
                 }
                 (None, page) => {

@@ -138,12 +138,16 @@ pub fn interrupted_note(run: &TrainRun) -> String {
     let saved = match &run.saved {
         Some(p) => format!(
             "; model saved to {} with \"interrupted\": true",
-            p.display()
+            crate::error::shown_path(p)
         ),
         None if run.outcome.samples == 0 => "; nothing written: no SGD step had run".to_string(),
         None => String::new(),
     };
-    let kept: Vec<String> = run.kept.iter().map(|p| p.display().to_string()).collect();
+    let kept: Vec<String> = run
+        .kept
+        .iter()
+        .map(|p| crate::error::shown_path(p))
+        .collect();
     let kept = if kept.is_empty() {
         String::new()
     } else {
@@ -162,8 +166,6 @@ pub fn interrupted_note(run: &TrainRun) -> String {
 /// Continuing a model in place (`--init-from m.json --save m.json`) is allowed: the model is
 /// read whole before training, and an interrupted run never replaces it.
 pub fn output_plan(args: &RunOptions) -> Result<Plan> {
-    let path = |s: &Option<String>| s.as_ref().map(std::path::PathBuf::from);
-    let (data, test) = (path(&args.data.data), path(&args.data.test));
     let plan = Plan::new(
         &[
             ("--save", args.outputs.save.as_deref()),
@@ -172,8 +174,8 @@ pub fn output_plan(args: &RunOptions) -> Result<Plan> {
             ("--report", args.outputs.report.as_deref()),
         ],
         &[
-            ("--data", data.as_deref()),
-            ("--test", test.as_deref()),
+            ("--data", args.data.data.as_deref()),
+            ("--test", args.data.test.as_deref()),
             ("--init-from", args.model.init_from.as_deref()),
         ],
         &[("--save", "--init-from")],
@@ -242,7 +244,7 @@ fn write_outputs<T: Real>(
             }
             "--log" => out.write(report::log_csv(run).as_bytes())?,
             "--plot" => {
-                let title = format!("mlp-train on {}", run.data);
+                let title = format!("mlp-train on {}", run.data.display());
                 let svg = plot::curves_svg(&run.outcome.history, &title)
                     .map_err(|e| Error::io(&out.given, std::io::Error::other(e)))?;
                 out.write(svg.as_bytes())?;
@@ -318,5 +320,44 @@ mod tests {
         assert_eq!(saved.epochs_run, 1);
         // The figures are the epoch's, without new passes over the data.
         assert_eq!(run.train.objective.l, run.outcome.history[0].train.l);
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn the_interrupt_note_shows_hostile_names_escaped_on_one_line() {
+        use std::os::unix::ffi::OsStrExt;
+        let dir = tempfile::tempdir().unwrap();
+        let m = dir
+            .path()
+            .join(std::ffi::OsStr::from_bytes(b"m\n\xe9\xe2\x80\xae.json"));
+        std::fs::write(&m, b"good").unwrap();
+        let iris = concat!(env!("CARGO_MANIFEST_DIR"), "/data/iris.csv");
+        let opts = Cli::try_parse_from([
+            "mlp-train".as_ref(),
+            "--data".as_ref(),
+            std::ffi::OsStr::new(iris),
+            "--save".as_ref(),
+            m.as_os_str(),
+        ])
+        .unwrap()
+        .train
+        .options();
+        let stop = AtomicBool::new(false);
+        let run = train_command(&opts, &mut StopAfterOneEpoch(&stop), &stop)
+            .unwrap()
+            .run;
+        let note = interrupted_note(&run);
+        let d = dir.path().display();
+        assert!(
+            note.contains(&format!(
+                "model saved to {d}/m\\n\\xe9\\u{{202e}}.interrupted.json with"
+            )),
+            "{note}"
+        );
+        assert!(
+            note.contains(&format!("; kept {d}/m\\n\\xe9\\u{{202e}}.json (")),
+            "{note}"
+        );
+        assert!(!note.contains(['\n', '\u{202e}']), "{note}");
     }
 }

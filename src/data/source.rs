@@ -17,12 +17,14 @@ pub enum Source {
 }
 
 impl Source {
-    /// `-` is standard input; anything else is a path.
-    pub fn parse(s: &str) -> Source {
-        if s == "-" {
+    /// `-` is standard input; anything else is a path, whatever its bytes (a name that is
+    /// not UTF-8 is a file name like any other).
+    pub fn parse(s: impl AsRef<Path>) -> Source {
+        let path = s.as_ref();
+        if path.as_os_str() == "-" {
             Source::Stdin
         } else {
-            Source::Path(PathBuf::from(s))
+            Source::Path(path.to_path_buf())
         }
     }
 
@@ -42,9 +44,11 @@ impl std::str::FromStr for Source {
     }
 }
 
+/// The name as every line shows it: escaped whole ([`crate::error::shown_path`]), so that a
+/// newline in a file name cannot cut a line and a byte that is not UTF-8 shows as `\xe9`.
 impl fmt::Display for Source {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{}", self.display().display())
+        f.write_str(&crate::error::shown_path(&self.display()))
     }
 }
 

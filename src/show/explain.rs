@@ -9,7 +9,10 @@ use crate::train::gradcheck::FLOOR;
 /// Where the model and the sample come from; the raw row beside the standardized one.
 fn render_source(src: &Provenance, opts: &ExplainOptions) -> String {
     let mut out = String::new();
-    match (&src.model, &src.precision) {
+    // The file names (kept as lossy UTF-8 for the JSON) on one line each: a newline or a
+    // bidi override in a name is escaped, as `crate::error::shown_path` shows a path.
+    let name = |s: &str| crate::error::escaped(s.as_bytes(), crate::error::PATH_SHOWN);
+    match (&src.model.as_deref().map(name), &src.precision) {
         (Some(m), Some(p)) => out.push_str(&format!(
             "model {m}: λ, φ, ℓ, the weights and the precision ({p}) are the model's\n"
         )),
@@ -21,7 +24,11 @@ fn render_source(src: &Provenance, opts: &ExplainOptions) -> String {
     if src.data.is_empty() {
         return out;
     }
-    out.push_str(&format!("\nsample: row {} of {}\n", src.row, src.data));
+    out.push_str(&format!(
+        "\nsample: row {} of {}\n",
+        src.row,
+        name(&src.data)
+    ));
     let raw = step("raw_x", "raw x", "", Value::Vector(src.raw_x.clone()));
     out.push_str(&render_step(&raw, opts));
     match (src.standardized_x, src.bias) {

@@ -2,10 +2,12 @@
 //! `--json` object and the `--log` CSV. Pure functions from results to text; no printing.
 
 use std::fmt::Write;
+use std::path::Path;
 
 use serde_json::{json, Value};
 
 use crate::data::prep::Task;
+use crate::error::shown_path;
 use crate::train::cv::CvRun;
 use crate::train::run::{Evaluation, TrainRun};
 use crate::train::sgd::{EpochStats, Metric};
@@ -75,7 +77,7 @@ pub fn summary_text(run: &TrainRun) -> String {
     let _ = writeln!(
         out,
         "{}: {} rows × {} features{} → {what}",
-        run.data,
+        shown_path(&run.data),
         run.train.rows + run.val.as_ref().map_or(0, |v| v.rows),
         run.features.len(),
         if run.bias { " (+1 bias input)" } else { "" },
@@ -107,7 +109,7 @@ pub fn summary_text(run: &TrainRun) -> String {
     );
     out.push_str(&table(run.task, &evaluations(run)));
     if let Some(p) = &run.saved {
-        let _ = writeln!(out, "model saved to {}", p.display());
+        let _ = writeln!(out, "model saved to {}", shown_path(p));
     }
     out
 }
@@ -230,6 +232,14 @@ pub fn metrics_json(run: &TrainRun) -> Value {
     Value::Object(m)
 }
 
+/// A file name as the JSON reports give it: the name itself when it is UTF-8 (JSON escapes
+/// a newline or a control character in it), else with each byte that is not UTF-8 replaced
+/// by U+FFFD, so that the object stays valid JSON (the text lines show such a name escaped
+/// byte for byte, `caf\xe9.csv`, with [`shown_path`]).
+pub fn json_path(path: &Path) -> String {
+    path.to_string_lossy().into_owned()
+}
+
 /// The `--json` object: schema version, data, every hyperparameter and the results.
 pub fn summary_json(run: &TrainRun) -> Value {
     let o = &run.outcome;
@@ -237,7 +247,7 @@ pub fn summary_json(run: &TrainRun) -> Value {
     let mut v = json!({
         "schema_version": SCHEMA_VERSION,
         "tool": format!("mlp-train {}", env!("CARGO_PKG_VERSION")),
-        "data": run.data,
+        "data": json_path(&run.data),
         "task": run.task,
         "inputs": d,
         "outputs": q,
@@ -251,7 +261,7 @@ pub fn summary_json(run: &TrainRun) -> Value {
         "interrupted": o.interrupted,
         "seconds": o.seconds,
         "samples_per_second": samples_per_second(run),
-        "model": run.saved,
+        "model": run.saved.as_deref().map(json_path),
     });
     if let (Value::Object(dst), Value::Object(src)) = (&mut v, metrics_json(run)) {
         dst.extend(src);
@@ -306,7 +316,7 @@ pub fn cv_text(cv: &CvRun) -> String {
     let _ = writeln!(
         out,
         "{}: {}-fold cross-validation ({})",
-        cv.data,
+        shown_path(&cv.data),
         cv.k,
         if pct { "stratified" } else { "plain" }
     );
@@ -362,7 +372,7 @@ pub fn cv_json(cv: &CvRun) -> Value {
     json!({
         "schema_version": SCHEMA_VERSION,
         "tool": format!("mlp-train {}", env!("CARGO_PKG_VERSION")),
-        "data": cv.data,
+        "data": json_path(&cv.data),
         "task": cv.task,
         "hyperparameters": with_threads(&cv.hyperparameters, cv.threads),
         "threads": cv.threads,

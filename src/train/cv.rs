@@ -1,6 +1,7 @@
 //! `--cv K`: stratified (classify) or plain (regress) K-fold cross-validation with the seed,
 //! each fold fitting its own preprocessing on its K-1 training folds.
 
+use std::path::PathBuf;
 use std::sync::atomic::AtomicBool;
 
 use crate::data::prep::Task;
@@ -26,7 +27,8 @@ pub struct Fold {
 /// The outcome of `--cv K`.
 #[derive(Clone, Debug, serde::Serialize)]
 pub struct CvRun {
-    pub data: String,
+    /// The data file as given (`<stdin>` for `-`): shown escaped in text, lossily in JSON.
+    pub data: PathBuf,
     pub task: Task,
     pub k: usize,
     pub folds: Vec<Fold>,
@@ -147,7 +149,7 @@ pub(super) fn cv_in<T: Real>(
     let mean_r2 =
         (task == Task::Regress).then(|| folds.iter().filter_map(|f| f.r2).sum::<f64>() / m);
     Ok(CvRun {
-        data: src.to_string(),
+        data: src.display(),
         task,
         k,
         folds,

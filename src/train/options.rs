@@ -50,10 +50,11 @@ impl std::str::FromStr for Precision {
 #[derive(Clone, Debug)]
 pub struct DataOptions {
     /// The training CSV (`-` or None: standard input).
-    pub data: Option<String>,
+    pub data: Option<PathBuf>,
     pub label: Vec<String>,
     pub task: Task,
-    pub test: Option<String>,
+    /// The held-out test CSV (`-`: standard input).
+    pub test: Option<PathBuf>,
     pub delimiter: Delimiter,
     pub ignore: Vec<String>,
     pub val_frac: f64,

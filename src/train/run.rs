@@ -1,6 +1,6 @@
 //! A training run from plain options to a trained and evaluated model: validate the options,
 //! load and split the data, fit the preprocessing, train, evaluate; and K-fold cross-validation.
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::sync::atomic::AtomicBool;
 
 use crate::data::matrices::{Data, Targets};
@@ -33,7 +33,8 @@ pub struct Evaluation {
 /// Everything a report needs about one training run.
 #[derive(Clone, Debug, serde::Serialize)]
 pub struct TrainRun {
-    pub data: String,
+    /// The data file as given (`<stdin>` for `-`): shown escaped in text, lossily in JSON.
+    pub data: PathBuf,
     pub task: Task,
     pub precision: &'static str,
     /// Feature names (without the bias).
@@ -163,7 +164,7 @@ pub fn train<T: Real>(
         prep,
         mut run,
     } = fitted;
-    run.data = src.to_string();
+    run.data = src.display();
     let previous_epochs = previous.as_ref().map_or(0, |m| m.epochs_run);
     Ok(Trained {
         model,
@@ -210,14 +211,14 @@ pub(super) fn load_input<T: Real>(
     args: &RunOptions,
     observer: &mut dyn Observer,
 ) -> Result<Input<T>> {
-    let src = Source::parse(args.data.data.as_deref().unwrap_or("-"));
+    let src = Source::parse(args.data.data.as_deref().unwrap_or(Path::new("-")));
     if let Some(t) = &args.data.test {
         if Source::parse(t) == Source::Stdin && src == Source::Stdin {
             return Err(Error::flag(
                 "--test",
                 "cannot read standard input too: --data already reads it, and a stream can be \
                  read only once (give one of them as a file)",
-                t,
+                crate::error::shown_path(t),
             ));
         }
     }
@@ -451,7 +452,7 @@ pub(super) fn fit_and_train<T: Real>(
         "init_from": args.model.init_from,
     });
     let run = TrainRun {
-        data: String::new(),
+        data: PathBuf::new(),
         task,
         precision: T::NAME,
         features: prep.features.clone(),

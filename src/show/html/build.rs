@@ -60,12 +60,15 @@ pub fn train_page(run: &TrainRun, args: &RunOptions, inv: &Invocation) -> Page {
         "data".to_string(),
         format!(
             "{} ({} rows)",
-            run.data,
+            run.data.display(),
             run.train.rows + run.val.as_ref().map_or(0, |v| v.rows)
         ),
     )];
     if let (Some(t), Some(e)) = (&args.data.test, &run.test) {
-        facts.push(("test data".into(), format!("{t} ({} rows)", e.rows)));
+        facts.push((
+            "test data".into(),
+            format!("{} ({} rows)", t.display(), e.rows),
+        ));
     }
     if let Some(v) = &run.val {
         facts.push((
@@ -170,7 +173,7 @@ pub fn train_page(run: &TrainRun, args: &RunOptions, inv: &Invocation) -> Page {
     );
 
     let mut page = Page {
-        title: format!("Training report: {}", run.data),
+        title: format!("Training report: {}", run.data.display()),
         subtitle: format!(
             "{} {d}→{h}→{q} MLP, {} epochs, {}",
             if regress {
@@ -200,10 +203,14 @@ pub fn train_page(run: &TrainRun, args: &RunOptions, inv: &Invocation) -> Page {
     };
     if let Some(diag) = &run.diagnostics {
         add_predictions(&mut page, diag, run.classes.as_deref());
-        page.explanation = diag
-            .sample
-            .as_ref()
-            .map(|s| explanation(s, &run.data, "the trained model", run.saved.as_deref()));
+        page.explanation = diag.sample.as_ref().map(|s| {
+            explanation(
+                s,
+                &run.data.to_string_lossy(),
+                "the trained model",
+                run.saved.as_deref(),
+            )
+        });
     }
     page
 }
@@ -213,7 +220,10 @@ pub fn cv_page(cv: &CvRun, args: &RunOptions, inv: &Invocation) -> Page {
     let classify = cv.task == Task::Classify;
     let rows: usize = cv.folds.iter().map(|f| f.rows).sum();
     let mut facts = vec![
-        ("data".to_string(), format!("{} ({rows} rows)", cv.data)),
+        (
+            "data".to_string(),
+            format!("{} ({rows} rows)", cv.data.display()),
+        ),
         (
             "cross-validation".into(),
             format!(
@@ -314,7 +324,7 @@ pub fn cv_page(cv: &CvRun, args: &RunOptions, inv: &Invocation) -> Page {
     }
     let set = format!("the {}-fold cross-validation mean", cv.k);
     let mut page = Page {
-        title: format!("Cross-validation report: {}", cv.data),
+        title: format!("Cross-validation report: {}", cv.data.display()),
         subtitle: format!(
             "{}-fold cross-validation: {name} {} ± {} (standard deviation over folds)",
             cv.k,
@@ -351,7 +361,12 @@ pub fn cv_page(cv: &CvRun, args: &RunOptions, inv: &Invocation) -> Page {
                 activation: s.model.activation.name().into(),
                 loss: s.model.loss.name().into(),
             });
-            page.explanation = Some(explanation(s, &cv.data, "fold 1's model", None));
+            page.explanation = Some(explanation(
+                s,
+                &cv.data.to_string_lossy(),
+                "fold 1's model",
+                None,
+            ));
         }
     }
     page
