@@ -153,25 +153,6 @@ fn explain_reads_standard_input_once() {
     assert!(text.contains("d = 5 inputs"), "{text}");
 }
 
-/// Runs mlp-train with `input` on stdin, for a run that may refuse (and exit) before reading
-/// it: a closed pipe while writing the input is then expected, not a test failure.
-fn refused_with_stdin(args: &[&str], input: &[u8]) -> std::process::Output {
-    use std::io::Write;
-    use std::process::{Command, Stdio};
-    let mut child = Command::new(env!("CARGO_BIN_EXE_mlp-train"))
-        .args(args)
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("mlp-train starts");
-    let written = child.stdin.take().unwrap().write_all(input);
-    if let Err(e) = written {
-        assert_eq!(e.kind(), std::io::ErrorKind::BrokenPipe, "{e}");
-    }
-    child.wait_with_output().unwrap()
-}
-
 #[test]
 fn two_inputs_on_standard_input_are_refused() {
     let iris = std::fs::read(data("iris.csv")).unwrap();
@@ -179,7 +160,7 @@ fn two_inputs_on_standard_input_are_refused() {
         &["--data", "-", "--test", "-"][..],
         &["--test", "-", "--epochs", "1", "--data", "-"][..],
     ] {
-        let out = refused_with_stdin(args, &iris);
+        let out = run_stdin(args, &iris);
         let err = stderr(&out);
         assert_eq!(out.status.code(), Some(2), "{err}");
         assert!(

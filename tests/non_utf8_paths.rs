@@ -7,19 +7,10 @@
 mod common;
 use common::*;
 
-use std::ffi::{OsStr, OsString};
+use std::ffi::OsString;
 use std::os::unix::ffi::OsStringExt;
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output, Stdio};
-
-/// Runs mlp-train with arguments that may not be UTF-8.
-fn run_os(args: &[&OsStr]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_mlp-train"))
-        .args(args)
-        .stdin(Stdio::null())
-        .output()
-        .expect("mlp-train runs")
-}
+use std::process::Output;
 
 /// `dir/<bytes>`.
 fn named(dir: &Path, bytes: &[u8]) -> PathBuf {

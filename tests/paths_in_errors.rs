@@ -8,7 +8,7 @@ use common::*;
 use std::ffi::{OsStr, OsString};
 use std::os::unix::ffi::OsStringExt;
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output, Stdio};
+use std::process::Output;
 
 /// The hostile names, each with the form a message must show it in.
 fn names() -> Vec<(OsString, &'static str)> {
@@ -18,15 +18,6 @@ fn names() -> Vec<(OsString, &'static str)> {
         (OsString::from("d\u{202e}vsc"), r"d\u{202e}vsc"),
         (OsString::from_vec(b"e\xff\xfe".to_vec()), r"e\xff\xfe"),
     ]
-}
-
-/// Runs mlp-train with arguments that may not be UTF-8.
-fn run_os(args: &[&OsStr]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_mlp-train"))
-        .args(args)
-        .stdin(Stdio::null())
-        .output()
-        .expect("mlp-train runs")
 }
 
 /// `dir/name + ext`, as an argument.

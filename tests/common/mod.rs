@@ -22,7 +22,9 @@ pub fn run(args: &[&str]) -> Output {
         .expect("mlp-train runs")
 }
 
-/// Runs mlp-train with `input` on stdin.
+/// Runs mlp-train with `input` on stdin. A run may refuse (and exit) before it reads its
+/// input: a closed pipe while writing the input is then expected, not a test failure (the
+/// test judges the run by its exit code and output).
 pub fn run_stdin(args: &[&str], input: &[u8]) -> Output {
     use std::io::Write;
     let mut child = Command::new(env!("CARGO_BIN_EXE_mlp-train"))
@@ -32,8 +34,19 @@ pub fn run_stdin(args: &[&str], input: &[u8]) -> Output {
         .stderr(Stdio::piped())
         .spawn()
         .expect("mlp-train starts");
-    child.stdin.take().unwrap().write_all(input).unwrap();
+    if let Err(e) = child.stdin.take().unwrap().write_all(input) {
+        assert_eq!(e.kind(), std::io::ErrorKind::BrokenPipe, "{e}");
+    }
     child.wait_with_output().unwrap()
+}
+
+/// Runs mlp-train with arguments that may not be UTF-8, stdin empty.
+pub fn run_os(args: &[&std::ffi::OsStr]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_mlp-train"))
+        .args(args)
+        .stdin(Stdio::null())
+        .output()
+        .expect("mlp-train runs")
 }
 
 /// Standard output as text, asserting success first (with stderr in the message).
