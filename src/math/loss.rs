@@ -16,7 +16,7 @@ const GRADIENT_BLOCK_ROWS: usize = 32;
 #[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Loss {
-    /// ℓ(o, y) = −log softmax(o)[y]: classification, y a class index. The softmax lives
+    /// ℓ(o, y) = −log softmax(o)\[y\]: classification, y a class index. The softmax lives
     /// inside the loss; o are the logits.
     SoftmaxCe,
     /// ℓ(o, y) = ½‖o − y‖²: regression with q real targets (for classes, y is one-hot).

@@ -69,7 +69,7 @@ pub struct Step {
     pub symbol: &'static str,
     /// The right-hand side, as the chapter writes it: `∂J/∂o hᵀ + λW2`; empty for data.
     pub formula: String,
-    /// [] for a scalar, [n] for a vector, [rows, columns] for a matrix.
+    /// `[]` for a scalar, `[n]` for a vector, `[rows, columns]` for a matrix.
     pub shape: Vec<usize>,
     pub value: Value,
 }
@@ -81,7 +81,7 @@ pub struct FdCheck {
     pub name: &'static str,
     /// `∂J/∂o`, `∂J/∂W2` or `∂J/∂W1`.
     pub symbol: &'static str,
-    /// [j] for ∂J/∂o, [row, column] for a matrix.
+    /// `[j]` for ∂J/∂o, `[row, column]` for a matrix.
     pub index: Vec<usize>,
     /// From the backward pass.
     pub analytic: f64,

@@ -7,7 +7,7 @@ use serde::Serialize;
 #[derive(Clone, Debug, Serialize, PartialEq)]
 pub struct ClassReport {
     pub accuracy: f64,
-    /// confusion[true][predicted], counts.
+    /// `confusion[true][predicted]`, counts.
     pub confusion: Vec<Vec<u64>>,
     pub per_class: Vec<ClassScores>,
 }

@@ -64,7 +64,7 @@ pub struct Classes {
     /// Which set: `test set (30 rows)`.
     pub set: String,
     pub names: Vec<String>,
-    /// confusion[true][predicted].
+    /// `confusion[true][predicted]`.
     pub confusion: Vec<Vec<u64>>,
     pub accuracy: f64,
     pub per_class: Vec<crate::train::metrics::ClassScores>,
