@@ -15,8 +15,10 @@ const GRADIENT_BLOCK_ROWS: usize = 32;
 /// The loss ℓ (the CLI's `--loss` maps its names onto it).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 #[serde(rename_all = "snake_case")]
+// The variants' texts are also `--help`'s (cli/values.rs checks): `[y]` is math, not a link.
+#[allow(rustdoc::broken_intra_doc_links)]
 pub enum Loss {
-    /// ℓ(o, y) = −log softmax(o)\[y\]: classification, y a class index. The softmax lives
+    /// ℓ(o, y) = −log softmax(o)[y]: classification, y a class index. The softmax lives
     /// inside the loss; o are the logits.
     SoftmaxCe,
     /// ℓ(o, y) = ½‖o − y‖²: regression with q real targets (for classes, y is one-hot).
