@@ -325,40 +325,30 @@ pub fn explain<T: Real>(
         let numeric = (j_at(eps) - j_at(-eps)) / (2.0 * eps);
         fd.push(fd_check("d_o", "∂J/∂o", vec![j], d_o[[i, j]], numeric));
     }
-    for (i, j) in largest(d_w2.view(), opts.fd_entries, |_, _| false) {
-        let j_at = |delta: f64| {
-            let mut mm = m.clone();
-            mm.w2[[i, j]] += delta;
-            j_of_model(&mm)
-        };
-        let numeric = (j_at(eps)? - j_at(-eps)?) / (2.0 * eps);
-        fd.push(fd_check(
-            "d_w2",
-            "∂J/∂W2",
-            vec![i, j],
-            d_w2[[i, j]],
-            numeric,
-        ));
-    }
-    // Perturbing W1[i,j] by ±ε moves z[i] by ±ε·x[j]: with ReLU, skip entries that would
-    // cross the kink, where the derivative does not exist.
+    // ∂J/∂W2 and ∂J/∂W1: J of the model with one weight moved by ±ε. Perturbing W1[i,j] by
+    // ±ε moves z[i] by ±ε·x[j]: with ReLU, skip entries that would cross the kink, where the
+    // derivative does not exist.
     let relu = m.activation == Activation::Relu;
     let kink = |i: usize, j: usize| relu && z[[0, i]].abs() < eps * x[j].abs();
-    for (i, j) in largest(d_w1.view(), opts.fd_entries, kink) {
-        let j_at = |delta: f64| {
-            let mut mm = m.clone();
-            mm.w1[[i, j]] += delta;
-            j_of_model(&mm)
-        };
-        let numeric = (j_at(eps)? - j_at(-eps)?) / (2.0 * eps);
-        fd.push(fd_check(
-            "d_w1",
-            "∂J/∂W1",
-            vec![i, j],
-            d_w1[[i, j]],
-            numeric,
-        ));
-    }
+    let mut check_weight = |name: &'static str,
+                            symbol: &'static str,
+                            grad: &Array2<f64>,
+                            weight: fn(&mut Mlp<f64>) -> &mut Array2<f64>,
+                            skip: &dyn Fn(usize, usize) -> bool|
+     -> Result<()> {
+        for (i, j) in largest(grad.view(), opts.fd_entries, skip) {
+            let j_at = |delta: f64| {
+                let mut mm = m.clone();
+                weight(&mut mm)[[i, j]] += delta;
+                j_of_model(&mm)
+            };
+            let numeric = (j_at(eps)? - j_at(-eps)?) / (2.0 * eps);
+            fd.push(fd_check(name, symbol, vec![i, j], grad[[i, j]], numeric));
+        }
+        Ok(())
+    };
+    check_weight("d_w2", "∂J/∂W2", d_w2, |mm| &mut mm.w2, &|_, _| false)?;
+    check_weight("d_w1", "∂J/∂W1", d_w1, |mm| &mut mm.w1, &kink)?;
 
     Ok(Explanation {
         source: Provenance::default(),
