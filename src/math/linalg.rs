@@ -3,9 +3,9 @@
 //!
 //! With `--threads N` ≥ 2 the training loop runs inside a local rayon pool of N threads (see
 //! `train::sgd::train`); every product large enough is then split into N chunks of its
-//! output, rows of C when C is at least as tall as wide or each chunk keeps 96 rows or more,
-//! columns otherwise, by
-//! nested `rayon::join`s (which allocate nothing), each chunk a single-threaded faer product.
+//! output (rows of C when C is at least as tall as wide or each chunk keeps 96 rows or more,
+//! columns otherwise) by nested `rayon::join`s (which allocate nothing), each chunk a
+//! single-threaded faer product.
 //! Each element of C is still computed by one kernel call over the whole inner dimension, so
 //! the result is the same, bit for bit, for every thread count (checked in tests/threads.rs).
 //! Outside a rayon pool (`--threads 1`) nothing is split and no thread is started.
@@ -104,8 +104,8 @@ fn bound(len: usize, parts: usize, i: usize) -> usize {
     (i * step).min(len)
 }
 
-/// C split into `threads` chunks of rows (see [`ROWS_PER_CHUNK`]) or else columns; chunk i computes its rows (columns)
-/// of C from the same rows of A (columns of B).
+/// C split into `threads` chunks of rows (see [`ROWS_PER_CHUNK`]) or else columns; chunk i
+/// computes its rows (columns) of C from the same rows of A (columns of B).
 fn gemm_split<T: Real>(
     threads: usize,
     a: ArrayView2<T>,
@@ -348,32 +348,25 @@ pub fn tree_reduce<D: Send, R: Send>(
         }
         let mid = len.div_ceil(block) / 2 * block;
         let (a, b) = split(data, mid);
-        let (pa, pb) = if parts > 1 {
-            (parts / 2, parts - parts / 2)
-        } else {
-            (1, 1)
-        };
-        let left = Node {
+        let half = |at, len, parts| Node {
             at,
-            len: mid,
+            len,
             block,
-            parts: pa,
-        };
-        let right = Node {
-            at: at + mid,
-            len: len - mid,
-            block,
-            parts: pb,
+            parts,
         };
         let (ra, rb) = if parts > 1 {
+            let (left, right) = (
+                half(at, mid, parts / 2),
+                half(at + mid, len - mid, parts - parts / 2),
+            );
             rayon::join(
                 || go(a, left, split, leaf, combine),
                 || go(b, right, split, leaf, combine),
             )
         } else {
             (
-                go(a, left, split, leaf, combine),
-                go(b, right, split, leaf, combine),
+                go(a, half(at, mid, 1), split, leaf, combine),
+                go(b, half(at + mid, len - mid, 1), split, leaf, combine),
             )
         };
         combine(ra, rb)
@@ -399,18 +392,6 @@ pub fn tree_sum<D: Send>(
     tree_reduce(data, len, block, parts, split, leaf, &|a, b| a + b)
 }
 
-/// [`tree_sum`] over a slice, in blocks of SUM_BLOCK values, split when the slice is large.
-fn block_tree_sum<T: Real>(v: &[T], leaf: &(impl Fn(&[T]) -> f64 + Sync)) -> f64 {
-    tree_sum(
-        v,
-        v.len(),
-        SUM_BLOCK,
-        elementwise_parts(v.len()),
-        &|v: &[T], at| v.split_at(at),
-        &|_, v| leaf(v),
-    )
-}
-
 /// Σ v², accumulated in f64: over blocks of SUM_BLOCK values (split over the current rayon
 /// pool when large), each block in eight interleaved partial sums (so that the compiler can keep
 /// them in SIMD registers: one serial chain of dependent additions is several times slower).
@@ -418,7 +399,14 @@ fn block_tree_sum<T: Real>(v: &[T], leaf: &(impl Fn(&[T]) -> f64 + Sync)) -> f64
 /// bits for every thread count, and from the AVX2 build of the same loop, picked at run time
 /// (vectorizing keeps each partial sum's order).
 pub fn sum_sq<T: Real>(v: &[T]) -> f64 {
-    block_tree_sum(v, &sum_sq_block)
+    tree_sum(
+        v,
+        v.len(),
+        SUM_BLOCK,
+        elementwise_parts(v.len()),
+        &|v: &[T], at| v.split_at(at),
+        &|_, v| sum_sq_block(v),
+    )
 }
 
 /// Σ v² of one block (see [`sum_sq`]).
