@@ -101,7 +101,8 @@ fn products_are_bit_identical_for_every_thread_count() {
     }
 }
 
-/// The SGD update W ← W + α·D, split over a pool, gives the bits of the unsplit one.
+/// The SGD update W ← W + α·D, split over a pool, gives the bits of the unsplit one; so does
+/// the measured form training uses (W, ‖D‖², finiteness in one pass).
 #[test]
 fn the_split_update_is_bit_identical() {
     let _guard = serial();
@@ -116,6 +117,22 @@ fn the_split_update_is_bit_identical() {
                 .install(|| mlp_train::math::linalg::scaled_add(many.view_mut(), -0.1, d.view()));
             assert!(same_bits(&one, &many), "{rows}×{cols}, {threads} threads");
             assert!(!same_bits(&one, &w));
+
+            // The update training uses: the same W, and ‖D‖² as sum_sq_of gives it, bit for bit.
+            use mlp_train::math::linalg::{scaled_add_measured, sum_sq_of};
+            let mut measured = w.clone();
+            let (d_sq, finite) = scaled_add_measured(measured.view_mut(), -0.1, d.view());
+            let mut measured_many = w.clone();
+            let (d_sq_many, finite_many) = pool(threads)
+                .install(|| scaled_add_measured(measured_many.view_mut(), -0.1, d.view()));
+            assert!(same_bits(&one, &measured) && same_bits(&one, &measured_many));
+            assert_eq!(d_sq.to_bits(), sum_sq_of(d.view()).to_bits());
+            assert_eq!(
+                d_sq.to_bits(),
+                d_sq_many.to_bits(),
+                "{rows}×{cols}, {threads} threads"
+            );
+            assert!(finite && finite_many);
         }
     }
 }
