@@ -8,7 +8,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
 use std::time::{Duration, Instant};
 
-use common::{data, run};
+use common::{data, ok_stdout, run};
 use scraper::{ElementRef, Html, Selector};
 use serde_json::Value;
 
@@ -20,16 +20,6 @@ fn run_in(dir: &Path, args: &[&str]) -> Output {
         .stdin(Stdio::null())
         .output()
         .expect("mlp-train runs")
-}
-
-fn ok(out: &Output) -> String {
-    assert!(
-        out.status.success(),
-        "exit {:?}\nstderr:\n{}",
-        out.status.code(),
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8(out.stdout.clone()).unwrap()
 }
 
 /// The elements that never have an end tag in HTML.
@@ -318,7 +308,7 @@ fn the_explained_sample_is_what_explain_prints_for_the_saved_model() {
     for precision in ["f64", "f32"] {
         let dir = tempfile::tempdir().unwrap();
         let iris = data("iris.csv");
-        ok(&run_in(
+        ok_stdout(&run_in(
             dir.path(),
             &[
                 "--data",
@@ -336,7 +326,7 @@ fn the_explained_sample_is_what_explain_prints_for_the_saved_model() {
                 "--quiet",
             ],
         ));
-        let explained = ok(&run_in(
+        let explained = ok_stdout(&run_in(
             dir.path(),
             // λ, φ, ℓ and the precision come from the model file.
             &[
@@ -375,7 +365,7 @@ fn a_regression_run_shows_predicted_against_actual_in_the_data_units() {
             "--quiet",
         ],
     );
-    let json: Value = serde_json::from_str(&ok(&out)).unwrap();
+    let json: Value = serde_json::from_str(&ok_stdout(&out)).unwrap();
     let html = read(&dir.path().join("r.html"));
     assert_well_formed(&html);
     assert_self_contained(&html);
@@ -447,7 +437,7 @@ fn a_cross_validation_has_the_folds_with_mean_and_sd() {
             "--quiet",
         ],
     );
-    let json: Value = serde_json::from_str(&ok(&out)).unwrap();
+    let json: Value = serde_json::from_str(&ok_stdout(&out)).unwrap();
     let html = read(&dir.path().join("cv.html"));
     assert_well_formed(&html);
     assert_self_contained(&html);
@@ -499,7 +489,7 @@ fn a_cross_validation_has_the_folds_with_mean_and_sd() {
 fn predict_and_eval_report_on_labelled_data() {
     let dir = tempfile::tempdir().unwrap();
     let iris = data("iris.csv");
-    ok(&run_in(
+    ok_stdout(&run_in(
         dir.path(),
         &[
             "--data", &iris, "--epochs", "30", "--save", "m.json", "--quiet",
@@ -512,7 +502,7 @@ fn predict_and_eval_report_on_labelled_data() {
             "e.html",
         ],
     );
-    let json: Value = serde_json::from_str(&ok(&out)).unwrap();
+    let json: Value = serde_json::from_str(&ok_stdout(&out)).unwrap();
     let html = read(&dir.path().join("e.html"));
     assert_well_formed(&html);
     assert_self_contained(&html);
@@ -546,7 +536,7 @@ fn predict_and_eval_report_on_labelled_data() {
 fn predict_report_needs_labels_and_writes_nothing_without() {
     let dir = tempfile::tempdir().unwrap();
     let iris = data("iris.csv");
-    ok(&run_in(
+    ok_stdout(&run_in(
         dir.path(),
         &[
             "--data", &iris, "--epochs", "5", "--save", "m.json", "--quiet",
@@ -593,7 +583,7 @@ fn dash_writes_the_page_to_stdout_and_the_summary_to_stderr() {
         "-",
         "--quiet",
     ]);
-    let html = ok(&out);
+    let html = ok_stdout(&out);
     assert!(html.starts_with("<!DOCTYPE html>"));
     assert_well_formed(&html);
     assert!(String::from_utf8_lossy(&out.stderr).contains("rows"));
@@ -621,7 +611,7 @@ fn user_strings_are_escaped() {
     }
     let name = "we<ird>&.csv";
     std::fs::write(dir.path().join(name), csv).unwrap();
-    ok(&run_in(
+    ok_stdout(&run_in(
         dir.path(),
         &[
             "--data", name, "--epochs", "3", "--report", "r.html", "--quiet",
@@ -723,7 +713,7 @@ fn chromium_loads_the_page_and_draws_it() {
         }
     };
     let dir = tempfile::tempdir().unwrap();
-    ok(&run_in(
+    ok_stdout(&run_in(
         dir.path(),
         &[
             "--data",
@@ -896,7 +886,7 @@ fn the_readme_ci_step_writes_the_report_it_uploads() {
             "iris-report.html",
         ],
     );
-    let v: Value = serde_json::from_str(&ok(&out)).unwrap();
+    let v: Value = serde_json::from_str(&ok_stdout(&out)).unwrap();
     assert!(v["val_accuracy"].as_f64().unwrap() >= 0.9);
     let html = read(&dir.path().join("iris-report.html"));
     assert_well_formed(&html);
@@ -927,7 +917,7 @@ fn the_confusion_matrix_is_on_the_test_set_when_there_is_one() {
             "--quiet",
         ],
     );
-    let json: Value = serde_json::from_str(&ok(&out)).unwrap();
+    let json: Value = serde_json::from_str(&ok_stdout(&out)).unwrap();
     let doc = Html::parse_document(&read(&dir.path().join("r.html")));
     let cm = confusion(&doc);
     let n: u64 = cm.iter().flatten().sum();
@@ -947,7 +937,7 @@ fn the_confusion_matrix_is_on_the_test_set_when_there_is_one() {
 #[test]
 fn several_targets_get_a_scatter_each() {
     let dir = tempfile::tempdir().unwrap();
-    ok(&run_in(
+    ok_stdout(&run_in(
         dir.path(),
         &[
             "--data",
@@ -983,7 +973,7 @@ fn predict_from_stdin_reports_with_the_sample() {
     let model = dir.path().join("m.json");
     let page = dir.path().join("r.html");
     let out_csv = dir.path().join("p.csv");
-    ok(&run(&[
+    ok_stdout(&run(&[
         "--data",
         &iris,
         "--epochs",
@@ -1006,7 +996,7 @@ fn predict_from_stdin_reports_with_the_sample() {
         ],
         read(Path::new(&iris)).as_bytes(),
     );
-    ok(&out);
+    ok_stdout(&out);
     let html = read(&page);
     assert_well_formed(&html);
     let doc = Html::parse_document(&html);
