@@ -399,13 +399,23 @@ pub fn tree_sum<D: Send>(
 /// bits for every thread count, and from the AVX2 build of the same loop, picked at run time
 /// (vectorizing keeps each partial sum's order).
 pub fn sum_sq<T: Real>(v: &[T]) -> f64 {
-    tree_sum(
+    slice_tree(v, &sum_sq_block, &|a, b| a + b)
+}
+
+/// [`tree_reduce`] over the SUM_BLOCK-value blocks of a slice, split when it is large.
+fn slice_tree<T: Real, R: Send>(
+    v: &[T],
+    leaf: &(impl Fn(&[T]) -> R + Sync),
+    combine: &(impl Fn(R, R) -> R + Sync),
+) -> R {
+    tree_reduce(
         v,
         v.len(),
         SUM_BLOCK,
         elementwise_parts(v.len()),
         &|v: &[T], at| v.split_at(at),
-        &|_, v| sum_sq_block(v),
+        &|_, v| leaf(v),
+        combine,
     )
 }
 
@@ -461,15 +471,7 @@ pub fn sum_sq_of<T: Real>(a: ArrayView2<T>) -> f64 {
 /// True when every value is finite; a branch-free test per block of 64 values, the blocks
 /// split over the current rayon pool when there are many.
 pub fn all_finite<T: Real>(v: &[T]) -> bool {
-    tree_reduce(
-        v,
-        v.len(),
-        SUM_BLOCK,
-        elementwise_parts(v.len()),
-        &|v: &[T], at| v.split_at(at),
-        &|_, v| finite_block(v),
-        &|a, b| a & b,
-    )
+    slice_tree(v, &finite_block, &|a, b| a & b)
 }
 
 /// True when every value of `v` is finite, branch-free within each run of 64 values.
