@@ -279,7 +279,11 @@ fn train_loop<T: Real>(
 
     let mut cache = Cache::for_model(model, b_max);
     let mut grads = Grads::for_model(model, b_max);
-    let mut batch = Batch::new(b_max, d, &train.y);
+    // One minibatch that holds every row (full-batch gradient descent): the rows are used
+    // where they are, neither shuffled nor copied (the mean gradient over all rows does not
+    // depend on their order; a copy would hold X twice).
+    let whole = b_max == n;
+    let mut batch = Batch::new(if whole { 0 } else { b_max }, d, &train.y);
     let mut momentum = (cfg.momentum > 0.0).then(|| Momentum {
         v1: Array2::zeros(model.w1.dim()),
         v2: Array2::zeros(model.w2.dim()),
@@ -302,7 +306,9 @@ fn train_loop<T: Real>(
     let mut j_first: Option<f64> = None;
 
     'epochs: for epoch in 1..=cfg.epochs {
-        order.shuffle(&mut rng);
+        if !whole {
+            order.shuffle(&mut rng);
+        }
         let (mut sum_l, mut sum_s, mut sum_metric) = (0.0f64, 0.0f64, 0.0f64);
         let (mut norm1, mut norm2) = (0.0f64, 0.0f64);
         for (k, idx) in order.chunks(b_max).enumerate() {
@@ -310,9 +316,12 @@ fn train_loop<T: Real>(
                 outcome.interrupted = true;
                 break 'epochs;
             }
-            batch.gather(train, idx);
-            let x = batch.x();
-            let y = batch.target(classify);
+            let (x, y) = if whole {
+                (train.x.view(), train.y.target())
+            } else {
+                batch.gather(train, idx);
+                (batch.x(), batch.target(classify))
+            };
             model.forward(x, &mut cache)?;
             let obj = model.backward(x, y, lambda, &cache, &mut grads)?;
             if !obj.j.is_finite() {
@@ -542,6 +551,51 @@ mod tests {
             &mut Silent,
             &AtomicBool::new(false),
         )
+    }
+
+    #[test]
+    fn one_minibatch_of_every_row_is_full_batch_gradient_descent() {
+        // B ≥ n: each epoch is one step of W ← W − η ∂J/∂W over all rows, in file order
+        // (neither shuffled nor copied), the same bits as forward/backward/sgd_step by hand.
+        let d = data(1.0);
+        let mut cfg = config(0.05, 3);
+        cfg.lambda = 0.01;
+        for b in [8, 100] {
+            cfg.batch_size = b;
+            let start: Mlp<f64> = Mlp::init(
+                3,
+                4,
+                1,
+                Activation::Relu,
+                Loss::HalfSquared,
+                Init::Xavier,
+                3,
+            );
+            let mut trained = start.clone();
+            let o = train(
+                &mut trained,
+                &cfg,
+                &d,
+                None,
+                &mut Silent,
+                &AtomicBool::new(false),
+            )
+            .unwrap();
+            assert_eq!(o.samples, 3 * 8);
+            let mut by_hand = start.clone();
+            let mut cache = Cache::for_model(&by_hand, 8);
+            let mut grads = Grads::for_model(&by_hand, 8);
+            for _ in 0..3 {
+                by_hand.forward(d.x.view(), &mut cache).unwrap();
+                by_hand
+                    .backward(d.x.view(), d.y.target(), 0.01, &cache, &mut grads)
+                    .unwrap();
+                by_hand.sgd_step(&grads, 0.05);
+            }
+            assert_eq!(trained.w1, by_hand.w1, "B = {b}");
+            assert_eq!(trained.w2, by_hand.w2, "B = {b}");
+            assert_ne!(trained.w1, start.w1);
+        }
     }
 
     #[test]
