@@ -1,6 +1,7 @@
 //! CSV to matrices, split by job (reading, records, rows, numbers, labels, header layout,
 //! messages), the training matrices, preprocessing fitted on the training set, the model file.
 
+mod cores;
 mod frame;
 mod labels;
 mod layout;

@@ -1,11 +1,20 @@
 //! From a parsed CSV frame to training data: standardize features (and regression targets),
 //! append the constant-1 bias feature, map class names to indices. Fitted once, saved in the model.
 
-use ndarray::{Array2, ArrayViewMut2};
+use ndarray::parallel::prelude::*;
+use ndarray::{s, Array2, ArrayView1, ArrayViewMut1, ArrayViewMut2, Axis, Zip};
+use rayon::prelude::*;
 
+use crate::data::cores;
 use crate::data::matrices::{Data, Targets};
 use crate::data::{class_order, list, shown_str, Frame, Labels as FrameLabels};
 use crate::{Error, Real, Result};
+
+/// The fewest columns a core standardizes on its own (fewer are not worth a thread).
+const MIN_COLUMNS: usize = 16;
+
+/// Rows per task when a matrix is standardized on all cores.
+const ROWS_PER_TASK: usize = 256;
 
 /// Classification or regression.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
@@ -55,22 +64,42 @@ pub struct Standardizer {
 
 impl Standardizer {
     /// Means and population standard deviations of the columns of x, in f64 (two passes).
+    /// The columns are cut into one block per core, each block summed row after row as one
+    /// thread would: the same bits on any number of cores.
     pub fn fit<T: Real>(x: &Array2<T>) -> Self {
         let n = x.nrows().max(1) as f64;
         let cols = x.ncols();
         let mut mean = vec![0.0; cols];
-        for row in x.outer_iter() {
-            for (m, &v) in mean.iter_mut().zip(row) {
-                *m += v.f64();
-            }
-        }
-        mean.iter_mut().for_each(|m| *m /= n);
         let mut var = vec![0.0; cols];
-        for row in x.outer_iter() {
-            for ((s, &v), m) in var.iter_mut().zip(row).zip(&mean) {
-                let dv = v.f64() - m;
-                *s += dv * dv;
+        let block = cols.div_ceil(cores::count()).max(MIN_COLUMNS).max(1);
+        let fit_block = |(k, (mean, var)): (usize, (&mut [f64], &mut [f64]))| {
+            let x = x.slice(s![.., k * block..k * block + mean.len()]);
+            let (mut mean, mut var) = (ArrayViewMut1::from(mean), ArrayViewMut1::from(var));
+            for row in x.outer_iter() {
+                Zip::from(&mut mean)
+                    .and(row)
+                    .for_each(|m, &v| *m += v.f64());
             }
+            mean.mapv_inplace(|m| m / n);
+            for row in x.outer_iter() {
+                Zip::from(&mut var)
+                    .and(row)
+                    .and(&mean)
+                    .for_each(|s, &v, &m| *s += (v.f64() - m) * (v.f64() - m));
+            }
+        };
+        match cores::pool() {
+            Some(pool) => pool.install(|| {
+                mean.par_chunks_mut(block)
+                    .zip(var.par_chunks_mut(block))
+                    .enumerate()
+                    .for_each(fit_block)
+            }),
+            None => mean
+                .chunks_mut(block)
+                .zip(var.chunks_mut(block))
+                .enumerate()
+                .for_each(fit_block),
         }
         let std = var
             .into_iter()
@@ -86,12 +115,24 @@ impl Standardizer {
         Standardizer { mean, std }
     }
 
-    /// x ← (x − mean) / std, in place.
+    /// x ← (x − mean) / std, in place, by blocks of rows on all cores.
     pub fn apply<T: Real>(&self, mut x: ArrayViewMut2<T>) {
-        for mut row in x.outer_iter_mut() {
-            for ((v, m), s) in row.iter_mut().zip(&self.mean).zip(&self.std) {
-                *v = T::of((v.f64() - m) / s);
+        let apply_block = |mut block: ArrayViewMut2<T>| {
+            let (mean, std) = (ArrayView1::from(&self.mean), ArrayView1::from(&self.std));
+            for row in block.outer_iter_mut() {
+                Zip::from(row)
+                    .and(&mean)
+                    .and(&std)
+                    .for_each(|v, &m, &s| *v = T::of((v.f64() - m) / s));
             }
+        };
+        match cores::pool() {
+            Some(pool) if x.nrows() > ROWS_PER_TASK => pool.install(|| {
+                x.axis_chunks_iter_mut(Axis(0), ROWS_PER_TASK)
+                    .into_par_iter()
+                    .for_each(apply_block)
+            }),
+            _ => apply_block(x),
         }
     }
 
@@ -340,5 +381,39 @@ mod tests {
         assert_eq!(y, array![[-1.0, 0.0], [1.0, 0.0]]);
         st.invert(y.view_mut());
         assert_eq!(y, x);
+    }
+
+    #[test]
+    fn standardizing_on_all_cores_gives_the_bits_of_one_thread() {
+        // 50 columns: two blocks of columns on two cores; 1000 rows: several row tasks.
+        let x = Array2::from_shape_fn((1000, 50), |(i, j)| {
+            ((i * 7919 + j * 104_729) % 1013) as f32 / 97.0 - 3.0 + j as f32
+        });
+        // The two passes, row after row, as one thread does them.
+        let n = 1000.0;
+        let mut mean = vec![0.0f64; 50];
+        for row in x.outer_iter() {
+            for (m, &v) in mean.iter_mut().zip(row) {
+                *m += f64::from(v);
+            }
+        }
+        mean.iter_mut().for_each(|m| *m /= n);
+        let mut var = vec![0.0f64; 50];
+        for row in x.outer_iter() {
+            for ((s, &v), m) in var.iter_mut().zip(row).zip(&mean) {
+                *s += (f64::from(v) - m) * (f64::from(v) - m);
+            }
+        }
+        let std: Vec<f64> = var.iter().map(|s| (s / n).sqrt()).collect();
+        let st = Standardizer::fit(&x);
+        let bits = |v: &[f64]| v.iter().map(|x| x.to_bits()).collect::<Vec<_>>();
+        assert_eq!(bits(&st.mean), bits(&mean));
+        assert_eq!(bits(&st.std), bits(&std));
+        let mut y = x.clone();
+        st.apply(y.view_mut());
+        for ((i, j), &v) in y.indexed_iter() {
+            let want = ((f64::from(x[[i, j]]) - mean[j]) / std[j]) as f32;
+            assert_eq!(v.to_bits(), want.to_bits(), "row {i}, column {j}");
+        }
     }
 }

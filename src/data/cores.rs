@@ -1,0 +1,33 @@
+//! The data layer's threads: one rayon pool with a thread per core (at most 8), built on first
+//! use, that reads CSV blocks and standardizes; the matrix products use --threads (train::sgd).
+
+use std::sync::OnceLock;
+
+/// The most threads the data layer uses, however many cores there are.
+const MAX_CORES: usize = 8;
+
+static POOL: OnceLock<Option<rayon::ThreadPool>> = OnceLock::new();
+
+/// The pool; None on one core or when the OS refuses threads (the caller then does the work
+/// on its own thread, with the same result: no error).
+pub(crate) fn pool() -> Option<&'static rayon::ThreadPool> {
+    POOL.get_or_init(|| {
+        let cores = std::thread::available_parallelism()
+            .map_or(1, |n| n.get())
+            .min(MAX_CORES);
+        if cores < 2 {
+            return None;
+        }
+        rayon::ThreadPoolBuilder::new()
+            .num_threads(cores)
+            .thread_name(|k| format!("mlp-train-data-{k}"))
+            .build()
+            .ok()
+    })
+    .as_ref()
+}
+
+/// How many threads the data layer works with (1 without a pool).
+pub(crate) fn count() -> usize {
+    pool().map_or(1, |p| p.current_num_threads())
+}
