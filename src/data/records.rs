@@ -11,9 +11,8 @@ use crate::{Error, Result};
 /// `bytes` (whole records, starting on one on `first_line`) end inside quotes.
 #[cold]
 pub(super) fn unterminated_quote(bytes: &[u8], first_line: u64, delim: u8) -> Option<(u64, usize)> {
-    if !bytes.contains(&b'"') {
-        return None;
-    }
+    // No quote at all: nothing to look for.
+    memchr::memchr(b'"', bytes)?;
     let (mut state, mut line, mut field) = (Quote::Start, first_line, 0usize);
     let mut opened = (first_line, 0usize);
     let mut prev = 0u8;
@@ -62,23 +61,15 @@ pub(super) fn unterminated_error(
 /// lines that `bytes` moves on by. A `\r` at the very end counts (slices never end between
 /// the two bytes of a `\r\n`).
 pub(super) fn count_lines(bytes: &[u8]) -> u64 {
-    // Counted in chunks so that the compiler vectorizes the byte comparisons.
-    let count = |byte: u8| -> u64 {
-        bytes
-            .chunks(1 << 12)
-            .map(|c| c.iter().map(|&b| u32::from(b == byte)).sum::<u32>() as u64)
-            .sum()
-    };
-    let (lf, cr) = (count(b'\n'), count(b'\r'));
-    if cr == 0 {
+    // memchr's SIMD search, line end to line end: a few bytes a cycle, however long the lines.
+    let lf = memchr::memchr_iter(b'\n', bytes).count() as u64;
+    if memchr::memchr(b'\r', bytes).is_none() {
         return lf;
     }
-    let pairs: u64 = bytes
-        .iter()
-        .zip(bytes.get(1..).unwrap_or(&[]))
-        .map(|(&a, &b)| u64::from(a == b'\r' && b == b'\n'))
-        .sum();
-    lf + cr - pairs
+    let lone_cr = memchr::memchr_iter(b'\r', bytes)
+        .filter(|&i| bytes.get(i + 1) != Some(&b'\n'))
+        .count() as u64;
+    lf + lone_cr
 }
 
 /// Just past the last record end (`\n`, or a `\r` followed by something other than `\n`)
@@ -222,7 +213,8 @@ impl Scan {
         let delim = self.delim;
         let base = self.pos;
         self.pos = bytes.len();
-        if matches!(self.state, Quote::Start | Quote::Field) && !rest.contains(&b'"') {
+        if matches!(self.state, Quote::Start | Quote::Field) && memchr::memchr(b'"', rest).is_none()
+        {
             // No quote ahead: every line end ends a record.
             if let Some(cut) = last_end(bytes, base, bytes.len()) {
                 self.cut = cut;
@@ -238,7 +230,7 @@ impl Scan {
                 break;
             };
             match self.state {
-                Quote::Quoted => match tail.iter().position(|&c| c == b'"') {
+                Quote::Quoted => match memchr::memchr(b'"', tail) {
                     Some(k) => {
                         self.state = Quote::Closing;
                         i += k + 1;
@@ -254,7 +246,7 @@ impl Scan {
                 }
                 Quote::Start | Quote::Field => {
                     // Up to the next quote, every line end ends a record.
-                    let k = tail.iter().position(|&c| c == b'"').unwrap_or(tail.len());
+                    let k = memchr::memchr(b'"', tail).unwrap_or(tail.len());
                     let text = tail.get(..k).unwrap_or(&[]);
                     if let Some(cut) = last_end(bytes, base + i, base + i + k) {
                         self.cut = cut;

@@ -66,7 +66,7 @@ pub(super) fn parse_rows<T: Real>(
     first_line: u64,
     layout: &Layout,
 ) -> Result<Part<T>> {
-    if chunk.contains(&b'"') {
+    if memchr::memchr(b'"', chunk).is_some() {
         parse_rows_csv(name, chunk, first_line, layout)
     } else {
         parse_rows_plain(name, chunk, first_line, layout)
