@@ -16,6 +16,13 @@ use super::rows::{parse_rows, Part, RowLines};
 use super::source::{open, out_of_memory, read_block, size, Input, Source, BLOCK_BYTES};
 use crate::{Error, Real, Result};
 
+/// A stretch of a block's rows (`from..to`, whole records) and the lines it moves on by.
+struct Stretch {
+    from: usize,
+    to: usize,
+    lines: u64,
+}
+
 /// A parsed CSV file.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Frame<T> {
@@ -78,6 +85,10 @@ pub(super) const HEADER_MAX_BYTES: usize = 64 << 20;
 
 /// Below this many bytes of rows, one thread parses a block.
 pub(super) const PARALLEL_MIN_BYTES: usize = 1 << 20;
+
+/// Stretches a block is cut into per thread of the pool: enough that the threads finish a
+/// block together, few enough that each stretch is long.
+const STRETCHES_PER_CORE: usize = 4;
 
 /// Parses CSV bytes (already gunzipped); `name` is used in messages only. Never panics.
 ///
@@ -207,43 +218,54 @@ pub(super) fn parse_stream<T: Real>(
     line += count_lines(buf.get(..start).unwrap_or(&[]));
     drop(rdr);
 
-    let cores = match threads {
+    // Each block is cut into a few stretches per core, parsed as tasks of the data layer's
+    // pool; the reading of the next block is one more task, so no core idles while another
+    // reads or appends (a block waits only for its last stretch).
+    let pool = super::cores::pool();
+    let stretches = match threads {
         Some(t) => t.max(1),
-        None => std::thread::available_parallelism().map_or(1, |n| n.get().min(8)),
+        None => pool.map_or(1, |p| p.current_num_threads() * STRETCHES_PER_CORE),
+    };
+    // A block's stretches, and the lines each moves on by: planned while the previous block
+    // is parsed, so that the threads start on a block at once.
+    let plan = |rows: &[u8]| -> Vec<Stretch> {
+        let pieces = match threads {
+            None if rows.len() < PARALLEL_MIN_BYTES => 1,
+            _ => stretches,
+        };
+        split_records(rows, pieces, delim)
+            .into_iter()
+            .map(|(from, to)| Stretch {
+                from,
+                to,
+                lines: count_lines(rows.get(from..to).unwrap_or(&[])),
+            })
+            .collect()
     };
     let mut all = Part::<T>::default();
     let mut pending: Vec<Part<T>> = Vec::new();
     let (mut cur, mut next) = (buf, Vec::new());
     let (mut start, mut end) = (start, end);
-    let oom_after = |all: &Part<T>, pending: &[Part<T>]| {
-        let rows = all.lines.len() + pending.iter().map(|p| p.lines.len()).sum::<usize>();
-        out_of_memory(name, &format!("after {rows} rows"))
-    };
+    let mut stretches_now = plan(cur.get(start..end).unwrap_or(&[]));
+    let oom_after = |all: &Part<T>| out_of_memory(name, &format!("after {} rows", all.lines.len()));
     loop {
         let rows = cur.get(start..end).unwrap_or(&[]);
         let carry = cur.get(end..).unwrap_or(&[]);
         let last = input.eof;
-        let pieces = match threads {
-            None if rows.len() < PARALLEL_MIN_BYTES => 1,
-            _ => cores,
-        };
-        let cuts = split_records(rows, pieces, delim);
         let layout = &layout;
-        let (parts, read) = std::thread::scope(|s| {
-            // A thread the OS refuses is no error: that stretch is parsed right here (Err).
-            // So is a lone stretch with nothing to read meanwhile (a small file).
-            let inline = last && cuts.len() == 1;
-            let mut workers = Vec::with_capacity(cuts.len());
-            for (i, &(from, to)) in cuts.iter().enumerate() {
-                let piece = rows.get(from..to).unwrap_or(&[]);
-                let first_line = line;
-                // Only the file's last stretch can end inside quotes.
-                let check_quotes = last && i + 1 == cuts.len();
-                let job = move || {
-                    let parsed = parse_rows::<T>(name, piece, first_line, layout);
-                    if !check_quotes {
-                        return parsed;
-                    }
+        let count = stretches_now.len();
+        let mut parts: Vec<Option<Result<Part<T>>>> = (0..count).map(|_| None).collect();
+        let mut jobs = Vec::with_capacity(count);
+        for (i, (stretch, slot)) in stretches_now.iter().zip(parts.iter_mut()).enumerate() {
+            let piece = rows.get(stretch.from..stretch.to).unwrap_or(&[]);
+            let first_line = line;
+            // Only the file's last stretch can end inside quotes.
+            let check_quotes = last && i + 1 == count;
+            jobs.push(move || {
+                let parsed = parse_rows::<T>(name, piece, first_line, layout);
+                *slot = Some(if !check_quotes {
+                    parsed
+                } else {
                     match unterminated_quote(piece, first_line, layout.delimiter) {
                         None => parsed,
                         Some((at, field)) => match parsed {
@@ -251,61 +273,63 @@ pub(super) fn parse_stream<T: Real>(
                             _ => Err(unterminated_error(name, at, field, Some(layout))),
                         },
                     }
-                };
-                workers.push(if inline {
-                    Err(job())
-                } else {
-                    std::thread::Builder::new()
-                        .spawn_scoped(s, job)
-                        .map_err(|_| job())
                 });
-                line += count_lines(piece);
-            }
-            // Meanwhile: the rows of the previous block join the matrix, and the next block
-            // is read, starting with what followed this block's last record end.
+            });
+            line += stretch.lines;
+        }
+        // Meanwhile: the rows of the previous block join the matrix, and the next block is
+        // read (starting with what followed this block's last record end) and planned.
+        let mut read: Result<(usize, Vec<Stretch>)> = Ok((0, Vec::new()));
+        let mut read_next = || {
             let mut joined = true;
             for p in pending.drain(..) {
                 joined &= all.append(p);
             }
-            let read = if !joined {
-                Err(oom_after(&all, &[]))
+            read = if !joined {
+                Err(oom_after(&all))
             } else if last {
-                Ok(0)
+                Ok((0, Vec::new()))
             } else {
                 next.clear();
                 if next.try_reserve(carry.len()).is_err() {
-                    Err(oom_after(&all, &[]))
+                    Err(oom_after(&all))
                 } else {
                     next.extend_from_slice(carry);
                     read_block(name, &mut input, &mut next, block, delim)
+                        .map(|end| (end, plan(next.get(..end).unwrap_or(&[]))))
                 }
             };
-            let parts: Vec<Result<Part<T>>> = workers
-                .into_iter()
-                .map(|w| match w {
-                    Ok(thread) => thread
-                        .join()
-                        .unwrap_or_else(|p| std::panic::resume_unwind(p)),
-                    Err(done) => done,
-                })
-                .collect();
-            (parts, read)
-        });
+        };
+        match pool {
+            Some(pool) if jobs.len() > 1 || !last => pool.in_place_scope(|s| {
+                for mut job in jobs {
+                    s.spawn(move |_| job());
+                }
+                read_next();
+            }),
+            // One core, or a lone stretch with nothing to read meanwhile (a small file).
+            _ => {
+                for mut job in jobs {
+                    job();
+                }
+                read_next();
+            }
+        }
         // In file order: this block's rows, then what reading the next one found.
         for part in parts {
-            pending.push(part?);
+            pending.push(part.unwrap_or_else(|| Ok(Part::default()))?);
         }
         if last {
             break;
         }
-        end = read?;
+        (end, stretches_now) = read?;
         start = 0;
         std::mem::swap(&mut cur, &mut next);
     }
     drop((cur, next));
     for p in pending {
         if !all.append(p) {
-            return Err(oom_after(&all, &[]));
+            return Err(oom_after(&all));
         }
     }
 
