@@ -13,6 +13,9 @@ use crate::{Error, Real, Result};
 /// The fewest columns a core standardizes on its own (fewer are not worth a thread).
 const MIN_COLUMNS: usize = 16;
 
+/// Below this many values a matrix is standardized and given its ones column on one thread.
+const PARALLEL_MIN_VALUES: usize = 1 << 16;
+
 /// Rows per task when a matrix is standardized on all cores.
 const ROWS_PER_TASK: usize = 256;
 
@@ -230,13 +233,14 @@ impl Prep {
     /// buffer grows by one value per row and the rows move back to make room, so the matrix
     /// is never held twice.
     pub fn transform_x<T: Real>(&self, mut x: Array2<T>) -> Array2<T> {
-        if let Some(st) = &self.standardize {
-            st.apply(x.view_mut());
+        match (&self.standardize, self.bias) {
+            (st, true) => with_ones_column(x, st.as_ref()),
+            (Some(st), false) => {
+                st.apply(x.view_mut());
+                x
+            }
+            (None, false) => x,
         }
-        if self.bias {
-            x = with_ones_column(x);
-        }
-        x
     }
 
     /// Turns a frame into model-ready data. Labels are required; a class never seen in
@@ -329,10 +333,16 @@ pub fn sorted_classes(names: &[String]) -> Vec<String> {
     classes
 }
 
-/// x (n, d) → (n, d+1) with a last column of ones, in the same buffer: it grows by n values
-/// (on Linux a large buffer grows by remapping, not copying), then each row moves to its new
-/// place, the last row first, so that no row is overwritten before it has moved.
-fn with_ones_column<T: Real>(x: Array2<T>) -> Array2<T> {
+/// x (n, d) → (n, d+1): each row standardized by `st` (when given) and followed by a 1, in
+/// the same buffer, so that the matrix is never held twice. The buffer grows by n values (on
+/// Linux a large buffer grows by remapping, not copying); each row then moves to its new
+/// place, later rows before earlier ones, so that no row is overwritten before it has moved.
+///
+/// On several cores the rows are cut into ranges, one per core, each moved last row first.
+/// Range t's rows land in [a(d+1), b(d+1)) of the grown buffer, which holds all of its own
+/// rows but its first ⌈a/d⌉ (overwritten by range t−1): those few are copied aside before
+/// the ranges start, so each range owns its part of the buffer alone.
+fn with_ones_column<T: Real>(x: Array2<T>, st: Option<&Standardizer>) -> Array2<T> {
     let (n, d) = x.dim();
     let x = if x.is_standard_layout() {
         x
@@ -345,11 +355,77 @@ fn with_ones_column<T: Real>(x: Array2<T>) -> Array2<T> {
     v.drain(..off);
     v.truncate(n * d);
     v.resize(n * (d + 1), T::one());
-    for i in (0..n).rev() {
-        v.copy_within(i * d..i * d + d, i * (d + 1));
-        if let Some(one) = v.get_mut(i * (d + 1) + d) {
-            *one = T::one();
+
+    // Row i of x (its d values) → row i of the result (d+1 values, the last a 1).
+    let put = |src: &[T], dst: &mut [T]| {
+        let (row, one) = dst.split_at_mut(d.min(dst.len()));
+        match st {
+            Some(st) => {
+                for ((y, &v), (m, s)) in row.iter_mut().zip(src).zip(st.mean.iter().zip(&st.std)) {
+                    *y = T::of((v.f64() - m) / s);
+                }
+            }
+            None => row.copy_from_slice(src.get(..row.len()).unwrap_or(&[])),
         }
+        one.fill(T::one());
+    };
+    // The rows [a, b), whose results fill `part` = [a(d+1), b(d+1)); their first rows come
+    // from `early` (copied aside), the rest from `part` itself, last row first.
+    let move_range = |a: usize, b: usize, early: &[T], part: &mut [T]| {
+        let mut row = vec![T::zero(); d];
+        let saved = early.len() / d.max(1);
+        for i in (a..b).rev() {
+            let src = if i - a < saved {
+                early.get((i - a) * d..(i - a + 1) * d)
+            } else {
+                // Row i's values start at i·d in the whole buffer, i·d − a(d+1) in `part`.
+                let at = i * d - a * (d + 1);
+                part.get(at..at + d)
+            };
+            row.copy_from_slice(src.unwrap_or(&[]));
+            let at = (i - a) * (d + 1);
+            if let Some(dst) = part.get_mut(at..at + d + 1) {
+                put(&row, dst);
+            }
+        }
+    };
+
+    let parts = if n * d >= PARALLEL_MIN_VALUES {
+        cores::count()
+    } else {
+        1
+    };
+    let bounds: Vec<usize> = (0..=parts).map(|t| n * t / parts).collect();
+    // Each range must be longer than the rows the range before it overwrites.
+    let safe = bounds
+        .windows(2)
+        .all(|w| w[1] - w[0] > w[0].div_ceil(d.max(1)) + 1);
+    match cores::pool() {
+        Some(pool) if parts > 1 && safe => {
+            // The first ⌈a/d⌉ + 1 rows of each range, copied before anything moves.
+            let early: Vec<Vec<T>> = bounds
+                .windows(2)
+                .map(|w| {
+                    let rows = (w[0].div_ceil(d.max(1)) + 1).min(w[1] - w[0]);
+                    let rows = if w[0] == 0 { 0 } else { rows };
+                    v.get(w[0] * d..(w[0] + rows) * d).unwrap_or(&[]).to_vec()
+                })
+                .collect();
+            let mut pieces = Vec::with_capacity(parts);
+            let mut rest = v.as_mut_slice();
+            for w in bounds.windows(2) {
+                let (piece, tail) = rest.split_at_mut(((w[1] - w[0]) * (d + 1)).min(rest.len()));
+                pieces.push((w[0], w[1], piece));
+                rest = tail;
+            }
+            pool.install(|| {
+                pieces
+                    .into_par_iter()
+                    .zip(early.par_iter())
+                    .for_each(|((a, b, piece), early)| move_range(a, b, early, piece))
+            });
+        }
+        _ => move_range(0, n, &[], &mut v),
     }
     // The length is n (d+1) by construction, so the shape always fits.
     Array2::from_shape_vec((n, d + 1), v).unwrap_or_else(|_| Array2::zeros((n, d + 1)))
@@ -381,6 +457,44 @@ mod tests {
         assert_eq!(y, array![[-1.0, 0.0], [1.0, 0.0]]);
         st.invert(y.view_mut());
         assert_eq!(y, x);
+    }
+
+    #[test]
+    fn the_ones_column_in_place_equals_a_fresh_matrix() {
+        // Small (one thread) and large (a range per core: rows copied aside) shapes, d = 1 too.
+        for (n, d) in [
+            (0, 3),
+            (1, 1),
+            (7, 3),
+            (5000, 20),
+            (1000, 70),
+            (70_000, 1),
+            (300, 800),
+        ] {
+            let x = Array2::from_shape_fn((n, d), |(i, j)| (i * 31 + j * 7) as f32 % 13.0 - 6.0);
+            let st = Standardizer::fit(&x);
+            for standardize in [false, true] {
+                let want = Array2::from_shape_fn((n, d + 1), |(i, j)| match (j < d, standardize) {
+                    (false, _) => 1.0,
+                    (true, false) => x[[i, j]],
+                    (true, true) => ((f64::from(x[[i, j]]) - st.mean[j]) / st.std[j]) as f32,
+                });
+                let got = with_ones_column(x.clone(), standardize.then_some(&st));
+                assert_eq!(got, want, "n {n}, d {d}, standardize {standardize}");
+            }
+        }
+        // A view that does not start at its buffer's start.
+        let x = Array2::from_shape_fn((4, 3), |(i, j)| (i * 3 + j) as f64);
+        let tail = x.slice_move(s![1.., ..]);
+        let got = with_ones_column(tail, None);
+        assert_eq!(
+            got,
+            array![
+                [3.0, 4.0, 5.0, 1.0],
+                [6.0, 7.0, 8.0, 1.0],
+                [9.0, 10.0, 11.0, 1.0]
+            ]
+        );
     }
 
     #[test]
