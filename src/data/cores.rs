@@ -27,7 +27,17 @@ pub(crate) fn pool() -> Option<&'static rayon::ThreadPool> {
     .as_ref()
 }
 
-/// How many threads the data layer works with (1 without a pool).
-pub(crate) fn count() -> usize {
-    pool().map_or(1, |p| p.current_num_threads())
+/// The pool for work that is `big` enough to share; None, without starting the pool, for
+/// small work (a small file or matrix never starts a thread).
+pub(crate) fn pool_for(big: bool) -> Option<&'static rayon::ThreadPool> {
+    if big {
+        pool()
+    } else {
+        None
+    }
+}
+
+/// How many threads the data layer works with on `big` work (1 without a pool).
+pub(crate) fn count_for(big: bool) -> usize {
+    pool_for(big).map_or(1, |p| p.current_num_threads())
 }

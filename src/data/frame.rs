@@ -5,6 +5,7 @@ use std::path::{Path, PathBuf};
 
 use ndarray::{Array2, Axis};
 
+use super::cores;
 use super::labels::{real_valued_warning, sorted, Labels};
 use super::layout::layout;
 use super::options::{LabelKind, LoadOptions};
@@ -221,17 +222,14 @@ pub(super) fn parse_stream<T: Real>(
     // Each block is cut into a few stretches per core, parsed as tasks of the data layer's
     // pool; the reading of the next block is one more task, so no core idles while another
     // reads or appends (a block waits only for its last stretch).
-    let pool = super::cores::pool();
-    let stretches = match threads {
-        Some(t) => t.max(1),
-        None => pool.map_or(1, |p| p.current_num_threads() * STRETCHES_PER_CORE),
-    };
     // A block's stretches, and the lines each moves on by: planned while the previous block
-    // is parsed, so that the threads start on a block at once.
+    // is parsed, so that the threads start on a block at once. A small file is one stretch,
+    // parsed on this thread (the pool is never started for it).
     let plan = |rows: &[u8]| -> Vec<Stretch> {
         let pieces = match threads {
-            None if rows.len() < PARALLEL_MIN_BYTES => 1,
-            _ => stretches,
+            Some(t) => t.max(1),
+            None => cores::pool_for(rows.len() >= PARALLEL_MIN_BYTES)
+                .map_or(1, |p| p.current_num_threads() * STRETCHES_PER_CORE),
         };
         split_records(rows, pieces, delim)
             .into_iter()
@@ -300,8 +298,8 @@ pub(super) fn parse_stream<T: Real>(
                 }
             };
         };
-        match pool {
-            Some(pool) if jobs.len() > 1 || !last => pool.in_place_scope(|s| {
+        match cores::pool_for(jobs.len() > 1 || !last) {
+            Some(pool) => pool.in_place_scope(|s| {
                 for mut job in jobs {
                     s.spawn(move |_| job());
                 }

@@ -74,7 +74,8 @@ impl Standardizer {
         let cols = x.ncols();
         let mut mean = vec![0.0; cols];
         let mut var = vec![0.0; cols];
-        let block = cols.div_ceil(cores::count()).max(MIN_COLUMNS).max(1);
+        let big = x.len() >= PARALLEL_MIN_VALUES;
+        let block = cols.div_ceil(cores::count_for(big)).max(MIN_COLUMNS).max(1);
         let fit_block = |(k, (mean, var)): (usize, (&mut [f64], &mut [f64]))| {
             let x = x.slice(s![.., k * block..k * block + mean.len()]);
             let (mut mean, mut var) = (ArrayViewMut1::from(mean), ArrayViewMut1::from(var));
@@ -91,7 +92,7 @@ impl Standardizer {
                     .for_each(|s, &v, &m| *s += (v.f64() - m) * (v.f64() - m));
             }
         };
-        match cores::pool() {
+        match cores::pool_for(big) {
             Some(pool) => pool.install(|| {
                 mean.par_chunks_mut(block)
                     .zip(var.par_chunks_mut(block))
@@ -129,8 +130,8 @@ impl Standardizer {
                     .for_each(|v, &m, &s| *v = T::of((v.f64() - m) / s));
             }
         };
-        match cores::pool() {
-            Some(pool) if x.nrows() > ROWS_PER_TASK => pool.install(|| {
+        match cores::pool_for(x.len() >= PARALLEL_MIN_VALUES && x.nrows() > ROWS_PER_TASK) {
+            Some(pool) => pool.install(|| {
                 x.axis_chunks_iter_mut(Axis(0), ROWS_PER_TASK)
                     .into_par_iter()
                     .for_each(apply_block)
@@ -390,18 +391,14 @@ fn with_ones_column<T: Real>(x: Array2<T>, st: Option<&Standardizer>) -> Array2<
         }
     };
 
-    let parts = if n * d >= PARALLEL_MIN_VALUES {
-        cores::count()
-    } else {
-        1
-    };
+    let parts = cores::count_for(n * d >= PARALLEL_MIN_VALUES);
     let bounds: Vec<usize> = (0..=parts).map(|t| n * t / parts).collect();
     // Each range must be longer than the rows the range before it overwrites.
     let safe = bounds
         .windows(2)
         .all(|w| w[1] - w[0] > w[0].div_ceil(d.max(1)) + 1);
-    match cores::pool() {
-        Some(pool) if parts > 1 && safe => {
+    match cores::pool_for(parts > 1 && safe) {
+        Some(pool) => {
             // The first ⌈a/d⌉ + 1 rows of each range, copied before anything moves.
             let early: Vec<Vec<T>> = bounds
                 .windows(2)
@@ -499,12 +496,12 @@ mod tests {
 
     #[test]
     fn standardizing_on_all_cores_gives_the_bits_of_one_thread() {
-        // 50 columns: two blocks of columns on two cores; 1000 rows: several row tasks.
-        let x = Array2::from_shape_fn((1000, 50), |(i, j)| {
+        // 50 columns: two blocks of columns on two cores; 2000 rows: several row tasks.
+        let x = Array2::from_shape_fn((2000, 50), |(i, j)| {
             ((i * 7919 + j * 104_729) % 1013) as f32 / 97.0 - 3.0 + j as f32
         });
         // The two passes, row after row, as one thread does them.
-        let n = 1000.0;
+        let n = 2000.0;
         let mut mean = vec![0.0f64; 50];
         for row in x.outer_iter() {
             for (m, &v) in mean.iter_mut().zip(row) {
