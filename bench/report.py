@@ -85,22 +85,26 @@ for t in (1, 2):
                         "faer_products_alone_samples_per_s": faer_alone, "rss_bytes": rss}
 
 read_csv = torch["read_csv"]
-# Both sides as medians of CSV_REPS runs: pandas.read_csv with its faster dtype (float32), and
-# mlp-train's whole CSV-load process (csv_whole_r1, r2, …; csv_whole for older results).
-pandas_s = read_csv["read_csv_c_float32_s"]
-pandas_runs = len(read_csv.get("read_csv_c_float32_runs_s", [pandas_s]))
+# Both sides as medians of CSV_REPS runs, taken in turns (pandas_r1 after csv_whole_r1, …) so
+# that both meet the same state of the machine: pandas.read_csv with its faster dtype (float32,
+# bench/pandas_read.py), and mlp-train's whole CSV-load process. Older results: the reads in
+# torch_baseline.py, and csv_whole.
+pandas_times = sorted(js(p.stem)["read_csv_c_float32_s"] for p in out.glob("pandas_r*.out"))
+pandas_times = pandas_times or read_csv.get("read_csv_c_float32_runs_s") or [read_csv["read_csv_c_float32_s"]]
+pandas_s = sorted(pandas_times)[len(pandas_times) // 2]
+pandas_runs = len(pandas_times)
 whole = sorted(p.stem for p in out.glob("csv_whole_r*.time")) or ["csv_whole"]
 csv_runs = sorted((time_v(name) + (foreign(name),) for name in whole), key=lambda r: r[0])
 csv_wall, csv_rss, csv_foreign = csv_runs[len(csv_runs) // 2]
 row("CSV load: the whole process vs pandas.read_csv alone", f"{csv_wall:.2f} s (`--hidden 1 --epochs 1 --batch-size 60000`, median of {len(csv_runs)})",
     f"{pandas_s:.2f} s (C engine, float32, median of {pandas_runs})", f"{pandas_s / csv_wall:.2f}×", "≥ 2×",
-    pandas_s / csv_wall >= 2, f"{csv['file_mb']:.0f} MB file, page cache warm; runs {', '.join(f'{r[0]:.2f}' for r in csv_runs)} s; foreign ≤ {max(r[2] for r in csv_runs):.2f} cores")
+    pandas_s / csv_wall >= 2, f"{csv['file_mb']:.0f} MB file, page cache warm; runs {', '.join(f'{r[0]:.2f}' for r in csv_runs)} s against {', '.join(f'{t:.2f}' for t in sorted(pandas_times))} s; foreign ≤ {max(r[2] for r in csv_runs):.2f} cores")
 pandas_mbs = max(read_csv["read_csv_c_float64_mb_per_s"], read_csv["read_csv_c_float32_mb_per_s"])
 row("CSV loader alone, MB/s vs pandas.read_csv", f"{csv['median_mb_per_s']:.0f} ({csv['threads']} threads)",
     f"{pandas_mbs:.0f}", f"{csv['median_mb_per_s'] / pandas_mbs:.2f}×", "(information)", None,
     f"median of {csv['reps']} loads (benches/csv.rs)")
 summary["csv"] = {"whole_process_s": csv_wall, "whole_process_runs_s": [r[0] for r in csv_runs],
-                  "pandas_read_csv_s": pandas_s, "pandas_read_csv_runs_s": read_csv.get("read_csv_c_float32_runs_s"),
+                  "pandas_read_csv_s": pandas_s, "pandas_read_csv_runs_s": sorted(pandas_times),
                   "ratio": pandas_s / csv_wall, "rss_bytes": csv_rss}
 
 bound = 1.25 * N * D * 4 + 50e6

@@ -10,8 +10,8 @@
 #
 # The 60k×784 file is generated (bench/gen_data.py, fixed seed) when missing.
 # Knobs (environment): RUNS training runs per thread count (3), REPS calls per product for the
-# products and the ceiling (300), CSV_REPS loads (5: the loader alone, the whole
-# CSV-load process, and pandas.read_csv, each reported as its median); QUIET_WAIT and TRIES below. A quick check
+# products and the ceiling (300), CSV_REPS loads (5: the loader alone, and the whole CSV-load
+# process interleaved with as many pandas.read_csv runs, each side reported as its median); QUIET_WAIT and TRIES below. A quick check
 # that everything runs end to end: QUIET_WAIT=0 TRIES=1 RUNS=1 REPS=20 CSV_REPS=1 bash bench/run.sh
 #
 # Other processes on the machine distort everything (PyTorch's 2-thread barriers most of all):
@@ -84,9 +84,11 @@ echo "2/8 mlp-train training, 1 and 2 threads, $RUNS runs each" >&2
 for t in 1 2; do for ((r = 1; r <= RUNS; r++)); do
   measure "train_t${t}_r${r}" "$BIN" "${TRAIN_ARGS[@]}" --threads "$t" --json --quiet
 done; done
-echo "3/8 CSV loading, the whole process (mlp-train --hidden 1 --epochs 1 --batch-size 60000), $CSV_REPS runs" >&2
+echo "3/8 CSV loading, the whole process (mlp-train --hidden 1 --epochs 1 --batch-size 60000) and" \
+     "pandas.read_csv alone, $CSV_REPS runs each, interleaved" >&2
 for ((r = 1; r <= CSV_REPS; r++)); do
   measure "csv_whole_r${r}" "$BIN" --data "$DATA" --hidden 1 --epochs 1 --batch-size 60000 --json --quiet
+  measure "pandas_r${r}" "$PY" bench/pandas_read.py --data "$DATA"
 done
 echo "4/8 CSV loading (mlp-train's loader alone)" >&2
 measure csv cargo bench -q --bench csv -- --data "$DATA" --reps "$CSV_REPS"

@@ -1,0 +1,23 @@
+# pandas.read_csv alone on the benchmark file, as PyTorch's baseline reads it (C engine, float32
+# features): one read, timed without the interpreter's start-up and imports; prints JSON.
+# run.sh interleaves these reads with mlp-train's CSV-load runs, so both sides meet the same
+# state of the machine.
+#   bench/.venv/bin/python bench/pandas_read.py --data bench/data/synth60k.csv
+import argparse
+import json
+import os
+import time
+
+import numpy as np
+import pandas as pd
+
+D = 784
+
+ap = argparse.ArgumentParser()
+ap.add_argument("--data", default=os.path.join(os.path.dirname(__file__), "data", "synth60k.csv"))
+a = ap.parse_args()
+t = time.perf_counter()
+df = pd.read_csv(a.data, engine="c", dtype={f"p{j}": np.float32 for j in range(D)})
+dt = time.perf_counter() - t
+assert df.shape == (60000, D + 1), df.shape
+print(json.dumps({"file": a.data, "read_csv_c_float32_s": dt, "rows": len(df)}))
