@@ -198,7 +198,9 @@ pub struct TrainArgs {
     )]
     pub momentum: f64,
 
-    /// B, samples per minibatch; the last batch of an epoch keeps the remainder.
+    /// B, samples per minibatch; the last batch of an epoch keeps the remainder. B at least
+    /// the number of rows is full-batch gradient descent, on the rows where they are (no
+    /// shuffle, no copy).
     #[arg(
         long,
         value_name = "B",
