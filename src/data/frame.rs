@@ -220,11 +220,11 @@ pub(super) fn parse_stream<T: Real>(
     drop(rdr);
 
     // Each block is cut into a few stretches per core, parsed as tasks of the data layer's
-    // pool; the reading of the next block is one more task, so no core idles while another
-    // reads or appends (a block waits only for its last stretch).
-    // A block's stretches, and the lines each moves on by: planned while the previous block
-    // is parsed, so that the threads start on a block at once. A small file is one stretch,
-    // parsed on this thread (the pool is never started for it).
+    // pool while this thread appends the previous block's rows and reads the next block; a
+    // block waits only for its last stretch. `plan` cuts a block into its stretches and
+    // counts the lines of each, for the next block while this one is parsed, so that the
+    // pool starts on a block at once. A small file is one stretch, parsed on this thread
+    // (the pool is never started for it).
     let plan = |rows: &[u8]| -> Vec<Stretch> {
         let pieces = match threads {
             Some(t) => t.max(1),

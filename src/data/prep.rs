@@ -127,7 +127,7 @@ impl Standardizer {
                 Zip::from(row)
                     .and(&mean)
                     .and(&std)
-                    .for_each(|v, &m, &s| *v = T::of((v.f64() - m) / s));
+                    .for_each(|v, &m, &s| *v = standardized(*v, m, s));
             }
         };
         match cores::pool_for(x.len() >= PARALLEL_MIN_VALUES && x.nrows() > ROWS_PER_TASK) {
@@ -148,6 +148,13 @@ impl Standardizer {
             }
         }
     }
+}
+
+/// (v − mean) / std, computed in f64 and rounded once to T: the one formula of `apply` and of
+/// the ones column's pass.
+#[inline]
+fn standardized<T: Real>(v: T, mean: f64, std: f64) -> T {
+    T::of((v.f64() - mean) / std)
 }
 
 /// Everything between the CSV and the matrices the model sees; saved with the model so that
@@ -363,7 +370,7 @@ fn with_ones_column<T: Real>(x: Array2<T>, st: Option<&Standardizer>) -> Array2<
         match st {
             Some(st) => {
                 for ((y, &v), (m, s)) in row.iter_mut().zip(src).zip(st.mean.iter().zip(&st.std)) {
-                    *y = T::of((v.f64() - m) / s);
+                    *y = standardized(v, *m, *s);
                 }
             }
             None => row.copy_from_slice(src.get(..row.len()).unwrap_or(&[])),
