@@ -53,7 +53,7 @@ pub enum Error {
 
     /// Training produced a non-finite objective or weight, or an objective that blew up
     /// (see `train::BLOW_UP`).
-    #[error("training diverged at epoch {epoch}, batch {batch}: {what}; try a smaller --lr (now {lr}) or a larger --lambda (now {lambda})", what = text(.what))]
+    #[error("training diverged at epoch {epoch}, batch {batch}: {what}; try a smaller --lr (now {}) or a larger --lambda (now {})", number(*.lr), number(*.lambda), what = text(.what))]
     Diverged {
         epoch: usize,
         batch: usize,
@@ -262,10 +262,57 @@ fn text(s: &str) -> String {
     escaped(s.as_bytes(), TEXT_SHOWN)
 }
 
+/// A flag's value as one would type it back: `0.01`, `10000`, `1e-30` — the shortest text
+/// that reads back as the same f64, in exponent form where plain decimals would run long.
+fn number(x: f64) -> String {
+    if x != 0.0 && !(1e-4..1e16).contains(&x.abs()) {
+        format!("{x:e}")
+    } else {
+        format!("{x}")
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
     use std::os::unix::ffi::OsStrExt;
+
+    #[test]
+    fn a_divergence_names_the_flags_values_as_one_would_type_them() {
+        let diverged = |lr: f64, lambda: f64| {
+            Error::Diverged {
+                epoch: 1,
+                batch: 2,
+                what: "J is not finite".into(),
+                lr,
+                lambda,
+            }
+            .to_string()
+        };
+        let msg = diverged(10_000.0, 1e-30);
+        assert!(
+            msg.contains("--lr (now 10000)") && msg.contains("--lambda (now 1e-30)"),
+            "{msg}"
+        );
+        let msg = diverged(0.1, 0.0);
+        assert!(
+            msg.contains("--lr (now 0.1)") && msg.contains("--lambda (now 0)"),
+            "{msg}"
+        );
+        let msg = diverged(2.5e20, 1e-4);
+        assert!(
+            msg.contains("--lr (now 2.5e20)") && msg.contains("--lambda (now 0.0001)"),
+            "{msg}"
+        );
+        // Every text reads back as the value it names.
+        for x in [1e-30, 0.1, 3.0e-5, 1e16, 123.456, 7e300] {
+            assert_eq!(
+                number(x).parse::<f64>().unwrap().to_bits(),
+                x.to_bits(),
+                "{x}"
+            );
+        }
+    }
 
     #[test]
     fn paths_are_escaped_whole_and_only_cut_beyond_path_max() {
