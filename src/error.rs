@@ -63,7 +63,7 @@ pub enum Error {
     },
 
     /// A quality gate (--min-accuracy, --max-loss, --min-r2) that the run did not pass.
-    #[error("quality gate failed: {set} {measure} is {measured}, {relation} {gate} {threshold}", set = text(.set))]
+    #[error("quality gate failed: {set} {measure} is {measured}, {relation} {gate} {}", number(*.threshold), set = text(.set))]
     Gate {
         gate: &'static str,
         set: String,
@@ -74,7 +74,7 @@ pub enum Error {
     },
 
     /// `--baseline`: the gated metric fell below the baseline's by more than `--max-drop`.
-    #[error("regression against the baseline: {set} {measure} is {value}, {drop:.6} below the baseline's {baseline} ({path}), more than --max-drop {max_drop}", set = text(.set), path = shown_path(.path))]
+    #[error("regression against the baseline: {set} {measure} is {value}, {drop:.6} below the baseline's {baseline} ({path}), more than --max-drop {}", number(*.max_drop), set = text(.set), path = shown_path(.path))]
     Regressed {
         set: String,
         measure: &'static str,
@@ -262,8 +262,9 @@ fn text(s: &str) -> String {
     escaped(s.as_bytes(), TEXT_SHOWN)
 }
 
-/// A flag's value as one would type it back: `0.01`, `10000`, `1e-30` — the shortest text
-/// that reads back as the same f64, in exponent form where plain decimals would run long.
+/// A flag's value as one would type it back (--lr, --lambda, a gate's threshold, --max-drop):
+/// `0.01`, `10000`, `1e-30` — the shortest text that reads back as the same f64, in exponent
+/// form where plain decimals would run long.
 fn number(x: f64) -> String {
     if x != 0.0 && !(1e-4..1e16).contains(&x.abs()) {
         format!("{x:e}")
@@ -278,7 +279,7 @@ mod tests {
     use std::os::unix::ffi::OsStrExt;
 
     #[test]
-    fn a_divergence_names_the_flags_values_as_one_would_type_them() {
+    fn messages_name_flag_values_as_one_would_type_them() {
         let diverged = |lr: f64, lambda: f64| {
             Error::Diverged {
                 epoch: 1,
@@ -303,6 +304,31 @@ mod tests {
         assert!(
             msg.contains("--lr (now 2.5e20)") && msg.contains("--lambda (now 0.0001)"),
             "{msg}"
+        );
+        // The gates' thresholds and --max-drop are flags too.
+        let gate = Error::Gate {
+            gate: "--max-loss",
+            set: "training".into(),
+            measure: "loss",
+            measured: 0.5,
+            relation: "above",
+            threshold: 1e-30,
+        }
+        .to_string();
+        assert!(gate.ends_with("above --max-loss 1e-30"), "{gate}");
+        let regressed = Error::Regressed {
+            set: "test".into(),
+            measure: "accuracy",
+            value: 0.5,
+            baseline: 0.9,
+            drop: 0.4,
+            max_drop: 1e-20,
+            path: "base.json".into(),
+        }
+        .to_string();
+        assert!(
+            regressed.ends_with("more than --max-drop 1e-20"),
+            "{regressed}"
         );
         // Every text reads back as the value it names.
         for x in [1e-30, 0.1, 3.0e-5, 1e16, 123.456, 7e300] {
