@@ -10,7 +10,7 @@ static POOL: OnceLock<Option<rayon::ThreadPool>> = OnceLock::new();
 
 /// The pool; None on one core or when the OS refuses threads (the caller then does the work
 /// on its own thread, with the same result: no error).
-pub(crate) fn pool() -> Option<&'static rayon::ThreadPool> {
+fn pool() -> Option<&'static rayon::ThreadPool> {
     POOL.get_or_init(|| {
         let cores = std::thread::available_parallelism()
             .map_or(1, |n| n.get())

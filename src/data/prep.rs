@@ -75,7 +75,7 @@ impl Standardizer {
         let mut mean = vec![0.0; cols];
         let mut var = vec![0.0; cols];
         let big = x.len() >= PARALLEL_MIN_VALUES;
-        let block = cols.div_ceil(cores::count_for(big)).max(MIN_COLUMNS).max(1);
+        let block = cols.div_ceil(cores::count_for(big)).max(MIN_COLUMNS);
         let fit_block = |(k, (mean, var)): (usize, (&mut [f64], &mut [f64]))| {
             let x = x.slice(s![.., k * block..k * block + mean.len()]);
             let (mut mean, mut var) = (ArrayViewMut1::from(mean), ArrayViewMut1::from(var));
@@ -400,18 +400,18 @@ fn with_ones_column<T: Real>(x: Array2<T>, st: Option<&Standardizer>) -> Array2<
 
     let parts = cores::count_for(n * d >= PARALLEL_MIN_VALUES);
     let bounds: Vec<usize> = (0..=parts).map(|t| n * t / parts).collect();
-    // Each range must be longer than the rows the range before it overwrites.
-    let safe = bounds
-        .windows(2)
-        .all(|w| w[1] - w[0] > w[0].div_ceil(d.max(1)) + 1);
+    // The rows of a range starting at row a that the range before it overwrites: ⌈a/d⌉, and
+    // one more to spare.
+    let overwritten = |a: usize| a.div_ceil(d.max(1)) + 1;
+    // Each range must be longer than that.
+    let safe = bounds.windows(2).all(|w| w[1] - w[0] > overwritten(w[0]));
     match cores::pool_for(parts > 1 && safe) {
         Some(pool) => {
-            // The first ⌈a/d⌉ + 1 rows of each range, copied before anything moves.
+            // Those rows of each range (none for the first), copied before anything moves.
             let early: Vec<Vec<T>> = bounds
                 .windows(2)
                 .map(|w| {
-                    let rows = (w[0].div_ceil(d.max(1)) + 1).min(w[1] - w[0]);
-                    let rows = if w[0] == 0 { 0 } else { rows };
+                    let rows = if w[0] == 0 { 0 } else { overwritten(w[0]) };
                     v.get(w[0] * d..(w[0] + rows) * d).unwrap_or(&[]).to_vec()
                 })
                 .collect();
