@@ -216,11 +216,7 @@ pub fn scaled_add_measured<T: Real>(
                 let ((w0, w1), (d0, d1)) = (w.split_at_mut(at), d.split_at(at));
                 ((w0, d0), (w1, d1))
             },
-            &|_, (w, d): (&mut [T], &[T])| {
-                let d_sq = sum_sq_block(d);
-                w.iter_mut().zip(d).for_each(|(w, &d)| *w += alpha * d);
-                (d_sq, finite_block(w))
-            },
+            &|_, (w, d): (&mut [T], &[T])| update_block(w, alpha, d),
             &|(a, fa), (b, fb)| (a + b, fa & fb),
         ),
         _ => {
@@ -453,6 +449,48 @@ fn sum_sq_portable<T: Real>(v: &[T]) -> f64 {
     ((acc[0] + acc[4]) + (acc[1] + acc[5])) + ((acc[2] + acc[6]) + (acc[3] + acc[7]))
 }
 
+/// One block of [`scaled_add_measured`]: W ← W + α·D, with ‖D‖² (in the order of
+/// [`sum_sq_block`], so the same bits) and whether every new W is finite, in one pass.
+fn update_block<T: Real>(w: &mut [T], alpha: T, d: &[T]) -> (f64, bool) {
+    #[cfg(target_arch = "x86_64")]
+    if std::arch::is_x86_feature_detected!("avx2") {
+        // SAFETY: the CPU has AVX2, checked just above.
+        return unsafe { update_avx2(w, alpha, d) };
+    }
+    update_portable(w, alpha, d)
+}
+
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx2")]
+unsafe fn update_avx2<T: Real>(w: &mut [T], alpha: T, d: &[T]) -> (f64, bool) {
+    update_portable(w, alpha, d)
+}
+
+#[inline(always)]
+fn update_portable<T: Real>(w: &mut [T], alpha: T, d: &[T]) -> (f64, bool) {
+    let mut acc = [0.0f64; 8];
+    let mut finite = true;
+    let n8 = d.len().min(w.len()) / 8 * 8;
+    let (w, w_rest) = w.split_at_mut(n8);
+    let (d, d_rest) = d.split_at(n8);
+    for (wc, dc) in w.chunks_exact_mut(8).zip(d.chunks_exact(8)) {
+        for ((a, w), &x) in acc.iter_mut().zip(wc).zip(dc) {
+            let xf = x.f64();
+            *a += xf * xf;
+            *w += alpha * x;
+            finite &= w.is_finite();
+        }
+    }
+    for ((a, w), &x) in acc.iter_mut().zip(w_rest).zip(d_rest) {
+        let xf = x.f64();
+        *a += xf * xf;
+        *w += alpha * x;
+        finite &= w.is_finite();
+    }
+    let sq = ((acc[0] + acc[4]) + (acc[1] + acc[5])) + ((acc[2] + acc[6]) + (acc[3] + acc[7]));
+    (sq, finite)
+}
+
 /// Σ a², over any layout (a contiguous array takes the fast path of [`sum_sq`]).
 pub fn sum_sq_of<T: Real>(a: ArrayView2<T>) -> f64 {
     match a.as_slice() {
@@ -509,6 +547,34 @@ mod tests {
         assert!(all_finite(&long) && !all_finite(&bad));
         assert!((sum_sq(&v) - slow).abs() < 1e-9 * slow);
         assert!(all_finite(&v) && !all_finite(&[1.0, f32::NAN]) && !all_finite(&[f64::INFINITY]));
+    }
+
+    #[test]
+    fn the_fused_update_is_the_three_passes_it_replaces() {
+        for len in [0, 1, 7, 8, 9, 63, 1003, SUM_BLOCK + 5] {
+            let w: Vec<f32> = (0..len).map(|i| (i as f32 * 0.11).cos()).collect();
+            let d: Vec<f32> = (0..len).map(|i| (i as f32 * 0.37).sin() * 3.0).collect();
+            let mut apart = w.clone();
+            apart.iter_mut().zip(&d).for_each(|(w, &d)| *w += -0.1 * d);
+            for fused in [update_block, update_portable] {
+                let mut one = w.clone();
+                let (sq, finite) = fused(&mut one, -0.1, &d);
+                assert_eq!(sq.to_bits(), sum_sq_portable(&d).to_bits(), "{len}");
+                assert!(finite);
+                assert!(one
+                    .iter()
+                    .zip(&apart)
+                    .all(|(a, b)| a.to_bits() == b.to_bits()));
+            }
+        }
+        // An update that overflows, anywhere (the last value of a remainder too), is seen.
+        for at in [0, 5, 8, 10] {
+            let mut w = vec![1.0f32; 11];
+            let mut d = vec![0.5f32; 11];
+            w[at] = f32::MAX;
+            d[at] = -f32::MAX;
+            assert!(!update_block(&mut w, 10.0, &d).1, "{at}");
+        }
     }
 
     #[test]
