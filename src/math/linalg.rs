@@ -10,6 +10,8 @@
 //! the result is the same, bit for bit, for every thread count (checked in tests/threads.rs).
 //! Outside a rayon pool (`--threads 1`) nothing is split and no thread is started.
 
+use std::sync::atomic::{AtomicBool, Ordering};
+
 use faer::{Accum, MatMut, MatRef, Par};
 use faer_ext::IntoFaer;
 use ndarray::{ArrayView2, ArrayViewMut2, Axis};
@@ -38,6 +40,41 @@ pub fn threads() -> usize {
         Some(_) => rayon::current_num_threads(),
         None => 1,
     }
+}
+
+/// Runs `f` on the current rayon pool with its other threads kept awake: between jobs they
+/// spin, looking for work, instead of going to sleep. A sleeping thread takes 10-40 µs to wake
+/// on a virtual machine, which every split product and pass after a serial stretch then waits
+/// for. Outside a pool, or in a pool of one thread, just `f()`.
+pub fn awake<R: Send>(f: impl FnOnce() -> R + Send) -> R {
+    if threads() <= 1 {
+        return f();
+    }
+    /// Tells the spinning threads to stop, however `f` ends (a panic too: the scope waits for
+    /// them).
+    struct Done<'a>(&'a AtomicBool);
+    impl Drop for Done<'_> {
+        fn drop(&mut self) {
+            self.0.store(true, Ordering::Release);
+        }
+    }
+    let done = AtomicBool::new(false);
+    let me = rayon::current_thread_index();
+    rayon::scope(|s| {
+        let _done = Done(&done);
+        let done = &done;
+        s.spawn_broadcast(move |_, ctx| {
+            if Some(ctx.index()) == me {
+                return;
+            }
+            while !done.load(Ordering::Acquire) {
+                if rayon::yield_now() != Some(rayon::Yield::Executed) {
+                    std::hint::spin_loop();
+                }
+            }
+        });
+        f()
+    })
 }
 
 /// Runs `f(i, part_i)` for the `parts` pieces of `data` cut by `split` (pieces i..j, at a
@@ -547,6 +584,48 @@ mod tests {
         assert!(all_finite(&long) && !all_finite(&bad));
         assert!((sum_sq(&v) - slow).abs() < 1e-9 * slow);
         assert!(all_finite(&v) && !all_finite(&[1.0, f32::NAN]) && !all_finite(&[f64::INFINITY]));
+    }
+
+    #[test]
+    fn awake_returns_what_f_returns_and_ends_however_f_ends() {
+        use std::sync::atomic::AtomicUsize;
+        assert_eq!(awake(|| 7), 7);
+        for t in [2, 3, 4] {
+            let pool = rayon::ThreadPoolBuilder::new()
+                .num_threads(t)
+                .build()
+                .unwrap();
+            // The split work still runs, on the threads kept awake too.
+            let ran = AtomicUsize::new(0);
+            let seen = std::sync::Mutex::new(std::collections::BTreeSet::new());
+            let v = pool.install(|| {
+                awake(|| {
+                    for _ in 0..200 {
+                        for_each_part((), 8, &|_, _| ((), ()), &|_, _| {
+                            // Work long enough (20 µs) for a spinning thread to take a part.
+                            let t0 = std::time::Instant::now();
+                            while t0.elapsed() < std::time::Duration::from_micros(20) {}
+                            ran.fetch_add(1, Ordering::Relaxed);
+                            seen.lock().unwrap().insert(rayon::current_thread_index());
+                        });
+                    }
+                    t * 10
+                })
+            });
+            assert_eq!(v, t * 10);
+            assert_eq!(ran.load(Ordering::Relaxed), 200 * 8);
+            assert!(
+                seen.lock().unwrap().len() > 1,
+                "{t} threads: one did everything"
+            );
+            // A panic in f ends the spinning threads too (else this would hang).
+            let r = pool.install(|| {
+                std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+                    awake(|| -> usize { panic!("inside awake") })
+                }))
+            });
+            assert!(r.is_err());
+        }
     }
 
     #[test]

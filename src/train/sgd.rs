@@ -35,7 +35,8 @@ pub struct TrainConfig {
     pub target_scale: Option<Vec<f64>>,
     /// Threads for the matrix products (`--threads`): 1 runs everything on the calling
     /// thread and starts none; N ≥ 2 splits each large product over a local rayon pool of N
-    /// threads, created for this call (the training loop runs on one of them).
+    /// threads, created for this call (the training loop runs on one of them, the others
+    /// spin between jobs: [`crate::math::linalg::awake`]).
     /// The model is the same, bit for bit, for every value.
     pub threads: usize,
 }
@@ -249,7 +250,9 @@ pub fn train<T: Real>(
         .thread_name(|k| format!("mlp-train-{k}"))
         .build()
     {
-        Ok(pool) => pool.install(|| train_loop(model, cfg, train, val, observer, stop)),
+        Ok(pool) => pool.install(|| {
+            crate::math::linalg::awake(|| train_loop(model, cfg, train, val, observer, stop))
+        }),
         Err(_) => train_loop(model, cfg, train, val, observer, stop),
     }
 }
