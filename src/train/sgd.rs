@@ -211,10 +211,30 @@ impl<T: Real> Batch<T> {
     }
 }
 
-/// dst's rows = src's rows `idx` (row-major, d columns).
+/// dst's rows = src's rows `idx` (row-major, d columns). Four rows at a time, in turns of
+/// 256 bytes: the rows of a large X are far apart in memory, and four streams of reads in
+/// flight go faster than one row after another (B = 256 rows of 784 f32 out of 60,000:
+/// 165-172 µs → 117 µs on one core).
 #[inline]
 fn copy_rows<T: Copy>(src: &[T], d: usize, idx: &[usize], dst: &mut [T]) {
-    for (row, &i) in dst.chunks_exact_mut(d).zip(idx) {
+    const ROWS: usize = 4;
+    let step = (256 / std::mem::size_of::<T>().max(1)).max(1);
+    let mut groups = dst.chunks_exact_mut(ROWS * d);
+    for (group, ij) in (&mut groups).zip(idx.chunks_exact(ROWS)) {
+        let rows: [&[T]; ROWS] = std::array::from_fn(|r| &src[ij[r] * d..(ij[r] + 1) * d]);
+        for c in (0..d).step_by(step) {
+            let e = (c + step).min(d);
+            for (r, row) in rows.iter().enumerate() {
+                group[r * d + c..r * d + e].copy_from_slice(&row[c..e]);
+            }
+        }
+    }
+    let done = idx.len() / ROWS * ROWS;
+    for (row, &i) in groups
+        .into_remainder()
+        .chunks_exact_mut(d)
+        .zip(&idx[done..])
+    {
         row.copy_from_slice(&src[i * d..(i + 1) * d]);
     }
 }
@@ -516,6 +536,28 @@ pub fn argmax<T: Real>(v: impl Iterator<Item = T>) -> usize {
 mod tests {
     use super::*;
     use crate::{Activation, Init, Loss};
+
+    #[test]
+    fn copy_rows_copies_the_rows_asked_for_in_their_order() {
+        fn check<T: Copy + PartialEq + std::fmt::Debug>(of: impl Fn(usize) -> T) {
+            for d in [1, 3, 63, 64, 65, 200] {
+                let n = 11;
+                let src: Vec<T> = (0..n * d).map(&of).collect();
+                for len in 0..10 {
+                    let idx: Vec<usize> = (0..len).map(|k| (k * 7 + 3) % n).collect();
+                    let mut dst: Vec<T> = (0..len * d).map(|_| of(usize::MAX / 2)).collect();
+                    copy_rows(&src, d, &idx, &mut dst);
+                    let want: Vec<T> = idx
+                        .iter()
+                        .flat_map(|&i| src[i * d..(i + 1) * d].to_vec())
+                        .collect();
+                    assert_eq!(dst, want, "d = {d}, {len} rows");
+                }
+            }
+        }
+        check(|i| i as f32);
+        check(|i| i as f64);
+    }
 
     fn config(lr: f64, epochs: usize) -> TrainConfig {
         TrainConfig {
