@@ -2,16 +2,13 @@
 //! append the constant-1 bias feature, map class names to indices. Fitted once, saved in the model.
 
 use ndarray::parallel::prelude::*;
-use ndarray::{s, Array2, ArrayView1, ArrayViewMut1, ArrayViewMut2, Axis, Zip};
-use rayon::prelude::*;
+use ndarray::{Array2, ArrayView1, ArrayView2, ArrayViewMut2, Axis, Zip};
 
 use crate::data::cores;
 use crate::data::matrices::{Data, Targets};
 use crate::data::{class_order, list, shown_str, Frame, Labels as FrameLabels};
+use crate::math::linalg::tree_reduce;
 use crate::{Error, Real, Result};
-
-/// The fewest columns a core standardizes on its own (fewer are not worth a thread).
-const MIN_COLUMNS: usize = 16;
 
 /// Below this many values a matrix is standardized and given its ones column on one thread.
 const PARALLEL_MIN_VALUES: usize = 1 << 16;
@@ -58,6 +55,44 @@ impl std::str::FromStr for Task {
     }
 }
 
+/// Rows that [`Standardizer::fit`] sums one after another before adding sums pairwise.
+const FIT_BLOCK_ROWS: usize = 1024;
+
+/// Σ over the rows of x of `add(sums, row)`: each block of FIT_BLOCK_ROWS rows summed row
+/// after row, the blocks' sums added in a tree fixed by the number of rows, on the data
+/// layer's cores when x is large.
+fn column_sums<T: Real>(x: &Array2<T>, add: &(impl Fn(&mut [f64], &[T]) + Sync)) -> Vec<f64> {
+    let cols = x.ncols();
+    let big = x.len() >= PARALLEL_MIN_VALUES;
+    let sum_rows = || {
+        tree_reduce(
+            x.view(),
+            x.nrows(),
+            FIT_BLOCK_ROWS,
+            cores::count_for(big),
+            &|x: ArrayView2<T>, at| x.split_at(Axis(0), at),
+            &|_, block: ArrayView2<T>| {
+                let mut sums = vec![0.0; cols];
+                for row in block.outer_iter() {
+                    match row.as_slice() {
+                        Some(row) => add(&mut sums, row),
+                        None => add(&mut sums, &row.to_vec()),
+                    }
+                }
+                sums
+            },
+            &|mut a: Vec<f64>, b: Vec<f64>| {
+                a.iter_mut().zip(&b).for_each(|(a, b)| *a += b);
+                a
+            },
+        )
+    };
+    match cores::pool_for(big) {
+        Some(pool) => pool.install(sum_rows),
+        None => sum_rows(),
+    }
+}
+
 /// Per-column mean and standard deviation; x ← (x − mean) / std. A constant column has std 1.
 #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct Standardizer {
@@ -66,45 +101,24 @@ pub struct Standardizer {
 }
 
 impl Standardizer {
-    /// Means and population standard deviations of the columns of x, in f64 (two passes).
-    /// The columns are cut into one block per core, each block summed row after row as one
-    /// thread would: the same bits on any number of cores.
+    /// Means and population standard deviations of the columns of x, in f64 (two passes:
+    /// the means, then the squared deviations from them). Each pass sums blocks of
+    /// [`FIT_BLOCK_ROWS`] rows, row after row, and adds the blocks' sums pairwise in a tree
+    /// fixed by the number of rows (`linalg::tree_reduce`), the blocks shared by the cores: the
+    /// same bits on any number of cores, and for up to 1024 rows the plain row-after-row sums.
     pub fn fit<T: Real>(x: &Array2<T>) -> Self {
         let n = x.nrows().max(1) as f64;
-        let cols = x.ncols();
-        let mut mean = vec![0.0; cols];
-        let mut var = vec![0.0; cols];
-        let big = x.len() >= PARALLEL_MIN_VALUES;
-        let block = cols.div_ceil(cores::count_for(big)).max(MIN_COLUMNS);
-        let fit_block = |(k, (mean, var)): (usize, (&mut [f64], &mut [f64]))| {
-            let x = x.slice(s![.., k * block..k * block + mean.len()]);
-            let (mut mean, mut var) = (ArrayViewMut1::from(mean), ArrayViewMut1::from(var));
-            for row in x.outer_iter() {
-                Zip::from(&mut mean)
-                    .and(row)
-                    .for_each(|m, &v| *m += v.f64());
+        let mean: Vec<f64> = column_sums(x, &|acc, row| {
+            acc.iter_mut().zip(row).for_each(|(a, &v)| *a += v.f64())
+        })
+        .into_iter()
+        .map(|s| s / n)
+        .collect();
+        let var = column_sums(x, &|acc, row| {
+            for ((a, &v), m) in acc.iter_mut().zip(row).zip(&mean) {
+                *a += (v.f64() - m) * (v.f64() - m);
             }
-            mean.mapv_inplace(|m| m / n);
-            for row in x.outer_iter() {
-                Zip::from(&mut var)
-                    .and(row)
-                    .and(&mean)
-                    .for_each(|s, &v, &m| *s += (v.f64() - m) * (v.f64() - m));
-            }
-        };
-        match cores::pool_for(big) {
-            Some(pool) => pool.install(|| {
-                mean.par_chunks_mut(block)
-                    .zip(var.par_chunks_mut(block))
-                    .enumerate()
-                    .for_each(fit_block)
-            }),
-            None => mean
-                .chunks_mut(block)
-                .zip(var.chunks_mut(block))
-                .enumerate()
-                .for_each(fit_block),
-        }
+        });
         let std = var
             .into_iter()
             .map(|s| {
@@ -438,7 +452,7 @@ fn with_ones_column<T: Real>(x: Array2<T>, st: Option<&Standardizer>) -> Array2<
 #[cfg(test)]
 mod tests {
     use super::*;
-    use ndarray::array;
+    use ndarray::{array, s};
 
     #[test]
     fn classes_sort_numerically_when_numbers_else_as_text() {
@@ -502,36 +516,64 @@ mod tests {
     }
 
     #[test]
-    fn standardizing_on_all_cores_gives_the_bits_of_one_thread() {
-        // 50 columns: two blocks of columns on two cores; 2000 rows: several row tasks.
-        let x = Array2::from_shape_fn((2000, 50), |(i, j)| {
-            ((i * 7919 + j * 104_729) % 1013) as f32 / 97.0 - 3.0 + j as f32
-        });
-        // The two passes, row after row, as one thread does them.
-        let n = 2000.0;
-        let mut mean = vec![0.0f64; 50];
-        for row in x.outer_iter() {
-            for (m, &v) in mean.iter_mut().zip(row) {
-                *m += f64::from(v);
+    fn the_fit_sums_blocks_of_rows_in_a_fixed_tree() {
+        // Two passes, row after row, over rows lo..hi: the sums of one block.
+        fn block_sums(x: &Array2<f32>, lo: usize, hi: usize, mean: Option<&[f64]>) -> Vec<f64> {
+            let mut sums = vec![0.0f64; x.ncols()];
+            for row in x.slice(s![lo..hi, ..]).outer_iter() {
+                for (j, (a, &v)) in sums.iter_mut().zip(row).enumerate() {
+                    *a += match mean {
+                        None => f64::from(v),
+                        Some(m) => (f64::from(v) - m[j]) * (f64::from(v) - m[j]),
+                    };
+                }
             }
+            sums
         }
-        mean.iter_mut().for_each(|m| *m /= n);
-        let mut var = vec![0.0f64; 50];
-        for row in x.outer_iter() {
-            for ((s, &v), m) in var.iter_mut().zip(row).zip(&mean) {
-                *s += (f64::from(v) - m) * (f64::from(v) - m);
-            }
-        }
-        let std: Vec<f64> = var.iter().map(|s| (s / n).sqrt()).collect();
-        let st = Standardizer::fit(&x);
+        let add = |a: Vec<f64>, b: Vec<f64>| a.iter().zip(&b).map(|(a, b)| a + b).collect();
         let bits = |v: &[f64]| v.iter().map(|x| x.to_bits()).collect::<Vec<_>>();
-        assert_eq!(bits(&st.mean), bits(&mean));
-        assert_eq!(bits(&st.std), bits(&std));
-        let mut y = x.clone();
-        st.apply(y.view_mut());
-        for ((i, j), &v) in y.indexed_iter() {
-            let want = ((f64::from(x[[i, j]]) - mean[j]) / std[j]) as f32;
-            assert_eq!(v.to_bits(), want.to_bits(), "row {i}, column {j}");
+        // 1000 rows: one block, the plain row-after-row sums. 3000 rows: blocks A = 0..1024,
+        // B = 1024..2048, C = 2048..3000, added as A + (B + C) (the tree halves at a block
+        // boundary: 3 blocks → 1 + 2).
+        for n in [1000, 3000] {
+            let x = Array2::from_shape_fn((n, 50), |(i, j)| {
+                ((i * 7919 + j * 104_729) % 1013) as f32 / 97.0 - 3.0 + j as f32
+            });
+            let tree = |mean: Option<&[f64]>| -> Vec<f64> {
+                if n <= FIT_BLOCK_ROWS {
+                    return block_sums(&x, 0, n, mean);
+                }
+                let (a, b, c) = (
+                    block_sums(&x, 0, 1024, mean),
+                    block_sums(&x, 1024, 2048, mean),
+                    block_sums(&x, 2048, n, mean),
+                );
+                add(a, add(b, c))
+            };
+            let nf = n as f64;
+            let mean: Vec<f64> = tree(None).iter().map(|s| s / nf).collect();
+            let std: Vec<f64> = tree(Some(&mean)).iter().map(|s| (s / nf).sqrt()).collect();
+            let st = Standardizer::fit(&x);
+            assert_eq!(bits(&st.mean), bits(&mean), "{n} rows");
+            assert_eq!(bits(&st.std), bits(&std), "{n} rows");
+            // And the numbers are the columns' mean and deviation (a sum in f64 is exact to
+            // ~1e-13 here).
+            for (j, (&m, &sd)) in st.mean.iter().zip(&st.std).enumerate() {
+                let col: Vec<f64> = x.column(j).iter().map(|&v| f64::from(v)).collect();
+                let exact_m = col.iter().sum::<f64>() / nf;
+                let exact_sd = (col.iter().map(|v| (v - exact_m).powi(2)).sum::<f64>() / nf).sqrt();
+                assert!(
+                    (m - exact_m).abs() < 1e-12 * (1.0 + exact_m.abs()),
+                    "mean {j}"
+                );
+                assert!((sd - exact_sd).abs() < 1e-12 * exact_sd, "std {j}");
+            }
+            let mut y = x.clone();
+            st.apply(y.view_mut());
+            for ((i, j), &v) in y.indexed_iter() {
+                let want = ((f64::from(x[[i, j]]) - mean[j]) / std[j]) as f32;
+                assert_eq!(v.to_bits(), want.to_bits(), "row {i}, column {j}");
+            }
         }
     }
 }
