@@ -9,7 +9,8 @@
 #   bash bench/run.sh                                                                  # ~5 min
 #
 # The 60k×784 file is generated (bench/gen_data.py, fixed seed) when missing.
-# Knobs (environment): RUNS training runs per thread count (3), REPS calls per product for the
+# Knobs (environment): RUNS training runs per thread count (5, the 1- and 2-thread runs in
+# turns), REPS calls per product for the
 # products and the ceiling (300), CSV_REPS loads (5: the loader alone, and the whole CSV-load
 # process interleaved with as many pandas.read_csv runs, each side reported as its median); QUIET_WAIT and TRIES below. A quick check
 # that everything runs end to end: QUIET_WAIT=0 TRIES=1 RUNS=1 REPS=20 CSV_REPS=1 bash bench/run.sh
@@ -24,7 +25,7 @@ export CARGO_TARGET_DIR=${CARGO_TARGET_DIR:-target}
 PY=${PY:-bench/.venv/bin/python}
 DATA=${DATA:-bench/data/synth60k.csv}
 QUIET_WAIT=${QUIET_WAIT:-120}
-RUNS=${RUNS:-3}
+RUNS=${RUNS:-5}
 REPS=${REPS:-300}
 CSV_REPS=${CSV_REPS:-5}
 OUT=bench/results/$(date +%Y%m%d-%H%M%S)
@@ -80,8 +81,10 @@ measure() {
 
 echo "1/8 products alone (mlp-train, 1 and 2 threads)" >&2
 measure products cargo bench -q --bench products -- --threads 1,2 --reps "$REPS"
-echo "2/8 mlp-train training, 1 and 2 threads, $RUNS runs each" >&2
-for t in 1 2; do for ((r = 1; r <= RUNS; r++)); do
+echo "2/8 mlp-train training, 1 and 2 threads, $RUNS runs each, in turns" >&2
+# In turns (1, 2, 1, 2, …): a slow stretch of the VM, which can last a few runs, then falls on
+# both thread counts rather than on all the runs of one.
+for ((r = 1; r <= RUNS; r++)); do for t in 1 2; do
   measure "train_t${t}_r${r}" "$BIN" "${TRAIN_ARGS[@]}" --threads "$t" --json --quiet
 done; done
 echo "3/8 CSV loading, the whole process (mlp-train --hidden 1 --epochs 1 --batch-size 60000) and" \
