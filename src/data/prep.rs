@@ -103,7 +103,7 @@ pub struct Standardizer {
 impl Standardizer {
     /// Means and population standard deviations of the columns of x, in f64 (two passes:
     /// the means, then the squared deviations from them). Each pass sums blocks of
-    /// [`FIT_BLOCK_ROWS`] rows, row after row, and adds the blocks' sums pairwise in a tree
+    /// 1024 rows (`FIT_BLOCK_ROWS`), row after row, and adds the blocks' sums pairwise in a tree
     /// fixed by the number of rows (`linalg::tree_reduce`), the blocks shared by the cores: the
     /// same bits on any number of cores, and for up to 1024 rows the plain row-after-row sums.
     pub fn fit<T: Real>(x: &Array2<T>) -> Self {

@@ -2,7 +2,8 @@
 //! (faer's kernels, single-threaded, no allocation) can change without touching model.rs.
 //!
 //! With `--threads N` ≥ 2 the training loop runs inside a local rayon pool of N threads (see
-//! `train::sgd::train`); every product large enough is then split into N chunks of its
+//! `train::sgd::train`), whose other threads [`awake`] keeps spinning between jobs; every
+//! product large enough is then split into N chunks of its
 //! output (rows of C when C is at least as tall as wide or each chunk keeps 96 rows or more,
 //! columns otherwise) by nested `rayon::join`s (which allocate nothing), each chunk a
 //! single-threaded faer product.
