@@ -2,7 +2,7 @@
 //! (faer's kernels, single-threaded, no allocation) can change without touching model.rs.
 //!
 //! With `--threads N` ≥ 2 the training loop runs inside a local rayon pool of N threads (see
-//! `train::sgd::train`), whose other threads [`awake`] keeps spinning between jobs; every
+//! `train::sgd::train`), whose other threads [`awake`] keeps awake between jobs; every
 //! product large enough is then split into N chunks of its
 //! output (rows of C when C is at least as tall as wide or each chunk keeps 96 rows or more,
 //! columns otherwise) by nested `rayon::join`s (which allocate nothing), each chunk a
@@ -44,14 +44,15 @@ pub fn threads() -> usize {
 }
 
 /// Runs `f` on the current rayon pool with its other threads kept awake: between jobs they
-/// spin, looking for work, instead of going to sleep. A sleeping thread takes 10-40 µs to wake
-/// on a virtual machine, which every split product and pass after a serial stretch then waits
-/// for. Outside a pool, or in a pool of one thread, just `f()`.
+/// keep looking for work, yielding the core to any other runnable thread between looks,
+/// instead of going to sleep. A sleeping thread takes 10-40 µs to wake on a virtual machine,
+/// which every split product and pass after a serial stretch then waits for. Outside a pool,
+/// or in a pool of one thread, just `f()`.
 pub fn awake<R: Send>(f: impl FnOnce() -> R + Send) -> R {
     if threads() <= 1 {
         return f();
     }
-    /// Tells the spinning threads to stop, however `f` ends (a panic too: the scope waits for
+    /// Tells the threads kept awake to stop, however `f` ends (a panic too: the scope waits for
     /// them).
     struct Done<'a>(&'a AtomicBool);
     impl Drop for Done<'_> {
@@ -70,7 +71,9 @@ pub fn awake<R: Send>(f: impl FnOnce() -> R + Send) -> R {
             }
             while !done.load(Ordering::Acquire) {
                 if rayon::yield_now() != Some(rayon::Yield::Executed) {
-                    std::hint::spin_loop();
+                    // Not a busy spin: with more threads than cores (two such runs side by
+                    // side), the core goes to whoever has work.
+                    std::thread::yield_now();
                 }
             }
         });
@@ -603,7 +606,7 @@ mod tests {
                 awake(|| {
                     for _ in 0..200 {
                         for_each_part((), 8, &|_, _| ((), ()), &|_, _| {
-                            // Work long enough (20 µs) for a spinning thread to take a part.
+                            // Work long enough (20 µs) for a thread kept awake to take a part.
                             let t0 = std::time::Instant::now();
                             while t0.elapsed() < std::time::Duration::from_micros(20) {}
                             ran.fetch_add(1, Ordering::Relaxed);
@@ -619,7 +622,7 @@ mod tests {
                 seen.lock().unwrap().len() > 1,
                 "{t} threads: one did everything"
             );
-            // A panic in f ends the spinning threads too (else this would hang).
+            // A panic in f ends the threads kept awake too (else this would hang).
             let r = pool.install(|| {
                 std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
                     awake(|| -> usize { panic!("inside awake") })

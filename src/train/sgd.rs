@@ -36,7 +36,7 @@ pub struct TrainConfig {
     /// Threads for the matrix products (`--threads`): 1 runs everything on the calling
     /// thread and starts none; N ≥ 2 splits each large product over a local rayon pool of N
     /// threads, created for this call (the training loop runs on one of them, the others
-    /// spin between jobs: [`crate::math::linalg::awake`]).
+    /// look for work between jobs instead of sleeping: [`crate::math::linalg::awake`]).
     /// The model is the same, bit for bit, for every value.
     pub threads: usize,
 }
