@@ -84,6 +84,16 @@ for t in (1, 2):
                         "ceiling_gflops": torch_gemm[t]["products_best_gflops"],
                         "faer_products_alone_samples_per_s": faer_alone, "rss_bytes": rss}
 
+# Two --threads 2 runs side by side on two cores: the threads linalg::awake keeps looking for
+# work must yield the core to the other run's (a busy spin halved both runs: 499ceaf).
+if (out / "pair.out").exists():
+    pair = sorted([js("pair")["samples_per_second"], json.loads((out / "pair_b.json").read_text())["samples_per_second"]])
+    one = summary["t1"]["samples_per_s"]
+    row("two --threads 2 runs side by side (4 threads, 2 cores)", f"{pair[0]:,.0f} and {pair[1]:,.0f} samples/s",
+        f"1 thread alone {one:,.0f}", f"{pair[0] / one:.2f}× (the slower)", "(information)", None,
+        f"foreign ≤ {foreign('pair'):.2f} cores")
+    summary["side_by_side_samples_per_s"] = pair
+
 read_csv = torch["read_csv"]
 # Both sides as medians of CSV_REPS runs, taken in turns (pandas_r1 after csv_whole_r1, …) so
 # that both meet the same state of the machine: pandas.read_csv with its faster dtype (float32,

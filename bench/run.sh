@@ -87,6 +87,9 @@ echo "2/8 mlp-train training, 1 and 2 threads, $RUNS runs each, in turns" >&2
 for ((r = 1; r <= RUNS; r++)); do for t in 1 2; do
   measure "train_t${t}_r${r}" "$BIN" "${TRAIN_ARGS[@]}" --threads "$t" --json --quiet
 done; done
+echo "2b/8 two --threads 2 runs side by side, sharing the two cores (as an oversubscribed sweep)" >&2
+measure pair bash -c 'b=$1 o=$2; shift 2; "$b" "$@" > "$o" & "$b" "$@"; wait' _ \
+  "$BIN" "$OUT/pair_b.json" "${TRAIN_ARGS[@]}" --threads 2 --json --quiet
 echo "3/8 CSV loading, the whole process (mlp-train --hidden 1 --epochs 1 --batch-size 60000) and" \
      "pandas.read_csv alone, $CSV_REPS runs each, interleaved" >&2
 for ((r = 1; r <= CSV_REPS; r++)); do
