@@ -239,7 +239,8 @@ pub struct TrainArgs {
 
     /// Threads for the matrix products (1 is best when running one process per core).
     /// With N ≥ 2 all N stay awake while training (they look for work between products rather
-    /// than sleep, yielding the core to other programs). More than the cores available is capped to their number, with a note on stderr.
+    /// than sleep, yielding the core to other programs). More than the cores available is
+    /// capped to their number, with a note on stderr.
     #[arg(long, value_name = "N", default_value_t = 1, help_heading = "Training")]
     pub threads: usize,
 

@@ -487,6 +487,13 @@ fn sum_sq_portable<T: Real>(v: &[T]) -> f64 {
         let x = x.f64();
         *a += x * x;
     }
+    lanes_sum(acc)
+}
+
+/// The eight partial sums of [`sum_sq_portable`] (and of [`update_portable`]) added in their
+/// one fixed order.
+#[inline(always)]
+fn lanes_sum(acc: [f64; 8]) -> f64 {
     ((acc[0] + acc[4]) + (acc[1] + acc[5])) + ((acc[2] + acc[6]) + (acc[3] + acc[7]))
 }
 
@@ -511,25 +518,25 @@ unsafe fn update_avx2<T: Real>(w: &mut [T], alpha: T, d: &[T]) -> (f64, bool) {
 fn update_portable<T: Real>(w: &mut [T], alpha: T, d: &[T]) -> (f64, bool) {
     let mut acc = [0.0f64; 8];
     let mut finite = true;
+    // One value: its square into partial sum `a`, its step into w.
+    let mut one = |a: &mut f64, w: &mut T, x: T| {
+        let xf = x.f64();
+        *a += xf * xf;
+        *w += alpha * x;
+        finite &= w.is_finite();
+    };
     let n8 = d.len().min(w.len()) / 8 * 8;
     let (w, w_rest) = w.split_at_mut(n8);
     let (d, d_rest) = d.split_at(n8);
     for (wc, dc) in w.chunks_exact_mut(8).zip(d.chunks_exact(8)) {
         for ((a, w), &x) in acc.iter_mut().zip(wc).zip(dc) {
-            let xf = x.f64();
-            *a += xf * xf;
-            *w += alpha * x;
-            finite &= w.is_finite();
+            one(a, w, x);
         }
     }
     for ((a, w), &x) in acc.iter_mut().zip(w_rest).zip(d_rest) {
-        let xf = x.f64();
-        *a += xf * xf;
-        *w += alpha * x;
-        finite &= w.is_finite();
+        one(a, w, x);
     }
-    let sq = ((acc[0] + acc[4]) + (acc[1] + acc[5])) + ((acc[2] + acc[6]) + (acc[3] + acc[7]));
-    (sq, finite)
+    (lanes_sum(acc), finite)
 }
 
 /// Σ a², over any layout (a contiguous array takes the fast path of [`sum_sq`]).
