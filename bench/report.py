@@ -31,6 +31,13 @@ def js(name):
     return json.loads((out / f"{name}.out").read_text())
 
 
+def middle(xs, key=None):
+    """The middle one of xs, in the order of `key` (the upper of the two middle ones for an even
+    count): a run that happened, not an average of two."""
+    xs = sorted(xs, key=key)
+    return xs[len(xs) // 2]
+
+
 rows, summary = [], {}
 
 
@@ -101,17 +108,17 @@ read_csv = torch["read_csv"]
 # torch_baseline.py, and csv_whole.
 pandas_times = sorted(js(p.stem)["read_csv_c_float32_s"] for p in out.glob("pandas_r*.out"))
 pandas_times = pandas_times or read_csv.get("read_csv_c_float32_runs_s") or [read_csv["read_csv_c_float32_s"]]
-pandas_s = sorted(pandas_times)[len(pandas_times) // 2]
+pandas_s = middle(pandas_times)
 pandas_runs = len(pandas_times)
 whole = sorted(p.stem for p in out.glob("csv_whole_r*.time")) or ["csv_whole"]
 csv_runs = sorted((time_v(name) + (foreign(name),) for name in whole), key=lambda r: r[0])
-csv_wall, csv_rss, csv_foreign = csv_runs[len(csv_runs) // 2]
+csv_wall, csv_rss, csv_foreign = middle(csv_runs, key=lambda r: r[0])
 row("CSV load: the whole process vs pandas.read_csv alone", f"{csv_wall:.2f} s (`--hidden 1 --epochs 1 --batch-size 60000`, median of {len(csv_runs)})",
     f"{pandas_s:.2f} s (C engine, float32, median of {pandas_runs})", f"{pandas_s / csv_wall:.2f}×", "≥ 2×",
     pandas_s / csv_wall >= 2, f"{csv['file_mb']:.0f} MB file, page cache warm; runs {', '.join(f'{r[0]:.2f}' for r in csv_runs)} s against {', '.join(f'{t:.2f}' for t in sorted(pandas_times))} s; foreign ≤ {max(r[2] for r in csv_runs):.2f} cores")
 warm = read_csv.get("read_csv_c_float32_runs_s")
 if warm and list(out.glob("pandas_r*.out")):
-    warm_s = sorted(warm)[len(warm) // 2]
+    warm_s = middle(warm)
     row("CSV load vs pandas.read_csv repeated in one Python process", f"{csv_wall:.2f} s (as above)",
         f"{warm_s:.2f} s (median of {len(warm)} reads in one process, after a float64 read: allocator warm)", f"{warm_s / csv_wall:.2f}×",
         "(information)", None, "torch_baseline.py's reads: " + ", ".join(f"{t:.2f}" for t in warm) + " s")

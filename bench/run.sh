@@ -10,10 +10,10 @@
 #
 # The 60k×784 file is generated (bench/gen_data.py, fixed seed) when missing.
 # Knobs (environment): RUNS training runs per thread count (5, the 1- and 2-thread runs in
-# turns), REPS calls per product for the
-# products and the ceiling (300), CSV_REPS loads (5: the loader alone, and the whole CSV-load
-# process interleaved with as many pandas.read_csv runs, each side reported as its median); QUIET_WAIT and TRIES below. A quick check
-# that everything runs end to end: QUIET_WAIT=0 TRIES=1 RUNS=1 REPS=20 CSV_REPS=1 bash bench/run.sh
+# turns), REPS calls per product for the products and the ceiling (300), CSV_REPS loads (5: the
+# loader alone, and the whole CSV-load process interleaved with as many pandas.read_csv runs,
+# each side reported as its median); QUIET_WAIT and TRIES below. A quick check that everything
+# runs end to end: QUIET_WAIT=0 TRIES=1 RUNS=1 REPS=20 CSV_REPS=1 bash bench/run.sh
 #
 # Other processes on the machine distort everything (PyTorch's 2-thread barriers most of all):
 # each measurement first waits (up to QUIET_WAIT s, default 120) for ≥ 1.85 idle cores, then records the CPU

@@ -11,6 +11,8 @@ import pandas as pd
 import torch
 import torch.nn.functional as F
 
+from pandas_read import read_float32  # the same float32 read as run.sh's fresh-process runs
+
 D, H, Q = 784, 256, 10
 
 
@@ -26,7 +28,7 @@ def load(path, reps):
     times32 = []
     for _ in range(max(reps, 1)):
         t = time.perf_counter()
-        df32 = pd.read_csv(path, engine="c", dtype={f"p{j}": np.float32 for j in range(D)})
+        df32 = read_float32(path)
         times32.append(time.perf_counter() - t)
     dt32 = sorted(times32)[len(times32) // 2]
     # DataFrame.to_numpy() is column-major (strides (4, 4n)): every minibatch gather and the
