@@ -41,6 +41,9 @@ pub struct Frame<T> {
     /// What looked wrong without being an error (a real-valued label column in a
     /// classification run), one sentence each; the command line prints them on stderr.
     pub warnings: Vec<String>,
+    /// The whole file's content fingerprint (`xxh3-128:…`, see `source::fingerprint_text`),
+    /// kept by every selection of its rows: it names the file, not the rows.
+    pub fingerprint: String,
 }
 
 impl<T: Real> Frame<T> {
@@ -58,6 +61,7 @@ impl<T: Real> Frame<T> {
             },
             lines: self.lines.select(rows),
             warnings: Vec::new(),
+            fingerprint: self.fingerprint.clone(),
         }
     }
 }
@@ -122,6 +126,7 @@ pub(super) fn parse_blocks<T: Real>(
         read: Box::new(bytes),
         what: "cannot be read",
         eof: false,
+        hash: Default::default(),
     };
     parse_stream(name, input, opts, block, threads)
 }
@@ -360,5 +365,6 @@ pub(super) fn parse_stream<T: Real>(
         labels,
         lines: all.lines,
         warnings,
+        fingerprint: input.fingerprint(),
     })
 }

@@ -122,6 +122,7 @@ pub fn gunzip_if_gzip(name: &Path, bytes: Vec<u8>) -> Result<Vec<u8>> {
         read: Box::new(flate2::read::MultiGzDecoder::new(bytes.as_slice())),
         what: "is not a valid gzip file",
         eof: false,
+        hash: Default::default(),
     };
     let mut out = Vec::new();
     while !input.eof {
@@ -138,6 +139,8 @@ pub(super) struct Input<'a> {
     /// What a failed read means: `cannot be read`, or `is not a valid gzip file`.
     pub(super) what: &'static str,
     pub(super) eof: bool,
+    /// Every byte read so far (after decompression), hashed: the file's content fingerprint.
+    pub(super) hash: xxhash_rust::xxh3::Xxh3,
 }
 
 impl Input<'_> {
@@ -170,7 +173,11 @@ impl Input<'_> {
                     self.eof = true;
                     break Ok(());
                 }
-                Ok(n) => filled += n.min(room.len()),
+                Ok(n) => {
+                    let n = n.min(room.len());
+                    self.hash.update(room.get(..n).unwrap_or(&[]));
+                    filled += n;
+                }
                 Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
                 Err(e) => break Err(Error::data(name, format!("{}: {e}", self.what))),
             }
@@ -213,12 +220,14 @@ pub(super) fn open(src: &Source) -> Result<Input<'static>> {
             read: Box::new(flate2::read::MultiGzDecoder::new(read)),
             what: "is not a valid gzip file",
             eof: false,
+            hash: Default::default(),
         }
     } else {
         Input {
             read: Box::new(read),
             what: "cannot be read",
             eof: false,
+            hash: Default::default(),
         }
     })
 }
@@ -245,6 +254,27 @@ pub(super) fn read_block(
             return Ok(scan.cut);
         }
     }
+}
+
+impl Input<'_> {
+    /// The content fingerprint of everything read so far: `xxh3-128:` and 32 hex digits of
+    /// the XXH3 128-bit hash of the bytes (decompressed: a gzipped copy of a file has the
+    /// same fingerprint as the file). Baselines, sweeps and model files compare it to tell
+    /// whether two runs saw the same data.
+    pub(super) fn fingerprint(&self) -> String {
+        fingerprint_text(self.hash.digest128())
+    }
+}
+
+/// The printed form of a content hash (see [`Input::fingerprint`]).
+pub fn fingerprint_text(hash: u128) -> String {
+    format!("xxh3-128:{hash:032x}")
+}
+
+/// The fingerprint of bytes already in memory, as [`Input::fingerprint`] gives for a file
+/// with this content.
+pub fn fingerprint_of(bytes: &[u8]) -> String {
+    fingerprint_text(xxhash_rust::xxh3::xxh3_128(bytes))
 }
 
 /// An out-of-memory error (exit code 3) naming the file and how far the reading got.

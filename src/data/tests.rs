@@ -923,3 +923,36 @@ mod props {
         }
     }
 }
+
+#[test]
+fn the_fingerprint_is_the_content_whatever_the_blocks_or_the_compression() {
+    let dir = tempfile::tempdir().unwrap();
+    let text = b"a,b,kind\n1,2,x\n3,4,y\n5,6,x\n";
+    let plain = dir.path().join("t.csv");
+    let packed = dir.path().join("t.csv.gz");
+    std::fs::write(&plain, text).unwrap();
+    std::fs::write(&packed, gzip(text)).unwrap();
+    let of = |p: &Path, block| {
+        load_with::<f32>(&Source::Path(p.to_path_buf()), &classify(), block, Some(2))
+            .unwrap()
+            .fingerprint
+    };
+    let whole = of(&plain, BLOCK_BYTES);
+    assert_eq!(whole, super::source::fingerprint_of(text));
+    assert!(
+        whole.starts_with("xxh3-128:") && whole.len() == 9 + 32,
+        "{whole}"
+    );
+    for block in [1, 3, 7] {
+        assert_eq!(of(&plain, block), whole, "block {block}");
+    }
+    assert_eq!(of(&packed, 5), whole);
+    // One byte changed, a row's order changed: another fingerprint.
+    std::fs::write(&plain, b"a,b,kind\n1,2,x\n3,4,y\n5,7,x\n").unwrap();
+    assert_ne!(of(&plain, BLOCK_BYTES), whole);
+    std::fs::write(&plain, b"a,b,kind\n3,4,y\n1,2,x\n5,6,x\n").unwrap();
+    assert_ne!(of(&plain, BLOCK_BYTES), whole);
+    // A selection of rows keeps the file's fingerprint.
+    let f = load::<f64>(&Source::Path(packed), &classify()).unwrap();
+    assert_eq!(f.select(&[1]).fingerprint, whole);
+}

@@ -6,3 +6,4 @@ pub mod graph;
 pub mod html;
 pub mod plot;
 pub mod report;
+pub mod sweep;

@@ -77,6 +77,7 @@ pub(super) fn split_frame<T: Real>(
         labels,
         lines,
         warnings,
+        fingerprint,
     } = frame;
     let lines = lines.select(tr);
     let x = keep_rows(x, tr);
@@ -93,6 +94,7 @@ pub(super) fn split_frame<T: Real>(
         labels,
         lines,
         warnings,
+        fingerprint,
     };
     (train, val)
 }
