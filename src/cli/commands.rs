@@ -251,6 +251,7 @@ fn outputs<T: Real>(mf: &ModelFile, args: &PredictArgs) -> Result<Outputs> {
     opts.delimiter = args.delimiter.byte();
     opts.ignore = ignore_specs(&args.ignore);
     let frame = data::load::<T>(&Source::parse(&args.data), &opts)?;
+    let (lines, source) = (frame.lines.clone(), frame.source.clone());
     let sample = match (&args.report, &frame.labels) {
         (Some(_), FrameLabels::Classes(_) | FrameLabels::Targets(_)) => {
             let lambda = mf.hyperparameters["lambda"].as_f64().unwrap_or(0.0);
@@ -269,6 +270,7 @@ fn outputs<T: Real>(mf: &ModelFile, args: &PredictArgs) -> Result<Outputs> {
         }
     };
     let o = predict::predict(&model, x.view())?.mapv(|v| v.f64());
+    predict::check_outputs(o.view(), x.view(), prep, &lines, &source)?;
     let truth = truth.map(|y| match y {
         Targets::Classes(c) => Targets::Classes(c),
         Targets::Values(v) => Targets::Values(v.mapv(|t| t.f64())),

@@ -16,6 +16,10 @@ use crate::{Error, Real, Result};
 pub const FORMAT_VERSION: u32 = 1;
 /// The `format` field, to recognise our files.
 pub const FORMAT_NAME: &str = "mlp-train model";
+/// The size of an ordinary input: a model must give finite outputs for every raw feature
+/// with |x| ≤ this (see `ModelFile::check_bounds`); a larger input that overflows is found
+/// at prediction, naming its row.
+pub const ORDINARY_INPUT: f64 = 1e6;
 /// Largest model file read, in bytes (a guard against loading something absurd).
 pub const MAX_BYTES: u64 = 2 << 30;
 
@@ -131,6 +135,11 @@ impl ModelFile {
 
     /// Parses and validates model JSON; the error says what is wrong, without the path.
     pub fn from_bytes(bytes: &[u8]) -> std::result::Result<Self, String> {
+        // A UTF-8 byte-order mark is skipped (as the CSV reader does); UTF-16 is named.
+        if let Some(what) = crate::data::foreign_encoding(bytes) {
+            return Err(what.to_string());
+        }
+        let bytes = crate::data::without_utf8_bom(bytes);
         // First the envelope, so that a newer format gets a clear message rather than a
         // complaint about some field.
         #[derive(Deserialize)]
@@ -161,8 +170,15 @@ impl ModelFile {
             }
             None => return Err("has no valid `format_version` field".into()),
         }
-        let m: ModelFile =
+        let mut m: ModelFile =
             serde_json::from_slice(bytes).map_err(|e| format!("is not a valid model: {e}"))?;
+        // Header names are read trimmed of Unicode whitespace (`data::layout`); a model
+        // written before that (a name ending in a no-break space) matches its data again.
+        for name in m.prep.features.iter_mut().chain(m.prep.labels.iter_mut()) {
+            if name.trim() != name {
+                *name = name.trim().to_string();
+            }
+        }
         m.validate()?;
         Ok(m)
     }
@@ -186,6 +202,7 @@ impl ModelFile {
             );
         }
         check("inputs", a.inputs, p.features.len() + usize::from(p.bias))?;
+        self.check_names()?;
         check("bias", usize::from(a.bias), usize::from(p.bias))?;
         check("hidden (rows of w1)", a.hidden, self.w1.len())?;
         check("outputs (rows of w2)", a.outputs, self.w2.len())?;
@@ -236,6 +253,42 @@ impl ModelFile {
         }
     }
 
+    /// Each feature and label name once: a data file's columns are selected by these names,
+    /// so a repeated one (or a label that is also a feature) could never match any file.
+    fn check_names(&self) -> std::result::Result<(), String> {
+        let p = &self.prep;
+        let fields = p
+            .features
+            .iter()
+            .enumerate()
+            .map(|(j, n)| (format!("prep.features[{j}]"), n))
+            .chain(
+                p.labels
+                    .iter()
+                    .enumerate()
+                    .map(|(k, n)| (format!("prep.labels[{k}]"), n)),
+            );
+        let mut seen: std::collections::HashMap<&str, String> = Default::default();
+        for (field, name) in fields {
+            if name.is_empty() {
+                return Err(format!("has an empty column name at {field}"));
+            }
+            if let Some(first) = seen.get(name.as_str()) {
+                let what = if field.starts_with("prep.labels") && first.starts_with("prep.features")
+                {
+                    "its label is also one of its features"
+                } else {
+                    "a column name appears twice"
+                };
+                return Err(format!(
+                    "has the column name {name:?} at both {first} and {field}: {what}; the file is inconsistent"
+                ));
+            }
+            seen.insert(name.as_str(), field);
+        }
+        Ok(())
+    }
+
     /// Checks that every weight, mean and std is finite (and every std > 0) once converted to
     /// `precision` (`f32` or `f64`); `whose` says whose precision that is, for the message
     /// (`the model's precision`, `the precision of this run (--precision)`).
@@ -253,7 +306,15 @@ impl ModelFile {
                 v.is_finite()
             }
         };
-        let positive = |v: f64| fits(v) && if f32 { v as f32 > 0.0 } else { v > 0.0 };
+        // A std divides: zero or subnormal (1/std overflows) cannot standardize anything.
+        let positive = |v: f64| {
+            fits(v)
+                && if f32 {
+                    v as f32 >= f32::MIN_POSITIVE
+                } else {
+                    v >= f64::MIN_POSITIVE
+                }
+        };
         let overflow = |kind: String, field: String, v: f64| {
             if v.is_finite() {
                 format!("has the {kind} {field} = {v:e}, which overflows {precision}, {whose}")
@@ -273,7 +334,7 @@ impl ModelFile {
                 }
                 if let Some((k, v)) = st.std.iter().enumerate().find(|(_, v)| !positive(**v)) {
                     return Err(format!(
-                        "has a {name} std of {v:e} at prep.{name}.std[{k}] (column {:?}); each must be a finite number > 0 in {precision}, {whose}",
+                        "has a {name} std of {v:e} at prep.{name}.std[{k}] (column {:?}); each must be a finite normal number > 0 in {precision} (not zero or subnormal), {whose}",
                         columns[k]
                     ));
                 }
@@ -283,6 +344,116 @@ impl ModelFile {
             for (i, row) in w.iter().enumerate() {
                 if let Some((j, v)) = row.iter().enumerate().find(|(_, v)| !fits(**v)) {
                     return Err(overflow("weight".into(), format!("{name}[{i}][{j}]"), *v));
+                }
+            }
+        }
+        self.check_bounds(precision, whose)
+    }
+
+    /// Refuses a model that cannot give finite outputs for inputs of ordinary size: with every
+    /// raw feature |x| ≤ [`ORDINARY_INPUT`], bounds each stage in f64, worst case (every sign
+    /// aligned), and requires each to stay below the precision's largest finite number:
+    /// the standardized input a_j = (R + |mean_j|) / std_j (R without standardization, 1 for
+    /// the bias), each hidden unit's |z_i| ≤ Σ_j |W1_ij| a_j, |h_i| ≤ 1 for sigmoid and tanh
+    /// (|z_i| otherwise), each output |o_k| ≤ Σ_i |W2_ki| |h_i|, and for standardized targets
+    /// |o_k| std_k + |mean_k|. The message names the field of the largest term's larger factor.
+    fn check_bounds(&self, precision: &str, whose: &str) -> std::result::Result<(), String> {
+        let p = &self.prep;
+        let a = &self.architecture;
+        let max = if precision == "f32" {
+            f32::MAX as f64
+        } else {
+            f64::MAX
+        };
+        let fits = |v: f64| v <= max; // false for inf and NaN
+        let refuse = |stage: String, bound: f64, cause: &(String, f64)| {
+            format!(
+                "cannot give finite outputs: {stage} can reach {bound:.3e} for inputs of ordinary \
+                 size (|x| ≤ {ORDINARY_INPUT:e}), beyond the largest {precision} number \
+                 ({max:.3e}), {whose}; the cause is {} = {:e}",
+                cause.0, cause.1
+            )
+        };
+        // Each model input's bound and what makes it large.
+        let mut inputs: Vec<(f64, (String, f64))> = Vec::with_capacity(a.inputs);
+        for (j, column) in p.features.iter().enumerate() {
+            inputs.push(match &p.standardize {
+                Some(st) => {
+                    let (m, s) = (st.mean[j], st.std[j]);
+                    let cause = if m.abs() > ORDINARY_INPUT {
+                        (format!("prep.standardize.mean[{j}] (column {column:?})"), m)
+                    } else {
+                        (format!("prep.standardize.std[{j}] (column {column:?})"), s)
+                    };
+                    let bound = (ORDINARY_INPUT + m.abs()) / s;
+                    if !fits(bound) {
+                        let stage = format!("the standardized column {column:?}");
+                        return Err(refuse(stage, bound, &cause));
+                    }
+                    (bound, cause)
+                }
+                None => (
+                    ORDINARY_INPUT,
+                    (format!("column {column:?}"), ORDINARY_INPUT),
+                ),
+            });
+        }
+        if p.bias {
+            inputs.push((1.0, ("the bias input".into(), 1.0)));
+        }
+        // Σ_j |w_j| b_j with the field of the largest term's larger factor.
+        let sum = |w: &[f64], b: &[(f64, (String, f64))], name: &str, i: usize| {
+            let mut total = 0.0f64;
+            let mut largest = (-1.0f64, 0usize);
+            for (j, (v, (bj, _))) in w.iter().zip(b).enumerate() {
+                let term = v.abs() * bj;
+                total += term;
+                if term.is_nan() || term > largest.0 {
+                    largest = (if term.is_nan() { f64::INFINITY } else { term }, j);
+                }
+            }
+            let j = largest.1;
+            let (v, (bj, cause)) = (w[j], &b[j]);
+            let cause = if v.abs() >= *bj {
+                (format!("{name}[{i}][{j}]"), v)
+            } else {
+                cause.clone()
+            };
+            (total, cause)
+        };
+        let bounded = matches!(a.activation, Activation::Sigmoid | Activation::Tanh);
+        let mut hidden = Vec::with_capacity(self.w1.len());
+        for (i, row) in self.w1.iter().enumerate() {
+            let (z, cause) = sum(row, &inputs, "w1", i);
+            if !fits(z) {
+                return Err(refuse(format!("hidden unit {i}'s z = W1 x"), z, &cause));
+            }
+            hidden.push((if bounded { 1.0 } else { z }, cause));
+        }
+        for (k, row) in self.w2.iter().enumerate() {
+            let (o, cause) = sum(row, &hidden, "w2", k);
+            if !fits(o) {
+                return Err(refuse(format!("output {k}'s o = W2 h"), o, &cause));
+            }
+            if let (Task::Regress, Some(st)) = (p.task, &p.target_standardize) {
+                let (m, s) = (st.mean[k], st.std[k]);
+                let y = o * s + m.abs();
+                if !fits(y) {
+                    let column = &p.labels[k];
+                    let cause = if m.abs() >= o * s {
+                        (
+                            format!("prep.target_standardize.mean[{k}] (column {column:?})"),
+                            m,
+                        )
+                    } else if s >= o {
+                        (
+                            format!("prep.target_standardize.std[{k}] (column {column:?})"),
+                            s,
+                        )
+                    } else {
+                        cause
+                    };
+                    return Err(refuse(format!("the prediction of {column:?}"), y, &cause));
                 }
             }
         }
