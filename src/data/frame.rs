@@ -147,6 +147,9 @@ pub(super) fn parse_stream<T: Real>(
     let delim = opts.delimiter;
     let mut buf = Vec::new();
     input.fill(name, &mut buf, block.max(3))?;
+    if let Some(what) = super::source::foreign_encoding(&buf) {
+        return Err(Error::data(name, what));
+    }
     if buf.starts_with(b"\xEF\xBB\xBF") {
         buf.drain(..3);
     }
@@ -343,7 +346,7 @@ pub(super) fn parse_stream<T: Real>(
     all.x.shrink_to_fit();
     let shape_error = |e: ndarray::ShapeError| Error::Shape(format!("{}: {e}", name.display()));
     let x = Array2::from_shape_vec((n, layout.d), all.x).map_err(shape_error)?;
-    let mut warnings = Vec::new();
+    let mut warnings = layout.notes;
     let labels = match (layout.k, layout.kind) {
         (0, _) => Labels::None,
         (_, LabelKind::Classes) => {

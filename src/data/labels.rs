@@ -53,21 +53,126 @@ impl Classes {
     }
 }
 
-/// A class name as a number, when it is one (finite; `-0` is `0`): such names are compared
-/// by value.
+/// A class name as a number, when it is one (finite; `-0` is `0`): used to judge whether
+/// a label column looks real-valued. Classes are compared by [`Decimal`], exactly.
 pub fn class_number(name: &str) -> Option<f64> {
+    Decimal::parse(name)?;
     match name.trim().parse::<f64>() {
         Ok(v) if v.is_finite() => Some(v + 0.0),
         _ => None,
     }
 }
 
-/// The order of class names: numbers first, by value (equal values are one class); then
-/// text, lexicographically.
+/// A class name that is a decimal number (`12`, `-3.50`, `2e0`, `.5`), as its exact value:
+/// the sign, the significant digits and a power of ten, so that `2`, `2.0` and `20e-1` are
+/// one class and `18446744073709551616` and `18446744073709551617` are two (an f64 would
+/// make them one). The value is `0.digits × 10^exp`.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub(super) struct Decimal {
+    /// −1, 0 or 1.
+    sign: i8,
+    /// The significant digits, without leading or trailing zeros (empty for zero).
+    digits: Vec<u8>,
+    /// The power of ten of `0.digits`.
+    exp: i64,
+}
+
+impl Decimal {
+    /// The number a class name spells, in the grammar of Rust's f64 (`[+-]digits[.digits]
+    /// [e[+-]digits]`, trimmed), without `inf` and `nan`; None for any other text.
+    pub(super) fn parse(name: &str) -> Option<Decimal> {
+        let t = name.trim().as_bytes();
+        let (negative, t) = match t.first() {
+            Some(b'-') => (true, &t[1..]),
+            Some(b'+') => (false, &t[1..]),
+            _ => (false, t),
+        };
+        let mantissa_end = t
+            .iter()
+            .position(|&b| b == b'e' || b == b'E')
+            .unwrap_or(t.len());
+        let (mantissa, exponent) = t.split_at(mantissa_end);
+        let (int, frac) = match mantissa.iter().position(|&b| b == b'.') {
+            Some(dot) => (&mantissa[..dot], &mantissa[dot + 1..]),
+            None => (mantissa, &[][..]),
+        };
+        let digits = |s: &[u8]| s.iter().all(u8::is_ascii_digit);
+        if int.len() + frac.len() == 0 || !digits(int) || !digits(frac) {
+            return None;
+        }
+        let mut exp: i64 = match exponent {
+            [] => 0,
+            [_, rest @ ..] => {
+                let (neg, rest) = match rest.first() {
+                    Some(b'-') => (true, &rest[1..]),
+                    Some(b'+') => (false, &rest[1..]),
+                    _ => (false, rest),
+                };
+                if rest.is_empty() || !digits(rest) {
+                    return None;
+                }
+                // Saturates: 1e99999999999999999999 is still a (huge) number.
+                let e = rest.iter().fold(0i64, |e, &d| {
+                    e.saturating_mul(10).saturating_add(i64::from(d - b'0'))
+                });
+                if neg {
+                    -e
+                } else {
+                    e
+                }
+            }
+        };
+        // 0.digits × 10^exp, with digits = int ++ frac.
+        exp = exp.saturating_add(int.len() as i64);
+        let mut all: Vec<u8> = int.iter().chain(frac).copied().collect();
+        let lead = all.iter().take_while(|&&b| b == b'0').count();
+        all.drain(..lead);
+        exp = exp.saturating_sub(lead as i64);
+        while all.last() == Some(&b'0') {
+            all.pop();
+        }
+        if all.is_empty() {
+            return Some(Decimal {
+                sign: 0,
+                digits: all,
+                exp: 0,
+            });
+        }
+        Some(Decimal {
+            sign: if negative { -1 } else { 1 },
+            digits: all,
+            exp,
+        })
+    }
+}
+
+impl Ord for Decimal {
+    fn cmp(&self, other: &Self) -> std::cmp::Ordering {
+        let magnitude = || {
+            self.exp
+                .cmp(&other.exp)
+                .then_with(|| self.digits.cmp(&other.digits))
+        };
+        match self.sign.cmp(&other.sign) {
+            std::cmp::Ordering::Equal if self.sign >= 0 => magnitude(),
+            std::cmp::Ordering::Equal => magnitude().reverse(),
+            unequal => unequal,
+        }
+    }
+}
+
+impl PartialOrd for Decimal {
+    fn partial_cmp(&self, other: &Self) -> Option<std::cmp::Ordering> {
+        Some(self.cmp(other))
+    }
+}
+
+/// The order of class names: numbers first, by exact value (equal values are one class);
+/// then text, lexicographically.
 pub fn class_order(a: &str, b: &str) -> std::cmp::Ordering {
     use std::cmp::Ordering;
-    match (class_number(a), class_number(b)) {
-        (Some(x), Some(y)) => x.partial_cmp(&y).unwrap_or(Ordering::Equal),
+    match (Decimal::parse(a), Decimal::parse(b)) {
+        (Some(x), Some(y)) => x.cmp(&y),
         (Some(_), None) => Ordering::Less,
         (None, Some(_)) => Ordering::Greater,
         (None, None) => a.cmp(b),
@@ -81,8 +186,8 @@ pub(super) struct ClassTable {
     pub(super) first_lines: Vec<u64>,
     /// Every spelling met → its class.
     pub(super) by_text: HashMap<String, u32>,
-    /// The value of a class that is a number (`class_number`, as bits) → its class.
-    pub(super) by_number: HashMap<u64, u32>,
+    /// The exact value of a class that is a number ([`Decimal`]) → its class.
+    pub(super) by_number: HashMap<Decimal, u32>,
 }
 
 impl ClassTable {
@@ -92,15 +197,15 @@ impl ClassTable {
         if let Some(&k) = self.by_text.get(name) {
             return Some(k);
         }
-        let number = class_number(name).map(f64::to_bits);
-        let k = match number.and_then(|bits| self.by_number.get(&bits)) {
+        let number = Decimal::parse(name);
+        let k = match number.as_ref().and_then(|v| self.by_number.get(v)) {
             Some(&k) => k,
             None => {
                 let k = u32::try_from(self.names.len()).ok()?;
                 self.names.push(name.to_string());
                 self.first_lines.push(line);
-                if let Some(bits) = number {
-                    self.by_number.insert(bits, k);
+                if let Some(v) = number {
+                    self.by_number.insert(v, k);
                 }
                 k
             }
@@ -168,64 +273,70 @@ pub(super) fn class(field: &[u8]) -> std::result::Result<&str, String> {
 }
 
 /// The label columns' 0-based positions in the order of `opts.labels`, or None when the
-/// labels are optional and absent.
+/// labels are optional and absent; with the notes of [`LabelSpec::find`].
 pub(super) fn resolve_labels(
     name: &Path,
     columns: &[String],
     opts: &LoadOptions,
-) -> Result<Option<Vec<usize>>> {
+) -> Result<(Option<Vec<usize>>, Vec<String>)> {
     let specs: Vec<&LabelSpec> = opts
         .labels
         .iter()
         .filter(|s| **s != LabelSpec::Absent)
         .collect();
     if specs.is_empty() {
-        return Ok(Some(Vec::new()));
+        return Ok((Some(Vec::new()), Vec::new()));
     }
     if opts.optional_label {
         if let Some(expected) = opts.expected_features {
             if columns == expected {
-                return Ok(None);
+                return Ok((None, Vec::new()));
             }
         }
     }
     let mut found = Vec::with_capacity(specs.len());
     let mut missing = Vec::new();
+    let mut notes = Vec::new();
     for spec in &specs {
-        match spec {
-            LabelSpec::Last => found.push(columns.len().saturating_sub(1)),
-            LabelSpec::Name(label) => match columns.iter().position(|c| c == label.trim()) {
-                Some(j) => found.push(j),
-                None if opts.optional_label => missing.push(format!("`{}`", shown_str(label))),
-                None => {
-                    return Err(Error::data(
-                        name,
-                        format!(
-                            "no column named `{}`; the columns are: {}",
-                            shown_str(label),
-                            list(columns)
-                        ),
-                    ))
-                }
-            },
-            LabelSpec::Index(j) if *j < columns.len() => found.push(*j),
-            LabelSpec::Index(j) if opts.optional_label => missing.push(format!("index {j}")),
-            LabelSpec::Index(j) => {
-                return Err(Error::data(
-                    name,
-                    format!(
-                        "label index {j} is out of range: the file has {} columns (0..{})",
-                        columns.len(),
-                        columns.len().saturating_sub(1)
-                    ),
-                ))
-            }
-            LabelSpec::Absent => {}
+        let (j, note) = spec.find(columns, "--label");
+        notes.extend(note);
+        if let Some(j) = j {
+            found.push(j);
+            continue;
+        }
+        let (what, error) = match spec {
+            LabelSpec::Name(label) => (
+                format!("`{}`", shown_str(label)),
+                format!(
+                    "no column named `{}`; the columns are: {}",
+                    shown_str(label),
+                    list(columns)
+                ),
+            ),
+            LabelSpec::Index(j) | LabelSpec::NameOrIndex(_, j) => (
+                format!("index {j}"),
+                format!(
+                    "label index {j} is out of range{}: the file has {} columns (0..{})",
+                    if matches!(spec, LabelSpec::NameOrIndex(..)) {
+                        format!(" (and no column is named `{j}`)")
+                    } else {
+                        String::new()
+                    },
+                    columns.len(),
+                    columns.len().saturating_sub(1),
+                ),
+            ),
+            LabelSpec::Last | LabelSpec::Absent => continue,
+        };
+        if opts.optional_label {
+            missing.push(what);
+        } else {
+            return Err(Error::data(name, error));
         }
     }
     match (found.is_empty(), missing.is_empty()) {
-        (_, true) => Ok(Some(found)),
-        (true, false) => Ok(None),
+        (_, true) => Ok((Some(found), notes)),
+        (true, false) => Ok((None, notes)),
         (false, false) => Err(Error::data(
             name,
             format!(
@@ -234,5 +345,77 @@ pub(super) fn resolve_labels(
                 list(columns)
             ),
         )),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::cmp::Ordering;
+
+    #[test]
+    fn decimal_class_names_compare_by_exact_value() {
+        let same = [
+            ("2", "2.0"),
+            ("2", "2e0"),
+            ("2", "20e-1"),
+            ("2", "+02"),
+            ("0", "-0"),
+            ("0", "0.000e5"),
+            ("0.5", ".5"),
+            ("-1.50", "-15e-1"),
+            ("18446744073709551616", "18446744073709551616.000"),
+        ];
+        for (a, b) in same {
+            assert_eq!(class_order(a, b), Ordering::Equal, "{a} = {b}");
+            assert_eq!(Decimal::parse(a), Decimal::parse(b), "{a} = {b}");
+        }
+        // Ascending: beyond 2^53 too, where f64 makes neighbours equal.
+        let ascending = [
+            "-18446744073709551617",
+            "-18446744073709551616",
+            "-2",
+            "-0.5",
+            "0",
+            "1e-400",
+            "0.5",
+            "9",
+            "10",
+            "9007199254740993",
+            "18446744073709551616",
+            "18446744073709551617",
+            "1e400",
+            "a",
+            "b",
+        ];
+        for (i, a) in ascending.iter().enumerate() {
+            for (j, b) in ascending.iter().enumerate() {
+                assert_eq!(class_order(a, b), i.cmp(&j), "{a} vs {b}");
+            }
+        }
+        for text in [
+            "", ".", "e5", "1e", "1e+", "--1", "+-1", "1.2.3", "inf", "NaN", "0x10", "1 2",
+        ] {
+            assert_eq!(Decimal::parse(text), None, "{text:?}");
+        }
+        // What Rust reads as a finite f64 is a number here too.
+        for text in ["1.", ".5", "1E5", "-0.0e-0", " 7 "] {
+            assert!(text.trim().parse::<f64>().is_ok() && Decimal::parse(text).is_some());
+        }
+    }
+
+    #[test]
+    fn classes_are_one_per_exact_value() {
+        let mut t = ClassTable::default();
+        let k: Vec<_> = [
+            "18446744073709551616",
+            "18446744073709551617",
+            "1.8446744073709551616e19",
+        ]
+        .iter()
+        .map(|n| t.intern(n, 1).unwrap())
+        .collect();
+        assert_eq!(k, [0, 1, 0]);
+        assert_eq!(t.names, ["18446744073709551616", "18446744073709551617"]);
     }
 }

@@ -1,4 +1,4 @@
-//! The header: names (trimmed, unique, `field j` for an empty one), the role of each column
+//! The header: names (trimmed of Unicode whitespace, unique, `field j` for an empty one), the role of each column
 //! against `--label`/`--ignore`, the delimiter hint, and a test file's features against training's.
 
 use std::collections::HashMap;
@@ -35,6 +35,9 @@ pub(super) struct Layout {
     pub(super) kind: LabelKind,
     /// The byte between fields.
     pub(super) delimiter: u8,
+    /// What the command line meant, where it could mean two things (`--ignore 1` on a header
+    /// with a column named `1`): warnings for the frame.
+    pub(super) notes: Vec<String>,
 }
 
 /// The header record → names and the role of each column, checked against `opts`.
@@ -55,7 +58,7 @@ pub(super) fn layout(
     };
 
     // Which columns are labels, in the order asked for; None when optional and absent.
-    let label_cols = resolve_labels(name, &columns, opts).map_err(hint)?;
+    let (label_cols, mut notes) = resolve_labels(name, &columns, opts).map_err(hint)?;
     let mut roles = vec![Role::Feature; columns.len()];
     let mut label_names = Vec::new();
     for (k, &j) in label_cols.iter().flatten().enumerate() {
@@ -71,15 +74,16 @@ pub(super) fn layout(
         }
     }
     for spec in &opts.ignore {
-        let j = match spec {
-            LabelSpec::Name(n) => columns.iter().position(|c| c == n.trim()),
-            LabelSpec::Index(j) => Some(*j).filter(|&j| j < columns.len()),
-            LabelSpec::Last => columns.len().checked_sub(1),
-            LabelSpec::Absent => continue,
-        };
+        if *spec == LabelSpec::Absent {
+            continue;
+        }
+        let (j, note) = spec.find(&columns, "--ignore");
+        notes.extend(note);
         let Some(j) = j else {
             let what = match spec {
-                LabelSpec::Index(j) => format!("index {j}"),
+                LabelSpec::Index(j) | LabelSpec::NameOrIndex(_, j) => {
+                    format!("index {j} (nor one so named)")
+                }
                 LabelSpec::Name(n) => format!("`{}`", shown_str(n)),
                 _ => "it".to_string(),
             };
@@ -147,6 +151,7 @@ pub(super) fn layout(
         label_names,
         kind: opts.kind,
         delimiter: opts.delimiter,
+        notes,
     })
 }
 
@@ -191,10 +196,14 @@ pub(super) fn header_names(
     let mut columns = Vec::with_capacity(rec.len());
     let mut unnamed = Vec::with_capacity(rec.len());
     for (j, field) in rec.iter().enumerate() {
-        let text = std::str::from_utf8(field.trim_ascii()).map_err(|_| {
-            let msg = format!("the header name `{}` is not valid UTF-8", shown(field));
-            Error::data_at(name, line, format!("field {}", j + 1), msg)
-        })?;
+        // Trimmed of Unicode whitespace (a no-break space from a spreadsheet too), as the
+        // names of --label, --ignore and a model file are.
+        let text = std::str::from_utf8(field)
+            .map_err(|_| {
+                let msg = format!("the header name `{}` is not valid UTF-8", shown(field));
+                Error::data_at(name, line, format!("field {}", j + 1), msg)
+            })?
+            .trim();
         unnamed.push(text.is_empty());
         columns.push(if text.is_empty() {
             format!("field {}", j + 1)

@@ -12,6 +12,50 @@ pub enum LabelSpec {
     Index(usize),
     /// No label column (predict).
     Absent,
+    /// A number given on the command line (`--label 0`, `--ignore 1`): the column with this
+    /// header name when there is one (the name wins), else the column at this position.
+    NameOrIndex(String, usize),
+}
+
+impl LabelSpec {
+    /// A `--label`/`--ignore` value: a number is a name or else a 0-based index, anything
+    /// else a header name; trimmed of Unicode whitespace, as header names are.
+    pub fn parse(value: &str) -> LabelSpec {
+        let value = value.trim();
+        match value.parse::<usize>() {
+            Ok(i) => LabelSpec::NameOrIndex(value.to_string(), i),
+            Err(_) => LabelSpec::Name(value.to_string()),
+        }
+    }
+
+    /// The 0-based position of the column this spec selects among `columns` (None when
+    /// there is none, or for `Absent`), and, when a number names one column and indexes
+    /// another, a note for `flag` saying which was taken: the one so named.
+    pub fn find(&self, columns: &[String], flag: &str) -> (Option<usize>, Option<String>) {
+        let named = |n: &str| columns.iter().position(|c| c.as_str() == n.trim());
+        match self {
+            LabelSpec::Last => (columns.len().checked_sub(1), None),
+            LabelSpec::Name(n) => (named(n), None),
+            LabelSpec::Index(j) => (Some(*j).filter(|&j| j < columns.len()), None),
+            LabelSpec::Absent => (None, None),
+            LabelSpec::NameOrIndex(n, j) => match named(n) {
+                Some(k) if k != *j && *j < columns.len() => {
+                    use super::shown::shown_str as shown;
+                    let note = format!(
+                        "{flag} {}: took the column named `{}` (index {k}), not the column at \
+                         index {j} (`{}`): a header name wins over a position; to take that \
+                         one, give its name",
+                        shown(n),
+                        shown(n),
+                        shown(&columns[*j])
+                    );
+                    (Some(k), Some(note))
+                }
+                Some(k) => (Some(k), None),
+                None => (Some(*j).filter(|&j| j < columns.len()), None),
+            },
+        }
+    }
 }
 
 /// How label fields are read.

@@ -301,3 +301,52 @@ pub(super) fn size(bytes: usize) -> String {
 /// size; the matrix itself grows in place (a large Vec is grown by `mremap` on Linux, so
 /// it is never held twice).
 pub(super) const BLOCK_BYTES: usize = 4 << 20;
+
+/// What is wrong with the encoding of a text file (CSV, model or baseline JSON) that must be
+/// UTF-8, judged from its first bytes: a UTF-32 or UTF-16 byte-order mark, or UTF-16 without
+/// one (every other byte NUL among the first 64 bytes, as ASCII text in UTF-16 is). The
+/// message is a phrase after the file's name: `is UTF-16 text (little-endian): save it as
+/// UTF-8`. None for anything else (a UTF-8 byte-order mark is fine: the readers skip it).
+pub fn foreign_encoding(head: &[u8]) -> Option<&'static str> {
+    const LE32: &str = "is UTF-32 text (little-endian, with a byte-order mark): save it as UTF-8";
+    const BE32: &str = "is UTF-32 text (big-endian, with a byte-order mark): save it as UTF-8";
+    const LE16: &str = "is UTF-16 text (little-endian, with a byte-order mark): save it as UTF-8";
+    const BE16: &str = "is UTF-16 text (big-endian, with a byte-order mark): save it as UTF-8";
+    if head.starts_with(&[0xFF, 0xFE, 0, 0]) {
+        return Some(LE32);
+    }
+    if head.starts_with(&[0, 0, 0xFE, 0xFF]) {
+        return Some(BE32);
+    }
+    if head.starts_with(&[0xFF, 0xFE]) {
+        return Some(LE16);
+    }
+    if head.starts_with(&[0xFE, 0xFF]) {
+        return Some(BE16);
+    }
+    // Without a mark: pairs of bytes, one of them NUL and the other not, in the same place of
+    // (nearly) every pair; UTF-8 text has no NUL at all.
+    let pairs: Vec<&[u8]> = head
+        .get(..head.len().min(64) & !1)?
+        .chunks_exact(2)
+        .collect();
+    if pairs.len() < 2 {
+        return None;
+    }
+    let count = |f: &dyn Fn(&[u8]) -> bool| pairs.iter().filter(|p| f(p)).count();
+    let low_first = count(&|p| p[0] != 0 && p[1] == 0);
+    let high_first = count(&|p| p[0] == 0 && p[1] != 0);
+    let most = |k: usize| k * 4 >= pairs.len() * 3;
+    if most(low_first) {
+        Some("is UTF-16 text (little-endian, without a byte-order mark): save it as UTF-8")
+    } else if most(high_first) {
+        Some("is UTF-16 text (big-endian, without a byte-order mark): save it as UTF-8")
+    } else {
+        None
+    }
+}
+
+/// `bytes` without a leading UTF-8 byte-order mark (what Windows editors write first).
+pub fn without_utf8_bom(bytes: &[u8]) -> &[u8] {
+    bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(bytes)
+}

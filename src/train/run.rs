@@ -65,21 +65,16 @@ pub struct TrainRun {
     pub summary_to_stderr: bool,
 }
 
-/// Parses `--label` values: a number is a 0-based index, anything else a header name.
+/// Parses `--label` values ([`LabelSpec::parse`]): a number is the column so named when the
+/// header has one, else a 0-based index; anything else a header name.
 pub fn label_specs(labels: &[String]) -> Vec<LabelSpec> {
     if labels.is_empty() {
         return vec![LabelSpec::Last];
     }
-    labels
-        .iter()
-        .map(|l| match l.trim().parse::<usize>() {
-            Ok(i) => LabelSpec::Index(i),
-            Err(_) => LabelSpec::Name(l.trim().to_string()),
-        })
-        .collect()
+    labels.iter().map(|l| LabelSpec::parse(l)).collect()
 }
 
-/// Parses `--ignore` values: a number is a 0-based index, anything else a header name.
+/// Parses `--ignore` values, as `--label`'s ([`label_specs`]).
 pub fn ignore_specs(columns: &[String]) -> Vec<LabelSpec> {
     if columns.is_empty() {
         return Vec::new();
