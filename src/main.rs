@@ -11,6 +11,7 @@ use mlp_train::error::exit;
 use mlp_train::train::interrupt::{self, OnSignal};
 
 fn main() -> ExitCode {
+    mlp_train::train::limits::tune_allocator();
     handle_signals();
     let cli = match usage::parse_args() {
         Ok(cli) => cli,

@@ -14,17 +14,21 @@ const LIMIT: &str = "--as=1073741824";
 
 /// Runs mlp-train under `prlimit --as`, or None (after saying so loudly) without prlimit.
 fn run_limited(args: &[&str]) -> Option<Output> {
+    run_limited_to(LIMIT, args)
+}
+
+/// Runs mlp-train under `prlimit` with `limit` (`--as=N`); None without prlimit. (No
+/// MALLOC_ARENA_MAX here: mlp-train limits glibc's arenas itself under a limit.)
+fn run_limited_to(limit: &str, args: &[&str]) -> Option<Output> {
     if Command::new("prlimit").arg("--version").output().is_err() {
         eprintln!("SKIPPED: prlimit (util-linux) is not installed; memory-limit test not run");
         return None;
     }
     let out = Command::new("prlimit")
-        .arg(LIMIT)
+        .arg(limit)
         .arg("--")
         .arg(env!("CARGO_BIN_EXE_mlp-train"))
         .args(args)
-        // glibc reserves 64 MiB of address space per malloc arena and thread.
-        .env("MALLOC_ARENA_MAX", "2")
         .stdin(Stdio::null())
         .output()
         .expect("prlimit runs");
@@ -183,5 +187,134 @@ fn val_frac_and_bias_do_not_copy_the_matrix() {
     assert!(
         (peak as f64) < bound,
         "peak RSS {peak} bytes exceeds 1.25 × {data} + 50 MB"
+    );
+}
+
+/// Runs a training with `--report` under a 1 GiB address-space limit; returns the page.
+fn report_of(csv: &[u8], extra: &[&str]) -> Option<String> {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("d.csv");
+    std::fs::write(&data, csv).unwrap();
+    let page = dir.path().join("r.html");
+    let (data, page_s) = (data.display().to_string(), page.display().to_string());
+    let mut args = vec![
+        "--data", &data, "--epochs", "1", "--hidden", "4", "-q", "--report", &page_s,
+    ];
+    args.extend(extra);
+    let out = run_limited(&args)?;
+    assert_eq!(out.status.code(), Some(0), "{}", common::stderr(&out));
+    Some(std::fs::read_to_string(&page).unwrap())
+}
+
+#[test]
+fn a_report_cuts_long_labels() {
+    // 20 classes named by 1 MiB each: the matrix is drawn (20 ≤ 30), each name cut to 48
+    // characters and its length; the page stays small (it was 20² × 2 MiB of titles).
+    let mut csv = b"x,label\n".to_vec();
+    for k in 0..20 {
+        csv.extend(format!("{k},{k:02}").bytes());
+        csv.extend(std::iter::repeat_n(b'y', 1 << 20));
+        csv.push(b'\n');
+    }
+    let Some(page) = report_of(&csv, &[]) else {
+        return;
+    };
+    assert!(page.len() < 1 << 20, "{} bytes", page.len());
+    assert!(page.contains("class=\"cm\""), "20 classes are drawn");
+    let cut = format!("07{}… (1048578 characters)", "y".repeat(46));
+    assert!(page.contains(&cut), "a label cut with its length");
+}
+
+#[test]
+fn a_report_on_thousands_of_classes_is_a_summary() {
+    // 5000 integer classes, one row each (a 40 KB file): no 5000 × 5000 matrix (a 5 GB page),
+    // but the top confusions and a per-class table of the 1000 classes with the most rows.
+    let mut csv = String::from("x,label\n");
+    for k in 0..5000 {
+        csv.push_str(&format!("{},{k}\n", k % 13));
+    }
+    let Some(page) = report_of(csv.as_bytes(), &[]) else {
+        return;
+    };
+    assert!(page.len() < 2 << 20, "{} bytes", page.len());
+    assert!(!page.contains("class=\"cm\""));
+    assert!(page.contains("5000 classes: too many to draw"));
+    assert!(page.contains("id=\"top-confusions\""));
+    assert!(page.contains("The 1000 classes with the most rows, of 5000."));
+    let per_class = page.split("id=\"per-class\"").nth(1).unwrap();
+    assert_eq!(per_class.matches("<tr><td>").count(), 1000);
+}
+
+/// A valid model of d = 2 (one feature and the bias), h hidden units and 2 classes, written
+/// as compact JSON (6 significant digits a weight), from a tiny trained model's envelope.
+fn wide_model(dir: &std::path::Path, h: usize) -> (String, String) {
+    let data = dir.join("tiny.csv");
+    std::fs::write(&data, "x,label\n0,a\n1,b\n2,a\n3,b\n").unwrap();
+    let small = dir.join("small.json");
+    let (data, small_s) = (data.display().to_string(), small.display().to_string());
+    let out = common::run(&["--data", &data, "--hidden", "1", "--save", &small_s, "-q"]);
+    assert!(out.status.success(), "{}", common::stderr(&out));
+    let mut v: serde_json::Value = serde_json::from_slice(&std::fs::read(&small).unwrap()).unwrap();
+    v["architecture"]["hidden"] = h.into();
+    v["w1"] = "W1".into();
+    v["w2"] = "W2".into();
+    let text = serde_json::to_string(&v).unwrap();
+    let mut state = 0x2545_f491_4f6c_dd1du64;
+    let mut weight = || {
+        state ^= state << 13;
+        state ^= state >> 7;
+        state ^= state << 17;
+        (state % 2_000_000) as f64 / 1e6 - 1.0
+    };
+    let mut w1 = String::with_capacity(h * 22);
+    for i in 0..h {
+        w1.push_str(if i == 0 { "[" } else { "," });
+        w1.push_str(&format!("[{:.6},{:.6}]", weight(), weight()));
+    }
+    w1.push(']');
+    let mut w2 = String::with_capacity(h * 20);
+    for k in 0..2 {
+        w2.push_str(if k == 0 { "[[" } else { "],[" });
+        for i in 0..h {
+            if i > 0 {
+                w2.push(',');
+            }
+            w2.push_str(&format!("{:.6}", weight()));
+        }
+    }
+    w2.push_str("]]");
+    let text = text.replace("\"W1\"", &w1).replace("\"W2\"", &w2);
+    let model = dir.join("wide.json");
+    std::fs::write(&model, text).unwrap();
+    (model.display().to_string(), data)
+}
+
+#[test]
+fn a_model_too_big_for_the_limit_is_refused_before_parsing() {
+    // h = 3 000 000: a 120 MB file that takes about 500 MB to load. Under 400 MB: exit 4, one
+    // line naming the file, what loading needs and what is available (it aborted, 134); under
+    // 600 MB it predicts.
+    let dir = tempfile::tempdir().unwrap();
+    let (model, data) = wide_model(dir.path(), 3_000_000);
+    let args = ["predict", "--model", &model, "--data", &data];
+    let Some(out) = run_limited_to("--as=400000000", &args) else {
+        return;
+    };
+    common::assert_error(
+        &out,
+        4,
+        &[
+            "wide.json: loading this model needs",
+            "w1 as parsed",
+            "but only",
+            "RLIMIT_AS",
+        ],
+    );
+    let out = run_limited_to("--as=600000000", &args).unwrap();
+    assert_eq!(out.status.code(), Some(0), "{}", common::stderr(&out));
+    assert_eq!(
+        common::ok_stdout(&out).lines().count(),
+        5,
+        "a header and 4 rows"
     );
 }

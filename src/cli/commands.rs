@@ -45,7 +45,7 @@ pub fn predict(args: &PredictArgs, report_only: bool) -> Result<PredictOutput> {
         &[("--model", Some(&args.model)), ("--data", Some(&args.data))],
         &[],
     )?;
-    let mf = ModelFile::load(&args.model)?;
+    let mf = limits::load_model(&args.model)?;
     if args.proba && mf.prep.task == Task::Regress {
         return Err(Error::flag(
             "--proba",
@@ -549,7 +549,7 @@ pub fn explain(args: &ExplainArgs) -> Result<String> {
     // (it may be standard input).
     let sample = match &args.model {
         Some(path) => {
-            let mf = ModelFile::load(path)?;
+            let mf = limits::load_model(path)?;
             let a = &mf.architecture;
             explain_memory(args, a.inputs, a.hidden, a.outputs)?;
             let lambda = mf
@@ -645,7 +645,7 @@ fn check_row<T: Real>(row: usize, frame: &data::Frame<T>, src: &Source) -> Resul
 pub fn graph(args: &GraphArgs) -> Result<String> {
     let shapes = match (&args.model, &args.data) {
         (Some(path), _) => {
-            let mf = ModelFile::load(path)?;
+            let mf = limits::load_model(path)?;
             let a = &mf.architecture;
             Some(GraphShapes {
                 d: a.inputs,

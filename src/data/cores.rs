@@ -9,20 +9,24 @@ const MAX_CORES: usize = 8;
 static POOL: OnceLock<Option<rayon::ThreadPool>> = OnceLock::new();
 
 /// The pool; None on one core or when the OS refuses threads (the caller then does the work
-/// on its own thread, with the same result: no error).
+/// on its own thread, with the same result: no error). When it refuses some (each thread's
+/// stack counts against an address-space limit), the pool has half as many, down to two.
 fn pool() -> Option<&'static rayon::ThreadPool> {
     POOL.get_or_init(|| {
-        let cores = std::thread::available_parallelism()
+        let mut threads = std::thread::available_parallelism()
             .map_or(1, |n| n.get())
             .min(MAX_CORES);
-        if cores < 2 {
-            return None;
+        while threads >= 2 {
+            let built = rayon::ThreadPoolBuilder::new()
+                .num_threads(threads)
+                .thread_name(|k| format!("mlp-train-data-{k}"))
+                .build();
+            if let Ok(pool) = built {
+                return Some(pool);
+            }
+            threads /= 2;
         }
-        rayon::ThreadPoolBuilder::new()
-            .num_threads(cores)
-            .thread_name(|k| format!("mlp-train-data-{k}"))
-            .build()
-            .ok()
+        None
     })
     .as_ref()
 }

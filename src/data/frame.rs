@@ -325,10 +325,13 @@ pub(super) fn parse_stream<T: Real>(
         for part in parts {
             pending.push(part.unwrap_or_else(|| Ok(Part::default()))?);
         }
+        // The previous block's rows were joined meanwhile, on the last block too: memory
+        // refused there is this error (else the matrix would lack rows its lines count).
+        let (next_end, next_stretches) = read?;
         if last {
             break;
         }
-        (end, stretches_now) = read?;
+        (end, stretches_now) = (next_end, next_stretches);
         start = 0;
         std::mem::swap(&mut cur, &mut next);
     }

@@ -14,6 +14,7 @@ mod source;
 
 pub mod matrices;
 pub mod modelfile;
+pub mod modelsize;
 pub mod prep;
 
 pub use frame::*;

@@ -58,8 +58,10 @@ pub struct ModelFile {
     /// True when training was stopped by Ctrl-C/SIGTERM before the planned epochs.
     pub interrupted: bool,
     /// W1: `hidden` rows of `inputs` numbers.
+    #[serde(deserialize_with = "crate::data::modelsize::weights")]
     pub w1: Vec<Vec<f64>>,
     /// W2: `outputs` rows of `hidden` numbers.
+    #[serde(deserialize_with = "crate::data::modelsize::weights")]
     pub w2: Vec<Vec<f64>>,
 }
 
@@ -110,8 +112,17 @@ impl ModelFile {
         s
     }
 
-    /// Reads and validates a model file.
+    /// Reads and validates a model file (`train::limits::load_model` checks its memory first).
     pub fn load(path: &Path) -> Result<Self> {
+        let bytes = Self::read(path)?;
+        Self::from_bytes(&bytes).map_err(|msg| Error::Model {
+            path: path.to_path_buf(),
+            msg,
+        })
+    }
+
+    /// The bytes of a model file, up to [`MAX_BYTES`]; memory refused is an error, not an abort.
+    pub fn read(path: &Path) -> Result<Vec<u8>> {
         use std::io::Read;
         let bad = |msg: String| Error::Model {
             path: path.to_path_buf(),
@@ -121,7 +132,14 @@ impl ModelFile {
         if file.metadata().is_ok_and(|m| m.is_dir()) {
             return Err(bad("is a directory, not a model file".into()));
         }
+        // The file's size, reserved at once: reading would otherwise double the buffer.
         let mut bytes = Vec::new();
+        let size = file.metadata().map_or(0, |m| m.len().min(MAX_BYTES));
+        if bytes.try_reserve_exact(size as usize + 1).is_err() {
+            return Err(bad(format!(
+                "cannot be read: its {size} bytes do not fit in the memory this process may use"
+            )));
+        }
         file.take(MAX_BYTES + 1)
             .read_to_end(&mut bytes)
             .map_err(|e| bad(format!("cannot read: {e}")))?;
@@ -130,7 +148,7 @@ impl ModelFile {
                 "is larger than {MAX_BYTES} bytes; not a model file"
             )));
         }
-        Self::from_bytes(&bytes).map_err(bad)
+        Ok(bytes)
     }
 
     /// Parses and validates model JSON; the error says what is wrong, without the path.
@@ -170,8 +188,14 @@ impl ModelFile {
             }
             None => return Err("has no valid `format_version` field".into()),
         }
-        let mut m: ModelFile =
-            serde_json::from_slice(bytes).map_err(|e| format!("is not a valid model: {e}"))?;
+        let mut m: ModelFile = serde_json::from_slice(bytes).map_err(|e| {
+            let e = e.to_string();
+            if e.contains(crate::data::modelsize::OUT_OF_MEMORY) {
+                format!("does not fit in the memory this process may use: {e}")
+            } else {
+                format!("is not a valid model: {e}")
+            }
+        })?;
         // Header names are read trimmed of Unicode whitespace (`data::layout`); a model
         // written before that (a name ending in a no-break space) matches its data again.
         for name in m.prep.features.iter_mut().chain(m.prep.labels.iter_mut()) {

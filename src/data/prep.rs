@@ -376,6 +376,8 @@ fn with_ones_column<T: Real>(x: Array2<T>, st: Option<&Standardizer>) -> Array2<
     let off = offset.unwrap_or(0).min(v.len());
     v.drain(..off);
     v.truncate(n * d);
+    // Exactly n more values (the budget counts those; `resize` alone may double the buffer).
+    v.reserve_exact(n);
     v.resize(n * (d + 1), T::one());
 
     // Row i of x (its d values) → row i of the result (d+1 values, the last a 1).

@@ -166,6 +166,9 @@ pub(super) fn check_training_memory(
         keep_best: args.training.patience.is_some(),
         save: args.outputs.save.is_some(),
         elem_bytes,
+        threads: args.training.threads,
+        // --init-from takes the model's; counted whenever it may be on.
+        bias: args.model.bias || args.model.init_from.is_some(),
     };
     let what = if smallest {
         // The check before reading the data: the smallest model the flags allow.

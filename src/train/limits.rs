@@ -153,6 +153,10 @@ pub struct TrainingShape {
     pub keep_best: bool,
     pub save: bool,
     pub elem_bytes: usize,
+    /// The threads of the products' pool (--threads; 1: the caller's thread, no pool).
+    pub threads: usize,
+    /// The constant input 1 is appended to the data (a column of `out_rows` values).
+    pub bias: bool,
 }
 
 impl TrainingShape {
@@ -189,6 +193,18 @@ impl TrainingShape {
             .saturating_mul(s.eval_rows.max(1) as u128)
             .saturating_add(times(s.out_rows, s.q));
         need.add("evaluation", eval, s.elem_bytes);
+        if s.bias {
+            need.add("the bias column", s.out_rows as u128, s.elem_bytes);
+        }
+        if s.threads > 1 {
+            // Each thread of the pool: its stack, and the packing buffers the matrix products
+            // keep per thread (the caller's thread has its own already: see product_scratch).
+            need.add(
+                "threads and their product buffers",
+                s.threads as u128,
+                THREAD_STACK_BYTES.saturating_add(product_scratch() as usize),
+            );
+        }
         if s.save {
             // An f64 copy of every weight, then its pretty JSON: about 42 bytes per weight
             // (17 significant digits, the indent, the comma; measured on a 2.4e7-weight file).
@@ -313,10 +329,12 @@ impl Budget {
     /// Ok when `need` fits; else the reason, as `needs 8.6 GiB of memory (…), but only
     /// 4.0 GiB is available (…)`.
     pub fn check(&self, what: &str, need: &Need) -> std::result::Result<(), String> {
-        let total = need.total();
-        if total.0 <= self.cap() {
+        if need.total().0.saturating_add(WORKING_ROOM) <= self.cap() {
             return Ok(());
         }
+        let mut need = need.clone();
+        need.add("working room", WORKING_ROOM, 1);
+        let total = need.total();
         let available = match self.bytes {
             Some(b) if b <= isize::MAX as u128 => {
                 format!("but only {} is available ({})", Bytes(b), self.source)
@@ -382,16 +400,224 @@ fn cgroup_limit(proc_self_cgroup: &str) -> Option<(u128, u128)> {
     best
 }
 
+/// The address space of one thread's stack: Rust's default 2 MiB and its guard page.
+pub const THREAD_STACK_BYTES: usize = (2 << 20) + 4096;
+
+/// Room kept free beyond every estimate, for what is not worth counting one by one (messages,
+/// the summary, small vectors, a few malloc pages): a request is refused unless this much
+/// would remain, so that a run refused at one limit is never an abort at a slightly larger one.
+pub const WORKING_ROOM: u128 = 8 << 20;
+
+/// Bytes of address space this process maps now (VmSize), or None where /proc says nothing.
+fn vm_size() -> Option<u128> {
+    let status = std::fs::read_to_string("/proc/self/status").ok()?;
+    let line = status.lines().find(|l| l.starts_with("VmSize:"))?;
+    let kib: u128 = line["VmSize:".len()..]
+        .split_whitespace()
+        .next()?
+        .parse()
+        .ok()?;
+    Some(kib * 1024)
+}
+
+/// The packing buffers that each thread running the matrix products keeps for its life:
+/// faer's x86 kernels allocate them (about twice the share of L3 cache they compute for the
+/// CPU) on a thread's first large product, and an allocation there that fails aborts the
+/// process. So their size is measured once, in a forked child (where failing costs nothing),
+/// as the growth of VmSize across one product big enough to need them. When the child cannot
+/// (or where there is no fork), twice the L3 cache (`/sys`) stands for it.
+pub fn product_scratch() -> u128 {
+    scratch().0
+}
+
+/// (bytes per thread, and whether this process's calling thread already holds them).
+fn scratch() -> (u128, bool) {
+    use std::sync::OnceLock;
+    static SCRATCH: OnceLock<(u128, bool)> = OnceLock::new();
+    *SCRATCH.get_or_init(|| {
+        let bound = l3_cache().max(2 << 20).saturating_mul(2);
+        let Some(bytes) = probe_scratch() else {
+            return (bound, false);
+        };
+        // It fits: this thread takes its buffers now, while that is known to work, so that
+        // VmSize counts them in every budget from here on.
+        if Budget::now().cap() >= bytes.saturating_add(WORKING_ROOM) {
+            warm();
+            return (bytes, true);
+        }
+        (bytes, false)
+    })
+}
+
+/// The size of the largest L3 cache /sys lists, or 32 MiB.
+fn l3_cache() -> u128 {
+    std::fs::read_dir("/sys/devices/system/cpu/cpu0/cache")
+        .into_iter()
+        .flatten()
+        .flatten()
+        .filter_map(|e| {
+            let level = std::fs::read_to_string(e.path().join("level")).ok()?;
+            (level.trim() == "3").then_some(())?;
+            let size = std::fs::read_to_string(e.path().join("size")).ok()?;
+            let size = size.trim();
+            let (digits, unit) = size.split_at(size.trim_end_matches(char::is_alphabetic).len());
+            let v: u128 = digits.parse().ok()?;
+            Some(match unit {
+                "K" => v << 10,
+                "M" => v << 20,
+                "G" => v << 30,
+                _ => v,
+            })
+        })
+        .max()
+        .unwrap_or(32 << 20)
+}
+
+/// Forks a child that runs [`warm`] and reports the growth of its VmSize through a pipe;
+/// None when the child fails (the buffers do not fit) or cannot be started.
+#[cfg(target_os = "linux")]
+fn probe_scratch() -> Option<u128> {
+    use std::io::Read;
+    use std::os::fd::FromRawFd;
+    let before = vm_size()?;
+    let mut fds = [0; 2];
+    // SAFETY: pipe writes two descriptors into the array.
+    if unsafe { libc::pipe2(fds.as_mut_ptr(), libc::O_CLOEXEC) } != 0 {
+        return None;
+    }
+    // SAFETY: the child only computes, reads /proc, writes to the pipe and _exits; glibc's
+    // fork resets malloc's locks for it.
+    let pid = unsafe { libc::fork() };
+    if pid == 0 {
+        // The child: no core file, no message (an abort here only says "no").
+        // SAFETY: plain system calls on this process's own resources.
+        unsafe {
+            let none = libc::rlimit {
+                rlim_cur: 0,
+                rlim_max: 0,
+            };
+            libc::setrlimit(libc::RLIMIT_CORE, &none);
+            let null = libc::open(c"/dev/null".as_ptr(), libc::O_WRONLY);
+            if null >= 0 {
+                libc::dup2(null, 2);
+            }
+            libc::close(fds[0]);
+        }
+        warm();
+        let grew = vm_size().map_or(0, |after| after.saturating_sub(before));
+        let bytes = grew.to_le_bytes();
+        // SAFETY: writes a valid buffer to the pipe, then ends the child at once.
+        unsafe {
+            libc::write(fds[1], bytes.as_ptr().cast(), bytes.len());
+            libc::_exit(0);
+        }
+    }
+    // SAFETY: the write end belongs to this process; closing it lets the read see the end.
+    unsafe { libc::close(fds[1]) };
+    // SAFETY: fds[0] is an open descriptor that nothing else owns.
+    let mut pipe = unsafe { std::fs::File::from_raw_fd(fds[0]) };
+    let mut buf = Vec::new();
+    let read = pipe.read_to_end(&mut buf);
+    if pid > 0 {
+        let mut status = 0;
+        // SAFETY: waits for the child forked above.
+        unsafe { libc::waitpid(pid, &mut status, 0) };
+    }
+    let bytes: [u8; 16] = buf.try_into().ok()?;
+    read.ok()?;
+    Some(u128::from_le_bytes(bytes))
+}
+
+#[cfg(not(target_os = "linux"))]
+fn probe_scratch() -> Option<u128> {
+    None
+}
+
+/// One 256×256 product in f32 and one in f64: enough for the kernels' buffers.
+fn warm() {
+    warm_in::<f32>(256);
+    warm_in::<f64>(256);
+}
+
+/// One n×n product in precision T, for [`warm`].
+fn warm_in<T: crate::Real>(n: usize) {
+    let a = ndarray::Array2::<T>::from_elem((n, n), T::of(0.5));
+    let mut c = ndarray::Array2::<T>::zeros((n, n));
+    crate::math::linalg::matmul(a.view(), a.view(), c.view_mut());
+    std::hint::black_box(&c);
+}
+
+/// Under a finite address-space limit (`ulimit -v`, `prlimit --as`), one malloc arena: glibc
+/// reserves 64 MiB of address space for each further arena (one per thread that allocates,
+/// up to 8 per core), which counts against the limit although it holds nothing, and whether
+/// a thread gets one depends on timing, so the same run would fit or not from one try to the
+/// next. Called first thing in `main`, before any thread starts.
+pub fn tune_allocator() {
+    #[cfg(all(target_os = "linux", target_env = "gnu"))]
+    {
+        let mut lim = libc::rlimit {
+            rlim_cur: 0,
+            rlim_max: 0,
+        };
+        // SAFETY: getrlimit writes one rlimit struct, which `lim` is.
+        let ok = unsafe { libc::getrlimit(libc::RLIMIT_AS, &mut lim) } == 0;
+        if ok && lim.rlim_cur != libc::RLIM_INFINITY {
+            // SAFETY: mallopt takes a parameter and a value; M_ARENA_MAX is a valid parameter.
+            unsafe { libc::mallopt(libc::M_ARENA_MAX, 1) };
+        }
+    }
+}
+
+/// `need`, and this thread's product buffers when it does not hold them yet (they were
+/// measured first, so that the budget counts them either way).
+fn with_scratch(need: &Need) -> Need {
+    let mut need = need.clone();
+    let (bytes, held) = scratch();
+    if !held {
+        need.add("the matrix products' buffers", bytes, 1);
+    }
+    need
+}
+
 /// Checks `need` against the memory available now; the error names the flags and says how
 /// much is needed and how much there is (exit 2).
 pub fn check_memory(flags: String, what: &str, need: &Need, advice: &str) -> Result<()> {
+    let need = with_scratch(need);
     Budget::now()
-        .check(what, need)
+        .check(what, &need)
         .map_err(|msg| Error::Memory {
             flags,
             msg,
             advice: advice.to_string(),
         })
+}
+
+/// Reads a model file, checked against the memory available before it is parsed: the file's
+/// bytes are read (memory refused is an error), counted without parsing
+/// ([`ModelSize`](crate::data::modelsize::ModelSize)), and parsed only when what parsing
+/// holds and the model built from it fit; else exit 4, one line naming the file, what it
+/// needs and what is available. Every model file goes through here.
+pub fn load_model(path: &std::path::Path) -> Result<crate::data::modelfile::ModelFile> {
+    use crate::data::modelfile::ModelFile;
+    use crate::data::modelsize::ModelSize;
+    let bytes = ModelFile::read(path)?;
+    if let Some(size) = ModelSize::of(&bytes) {
+        let mut need = Need::new();
+        for (what, b) in size.parts() {
+            need.add(what, b, 1);
+        }
+        let need = with_scratch(&need);
+        Budget::now()
+            .check("loading this model", &need)
+            .map_err(|msg| Error::Model {
+                path: path.to_path_buf(),
+                msg: format!("{msg}; use a machine or limit with more memory"),
+            })?;
+    }
+    ModelFile::from_bytes(&bytes).map_err(|msg| Error::Model {
+        path: path.to_path_buf(),
+        msg,
+    })
 }
 
 /// The cores this process may run on (1 when the OS does not say).
@@ -452,6 +678,8 @@ mod tests {
             keep_best: true,
             save: true,
             elem_bytes: 4,
+            threads: 2,
+            bias: true,
         };
         let need = shape.need();
         assert!(need.total().0 > u64::MAX as u128);

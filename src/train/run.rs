@@ -218,7 +218,7 @@ pub(super) fn load_input<T: Real>(
         }
     }
     let previous = match &args.model.init_from {
-        Some(p) => Some(ModelFile::load(p)?),
+        Some(p) => Some(crate::train::limits::load_model(p)?),
         None => None,
     };
     let task = previous.as_ref().map_or(args.data.task, |m| m.prep.task);

@@ -212,6 +212,7 @@ pub fn train_page(run: &TrainRun, args: &RunOptions, inv: &Invocation) -> Page {
             )
         });
     }
+    fit(&mut page);
     page
 }
 
@@ -369,6 +370,7 @@ pub fn cv_page(cv: &CvRun, args: &RunOptions, inv: &Invocation) -> Page {
             ));
         }
     }
+    fit(&mut page);
     page
 }
 
@@ -486,6 +488,7 @@ pub fn predict_page(
         Some(s) => explanation(s, data, "the saved model", Some(model_path)),
         None => ("(no sample: the data has no rows)".into(), String::new()),
     });
+    fit(&mut page);
     page
 }
 
@@ -527,7 +530,12 @@ fn data_facts(
 
 /// Up to `n` names, then how many more.
 fn list(names: &[String], n: usize) -> String {
-    let mut s = names.iter().take(n).cloned().collect::<Vec<_>>().join(", ");
+    let mut s = names
+        .iter()
+        .take(n)
+        .map(|s| cut(s))
+        .collect::<Vec<_>>()
+        .join(", ");
     if names.len() > n {
         s.push_str(&format!(", … ({} more)", names.len() - n));
     }
@@ -635,8 +643,15 @@ fn curves(run: &TrainRun) -> Vec<Chart> {
     if hist.is_empty() {
         return Vec::new();
     }
+    // At most about CURVE_POINTS epochs a curve, evenly spaced, the last one always: a page
+    // grows with the chart's width, not with --epochs.
+    let stride = hist.len().div_ceil(CURVE_POINTS).max(1);
     let pts = |f: &dyn Fn(&crate::train::sgd::EpochStats) -> f64| -> Vec<(f64, f64)> {
-        hist.iter().map(|e| (e.epoch as f64, f(e))).collect()
+        hist.iter()
+            .enumerate()
+            .filter(|(i, _)| i % stride == 0 || i + 1 == hist.len())
+            .map(|(_, e)| (e.epoch as f64, f(e)))
+            .collect()
     };
     let has_val = hist.iter().any(|e| e.val.is_some());
     let val =
@@ -714,10 +729,13 @@ fn add_predictions(page: &mut Page, diag: &Diagnostics, classes: Option<&[String
                 Some(c) => c.to_vec(),
                 None => diag.outputs.clone(),
             };
-            let r = metrics::classification(truth, predicted, &names);
+            let mut r = metrics::classification(truth, predicted, &names);
+            for s in &mut r.per_class {
+                s.class = cut(&s.class);
+            }
             page.classes = Some(Classes {
                 set,
-                names,
+                names: names.iter().map(|n| cut(n)).collect(),
                 confusion: r.confusion,
                 accuracy: r.accuracy,
                 per_class: r.per_class,
@@ -741,7 +759,7 @@ fn add_predictions(page: &mut Page, diag: &Diagnostics, classes: Option<&[String
                         .collect()
                 })
                 .collect();
-            let mut targets = diag.outputs.clone();
+            let mut targets: Vec<String> = diag.outputs.iter().map(|t| cut(t)).collect();
             targets.resize_with(q, || "target".into());
             page.regression = Some(Regression {
                 set,
@@ -762,6 +780,19 @@ fn explanation(s: &Sample, data: &str, whose: &str, model: Option<&Path>) -> (St
         Ok(e) => explain::render_text(&e, &opts),
         Err(e) => format!("(cannot explain the sample: {e})"),
     };
+    // A line quotes the sample's label: cut like every label, so that the page stays small.
+    let text: String = text
+        .lines()
+        .map(|l| {
+            let n = l.chars().count();
+            if n <= EXPLAIN_LINE_CHARS {
+                format!("{l}\n")
+            } else {
+                let head: String = l.chars().take(EXPLAIN_LINE_CHARS - 16).collect();
+                format!("{head}… ({n} characters)\n")
+            }
+        })
+        .collect();
     // λ, φ, ℓ and the precision come from the model file.
     let words = [
         "mlp-train",
@@ -780,4 +811,112 @@ fn explanation(s: &Sample, data: &str, whose: &str, model: Option<&Path>) -> (St
         quote(&words)
     );
     (text, origin)
+}
+
+/// The most characters of a line of the explained sample.
+pub const EXPLAIN_LINE_CHARS: usize = 240;
+
+/// The most epochs a training curve draws (evenly spaced beyond).
+pub const CURVE_POINTS: usize = 2000;
+
+/// The most characters of a label (a class, feature or target name) shown in the page.
+pub const LABEL_CHARS: usize = 64;
+
+/// A label as the page shows it: whole up to [`LABEL_CHARS`] characters; longer, its first
+/// 48 characters, `…` and its full length (`aaaa… (1048576 characters)`), so that a page
+/// grows with the number of classes, never with the length of their names.
+pub fn cut(label: &str) -> String {
+    let n = label.chars().count();
+    if n <= LABEL_CHARS {
+        return label.to_string();
+    }
+    let head: String = label.chars().take(48).collect();
+    format!("{head}… ({n} characters)")
+}
+
+/// An upper bound of the rendered page's bytes: every string as escaped (6 bytes a character
+/// at worst), the sections' markup, the charts' points, the confusion matrix as drawn (or its
+/// summary beyond [`super::confusion::DRAWN`] classes).
+pub fn page_bytes(page: &Page) -> u128 {
+    let text = |s: &str| 6 * s.len() as u128 + 16;
+    let table = |t: &Table| {
+        t.head.iter().map(|h| text(h)).sum::<u128>()
+            + t.rows.iter().flatten().map(|c| text(c) + 10).sum::<u128>()
+    };
+    let mut b: u128 = 32 << 10;
+    b += text(&page.title) * 2 + text(&page.subtitle);
+    b += page.notes.iter().map(|n| text(n)).sum::<u128>();
+    b += page
+        .facts
+        .iter()
+        .map(|(k, v)| text(k) + text(v) + 20)
+        .sum::<u128>();
+    if let Some((a, c)) = &page.command {
+        b += text(a) + text(c) + 300;
+    }
+    b += page.metrics.as_ref().map_or(0, table) + page.folds.as_ref().map_or(0, table);
+    b += page.gates.len() as u128 * 400;
+    for c in &page.charts {
+        b += 8 << 10;
+        for s in &c.series {
+            b += text(&s.name) + 40 * s.points.len() as u128;
+        }
+    }
+    if let Some(c) = &page.classes {
+        let q = c.names.len() as u128;
+        let names: u128 = c.names.iter().map(|n| text(n)).sum();
+        b += if c.names.len() <= super::confusion::DRAWN {
+            // Each cell names its true and predicted class in its title.
+            q * q * 220 + names * (2 * q + 3)
+        } else {
+            names * 2 + q * 160 + super::confusion::TOP as u128 * 400
+        };
+    }
+    if let Some(r) = &page.regression {
+        for (t, pts) in r.targets.iter().zip(&r.points) {
+            b += 2 * (text(t) + (16 << 10)) + 2 * 60 * pts.len().min(3000) as u128;
+        }
+    }
+    if page.graph.is_some() {
+        b += 64 << 10;
+    }
+    if let Some((t, o)) = &page.explanation {
+        b += text(t) + text(o);
+    }
+    b
+}
+
+/// Makes the page fit in the memory available before it is rendered: when [`page_bytes`]
+/// (the page twice: as built and as rendered) does not fit, the bulkiest sections are left
+/// out, one at a time, each with a note saying so.
+fn fit(page: &mut Page) {
+    let room = || crate::train::limits::Budget::now().cap();
+    let fits = |p: &Page| {
+        page_bytes(p)
+            .saturating_mul(2)
+            .saturating_add(crate::train::limits::WORKING_ROOM)
+            <= room()
+    };
+    let what = [
+        "the sample explained",
+        "the confusion matrix",
+        "the scatter plots",
+        "the training curves",
+    ];
+    for (k, section) in what.iter().enumerate() {
+        if fits(page) {
+            return;
+        }
+        let had = match k {
+            0 => page.explanation.take().is_some(),
+            1 => page.classes.take().is_some(),
+            2 => page.regression.take().is_some(),
+            _ => !std::mem::take(&mut page.charts).is_empty(),
+        };
+        if had {
+            page.notes.push(format!(
+                "Left out: {section}, which would not fit in the memory this process may use."
+            ));
+        }
+    }
 }

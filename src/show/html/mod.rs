@@ -6,6 +6,7 @@
 // that comes from the user (file names, class and feature names) goes through `esc`.
 
 pub mod build;
+pub mod confusion;
 pub mod svg;
 
 use std::fmt::Write;
@@ -315,6 +316,9 @@ fn table(out: &mut String, t: &Table, mean_label: &str) {
 }
 
 fn classes(out: &mut String, c: &Classes) {
+    if c.names.len() > confusion::DRAWN {
+        return confusion::summary(out, c);
+    }
     let n: u64 = c.confusion.iter().flatten().sum();
     let correct: u64 = (0..c.names.len())
         .map(|k| {
