@@ -137,9 +137,10 @@ fn predict_eval_explain_gradcheck_graph_print_hostile_names_escaped() {
         r.headers().unwrap().iter().collect::<Vec<_>>(),
         [
             "label".to_string(),
+            // Classes in sorted order: ESC < `c` < U+202E.
             format!("p_{TITLE}"),
-            format!("p_{BIDI}"),
-            format!("p_{C1}")
+            format!("p_{C1}"),
+            format!("p_{BIDI}")
         ]
     );
     assert_eq!(r.records().next().unwrap().unwrap()[0].to_string(), TITLE);
