@@ -1054,3 +1054,320 @@ fn an_interrupted_run_still_writes_its_report_and_says_so() {
     assert!(note.contains("interrupted"), "{note}");
     assert!(text(section(&doc, "summary")).contains("of 1000000 (interrupted)"));
 }
+
+/// Raw characters a page must not hold: C0 controls but newline and tab, DEL, C1 controls,
+/// bidi overrides, isolates and marks, line and paragraph separators.
+fn raw_controls(html: &str) -> Vec<String> {
+    html.chars()
+        .filter(|&c| {
+            let u = c as u32;
+            (u < 0x20 && c != '\n' && c != '\t')
+                || (0x7f..=0x9f).contains(&u)
+                || matches!(u, 0x61c | 0x200e | 0x200f | 0x2028..=0x202e | 0x2066..=0x2069)
+        })
+        .map(|c| format!("U+{:04X}", c as u32))
+        .collect()
+}
+
+#[test]
+fn control_and_bidi_characters_are_marked_visibly_in_the_page() {
+    let dir = tempfile::tempdir().unwrap();
+    // Classes with ESC, NUL, CR, a bidi override and a C1 control; a feature name with ESC;
+    // a file name with ESC and a bidi override (a file name cannot hold NUL).
+    let classes = ["\x1b[2Ja", "b\0c", "d\re", "\u{202e}gnp.exe", "f\u{85}g"];
+    let mut csv = String::from("\"x\x1b[31m1\",x2,label\n");
+    for i in 0..50 {
+        let k = i % 5;
+        csv.push_str(&format!(
+            "{},{},\"{}\"\n",
+            k as f64 + (i as f64 * 0.7).sin() * 0.2,
+            (k * k) as f64,
+            classes[k]
+        ));
+    }
+    let name = "d\x1b[1m\u{202e}vsc.csv";
+    std::fs::write(dir.path().join(name), csv).unwrap();
+    let out = run_in(
+        dir.path(),
+        &[
+            "--data", name, "--epochs", "5", "--report", "r.html", "--quiet",
+        ],
+    );
+    ok_stdout(&out);
+    let html = read(&dir.path().join("r.html"));
+    assert_well_formed(&html);
+    assert_eq!(raw_controls(&html), Vec::<String>::new());
+    // Marked, not dropped: ESC, NUL and CR as their control pictures, the others as U+ marks.
+    let doc = Html::parse_document(&html);
+    let heads: Vec<String> = section(&doc, "confusion")
+        .select(&sel("table.cm tr th"))
+        .map(text)
+        .collect();
+    for shown in ["␛[2Ja", "b␀c", "d␍e", "<U+202E>gnp.exe", "f<U+0085>g"] {
+        assert!(
+            heads.contains(&shown.to_string()),
+            "{shown} not in {heads:?}"
+        );
+    }
+    let summary = text(section(&doc, "summary"));
+    assert!(summary.contains("x␛[31m1"), "{summary}");
+    assert!(text(doc.select(&sel("title")).next().unwrap()).contains("d␛[1m<U+202E>vsc.csv"));
+    // The command shows the file name as the shell reads it back.
+    let command = text(section(&doc, "command"));
+    assert!(
+        command.contains("--data $'d\\x1b[1m\\xe2\\x80\\xaevsc.csv'"),
+        "{command}"
+    );
+}
+
+/// What bash makes of `word`: the bytes of the one argument it passes.
+fn bash_reads(word: &str) -> Option<Vec<u8>> {
+    let out = Command::new("bash")
+        .arg("-c")
+        .arg(format!("printf '%s' {word}"))
+        .output()
+        .ok()?;
+    Some(out.stdout)
+}
+
+#[test]
+fn the_command_shows_a_name_that_is_not_utf8_as_the_shell_reads_it_back() {
+    use std::os::unix::ffi::OsStrExt;
+    let dir = tempfile::tempdir().unwrap();
+    let name = std::ffi::OsStr::from_bytes(b"x\xff it's.csv");
+    std::fs::copy(data("xor.csv"), dir.path().join(name)).unwrap();
+    let out = Command::new(env!("CARGO_BIN_EXE_mlp-train"))
+        .arg("--data")
+        .arg(name)
+        .args(["--epochs", "2", "--report", "r.html", "--quiet"])
+        .current_dir(dir.path())
+        .stdin(Stdio::null())
+        .output()
+        .unwrap();
+    ok_stdout(&out);
+    let html = read(&dir.path().join("r.html"));
+    assert_well_formed(&html);
+    let doc = Html::parse_document(&html);
+    let command = text(section(&doc, "command"));
+    let word = "$'x\\xff it\\'s.csv'";
+    assert!(command.contains(&format!("--data {word} ")), "{command}");
+    assert!(!command.contains('\u{fffd}'), "{command}");
+    // Read back by a real shell, it is the file's name byte for byte.
+    match bash_reads(word) {
+        Some(bytes) => assert_eq!(bytes, name.as_bytes()),
+        None => eprintln!("no bash: the read-back is not checked"),
+    }
+}
+
+#[test]
+fn every_quoted_word_reads_back_as_itself() {
+    use mlp_train::show::html::build::shell_word;
+    use std::os::unix::ffi::OsStrExt;
+    let words: [&[u8]; 9] = [
+        b"iris.csv",
+        b"my data.csv",
+        b"it's",
+        b"a\nb",
+        b"\x1b]0;T\x07",
+        "\u{202e}gnp.exe".as_bytes(),
+        "caf\u{e9} \u{85}".as_bytes(),
+        b"x\xff\xfe1.csv",
+        b"$HOME `x` \\ \"q\"",
+    ];
+    for w in words {
+        let quoted = shell_word(std::ffi::OsStr::from_bytes(w));
+        assert!(
+            !quoted.contains(|c: char| c.is_control() || c == '\u{202e}'),
+            "{quoted}"
+        );
+        match bash_reads(&quoted) {
+            Some(bytes) => assert_eq!(bytes, w, "{quoted}"),
+            None => return,
+        }
+    }
+    assert_eq!(shell_word("my data.csv".as_ref()), "'my data.csv'");
+    assert_eq!(shell_word("caf\u{e9}.csv".as_ref()), "'caf\u{e9}.csv'");
+}
+
+/// A sweep's table as `sweep` fills it: lambda × lr (4 × 3), point 7 failed, ranked.
+fn sweep_table() -> mlp_train::show::sweep::SweepTable {
+    use mlp_train::show::sweep::{PointStatus, SweepRow, SweepTable};
+    let mut rows = Vec::new();
+    for (i, l) in ["0", "1e-4", "1e-3", "1e-2"].iter().enumerate() {
+        for (j, r) in ["0.01", "0.1", "1"].iter().enumerate() {
+            let point = i * 3 + j;
+            let ok = point != 7;
+            let score = 0.80 + 0.05 * j as f64 - 0.02 * i as f64 + 0.001 * point as f64;
+            rows.push(SweepRow {
+                rank: None,
+                point,
+                status: if ok {
+                    PointStatus::Ok
+                } else {
+                    PointStatus::Failed("diverged at epoch 3 <J is not finite>".into())
+                },
+                score: ok.then_some(score),
+                score_std: None,
+                val_loss: ok.then_some(1.0 - score),
+                train_metric: ok.then_some(score + 0.01),
+                fit_seconds: ok.then_some(0.25),
+                values: vec![l.to_string(), r.to_string()],
+            });
+        }
+    }
+    rows.sort_by(|a, b| b.score.unwrap_or(-1.0).total_cmp(&a.score.unwrap_or(-1.0)));
+    for (k, r) in rows.iter_mut().filter(|r| r.score.is_some()).enumerate() {
+        r.rank = Some(k + 1);
+    }
+    SweepTable {
+        metric: "val_accuracy".into(),
+        higher_is_better: true,
+        std_kind: None,
+        train_metric: "train_accuracy".into(),
+        axes: vec!["lambda".into(), "lr".into()],
+        rows,
+    }
+}
+
+#[test]
+fn the_sweep_page_is_well_formed_with_its_table_and_heatmap() {
+    use mlp_train::show::html::{sweep_page, Invocation, SweepPage};
+    let t = sweep_table();
+    let inv = Invocation {
+        argv: "mlp-train sweep --grid lambda=0,1e-4,1e-3,1e-2 --grid lr=0.01,0.1,1".into(),
+        cwd: "/tmp".into(),
+    };
+    let mut page = SweepPage::new(&t, &inv);
+    page.data = Some(Path::new("iris.csv"));
+    let html = sweep_page(&page);
+    assert_well_formed(&html);
+    assert_self_contained(&html);
+    let doc = Html::parse_document(&html);
+    let head: Vec<String> = section(&doc, "table")
+        .select(&sel("th"))
+        .map(text)
+        .collect();
+    assert_eq!(
+        head,
+        [
+            "rank",
+            "point",
+            "val_accuracy",
+            "val_loss",
+            "train_accuracy",
+            "seconds",
+            "lambda",
+            "lr",
+            "status"
+        ]
+    );
+    let table = rows(section(&doc, "table"));
+    assert_eq!(table.len(), 12, "{table:?}");
+    assert_eq!(
+        table[0],
+        ["1", "2", "0.902", "0.098", "0.912", "0.25", "0", "1", "ok"]
+    );
+    assert_eq!(table[11][..3], ["—", "7", "—"]);
+    assert_eq!(table[11][8], "failed");
+    assert_eq!(
+        doc.select(&sel("#table tr.best td"))
+            .map(text)
+            .nth(1)
+            .as_deref(),
+        Some("2")
+    );
+    let heat = rows(section(&doc, "heatmap"));
+    assert_eq!(heat.len(), 4);
+    assert_eq!(heat[2][0], "1e-3");
+    assert_eq!(heat[2][2], "—");
+    assert_eq!(heat[0][3], "0.902");
+    let cols: Vec<String> = section(&doc, "heatmap")
+        .select(&sel("tr th"))
+        .skip(1)
+        .take(3)
+        .map(text)
+        .collect();
+    assert_eq!(cols, ["0.01", "0.1", "1"]);
+    assert!(text(section(&doc, "failed")).contains("point 7 (--lambda 1e-3 --lr 0.1): diverged"));
+}
+
+#[test]
+fn chromium_draws_the_sweep_page() {
+    use mlp_train::show::html::{sweep_page, Invocation, SweepPage};
+    let program = match chromium() {
+        Ok(p) => p,
+        Err(why) => {
+            use std::io::Write;
+            let _ = writeln!(
+                std::io::stderr().lock(),
+                "\n*** SKIPPED: chromium not installed ({why}) ***\n"
+            );
+            return;
+        }
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let t = sweep_table();
+    let inv = Invocation {
+        argv: "mlp-train sweep --grid lambda=0,1e-4,1e-3,1e-2 --grid lr=0.01,0.1,1".into(),
+        cwd: "/tmp".into(),
+    };
+    let path = dir.path().join("sweep.html");
+    std::fs::write(&path, sweep_page(&SweepPage::new(&t, &inv))).unwrap();
+    let url = format!("file://{}", path.display());
+    let profile = dir.path().join("profile");
+
+    let out = headless(&program, &profile, &["--dump-dom"], &url);
+    let dom = String::from_utf8_lossy(&out.stdout).into_owned();
+    assert!(
+        dom.contains("</html>"),
+        "chromium printed no DOM; stderr:\n{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let doc = Html::parse_document(&dom);
+    for id in [
+        "summary", "best", "command", "table", "failed", "axes", "heatmap",
+    ] {
+        section(&doc, id);
+    }
+    assert_eq!(doc.select(&sel("#table tr")).count(), 13);
+    assert_eq!(doc.select(&sel("#heatmap td.cell")).count(), 11);
+    assert_eq!(doc.select(&sel("#axes svg")).count(), 2);
+    assert_eq!(doc.select(&sel("#axes svg circle")).count(), 22);
+
+    let png_path = dir.path().join("shot.png");
+    let shot = format!("--screenshot={}", png_path.display());
+    let out = headless(
+        &program,
+        &profile,
+        &[&shot, "--window-size=1200,1600"],
+        &url,
+    );
+    assert!(
+        png_path.exists(),
+        "no screenshot; stderr:\n{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let decoder = png::Decoder::new(std::io::BufReader::new(
+        std::fs::File::open(&png_path).unwrap(),
+    ));
+    let mut reader = decoder.read_info().unwrap();
+    let mut buf = vec![0; reader.output_buffer_size().unwrap()];
+    let info = reader.next_frame(&mut buf).unwrap();
+    let channels = info.color_type.samples();
+    let pixels: Vec<&[u8]> = buf[..info.buffer_size()].chunks(channels).collect();
+    let luma: Vec<f64> = pixels
+        .iter()
+        .map(|p| {
+            (p[0] as f64 + p[1.min(channels - 1)] as f64 + p[2.min(channels - 1)] as f64) / 3.0
+        })
+        .collect();
+    let mean = luma.iter().sum::<f64>() / luma.len() as f64;
+    let var = luma.iter().map(|v| (v - mean).powi(2)).sum::<f64>() / luma.len() as f64;
+    assert!(var > 100.0, "the screenshot is nearly flat: variance {var}");
+    // The heatmap's blue cells are drawn: many clearly blue pixels.
+    let blue = pixels
+        .iter()
+        .filter(|p| channels >= 3 && p[2] as i32 - p[0] as i32 > 60)
+        .count();
+    assert!(blue > 2000, "only {blue} blue pixels");
+}

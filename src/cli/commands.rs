@@ -2,6 +2,7 @@
 //! parsed flags and returns the text to print, so that main.rs only prints.
 
 use std::fmt::Write;
+use std::io::IsTerminal;
 
 use ndarray::Array2;
 use rand::Rng as _;
@@ -91,19 +92,34 @@ pub fn predict(args: &PredictArgs, report_only: bool) -> Result<PredictOutput> {
     let mut predictions = None;
     let mut csv = String::new();
     let mut report = String::new();
+    // The predictions are data: exact class names (CSV-quoted) in a file or a pipe. On a
+    // terminal, a person reads them: names there are escaped as every message escapes
+    // them (`\x1b]0;…`), so that a label from a shared file cannot drive the terminal.
+    let csv_on_stdout = match plan.get("--out") {
+        Some(o) => o.dest == output::Dest::Stdout,
+        None => args.out.is_none() && !report_only && !args.json,
+    };
+    let on_terminal = csv_on_stdout && std::io::stdout().is_terminal();
+    let field = |name: &str| {
+        if on_terminal {
+            csv_field(&data::shown_whole(name))
+        } else {
+            csv_field(name)
+        }
+    };
     match (&prep.classes, prep.task) {
         (Some(classes), Task::Classify) => {
             softmax_rows(o.view_mut());
             let predicted: Vec<usize> = o.outer_iter().map(|r| argmax(r.iter().copied())).collect();
-            let _ = write!(csv, "{}", csv_field(&prep.labels.join(",")));
+            let _ = write!(csv, "{}", field(&prep.labels.join(",")));
             if args.proba {
                 for c in classes {
-                    let _ = write!(csv, ",{}", csv_field(&format!("p_{c}")));
+                    let _ = write!(csv, ",{}", field(&format!("p_{c}")));
                 }
             }
             csv.push('\n');
             for (row, &k) in o.outer_iter().zip(&predicted) {
-                csv.push_str(&csv_field(&classes[k]));
+                csv.push_str(&field(&classes[k]));
                 if args.proba {
                     for p in row {
                         let _ = write!(csv, ",{p}");
@@ -118,7 +134,8 @@ pub fn predict(args: &PredictArgs, report_only: bool) -> Result<PredictOutput> {
                 });
                 let r = metrics::classification(t, &predicted, classes);
                 report = if args.json {
-                    format!("{}\n", serde_json::to_string(&r).unwrap_or_default())
+                    let json = serde_json::to_string(&r).unwrap_or_default();
+                    format!("{}\n", data::json_safe(json))
                 } else {
                     class_report_text(&r, classes)
                 };
@@ -128,7 +145,7 @@ pub fn predict(args: &PredictArgs, report_only: bool) -> Result<PredictOutput> {
             if let Some(st) = &prep.target_standardize {
                 st.invert(o.view_mut());
             }
-            let header: Vec<String> = prep.labels.iter().map(|l| csv_field(l)).collect();
+            let header: Vec<String> = prep.labels.iter().map(|l| field(l)).collect();
             let _ = writeln!(csv, "{}", header.join(","));
             for row in o.outer_iter() {
                 let cells: Vec<String> = row.iter().map(|v| v.to_string()).collect();
@@ -146,7 +163,8 @@ pub fn predict(args: &PredictArgs, report_only: bool) -> Result<PredictOutput> {
                     q: y.ncols(),
                 });
                 report = if args.json {
-                    format!("{}\n", serde_json::to_string(&r).unwrap_or_default())
+                    let json = serde_json::to_string(&r).unwrap_or_default();
+                    format!("{}\n", data::json_safe(json))
                 } else {
                     format!(
                         "rows {}  RMSE {:.6}  MAE {:.6}  R² {:.4}\n",
@@ -287,18 +305,26 @@ fn csv_field(s: &str) -> String {
     }
 }
 
+/// The confusion matrix and per-class scores for a terminal: class names escaped and cut
+/// as every message shows data values ([`data::shown_str`]).
 fn class_report_text(r: &metrics::ClassReport, classes: &[String]) -> String {
+    let classes: Vec<String> = classes.iter().map(|c| data::shown_str(c)).collect();
     let mut out = String::new();
     let n: u64 = r.confusion.iter().flatten().sum();
     let correct: u64 = (0..classes.len()).map(|k| r.confusion[k][k]).sum();
     let _ = writeln!(out, "accuracy {:.2}% ({correct}/{n})", 100.0 * r.accuracy);
-    let w = classes.iter().map(|c| c.len()).max().unwrap_or(5).max(9);
+    let w = classes
+        .iter()
+        .map(|c| c.chars().count())
+        .max()
+        .unwrap_or(5)
+        .max(9);
     let _ = writeln!(
         out,
         "confusion matrix (rows: true class, columns: predicted)"
     );
     let _ = write!(out, "{:<w$}", "");
-    for c in classes {
+    for c in &classes {
         let _ = write!(out, " {c:>w$}");
     }
     out.push('\n');
@@ -318,7 +344,11 @@ fn class_report_text(r: &metrics::ClassReport, classes: &[String]) -> String {
         let _ = writeln!(
             out,
             "{:<w$} {:>9.4} {:>9.4} {:>9.4} {:>9}",
-            s.class, s.precision, s.recall, s.f1, s.support
+            data::shown_str(&s.class),
+            s.precision,
+            s.recall,
+            s.f1,
+            s.support
         );
     }
     out
@@ -608,7 +638,8 @@ pub fn explain(args: &ExplainArgs) -> Result<String> {
     let eopts = ExplainOptions::default();
     let e = sample.explain(&eopts)?;
     Ok(if args.json {
-        format!("{}\n", serde_json::to_string_pretty(&e).unwrap_or_default())
+        let json = serde_json::to_string_pretty(&e).unwrap_or_default();
+        format!("{}\n", data::json_safe(json))
     } else {
         crate::show::explain::render_text(&e, &eopts)
     })

@@ -50,7 +50,7 @@ pub fn train(args: TrainArgs) -> Result<i32, Failure> {
     let printed = if args.json {
         let mut v = report::summary_json(&run);
         verdict.add_to_json(&mut v);
-        let mut text = v.to_string();
+        let mut text = crate::data::json_safe(v.to_string());
         text.push('\n');
         print(&text)
     } else {
@@ -95,7 +95,7 @@ fn cross_validate(args: TrainArgs, opts: RunOptions) -> Result<i32, Failure> {
     } else if args.json {
         let mut v = report::cv_json(&cv);
         verdict.add_to_json(&mut v);
-        print(&format!("{v}\n"))?;
+        print(&format!("{}\n", crate::data::json_safe(v.to_string())))?;
     } else {
         print(&report::cv_text(&cv))?;
     }

@@ -33,3 +33,63 @@ pub fn shown(bytes: &[u8]) -> String {
 pub fn shown_str(text: &str) -> String {
     shown(text.as_bytes())
 }
+
+/// A name printed whole where a terminal may show it (a predicted class on a terminal's
+/// stdout): escaped as [`shown`] escapes it, cut only past [`crate::error::PATH_SHOWN`]
+/// characters.
+pub fn shown_whole(text: &str) -> String {
+    crate::error::escaped(text.as_bytes(), crate::error::PATH_SHOWN)
+}
+
+/// JSON text (from serde_json) safe on a terminal and exact for a parser: serde_json escapes
+/// only the C0 controls, so DEL, the C1 controls (U+009B is CSI on some terminals), bidi
+/// overrides, isolates and marks and the line and paragraph separators are written here as
+/// `\u` escapes too. They can only stand inside JSON strings, where `\uXXXX` reads back as
+/// the same character.
+pub fn json_safe(json: String) -> String {
+    if !json.chars().any(terminal_unsafe) {
+        return json;
+    }
+    let mut out = String::with_capacity(json.len() + 16);
+    for c in json.chars() {
+        if terminal_unsafe(c) {
+            out.push_str(&format!("\\u{:04x}", c as u32));
+        } else {
+            out.push(c);
+        }
+    }
+    out
+}
+
+/// Characters that serde_json leaves raw and a terminal acts on or that reorder text.
+fn terminal_unsafe(c: char) -> bool {
+    matches!(c, '\u{7f}'..='\u{9f}' | '\u{61c}' | '\u{200e}' | '\u{200f}' | '\u{2028}'..='\u{202e}' | '\u{2066}'..='\u{2069}')
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn json_keeps_its_value_and_loses_the_controls() {
+        let name = "\u{202e}gnp.exe\u{9b}2J\u{7f}\u{2028}é\x1b";
+        let json = json_safe(serde_json::to_string(&serde_json::json!({ "class": name })).unwrap());
+        assert!(
+            !json.contains(['\u{202e}', '\u{9b}', '\u{7f}', '\u{2028}', '\x1b']),
+            "{json}"
+        );
+        assert!(
+            json.contains("\\u202egnp.exe\\u009b2J\\u007f\\u2028é\\u001b"),
+            "{json}"
+        );
+        let back: serde_json::Value = serde_json::from_str(&json).unwrap();
+        assert_eq!(back["class"], name);
+    }
+
+    #[test]
+    fn whole_names_are_escaped_but_not_cut() {
+        let long = format!("\x1b]0;TITLE\x07{}", "x".repeat(100));
+        let s = shown_whole(&long);
+        assert_eq!(s, format!("\\x1b]0;TITLE\\x07{}", "x".repeat(100)));
+    }
+}

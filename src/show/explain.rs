@@ -80,7 +80,9 @@ pub fn render_text(e: &Explanation, opts: &ExplainOptions) -> String {
         if k == 0 {
             // y right after x: the data of the sample.
             let y = match &e.y {
-                ExplainTarget::Class(c, Some(name)) => format!("  y = {c} ({name})\n"),
+                ExplainTarget::Class(c, Some(name)) => {
+                    format!("  y = {c} ({})\n", crate::data::shown_str(name))
+                }
                 ExplainTarget::Class(c, None) => format!("  y = {c}\n"),
                 ExplainTarget::Values(v) => {
                     let y = step("y", "y", "", Value::Vector(v.clone()));
@@ -91,7 +93,9 @@ pub fn render_text(e: &Explanation, opts: &ExplainOptions) -> String {
         }
     }
     let name_of = |c: usize| match &e.y {
-        ExplainTarget::Class(yc, Some(name)) if *yc == c => format!(" ({name})"),
+        ExplainTarget::Class(yc, Some(name)) if *yc == c => {
+            format!(" ({})", crate::data::shown_str(name))
+        }
         _ => String::new(),
     };
     match (&e.prediction, &e.y) {

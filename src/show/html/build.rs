@@ -1,6 +1,7 @@
 //! The report's [`Page`] from a training run, a cross-validation or a prediction: which facts,
 //! tables, charts and sections each shows, with numbers formatted once here.
 
+use std::ffi::{OsStr, OsString};
 use std::path::Path;
 
 use super::{num, Chart, Classes, Gate, Graph, Page, Regression, Series, Table};
@@ -24,7 +25,7 @@ const TRAIN_COLOR: &str = "#1f77b4";
 const VAL_COLOR: &str = "#ff7f0e";
 
 /// The command line of this process, shell-quoted so that pasting it reruns the run, and the
-/// folder it ran in.
+/// folder it ran in (quoted the same way, as `cd` takes it).
 #[derive(Clone, Debug, PartialEq)]
 pub struct Invocation {
     pub argv: String,
@@ -32,15 +33,14 @@ pub struct Invocation {
 }
 
 impl Invocation {
-    /// This process's argv and working directory.
+    /// This process's argv and working directory, byte for byte: a file name that is not
+    /// UTF-8 shows as `$'x\xff.csv'`, which the shell reads back as the same name.
     pub fn current() -> Self {
-        let args: Vec<String> = std::env::args_os()
-            .map(|a| a.to_string_lossy().into_owned())
-            .collect();
+        let args: Vec<OsString> = std::env::args_os().collect();
         Invocation {
-            argv: quote(&args),
+            argv: quote_os(&args),
             cwd: std::env::current_dir()
-                .map(|p| p.display().to_string())
+                .map(|p| shell_word(p.as_os_str()))
                 .unwrap_or_else(|_| "the same folder".into()),
         }
     }
@@ -48,7 +48,64 @@ impl Invocation {
 
 /// Words quoted for a POSIX shell (`'it'\''s'`), joined by spaces.
 pub fn quote(words: &[String]) -> String {
-    shlex::try_join(words.iter().map(String::as_str)).unwrap_or_else(|_| words.join(" "))
+    let words: Vec<&OsStr> = words.iter().map(OsStr::new).collect();
+    quote_os(&words)
+}
+
+/// Words that may not be UTF-8, each as [`shell_word`] quotes it, joined by spaces.
+pub fn quote_os<S: AsRef<OsStr>>(words: &[S]) -> String {
+    words
+        .iter()
+        .map(|w| shell_word(w.as_ref()))
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
+/// One word as a shell reads it back, on one line and with nothing invisible: plain UTF-8
+/// text as shlex quotes it (`iris.csv`, `'my data.csv'`); a word holding bytes that are not
+/// UTF-8, control characters or bidi controls in the ANSI-C form of bash, zsh and ksh
+/// (`$'x\xff.csv'`, `$'a\nb'`, U+202E as `$'\xe2\x80\xaegnp.exe'`). Hand-written: shell-quote's Bash
+/// spells every non-ASCII byte as `\xHH` (`caf\xc3\xa9`), and shlex keeps the raw bytes.
+pub fn shell_word(word: &OsStr) -> String {
+    let bytes = word.as_encoded_bytes();
+    if let Ok(text) = std::str::from_utf8(bytes) {
+        if !text.chars().any(|c| c.is_control() || bidi_or_separator(c)) {
+            if let Ok(q) = shlex::try_quote(text) {
+                return q.into_owned();
+            }
+        }
+    }
+    let mut out = String::from("$'");
+    for chunk in bytes.utf8_chunks() {
+        for c in chunk.valid().chars() {
+            match c {
+                '\\' => out.push_str("\\\\"),
+                '\'' => out.push_str("\\'"),
+                '\n' => out.push_str("\\n"),
+                '\t' => out.push_str("\\t"),
+                '\r' => out.push_str("\\r"),
+                // Byte by byte, two hex digits each (so that a hex digit after the escape is
+                // not read into it), whatever the shell's locale.
+                c if c.is_control() || bidi_or_separator(c) => {
+                    for b in c.encode_utf8(&mut [0; 4]).bytes() {
+                        out.push_str(&format!("\\x{b:02x}"));
+                    }
+                }
+                c => out.push(c),
+            }
+        }
+        for b in chunk.invalid() {
+            out.push_str(&format!("\\x{b:02x}"));
+        }
+    }
+    out.push('\'');
+    out
+}
+
+/// Bidi overrides, isolates and marks, and the line and paragraph separators: invisible
+/// characters that change how the text around them reads.
+fn bidi_or_separator(c: char) -> bool {
+    matches!(c, '\u{61c}' | '\u{200e}' | '\u{200f}' | '\u{2028}'..='\u{202e}' | '\u{2066}'..='\u{2069}')
 }
 
 /// The page of `mlp-train --data … --report FILE.html`.

@@ -8,10 +8,12 @@
 pub mod build;
 pub mod confusion;
 pub mod svg;
+pub mod sweep;
 
 use std::fmt::Write;
 
 pub use build::{cv_page, predict_page, train_page, Invocation};
+pub use sweep::{sweep_page, SweepPage};
 
 /// A table: a header row and rows of already formatted cells; the first column is a label.
 #[derive(Clone, Debug, Default, PartialEq)]
@@ -122,8 +124,22 @@ pub struct Page {
     pub explanation: Option<(String, String)>,
 }
 
-/// Escapes text for HTML content and double-quoted attributes.
+/// Escapes text for HTML content and double-quoted attributes, and makes visible what would
+/// be invisible or would reorder the text around it: C0 controls as their control pictures
+/// (ESC `␛`, NUL `␀`, CR `␍`, newline `␊`, tab `␉`), DEL as `␡`, and C1 controls, bidi
+/// overrides, isolates and marks, line and paragraph separators and Unicode noncharacters as
+/// a `<U+202E>` mark. The page then holds no character that html5ever reports as a parse
+/// error, and `\u{202e}gnp.exe` reads `<U+202E>gnp.exe`, not `exe.png`.
 pub fn esc(s: &str) -> String {
+    escape(s, false)
+}
+
+/// As [`esc`], keeping line breaks and tabs: for multi-line text in a `<pre>` block.
+pub fn esc_lines(s: &str) -> String {
+    escape(s, true)
+}
+
+fn escape(s: &str, lines: bool) -> String {
     let mut out = String::with_capacity(s.len());
     for c in s.chars() {
         match c {
@@ -132,10 +148,25 @@ pub fn esc(s: &str) -> String {
             '>' => out.push_str("&gt;"),
             '"' => out.push_str("&quot;"),
             '\'' => out.push_str("&#39;"),
+            '\n' | '\t' if lines => out.push(c),
+            // U+2400 + c is the control picture of c: ␀ … ␟.
+            '\0'..='\u{1f}' => out.extend(char::from_u32(0x2400 + c as u32)),
+            '\u{7f}' => out.push('␡'),
+            c if hidden(c) => {
+                let _ = write!(out, "&lt;U+{:04X}&gt;", c as u32);
+            }
             c => out.push(c),
         }
     }
     out
+}
+
+/// Characters a page must not hold raw: C1 controls, bidi controls (which reorder what
+/// follows them), line and paragraph separators, and noncharacters (html5ever parse errors).
+fn hidden(c: char) -> bool {
+    let u = c as u32;
+    matches!(u, 0x80..=0x9f | 0x61c | 0x200e | 0x200f | 0x2028..=0x202e | 0x2066..=0x2069 | 0xfdd0..=0xfdef)
+        || u & 0xfffe == 0xfffe
 }
 
 const STYLE: &str = r#"
@@ -285,7 +316,7 @@ pub fn render(page: &Page) -> String {
             "<section id=\"explain\">\n<h2>One sample explained</h2>\n<p class=\"muted\">{}</p>\n\
              <pre>{}</pre>\n</section>",
             esc(origin),
-            esc(text)
+            esc_lines(text)
         );
     }
     let _ = writeln!(

@@ -8,13 +8,13 @@ use std::fmt::Write;
 
 use super::{esc, Chart, Graph};
 
-const AXIS: &str = "#52606d";
-const GRID: &str = "#e4e7eb";
-const POINT: &str = "#2563eb";
+pub(super) const AXIS: &str = "#52606d";
+pub(super) const GRID: &str = "#e4e7eb";
+pub(super) const POINT: &str = "#2563eb";
 const CHAR_W: f64 = 6.6;
 
 /// Tick positions at 1, 2 or 5 × 10^k covering [lo, hi], about `n` of them.
-fn ticks(lo: f64, hi: f64, n: usize) -> (Vec<f64>, f64) {
+pub(super) fn ticks(lo: f64, hi: f64, n: usize) -> (Vec<f64>, f64) {
     let span = (hi - lo).abs().max(f64::MIN_POSITIVE);
     let raw = span / n.max(1) as f64;
     let mag = 10f64.powf(raw.log10().floor());
@@ -37,7 +37,7 @@ fn ticks(lo: f64, hi: f64, n: usize) -> (Vec<f64>, f64) {
     (t, step)
 }
 
-fn tick_text(v: f64, step: f64) -> String {
+pub(super) fn tick_text(v: f64, step: f64) -> String {
     if step < 1e-4 || v.abs() >= 1e6 {
         return format!("{v:.2e}");
     }
@@ -51,7 +51,7 @@ fn tick_text(v: f64, step: f64) -> String {
 }
 
 /// The finite range of values, widened when empty or flat.
-fn range(values: impl Iterator<Item = f64>) -> (f64, f64) {
+pub(super) fn range(values: impl Iterator<Item = f64>) -> (f64, f64) {
     let (mut lo, mut hi) = (f64::INFINITY, f64::NEG_INFINITY);
     for v in values.filter(|v| v.is_finite()) {
         lo = lo.min(v);
@@ -68,7 +68,7 @@ fn range(values: impl Iterator<Item = f64>) -> (f64, f64) {
 }
 
 /// A linear map from [a0, a1] to [b0, b1].
-fn scale(a0: f64, a1: f64, b0: f64, b1: f64) -> impl Fn(f64) -> f64 {
+pub(super) fn scale(a0: f64, a1: f64, b0: f64, b1: f64) -> impl Fn(f64) -> f64 {
     move |v| b0 + (v - a0) / (a1 - a0) * (b1 - b0)
 }
 
