@@ -1107,6 +1107,71 @@ mod tests {
         assert!(left.contains(&live.to_string_lossy().into_owned()));
     }
 
+    /// Plans `(flag, file in dir)` outputs, none existing yet or all regular files.
+    fn planned(dir: &Path, outs: &[(&'static str, &str)]) -> Vec<Output> {
+        outs.iter()
+            .map(|&(flag, name)| Output::resolve(flag, &dir.join(name)).unwrap())
+            .collect()
+    }
+
+    #[test]
+    fn an_uncommitted_transaction_changes_nothing_and_leaves_nothing() {
+        let dir = tempfile::tempdir().unwrap();
+        fs::write(dir.path().join("m.json"), b"old").unwrap();
+        let outs = planned(dir.path(), &[("--save", "m.json"), ("--log", "l.csv")]);
+        let mut t = Transaction::new();
+        t.stage(&outs[0], b"new model".to_vec()).unwrap();
+        t.stage(&outs[1], b"new log".to_vec()).unwrap();
+        drop(t);
+        assert_eq!(names(dir.path()), ["m.json"]);
+        assert_eq!(fs::read(dir.path().join("m.json")).unwrap(), b"old");
+        assert!(hold_writes().is_empty());
+        // Committed, both are in place.
+        let mut t = Transaction::new();
+        t.stage(&outs[0], b"new model".to_vec()).unwrap();
+        t.defer(outs[1].clone());
+        let late = t.take_deferred("--log").unwrap();
+        t.stage(&late, b"new log".to_vec()).unwrap();
+        t.commit().unwrap();
+        assert_eq!(names(dir.path()), ["l.csv", "m.json"]);
+        assert_eq!(fs::read(dir.path().join("l.csv")).unwrap(), b"new log");
+        assert_eq!(fs::read(dir.path().join("m.json")).unwrap(), b"new model");
+    }
+
+    #[test]
+    fn a_rename_that_fails_after_others_says_exactly_which_files_were_replaced() {
+        let dir = tempfile::tempdir().unwrap();
+        for n in ["m.json", "l.csv", "p.svg"] {
+            fs::write(dir.path().join(n), b"old").unwrap();
+        }
+        let outs = planned(
+            dir.path(),
+            &[
+                ("--save", "m.json"),
+                ("--log", "l.csv"),
+                ("--plot", "p.svg"),
+            ],
+        );
+        let mut t = Transaction::new();
+        for o in &outs {
+            t.stage(o, b"new".to_vec()).unwrap();
+        }
+        // After staging, l.csv becomes a folder that is not empty: its rename fails.
+        fs::remove_file(dir.path().join("l.csv")).unwrap();
+        fs::create_dir(dir.path().join("l.csv")).unwrap();
+        fs::write(dir.path().join("l.csv/keep"), b"x").unwrap();
+        let e = t.commit().unwrap_err().to_string();
+        let d = dir.path().display();
+        assert!(
+            e.starts_with(&format!("{d}/l.csv: cannot rename --log into place (already replaced: --save {d}/m.json; left as they were: --log {d}/l.csv, --plot {d}/p.svg): ")),
+            "{e}"
+        );
+        assert_eq!(fs::read(dir.path().join("m.json")).unwrap(), b"new");
+        assert_eq!(fs::read(dir.path().join("p.svg")).unwrap(), b"old");
+        assert_eq!(names(dir.path()), ["l.csv", "m.json", "p.svg"]);
+        assert!(hold_writes().is_empty());
+    }
+
     #[test]
     fn interrupted_names() {
         assert_eq!(interrupted_name(OsStr::new("m.json")), "m.interrupted.json");
