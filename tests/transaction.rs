@@ -277,6 +277,22 @@ fn a_closed_pipe_replaces_no_file() {
     assert_eq!(snapshot(dir.path()), before);
 }
 
+/// A device that refuses the write (`/dev/full`) fails before any file is renamed.
+#[test]
+fn a_full_device_replaces_no_file() {
+    let dir = tempfile::tempdir().unwrap();
+    let log = dir.path().join("l.csv");
+    std::fs::write(&log, b"old log\n").unwrap();
+    let before = snapshot(dir.path());
+    let out = bin()
+        .args(["--data", &data("iris.csv"), "--epochs", "2", "-q"])
+        .args(["--log", &s(&log), "--save", "/dev/full"])
+        .output()
+        .unwrap();
+    assert_error(&out, 5, &["/dev/full", "No space left"]);
+    assert_eq!(snapshot(dir.path()), before);
+}
+
 /// A FIFO whose reader goes away early: the same failure, naming the FIFO.
 #[test]
 fn a_closed_fifo_on_a_data_output_is_a_failure() {

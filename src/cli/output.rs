@@ -807,27 +807,22 @@ impl Transaction {
     /// that lists exactly which outputs were replaced and which were not.
     pub fn commit(mut self) -> Result<()> {
         let streams = std::mem::take(&mut self.streams);
-        let mut written: Vec<&'static str> = Vec::new();
+        let mut done: Vec<String> = Vec::new();
         for (out, bytes) in &streams {
             if let Err(e) = out.write(bytes) {
-                return Err(if written.is_empty() {
+                return Err(if done.is_empty() {
                     e
                 } else {
-                    with_note(
-                        e,
-                        &format!(
-                            "{} already written; no file was changed",
-                            written.join(", ")
-                        ),
-                    )
+                    let note = format!("{} already written; no file was changed", done.join(", "));
+                    with_note(e, &note)
                 });
             }
-            written.push(out.flag);
+            done.push(described(out));
         }
         let mut files = std::mem::take(&mut self.files);
         let mut temps = hold_writes();
-        for k in 0..files.len() {
-            let s = &mut files[k];
+        let mut failed = None;
+        for s in files.iter_mut() {
             let Some(f) = s.unnamed.take() else {
                 continue;
             };
@@ -835,9 +830,8 @@ impl Transaction {
             let named = link_unnamed(&f, &s.tmp);
             #[cfg(not(target_os = "linux"))]
             let named: std::io::Result<()> = Err(std::io::Error::other("no unnamed files"));
-            drop(f);
             if let Err(e) = named {
-                let e = Error::io(
+                failed = Some(Error::io(
                     &s.out.given,
                     std::io::Error::new(
                         e.kind(),
@@ -846,40 +840,46 @@ impl Transaction {
                             s.out.flag
                         ),
                     ),
-                );
-                abandon(&mut files, &mut temps);
-                return Err(e);
+                ));
+                break;
             }
             s.named = true;
             temps.push(s.tmp.clone());
         }
-        let mut replaced: Vec<String> = written.iter().map(|f| f.to_string()).collect();
-        for k in 0..files.len() {
-            let s = &mut files[k];
+        if let Some(e) = failed {
+            abandon(&mut files, &mut temps);
+            return Err(e);
+        }
+        let mut failed = None;
+        for (k, s) in files.iter_mut().enumerate() {
             if let Err(e) = fs::rename(&s.tmp, &s.path) {
-                let out = s.out.clone();
-                let kept: Vec<String> = files[k..].iter().map(|s| described(&s.out)).collect();
-                abandon(&mut files, &mut temps);
-                let note = if replaced.is_empty() {
-                    "no file was changed".to_string()
-                } else {
-                    format!(
-                        "already replaced: {}; left as they were: {}",
-                        replaced.join(", "),
-                        kept.join(", ")
-                    )
-                };
-                return Err(Error::io(
-                    &out.given,
-                    std::io::Error::new(
-                        e.kind(),
-                        format!("cannot rename {} into place ({note}): {e}", out.flag),
-                    ),
-                ));
+                failed = Some((k, e));
+                break;
             }
             s.named = false;
             temps.retain(|t| *t != s.tmp);
-            replaced.push(described(&s.out));
+            done.push(described(&s.out));
+        }
+        if let Some((k, e)) = failed {
+            let out = files[k].out.clone();
+            let kept: Vec<String> = files[k..].iter().map(|s| described(&s.out)).collect();
+            abandon(&mut files, &mut temps);
+            let note = if done.is_empty() {
+                "no file was changed".to_string()
+            } else {
+                format!(
+                    "already replaced: {}; left as they were: {}",
+                    done.join(", "),
+                    kept.join(", ")
+                )
+            };
+            return Err(Error::io(
+                &out.given,
+                std::io::Error::new(
+                    e.kind(),
+                    format!("cannot rename {} into place ({note}): {e}", out.flag),
+                ),
+            ));
         }
         // The renames reach the disk with their folders.
         let mut dirs: Vec<&Path> = files.iter().map(|s| parent_dir(&s.path)).collect();
