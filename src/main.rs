@@ -42,12 +42,14 @@ fn code(c: i32) -> ExitCode {
 /// SIGINT, SIGTERM (and SIGHUP): while a training loop runs, the first one lets it finish its
 /// minibatch, then the run is evaluated and written by the rule of an interrupted run (see
 /// `run::train_command`) and exits 130. In every other phase (loading, a stalled stdin,
-/// evaluating, predicting, a second signal) the process exits 130 at once, after letting a
-/// rename in progress finish, so that no partial or temporary file is left.
+/// evaluating, predicting, staging the outputs, a second signal) the process exits 130 at
+/// once: a commit in progress finishes first (all its renames), the temporaries of outputs
+/// still being staged are removed, so the old set of files stays or the whole new one is in
+/// place, and no partial or temporary file is left.
 fn handle_signals() {
     let _ = ctrlc::set_handler(|| {
         if interrupt::on_signal() == OnSignal::ExitNow {
-            let _no_more_writes = mlp_train::cli::output::hold_writes();
+            let _no_more_writes = mlp_train::cli::output::stop_writes();
             // Raw write: the main thread may hold stderr's lock (a progress bar), whose line
             // is erased first on a terminal.
             // SAFETY: isatty only inspects file descriptor 2.

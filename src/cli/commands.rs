@@ -223,12 +223,19 @@ pub fn predict(args: &PredictArgs, report_only: bool) -> Result<PredictOutput> {
         }
         None => None,
     };
-    if let Some(out) = plan.get("--out") {
-        out.write(csv.as_bytes())?;
+    // The predictions and the page change together, or neither does.
+    let mut outputs = output::Transaction::new();
+    let csv = match plan.get("--out") {
+        Some(out) => {
+            outputs.stage(out, csv.into_bytes())?;
+            String::new()
+        }
+        None => csv,
+    };
+    if let (Some(page), Some(to)) = (page, plan.get("--report")) {
+        outputs.stage(to, page.into_bytes())?;
     }
-    if let (Some(page), Some(to)) = (&page, plan.get("--report")) {
-        to.write(page.as_bytes())?;
-    }
+    outputs.commit()?;
     Ok(if plan.uses_stdout() {
         // The predictions or the page took stdout: the report goes to stderr.
         PredictOutput {

@@ -1,6 +1,5 @@
 //! Writing outputs safely: every output is planned before any work (`-` for standard output, a
-//! regular file, or a device/FIFO), compared by file identity with the inputs and the other
-//! outputs, then written atomically through symlinks (regular files) or in place (the rest).
+//! regular file, or a device/FIFO), checked against the inputs, then staged and committed together.
 
 use std::ffi::{OsStr, OsString};
 use std::fs::{self, File, OpenOptions};
@@ -11,16 +10,29 @@ use std::sync::{Mutex, MutexGuard};
 use crate::error::shown_path;
 use crate::{Error, Result};
 
-/// Held while a named temporary file exists (from its creation to its rename or removal).
-static WRITES: Mutex<()> = Mutex::new(());
+/// The named temporary files of this process that are not renamed into place yet. Whoever
+/// creates, names, renames or removes one holds this lock, so that a signal handler that
+/// takes it sees a consistent list.
+static WRITES: Mutex<Vec<PathBuf>> = Mutex::new(Vec::new());
 
-/// Waits for a write in progress to finish (renamed into place, or its temporary removed)
-/// and blocks every later one while the guard lives. A signal that exits at once takes it
-/// first, so that no temporary file is left behind.
-pub fn hold_writes() -> MutexGuard<'static, ()> {
+/// Waits for a write step in progress to finish (a temporary created and listed, or a whole
+/// commit: every rename of a [`Transaction`]) and blocks every later one while the guard lives.
+pub fn hold_writes() -> MutexGuard<'static, Vec<PathBuf>> {
     WRITES
         .lock()
         .unwrap_or_else(|poisoned| poisoned.into_inner())
+}
+
+/// For a signal that exits at once: waits for a commit in progress to finish, removes the
+/// named temporaries of outputs still being staged (unnamed ones vanish with the process), and
+/// keeps every later write out while the guard lives. The old files then stay, or the whole new
+/// set is in place: never a mix.
+pub fn stop_writes() -> MutexGuard<'static, Vec<PathBuf>> {
+    let mut temps = hold_writes();
+    for t in temps.drain(..) {
+        let _ = fs::remove_file(t);
+    }
+    temps
 }
 
 /// Where one output goes, decided before any work starts.
@@ -263,14 +275,15 @@ impl Output {
 
     /// Writes `bytes` to this output: atomically for a regular file (either the whole new
     /// file is there afterwards or the previous one is untouched, with its permissions),
-    /// in place for standard output, a device or a FIFO.
+    /// in place for standard output, a device or a FIFO. Several outputs that must change
+    /// together go through one [`Transaction`] instead.
     pub fn write(&self, bytes: &[u8]) -> Result<()> {
         match &self.dest {
             Dest::Stdout => {
                 let mut out = std::io::stdout().lock();
                 out.write_all(bytes)
                     .and_then(|()| out.flush())
-                    .map_err(|e| Error::io("<stdout>", e))
+                    .map_err(|e| self.stream_error(e))
             }
             Dest::Direct(p) => {
                 let regular = fs::metadata(p).is_ok_and(|m| m.is_file());
@@ -279,10 +292,33 @@ impl Output {
                     .truncate(regular)
                     .open(p)
                     .and_then(|mut f| f.write_all(bytes).and_then(|()| f.flush()))
-                    .map_err(|e| Error::io(&self.given, e))
+                    .map_err(|e| self.stream_error(e))
             }
-            Dest::File(p) => write_file(p, bytes).map_err(|e| Error::io(&self.given, e)),
+            Dest::File(_) => {
+                let mut t = Transaction::new();
+                t.stage(self, bytes.to_vec())?;
+                t.commit()
+            }
         }
+    }
+
+    /// A failed write to standard output, a device or a FIFO. A closed pipe is an error here
+    /// (not the quiet end of a human summary): the reader got a truncated data output.
+    fn stream_error(&self, e: std::io::Error) -> Error {
+        let (path, what) = match &self.dest {
+            Dest::Stdout => (PathBuf::from("<stdout>"), "standard output".to_string()),
+            _ => (self.given.clone(), "the pipe".to_string()),
+        };
+        if e.kind() == std::io::ErrorKind::BrokenPipe {
+            return Error::io(
+                path,
+                std::io::Error::other(format!(
+                    "the reader of {what} closed it before the whole {} output was written",
+                    self.flag
+                )),
+            );
+        }
+        Error::io(path, e)
     }
 
     /// The identity compared with inputs and other outputs; `None` for a character device
@@ -324,6 +360,12 @@ impl Output {
             Dest::Direct(p) => return writable(p).map_err(|e| refuse(&e, e.to_string())),
             Dest::File(p) => p,
         };
+        if let Some(why) = unreplaceable(self.flag, p) {
+            return Err(Error::io(
+                &self.given,
+                std::io::Error::new(std::io::ErrorKind::PermissionDenied, why),
+            ));
+        }
         if let Err(e) = probe_folder(p) {
             return Err(refuse(&e, why_not(parent_dir(p), &e)));
         }
@@ -357,8 +399,77 @@ fn why_not(dir: &Path, e: &std::io::Error) -> String {
         Some((a, _)) if a != dir && e.kind() == std::io::ErrorKind::NotFound => {
             format!("the folder {} does not exist", shown_path(dir))
         }
+        _ if e.raw_os_error() == Some(libc::EROFS) => format!(
+            "{} is on a read-only file system (mounted ro): nothing in it can be created or replaced",
+            shown_path(dir)
+        ),
         _ => e.to_string(),
     }
+}
+
+/// Why the existing file `p`, or any file in its folder, cannot be replaced by a rename, in
+/// words, from the inode flags (chattr): an immutable or append-only file cannot be replaced,
+/// and in an immutable or append-only folder no file can be renamed. Read with statx, which
+/// needs no permission on the file; `None` where the system does not tell.
+fn unreplaceable(flag: &str, p: &Path) -> Option<String> {
+    let dir = parent_dir(p);
+    let file = shown_path(p);
+    let folder = shown_path(dir);
+    let (immutable, append) = inode_flags(dir)?;
+    if immutable {
+        return Some(format!(
+            "{flag} {file} is in the immutable folder {folder} (chattr +i): no file in it can be created or replaced; remove the flag with chattr -i {folder}"
+        ));
+    }
+    if append {
+        return Some(format!(
+            "{flag} {file} is in the append-only folder {folder} (chattr +a): its files cannot be renamed or replaced; remove the flag with chattr -a {folder}"
+        ));
+    }
+    match inode_flags(p) {
+        Some((true, _)) => Some(format!(
+            "{flag} {file} is immutable (chattr +i): it cannot be replaced; remove the flag with chattr -i {file}"
+        )),
+        Some((_, true)) => Some(format!(
+            "{flag} {file} is append-only (chattr +a): it cannot be replaced; remove the flag with chattr -a {file}"
+        )),
+        _ => None,
+    }
+}
+
+/// (immutable, append-only) of an existing file or folder, symlinks followed; `None` when it
+/// does not exist or the file system does not report these flags.
+#[cfg(all(target_os = "linux", any(target_env = "gnu", target_env = "musl")))]
+fn inode_flags(p: &Path) -> Option<(bool, bool)> {
+    use std::os::unix::ffi::OsStrExt;
+    let c = std::ffi::CString::new(p.as_os_str().as_bytes()).ok()?;
+    // SAFETY: statx fills the zeroed buffer it is given; `c` is a valid NUL-terminated path.
+    let mut st: libc::statx = unsafe { std::mem::zeroed() };
+    let r = unsafe {
+        libc::statx(
+            libc::AT_FDCWD,
+            c.as_ptr(),
+            libc::AT_STATX_SYNC_AS_STAT,
+            libc::STATX_BASIC_STATS,
+            &mut st,
+        )
+    };
+    if r != 0 {
+        return None;
+    }
+    let has = |bit: libc::c_int| {
+        let bit = bit as u64;
+        st.stx_attributes_mask & bit != 0 && st.stx_attributes & bit != 0
+    };
+    Some((
+        has(libc::STATX_ATTR_IMMUTABLE),
+        has(libc::STATX_ATTR_APPEND),
+    ))
+}
+
+#[cfg(not(all(target_os = "linux", any(target_env = "gnu", target_env = "musl"))))]
+fn inode_flags(_: &Path) -> Option<(bool, bool)> {
+    None
 }
 
 /// True when `p` can only name a folder: it ends in `/`, `/.` or `/..`, or is `.` or `..`
@@ -591,49 +702,235 @@ fn fill(mut f: &File, bytes: &[u8], replaces: Option<&fs::Metadata>) -> std::io:
     f.sync_all()
 }
 
-/// Temp-and-rename into the regular file `path`. On Linux the data is first written to an
-/// unnamed file (O_TMPFILE), which a SIGKILL makes vanish; it gets a name only for the
-/// instant of the rename. Elsewhere, or where the file system refuses O_TMPFILE, a named
-/// temporary file; stale ones are removed by the next write to the same path.
-fn write_file(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
-    remove_stale_temporaries(path);
-    let replaces = fs::metadata(path).ok().filter(|m| m.is_file());
-    let tmp = temp_path(path);
-    #[cfg(target_os = "linux")]
-    if let Some(f) = unnamed_file(parent_dir(path)) {
-        fill(&f, bytes, replaces.as_ref())?;
-        let _writing = hold_writes();
-        if link_unnamed(&f, &tmp).is_ok() {
-            return rename_into_place(&tmp, path);
-        }
-    }
-    let _writing = hold_writes();
-    let written = (|| {
-        use std::os::unix::fs::OpenOptionsExt;
-        let f = OpenOptions::new()
-            .write(true)
-            .create_new(true)
-            .mode(0o666)
-            .open(&tmp)?;
-        fill(&f, bytes, replaces.as_ref())
-    })();
-    if let Err(e) = written {
-        let _ = fs::remove_file(&tmp);
-        return Err(e);
-    }
-    rename_into_place(&tmp, path)
+/// One regular file staged by a [`Transaction`]: its whole new content is on disk in a
+/// temporary file in the target's folder, not yet renamed over the target.
+struct Staged {
+    out: Output,
+    /// The regular file to replace (symlinks followed).
+    path: PathBuf,
+    /// The temporary's name: given at the commit to an unnamed file, at once otherwise.
+    tmp: PathBuf,
+    /// The unnamed (O_TMPFILE) file, until the commit names it.
+    unnamed: Option<File>,
+    /// True while `tmp` exists (and is listed in [`WRITES`]).
+    named: bool,
 }
 
-fn rename_into_place(tmp: &Path, path: &Path) -> std::io::Result<()> {
-    if let Err(e) = fs::rename(tmp, path) {
-        let _ = fs::remove_file(tmp);
-        return Err(e);
+/// The outputs of one command, changed together or not at all. Each output is first *staged*:
+/// a regular file is written whole to a temporary in its folder (an unnamed `O_TMPFILE` one
+/// on Linux, which even a SIGKILL leaves nothing of), flushed and fsynced; standard output, a
+/// device or a FIFO is kept in memory. The *commit* then writes the streams (they cannot be
+/// taken back, so a closed pipe or a full device fails before any file changes), and under
+/// [`hold_writes`] names every temporary and renames them all into place. Dropping an
+/// uncommitted transaction (an error anywhere before the commit) removes its temporaries and
+/// leaves every file as it was.
+#[derive(Default)]
+pub struct Transaction {
+    files: Vec<Staged>,
+    streams: Vec<(Output, Vec<u8>)>,
+    deferred: Vec<Output>,
+}
+
+impl Transaction {
+    pub fn new() -> Self {
+        Self::default()
     }
-    // The rename itself reaches the disk with the folder.
-    if let Ok(dir) = File::open(parent_dir(path)) {
-        let _ = dir.sync_all();
+
+    /// Keeps `out` for an output rendered later (the HTML page once the gates are measured),
+    /// to be staged into this same transaction: see [`Transaction::take_deferred`].
+    pub fn defer(&mut self, out: Output) {
+        self.deferred.push(out);
     }
-    Ok(())
+
+    /// The deferred output of `flag`, taken out, to be rendered and staged now.
+    pub fn take_deferred(&mut self, flag: &str) -> Option<Output> {
+        let k = self.deferred.iter().position(|o| o.flag == flag)?;
+        Some(self.deferred.remove(k))
+    }
+
+    /// Writes `bytes` for `out` to its temporary (a regular file) or keeps them for the commit
+    /// (a stream). Fails, naming the output, when the disk is full or the write refused; the
+    /// targets are untouched either way.
+    pub fn stage(&mut self, out: &Output, bytes: Vec<u8>) -> Result<()> {
+        let Dest::File(path) = &out.dest else {
+            self.streams.push((out.clone(), bytes));
+            return Ok(());
+        };
+        let fail = |e: std::io::Error| {
+            Error::io(
+                &out.given,
+                std::io::Error::new(
+                    e.kind(),
+                    format!("cannot write {} (no file was changed): {e}", out.flag),
+                ),
+            )
+        };
+        remove_stale_temporaries(path);
+        let replaces = fs::metadata(path).ok().filter(|m| m.is_file());
+        let tmp = temp_path(path);
+        let mut staged = Staged {
+            out: out.clone(),
+            path: path.clone(),
+            tmp,
+            unnamed: None,
+            named: false,
+        };
+        #[cfg(target_os = "linux")]
+        if let Some(f) = unnamed_file(parent_dir(path)).filter(|_| can_link_unnamed()) {
+            fill(&f, &bytes, replaces.as_ref()).map_err(fail)?;
+            staged.unnamed = Some(f);
+            self.files.push(staged);
+            return Ok(());
+        }
+        let f = {
+            use std::os::unix::fs::OpenOptionsExt;
+            let mut temps = hold_writes();
+            let f = OpenOptions::new()
+                .write(true)
+                .create_new(true)
+                .mode(0o666)
+                .open(&staged.tmp)
+                .map_err(fail)?;
+            temps.push(staged.tmp.clone());
+            f
+        };
+        staged.named = true;
+        // Listed now: dropping the transaction on the error below removes the temporary.
+        self.files.push(staged);
+        fill(&f, &bytes, replaces.as_ref()).map_err(fail)
+    }
+
+    /// Puts every staged output in place: the streams first, then, holding [`hold_writes`]
+    /// (a signal waits for the end), names for the unnamed temporaries, then the renames.
+    /// A failure before the first rename changes no file. A rename that fails after others
+    /// succeeded (rare: the temporaries are complete and beside their targets) is an error
+    /// that lists exactly which outputs were replaced and which were not.
+    pub fn commit(mut self) -> Result<()> {
+        let streams = std::mem::take(&mut self.streams);
+        let mut done: Vec<String> = Vec::new();
+        for (out, bytes) in &streams {
+            if let Err(e) = out.write(bytes) {
+                return Err(if done.is_empty() {
+                    e
+                } else {
+                    let note = format!("{} already written; no file was changed", done.join(", "));
+                    with_note(e, &note)
+                });
+            }
+            done.push(described(out));
+        }
+        let mut files = std::mem::take(&mut self.files);
+        let mut temps = hold_writes();
+        let mut failed = None;
+        for s in files.iter_mut() {
+            let Some(f) = s.unnamed.take() else {
+                continue;
+            };
+            #[cfg(target_os = "linux")]
+            let named = link_unnamed(&f, &s.tmp);
+            #[cfg(not(target_os = "linux"))]
+            let named: std::io::Result<()> = Err(std::io::Error::other("no unnamed files"));
+            if let Err(e) = named {
+                failed = Some(Error::io(
+                    &s.out.given,
+                    std::io::Error::new(
+                        e.kind(),
+                        format!(
+                            "cannot name the temporary file of {} (no file was changed): {e}",
+                            s.out.flag
+                        ),
+                    ),
+                ));
+                break;
+            }
+            s.named = true;
+            temps.push(s.tmp.clone());
+        }
+        if let Some(e) = failed {
+            abandon(&mut files, &mut temps);
+            return Err(e);
+        }
+        let mut failed = None;
+        for (k, s) in files.iter_mut().enumerate() {
+            if let Err(e) = fs::rename(&s.tmp, &s.path) {
+                failed = Some((k, e));
+                break;
+            }
+            s.named = false;
+            temps.retain(|t| *t != s.tmp);
+            done.push(described(&s.out));
+        }
+        if let Some((k, e)) = failed {
+            let out = files[k].out.clone();
+            let kept: Vec<String> = files[k..].iter().map(|s| described(&s.out)).collect();
+            abandon(&mut files, &mut temps);
+            let note = if done.is_empty() {
+                "no file was changed".to_string()
+            } else {
+                format!(
+                    "already replaced: {}; left as they were: {}",
+                    done.join(", "),
+                    kept.join(", ")
+                )
+            };
+            return Err(Error::io(
+                &out.given,
+                std::io::Error::new(
+                    e.kind(),
+                    format!("cannot rename {} into place ({note}): {e}", out.flag),
+                ),
+            ));
+        }
+        // The renames reach the disk with their folders.
+        let mut dirs: Vec<&Path> = files.iter().map(|s| parent_dir(&s.path)).collect();
+        dirs.sort();
+        dirs.dedup();
+        for d in dirs {
+            if let Ok(dir) = File::open(d) {
+                let _ = dir.sync_all();
+            }
+        }
+        Ok(())
+    }
+}
+
+impl Drop for Transaction {
+    /// An uncommitted transaction: its named temporaries are removed; nothing else changes.
+    fn drop(&mut self) {
+        if self.files.iter().any(|s| s.named) {
+            let mut temps = hold_writes();
+            abandon(&mut self.files, &mut temps);
+        }
+    }
+}
+
+/// Removes the named temporaries of `files` (their unnamed ones vanish when closed).
+fn abandon(files: &mut Vec<Staged>, temps: &mut Vec<PathBuf>) {
+    for s in files.drain(..) {
+        if s.named {
+            let _ = fs::remove_file(&s.tmp);
+            temps.retain(|t| *t != s.tmp);
+        }
+    }
+}
+
+/// `--save m.json`, as a list of outputs names one.
+fn described(out: &Output) -> String {
+    match out.dest {
+        Dest::Stdout => format!("{} (standard output)", out.flag),
+        _ => format!("{} {}", out.flag, shown_path(&out.given)),
+    }
+}
+
+/// `e` with `note` added to its message.
+fn with_note(e: Error, note: &str) -> Error {
+    match e {
+        Error::Io { path, source } => Error::io(
+            path,
+            std::io::Error::new(source.kind(), format!("{source} ({note})")),
+        ),
+        e => e,
+    }
 }
 
 #[cfg(target_os = "linux")]
@@ -645,6 +942,13 @@ fn unnamed_file(dir: &Path) -> Option<File> {
         .mode(0o666)
         .open(dir)
         .ok()
+}
+
+/// True when an unnamed file can be given a name at the commit: linkat goes through
+/// /proc/self/fd, which a chroot or container may not have mounted.
+#[cfg(target_os = "linux")]
+fn can_link_unnamed() -> bool {
+    Path::new("/proc/self/fd").is_dir()
 }
 
 /// Gives the unnamed file `f` the name `tmp` (linkat through /proc/self/fd).
@@ -801,6 +1105,71 @@ mod tests {
         assert_eq!(left.len(), 2, "{left:?}");
         assert!(left.contains(&"m.json".to_string()));
         assert!(left.contains(&live.to_string_lossy().into_owned()));
+    }
+
+    /// Plans `(flag, file in dir)` outputs, none existing yet or all regular files.
+    fn planned(dir: &Path, outs: &[(&'static str, &str)]) -> Vec<Output> {
+        outs.iter()
+            .map(|&(flag, name)| Output::resolve(flag, &dir.join(name)).unwrap())
+            .collect()
+    }
+
+    #[test]
+    fn an_uncommitted_transaction_changes_nothing_and_leaves_nothing() {
+        let dir = tempfile::tempdir().unwrap();
+        fs::write(dir.path().join("m.json"), b"old").unwrap();
+        let outs = planned(dir.path(), &[("--save", "m.json"), ("--log", "l.csv")]);
+        let mut t = Transaction::new();
+        t.stage(&outs[0], b"new model".to_vec()).unwrap();
+        t.stage(&outs[1], b"new log".to_vec()).unwrap();
+        drop(t);
+        assert_eq!(names(dir.path()), ["m.json"]);
+        assert_eq!(fs::read(dir.path().join("m.json")).unwrap(), b"old");
+        assert!(hold_writes().is_empty());
+        // Committed, both are in place.
+        let mut t = Transaction::new();
+        t.stage(&outs[0], b"new model".to_vec()).unwrap();
+        t.defer(outs[1].clone());
+        let late = t.take_deferred("--log").unwrap();
+        t.stage(&late, b"new log".to_vec()).unwrap();
+        t.commit().unwrap();
+        assert_eq!(names(dir.path()), ["l.csv", "m.json"]);
+        assert_eq!(fs::read(dir.path().join("l.csv")).unwrap(), b"new log");
+        assert_eq!(fs::read(dir.path().join("m.json")).unwrap(), b"new model");
+    }
+
+    #[test]
+    fn a_rename_that_fails_after_others_says_exactly_which_files_were_replaced() {
+        let dir = tempfile::tempdir().unwrap();
+        for n in ["m.json", "l.csv", "p.svg"] {
+            fs::write(dir.path().join(n), b"old").unwrap();
+        }
+        let outs = planned(
+            dir.path(),
+            &[
+                ("--save", "m.json"),
+                ("--log", "l.csv"),
+                ("--plot", "p.svg"),
+            ],
+        );
+        let mut t = Transaction::new();
+        for o in &outs {
+            t.stage(o, b"new".to_vec()).unwrap();
+        }
+        // After staging, l.csv becomes a folder that is not empty: its rename fails.
+        fs::remove_file(dir.path().join("l.csv")).unwrap();
+        fs::create_dir(dir.path().join("l.csv")).unwrap();
+        fs::write(dir.path().join("l.csv/keep"), b"x").unwrap();
+        let e = t.commit().unwrap_err().to_string();
+        let d = dir.path().display();
+        assert!(
+            e.starts_with(&format!("{d}/l.csv: cannot rename --log into place (already replaced: --save {d}/m.json; left as they were: --log {d}/l.csv, --plot {d}/p.svg): ")),
+            "{e}"
+        );
+        assert_eq!(fs::read(dir.path().join("m.json")).unwrap(), b"new");
+        assert_eq!(fs::read(dir.path().join("p.svg")).unwrap(), b"old");
+        assert_eq!(names(dir.path()), ["l.csv", "m.json", "p.svg"]);
+        assert!(hold_writes().is_empty());
     }
 
     #[test]

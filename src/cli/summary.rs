@@ -1,5 +1,5 @@
-//! What a training prints once it has run: its warnings, the HTML page, the summary (text
-//! with a sparkline on a terminal, or --json) on stdout or stderr, the verdict of the gates.
+//! What a training does once it has run: its warnings, the HTML page staged with the other
+//! outputs and all committed together, the summary (text or --json), the gates' verdict.
 
 use std::io::IsTerminal;
 
@@ -29,16 +29,19 @@ pub fn train(args: TrainArgs) -> Result<i32, Failure> {
     let mut progress = Progress::new(args.epochs, None, args.quiet, args.verbose);
     let result = train_command(&opts, &mut progress, &STOP);
     finish(&mut progress);
-    let Finished { run, report_to } = result?;
+    let Finished { run, mut outputs } = result?;
     // Gates and the baseline are measured before printing, so that --json can report them.
+    // An error until the commit below leaves every output file as it was.
     let verdict = Verdict::of_train(&run, &opts, baseline.as_ref())?;
-    // --report: the HTML page first (even when a gate fails below), where the output plan
-    // put it (stdout for `-`, the summary then going to stderr).
-    if let Some(to) = &report_to {
+    // --report: the HTML page (written even when a gate fails below) joins the model, log and
+    // plot staged by the training; then all are put in place together (stdout for `-`, the
+    // summary then going to stderr).
+    if let Some(to) = outputs.take_deferred("--report") {
         let inv = html::Invocation::current();
         let page = html::render(&html::train_page(&run, &opts, &inv));
-        to.write(page.as_bytes())?;
+        outputs.stage(&to, page.into_bytes())?;
     }
+    outputs.commit()?;
     // When an output is `-`, stdout carries only that output; the summary goes to stderr.
     let print = |text: &str| {
         if run.summary_to_stderr {
@@ -82,14 +85,19 @@ fn cross_validate(args: TrainArgs, opts: RunOptions) -> Result<i32, Failure> {
     let mut progress = Progress::new(args.epochs, Some(k), args.quiet, args.verbose);
     let result = cv_command(&opts, &mut progress, &STOP);
     finish(&mut progress);
-    let Finished { run: cv, report_to } = result?;
+    let Finished {
+        run: cv,
+        mut outputs,
+    } = result?;
     let verdict = Verdict::of_cv(&cv, &opts, baseline.as_ref())?;
-    let page_on_stdout = report_to.as_ref().is_some_and(|o| o.dest == Dest::Stdout);
-    if let Some(to) = &report_to {
+    let mut page_on_stdout = false;
+    if let Some(to) = outputs.take_deferred("--report") {
+        page_on_stdout = to.dest == Dest::Stdout;
         let inv = html::Invocation::current();
         let page = html::render(&html::cv_page(&cv, &opts, &inv));
-        to.write(page.as_bytes())?;
+        outputs.stage(&to, page.into_bytes())?;
     }
+    outputs.commit()?;
     if page_on_stdout {
         say(report::cv_text(&cv).trim_end());
     } else if args.json {

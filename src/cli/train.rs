@@ -1,9 +1,9 @@
 //! The train command's flow: validate the options, plan the outputs against the inputs, run
-//! the training or the cross-validation, then write the model, log and plot safely.
+//! the training or the cross-validation, then stage the model, log and plot for one commit.
 
 use std::sync::atomic::AtomicBool;
 
-use crate::cli::output::{Dest, Output, Plan};
+use crate::cli::output::{Dest, Output, Plan, Transaction};
 use crate::data::modelfile::ModelFile;
 use crate::data::prep::{Prep, Task};
 use crate::math::model::Mlp;
@@ -17,12 +17,12 @@ use crate::train::run::{self, TrainRun};
 use crate::train::sgd::Observer;
 use crate::{Error, Real, Result};
 
-/// A finished run and where its HTML page goes (main writes it once the gates are measured).
+/// A finished run and its outputs, staged but not committed: the outputs rendered after the
+/// verdict (the HTML page) are deferred in it (an interrupted run's sibling when they would
+/// replace a file), to be staged into the same transaction; then one commit puts all in place.
 pub struct Finished<R> {
     pub run: R,
-    /// With --report: the page's output (an interrupted run's sibling when it would replace
-    /// a file).
-    pub report_to: Option<Output>,
+    pub outputs: Transaction,
 }
 
 /// Runs `mlp-train --data …` in the precision the options ask for, and writes its outputs.
@@ -46,11 +46,11 @@ fn train_in<T: Real>(
     let plan = output_plan(args)?;
     let mut t = run::train::<T>(args, observer, stop)?;
     t.run.summary_to_stderr = plan.uses_stdout();
-    let report_to = write_outputs(&plan, &t.model, &t.prep, &mut t.run, t.previous_epochs)?;
+    let outputs = stage_outputs(&plan, &t.model, &t.prep, &mut t.run, t.previous_epochs)?;
     run::explain_first_row(&mut t, args.training.lambda)?;
     Ok(Finished {
         run: t.run,
-        report_to,
+        outputs,
     })
 }
 
@@ -64,10 +64,14 @@ pub fn cv_command(
     checks::validate(args)?;
     let plan = output_plan(args)?;
     let cv = cv::cv_command(args, observer, stop)?;
-    let report_to = plan
+    let mut outputs = Transaction::new();
+    if let Some(to) = plan
         .get("--report")
-        .and_then(|planned| plan.destination(planned, cv.interrupted));
-    Ok(Finished { run: cv, report_to })
+        .and_then(|planned| plan.destination(planned, cv.interrupted))
+    {
+        outputs.defer(to);
+    }
+    Ok(Finished { run: cv, outputs })
 }
 
 /// The quality gates and the --baseline comparison of a finished run, measured before
@@ -205,21 +209,21 @@ pub fn check_plot_path(out: &Output) -> Result<()> {
     }
 }
 
-/// Writes the model, the log and the plot. An interrupted run writes nothing when no SGD
-/// step ran, and never replaces an existing file: its outputs go to `NAME.interrupted.EXT`
-/// beside it (recorded in `run.kept`). Returns where the report page goes: main writes it once
-/// the gates are measured.
-fn write_outputs<T: Real>(
+/// Stages the model, the log and the plot, and defers the outputs rendered after the verdict
+/// (the report page): nothing is in place before the caller commits the transaction. An
+/// interrupted run stages nothing when no SGD step ran, and never replaces an existing file:
+/// its outputs go to `NAME.interrupted.EXT` beside it (recorded in `run.kept`).
+fn stage_outputs<T: Real>(
     plan: &Plan,
     model: &Mlp<T>,
     prep: &Prep,
     run: &mut TrainRun,
     previous_epochs: usize,
-) -> Result<Option<Output>> {
+) -> Result<Transaction> {
     let interrupted = run.outcome.interrupted;
-    let mut report_to = None;
+    let mut staged = Transaction::new();
     if interrupted && run.outcome.samples == 0 {
-        return Ok(None);
+        return Ok(staged);
     }
     for planned in &plan.outputs {
         if interrupted && planned.keep_on_interrupt() {
@@ -239,22 +243,22 @@ fn write_outputs<T: Real>(
                     previous_epochs.saturating_add(run.outcome.epochs_run),
                     interrupted,
                 );
-                out.write(file.to_json().as_bytes())?;
+                staged.stage(&out, file.to_json().into_bytes())?;
                 run.saved = Some(out.given.clone());
             }
-            "--log" => out.write(report::log_csv(run).as_bytes())?,
+            "--log" => staged.stage(&out, report::log_csv(run).into_bytes())?,
             "--plot" => {
                 let title = format!("mlp-train on {}", run.data.display());
                 let svg = plot::curves_svg(&run.outcome.history, &title)
                     .map_err(|e| Error::io(&out.given, std::io::Error::other(e)))?;
-                out.write(svg.as_bytes())?;
+                staged.stage(&out, svg.into_bytes())?;
             }
-            // The page needs the finished run and its gates: main writes it, here.
-            "--report" => report_to = Some(out),
-            _ => {}
+            // The page (and any output rendered after the verdict) needs the finished run
+            // and its gates: rendered by the caller, staged into this transaction.
+            _ => staged.defer(out),
         }
     }
-    Ok(report_to)
+    Ok(staged)
 }
 
 #[cfg(test)]
@@ -265,6 +269,13 @@ mod tests {
     use crate::train::sgd::{self, Observer};
     use clap::Parser;
     use std::sync::atomic::AtomicBool;
+
+    /// The run, its staged outputs committed.
+    fn committed(f: Result<Finished<TrainRun>>) -> TrainRun {
+        let f = f.unwrap();
+        f.outputs.commit().unwrap();
+        f.run
+    }
 
     fn args(save: &std::path::Path) -> RunOptions {
         let iris = concat!(env!("CARGO_MANIFEST_DIR"), "/data/iris.csv");
@@ -279,15 +290,21 @@ mod tests {
     fn a_stop_before_the_first_step_writes_nothing() {
         let dir = tempfile::tempdir().unwrap();
         let m = dir.path().join("m.json");
-        let run = train_command(&args(&m), &mut sgd::Silent, &AtomicBool::new(true))
-            .unwrap()
-            .run;
+        let run = committed(train_command(
+            &args(&m),
+            &mut sgd::Silent,
+            &AtomicBool::new(true),
+        ));
         assert!(run.outcome.interrupted && run.outcome.samples == 0);
         assert!(run.saved.is_none());
         assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 0);
         // An existing model is left alone, and no sibling is written.
         std::fs::write(&m, b"good").unwrap();
-        train_command(&args(&m), &mut sgd::Silent, &AtomicBool::new(true)).unwrap();
+        committed(train_command(
+            &args(&m),
+            &mut sgd::Silent,
+            &AtomicBool::new(true),
+        ));
         assert_eq!(std::fs::read(&m).unwrap(), b"good");
         assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 1);
     }
@@ -307,9 +324,11 @@ mod tests {
         let m = dir.path().join("m.json");
         std::fs::write(&m, b"good").unwrap();
         let stop = AtomicBool::new(false);
-        let run = train_command(&args(&m), &mut StopAfterOneEpoch(&stop), &stop)
-            .unwrap()
-            .run;
+        let run = committed(train_command(
+            &args(&m),
+            &mut StopAfterOneEpoch(&stop),
+            &stop,
+        ));
         assert!(run.outcome.interrupted);
         assert_eq!(run.outcome.epochs_run, 1);
         assert_eq!(std::fs::read(&m).unwrap(), b"good");
@@ -343,9 +362,7 @@ mod tests {
         .train
         .options();
         let stop = AtomicBool::new(false);
-        let run = train_command(&opts, &mut StopAfterOneEpoch(&stop), &stop)
-            .unwrap()
-            .run;
+        let run = committed(train_command(&opts, &mut StopAfterOneEpoch(&stop), &stop));
         let note = interrupted_note(&run);
         let d = dir.path().display();
         assert!(

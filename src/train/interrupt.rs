@@ -20,8 +20,9 @@ static STATE: AtomicU8 = AtomicU8::new(IDLE);
 pub enum OnSignal {
     /// A training loop will see STOP within one minibatch: let it finish its work.
     LetTheLoopStop,
-    /// Nothing polls STOP (loading, evaluating, a second signal): exit now, after any
-    /// rename in progress (`output::hold_writes`).
+    /// Nothing polls STOP (loading, evaluating, staging outputs, a second signal): exit now,
+    /// after a commit of the outputs in progress, removing the temporaries of one not begun
+    /// (`output::stop_writes`).
     ExitNow,
 }
 
