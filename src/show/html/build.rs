@@ -64,8 +64,9 @@ pub fn quote_os<S: AsRef<OsStr>>(words: &[S]) -> String {
 /// One word as a shell reads it back, on one line and with nothing invisible: plain UTF-8
 /// text as shlex quotes it (`iris.csv`, `'my data.csv'`); a word holding bytes that are not
 /// UTF-8, control characters or bidi controls in the ANSI-C form of bash, zsh and ksh
-/// (`$'x\xff.csv'`, `$'a\nb'`, U+202E as `$'\xe2\x80\xaegnp.exe'`). Hand-written: shell-quote's Bash
-/// spells every non-ASCII byte as `\xHH` (`caf\xc3\xa9`), and shlex keeps the raw bytes.
+/// (`$'x\xff.csv'`, `$'a\nb'`, U+202E as `$'\xe2\x80\xaegnp.exe'`). Hand-written:
+/// shell-quote's Bash form spells every non-ASCII byte as `\xHH` (`caf\xc3\xa9`), and shlex
+/// keeps the raw bytes.
 pub fn shell_word(word: &OsStr) -> String {
     let bytes = word.as_encoded_bytes();
     if let Ok(text) = std::str::from_utf8(bytes) {
