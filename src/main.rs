@@ -19,7 +19,8 @@ fn main() -> ExitCode {
     };
     match dispatch::run(cli) {
         Ok(c) => code(c),
-        // A closed pipe (`mlp-train … | head -c1`, `--save - | head -c1`) is not an error.
+        // A closed pipe under the human summary (`mlp-train … | head -c1`) is not an error; on a
+        // data output (`--save - | head -c1`) it is (`Output::write` says so, exit 5).
         Err(Failure::Lib(mlp_train::Error::Io { source, .. })) if source.kind() == BrokenPipe => {
             ExitCode::SUCCESS
         }
