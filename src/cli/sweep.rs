@@ -117,6 +117,7 @@ pub fn sweep(args: SweepArgs) -> Result<i32, Failure> {
     }
     let signal = Arc::new(AtomicUsize::new(0));
     watch_signals(&signal);
+    interrupt::COALESCE.store(true, Ordering::SeqCst);
     if args.slurm {
         slurm(&dir, &todo)?;
     } else if !todo.is_empty() {

@@ -77,8 +77,8 @@ fn cell(v: Option<f64>) -> String {
 
 impl SweepTable {
     /// The table as CSV: `rank`, the score under its metric's name, its `_std` (under --cv),
-    /// `val_loss`, the training metric, `fit_seconds`, one column per axis, `point`,
-    /// `status`, `error`; best first.
+    /// `val_loss`, the training metric (`train_metric` when it is the score's), `fit_seconds`,
+    /// one column per axis, `point`, `status`, `error`; best first.
     pub fn csv(&self) -> String {
         let mut w = csv::Writer::from_writer(Vec::new());
         let mut header = vec![
@@ -86,7 +86,12 @@ impl SweepTable {
             self.metric.clone(),
             format!("{}_std", self.metric),
             "val_loss".into(),
-            self.train_metric.clone(),
+            // Scored on the training set, the score is the training metric: one name per column.
+            if self.train_metric == self.metric {
+                "train_metric".into()
+            } else {
+                self.train_metric.clone()
+            },
             "fit_seconds".into(),
         ];
         header.extend(self.axes.iter().cloned());
