@@ -15,7 +15,7 @@ use crate::cli::streams::{print, say, Failure};
 use crate::error::{exit, shown_path};
 use crate::sweep::files::{self, PointResult};
 use crate::sweep::plan::{self, Arg, FileId, PlanPoint, Search, SweepPlan, PLAN_SCHEMA};
-use crate::sweep::points::{self, Engine, Loaded};
+use crate::sweep::points::{Engine, Loaded};
 use crate::sweep::{axes, table};
 use crate::train::checks;
 use crate::train::interrupt::{self, STOP};
@@ -557,18 +557,17 @@ fn point_command(dir: &Path, i: usize) -> Result<i32, Failure> {
         ));
         return Ok(0);
     };
-    let (r, _) = interrupt::polling(|| {
-        points::run_and_record(
-            dir,
-            &plan,
-            &plan_id,
-            i,
-            &opts[i],
-            &loaded,
-            &STOP,
-            hold_writes,
-        )
-    });
+    let engine = Engine {
+        dir,
+        plan: &plan,
+        plan_id,
+        opts: &opts,
+        loaded: &loaded,
+        jobs: 1,
+        stop: &STOP,
+        hold: hold_writes,
+    };
+    let (r, _) = interrupt::polling(|| engine.run_and_record(i));
     match r? {
         None => Ok(exit::INTERRUPTED),
         Some(r) if r.status == "ok" => Ok(0),

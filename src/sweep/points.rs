@@ -135,53 +135,6 @@ fn point_in<T: Real>(
     Ok(Some(verdict(report::summary_json(&t.run))))
 }
 
-/// Runs point `i` and records its result (ok or failed) in `DIR/points`; returns it, or
-/// None when a signal stopped it (nothing is recorded: it runs again on resume).
-pub fn run_and_record(
-    dir: &Path,
-    plan: &SweepPlan,
-    plan_id: &str,
-    i: usize,
-    opts: &RunOptions,
-    loaded: &Loaded,
-    stop: &AtomicBool,
-    hold: Hold,
-) -> Result<Option<PointResult>> {
-    let model = plan.save_models.then(|| files::model_path(dir, i));
-    if model.is_some() {
-        std::fs::create_dir_all(files::models_dir(dir)).map_err(|e| Error::io(dir, e))?;
-    }
-    let ran = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
-        run_point(opts, loaded, model.as_deref(), stop, hold)
-    }))
-    .unwrap_or_else(|_| {
-        Err(Error::External(
-            "internal error: the point's training panicked".into(),
-        ))
-    });
-    let mut r = PointResult {
-        schema_version: PLAN_SCHEMA,
-        plan: plan_id.to_string(),
-        point: i,
-        values: plan.points[i].values.clone(),
-        status: "ok".into(),
-        summary: None,
-        error: None,
-        exit_code: None,
-    };
-    match ran {
-        Ok(None) => return Ok(None),
-        Ok(Some(v)) => r.summary = Some(v),
-        Err(e) => {
-            r.status = "failed".into();
-            r.error = Some(e.to_string());
-            r.exit_code = Some(e.exit_code());
-        }
-    }
-    files::write_result(dir, &r, hold)?;
-    Ok(Some(r))
-}
-
 /// The local engine: the points of one plan, `jobs` at a time in this process.
 pub struct Engine<'a> {
     pub dir: &'a Path,
@@ -256,20 +209,51 @@ impl Engine<'_> {
         if self.result(i).is_some_and(|r| r.status == "ok") {
             return Ok(());
         }
-        let r = run_and_record(
-            self.dir,
-            self.plan,
-            &self.plan_id,
-            i,
-            &self.opts[i],
-            self.loaded,
-            self.stop,
-            self.hold,
-        )?;
+        let r = self.run_and_record(i)?;
         if let Some(r) = r {
             done(&r);
         }
         Ok(())
+    }
+
+    /// Runs point `i` and records its result (ok or failed) in `DIR/points`; returns it, or
+    /// None when a signal stopped it (nothing is recorded: it runs again on resume). The
+    /// caller holds the point's claim.
+    pub fn run_and_record(&self, i: usize) -> Result<Option<PointResult>> {
+        let (dir, plan, stop, hold) = (self.dir, self.plan, self.stop, self.hold);
+        let model = plan.save_models.then(|| files::model_path(dir, i));
+        if model.is_some() {
+            std::fs::create_dir_all(files::models_dir(dir)).map_err(|e| Error::io(dir, e))?;
+        }
+        let ran = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+            run_point(&self.opts[i], self.loaded, model.as_deref(), stop, hold)
+        }))
+        .unwrap_or_else(|_| {
+            Err(Error::External(
+                "internal error: the point's training panicked".into(),
+            ))
+        });
+        let mut r = PointResult {
+            schema_version: PLAN_SCHEMA,
+            plan: self.plan_id.clone(),
+            point: i,
+            values: plan.points[i].values.clone(),
+            status: "ok".into(),
+            summary: None,
+            error: None,
+            exit_code: None,
+        };
+        match ran {
+            Ok(None) => return Ok(None),
+            Ok(Some(v)) => r.summary = Some(v),
+            Err(e) => {
+                r.status = "failed".into();
+                r.error = Some(e.to_string());
+                r.exit_code = Some(e.exit_code());
+            }
+        }
+        files::write_result(dir, &r, hold)?;
+        Ok(Some(r))
     }
 
     fn result(&self, i: usize) -> Option<PointResult> {
