@@ -225,6 +225,9 @@ fn a_bad_value_or_flag_is_one_error_before_anything_runs() {
         assert_error(&out, 2, needles);
         assert!(!runs.exists(), "{extra:?} created the folder");
     }
+    let out = sweep(&["--grid", "lr=0.1", "--runs", r, "--data", &iris, "-j", "0"]);
+    assert_error(&out, 2, &["--jobs must be >= 1"]);
+    assert!(!runs.exists());
     // A data file that cannot be read: exit 3, nothing run.
     let out = sweep(&[
         "--grid",
@@ -807,4 +810,62 @@ fn point_runs_one_point_of_the_plan_and_refuses_changed_data() {
         &["the data's content changed"],
     );
     assert_eq!(files_in(&runs.join("points")), ["0001.json"]);
+}
+
+#[test]
+fn slurm_submits_the_missing_points_as_one_array_with_percent_escaped() {
+    let dir = tempfile::tempdir().unwrap();
+    // A stand-in sbatch: records its arguments, then runs each array task in turn.
+    let bin = dir.path().join("bin");
+    std::fs::create_dir(&bin).unwrap();
+    let fake = bin.join("sbatch");
+    std::fs::write(
+        &fake,
+        "#!/bin/sh\nprintf '%s\\n' \"$@\" > \"$SBATCH_ARGS\"\n\
+         for a; do case $a in --array=0-*) n=${a#--array=0-};; esac; script=$a; done\n\
+         i=0; while [ $i -le $n ]; do SLURM_ARRAY_TASK_ID=$i sh \"$script\" || exit 1; i=$((i+1)); done\n",
+    )
+    .unwrap();
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::set_permissions(&fake, std::fs::Permissions::from_mode(0o755)).unwrap();
+    let path = format!("{}:{}", bin.display(), std::env::var("PATH").unwrap());
+    let runs = dir.path().join("50%j h=64");
+    let record = dir.path().join("args");
+    let run = || {
+        Command::new(BIN)
+            .args(["sweep", "--grid", "hidden=3,5,7", "--runs"])
+            .arg(&runs)
+            .args([
+                "--data",
+                &data("iris.csv"),
+                "--epochs",
+                "3",
+                "--slurm",
+                "-q",
+            ])
+            .env("PATH", &path)
+            .env("SBATCH_ARGS", &record)
+            .stdin(Stdio::null())
+            .output()
+            .unwrap()
+    };
+    let out = run();
+    let (h, rows) = table(&ok(&out));
+    assert_eq!(rows.len(), 3);
+    assert!(rows.iter().all(|r| r[col(&h, "status")] == "ok"));
+    let args = std::fs::read_to_string(&record).unwrap();
+    let args: Vec<&str> = args.lines().collect();
+    assert!(
+        args.contains(&"--wait") && args.contains(&"--array=0-2"),
+        "{args:?}"
+    );
+    let output = args[args.iter().position(|a| *a == "--output").unwrap() + 1];
+    assert_eq!(
+        output,
+        format!("{}/50%%j h=64/slurm-%A_%a.out", dir.path().display())
+    );
+    // Nothing missing: sbatch is not called again.
+    std::fs::remove_file(&record).unwrap();
+    ok(&run());
+    assert!(!record.exists());
 }

@@ -82,6 +82,9 @@ pub fn sweep(args: SweepArgs) -> Result<i32, Failure> {
     if let Some(i) = args.point {
         return point_command(&dir, i);
     }
+    if args.jobs == Some(0) {
+        return Err(Error::flag("--jobs", "must be >= 1", 0).into());
+    }
     let engine_line = args.print_jobs || args.slurm;
     if engine_line {
         check_engine_dir(&dir)?;
@@ -121,7 +124,7 @@ pub fn sweep(args: SweepArgs) -> Result<i32, Failure> {
     if args.slurm {
         slurm(&dir, &todo)?;
     } else if !todo.is_empty() {
-        let jobs = args.jobs.unwrap_or_else(crate::train::limits::cores).max(1);
+        let jobs = args.jobs.unwrap_or_else(crate::train::limits::cores);
         let progress = SweepProgress::new(&plan, &plan_id, &dir, args.train.quiet, todo.len());
         let engine = Engine {
             dir: &dir,
