@@ -781,6 +781,12 @@ fn point_runs_one_point_of_the_plan_and_refuses_changed_data() {
     );
     ok(&sweep(&["--runs", r, "--point", "1"]));
     assert_eq!(files_in(&runs.join("points")), ["0001.json"]);
+    let again = sweep(&["--runs", r, "--point", "1"]);
+    assert!(
+        stderr(&again).contains("already has its result"),
+        "{}",
+        stderr(&again)
+    );
     assert_error(
         &sweep(&["--runs", r, "--point", "2"]),
         2,

@@ -554,6 +554,13 @@ fn point_command(dir: &Path, i: usize) -> Result<i32, Failure> {
         .into());
     }
     let plan_id = plan.id();
+    let done = |id: &str| files::read_result(dir, id, i, &plan.points[i].values);
+    if done(&plan_id).is_some_and(|r| r.status == "ok") {
+        say(&format!(
+            "mlp-train: point {i} already has its result; nothing to do"
+        ));
+        return Ok(0);
+    }
     let Some(_claim) = files::claim(dir, i)? else {
         say(&format!(
             "mlp-train: point {i} is being run by another process; nothing to do"
