@@ -105,6 +105,20 @@ pub enum Error {
         msg: String,
         advice: String,
     },
+
+    /// A sweep that cannot be planned, resumed or run: the axis, point, flag or folder
+    /// (`--grid lr=-1`, `--runs DIR`), and why.
+    #[error("{what}: {msg}", what = text(.what), msg = text(.msg))]
+    Sweep { what: String, msg: String },
+
+    /// Some or all points of a sweep failed (after its table was printed): how many, and the
+    /// first one's error.
+    #[error("{failed} of {total} sweep point(s) failed; the first: {first}", first = text(.first))]
+    SweepFailed {
+        failed: usize,
+        total: usize,
+        first: String,
+    },
 }
 
 /// Exit codes, documented in the README. 0 is success; clap's own usage errors exit 2.
@@ -127,6 +141,14 @@ pub mod exit {
     pub const GATE: i32 = 8;
     /// Stopped by Ctrl-C or SIGTERM (128 + SIGINT).
     pub const INTERRUPTED: i32 = 130;
+    /// `sweep`: some points failed, the others ran (the table is printed).
+    pub const SWEEP_SOME_FAILED: i32 = 9;
+    /// `sweep`: every point failed.
+    pub const SWEEP_ALL_FAILED: i32 = 10;
+    /// `sweep` stopped by SIGHUP (128 + 1).
+    pub const HANGUP: i32 = 129;
+    /// `sweep` stopped by SIGTERM (128 + 15).
+    pub const TERMINATED: i32 = 143;
 }
 
 impl Error {
@@ -142,6 +164,9 @@ impl Error {
             Error::Gate { .. } | Error::Regressed { .. } => exit::GATE,
             Error::External(_) => exit::OTHER,
             Error::Memory { .. } => exit::USAGE,
+            Error::Sweep { .. } => exit::USAGE,
+            Error::SweepFailed { failed, total, .. } if failed >= total => exit::SWEEP_ALL_FAILED,
+            Error::SweepFailed { .. } => exit::SWEEP_SOME_FAILED,
         }
     }
 

@@ -12,6 +12,7 @@ pub mod data;
 pub mod error;
 pub mod math;
 pub mod show;
+pub mod sweep;
 pub mod train;
 
 pub use error::{Error, Result};

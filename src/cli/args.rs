@@ -72,6 +72,19 @@ pub enum Command {
     /// Print a man page (roff): `mlp-train man > mlp-train.1`, `mlp-train man predict >
     /// mlp-train-predict.1`, or every page into a folder: `mlp-train man --dir man/`.
     Man(ManArgs),
+    /// Search a grid (or random points) of train flags, in this process or on an engine.
+    ///
+    /// `mlp-train sweep --grid lambda=0,1e-4,1e-3 --grid lr=0.05,0.1 --runs DIR --data
+    /// iris.csv --val-frac 0.2`: every other train flag is shared by all points. The data is
+    /// read once; the plan (DIR/plan.json), one result per point (DIR/points/NNNN.json) and,
+    /// with --save-models, one model per point (DIR/models/NNNN.json) are written in DIR.
+    /// Running the same command again runs only the missing (or failed) points; `sweep --runs
+    /// DIR` alone resumes the plan in DIR and prints its table. The table (CSV, or JSON with
+    /// --json) goes to stdout, best first, and a `best:` line on stderr gives the command that
+    /// reruns the best point alone. Exit 0 when every point ran, 9 when some failed, 10 when
+    /// all failed; on SIGINT/SIGTERM/SIGHUP the finished points are kept, the partial table
+    /// printed, and the exit code is 130/143/129.
+    Sweep(Box<SweepArgs>),
 }
 
 /// Options of `mlp-train man`.
@@ -583,4 +596,77 @@ mod tests {
             Cli::try_parse_from(["mlp-train", "--data", "x.csv", "--patience", "3"]).unwrap_err();
         assert_eq!(e.kind(), clap::error::ErrorKind::MissingRequiredArgument);
     }
+}
+
+/// Options of `mlp-train sweep` (beside every train flag, shared by all points).
+#[derive(Args, Debug, Clone)]
+#[command(mut_arg("data", |a| a.required(false)))]
+pub struct SweepArgs {
+    /// An axis: a train flag and its values, repeated for more axes (the grid is their
+    /// product). Values: a list `lr=0.05,0.1`; whole numbers `seed=0..4`; `a..b:N` for N
+    /// evenly spaced (`momentum=0..0.9:4`); `a..b:logN` for N log-spaced
+    /// (`lr=1e-3..1e-1:log5`); `a..b:xK` multiplying by K (`hidden=16..128:x2`); `a..b:+K`
+    /// adding K. Any train flag that takes a value may be an axis, except the data's
+    /// (--data, --test, --label, --task, --delimiter, --ignore, --init-from) and the outputs.
+    #[arg(long, value_name = "FLAG=VALUES", help_heading = "Sweep")]
+    pub grid: Vec<String>,
+
+    /// The sweep's folder: its plan, results and models. Created if needed; a folder with
+    /// another sweep's plan is refused (naming what differs).
+    #[arg(long, value_name = "DIR", required = true, help_heading = "Sweep")]
+    pub runs: PathBuf,
+
+    /// Draw N points at random instead of the whole grid: uniform over a list, uniform in an
+    /// `a..b:N` range, log-uniform in an `a..b:logN` range (whole numbers when both bounds
+    /// are).
+    #[arg(long, value_name = "N", help_heading = "Sweep")]
+    pub samples: Option<usize>,
+
+    /// Seed of --samples' draws (independent of --seed, which may itself be an axis).
+    #[arg(
+        long,
+        value_name = "S",
+        default_value_t = 0,
+        requires = "samples",
+        help_heading = "Sweep"
+    )]
+    pub sweep_seed: u64,
+
+    /// Points trained at a time, in this process, over the data loaded once (each point
+    /// with its own --threads, 1 by default) [default: the cores available].
+    #[arg(long, short = 'j', value_name = "N", help_heading = "Sweep")]
+    pub jobs: Option<usize>,
+
+    /// Keep each point's model, as DIR/models/NNNN.json (NNNN the point).
+    #[arg(long, help_heading = "Sweep")]
+    pub save_models: bool,
+
+    /// Write the table to FILE (atomically; never over an input or the plan) instead of
+    /// standard output.
+    #[arg(long = "out", short = 'o', value_name = "FILE", help_heading = "Sweep")]
+    pub out: Option<PathBuf>,
+
+    /// Train the best point again on all the data (no validation split, no --cv) and save
+    /// its model to MODEL.
+    #[arg(long, value_name = "MODEL", help_heading = "Sweep")]
+    pub refit: Option<PathBuf>,
+
+    /// Run only point I of the plan in --runs DIR (reading the data itself, refused if its
+    /// content differs from the plan's) and record its result: what an engine runs.
+    #[arg(long, value_name = "I", help_heading = "Sweep engines",
+          conflicts_with_all = ["grid", "samples", "print_jobs", "slurm", "refit", "out"])]
+    pub point: Option<usize>,
+
+    /// Plan, then print one command per missing point (`mlp-train sweep --runs DIR --point
+    /// I`, DIR shell-quoted) for GNU parallel or any job runner, and run nothing.
+    #[arg(long, help_heading = "Sweep engines", conflicts_with = "slurm")]
+    pub print_jobs: bool,
+
+    /// Plan, then submit the missing points as one Slurm job array (`sbatch --wait`, the
+    /// script and the logs in DIR), wait for it, and print the table.
+    #[arg(long, help_heading = "Sweep engines")]
+    pub slurm: bool,
+
+    #[command(flatten)]
+    pub train: TrainArgs,
 }

@@ -54,6 +54,7 @@ pub fn run(cli: Cli) -> Result<i32, Failure> {
             }
             Ok(0)
         }
+        Some(Command::Sweep(args)) => crate::cli::sweep::sweep(*args),
     }
 }
 

@@ -9,6 +9,7 @@ pub mod output;
 pub mod progress;
 pub mod streams;
 pub mod summary;
+pub mod sweep;
 pub mod train;
 pub mod usage;
 pub mod values;

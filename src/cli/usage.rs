@@ -12,18 +12,25 @@ use crate::error::exit;
 /// The flags, parsed. A flag's value may be a negative number, so that `--lambda -1` gets
 /// the flag's own range message rather than clap's "unexpected argument '-1'".
 pub fn parse_args() -> Result<Cli, clap::Error> {
-    fn negative_ok(a: clap::Arg) -> clap::Arg {
-        if a.get_action().takes_values() {
-            a.allow_negative_numbers(true)
-        } else {
-            a
-        }
-    }
-    let mut cmd = Cli::command()
-        .mut_args(negative_ok)
-        .mut_subcommands(|s| s.mut_args(negative_ok));
+    let mut cmd = parse_command();
     let mut matches = cmd.try_get_matches_from_mut(std::env::args_os())?;
     Cli::from_arg_matches_mut(&mut matches).map_err(|e| e.format(&mut cmd))
+}
+
+/// The command line's definition as [`parse_args`] parses it (negative numbers as values).
+pub fn parse_command() -> clap::Command {
+    Cli::command()
+        .mut_args(negative_ok)
+        .mut_subcommands(|s| s.mut_args(negative_ok))
+}
+
+/// A flag that takes a value accepts a negative number as its value.
+pub fn negative_ok(a: clap::Arg) -> clap::Arg {
+    if a.get_action().takes_values() {
+        a.allow_negative_numbers(true)
+    } else {
+        a
+    }
 }
 
 /// Prints clap's error (or the help or version it asked for) and returns the exit code.

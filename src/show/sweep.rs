@@ -57,3 +57,106 @@ pub struct SweepTable {
     /// Ranked rows best first, then the points without a score in plan order.
     pub rows: Vec<SweepRow>,
 }
+
+impl PointStatus {
+    /// `ok`, `failed` or `missing`.
+    pub fn name(&self) -> &'static str {
+        match self {
+            PointStatus::Ok => "ok",
+            PointStatus::Failed(_) => "failed",
+            PointStatus::Missing => "missing",
+        }
+    }
+}
+
+/// A number as the table gives it: the shortest text that reads back as the same f64,
+/// whatever the locale; empty when absent.
+fn cell(v: Option<f64>) -> String {
+    v.map(|x| format!("{x}")).unwrap_or_default()
+}
+
+impl SweepTable {
+    /// The table as CSV: `rank`, the score under its metric's name, its `_std` (under --cv),
+    /// `val_loss`, the training metric (`train_metric` when it is the score's), `fit_seconds`,
+    /// one column per axis, `point`, `status`, `error`; best first.
+    pub fn csv(&self) -> String {
+        let mut w = csv::Writer::from_writer(Vec::new());
+        let mut header = vec![
+            "rank".to_string(),
+            self.metric.clone(),
+            format!("{}_std", self.metric),
+            "val_loss".into(),
+            // Scored on the training set, the score is the training metric: one name per column.
+            if self.train_metric == self.metric {
+                "train_metric".into()
+            } else {
+                self.train_metric.clone()
+            },
+            "fit_seconds".into(),
+        ];
+        header.extend(self.axes.iter().cloned());
+        header.extend(["point".into(), "status".into(), "error".into()]);
+        let _ = w.write_record(&header);
+        for r in &self.rows {
+            let mut rec = vec![
+                r.rank.map(|k| k.to_string()).unwrap_or_default(),
+                cell(r.score),
+                cell(r.score_std),
+                cell(r.val_loss),
+                cell(r.train_metric),
+                cell(r.fit_seconds),
+            ];
+            rec.extend(r.values.iter().cloned());
+            rec.push(r.point.to_string());
+            rec.push(r.status.name().into());
+            rec.push(match &r.status {
+                PointStatus::Failed(e) => e.clone(),
+                _ => String::new(),
+            });
+            let _ = w.write_record(&rec);
+        }
+        String::from_utf8(w.into_inner().unwrap_or_default()).unwrap_or_default()
+    }
+
+    /// The table as one JSON object: the metric and how to read it, then the rows best first,
+    /// each with its axes' values by name.
+    pub fn json(&self) -> serde_json::Value {
+        use serde_json::json;
+        let rows: Vec<serde_json::Value> = self
+            .rows
+            .iter()
+            .map(|r| {
+                let values: serde_json::Map<String, serde_json::Value> = self
+                    .axes
+                    .iter()
+                    .cloned()
+                    .zip(r.values.iter().map(|v| json!(v)))
+                    .collect();
+                json!({
+                    "rank": r.rank,
+                    "point": r.point,
+                    "status": r.status.name(),
+                    "error": match &r.status {
+                        PointStatus::Failed(e) => Some(e),
+                        _ => None,
+                    },
+                    "score": r.score,
+                    "score_std": r.score_std,
+                    "val_loss": r.val_loss,
+                    "train_metric": r.train_metric,
+                    "fit_seconds": r.fit_seconds,
+                    "values": values,
+                })
+            })
+            .collect();
+        json!({
+            "schema_version": 1,
+            "metric": self.metric,
+            "higher_is_better": self.higher_is_better,
+            "std_kind": self.std_kind,
+            "train_metric": self.train_metric,
+            "axes": self.axes,
+            "rows": rows,
+        })
+    }
+}

@@ -67,15 +67,27 @@ pub(super) fn cv_in<T: Real>(
     observer: &mut dyn Observer,
     stop: &AtomicBool,
 ) -> Result<CvRun> {
-    let k = args.training.cv.unwrap_or(0);
     let start = std::time::Instant::now();
+    let input = load_input::<T>(args, observer)?;
+    cv_on(args, input, observer, stop, start)
+}
+
+/// [`cv_command`] on data already loaded by [`load_input`], timed from `start`.
+pub fn cv_on<T: Real>(
+    args: &RunOptions,
+    input: Input<T>,
+    observer: &mut dyn Observer,
+    stop: &AtomicBool,
+    start: std::time::Instant,
+) -> Result<CvRun> {
+    let k = args.training.cv.unwrap_or(0);
     let Input {
         src,
         task,
         frame,
         all_classes,
         ..
-    } = load_input::<T>(args, observer)?;
+    } = input;
     let n = frame.x.nrows();
     if k < 2 || k > n {
         return Err(Error::flag(

@@ -26,11 +26,30 @@ pub enum OnSignal {
     ExitNow,
 }
 
+/// Set by a command whose loops stop together (a sweep): a signal repeated within
+/// [`SAME_STOP`] of the first is that same stop, not a second one (GNU `timeout` signals the
+/// process, then its process group); a later one still exits at once.
+pub static COALESCE: AtomicBool = AtomicBool::new(false);
+
+/// See [`COALESCE`].
+pub const SAME_STOP: std::time::Duration = std::time::Duration::from_millis(500);
+
+static FIRST_STOP: std::sync::OnceLock<std::time::Instant> = std::sync::OnceLock::new();
+
 /// Called by the signal handler (of the binary): records the stop and says what to do.
 pub fn on_signal() -> OnSignal {
+    if COALESCE.load(Ordering::SeqCst)
+        && STATE.load(Ordering::SeqCst) == STOPPING
+        && FIRST_STOP.get().is_some_and(|t| t.elapsed() < SAME_STOP)
+    {
+        return OnSignal::LetTheLoopStop;
+    }
     let cooperative = STATE
         .compare_exchange(POLLING, STOPPING, Ordering::SeqCst, Ordering::SeqCst)
         .is_ok();
+    if cooperative {
+        let _ = FIRST_STOP.set(std::time::Instant::now());
+    }
     STOP.store(true, Ordering::SeqCst);
     if cooperative {
         OnSignal::LetTheLoopStop

@@ -109,6 +109,17 @@ pub fn train<T: Real>(
     stop: &AtomicBool,
 ) -> Result<Trained<T>> {
     let input = load_input::<T>(args, observer)?;
+    train_on(args, input, observer, stop)
+}
+
+/// [`train`] on data already loaded by [`load_input`] (a sweep reads its files once and
+/// trains every point on them).
+pub fn train_on<T: Real>(
+    args: &RunOptions,
+    input: Input<T>,
+    observer: &mut dyn Observer,
+    stop: &AtomicBool,
+) -> Result<Trained<T>> {
     let Input {
         src,
         previous,
@@ -191,21 +202,19 @@ pub fn explain_first_row<T: Real>(t: &mut Trained<T>, lambda: f64) -> Result<()>
 }
 
 /// The training file (and the test file, the model to continue), loaded and checked.
-pub(super) struct Input<T> {
-    pub(super) src: Source,
-    pub(super) previous: Option<ModelFile>,
-    pub(super) task: Task,
-    pub(super) frame: Frame<T>,
-    pub(super) all_classes: Option<Vec<String>>,
-    pub(super) test: Option<Frame<T>>,
+#[derive(Clone)]
+pub struct Input<T> {
+    pub src: Source,
+    pub previous: Option<ModelFile>,
+    pub task: Task,
+    pub frame: Frame<T>,
+    pub all_classes: Option<Vec<String>>,
+    pub test: Option<Frame<T>>,
 }
 
 /// Reads the data (and --test) files and the --init-from model. The data file's warnings go
 /// to `observer` as soon as it is read, before any failure that may follow.
-pub(super) fn load_input<T: Real>(
-    args: &RunOptions,
-    observer: &mut dyn Observer,
-) -> Result<Input<T>> {
+pub fn load_input<T: Real>(args: &RunOptions, observer: &mut dyn Observer) -> Result<Input<T>> {
     let src = Source::parse(args.data.data.as_deref().unwrap_or(Path::new("-")));
     if let Some(t) = &args.data.test {
         if Source::parse(t) == Source::Stdin && src == Source::Stdin {
