@@ -317,4 +317,23 @@ fn a_model_too_big_for_the_limit_is_refused_before_parsing() {
         5,
         "a header and 4 rows"
     );
+    // With --report the page's copies of the model count too (under 600 MB they aborted);
+    // under 1 GB the page is written without the explained sample, which says why.
+    let page = dir.path().join("r.html");
+    let page_s = page.display().to_string();
+    let mut with_report = args.to_vec();
+    with_report.extend(["--report", &page_s]);
+    let out = run_limited_to("--as=600000000", &with_report).unwrap();
+    common::assert_error(
+        &out,
+        4,
+        &["loading this model needs", "the report's copies"],
+    );
+    let out = run_limited_to("--as=1000000000", &with_report).unwrap();
+    assert_eq!(out.status.code(), Some(0), "{}", common::stderr(&out));
+    let html = std::fs::read_to_string(&page).unwrap();
+    assert!(
+        html.contains("cannot explain the sample: explaining it needs"),
+        "the reason in the page"
+    );
 }

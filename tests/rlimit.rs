@@ -167,7 +167,7 @@ fn training_on_a_data_file_never_aborts_and_more_memory_never_hurts() {
     // rows once trained on 268 465 rows of 300 000 with exit 0.
     let first = sweep_checking(
         "training on 100 000 × 20",
-        (0..20).map(|k| base - 8 * MB + k * 3 * MB),
+        (0..20).map(|k| base.saturating_sub(8 * MB) + k * 3 * MB),
         &args,
         |out| assert!(out.contains("100000 rows × 20 features"), "{out}"),
     );
@@ -194,7 +194,7 @@ fn predicting_with_a_wide_model_never_aborts_and_more_memory_never_hurts() {
     let base = floor();
     let first = sweep(
         "predict with a 2→100000→2 model",
-        (0..20).map(|k| base - 8 * MB + k * 4 * MB),
+        (0..20).map(|k| base.saturating_sub(8 * MB) + k * 4 * MB),
         &args,
     );
     assert!(first > base);
@@ -225,7 +225,7 @@ fn a_report_on_many_classes_never_aborts_and_more_memory_never_hurts() {
     let base = floor();
     sweep(
         "a report on 400 classes",
-        (0..12).map(|k| base - 8 * MB + k * 3 * MB),
+        (0..12).map(|k| base.saturating_sub(8 * MB) + k * 3 * MB),
         &args,
     );
     let page = std::fs::read_to_string(&report).unwrap();

@@ -46,7 +46,11 @@ pub fn predict(args: &PredictArgs, report_only: bool) -> Result<PredictOutput> {
         &[("--model", Some(&args.model)), ("--data", Some(&args.data))],
         &[],
     )?;
-    let mf = limits::load_model(&args.model)?;
+    // --report: the explained sample (f64 and f32) and L, s, J (f64) copy the model again.
+    let mf = match args.report {
+        Some(_) => limits::load_model_with(&args.model, 8 + 4 + 8, "the report's copies")?,
+        None => limits::load_model(&args.model)?,
+    };
     if args.proba && mf.prep.task == Task::Regress {
         return Err(Error::flag(
             "--proba",

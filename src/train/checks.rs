@@ -197,7 +197,14 @@ pub(super) fn check_training_memory(
             },
         ),
     };
-    limits::check_memory(flags, &what, &shape.need(), advice)
+    let mut need = shape.need();
+    if args.outputs.report.is_some() {
+        // The page's explained sample holds the model again, in f64 and in f32 (explaining it
+        // is checked on its own, and left out of the page when it does not fit).
+        let weights = limits::times(h, d).saturating_add(limits::times(q, h));
+        need.add("the report's sample", weights, 8 + 4);
+    }
+    limits::check_memory(flags, &what, &need, advice)
 }
 
 /// With --init-from, what needs the model's task and count: the gates must suit its task,

@@ -598,6 +598,16 @@ pub fn check_memory(flags: String, what: &str, need: &Need, advice: &str) -> Res
 /// holds and the model built from it fit; else exit 4, one line naming the file, what it
 /// needs and what is available. Every model file goes through here.
 pub fn load_model(path: &std::path::Path) -> Result<crate::data::modelfile::ModelFile> {
+    load_model_with(path, 0, "")
+}
+
+/// [`load_model`] for a command that then holds `per_weight` more bytes for each weight
+/// (copies of the model, named `what` in the message), counted in the same check.
+pub fn load_model_with(
+    path: &std::path::Path,
+    per_weight: usize,
+    what: &'static str,
+) -> Result<crate::data::modelfile::ModelFile> {
     use crate::data::modelfile::ModelFile;
     use crate::data::modelsize::ModelSize;
     let bytes = ModelFile::read(path)?;
@@ -605,6 +615,10 @@ pub fn load_model(path: &std::path::Path) -> Result<crate::data::modelfile::Mode
         let mut need = Need::new();
         for (what, b) in size.parts() {
             need.add(what, b, 1);
+        }
+        if per_weight > 0 {
+            let weights = (size.w1.numbers as u128).saturating_add(size.w2.numbers as u128);
+            need.add(what, weights, per_weight);
         }
         let need = with_scratch(&need);
         Budget::now()

@@ -13,6 +13,7 @@ use crate::train::cv::CvRun;
 use crate::train::diagnostics::{Diagnostics, Predictions, Sample};
 use crate::train::explain::ExplainOptions;
 use crate::train::gates;
+use crate::train::limits;
 use crate::train::metrics;
 use crate::train::options::RunOptions;
 use crate::train::run::{Evaluation, TrainRun};
@@ -834,7 +835,18 @@ fn add_predictions(page: &mut Page, diag: &Diagnostics, classes: Option<&[String
 /// `explain`'s text for the sample, and a sentence saying where it comes from.
 fn explanation(s: &Sample, data: &str, whose: &str, model: Option<&Path>) -> (String, String) {
     let opts = ExplainOptions::default();
-    let text = match s.explain(&opts) {
+    // Explaining copies the weights about ten times over in f64 (as `explain` budgets them):
+    // a model too wide for that is left unexplained here, with the reason, never an abort.
+    let (d, h, q) = s.model.dims();
+    let weights = limits::times(h, d).saturating_add(limits::times(q, h));
+    let mut need = limits::Need::new();
+    need.add(
+        "the model, its copies and gradients",
+        weights.saturating_mul(10),
+        8,
+    );
+    let fits = limits::Budget::now().check("explaining it", &need);
+    let text = match fits.and_then(|()| s.explain(&opts).map_err(|e| e.to_string())) {
         Ok(e) => explain::render_text(&e, &opts),
         Err(e) => format!("(cannot explain the sample: {e})"),
     };
@@ -948,11 +960,11 @@ pub fn page_bytes(page: &Page) -> u128 {
 /// (the page twice: as built and as rendered) does not fit, the bulkiest sections are left
 /// out, one at a time, each with a note saying so.
 fn fit(page: &mut Page) {
-    let room = || crate::train::limits::Budget::now().cap();
+    let room = || limits::Budget::now().cap();
     let fits = |p: &Page| {
         page_bytes(p)
             .saturating_mul(2)
-            .saturating_add(crate::train::limits::WORKING_ROOM)
+            .saturating_add(limits::WORKING_ROOM)
             <= room()
     };
     let what = [

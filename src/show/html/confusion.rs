@@ -22,7 +22,7 @@ pub fn top_confusions(confusion: &[Vec<u64>]) -> Vec<(u64, usize, usize)> {
                 continue;
             }
             let worse = |e: &(u64, usize, usize)| e.0 > v || (e.0 == v && (e.1, e.2) < (t, p));
-            if top.len() == TOP && top.last().is_some_and(|e| worse(e)) {
+            if top.len() == TOP && top.last().is_some_and(&worse) {
                 continue;
             }
             let at = top.partition_point(worse);
