@@ -1,6 +1,6 @@
 #!/bin/sh
 # A single-node Slurm cluster on this machine, from Debian's packages, for the sweep tests and
-# for trying scripts/sweep.sh --slurm without a cluster (root only: it installs and runs daemons).
+# for trying `mlp-train sweep --slurm` without a cluster (root only: it installs and runs daemons).
 #
 # usage: scripts/slurm-local.sh start|stop|status
 #   start   install slurm-wlm and munge when missing (apt-get, --no-install-recommends, with a

@@ -1,5 +1,5 @@
-//! The README's sweep blocks run as written in bash on every engine (local cores, GNU parallel
-//! locally and over ssh to hosts without a shared disk, a real Slurm array): the same table.
+//! The README's sweep blocks run as written in bash on every engine (this process, GNU
+//! parallel, a real Slurm array): the same table; and hostile names pass through no shell.
 
 use std::collections::BTreeSet;
 use std::fs;
@@ -51,30 +51,48 @@ fn block(needle: &str) -> String {
     found.into_iter().next().unwrap()
 }
 
-/// The grid the README writes: every (λ, η, h) of its -l, -r and -H values.
-fn readme_grid() -> BTreeSet<(String, String, String)> {
+/// The axes of the README's grid (`--grid name=a,b`), in order.
+fn readme_axes() -> Vec<(String, Vec<String>)> {
     let grid = block("grid=(");
-    let values = |flag: &str| -> Vec<f64> {
-        let at = grid.find(&format!("{flag} \"")).unwrap() + flag.len() + 2;
-        let len = grid[at..].find('"').unwrap();
-        grid[at..at + len]
-            .split_whitespace()
-            .map(|v| v.parse().unwrap())
-            .collect()
-    };
-    let mut points = BTreeSet::new();
-    for l in values("-l") {
-        for r in values("-r") {
-            for h in values("-H") {
-                points.insert((l.to_string(), r.to_string(), h.to_string()));
-            }
-        }
-    }
-    points
+    grid.split_whitespace()
+        .collect::<Vec<_>>()
+        .windows(2)
+        .filter(|w| w[0] == "--grid")
+        .map(|w| {
+            let (name, values) = w[1].split_once('=').unwrap();
+            (
+                name.to_string(),
+                values.split(',').map(str::to_string).collect(),
+            )
+        })
+        .collect()
 }
 
-/// A folder to run README blocks in, as a user's checkout looks: scripts/ and data/, and
-/// `bin/mlp-train` first on the PATH, which counts its runs in `count` and runs the real binary.
+/// Every point of the README's grid, as its values in axis order (numbers normalized).
+fn readme_points() -> BTreeSet<Vec<String>> {
+    let mut points = vec![Vec::new()];
+    for (_, values) in readme_axes() {
+        points = points
+            .into_iter()
+            .flat_map(|p: Vec<String>| {
+                values.iter().map(move |v| {
+                    let mut p = p.clone();
+                    p.push(normal(v));
+                    p
+                })
+            })
+            .collect();
+    }
+    points.into_iter().collect()
+}
+
+/// A number's value as one text (`1e-4` and `0.0001` alike), else the text.
+fn normal(v: &str) -> String {
+    v.parse::<f64>().map_or(v.to_string(), |x| x.to_string())
+}
+
+/// A folder to run README blocks in, as a user's looks: data/ (and scripts/), and
+/// `bin/mlp-train` first on the PATH, which logs each run's arguments and runs the real binary.
 struct Workspace {
     dir: tempfile::TempDir,
 }
@@ -86,12 +104,12 @@ impl Workspace {
         std::os::unix::fs::symlink(format!("{ROOT}/data"), dir.path().join("data")).unwrap();
         let bin = dir.path().join("bin");
         fs::create_dir(&bin).unwrap();
-        let count = dir.path().join("count");
+        let log = dir.path().join("runs.log");
         fs::write(
             bin.join("mlp-train"),
             format!(
-                "#!/bin/sh\necho run >>'{}'\nexec '{BIN}' \"$@\"\n",
-                count.display()
+                "#!/bin/sh\necho \"$*\" >>'{}'\nexec '{BIN}' \"$@\"\n",
+                log.display()
             ),
         )
         .unwrap();
@@ -116,7 +134,6 @@ impl Workspace {
             .args(["-euo", "pipefail", "-c", script])
             .current_dir(self.path())
             .env("PATH", path)
-            .env_remove("MLP_TRAIN")
             .env_remove("SHELL")
             .envs(env.iter().copied())
             .output()
@@ -130,12 +147,13 @@ impl Workspace {
         out
     }
 
-    /// How many times mlp-train ran here, and reset the count.
-    fn runs_counted(&self) -> usize {
-        let count = self.path().join("count");
-        let n = fs::read_to_string(&count).map_or(0, |s| s.lines().count());
-        let _ = fs::remove_file(count);
-        n
+    /// (processes started, of which `--point` runs), and reset the log.
+    fn runs_counted(&self) -> (usize, usize) {
+        let log = self.path().join("runs.log");
+        let text = fs::read_to_string(&log).unwrap_or_default();
+        let _ = fs::remove_file(log);
+        let points = text.lines().filter(|l| l.contains("--point")).count();
+        (text.lines().count(), points)
     }
 
     fn table(&self) -> String {
@@ -143,49 +161,59 @@ impl Workspace {
     }
 }
 
-/// The table without its `seconds` column, the one value that differs between two runs.
-fn scores(table: &str) -> Vec<String> {
-    let header: Vec<&str> = table.lines().next().unwrap().split(',').collect();
-    let seconds = header.iter().position(|c| *c == "seconds").unwrap();
-    table
-        .lines()
-        .map(|l| {
-            let mut cells: Vec<&str> = l.split(',').collect();
-            cells.remove(seconds);
-            cells.join(",")
+/// The table's rows as (axis values, score, val_loss), best first: everything but timings.
+fn scores(table: &str) -> Vec<(Vec<String>, String, String)> {
+    let mut rdr = csv::Reader::from_reader(table.as_bytes());
+    let head: Vec<String> = rdr.headers().unwrap().iter().map(str::to_string).collect();
+    let col = |name: &str| {
+        head.iter()
+            .position(|c| c == name)
+            .unwrap_or_else(|| panic!("{name} in {head:?}"))
+    };
+    let axes: Vec<usize> = readme_axes().iter().map(|(a, _)| col(a)).collect();
+    let (score, val_loss) = (1, col("val_loss"));
+    rdr.records()
+        .map(|r| {
+            let r = r.unwrap();
+            (
+                axes.iter().map(|&i| normal(&r[i])).collect(),
+                r[score].to_string(),
+                r[val_loss].to_string(),
+            )
         })
         .collect()
 }
 
-/// Asserts that the table has exactly one row per README grid point, best score first.
+/// Asserts that the table has exactly one ok row per README grid point, ranked best first.
 fn assert_complete(table: &str) {
-    let rows: Vec<Vec<&str>> = table
-        .lines()
-        .skip(1)
-        .map(|l| l.split(',').collect())
-        .collect();
-    let got: BTreeSet<(String, String, String)> = rows
-        .iter()
-        .map(|r| {
-            let n = |s: &str| s.parse::<f64>().unwrap().to_string();
-            (n(r[1]), n(r[2]), n(r[3]))
-        })
-        .collect();
+    assert!(
+        table.starts_with("rank,val_accuracy,"),
+        "the score is the validation accuracy, named:\n{table}"
+    );
+    let rows = scores(table);
+    let got: BTreeSet<Vec<String>> = rows.iter().map(|r| r.0.clone()).collect();
     assert_eq!(rows.len(), got.len(), "one row per point:\n{table}");
-    assert_eq!(got, readme_grid(), "{table}");
-    let s: Vec<f64> = rows.iter().map(|r| r[0].parse().unwrap()).collect();
+    assert_eq!(got, readme_points(), "{table}");
+    let s: Vec<f64> = rows.iter().map(|r| r.1.parse().unwrap()).collect();
     assert!(s.windows(2).all(|w| w[0] >= w[1]), "best first: {s:?}");
     assert!(s[0] > 0.9, "digits reach 90% validation accuracy: {table}");
+    let ranks: Vec<String> = csv::Reader::from_reader(table.as_bytes())
+        .records()
+        .map(|r| r.unwrap()[0].to_string())
+        .collect();
+    let want: Vec<String> = (1..=rows.len()).map(|k| k.to_string()).collect();
+    assert_eq!(ranks, want);
 }
 
-/// The README's local-cores sweep: the reference table for the other engines.
+/// The README's in-process sweep: the reference table for the other engines.
 fn local_table() -> String {
     let ws = Workspace::new();
     ws.bash(
-        &(block("grid=(") + &block("scripts/sweep.sh \"${grid[@]}\" > table.csv")),
+        &(block("grid=(") + &block("mlp-train sweep \"${grid[@]}\" > table.csv")),
         &[],
     );
-    assert_eq!(ws.runs_counted(), readme_grid().len());
+    // One process, every point in it.
+    assert_eq!(ws.runs_counted(), (1, 0));
     ws.table()
 }
 
@@ -197,13 +225,12 @@ fn have(program: &str) -> bool {
 }
 
 #[test]
-fn the_readme_sweep_on_local_cores_has_every_grid_point_best_first() {
-    let table = local_table();
-    assert_complete(&table);
+fn the_readme_sweep_in_one_process_has_every_grid_point_best_first() {
+    assert_complete(&local_table());
 }
 
 #[test]
-fn gnu_parallel_runs_the_readme_sweep_with_the_local_scores() {
+fn gnu_parallel_runs_the_readme_sweep_with_the_local_scores_and_resumes() {
     if !have("parallel") {
         skipped("GNU parallel is not installed (Debian package `parallel`; .ci/run installs it)");
         return;
@@ -211,111 +238,20 @@ fn gnu_parallel_runs_the_readme_sweep_with_the_local_scores() {
     let ws = Workspace::new();
     let parallel = block("parallel --sshlogin 2/:");
     ws.bash(&(block("grid=(") + &parallel), &[]);
-    assert_eq!(ws.runs_counted(), readme_grid().len());
+    let points = readme_points().len();
+    // --print-jobs, one process per point, the table.
+    assert_eq!(ws.runs_counted(), (points + 2, points));
     let table = ws.table();
     assert_complete(&table);
     assert_eq!(scores(&table), scores(&local_table()));
 
-    // Resume: two lost results are the only runs of the same command again.
-    for name in ["l0_r0.05_h16", "l1e-3_r0.1_h64"] {
-        fs::remove_file(ws.path().join(format!("runs/{name}.json"))).unwrap();
+    // Resume: two lost results are the only points run by the same commands again.
+    for i in [0, 7] {
+        fs::remove_file(ws.path().join(format!("runs/points/{i:04}.json"))).unwrap();
     }
     ws.bash(&(block("grid=(") + &parallel), &[]);
-    assert_eq!(ws.runs_counted(), 2);
+    assert_eq!(ws.runs_counted(), (4, 2));
     assert_eq!(scores(&ws.table()), scores(&table));
-}
-
-/// An `ssh` for GNU parallel (PARALLEL_SSH) whose hosts are folders under $FAKE_HOSTS: the
-/// command runs there as in the host's home, so nothing is shared with the submitting folder
-/// but what parallel copies (rsync runs through this `ssh` too). Like sshd it sets HOME, USER,
-/// LOGNAME and SHELL (the login shell): parallel's remote worker runs each job with `$SHELL`,
-/// and with SHELL unset (as under CI) it runs nothing and still reports success.
-const FAKE_SSH: &str = r#"#!/bin/sh
-while [ $# -gt 0 ]; do
-    case "$1" in
-        --) shift; break ;;
-        -[bcDEeFIiJLlmOopQRSWw]) shift 2 ;;
-        -*) shift ;;
-        *) break ;;
-    esac
-done
-host=$1; shift
-[ "${1:-}" != "--" ] || shift
-user=$(id -un)
-login_shell=$(getent passwd "$user" | cut -d: -f7)
-[ -x "${login_shell:-}" ] || login_shell=/bin/sh
-mkdir -p "$FAKE_HOSTS/$host" && cd "$FAKE_HOSTS/$host" &&
-    HOME=$PWD USER=$user LOGNAME=$user SHELL=$login_shell exec "$login_shell" -c "$*"
-"#;
-
-#[test]
-fn gnu_parallel_ships_data_to_hosts_without_a_shared_disk_and_returns_the_results() {
-    if !have("parallel") || !have("rsync") {
-        skipped("GNU parallel or rsync is not installed (Debian packages `parallel`, `rsync`; .ci/run installs them)");
-        return;
-    }
-    // Real copies, not links: the hosts get what parallel sends them, nothing else.
-    let ws = Workspace::new();
-    fs::remove_file(ws.path().join("data")).unwrap();
-    fs::create_dir_all(ws.path().join("data")).unwrap();
-    fs::copy(
-        format!("{ROOT}/data/digits.csv"),
-        ws.path().join("data/digits.csv"),
-    )
-    .unwrap();
-    fs::create_dir_all(ws.path().join("target/release")).unwrap();
-    fs::copy(BIN, ws.path().join("target/release/mlp-train")).unwrap();
-    let ssh = ws.path().join("fake-ssh");
-    fs::write(&ssh, FAKE_SSH).unwrap();
-    use std::os::unix::fs::PermissionsExt;
-    fs::set_permissions(&ssh, fs::Permissions::from_mode(0o755)).unwrap();
-    let hosts = ws.path().join("hosts");
-    fs::create_dir(&hosts).unwrap();
-
-    let multi = block("--return runs");
-    assert!(multi.contains("8/host1,8/host2"), "{multi}");
-    // One run at a time on each of the two hosts: this machine has two cores.
-    let script = block("grid=(") + &multi.replace("8/host1,8/host2", "1/host1,1/host2");
-    ws.bash(
-        &script,
-        &[
-            ("PARALLEL_SSH", ssh.to_str().unwrap()),
-            ("FAKE_HOSTS", hosts.to_str().unwrap()),
-        ],
-    );
-    let table = ws.table();
-    assert_complete(&table);
-    assert_eq!(scores(&table), scores(&local_table()));
-    // Both hosts ran runs in their own folder for this sweep, and --cleanup took the copies back.
-    for host in ["host1", "host2"] {
-        let sweeps: Vec<_> = fs::read_dir(hosts.join(host))
-            .unwrap()
-            .map(|e| e.unwrap().path())
-            .collect();
-        assert_eq!(sweeps.len(), 1, "{sweeps:?}");
-        let name = sweeps[0]
-            .file_name()
-            .unwrap()
-            .to_string_lossy()
-            .into_owned();
-        assert!(name.starts_with("mlp-train-sweep-"), "{name}");
-        let results = fs::read_dir(sweeps[0].join("runs"))
-            .unwrap()
-            .filter(|e| {
-                e.as_ref()
-                    .unwrap()
-                    .path()
-                    .extension()
-                    .is_some_and(|x| x == "json")
-            })
-            .count();
-        assert!(results > 0, "{host} ran nothing");
-        assert!(!sweeps[0].join("data/digits.csv").exists(), "--cleanup");
-        assert!(
-            !sweeps[0].join("target/release/mlp-train").exists(),
-            "--cleanup"
-        );
-    }
 }
 
 /// The SLURM_CONF of a cluster that answers: the caller's, else scripts/slurm-local.sh's.
@@ -340,52 +276,124 @@ fn slurm_conf() -> Option<String> {
         .then_some(conf)
 }
 
+const NO_SLURM: &str = "no Slurm cluster answers (as root: `scripts/slurm-local.sh start`, \
+                        then run the tests; .ci/run does both)";
+
 #[test]
 fn slurm_array_runs_the_readme_sweep_with_the_local_scores_and_resumes_lost_tasks() {
     let Some(conf) = slurm_conf() else {
-        skipped(
-            "no Slurm cluster answers (as root: `scripts/slurm-local.sh start`, \
-             then run the tests; .ci/run does both)",
-        );
+        skipped(NO_SLURM);
         return;
     };
-    // A fresh folder without runs/: the task logs' folder must exist before sbatch.
     let ws = Workspace::new();
-    let slurm = block("scripts/sweep.sh --slurm");
+    let slurm = block("mlp-train sweep --slurm");
     let env = [("SLURM_CONF", conf.as_str())];
     ws.bash(&(block("grid=(") + &slurm), &env);
-    assert_eq!(ws.runs_counted(), readme_grid().len());
+    let points = readme_points().len();
     let table = ws.table();
     assert_complete(&table);
     assert_eq!(scores(&table), scores(&local_table()));
-    let logs = fs::read_dir(ws.path().join("runs"))
-        .unwrap()
-        .filter(|e| {
-            let name = e.as_ref().unwrap().file_name();
-            let name = name.to_string_lossy();
-            name.starts_with("slurm-") && name.ends_with(".log")
-        })
-        .count();
-    assert_eq!(logs, readme_grid().len(), "one task log per grid point");
+    let logs = |ws: &Workspace| {
+        fs::read_dir(ws.path().join("runs"))
+            .unwrap()
+            .filter(|e| {
+                let name = e.as_ref().unwrap().file_name();
+                let name = name.to_string_lossy();
+                name.starts_with("slurm-") && name.ends_with(".out")
+            })
+            .count()
+    };
+    assert_eq!(logs(&ws), points, "one task log per grid point");
+    // The array's tasks ran the binary itself, not through the PATH's wrapper: nothing to
+    // count but the submitting process.
+    ws.runs_counted();
 
     // Two tasks lost: the same command submits an array of two and completes the table.
-    for name in ["l1e-4_r0.1_h16", "l0_r0.05_h64"] {
-        fs::remove_file(ws.path().join(format!("runs/{name}.json"))).unwrap();
+    for i in [1, 6] {
+        fs::remove_file(ws.path().join(format!("runs/points/{i:04}.json"))).unwrap();
     }
-    let out = ws.bash(&(block("grid=(") + &slurm), &env);
-    assert_eq!(ws.runs_counted(), 2);
-    let total = readme_grid().len();
-    let said = format!("{} of {total} grid points already done", total - 2);
-    let stderr = String::from_utf8_lossy(&out.stderr);
-    assert!(stderr.contains(&said), "{stderr}");
+    ws.bash(&(block("grid=(") + &slurm), &env);
+    assert_eq!(logs(&ws), points + 2);
     assert_eq!(scores(&ws.table()), scores(&table));
+}
 
-    // The README's submission by hand: the same table.
-    let by_hand = Workspace::new();
-    by_hand.bash(
-        &(block("grid=(") + &block("scripts/sweep.slurm jobs.txt")),
-        &env,
+/// A data file and a runs folder named to break shell text: a newline followed by a command,
+/// `$(…)`, a `%` (Slurm's --output patterns) and `h=64` (an assignment to awk).
+fn hostile(ws: &Workspace) -> (String, String) {
+    let data = "d\ntouch PWNED #$(touch PWNED2).csv";
+    fs::copy(format!("{ROOT}/data/iris.csv"), ws.path().join(data)).unwrap();
+    (data.to_string(), "r%j h=64 'x".to_string())
+}
+
+fn assert_nothing_ran(ws: &Workspace) {
+    for f in ["PWNED", "PWNED2"] {
+        assert!(
+            !ws.path().join(f).exists(),
+            "{f} was created: a shell ran user text"
+        );
+    }
+}
+
+#[test]
+fn hostile_names_reach_gnu_parallel_as_data_never_as_commands() {
+    if !have("parallel") {
+        skipped("GNU parallel is not installed (Debian package `parallel`; .ci/run installs it)");
+        return;
+    }
+    let ws = Workspace::new();
+    let (data, runs) = hostile(&ws);
+    let script = r#"mlp-train sweep --print-jobs --runs "$RUNS" --grid hidden=4,8 --data "$DATA" --epochs 3 --val-frac 0.2 | parallel --sshlogin 2/:
+mlp-train sweep --runs "$RUNS" > table.csv"#;
+    ws.bash(script, &[("RUNS", &runs), ("DATA", &data)]);
+    assert_nothing_ran(&ws);
+    let table = ws.table();
+    assert_eq!(table.lines().count(), 3, "{table}");
+    assert!(!table.contains(",failed,"), "{table}");
+    // A newline in the runs folder cannot be put on a job line: refused, nothing planned.
+    let out = Command::new(BIN)
+        .args([
+            "sweep",
+            "--print-jobs",
+            "--runs",
+            "a\nb",
+            "--grid",
+            "hidden=4,8",
+        ])
+        .args(["--data", &format!("{ROOT}/data/iris.csv")])
+        .current_dir(ws.path())
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2), "{out:?}");
+    assert!(!ws.path().join("a\nb").exists());
+}
+
+#[test]
+fn hostile_names_reach_slurm_as_data_never_as_commands() {
+    let Some(conf) = slurm_conf() else {
+        skipped(NO_SLURM);
+        return;
+    };
+    let ws = Workspace::new();
+    let (data, runs) = hostile(&ws);
+    let script = r#"mlp-train sweep --slurm --runs "$RUNS" --grid hidden=4,8 --data "$DATA" --epochs 3 --val-frac 0.2 > table.csv"#;
+    ws.bash(
+        script,
+        &[("RUNS", &runs), ("DATA", &data), ("SLURM_CONF", &conf)],
     );
-    assert_eq!(by_hand.runs_counted(), readme_grid().len());
-    assert_eq!(scores(&by_hand.table()), scores(&table));
+    assert_nothing_ran(&ws);
+    let table = ws.table();
+    assert_eq!(table.lines().count(), 3, "{table}");
+    assert!(!table.contains(",failed,"), "{table}");
+    // Both tasks' logs are in the folder, under its own name (`%j` not expanded).
+    let logs = fs::read_dir(ws.path().join(&runs))
+        .unwrap()
+        .filter(|e| {
+            e.as_ref()
+                .unwrap()
+                .file_name()
+                .to_string_lossy()
+                .starts_with("slurm-")
+        })
+        .count();
+    assert!(logs >= 2, "task logs in {runs}");
 }

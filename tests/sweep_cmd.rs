@@ -555,7 +555,7 @@ fn cross_validated_points_are_scored_by_the_cv_mean_with_the_std_named() {
 }
 
 #[test]
-fn out_and_refit_are_planned_outputs_and_refit_trains_the_best_point_on_all_rows() {
+fn out_refit_and_report_are_planned_outputs_and_refit_trains_the_best_point_on_all_rows() {
     let dir = tempfile::tempdir().unwrap();
     let runs = dir.path().join("r");
     let r = runs.to_str().unwrap();
@@ -580,19 +580,43 @@ fn out_and_refit_are_planned_outputs_and_refit_trains_the_best_point_on_all_rows
         2,
         &["--out must not name the file read by --data"],
     );
+    let mut args = base.to_vec();
+    args.extend(["--report", &iris]);
+    assert_error(
+        &sweep(&args),
+        2,
+        &["--report must not name the file read by --data"],
+    );
     let table_file = dir.path().join("t.csv");
     let model = dir.path().join("best.json");
+    let page = dir.path().join("sweep.html");
     let mut args = base.to_vec();
     args.extend([
         "-o",
         table_file.to_str().unwrap(),
         "--refit",
         model.to_str().unwrap(),
+        "--report",
+        page.to_str().unwrap(),
     ]);
     let out = sweep(&args);
     assert!(ok(&out).is_empty(), "the table went to -o");
     let (h, rows) = table(&std::fs::read_to_string(&table_file).unwrap());
     let best_hidden = &rows[0][col(&h, "hidden")];
+    // The page: the ranked table with both points, and the command that trains the best alone.
+    let html = std::fs::read_to_string(&page).unwrap();
+    assert!(
+        html.contains("id=\"table\"") && html.contains("id=\"best\""),
+        "{html}"
+    );
+    let best_score = &rows[0][col(&h, "val_accuracy")];
+    assert!(
+        html.contains(&format!("--hidden={best_hidden}"))
+            || html.contains(&format!("--hidden {best_hidden}")),
+        "the best point's command is on the page"
+    );
+    let shown = mlp_train::show::html::num(best_score.parse::<f64>().unwrap());
+    assert!(html.contains(&shown), "{shown} on the page");
     let m = json(&model);
     assert_eq!(m["hyperparameters"]["hidden"].to_string(), *best_hidden);
     assert_eq!(m["hyperparameters"]["val_frac"], 0.0);

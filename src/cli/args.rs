@@ -77,7 +77,9 @@ pub enum Command {
     /// `mlp-train sweep --grid lambda=0,1e-4,1e-3 --grid lr=0.05,0.1 --runs DIR --data
     /// iris.csv --val-frac 0.2`: every other train flag is shared by all points. The data is
     /// read once; the plan (DIR/plan.json), one result per point (DIR/points/NNNN.json) and,
-    /// with --save-models, one model per point (DIR/models/NNNN.json) are written in DIR.
+    /// with --save-models, one model per point (DIR/models/NNNN.json) are written in DIR;
+    /// --report FILE.html writes the sweep's page (the table, the score against each axis, a
+    /// heatmap over two axes).
     /// Running the same command again runs only the missing (or failed) points; `sweep --runs
     /// DIR` alone resumes the plan in DIR and prints its table. The table (CSV, or JSON with
     /// --json) goes to stdout, best first, and a `best:` line on stderr gives the command that

@@ -10,9 +10,10 @@ use std::sync::{Arc, Mutex};
 use clap::{ArgMatches, Args, Command, FromArgMatches};
 
 use crate::cli::args::{SweepArgs, TrainArgs};
-use crate::cli::output::{hold_writes, Plan};
+use crate::cli::output::{hold_writes, Plan, Transaction};
 use crate::cli::streams::{print, say, Failure};
 use crate::error::{exit, shown_path};
+use crate::show::html;
 use crate::sweep::files::{self, PointResult};
 use crate::sweep::plan::{self, Arg, FileId, PlanPoint, Search, SweepPlan, PLAN_SCHEMA};
 use crate::sweep::points::{Engine, Loaded};
@@ -23,10 +24,10 @@ use crate::train::options::RunOptions;
 use crate::{Error, Result};
 
 /// Train flags that belong to the sweep itself, not to its points.
-const SWEEP_LEVEL: [&str; 3] = ["json", "quiet", "verbose"];
+const SWEEP_LEVEL: [&str; 4] = ["json", "quiet", "verbose", "report"];
 
 /// Train flags a point may not have, and what to use instead.
-const REFUSED: [(&str, &str); 9] = [
+const REFUSED: [(&str, &str); 8] = [
     (
         "save",
         "use --save-models (one model per point) or --refit MODEL (the best point)",
@@ -37,10 +38,6 @@ const REFUSED: [(&str, &str); 9] = [
     ),
     (
         "plot",
-        "a sweep keeps each point's --json summary in DIR/points",
-    ),
-    (
-        "report",
         "a sweep keeps each point's --json summary in DIR/points",
     ),
     (
@@ -147,9 +144,31 @@ pub fn sweep(args: SweepArgs) -> Result<i32, Failure> {
     } else {
         t.csv()
     };
-    match out_plan.get("--out") {
-        Some(o) => o.write(text.as_bytes())?,
-        None => print(&text)?,
+    // The table (-o) and the page change together, or neither does.
+    let mut outputs = Transaction::new();
+    let text = match out_plan.get("--out") {
+        Some(o) => {
+            outputs.stage(o, text.into_bytes())?;
+            String::new()
+        }
+        None => text,
+    };
+    if let Some(to) = out_plan.get("--report") {
+        let inv = html::Invocation::current();
+        let mut page = html::SweepPage::new(&t, &inv);
+        let data = opts.first().and_then(|o| o.data.data.clone());
+        page.data = data.as_deref();
+        page.best_argv = t.rows.first().filter(|r| r.rank.is_some()).map(|best| {
+            std::iter::once(OsString::from("mlp-train"))
+                .chain(plan.points[best.point].args.iter().map(Arg::os))
+                .collect()
+        });
+        let html = html::sweep_page(&page);
+        outputs.stage(to, html.into_bytes())?;
+    }
+    outputs.commit()?;
+    if !text.is_empty() {
+        print(&text)?;
     }
     if let Some(best) = t.rows.first().filter(|r| r.rank.is_some()) {
         let cmd = rerun_command(&plan.points[best.point].args);
@@ -604,6 +623,8 @@ fn table_plan(args: &SweepArgs, dir: &Path, opts: &[RunOptions]) -> Result<Plan>
         &[
             ("--out", args.out.as_deref()),
             ("--refit", args.refit.as_deref()),
+            // The train flag --report is the sweep's own: its page.
+            ("--report", args.train.report.as_deref()),
         ],
         &[
             ("--data", data.as_deref()),
@@ -629,6 +650,9 @@ fn refit(args: &[Arg], model: &Path, out_plan: &Plan) -> Result<()> {
     }
     let mut silent = crate::train::sgd::Silent;
     let finished = crate::cli::train::train_command(&opts, &mut silent, &STOP)?;
+    if !finished.run.outcome.interrupted {
+        finished.outputs.commit()?;
+    }
     if finished.run.outcome.interrupted {
         return Err(Error::Sweep {
             what: "--refit".into(),
@@ -716,6 +740,8 @@ fn slurm(dir: &Path, todo: &[usize]) -> Result<()> {
         .arg(&output)
         .arg(&script_path)
         .stdin(std::process::Stdio::null())
+        // "Submitted batch job N" is a note, not part of the table on stdout.
+        .stdout(std::io::stderr())
         .status()
         .map_err(|e| Error::External(format!("sbatch: cannot run it: {e}")))?;
     if !status.success() && status.code().is_none_or(|c| c != 0) {

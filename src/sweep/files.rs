@@ -12,7 +12,7 @@ use crate::{Error, Result};
 
 /// Waits for the writes of a signal that exits at once (the command line passes
 /// `cli::output::hold_writes`): taken from a temporary file's creation to its rename.
-pub type Hold = fn() -> MutexGuard<'static, ()>;
+pub type Hold = fn() -> MutexGuard<'static, Vec<std::path::PathBuf>>;
 
 /// `DIR/points`.
 pub fn points_dir(dir: &Path) -> PathBuf {
