@@ -34,7 +34,8 @@ use crate::train::options::{
     // wrapper can pass defaults and let its user override them. Propagates to subcommands.
     args_override_self = true,
     after_help = "Exit codes: 0 ok, 1 other error, 2 bad flag, 3 bad data file, 4 bad model file, \
-5 cannot write output, 6 diverged, 7 gradient check failed, 8 quality gate failed, 130 interrupted."
+5 cannot write output, 6 diverged, 7 gradient check failed, 8 quality gate failed, 9 some sweep \
+points failed, 10 all sweep points failed, 130 interrupted (a sweep: 130 SIGINT, 143 SIGTERM, 129 SIGHUP)."
 )]
 pub struct Cli {
     #[command(subcommand)]
