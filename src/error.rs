@@ -52,14 +52,16 @@ pub enum Error {
     StaleCache(String),
 
     /// Training produced a non-finite objective or weight, or an objective that blew up
-    /// (see `train::BLOW_UP`).
-    #[error("training diverged at epoch {epoch}, batch {batch}: {what}; try a smaller --lr (now {}) or a larger --lambda (now {})", number(*.lr), number(*.lambda), what = text(.what))]
+    /// (see `train::BLOW_UP`). The advice follows the term that grew ([`diverged_advice`]).
+    #[error("training diverged at epoch {epoch}, batch {batch}: {what}; {}", diverged_advice(*.lr, *.lambda, *.cause), what = text(.what))]
     Diverged {
         epoch: usize,
         batch: usize,
         what: String,
         lr: f64,
         lambda: f64,
+        /// Which term grew, for the advice.
+        cause: Blowup,
     },
 
     /// A quality gate (--min-accuracy, --max-loss, --min-r2) that the run did not pass.
@@ -287,6 +289,46 @@ fn text(s: &str) -> String {
     escaped(s.as_bytes(), TEXT_SHOWN)
 }
 
+/// Which term of J made training diverge, for the advice of [`Error::Diverged`].
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Blowup {
+    /// L grew: a smaller --lr, a larger --lambda, or standardized features.
+    Loss,
+    /// The L2 term's own step diverges: with η λ ≥ 2 (1 + μ) the step of s = λ/2 ‖W‖²
+    /// alone (W ← W − ηλW, momentum μ) makes W larger in size at every step, whatever L
+    /// does, so a larger --lambda can only make it worse. `s_led` when s outweighed L at
+    /// the start (λ is what is far off), else --lr is named first.
+    L2Step { s_led: bool },
+}
+
+/// What to change when training diverged (see [`Blowup`]).
+fn diverged_advice(lr: f64, lambda: f64, cause: Blowup) -> String {
+    let (lr, lambda) = (number(lr), number(lambda));
+    match cause {
+        Blowup::Loss => format!(
+            "try a smaller --lr (now {lr}), a larger --lambda (now {lambda}), or standardized \
+             features (without --no-standardize)"
+        ),
+        Blowup::L2Step { s_led } => {
+            let (first, second) = if s_led {
+                (
+                    format!("--lambda (now {lambda})"),
+                    format!("--lr (now {lr})"),
+                )
+            } else {
+                (
+                    format!("--lr (now {lr})"),
+                    format!("--lambda (now {lambda})"),
+                )
+            };
+            format!(
+                "the L2 term's own step overshoots (--lr × --lambda is not below \
+                 2 × (1 + --momentum)): try a smaller {first} or a smaller {second}"
+            )
+        }
+    }
+}
+
 /// A flag's value as one would type it back (--lr, --lambda, a gate's threshold, --max-drop):
 /// `0.01`, `10000`, `1e-30` — the shortest text that reads back as the same f64, in exponent
 /// form where plain decimals would run long.
@@ -312,6 +354,7 @@ mod tests {
                 what: "J is not finite".into(),
                 lr,
                 lambda,
+                cause: Blowup::Loss,
             }
             .to_string()
         };

@@ -1,5 +1,5 @@
-//! The header: names (trimmed of Unicode whitespace, unique, `field j` for an empty one), the role of each column
-//! against `--label`/`--ignore`, the delimiter hint, and a test file's features against training's.
+//! The header: names (Unicode-trimmed, unique, `field j` for an empty one), the role of each
+//! column against `--label`/`--ignore`, the delimiter hint, a test file's features vs training's.
 
 use std::collections::HashMap;
 use std::path::Path;

@@ -127,6 +127,21 @@ fn gemm<T: Real>(
         assert_eq!(w.dim(), c.dim(), "λW differs in shape from the product");
     }
     let (m, n, k) = (c.nrows(), c.ncols(), a.ncols());
+    if m.saturating_mul(n).saturating_mul(k) >= SLICE_MACS && stop_installed() {
+        return gemm_sliced(a, b, c, plus, SLICE_MACS);
+    }
+    gemm_whole(a, b, c, plus);
+}
+
+/// [`gemm`] without looking at the stop flag.
+#[inline]
+fn gemm_whole<T: Real>(
+    a: ArrayView2<T>,
+    b: ArrayView2<T>,
+    c: ArrayViewMut2<T>,
+    plus: Option<(T, ArrayView2<T>)>,
+) {
+    let (m, n, k) = (c.nrows(), c.ncols(), a.ncols());
     let threads = if m * n * k < SPLIT_MIN_MACS {
         1
     } else {
@@ -137,6 +152,91 @@ fn gemm<T: Real>(
     }
     gemm_split(threads, a, b, c, plus);
 }
+
+/// With a stop flag installed ([`stoppable`]), a product of at least this many
+/// multiply-adds is computed in slices of about this many (tens of milliseconds each), the
+/// flag looked at before each: a signal stops a training step with a minibatch of 300,000
+/// rows within a slice, not after five products of seconds each. Ordinary minibatches
+/// (B = 256 rows of 784 into 1024 units: 2e8) stay one call, as before.
+pub const SLICE_MACS: usize = 1 << 30;
+
+/// C computed in slices of its rows (or columns, when C is wider than tall) of about
+/// `slice_macs` multiply-adds each, aligned like the threads' chunks, each through
+/// [`gemm_whole`]; stops before the next slice once the installed flag is set, leaving the
+/// rest of C as it was. Each element of C is still one kernel call over the whole inner
+/// dimension, so a product that runs to its end has the same bits as [`gemm_whole`]'s.
+fn gemm_sliced<T: Real>(
+    a: ArrayView2<T>,
+    b: ArrayView2<T>,
+    mut c: ArrayViewMut2<T>,
+    plus: Option<(T, ArrayView2<T>)>,
+    slice_macs: usize,
+) {
+    let (m, n, k) = (c.nrows(), c.ncols(), a.ncols());
+    let axis = if m >= n { Axis(0) } else { Axis(1) };
+    let len = c.len_of(axis);
+    let per_line = (m * n * k / len.max(1)).max(1);
+    let step = (slice_macs / per_line).max(1).next_multiple_of(ALIGN);
+    let mut lo = 0;
+    while lo < len {
+        if stopped() {
+            return;
+        }
+        let hi = (lo + step).min(len);
+        let range = (lo..hi).into();
+        let c = c.slice_axis_mut(axis, range);
+        let plus = plus.map(|(lambda, w)| (lambda, w.slice_axis_move(axis, range)));
+        if axis == Axis(0) {
+            gemm_whole(a.slice_axis(axis, range), b, c, plus);
+        } else {
+            gemm_whole(a, b.slice_axis(axis, range), c, plus);
+        }
+        lo = hi;
+    }
+}
+
+thread_local! {
+    /// The stop flag installed on this thread by [`stoppable`], or null.
+    static STOP: std::cell::Cell<*const AtomicBool> = const { std::cell::Cell::new(std::ptr::null()) };
+}
+
+/// Runs `f`, one training step's passes on this thread, with `stop` installed: from then
+/// on, until `f` returns, a large product ([`SLICE_MACS`]) or element-wise pass
+/// ([`SLICE_ELEMENTS`]) stops early, leaving its output unfinished, once `stop` is set. The
+/// caller looks at `stop` after `f` and then discards all that `f` computed.
+pub fn stoppable<R>(stop: &AtomicBool, f: impl FnOnce() -> R) -> R {
+    /// Puts back the flag that was installed before, however `f` ends.
+    struct Restore(*const AtomicBool);
+    impl Drop for Restore {
+        fn drop(&mut self) {
+            STOP.with(|s| s.set(self.0));
+        }
+    }
+    let _restore = Restore(STOP.with(|s| s.replace(stop)));
+    f()
+}
+
+/// True when a stop flag is installed on this thread.
+#[inline]
+fn stop_installed() -> bool {
+    STOP.with(|s| !s.get().is_null())
+}
+
+/// True when the stop flag installed on this thread is set.
+#[inline]
+fn stopped() -> bool {
+    STOP.with(|s| {
+        let p = s.get();
+        // SAFETY: a non-null pointer was installed by `stoppable` from a reference that
+        // outlives its call, and is replaced by the previous value before that call returns
+        // (`Restore`, on unwinding too); it is read on the same thread only.
+        !p.is_null() && unsafe { (*p).load(Ordering::Relaxed) }
+    })
+}
+
+/// With a stop flag installed ([`stoppable`]), an element-wise pass over at least this many
+/// elements goes in slices of rows of about this many, the flag looked at before each.
+pub const SLICE_ELEMENTS: usize = 1 << 22;
 
 /// The chunk boundary `i` of `len` rows or columns cut into (at most) `parts` aligned pieces.
 #[inline]
@@ -285,8 +385,35 @@ pub fn elementwise_parts(len: usize) -> usize {
 /// f(x, y) for each element x of X and the element y of Y at the same place. Over the current
 /// rayon pool when X is large, by whole rows (contiguous parts of a row-major X); element by
 /// element, so the same bits for every thread count.
-pub fn zip_rows<T: Real>(x: ArrayViewMut2<T>, y: ArrayView2<T>, f: impl Fn(&mut T, T) + Sync) {
+pub fn zip_rows<T: Real>(mut x: ArrayViewMut2<T>, y: ArrayView2<T>, f: impl Fn(&mut T, T) + Sync) {
     assert_eq!(x.dim(), y.dim(), "element-wise operands differ in shape");
+    if let Some(step) = slice_rows(x.nrows(), x.ncols()) {
+        for lo in (0..x.nrows()).step_by(step) {
+            if stopped() {
+                return;
+            }
+            let range = (lo..(lo + step).min(x.nrows())).into();
+            zip_rows_whole(
+                x.slice_axis_mut(Axis(0), range),
+                y.slice_axis(Axis(0), range),
+                &f,
+            );
+        }
+        return;
+    }
+    zip_rows_whole(x, y, f)
+}
+
+/// Rows per slice of an element-wise pass over (rows, cols) when it goes in slices (a stop
+/// flag installed and at least [`SLICE_ELEMENTS`] elements), else None.
+#[inline]
+fn slice_rows(rows: usize, cols: usize) -> Option<usize> {
+    (rows.saturating_mul(cols) >= SLICE_ELEMENTS && stop_installed())
+        .then(|| (SLICE_ELEMENTS / cols.max(1)).max(1))
+}
+
+/// [`zip_rows`] without looking at the stop flag.
+fn zip_rows_whole<T: Real>(x: ArrayViewMut2<T>, y: ArrayView2<T>, f: impl Fn(&mut T, T) + Sync) {
     let threads = elementwise_parts(x.len());
     let rows = x.nrows();
     let per = rows.div_ceil(threads.max(1));
@@ -308,7 +435,7 @@ pub fn zip_rows<T: Real>(x: ArrayViewMut2<T>, y: ArrayView2<T>, f: impl Fn(&mut 
 /// f(x, y, z) for each element x of X and the elements y of Y and z of Z at the same place:
 /// [`zip_rows`] with two inputs.
 pub fn zip3_rows<T: Real>(
-    x: ArrayViewMut2<T>,
+    mut x: ArrayViewMut2<T>,
     y: ArrayView2<T>,
     z: ArrayView2<T>,
     f: impl Fn(&mut T, T, T) + Sync,
@@ -317,6 +444,31 @@ pub fn zip3_rows<T: Real>(
         x.dim() == y.dim() && x.dim() == z.dim(),
         "element-wise operands differ in shape"
     );
+    if let Some(step) = slice_rows(x.nrows(), x.ncols()) {
+        for lo in (0..x.nrows()).step_by(step) {
+            if stopped() {
+                return;
+            }
+            let range = (lo..(lo + step).min(x.nrows())).into();
+            zip3_rows_whole(
+                x.slice_axis_mut(Axis(0), range),
+                y.slice_axis(Axis(0), range),
+                z.slice_axis(Axis(0), range),
+                &f,
+            );
+        }
+        return;
+    }
+    zip3_rows_whole(x, y, z, f)
+}
+
+/// [`zip3_rows`] without looking at the stop flag.
+fn zip3_rows_whole<T: Real>(
+    x: ArrayViewMut2<T>,
+    y: ArrayView2<T>,
+    z: ArrayView2<T>,
+    f: impl Fn(&mut T, T, T) + Sync,
+) {
     let threads = elementwise_parts(x.len());
     let rows = x.nrows();
     let per = rows.div_ceil(threads.max(1));
@@ -692,5 +844,77 @@ mod tests {
         let mut c32 = Array2::<f32>::zeros((7, 3));
         matmul(a32.view(), b32.view(), c32.view_mut());
         assert!((&c32 - &a32.dot(&b32)).iter().all(|v| v.abs() < 1e-5));
+    }
+
+    fn operands<T: Real>(m: usize, n: usize, k: usize) -> [ndarray::Array2<T>; 3] {
+        let f = |r: usize, c: usize, s: usize| {
+            ndarray::Array2::from_shape_fn((r, c), move |(i, j)| {
+                T::of((((i * 31 + j * 17 + s) % 97) as f64 - 48.0) / 7.3)
+            })
+        };
+        [f(m, k, 1), f(k, n, 2), f(m, n, 3)]
+    }
+
+    fn sliced_products_match<T: Real + std::fmt::Debug>() {
+        for (m, n, k) in [(300, 40, 50), (37, 500, 20), (1000, 3, 64), (5, 5, 5)] {
+            let [a, b, w] = operands::<T>(m, n, k);
+            let lambda = T::of(0.3);
+            for plus in [None, Some((lambda, w.view()))] {
+                let mut whole = ndarray::Array2::<T>::zeros((m, n));
+                gemm_whole(a.view(), b.view(), whole.view_mut(), plus);
+                for slice in [1, 5000, 100_000, usize::MAX / 2] {
+                    let mut sliced = ndarray::Array2::<T>::zeros((m, n));
+                    stoppable(&AtomicBool::new(false), || {
+                        gemm_sliced(a.view(), b.view(), sliced.view_mut(), plus, slice)
+                    });
+                    assert_eq!(whole, sliced, "{m}×{k}·{k}×{n}, slices of {slice}");
+                    // Transposed operands, as the backward pass has them.
+                    let mut whole_t = ndarray::Array2::<T>::zeros((n, m));
+                    let mut sliced_t = whole_t.clone();
+                    gemm_whole(b.t(), a.t(), whole_t.view_mut(), None);
+                    stoppable(&AtomicBool::new(false), || {
+                        gemm_sliced(b.t(), a.t(), sliced_t.view_mut(), None, slice)
+                    });
+                    assert_eq!(whole_t, sliced_t);
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn products_in_slices_have_the_bits_of_the_whole_product() {
+        sliced_products_match::<f32>();
+        sliced_products_match::<f64>();
+    }
+
+    #[test]
+    fn a_set_stop_flag_ends_products_and_passes_before_their_next_slice() {
+        let [a, b, _] = operands::<f32>(4096, 1024, 256);
+        let mut c = ndarray::Array2::<f32>::from_elem((4096, 1024), 7.0);
+        let stop = AtomicBool::new(true);
+        // matmul slices a product of 2^30 multiply-adds once a flag is installed.
+        stoppable(&stop, || matmul(a.view(), b.view(), c.view_mut()));
+        assert!(
+            c.iter().all(|&v| v == 7.0),
+            "nothing computed after the stop"
+        );
+        let mut x = ndarray::Array2::<f32>::from_elem((4096, 1024), 7.0);
+        let y = ndarray::Array2::<f32>::ones((4096, 1024));
+        stoppable(&stop, || zip_rows(x.view_mut(), y.view(), |x, y| *x += y));
+        assert!(x.iter().all(|&v| v == 7.0));
+        // Unset, the same calls run to their end; outside `stoppable`, no flag is looked at.
+        stop.store(false, Ordering::Relaxed);
+        stoppable(&stop, || {
+            zip_rows(x.view_mut(), y.view(), |x, y| *x += y);
+            zip3_rows(x.view_mut(), y.view(), y.view(), |x, y, z| *x += y + z);
+        });
+        assert!(x.iter().all(|&v| v == 10.0));
+        stop.store(true, Ordering::Relaxed);
+        zip_rows(x.view_mut(), y.view(), |x, y| *x += y);
+        assert!(x.iter().all(|&v| v == 11.0));
+        assert!(
+            !stop_installed(),
+            "the flag is removed when `stoppable` returns"
+        );
     }
 }

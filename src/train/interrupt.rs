@@ -1,5 +1,5 @@
-//! Ctrl-C and SIGTERM: the training loop stops cooperatively at its next minibatch; in every
-//! other phase (loading, evaluating, predicting, writing) the process exits at once.
+//! Ctrl-C and SIGTERM: the training loop stops cooperatively at its next minibatch (or slice
+//! of a large one's products); in every other phase the process exits at once.
 
 use std::sync::atomic::{AtomicBool, AtomicU8, Ordering};
 

@@ -8,6 +8,7 @@ use ndarray::{Array2, ArrayView2};
 use rand::seq::SliceRandom;
 
 use crate::data::matrices::{Data, Targets};
+use crate::error::Blowup;
 use crate::math::loss::Target;
 use crate::math::model::{Cache, Grads, Mlp, Objective, Update};
 use crate::{Error, Real, Result};
@@ -247,7 +248,8 @@ struct Momentum<T> {
 }
 
 /// Trains `model` in place on `train` by minibatch SGD, evaluating on `val` after each epoch.
-/// Checks `stop` between minibatches. On divergence (J of a minibatch, or a weight after its
+/// Checks `stop` between minibatches, and within a large one between slices of its
+/// products (dropping that minibatch's step). On divergence (J of a minibatch, or a weight after its
 /// update, not finite; or J above [`BLOW_UP`] times its start) returns [`Error::Diverged`] naming that epoch and minibatch; the
 /// model is then not to be used (the caller saves nothing).
 ///
@@ -299,6 +301,19 @@ fn train_loop<T: Real>(
     let lambda = T::of(cfg.lambda);
     let lr = T::of(cfg.lr);
     let mu = T::of(cfg.momentum);
+    // The step of s = λ/2 ‖W‖² alone, W ← W − ηλW (heavy ball: v ← μv + λW), grows W
+    // whenever ηλ ≥ 2 (1 + μ): then a divergence is the L2 term's, whatever L does.
+    let l2_step = cfg.lr * cfg.lambda >= 2.0 * (1.0 + cfg.momentum);
+    // What a divergence is blamed on, given the first minibatch's objective (or this one's).
+    let cause = |first: Objective| {
+        if l2_step {
+            Blowup::L2Step {
+                s_led: first.s > first.l || first.s.is_nan(),
+            }
+        } else {
+            Blowup::Loss
+        }
+    };
 
     let mut cache = Cache::for_model(model, b_max);
     let mut grads = Grads::for_model(model, b_max);
@@ -325,8 +340,9 @@ fn train_loop<T: Real>(
         seconds: 0.0,
     };
     let mut best: Option<(f64, usize, Mlp<T>)> = None;
-    // J of the first minibatch, at the starting weights: the yardstick of BLOW_UP.
-    let mut j_first: Option<f64> = None;
+    // The first minibatch's objective, at the starting weights: J is the yardstick of
+    // BLOW_UP; L against s says which term was off from the start.
+    let mut first: Option<Objective> = None;
 
     'epochs: for epoch in 1..=cfg.epochs {
         if !whole {
@@ -345,8 +361,17 @@ fn train_loop<T: Real>(
                 batch.gather(train, idx);
                 (batch.x(), batch.target(classify))
             };
-            model.forward(x, &mut cache)?;
-            let obj = model.backward(x, y, lambda, &cache, &mut grads)?;
+            // A signal during a large minibatch stops its products within a slice
+            // (`linalg::stoppable`): the unfinished step is then dropped, the weights left
+            // as the previous minibatch made them.
+            let obj = crate::math::linalg::stoppable(stop, || {
+                model.forward(x, &mut cache)?;
+                model.backward(x, y, lambda, &cache, &mut grads)
+            })?;
+            if stop.load(Ordering::Relaxed) {
+                outcome.interrupted = true;
+                break 'epochs;
+            }
             if !obj.j.is_finite() {
                 return Err(Error::Diverged {
                     epoch,
@@ -359,11 +384,13 @@ fn train_loop<T: Real>(
                     .into(),
                     lr: cfg.lr,
                     lambda: cfg.lambda,
+                    cause: cause(first.unwrap_or(obj)),
                 });
             }
             // A blow-up that stays finite is a divergence too (s ≈ 1e18 with R² 0 is not a
             // result): J of a minibatch above BLOW_UP × max(J of the run's first minibatch, 1).
-            let j_first = *j_first.get_or_insert(obj.j);
+            let start = *first.get_or_insert(obj);
+            let j_first = start.j;
             if obj.j > BLOW_UP * j_first.max(1.0) {
                 return Err(Error::Diverged {
                     epoch,
@@ -374,6 +401,7 @@ fn train_loop<T: Real>(
                     ),
                     lr: cfg.lr,
                     lambda: cfg.lambda,
+                    cause: cause(start),
                 });
             }
             let b = idx.len() as f64;
@@ -407,6 +435,7 @@ fn train_loop<T: Real>(
                     what: "a weight is not finite".into(),
                     lr: cfg.lr,
                     lambda: cfg.lambda,
+                    cause: cause(first.unwrap_or(obj)),
                 });
             }
             outcome.samples += idx.len() as u64;
