@@ -4,13 +4,12 @@
 use std::io::IsTerminal;
 
 use crate::cli::args::TrainArgs;
-use crate::cli::output::Dest;
+use crate::cli::output::{Dest, Output};
 use crate::cli::progress::Progress;
 use crate::cli::streams::{print, print_err, say, Failure};
 use crate::cli::train::{cv_command, interrupted_note, train_command, Finished, Verdict};
 use crate::error::exit;
 use crate::show::{html, plot, report};
-use crate::train::baseline::Baseline;
 use crate::train::checks;
 use crate::train::interrupt::STOP;
 use crate::train::options::RunOptions;
@@ -25,19 +24,26 @@ pub fn train(args: TrainArgs) -> Result<i32, Failure> {
     if args.cv.is_some() {
         return cross_validate(args, opts);
     }
-    let baseline = args.baseline.as_deref().map(Baseline::load).transpose()?;
     let mut progress = Progress::new(args.epochs, None, args.quiet, args.verbose);
     let result = train_command(&opts, &mut progress, &STOP);
     finish(&mut progress);
-    let Finished { run, report_to } = result?;
+    let Finished {
+        run,
+        report_to,
+        summary_md_to,
+    } = result?;
     // Gates and the baseline are measured before printing, so that --json can report them.
-    let verdict = Verdict::of_train(&run, &opts, baseline.as_ref())?;
+    let verdict = Verdict::of_train(&run, &opts)?;
     // --report: the HTML page first (even when a gate fails below), where the output plan
     // put it (stdout for `-`, the summary then going to stderr).
     if let Some(to) = &report_to {
         let inv = html::Invocation::current();
         let page = html::render(&html::train_page(&run, &opts, &inv));
         to.write(page.as_bytes())?;
+    }
+    if let Some(to) = &summary_md_to {
+        let md = report::train_md(&run, &verdict.gates, verdict.compared.as_ref());
+        write_summary_md(to, &md)?;
     }
     // When an output is `-`, stdout carries only that output; the summary goes to stderr.
     let print = |text: &str| {
@@ -63,6 +69,7 @@ pub fn train(args: TrainArgs) -> Result<i32, Failure> {
             let j: Vec<f64> = run.outcome.history.iter().map(|s| s.train.j).collect();
             text.push_str(&format!("J per epoch  {}\n", plot::sparkline(&j)));
         }
+        text.push_str(&verdict.text());
         print(&text)
     };
     if run.outcome.interrupted {
@@ -78,26 +85,36 @@ pub fn train(args: TrainArgs) -> Result<i32, Failure> {
 /// `--cv K`: the folds' summary (on stderr when the page takes stdout), then the verdict.
 fn cross_validate(args: TrainArgs, opts: RunOptions) -> Result<i32, Failure> {
     let k = args.cv.unwrap_or(0);
-    let baseline = args.baseline.as_deref().map(Baseline::load).transpose()?;
     let mut progress = Progress::new(args.epochs, Some(k), args.quiet, args.verbose);
     let result = cv_command(&opts, &mut progress, &STOP);
     finish(&mut progress);
-    let Finished { run: cv, report_to } = result?;
-    let verdict = Verdict::of_cv(&cv, &opts, baseline.as_ref())?;
-    let page_on_stdout = report_to.as_ref().is_some_and(|o| o.dest == Dest::Stdout);
+    let Finished {
+        run: cv,
+        report_to,
+        summary_md_to,
+    } = result?;
+    let verdict = Verdict::of_cv(&cv, &opts)?;
+    let page_on_stdout = [&report_to, &summary_md_to]
+        .iter()
+        .any(|o| o.as_ref().is_some_and(|o| o.dest == Dest::Stdout));
     if let Some(to) = &report_to {
         let inv = html::Invocation::current();
         let page = html::render(&html::cv_page(&cv, &opts, &inv));
         to.write(page.as_bytes())?;
     }
+    if let Some(to) = &summary_md_to {
+        let md = report::cv_md(&cv, &verdict.gates, verdict.compared.as_ref());
+        write_summary_md(to, &md)?;
+    }
+    let text = format!("{}{}", report::cv_text(&cv), verdict.text());
     if page_on_stdout {
-        say(report::cv_text(&cv).trim_end());
+        say(text.trim_end());
     } else if args.json {
         let mut v = report::cv_json(&cv);
         verdict.add_to_json(&mut v);
         print(&format!("{v}\n"))?;
     } else {
-        print(&report::cv_text(&cv))?;
+        print(&text)?;
     }
     if cv.interrupted {
         return Ok(exit::INTERRUPTED);
@@ -113,4 +130,12 @@ fn finish(progress: &mut Progress) {
     for w in progress.take_warnings() {
         say(&format!("mlp-train: warning: {w}"));
     }
+}
+
+/// `--summary-md`: the Markdown summary, written where the output plan put it (after the
+/// verdict, beside the HTML page). GitHub's `$GITHUB_STEP_SUMMARY` is a file of the step's
+/// own, so it is written whole (atomically), not appended to.
+pub fn write_summary_md(to: &Output, md: &str) -> Result<(), Failure> {
+    to.write(md.as_bytes())?;
+    Ok(())
 }

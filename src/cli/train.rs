@@ -8,7 +8,7 @@ use crate::data::modelfile::ModelFile;
 use crate::data::prep::{Prep, Task};
 use crate::math::model::Mlp;
 use crate::show::{plot, report};
-use crate::train::baseline::{Baseline, BaselineCheck};
+use crate::train::baseline::BaselineCheck;
 use crate::train::checks;
 use crate::train::cv::{self, CvRun};
 use crate::train::gates::{self, GateResult};
@@ -23,6 +23,8 @@ pub struct Finished<R> {
     /// With --report: the page's output (an interrupted run's sibling when it would replace
     /// a file).
     pub report_to: Option<Output>,
+    /// With --summary-md: the Markdown summary's output, written with the page.
+    pub summary_md_to: Option<Output>,
 }
 
 /// Runs `mlp-train --data …` in the precision the options ask for, and writes its outputs.
@@ -48,9 +50,12 @@ fn train_in<T: Real>(
     t.run.summary_to_stderr = plan.uses_stdout();
     let report_to = write_outputs(&plan, &t.model, &t.prep, &mut t.run, t.previous_epochs)?;
     run::explain_first_row(&mut t, args.training.lambda)?;
+    let o = &t.run.outcome;
+    let summary_md_to = summary_md_to(&plan, o.interrupted, o.interrupted && o.samples == 0);
     Ok(Finished {
         run: t.run,
         report_to,
+        summary_md_to,
     })
 }
 
@@ -67,32 +72,41 @@ pub fn cv_command(
     let report_to = plan
         .get("--report")
         .and_then(|planned| plan.destination(planned, cv.interrupted));
-    Ok(Finished { run: cv, report_to })
+    let summary_md_to = summary_md_to(&plan, cv.interrupted, false);
+    Ok(Finished {
+        run: cv,
+        report_to,
+        summary_md_to,
+    })
+}
+
+/// Where `--summary-md` goes: nowhere when nothing was done, else like the report (an
+/// interrupted run writes beside an existing file, never over it).
+fn summary_md_to(plan: &Plan, interrupted: bool, nothing_done: bool) -> Option<Output> {
+    let planned = plan.get("--summary-md").filter(|_| !nothing_done)?;
+    plan.destination(planned, interrupted)
 }
 
 /// The quality gates and the --baseline comparison of a finished run, measured before
 /// anything is printed so that --json can report them.
 pub struct Verdict {
     pub gates: Vec<GateResult>,
-    /// The comparison, and the regression error when the drop is too large.
-    pub compared: Option<(BaselineCheck, Option<Error>)>,
+    /// The comparison with --baseline (read and checked against the run's data before the
+    /// run, see `run::load_input`).
+    pub compared: Option<BaselineCheck>,
 }
 
 impl Verdict {
     /// A training's verdict, on its gate set (test, else validation, else training).
-    pub fn of_train(
-        run: &TrainRun,
-        opts: &RunOptions,
-        baseline: Option<&Baseline>,
-    ) -> Result<Self> {
+    pub fn of_train(run: &TrainRun, opts: &RunOptions) -> Result<Self> {
         let (set, e) = gates::gate_set(run);
         let accuracy = run.classes.as_ref().map(|_| e.metric.value());
         let r2 = e.regression.as_ref().map(|r| r.r2);
         let gates = gates::gates(opts, set, accuracy, e.objective.l, r2)?;
-        let compared = match baseline {
+        let compared = match &run.baseline {
             Some(b) => {
                 let value = accuracy.or(r2).unwrap_or(f64::NAN);
-                Some(b.compare(run.task, set, value, opts.gates.max_drop)?)
+                Some(b.compare(run.task, set, set, value, opts.gates.max_drop)?)
             }
             None => None,
         };
@@ -100,14 +114,14 @@ impl Verdict {
     }
 
     /// A cross-validation's verdict, on the mean over the folds.
-    pub fn of_cv(cv: &CvRun, opts: &RunOptions, baseline: Option<&Baseline>) -> Result<Self> {
+    pub fn of_cv(cv: &CvRun, opts: &RunOptions) -> Result<Self> {
         let set = format!("{}-fold cross-validation mean", cv.k);
         let accuracy = (cv.task == Task::Classify).then_some(cv.mean);
         let gates = gates::gates(opts, &set, accuracy, cv.mean_loss, cv.mean_r2)?;
-        let compared = match baseline {
+        let compared = match &cv.baseline {
             Some(b) => {
                 let value = accuracy.or(cv.mean_r2).unwrap_or(f64::NAN);
-                Some(b.compare(cv.task, "cv", value, opts.gates.max_drop)?)
+                Some(b.compare(cv.task, "cv", &set, value, opts.gates.max_drop)?)
             }
             None => None,
         };
@@ -117,17 +131,30 @@ impl Verdict {
     /// Adds `gates` and `baseline` to a --json summary.
     pub fn add_to_json(&self, v: &mut serde_json::Value) {
         v["gates"] = serde_json::json!(self.gates);
-        v["baseline"] = serde_json::json!(self.compared.as_ref().map(|c| &c.0));
+        v["baseline"] = serde_json::json!(self.compared);
     }
 
-    /// The first failed gate, else a regression against the baseline, is the error (exit 8).
+    /// The text summary's lines: one per gate and one for the baseline, pass or FAIL.
+    pub fn text(&self) -> String {
+        report::verdict_text(&self.gates, self.compared.as_ref())
+    }
+
+    /// Every failed gate and a regression against the baseline are the error (exit 8),
+    /// all named when several failed.
     pub fn into_result(self) -> Result<()> {
-        if let Some(g) = self.gates.iter().find(|g| !g.passed()) {
-            return Err(g.error());
+        let mut failed: Vec<Error> = self
+            .gates
+            .iter()
+            .filter(|g| !g.passed())
+            .map(GateResult::error)
+            .collect();
+        if let Some(b) = self.compared.as_ref().filter(|b| !b.passed()) {
+            failed.push(b.error());
         }
-        match self.compared {
-            Some((_, Some(e))) => Err(e),
-            _ => Ok(()),
+        match failed.len() {
+            0 => Ok(()),
+            1 => Err(failed.remove(0)),
+            _ => Err(Error::Checks(failed)),
         }
     }
 }
@@ -172,11 +199,13 @@ pub fn output_plan(args: &RunOptions) -> Result<Plan> {
             ("--log", args.outputs.log.as_deref()),
             ("--plot", args.outputs.plot.as_deref()),
             ("--report", args.outputs.report.as_deref()),
+            ("--summary-md", args.outputs.summary_md.as_deref()),
         ],
         &[
             ("--data", args.data.data.as_deref()),
             ("--test", args.data.test.as_deref()),
             ("--init-from", args.model.init_from.as_deref()),
+            ("--baseline", args.gates.baseline.as_deref()),
         ],
         &[("--save", "--init-from")],
     )?;
@@ -239,6 +268,11 @@ fn write_outputs<T: Real>(
                     previous_epochs.saturating_add(run.outcome.epochs_run),
                     interrupted,
                 );
+                // So that the model file can serve as a --baseline.
+                let file = ModelFile {
+                    identity: run.identity.as_ref().map(|i| serde_json::json!(i)),
+                    ..file
+                };
                 out.write(file.to_json().as_bytes())?;
                 run.saved = Some(out.given.clone());
             }

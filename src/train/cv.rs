@@ -47,6 +47,12 @@ pub struct CvRun {
     /// With --report: the held-out folds' predictions pooled, and fold 1's model on row 0.
     #[serde(skip)]
     pub diagnostics: Option<crate::train::diagnostics::Diagnostics>,
+    /// What the folds were measured on (see `Identity`).
+    #[serde(skip)]
+    pub identity: Option<crate::train::baseline::Identity>,
+    /// `--baseline`, read and checked against `identity` before the first fold.
+    #[serde(skip)]
+    pub baseline: Option<crate::train::baseline::Baseline>,
 }
 
 /// `--cv K`: stratified (classify) or plain (regress) K-fold cross-validation with the seed.
@@ -74,6 +80,8 @@ pub(super) fn cv_in<T: Real>(
         task,
         frame,
         all_classes,
+        identity,
+        baseline,
         ..
     } = load_input::<T>(args, observer)?;
     let n = frame.x.nrows();
@@ -162,5 +170,7 @@ pub(super) fn cv_in<T: Real>(
         seconds: start.elapsed().as_secs_f64(),
         threads: args.training.threads,
         diagnostics,
+        identity: Some(identity),
+        baseline,
     })
 }

@@ -9,6 +9,7 @@ use crate::data::prep::{Prep, Task};
 use crate::data::{self, Frame, LabelKind, LabelSpec, Labels as FrameLabels, LoadOptions, Source};
 use crate::math::loss::Loss;
 use crate::math::model::{Mlp, Objective};
+use crate::train::baseline::{Baseline, FileId, Identity, Split};
 use crate::train::checks::{check_continuation, check_training_memory};
 use crate::train::metrics::{self, RegressionReport};
 use crate::train::options::RunOptions;
@@ -63,6 +64,13 @@ pub struct TrainRun {
     /// True when an output goes to standard output: the summary then goes to stderr.
     #[serde(skip)]
     pub summary_to_stderr: bool,
+    /// What the metrics were measured on (the data's fingerprint, features, classes, split),
+    /// for --json, the model file and --baseline; set by [`train`].
+    #[serde(skip)]
+    pub identity: Option<Identity>,
+    /// `--baseline`, read and checked against `identity` before training.
+    #[serde(skip)]
+    pub baseline: Option<Baseline>,
 }
 
 /// Parses `--label` values: a number is a 0-based index, anything else a header name.
@@ -121,6 +129,8 @@ pub fn train<T: Real>(
         frame,
         all_classes,
         test,
+        identity,
+        baseline,
     } = input;
     check_continuation::<T>(args, previous.as_ref(), task)?;
 
@@ -165,6 +175,8 @@ pub fn train<T: Real>(
         mut run,
     } = fitted;
     run.data = src.display();
+    run.identity = Some(identity);
+    run.baseline = baseline;
     let previous_epochs = previous.as_ref().map_or(0, |m| m.epochs_run);
     Ok(Trained {
         model,
@@ -203,10 +215,15 @@ pub(super) struct Input<T> {
     pub(super) frame: Frame<T>,
     pub(super) all_classes: Option<Vec<String>>,
     pub(super) test: Option<Frame<T>>,
+    /// What the run measures on (see [`Identity`]).
+    pub(super) identity: Identity,
+    /// `--baseline`, already checked against `identity`.
+    pub(super) baseline: Option<Baseline>,
 }
 
-/// Reads the data (and --test) files and the --init-from model. The data file's warnings go
-/// to `observer` as soon as it is read, before any failure that may follow.
+/// Reads the data (and --test) files, the --init-from model and the --baseline, which must
+/// have measured the same data the same way (checked here, before any training). The data
+/// file's warnings go to `observer` as soon as it is read, before any failure that may follow.
 pub(super) fn load_input<T: Real>(
     args: &RunOptions,
     observer: &mut dyn Observer,
@@ -258,6 +275,32 @@ pub(super) fn load_input<T: Real>(
         }
         None => None,
     };
+    let split = args.data.val_frac > 0.0 || args.training.cv.is_some();
+    let identity = Identity {
+        command: "train".into(),
+        task,
+        data: FileId::of(&frame),
+        test_data: test.as_ref().map(FileId::of),
+        features: frame.feature_names.clone(),
+        classes: match &previous {
+            Some(m) => m.prep.classes.clone(),
+            None => all_classes.clone(),
+        },
+        split: Some(Split {
+            val_frac: args.data.val_frac,
+            seed: split.then_some(args.training.seed),
+            cv: args.training.cv,
+        }),
+    };
+    let baseline = args
+        .gates
+        .baseline
+        .as_deref()
+        .map(Baseline::load)
+        .transpose()?;
+    if let Some(b) = &baseline {
+        b.check_identity(&identity)?;
+    }
     Ok(Input {
         src,
         previous,
@@ -265,6 +308,8 @@ pub(super) fn load_input<T: Real>(
         frame,
         all_classes,
         test,
+        identity,
+        baseline,
     })
 }
 
@@ -471,6 +516,8 @@ pub(super) fn fit_and_train<T: Real>(
         diagnostics,
         kept: Vec::new(),
         summary_to_stderr: false,
+        identity: None,
+        baseline: None,
     };
     Ok(Fitted { model, prep, run })
 }
