@@ -45,6 +45,7 @@ pub struct PredictOutput {
 /// - predictions: to --out when given (`-` is stdout), else to stdout unless --json or eval;
 /// - report: to stderr when the predictions take stdout, else to stdout.
 pub fn predict(args: &PredictArgs, report_only: bool) -> Result<PredictOutput> {
+    check_gate_flags(args)?;
     let plan = output::Plan::new(
         &[
             ("--out", args.out.as_deref()),
@@ -330,6 +331,23 @@ fn outputs<T: Real>(mf: &ModelFile, args: &PredictArgs) -> Result<Outputs> {
         Targets::Values(v) => Targets::Values(v.mapv(|t| t.f64())),
     });
     Ok((o, truth, sample, evaluated))
+}
+
+/// The gates' thresholds, checked like training's before any work: an accuracy in [0, 1],
+/// a loss ≥ 0 and an R² ≤ 1 (any other could never pass), a drop ≥ 0.
+fn check_gate_flags(args: &PredictArgs) -> Result<()> {
+    use limits::Bound::{Inclusive, Unbounded};
+    if let Some(a) = args.min_accuracy {
+        limits::real("--min-accuracy", a, Inclusive(0.0), Inclusive(1.0))?;
+    }
+    if let Some(l) = args.max_loss {
+        limits::real("--max-loss", l, Inclusive(0.0), Unbounded)?;
+    }
+    if let Some(r) = args.min_r2 {
+        limits::real("--min-r2", r, Unbounded, Inclusive(1.0))?;
+    }
+    limits::real("--max-drop", args.max_drop, Inclusive(0.0), Unbounded)?;
+    Ok(())
 }
 
 /// Eval's quality gates and --baseline, on the evaluated file (`measured`: the accuracy, or

