@@ -63,28 +63,26 @@ pub enum Error {
     },
 
     /// A quality gate (--min-accuracy, --max-loss, --min-r2) that the run did not pass; the
-    /// numbers as the summary table shows them (`76.67 %`, `90.00 %`).
-    #[error("quality gate failed: {set} {measure} is {measured}, {relation} {gate} {threshold}", set = text(.set), measured = text(.measured), threshold = text(.threshold))]
+    /// measured value and the threshold as the summary table shows them (`76.67 %`,
+    /// `90.00 %`).
+    #[error("quality gate failed: {set} {measure} is {measured}, {relation} {gate} {threshold}", set = text(.set), measured = text(&.shown[0]), threshold = text(&.shown[1]))]
     Gate {
         gate: &'static str,
         set: String,
         measure: &'static str,
-        measured: String,
         relation: &'static str,
-        threshold: String,
+        /// The measured value and the threshold.
+        shown: Box<[String; 2]>,
     },
 
-    /// `--baseline`: the gated metric fell below the baseline's by more than `--max-drop`
-    /// (the numbers as the summary table shows them).
-    #[error("regression against the baseline: {set} {measure} is {value}, {drop} below the baseline's {baseline} ({path}), more than --max-drop {max_drop}", set = text(.set), value = text(.value), drop = text(.drop), baseline = text(.baseline), max_drop = text(.max_drop), path = shown_path(.path))]
+    /// `--baseline`: the gated metric fell below the baseline's by more than `--max-drop`.
+    #[error("regression against the baseline: {set} {measure} is {value}, {drop} below the baseline's {baseline} ({path}), more than --max-drop {max_drop}", set = text(.set), value = text(&.shown[0]), baseline = text(&.shown[1]), drop = text(&.shown[2]), max_drop = text(&.shown[3]), path = shown_path(.path))]
     Regressed {
         set: String,
         measure: &'static str,
-        value: String,
-        baseline: String,
-        drop: String,
-        max_drop: String,
         path: PathBuf,
+        /// The run's value, the baseline's, the drop and --max-drop, as the table shows them.
+        shown: Box<[String; 4]>,
     },
 
     /// An external program (Graphviz's `dot`) is missing or failed.
@@ -323,18 +321,19 @@ mod tests {
             gate: "--max-loss",
             set: "training".into(),
             measure: "loss",
-            measured: "0.500000".into(),
             relation: "above",
-            threshold: "1e-30".into(),
+            shown: Box::new(["0.500000".into(), "1e-30".into()]),
         };
         let regressed = Error::Regressed {
             set: "test".into(),
             measure: "accuracy",
-            value: "50.00 %".into(),
-            baseline: "90.00 %".into(),
-            drop: "0.4".into(),
-            max_drop: "1e-20".into(),
             path: "base.json".into(),
+            shown: Box::new([
+                "50.00 %".into(),
+                "90.00 %".into(),
+                "0.4".into(),
+                "1e-20".into(),
+            ]),
         };
         assert!(
             gate.to_string().ends_with("above --max-loss 1e-30"),

@@ -124,18 +124,7 @@ fn an_iris_baseline_does_not_judge_a_digits_run() {
     let iris = data("iris.csv");
     let good = dir.path().join("good.json");
     let v = summary_to(&good, &iris_args(&iris));
-    // The summary records what it measured.
-    let id = &v["identity"];
-    assert_eq!(id["command"], "train");
-    assert_eq!(id["data"]["rows"], 150);
-    assert_eq!(id["data"]["file"], iris.as_str());
-    let fp = id["data"]["fingerprint"].as_str().unwrap();
-    assert!(fp.starts_with("xxh3-128:") && fp.len() == 9 + 32, "{fp}");
-    assert_eq!(id["features"][3], "petal_width");
-    assert_eq!(id["classes"][0], "setosa");
-    assert_eq!(id["split"]["val_frac"], 0.2);
-    assert_eq!(id["split"]["seed"], 0);
-    assert_eq!(id["test_data"], Value::Null);
+    let fp = v["identity"]["data"]["fingerprint"].as_str().unwrap_or("?");
     let digits = data("digits.csv");
     let out = run(&[
         "--data",
@@ -163,6 +152,17 @@ fn an_iris_baseline_does_not_judge_a_digits_run() {
     assert!(line.contains("150 rows"), "{line}");
     // Nothing was trained: the refusal comes before the first epoch.
     assert!(out.stdout.is_empty());
+    // The summary records what it measured.
+    let id = &v["identity"];
+    assert_eq!(id["command"], "train");
+    assert_eq!(id["data"]["rows"], 150);
+    assert_eq!(id["data"]["file"], iris.as_str());
+    assert!(fp.starts_with("xxh3-128:") && fp.len() == 9 + 32, "{fp}");
+    assert_eq!(id["features"][3], "petal_width");
+    assert_eq!(id["classes"][0], "setosa");
+    assert_eq!(id["split"]["val_frac"], 0.2);
+    assert_eq!(id["split"]["seed"], 0);
+    assert_eq!(id["test_data"], Value::Null);
 }
 
 #[test]

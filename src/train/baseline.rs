@@ -124,15 +124,11 @@ impl BaselineCheck {
 
     /// The exit-8 error of a drop beyond --max-drop.
     pub fn error(&self) -> Error {
-        let [value, baseline, drop, max_drop] = self.shown();
         Error::Regressed {
             set: self.set.clone(),
             measure: self.measure,
-            value,
-            baseline,
-            drop,
-            max_drop,
             path: self.file.clone(),
+            shown: Box::new(self.shown()),
         }
     }
 }

@@ -68,13 +68,12 @@ impl GateResult {
             gate: self.gate,
             set: self.set.clone(),
             measure: self.measure,
-            measured,
             relation: if self.must_be == "at least" {
                 "below"
             } else {
                 "above"
             },
-            threshold,
+            shown: Box::new([measured, threshold]),
         }
     }
 }
