@@ -437,4 +437,58 @@ mod tests {
             .unwrap_err();
         assert!(e.to_string().contains("`train_r2` is null"), "{e}");
     }
+    fn identity() -> Identity {
+        Identity {
+            command: "train".into(),
+            task: Task::Classify,
+            data: FileId {
+                file: "iris.csv".into(),
+                fingerprint: "xxh3-128:1".into(),
+                rows: 150,
+            },
+            test_data: None,
+            features: vec!["a".into(), "b".into()],
+            classes: Some(vec!["x".into(), "y".into()]),
+            split: Some(Split {
+                val_frac: 0.2,
+                seed: Some(0),
+                cv: None,
+            }),
+        }
+    }
+
+    #[test]
+    fn only_the_same_identity_is_compared_and_a_difference_is_named() {
+        let mut b = baseline(serde_json::json!({}));
+        b.identity = Some(identity());
+        b.check_identity(&identity()).unwrap();
+        let refused = |edit: &dyn Fn(&mut Identity)| {
+            let mut run = identity();
+            edit(&mut run);
+            let e = b.check_identity(&run).unwrap_err();
+            assert_eq!(e.exit_code(), crate::error::exit::USAGE);
+            e.to_string()
+        };
+        let m = refused(&|r| r.classes = Some(vec!["x".into(), "z".into()]));
+        assert_eq!(
+            m,
+            "--baseline b.json was made with other classes: its #2 is `y`, this run's is `z`"
+        );
+        let m = refused(&|r| r.task = Task::Regress);
+        assert!(
+            m.contains("--task classify, and this run is --task regress"),
+            "{m}"
+        );
+        let m = refused(&|r| r.command = "eval".into());
+        assert!(
+            m.contains("`mlp-train train`, and this is `mlp-train eval`"),
+            "{m}"
+        );
+        let m = refused(&|r| r.features[1] = "c\n".into());
+        assert!(m.ends_with("its #2 is `b`, this run's is `c\\n`"), "{m}");
+        // The file's name alone does not matter: its content does.
+        let mut run = identity();
+        run.data.file = "renamed.csv".into();
+        b.check_identity(&run).unwrap();
+    }
 }
