@@ -64,27 +64,27 @@ pub enum Error {
         cause: Blowup,
     },
 
-    /// A quality gate (--min-accuracy, --max-loss, --min-r2) that the run did not pass.
-    #[error("quality gate failed: {set} {measure} is {measured}, {relation} {gate} {}", number(*.threshold), set = text(.set))]
+    /// A quality gate (--min-accuracy, --max-loss, --min-r2) that the run did not pass; the
+    /// measured value and the threshold as the summary table shows them (`76.67 %`,
+    /// `90.00 %`).
+    #[error("quality gate failed: {set} {measure} is {measured}, {relation} {gate} {threshold}", set = text(.set), measured = text(&.shown[0]), threshold = text(&.shown[1]))]
     Gate {
         gate: &'static str,
         set: String,
         measure: &'static str,
-        measured: f64,
         relation: &'static str,
-        threshold: f64,
+        /// The measured value and the threshold.
+        shown: Box<[String; 2]>,
     },
 
     /// `--baseline`: the gated metric fell below the baseline's by more than `--max-drop`.
-    #[error("regression against the baseline: {set} {measure} is {value}, {drop:.6} below the baseline's {baseline} ({path}), more than --max-drop {}", number(*.max_drop), set = text(.set), path = shown_path(.path))]
+    #[error("regression against the baseline: {set} {measure} is {value}, {drop} below the baseline's {baseline} ({path}), more than --max-drop {max_drop}", set = text(.set), value = text(&.shown[0]), baseline = text(&.shown[1]), drop = text(&.shown[2]), max_drop = text(&.shown[3]), path = shown_path(.path))]
     Regressed {
         set: String,
         measure: &'static str,
-        value: f64,
-        baseline: f64,
-        drop: f64,
-        max_drop: f64,
         path: PathBuf,
+        /// The run's value, the baseline's, the drop and --max-drop, as the table shows them.
+        shown: Box<[String; 4]>,
     },
 
     /// An external program (Graphviz's `dot`) is missing or failed.
@@ -121,6 +121,14 @@ pub enum Error {
         total: usize,
         first: String,
     },
+    /// Several checks failed at once (quality gates and the baseline): each is named.
+    #[error("{}", .0.iter().map(|e| e.to_string()).collect::<Vec<_>>().join("; and "))]
+    Checks(Vec<Error>),
+
+    /// `--baseline` names a run that cannot be compared with this one (other data, features,
+    /// classes, task or split, or a file too old to say): refused rather than compared.
+    #[error("--baseline {path} {msg}", path = shown_path(.path), msg = text(.msg))]
+    Baseline { path: PathBuf, msg: String },
 }
 
 /// Exit codes, documented in the README. 0 is success; clap's own usage errors exit 2.
@@ -169,6 +177,8 @@ impl Error {
             Error::Sweep { .. } => exit::USAGE,
             Error::SweepFailed { failed, total, .. } if failed >= total => exit::SWEEP_ALL_FAILED,
             Error::SweepFailed { .. } => exit::SWEEP_SOME_FAILED,
+            Error::Checks(_) => exit::GATE,
+            Error::Baseline { .. } => exit::USAGE,
         }
     }
 
@@ -373,30 +383,42 @@ mod tests {
             msg.contains("--lr (now 2.5e20)") && msg.contains("--lambda (now 0.0001)"),
             "{msg}"
         );
-        // The gates' thresholds and --max-drop are flags too.
+        // The gates and the baseline show their numbers as the table does, preformatted.
         let gate = Error::Gate {
             gate: "--max-loss",
             set: "training".into(),
             measure: "loss",
-            measured: 0.5,
             relation: "above",
-            threshold: 1e-30,
-        }
-        .to_string();
-        assert!(gate.ends_with("above --max-loss 1e-30"), "{gate}");
+            shown: Box::new(["0.500000".into(), "1e-30".into()]),
+        };
         let regressed = Error::Regressed {
             set: "test".into(),
             measure: "accuracy",
-            value: 0.5,
-            baseline: 0.9,
-            drop: 0.4,
-            max_drop: 1e-20,
             path: "base.json".into(),
-        }
-        .to_string();
+            shown: Box::new([
+                "50.00 %".into(),
+                "90.00 %".into(),
+                "0.4".into(),
+                "1e-20".into(),
+            ]),
+        };
         assert!(
-            regressed.ends_with("more than --max-drop 1e-20"),
+            gate.to_string().ends_with("above --max-loss 1e-30"),
+            "{gate}"
+        );
+        assert!(
+            regressed
+                .to_string()
+                .ends_with("more than --max-drop 1e-20"),
             "{regressed}"
+        );
+        let both = Error::Checks(vec![gate, regressed]);
+        assert_eq!(both.exit_code(), exit::GATE);
+        assert_eq!(
+            both.to_string(),
+            "quality gate failed: training loss is 0.500000, above --max-loss 1e-30; and \
+             regression against the baseline: test accuracy is 50.00 %, 0.4 below the \
+             baseline's 90.00 % (base.json), more than --max-drop 1e-20"
         );
         // Every text reads back as the value it names.
         for x in [1e-30, 0.1, 3.0e-5, 1e16, 123.456, 7e300] {

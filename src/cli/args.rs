@@ -339,6 +339,14 @@ pub struct TrainArgs {
         help_heading = "Quality gates"
     )]
     pub max_drop: f64,
+
+    /// Write a short Markdown summary for CI pages: the data (with its content
+    /// fingerprint), the metric table, each gate and the baseline marked ✅ or ❌. Written
+    /// after the verdict is known, also when a gate fails; `-` is standard output. On GitHub
+    /// Actions: `--summary-md "$GITHUB_STEP_SUMMARY"` (that file is the step's own, so the
+    /// summary replaces it rather than appending). It may not name an input.
+    #[arg(long, value_name = "FILE.md", help_heading = "Output")]
+    pub summary_md: Option<PathBuf>,
 }
 
 /// Options of `mlp-train predict`.
@@ -381,6 +389,42 @@ pub struct PredictArgs {
     /// explained. `-` writes it to stdout (then --out is required).
     #[arg(long, value_name = "FILE.html")]
     pub report: Option<PathBuf>,
+
+    /// Quality gate for CI: exit 8 when the accuracy on --data is below X (0..1). Like
+    /// training's; the report and every output asked for are still written.
+    #[arg(long, value_name = "X", help_heading = "Quality gates")]
+    pub min_accuracy: Option<f64>,
+
+    /// Quality gate: exit 8 when the loss L on --data is above X (L in standardized target
+    /// units for regression, as in training).
+    #[arg(long, value_name = "X", help_heading = "Quality gates")]
+    pub max_loss: Option<f64>,
+
+    /// Quality gate for regression: exit 8 when R² on --data is below X.
+    #[arg(long, value_name = "X", help_heading = "Quality gates")]
+    pub min_r2: Option<f64>,
+
+    /// CI regression check: an earlier `eval --json` of the same --data (same content, by
+    /// fingerprint). Exit 8 when the accuracy (classify) or R² (regress) is below the
+    /// baseline's by more than --max-drop; exit 2 when the baseline measured other data.
+    #[arg(long, value_name = "FILE", help_heading = "Quality gates")]
+    pub baseline: Option<PathBuf>,
+
+    /// With --baseline: the largest drop tolerated, in the metric's units (0.02 is two
+    /// points of accuracy).
+    #[arg(
+        long,
+        value_name = "D",
+        default_value_t = 0.0,
+        requires = "baseline",
+        help_heading = "Quality gates"
+    )]
+    pub max_drop: f64,
+
+    /// Write a short Markdown summary for CI pages (`$GITHUB_STEP_SUMMARY`): the model, the
+    /// data, the metrics, each gate and the baseline marked ✅ or ❌. `-` is standard output.
+    #[arg(long, value_name = "FILE.md")]
+    pub summary_md: Option<PathBuf>,
 }
 
 /// Options of `mlp-train gradcheck`.
@@ -556,6 +600,7 @@ impl TrainArgs {
                 plot: self.plot.clone(),
                 report: self.report.clone(),
                 json: self.json,
+                summary_md: self.summary_md.clone(),
             },
         }
     }

@@ -9,6 +9,7 @@ use rand::Rng as _;
 
 use crate::cli::args::{ExplainArgs, GradcheckArgs, GraphArgs, GraphFormat, PredictArgs};
 use crate::cli::output;
+use crate::cli::train::Verdict;
 use crate::data::matrices::Targets;
 use crate::data::modelfile::ModelFile;
 use crate::data::prep::{Prep, Task};
@@ -17,12 +18,17 @@ use crate::math::loss::{softmax_rows, Target};
 use crate::math::model::{Init, Mlp};
 use crate::show::graph::GraphShapes;
 use crate::show::html;
+use crate::show::report;
+use crate::train::baseline::{Baseline, FileId, Identity};
 use crate::train::diagnostics::{self, Diagnostics, Predictions};
 use crate::train::explain::ExplainOptions;
+use crate::train::gates;
 use crate::train::gradcheck;
 use crate::train::limits;
 use crate::train::metrics;
+use crate::train::metrics::RegressionReport;
 use crate::train::predict;
+use crate::train::run::Evaluation;
 use crate::train::run::{ignore_specs, label_kind, label_specs};
 use crate::train::sgd::argmax;
 use crate::{Error, Real, Result};
@@ -31,6 +37,8 @@ use crate::{Error, Real, Result};
 pub struct PredictOutput {
     pub stdout: String,
     pub stderr: String,
+    /// The quality gates and --baseline (exit 8 when one failed), after the outputs.
+    pub verdict: Result<()>,
 }
 
 /// `mlp-train predict` (and `eval`, `report_only`): one CSV row per input, and a report when
@@ -38,12 +46,18 @@ pub struct PredictOutput {
 /// - predictions: to --out when given (`-` is stdout), else to stdout unless --json or eval;
 /// - report: to stderr when the predictions take stdout, else to stdout.
 pub fn predict(args: &PredictArgs, report_only: bool) -> Result<PredictOutput> {
+    check_gate_flags(args)?;
     let plan = output::Plan::new(
         &[
             ("--out", args.out.as_deref()),
             ("--report", args.report.as_deref()),
+            ("--summary-md", args.summary_md.as_deref()),
         ],
-        &[("--model", Some(&args.model)), ("--data", Some(&args.data))],
+        &[
+            ("--model", Some(&args.model)),
+            ("--data", Some(&args.data)),
+            ("--baseline", args.baseline.as_deref()),
+        ],
         &[],
     )?;
     // --report: the explained sample (f64 and f32) and L, s, J (f64) copy the model again.
@@ -51,6 +65,7 @@ pub fn predict(args: &PredictArgs, report_only: bool) -> Result<PredictOutput> {
         Some(_) => limits::load_model_with(&args.model, 8 + 4 + 8, "the report's copies")?,
         None => limits::load_model(&args.model)?,
     };
+    let baseline = args.baseline.as_deref().map(Baseline::load).transpose()?;
     if args.proba && mf.prep.task == Task::Regress {
         return Err(Error::flag(
             "--proba",
@@ -80,14 +95,28 @@ pub fn predict(args: &PredictArgs, report_only: bool) -> Result<PredictOutput> {
     let prep = &mf.prep;
     // Predict in the precision the model was trained in, so that an f32 model's predictions
     // are exactly those it was evaluated with.
-    let (mut o, truth, sample) = match mf.precision.as_str() {
+    let (mut o, truth, sample, evaluated) = match mf.precision.as_str() {
         "f32" => outputs::<f32>(&mf, args)?,
         _ => outputs::<f64>(&mf, args)?,
     };
 
-    // For --report: L, s, J on the labelled rows, from O before softmax (L in standardized
-    // target units for regression, as in training); not computed without a page to show it.
-    let objective = truth.as_ref().filter(|_| args.report.is_some()).map(|t| {
+    // What was evaluated: a --baseline must have evaluated the same (checked before the
+    // report is made).
+    let identity = Identity {
+        command: "eval".into(),
+        task: prep.task,
+        data: evaluated,
+        test_data: None,
+        features: prep.features.clone(),
+        classes: prep.classes.clone(),
+        split: None,
+    };
+    if let Some(b) = &baseline {
+        b.check_identity(&identity)?;
+    }
+    // L, s, J on the labelled rows, from O before softmax (L in standardized target units
+    // for regression, as in training): for --report, --json and the gates.
+    let objective = truth.as_ref().map(|t| {
         let m = mf.mlp::<f64>();
         let lambda = mf.hyperparameters["lambda"].as_f64().unwrap_or(0.0);
         let (l, s) = (m.loss.value(o.view(), t.target()), m.regularizer(lambda));
@@ -111,6 +140,8 @@ pub fn predict(args: &PredictArgs, report_only: bool) -> Result<PredictOutput> {
             csv_field(name)
         }
     };
+    // The gated metric and, for --summary-md, the metric table's row.
+    let mut measured: Option<(f64, Option<RegressionReport>)> = None;
     match (&prep.classes, prep.task) {
         (Some(classes), Task::Classify) => {
             softmax_rows(o.view_mut());
@@ -137,9 +168,9 @@ pub fn predict(args: &PredictArgs, report_only: bool) -> Result<PredictOutput> {
                     predicted: predicted.clone(),
                 });
                 let r = metrics::classification(t, &predicted, classes);
+                measured = Some((r.accuracy, None));
                 report = if args.json {
-                    let json = serde_json::to_string(&r).unwrap_or_default();
-                    format!("{}\n", data::json_safe(json))
+                    serde_json::to_value(&r).unwrap_or_default().to_string()
                 } else {
                     class_report_text(&r, classes)
                 };
@@ -166,9 +197,9 @@ pub fn predict(args: &PredictArgs, report_only: bool) -> Result<PredictOutput> {
                     predicted: flat(&o),
                     q: y.ncols(),
                 });
+                measured = Some((r.rmse, Some(r.clone())));
                 report = if args.json {
-                    let json = serde_json::to_string(&r).unwrap_or_default();
-                    format!("{}\n", data::json_safe(json))
+                    serde_json::to_value(&r).unwrap_or_default().to_string()
                 } else {
                     format!(
                         "rows {}  RMSE {:.6}  MAE {:.6}  R² {:.4}\n",
@@ -194,6 +225,21 @@ pub fn predict(args: &PredictArgs, report_only: bool) -> Result<PredictOutput> {
                 prep.labels.join(",")
             ),
         ));
+    }
+    let verdict = eval_verdict(
+        args,
+        &identity,
+        &prep.labels.join(","),
+        baseline.as_ref(),
+        objective,
+        &measured,
+    )?;
+    if args.json && !report.is_empty() {
+        report = data::json_safe(eval_json(
+            args, &mf, &identity, objective, &report, &verdict,
+        ));
+    } else if !report.is_empty() {
+        report.push_str(&verdict.text());
     }
     let page = match &args.report {
         Some(path) => {
@@ -239,22 +285,30 @@ pub fn predict(args: &PredictArgs, report_only: bool) -> Result<PredictOutput> {
     if let (Some(page), Some(to)) = (page, plan.get("--report")) {
         outputs.stage(to, page.into_bytes())?;
     }
+    if let Some(to) = plan.get("--summary-md") {
+        let md = eval_md(args, &identity, objective, &measured, &verdict);
+        outputs.stage(to, md.into_bytes())?;
+    }
     outputs.commit()?;
+    let verdict = verdict.into_result();
     Ok(if plan.uses_stdout() {
         // The predictions or the page took stdout: the report goes to stderr.
         PredictOutput {
             stdout: String::new(),
             stderr: report,
+            verdict,
         }
     } else if args.out.is_some() || report_only || args.json {
         PredictOutput {
             stdout: report,
             stderr: String::new(),
+            verdict,
         }
     } else {
         PredictOutput {
             stdout: csv,
             stderr: report,
+            verdict,
         }
     })
 }
@@ -262,10 +316,12 @@ pub fn predict(args: &PredictArgs, report_only: bool) -> Result<PredictOutput> {
 /// The model's outputs O for every row of `data` (widened to f64), and the labels when the
 /// file has them.
 /// With --report, also the file's first row for the page's explained sample.
+/// And the evaluated file's identity (name, content fingerprint, rows).
 type Outputs = (
     Array2<f64>,
     Option<Targets<f64>>,
     Option<diagnostics::Sample>,
+    FileId,
 );
 
 fn outputs<T: Real>(mf: &ModelFile, args: &PredictArgs) -> Result<Outputs> {
@@ -281,6 +337,7 @@ fn outputs<T: Real>(mf: &ModelFile, args: &PredictArgs) -> Result<Outputs> {
     opts.ignore = ignore_specs(&args.ignore);
     let frame = data::load::<T>(&Source::parse(&args.data), &opts)?;
     let (lines, source) = (frame.lines.clone(), frame.source.clone());
+    let evaluated = FileId::of(&frame);
     let sample = match (&args.report, &frame.labels) {
         (Some(_), FrameLabels::Classes(_) | FrameLabels::Targets(_)) => {
             let lambda = mf.hyperparameters["lambda"].as_f64().unwrap_or(0.0);
@@ -304,7 +361,156 @@ fn outputs<T: Real>(mf: &ModelFile, args: &PredictArgs) -> Result<Outputs> {
         Targets::Classes(c) => Targets::Classes(c),
         Targets::Values(v) => Targets::Values(v.mapv(|t| t.f64())),
     });
-    Ok((o, truth, sample))
+    Ok((o, truth, sample, evaluated))
+}
+
+/// The gates' thresholds, checked like training's before any work: an accuracy in [0, 1],
+/// a loss ≥ 0 and an R² ≤ 1 (any other could never pass), a drop ≥ 0.
+fn check_gate_flags(args: &PredictArgs) -> Result<()> {
+    use limits::Bound::{Inclusive, Unbounded};
+    if let Some(a) = args.min_accuracy {
+        limits::real("--min-accuracy", a, Inclusive(0.0), Inclusive(1.0))?;
+    }
+    if let Some(l) = args.max_loss {
+        limits::real("--max-loss", l, Inclusive(0.0), Unbounded)?;
+    }
+    if let Some(r) = args.min_r2 {
+        limits::real("--min-r2", r, Unbounded, Inclusive(1.0))?;
+    }
+    limits::real("--max-drop", args.max_drop, Inclusive(0.0), Unbounded)?;
+    Ok(())
+}
+
+/// Eval's quality gates and --baseline, on the evaluated file (`measured`: the accuracy, or
+/// the RMSE with the regression report; None without the label column).
+fn eval_verdict(
+    args: &PredictArgs,
+    identity: &Identity,
+    labels: &str,
+    baseline: Option<&Baseline>,
+    objective: Option<crate::math::model::Objective>,
+    measured: &Option<(f64, Option<RegressionReport>)>,
+) -> Result<Verdict> {
+    let num = |v: Option<f64>| v.map(|x| x.to_string());
+    let asked = [
+        ("--min-accuracy", num(args.min_accuracy)),
+        ("--max-loss", num(args.max_loss)),
+        ("--min-r2", num(args.min_r2)),
+        (
+            "--baseline",
+            baseline.map(|b| crate::error::shown_path(&b.path)),
+        ),
+    ];
+    let (Some((metric, regression)), Some(objective)) = (measured, objective) else {
+        return match asked.into_iter().find_map(|(f, v)| Some((f, v?))) {
+            Some((flag, value)) => Err(Error::flag(
+                flag,
+                format!(
+                    "needs the label column {} in {}",
+                    labels,
+                    Source::parse(&args.data)
+                ),
+                value,
+            )),
+            None => Ok(Verdict {
+                gates: Vec::new(),
+                compared: None,
+            }),
+        };
+    };
+    let classify = identity.task == Task::Classify;
+    let accuracy = classify.then_some(*metric);
+    let r2 = regression.as_ref().map(|r| r.r2);
+    let gates = gates::check_gates(
+        "evaluated",
+        args.min_accuracy,
+        args.max_loss,
+        args.min_r2,
+        accuracy,
+        objective.l,
+        r2,
+    )?;
+    let compared = match baseline {
+        Some(b) => {
+            let value = accuracy.or(r2).unwrap_or(f64::NAN);
+            Some(b.compare(identity.task, "eval", "evaluated", value, args.max_drop)?)
+        }
+        None => None,
+    };
+    Ok(Verdict { gates, compared })
+}
+
+/// Eval's `--json` object: the report's fields, and the schema version, the rows, L, s, J,
+/// the model's identity and the evaluated data's, the gates and the baseline.
+fn eval_json(
+    args: &PredictArgs,
+    mf: &ModelFile,
+    identity: &Identity,
+    objective: Option<crate::math::model::Objective>,
+    report: &str,
+    verdict: &Verdict,
+) -> String {
+    let mut v: serde_json::Value = serde_json::from_str(report).unwrap_or_default();
+    let o = objective.unwrap_or(crate::math::model::Objective {
+        l: f64::NAN,
+        s: f64::NAN,
+        j: f64::NAN,
+    });
+    let extra = serde_json::json!({
+        "schema_version": crate::show::report::SCHEMA_VERSION,
+        "tool": format!("mlp-train {}", env!("CARGO_PKG_VERSION")),
+        "data": identity.data.file,
+        "rows": identity.data.rows,
+        "loss": o.l,
+        "reg": o.s,
+        "objective": o.j,
+        "model": {
+            "file": crate::show::report::json_path(&args.model),
+            "identity": mf.identity,
+        },
+        "identity": identity,
+    });
+    if let (serde_json::Value::Object(dst), serde_json::Value::Object(src)) = (&mut v, extra) {
+        dst.extend(src);
+    }
+    verdict.add_to_json(&mut v);
+    format!("{v}\n")
+}
+
+/// Eval's `--summary-md`: the model, the evaluated data, its metric row, the verdict.
+fn eval_md(
+    args: &PredictArgs,
+    identity: &Identity,
+    objective: Option<crate::math::model::Objective>,
+    measured: &Option<(f64, Option<RegressionReport>)>,
+    verdict: &Verdict,
+) -> String {
+    let table = match (objective, measured) {
+        (Some(objective), Some((metric, regression))) => {
+            let e = Evaluation {
+                rows: identity.data.rows,
+                objective,
+                metric: match regression {
+                    Some(r) => crate::train::sgd::Metric::Rmse(r.rmse),
+                    None => crate::train::sgd::Metric::Accuracy(*metric),
+                },
+                regression: regression.clone(),
+            };
+            report::md_table(identity.task, &[("evaluated", &e)])
+        }
+        _ => String::new(),
+    };
+    let title = format!("mlp-train eval on {}", identity.data.file);
+    let model = crate::show::report::json_path(&args.model);
+    report::summary_md(
+        &title,
+        Some(identity),
+        Some(&model),
+        &table,
+        &verdict.gates,
+        verdict.compared.as_ref(),
+        false,
+    )
 }
 
 /// Quotes a CSV field when it needs it.

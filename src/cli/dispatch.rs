@@ -66,5 +66,6 @@ fn predict(args: &PredictArgs, report_only: bool) -> Result<i32, Failure> {
     if !out.stderr.is_empty() {
         let _ = std::io::stderr().lock().write_all(out.stderr.as_bytes());
     }
+    out.verdict?;
     Ok(0)
 }

@@ -10,7 +10,6 @@ use crate::cli::streams::{print, print_err, say, Failure};
 use crate::cli::train::{cv_command, interrupted_note, train_command, Finished, Verdict};
 use crate::error::exit;
 use crate::show::{html, plot, report};
-use crate::train::baseline::Baseline;
 use crate::train::checks;
 use crate::train::interrupt::STOP;
 use crate::train::options::RunOptions;
@@ -25,21 +24,24 @@ pub fn train(args: TrainArgs) -> Result<i32, Failure> {
     if args.cv.is_some() {
         return cross_validate(args, opts);
     }
-    let baseline = args.baseline.as_deref().map(Baseline::load).transpose()?;
     let mut progress = Progress::new(args.epochs, None, args.quiet, args.verbose);
     let result = train_command(&opts, &mut progress, &STOP);
     finish(&mut progress);
     let Finished { run, mut outputs } = result?;
     // Gates and the baseline are measured before printing, so that --json can report them.
     // An error until the commit below leaves every output file as it was.
-    let verdict = Verdict::of_train(&run, &opts, baseline.as_ref())?;
-    // --report: the HTML page (written even when a gate fails below) joins the model, log and
-    // plot staged by the training; then all are put in place together (stdout for `-`, the
-    // summary then going to stderr).
+    let verdict = Verdict::of_train(&run, &opts)?;
+    // --report and --summary-md (written even when a gate fails below) join the model, log
+    // and plot staged by the training; then all are put in place together (stdout for `-`,
+    // the summary then going to stderr).
     if let Some(to) = outputs.take_deferred("--report") {
         let inv = html::Invocation::current();
         let page = html::render(&html::train_page(&run, &opts, &inv));
         outputs.stage(&to, page.into_bytes())?;
+    }
+    if let Some(to) = outputs.take_deferred("--summary-md") {
+        let md = report::train_md(&run, &verdict.gates, verdict.compared.as_ref());
+        outputs.stage(&to, md.into_bytes())?;
     }
     outputs.commit()?;
     // When an output is `-`, stdout carries only that output; the summary goes to stderr.
@@ -66,6 +68,7 @@ pub fn train(args: TrainArgs) -> Result<i32, Failure> {
             let j: Vec<f64> = run.outcome.history.iter().map(|s| s.train.j).collect();
             text.push_str(&format!("J per epoch  {}\n", plot::sparkline(&j)));
         }
+        text.push_str(&verdict.text());
         print(&text)
     };
     if run.outcome.interrupted {
@@ -81,7 +84,6 @@ pub fn train(args: TrainArgs) -> Result<i32, Failure> {
 /// `--cv K`: the folds' summary (on stderr when the page takes stdout), then the verdict.
 fn cross_validate(args: TrainArgs, opts: RunOptions) -> Result<i32, Failure> {
     let k = args.cv.unwrap_or(0);
-    let baseline = args.baseline.as_deref().map(Baseline::load).transpose()?;
     let mut progress = Progress::new(args.epochs, Some(k), args.quiet, args.verbose);
     let result = cv_command(&opts, &mut progress, &STOP);
     finish(&mut progress);
@@ -89,7 +91,7 @@ fn cross_validate(args: TrainArgs, opts: RunOptions) -> Result<i32, Failure> {
         run: cv,
         mut outputs,
     } = result?;
-    let verdict = Verdict::of_cv(&cv, &opts, baseline.as_ref())?;
+    let verdict = Verdict::of_cv(&cv, &opts)?;
     let mut page_on_stdout = false;
     if let Some(to) = outputs.take_deferred("--report") {
         page_on_stdout = to.dest == Dest::Stdout;
@@ -97,15 +99,21 @@ fn cross_validate(args: TrainArgs, opts: RunOptions) -> Result<i32, Failure> {
         let page = html::render(&html::cv_page(&cv, &opts, &inv));
         outputs.stage(&to, page.into_bytes())?;
     }
+    if let Some(to) = outputs.take_deferred("--summary-md") {
+        page_on_stdout |= to.dest == Dest::Stdout;
+        let md = report::cv_md(&cv, &verdict.gates, verdict.compared.as_ref());
+        outputs.stage(&to, md.into_bytes())?;
+    }
     outputs.commit()?;
+    let text = format!("{}{}", report::cv_text(&cv), verdict.text());
     if page_on_stdout {
-        say(report::cv_text(&cv).trim_end());
+        say(text.trim_end());
     } else if args.json {
         let mut v = report::cv_json(&cv);
         verdict.add_to_json(&mut v);
         print(&format!("{}\n", crate::data::json_safe(v.to_string())))?;
     } else {
-        print(&report::cv_text(&cv))?;
+        print(&text)?;
     }
     if cv.interrupted {
         return Ok(exit::INTERRUPTED);

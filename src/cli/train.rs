@@ -8,7 +8,7 @@ use crate::data::modelfile::ModelFile;
 use crate::data::prep::{Prep, Task};
 use crate::math::model::Mlp;
 use crate::show::{plot, report};
-use crate::train::baseline::{Baseline, BaselineCheck};
+use crate::train::baseline::BaselineCheck;
 use crate::train::checks;
 use crate::train::cv::{self, CvRun};
 use crate::train::gates::{self, GateResult};
@@ -22,6 +22,7 @@ use crate::{Error, Real, Result};
 /// replace a file), to be staged into the same transaction; then one commit puts all in place.
 pub struct Finished<R> {
     pub run: R,
+    /// Staged outputs; --report and --summary-md deferred, rendered once the verdict is known.
     pub outputs: Transaction,
 }
 
@@ -65,11 +66,15 @@ pub fn cv_command(
     let plan = output_plan(args)?;
     let cv = cv::cv_command(args, observer, stop)?;
     let mut outputs = Transaction::new();
-    if let Some(to) = plan
-        .get("--report")
-        .and_then(|planned| plan.destination(planned, cv.interrupted))
-    {
-        outputs.defer(to);
+    // The page and the Markdown summary, rendered by the caller once the verdict is known
+    // (an interrupted run writes beside an existing file, never over it).
+    for flag in ["--report", "--summary-md"] {
+        if let Some(to) = plan
+            .get(flag)
+            .and_then(|planned| plan.destination(planned, cv.interrupted))
+        {
+            outputs.defer(to);
+        }
     }
     Ok(Finished { run: cv, outputs })
 }
@@ -78,25 +83,22 @@ pub fn cv_command(
 /// anything is printed so that --json can report them.
 pub struct Verdict {
     pub gates: Vec<GateResult>,
-    /// The comparison, and the regression error when the drop is too large.
-    pub compared: Option<(BaselineCheck, Option<Error>)>,
+    /// The comparison with --baseline (read and checked against the run's data before the
+    /// run, see `run::load_input`).
+    pub compared: Option<BaselineCheck>,
 }
 
 impl Verdict {
     /// A training's verdict, on its gate set (test, else validation, else training).
-    pub fn of_train(
-        run: &TrainRun,
-        opts: &RunOptions,
-        baseline: Option<&Baseline>,
-    ) -> Result<Self> {
+    pub fn of_train(run: &TrainRun, opts: &RunOptions) -> Result<Self> {
         let (set, e) = gates::gate_set(run);
         let accuracy = run.classes.as_ref().map(|_| e.metric.value());
         let r2 = e.regression.as_ref().map(|r| r.r2);
         let gates = gates::gates(opts, set, accuracy, e.objective.l, r2)?;
-        let compared = match baseline {
+        let compared = match &run.baseline {
             Some(b) => {
                 let value = accuracy.or(r2).unwrap_or(f64::NAN);
-                Some(b.compare(run.task, set, value, opts.gates.max_drop)?)
+                Some(b.compare(run.task, set, set, value, opts.gates.max_drop)?)
             }
             None => None,
         };
@@ -104,14 +106,14 @@ impl Verdict {
     }
 
     /// A cross-validation's verdict, on the mean over the folds.
-    pub fn of_cv(cv: &CvRun, opts: &RunOptions, baseline: Option<&Baseline>) -> Result<Self> {
+    pub fn of_cv(cv: &CvRun, opts: &RunOptions) -> Result<Self> {
         let set = format!("{}-fold cross-validation mean", cv.k);
         let accuracy = (cv.task == Task::Classify).then_some(cv.mean);
         let gates = gates::gates(opts, &set, accuracy, cv.mean_loss, cv.mean_r2)?;
-        let compared = match baseline {
+        let compared = match &cv.baseline {
             Some(b) => {
                 let value = accuracy.or(cv.mean_r2).unwrap_or(f64::NAN);
-                Some(b.compare(cv.task, "cv", value, opts.gates.max_drop)?)
+                Some(b.compare(cv.task, "cv", &set, value, opts.gates.max_drop)?)
             }
             None => None,
         };
@@ -121,17 +123,30 @@ impl Verdict {
     /// Adds `gates` and `baseline` to a --json summary.
     pub fn add_to_json(&self, v: &mut serde_json::Value) {
         v["gates"] = serde_json::json!(self.gates);
-        v["baseline"] = serde_json::json!(self.compared.as_ref().map(|c| &c.0));
+        v["baseline"] = serde_json::json!(self.compared);
     }
 
-    /// The first failed gate, else a regression against the baseline, is the error (exit 8).
+    /// The text summary's lines: one per gate and one for the baseline, pass or FAIL.
+    pub fn text(&self) -> String {
+        report::verdict_text(&self.gates, self.compared.as_ref())
+    }
+
+    /// Every failed gate and a regression against the baseline are the error (exit 8),
+    /// all named when several failed.
     pub fn into_result(self) -> Result<()> {
-        if let Some(g) = self.gates.iter().find(|g| !g.passed()) {
-            return Err(g.error());
+        let mut failed: Vec<Error> = self
+            .gates
+            .iter()
+            .filter(|g| !g.passed())
+            .map(GateResult::error)
+            .collect();
+        if let Some(b) = self.compared.as_ref().filter(|b| !b.passed()) {
+            failed.push(b.error());
         }
-        match self.compared {
-            Some((_, Some(e))) => Err(e),
-            _ => Ok(()),
+        match failed.len() {
+            0 => Ok(()),
+            1 => Err(failed.remove(0)),
+            _ => Err(Error::Checks(failed)),
         }
     }
 }
@@ -176,11 +191,13 @@ pub fn output_plan(args: &RunOptions) -> Result<Plan> {
             ("--log", args.outputs.log.as_deref()),
             ("--plot", args.outputs.plot.as_deref()),
             ("--report", args.outputs.report.as_deref()),
+            ("--summary-md", args.outputs.summary_md.as_deref()),
         ],
         &[
             ("--data", args.data.data.as_deref()),
             ("--test", args.data.test.as_deref()),
             ("--init-from", args.model.init_from.as_deref()),
+            ("--baseline", args.gates.baseline.as_deref()),
         ],
         &[("--save", "--init-from")],
     )?;
@@ -243,6 +260,11 @@ fn stage_outputs<T: Real>(
                     previous_epochs.saturating_add(run.outcome.epochs_run),
                     interrupted,
                 );
+                // So that the model file can serve as a --baseline.
+                let file = ModelFile {
+                    identity: run.identity.as_ref().map(|i| serde_json::json!(i)),
+                    ..file
+                };
                 staged.stage(&out, file.to_json().into_bytes())?;
                 run.saved = Some(out.given.clone());
             }

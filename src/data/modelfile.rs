@@ -63,6 +63,11 @@ pub struct ModelFile {
     /// W2: `outputs` rows of `hidden` numbers.
     #[serde(deserialize_with = "crate::data::modelsize::weights")]
     pub w2: Vec<Vec<f64>>,
+    /// What the metrics were measured on — the data's content fingerprint, features,
+    /// classes, task and split (`train::baseline::Identity`) — so that the file can serve as
+    /// a `--baseline`. Absent in files written before it was recorded.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub identity: Option<serde_json::Value>,
 }
 
 fn rows<T: Real>(w: &Array2<T>) -> Vec<Vec<f64>> {
@@ -102,6 +107,7 @@ impl ModelFile {
             interrupted,
             w1: rows(&m.w1),
             w2: rows(&m.w2),
+            identity: None,
         }
     }
 

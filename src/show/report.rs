@@ -8,7 +8,9 @@ use serde_json::{json, Value};
 
 use crate::data::prep::Task;
 use crate::error::shown_path;
+use crate::train::baseline::{BaselineCheck, Identity};
 use crate::train::cv::CvRun;
+use crate::train::gates::GateResult;
 use crate::train::run::{Evaluation, TrainRun};
 use crate::train::sgd::{EpochStats, Metric};
 
@@ -262,6 +264,8 @@ pub fn summary_json(run: &TrainRun) -> Value {
         "seconds": o.seconds,
         "samples_per_second": samples_per_second(run),
         "model": run.saved.as_deref().map(json_path),
+        // What the metrics were measured on: --baseline compares only equal identities.
+        "identity": run.identity,
     });
     if let (Value::Object(dst), Value::Object(src)) = (&mut v, metrics_json(run)) {
         dst.extend(src);
@@ -388,7 +392,240 @@ pub fn cv_json(cv: &CvRun) -> Value {
         format!("cv_{name}"): cv.mean,
         "interrupted": cv.interrupted,
         "seconds": cv.seconds,
+        "identity": cv.identity,
     })
+}
+
+/// The Markdown summary of a training (see [`summary_md`]).
+pub fn train_md(run: &TrainRun, gates: &[GateResult], baseline: Option<&BaselineCheck>) -> String {
+    let title = format!("mlp-train on {}", json_path(&run.data));
+    let table = md_table(run.task, &evaluations(run));
+    let interrupted = run.outcome.interrupted;
+    summary_md(
+        &title,
+        run.identity.as_ref(),
+        None,
+        &table,
+        gates,
+        baseline,
+        interrupted,
+    )
+}
+
+/// The Markdown summary of a cross-validation (see [`summary_md`]).
+pub fn cv_md(cv: &CvRun, gates: &[GateResult], baseline: Option<&BaselineCheck>) -> String {
+    let title = format!("mlp-train --cv {} on {}", cv.k, json_path(&cv.data));
+    let table = md_cv_table(cv);
+    summary_md(
+        &title,
+        cv.identity.as_ref(),
+        None,
+        &table,
+        gates,
+        baseline,
+        cv.interrupted,
+    )
+}
+
+/// The verdict's lines of the text summary, one per gate and one for the baseline:
+/// `gate --min-accuracy 90.00 %: validation accuracy 96.67 %, pass`.
+pub fn verdict_text(gates: &[GateResult], baseline: Option<&BaselineCheck>) -> String {
+    let mut out = String::new();
+    for g in gates {
+        let _ = writeln!(out, "{}", g.line());
+    }
+    if let Some(b) = baseline {
+        let _ = writeln!(out, "{}", b.line());
+    }
+    out
+}
+
+/// Text for Markdown, never at the start of a line: escaped to one line like every message
+/// (control characters, bidi overrides), then each character that means something inside a
+/// GitHub Markdown line backslash-escaped, so that a file named `a|b*c`, `<img>` or `$x$`
+/// shows as itself and never as a table cell, emphasis, HTML or math.
+pub fn md_text(s: &str) -> String {
+    let one_line = crate::error::escaped(s.as_bytes(), crate::error::PATH_SHOWN);
+    let mut out = String::with_capacity(one_line.len());
+    for c in one_line.chars() {
+        if "\\`*_[]<>|#!~&$".contains(c) {
+            out.push('\\');
+        }
+        out.push(c);
+    }
+    out
+}
+
+/// The Markdown metric table of a training: the same sets and cells as [`table`].
+pub fn md_table(task: Task, sets: &[(&str, &Evaluation)]) -> String {
+    let regress = task == Task::Regress;
+    let mut out = String::from("| set | rows | L | s | J |");
+    out.push_str(if regress {
+        " RMSE | MAE | R² |\n| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |\n"
+    } else {
+        " accuracy |\n| --- | ---: | ---: | ---: | ---: | ---: |\n"
+    });
+    for (name, e) in sets {
+        let ob = e.objective;
+        let mut line = format!("| {} | {} |", md_text(name), e.rows);
+        let mut values = vec![ob.l, ob.s, ob.j];
+        if let Some(r) = &e.regression {
+            values.extend([r.rmse, r.mae]);
+        }
+        for v in values {
+            let _ = write!(line, " {} |", cell(v, CELL));
+        }
+        let last = match &e.regression {
+            Some(r) => crate::train::gates::shown("R²", r.r2),
+            None => crate::train::gates::shown("accuracy", e.metric.value()),
+        };
+        let _ = writeln!(line, " {last} |");
+        out.push_str(&line);
+    }
+    out
+}
+
+/// The Markdown table of a cross-validation: one row per fold, then the mean ± std.
+pub fn md_cv_table(cv: &CvRun) -> String {
+    let regress = cv.task == Task::Regress;
+    let name = if regress { "RMSE" } else { "accuracy" };
+    let show = |v: f64| {
+        if regress {
+            cell(v, CELL)
+        } else {
+            crate::train::gates::shown("accuracy", v)
+        }
+    };
+    let mut out = format!("| fold | rows | L | {name} |");
+    out.push_str(if regress {
+        " R² |\n| ---: | ---: | ---: | ---: | ---: |\n"
+    } else {
+        "\n| ---: | ---: | ---: | ---: |\n"
+    });
+    for f in &cv.folds {
+        let _ = write!(
+            out,
+            "| {}/{} | {} | {} | {} |",
+            f.fold,
+            cv.k,
+            f.rows,
+            cell(f.loss, CELL),
+            show(f.metric)
+        );
+        if let Some(r2) = f.r2 {
+            let _ = write!(out, " {} |", crate::train::gates::shown("R²", r2));
+        }
+        out.push('\n');
+    }
+    let _ = write!(
+        out,
+        "| mean | | {} | {} ± {} |",
+        cell(cv.mean_loss, CELL),
+        show(cv.mean),
+        show(cv.std)
+    );
+    if let Some(r2) = cv.mean_r2 {
+        let _ = write!(out, " {} |", crate::train::gates::shown("R²", r2));
+    }
+    out.push('\n');
+    out
+}
+
+/// One data file of an identity, for Markdown: `iris.csv` — 150 rows, `xxh3-128:…`.
+fn md_file(f: &crate::train::baseline::FileId) -> String {
+    format!(
+        "{} — {} rows, fingerprint `{}`",
+        md_text(&f.file),
+        f.rows,
+        md_text(&f.fingerprint).replace('\\', "")
+    )
+}
+
+/// A short Markdown summary for CI pages (GitHub's `$GITHUB_STEP_SUMMARY`): a heading with
+/// the overall verdict, what was measured (`identity`, and `model` for eval), the metric
+/// table, then each gate and the baseline with ✅ or ❌.
+pub fn summary_md(
+    title: &str,
+    identity: Option<&Identity>,
+    model: Option<&str>,
+    table_md: &str,
+    gates: &[GateResult],
+    baseline: Option<&BaselineCheck>,
+    interrupted: bool,
+) -> String {
+    let checked = !gates.is_empty() || baseline.is_some();
+    let passed = gates.iter().all(GateResult::passed) && baseline.is_none_or(|b| b.passed());
+    let verdict = match (interrupted, checked, passed) {
+        (true, _, _) => "⚠️ interrupted",
+        (false, false, _) => "no gates",
+        (false, true, true) => "✅ passed",
+        (false, true, false) => "❌ failed",
+    };
+    let mut out = format!("### {} — {verdict}\n\n", md_text(title));
+    if let Some(id) = identity {
+        let _ = writeln!(out, "- data: {}", md_file(&id.data));
+        if let Some(t) = &id.test_data {
+            let _ = writeln!(out, "- test: {}", md_file(t));
+        }
+        if let Some(m) = model {
+            let _ = writeln!(out, "- model: {}", md_text(m));
+        }
+        let _ = write!(
+            out,
+            "- task: {}, {} features",
+            id.task.name(),
+            id.features.len()
+        );
+        if let Some(c) = &id.classes {
+            let _ = write!(out, ", {} classes", c.len());
+        }
+        out.push('\n');
+        if let Some(sp) = &id.split {
+            let split = match (sp.cv, sp.val_frac > 0.0) {
+                (Some(k), _) => format!("{k}-fold cross-validation"),
+                (None, true) => format!("validation fraction {}", sp.val_frac),
+                (None, false) => "none (trained on every row)".into(),
+            };
+            let seed = sp.seed.map(|s| format!(", seed {s}")).unwrap_or_default();
+            let _ = writeln!(out, "- split: {split}{seed}");
+        }
+        out.push('\n');
+    }
+    out.push_str(table_md);
+    if checked {
+        out.push_str(
+            "\n| check | on | required | measured | |\n| --- | --- | --- | --- | :---: |\n",
+        );
+        let mark = |ok: bool| if ok { "✅" } else { "❌" };
+        for g in gates {
+            let (value, threshold) = g.shown();
+            let relation = if g.must_be == "at least" {
+                "≥"
+            } else {
+                "≤"
+            };
+            let _ = writeln!(
+                out,
+                "| `{}` | {} {} | {relation} {threshold} | {value} | {} |",
+                g.gate,
+                md_text(&g.set),
+                md_text(g.measure),
+                mark(g.passed())
+            );
+        }
+        if let Some(b) = baseline {
+            let [value, base, drop, max_drop] = b.shown();
+            let _ = writeln!(
+                out,
+                "| baseline {} | {} {} | at most {max_drop} below {base} | {value} (drop {drop}) | {} |",
+                md_text(&b.file.to_string_lossy()),
+                md_text(&b.set),
+                md_text(b.measure),
+                mark(b.passed())
+            );
+        }
+    }
+    out
 }
 
 #[cfg(test)]

@@ -47,6 +47,12 @@ pub struct CvRun {
     /// With --report: the held-out folds' predictions pooled, and fold 1's model on row 0.
     #[serde(skip)]
     pub diagnostics: Option<crate::train::diagnostics::Diagnostics>,
+    /// What the folds were measured on (see `Identity`).
+    #[serde(skip)]
+    pub identity: Option<crate::train::baseline::Identity>,
+    /// `--baseline`, read and checked against `identity` before the first fold.
+    #[serde(skip)]
+    pub baseline: Option<crate::train::baseline::Baseline>,
 }
 
 /// `--cv K`: stratified (classify) or plain (regress) K-fold cross-validation with the seed.
@@ -86,8 +92,11 @@ pub fn cv_on<T: Real>(
         task,
         frame,
         all_classes,
+        mut identity,
+        baseline,
         ..
     } = input;
+    identity.split = Some(crate::train::run::split_of(args));
     let n = frame.x.nrows();
     if k < 2 || k > n {
         return Err(Error::flag(
@@ -174,5 +183,7 @@ pub fn cv_on<T: Real>(
         seconds: start.elapsed().as_secs_f64(),
         threads: args.training.threads,
         diagnostics,
+        identity: Some(identity),
+        baseline,
     })
 }

@@ -109,6 +109,8 @@ pub struct OutputOptions {
     pub plot: Option<PathBuf>,
     pub report: Option<PathBuf>,
     pub json: bool,
+    /// `--summary-md`: a Markdown summary for CI pages (written by the CLI with the report).
+    pub summary_md: Option<PathBuf>,
 }
 
 /// Everything a training or cross-validation run is told.

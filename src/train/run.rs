@@ -9,6 +9,7 @@ use crate::data::prep::{Prep, Task};
 use crate::data::{self, Frame, LabelKind, LabelSpec, Labels as FrameLabels, LoadOptions, Source};
 use crate::math::loss::Loss;
 use crate::math::model::{Mlp, Objective};
+use crate::train::baseline::{Baseline, FileId, Identity, Split};
 use crate::train::checks::{check_continuation, check_training_memory};
 use crate::train::metrics::{self, RegressionReport};
 use crate::train::options::RunOptions;
@@ -63,6 +64,13 @@ pub struct TrainRun {
     /// True when an output goes to standard output: the summary then goes to stderr.
     #[serde(skip)]
     pub summary_to_stderr: bool,
+    /// What the metrics were measured on (the data's fingerprint, features, classes, split),
+    /// for --json, the model file and --baseline; set by [`train`].
+    #[serde(skip)]
+    pub identity: Option<Identity>,
+    /// `--baseline`, read and checked against `identity` before training.
+    #[serde(skip)]
+    pub baseline: Option<Baseline>,
 }
 
 /// Parses `--label` values ([`LabelSpec::parse`]): a number is the column so named when the
@@ -127,7 +135,11 @@ pub fn train_on<T: Real>(
         frame,
         all_classes,
         test,
+        mut identity,
+        baseline,
     } = input;
+    // A sweep loads once and trains each point with its own split.
+    identity.split = Some(split_of(args));
     check_continuation::<T>(args, previous.as_ref(), task)?;
 
     // The report explains the file's first row, whichever set it falls in.
@@ -171,6 +183,8 @@ pub fn train_on<T: Real>(
         mut run,
     } = fitted;
     run.data = src.display();
+    run.identity = Some(identity);
+    run.baseline = baseline;
     let previous_epochs = previous.as_ref().map_or(0, |m| m.epochs_run);
     Ok(Trained {
         model,
@@ -201,6 +215,17 @@ pub fn explain_first_row<T: Real>(t: &mut Trained<T>, lambda: f64) -> Result<()>
     Ok(())
 }
 
+/// How `args` split the training file: `--val-frac`, the `--seed` that drew the split (none
+/// without a split), `--cv K`.
+pub fn split_of(args: &RunOptions) -> Split {
+    let split = args.data.val_frac > 0.0 || args.training.cv.is_some();
+    Split {
+        val_frac: args.data.val_frac,
+        seed: split.then_some(args.training.seed),
+        cv: args.training.cv,
+    }
+}
+
 /// The training file (and the test file, the model to continue), loaded and checked.
 #[derive(Clone)]
 pub struct Input<T> {
@@ -210,10 +235,16 @@ pub struct Input<T> {
     pub frame: Frame<T>,
     pub all_classes: Option<Vec<String>>,
     pub test: Option<Frame<T>>,
+    /// What the run measures on (see [`Identity`]); its split is the loading run's, and
+    /// [`train_on`] sets it from the options it trains with.
+    pub identity: Identity,
+    /// `--baseline`, already checked against `identity`.
+    pub baseline: Option<Baseline>,
 }
 
-/// Reads the data (and --test) files and the --init-from model. The data file's warnings go
-/// to `observer` as soon as it is read, before any failure that may follow.
+/// Reads the data (and --test) files, the --init-from model and the --baseline, which must
+/// have measured the same data the same way (checked here, before any training). The data
+/// file's warnings go to `observer` as soon as it is read, before any failure that may follow.
 pub fn load_input<T: Real>(args: &RunOptions, observer: &mut dyn Observer) -> Result<Input<T>> {
     let src = Source::parse(args.data.data.as_deref().unwrap_or(Path::new("-")));
     if let Some(t) = &args.data.test {
@@ -262,6 +293,27 @@ pub fn load_input<T: Real>(args: &RunOptions, observer: &mut dyn Observer) -> Re
         }
         None => None,
     };
+    let identity = Identity {
+        command: "train".into(),
+        task,
+        data: FileId::of(&frame),
+        test_data: test.as_ref().map(FileId::of),
+        features: frame.feature_names.clone(),
+        classes: match &previous {
+            Some(m) => m.prep.classes.clone(),
+            None => all_classes.clone(),
+        },
+        split: Some(split_of(args)),
+    };
+    let baseline = args
+        .gates
+        .baseline
+        .as_deref()
+        .map(Baseline::load)
+        .transpose()?;
+    if let Some(b) = &baseline {
+        b.check_identity(&identity)?;
+    }
     Ok(Input {
         src,
         previous,
@@ -269,6 +321,8 @@ pub fn load_input<T: Real>(args: &RunOptions, observer: &mut dyn Observer) -> Re
         frame,
         all_classes,
         test,
+        identity,
+        baseline,
     })
 }
 
@@ -475,6 +529,8 @@ pub(super) fn fit_and_train<T: Real>(
         diagnostics,
         kept: Vec::new(),
         summary_to_stderr: false,
+        identity: None,
+        baseline: None,
     };
     Ok(Fitted { model, prep, run })
 }
