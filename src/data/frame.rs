@@ -146,7 +146,8 @@ pub(super) fn parse_stream<T: Real>(
     let block = block.max(1);
     let delim = opts.delimiter;
     let mut buf = Vec::new();
-    input.fill(name, &mut buf, block.max(3))?;
+    // The first 64 bytes at least, whatever the block: what `foreign_encoding` looks at.
+    input.fill(name, &mut buf, block.max(64))?;
     if let Some(what) = super::source::foreign_encoding(&buf) {
         return Err(Error::data(name, what));
     }

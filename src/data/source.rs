@@ -350,3 +350,67 @@ pub fn foreign_encoding(head: &[u8]) -> Option<&'static str> {
 pub fn without_utf8_bom(bytes: &[u8]) -> &[u8] {
     bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(bytes)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn utf16(text: &str, big_endian: bool) -> Vec<u8> {
+        text.encode_utf16()
+            .flat_map(|u| {
+                if big_endian {
+                    u.to_be_bytes()
+                } else {
+                    u.to_le_bytes()
+                }
+            })
+            .collect()
+    }
+
+    #[test]
+    fn utf16_and_utf32_are_named_and_utf8_is_not() {
+        fn le(s: &[u8]) -> &'static str {
+            foreign_encoding(s).unwrap_or("")
+        }
+        assert!(le(b"\xFF\xFE\0\0a\0\0\0").starts_with("is UTF-32 text (little-endian"));
+        assert!(le(b"\0\0\xFE\xFF\0\0\0a").starts_with("is UTF-32 text (big-endian"));
+        assert!(le(b"\xFF\xFEa\0").starts_with("is UTF-16 text (little-endian, with"));
+        assert!(le(b"\xFE\xFF\0a").starts_with("is UTF-16 text (big-endian, with"));
+        assert!(le(&utf16("a,b\n1,2\n", false)).contains("little-endian, without"));
+        assert!(le(&utf16("a,b\n1,2\n", true)).contains("big-endian, without"));
+        for utf8 in [
+            &b"a,b\n1,2\n"[..],
+            b"\xEF\xBB\xBFa,b\n",
+            "é,ü\n".as_bytes(),
+            b"",
+            b"a",
+        ] {
+            assert_eq!(foreign_encoding(utf8), None, "{utf8:?}");
+        }
+        assert_eq!(without_utf8_bom(b"\xEF\xBB\xBF{}"), b"{}");
+    }
+
+    #[test]
+    fn a_utf16_file_is_named_whatever_the_block_size() {
+        let opts = super::super::LoadOptions::new(
+            vec![super::super::LabelSpec::Last],
+            super::super::LabelKind::Classes,
+        );
+        let bytes = utf16("a,b,y\n1,2,x\n3,4,z\n", false);
+        for block in [1, 2, 3, 7, 64, 1 << 20] {
+            let e = super::super::frame::parse_blocks::<f64>(
+                Path::new("u.csv"),
+                &bytes,
+                &opts,
+                block,
+                Some(1),
+            )
+            .unwrap_err();
+            assert_eq!(
+                e.to_string(),
+                "u.csv: is UTF-16 text (little-endian, without a byte-order mark): save it as UTF-8",
+                "blocks of {block}"
+            );
+        }
+    }
+}
