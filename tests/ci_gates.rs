@@ -326,6 +326,30 @@ fn a_baseline_value_that_is_not_a_number_is_named() {
 }
 
 #[test]
+fn a_baseline_saved_as_utf16_is_named_and_a_utf8_bom_is_read() {
+    let dir = tempfile::tempdir().unwrap();
+    let iris = data("iris.csv");
+    let good = dir.path().join("good.json");
+    let v = summary_to(&good, &iris_args(&iris));
+    let mut a = iris_args(&iris);
+    a.extend(["-q", "--baseline", s(&good)]);
+    // What Windows' "Unicode" saves: UTF-16 little-endian with its mark.
+    let mut utf16 = vec![0xFF, 0xFE];
+    utf16.extend(v.to_string().encode_utf16().flat_map(u16::to_le_bytes));
+    std::fs::write(&good, utf16).unwrap();
+    assert_error(
+        &run(&a),
+        3,
+        &["good.json", "--baseline is UTF-16 text", "save it as UTF-8"],
+    );
+    let mut bom = b"\xEF\xBB\xBF".to_vec();
+    bom.extend(v.to_string().bytes());
+    std::fs::write(&good, bom).unwrap();
+    let out = run(&a);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+}
+
+#[test]
 fn numbers_read_as_the_table_shows_them_and_a_passing_gate_says_so() {
     let iris = data("iris.csv");
     let mut a = iris_args(&iris);

@@ -431,37 +431,58 @@ impl ModelFile {
         if p.bias {
             inputs.push((1.0, ("the bias input".into(), 1.0)));
         }
-        // Σ_j |w_j| b_j with the field of the largest term's larger factor.
-        let sum = |w: &[f64], b: &[(f64, (String, f64))], name: &str, i: usize| {
+        // Σ_j |w_j| b_j and the index of its largest term (a NaN term counts as the largest):
+        // numbers only, so that a model of millions of hidden units costs no allocation per
+        // unit; the field named in a refusal is worked out only then.
+        let weighted = |w: &[f64], b: &dyn Fn(usize) -> f64| {
             let mut total = 0.0f64;
             let mut largest = (-1.0f64, 0usize);
-            for (j, (v, (bj, _))) in w.iter().zip(b).enumerate() {
-                let term = v.abs() * bj;
+            for (j, v) in w.iter().enumerate() {
+                let term = v.abs() * b(j);
                 total += term;
                 if term.is_nan() || term > largest.0 {
                     largest = (if term.is_nan() { f64::INFINITY } else { term }, j);
                 }
             }
-            let j = largest.1;
-            let (v, (bj, cause)) = (w[j], &b[j]);
-            let cause = if v.abs() >= *bj {
-                (format!("{name}[{i}][{j}]"), v)
-            } else {
-                cause.clone()
-            };
-            (total, cause)
+            (total, largest.1)
         };
+        let input_bound = |j: usize| inputs.get(j).map_or(f64::NAN, |x| x.0);
+        let w1_at = |i: usize, j: usize| self.w1.get(i).and_then(|r| r.get(j)).copied();
+        // The larger factor of W1's term (i, j): the weight, or what makes input j large.
+        let cause_of_z = |i: usize, j: usize| match w1_at(i, j) {
+            Some(v) if v.abs() >= input_bound(j) => (format!("w1[{i}][{j}]"), v),
+            _ => inputs
+                .get(j)
+                .map_or((format!("w1[{i}][{j}]"), f64::NAN), |x| x.1.clone()),
+        };
+        let z_of = |i: usize| weighted(&self.w1[i], &input_bound);
         let bounded = matches!(a.activation, Activation::Sigmoid | Activation::Tanh);
-        let mut hidden = Vec::with_capacity(self.w1.len());
-        for (i, row) in self.w1.iter().enumerate() {
-            let (z, cause) = sum(row, &inputs, "w1", i);
+        // |h_i|, kept when there is room for it (else worked out again for each output).
+        let mut hidden: Vec<f64> = Vec::new();
+        let keep = hidden.try_reserve_exact(self.w1.len()).is_ok();
+        for i in 0..self.w1.len() {
+            let (z, j) = z_of(i);
             if !fits(z) {
-                return Err(refuse(format!("hidden unit {i}'s z = W1 x"), z, &cause));
+                let stage = format!("hidden unit {i}'s z = W1 x");
+                return Err(refuse(stage, z, &cause_of_z(i, j)));
             }
-            hidden.push((if bounded { 1.0 } else { z }, cause));
+            if keep {
+                hidden.push(if bounded { 1.0 } else { z });
+            }
         }
+        let h_of = |i: usize| match hidden.get(i) {
+            Some(&h) => h,
+            None if bounded => 1.0,
+            None => z_of(i).0,
+        };
         for (k, row) in self.w2.iter().enumerate() {
-            let (o, cause) = sum(row, &hidden, "w2", k);
+            let (o, i) = weighted(row, &h_of);
+            let v = row.get(i).copied().unwrap_or(f64::NAN);
+            let cause = if bounded || v.abs() >= h_of(i) {
+                (format!("w2[{k}][{i}]"), v)
+            } else {
+                cause_of_z(i, z_of(i).1)
+            };
             if !fits(o) {
                 return Err(refuse(format!("output {k}'s o = W2 h"), o, &cause));
             }

@@ -146,14 +146,18 @@ impl Baseline {
     /// Reads a `--json` summary (of a training, a `--cv` run or an eval) or a model file.
     pub fn load(path: &Path) -> Result<Self> {
         // A missing or unreadable baseline is a bad input (exit 3), like a data file.
-        let text = std::fs::read_to_string(path)
+        let bytes = std::fs::read(path)
             .map_err(|e| Error::data(path, format!("cannot read --baseline: {e}")))?;
-        let v: Value = serde_json::from_str(&text).map_err(|e| {
-            Error::data(
-                path,
-                format!("--baseline needs a --json summary or a model file: {e}"),
-            )
-        })?;
+        if let Some(what) = crate::data::foreign_encoding(&bytes) {
+            return Err(Error::data(path, format!("--baseline {what}")));
+        }
+        let v: Value =
+            serde_json::from_slice(crate::data::without_utf8_bom(&bytes)).map_err(|e| {
+                Error::data(
+                    path,
+                    format!("--baseline needs a --json summary or a model file: {e}"),
+                )
+            })?;
         let model =
             v.get("format").and_then(Value::as_str) == Some(crate::data::modelfile::FORMAT_NAME);
         let identity = match v.get("identity") {
