@@ -830,3 +830,87 @@ fn summary_md_escapes_a_hostile_file_name() {
         "{text}"
     );
 }
+
+/// The README's gate and baseline transcripts (the ```text blocks of "In scripts and CI" that
+/// use --baseline or --min-accuracy), run as written in bash from a folder with data/: every
+/// line shown after a `$ command` is in its output, in order (`...` stands for lines left
+/// out), and `$ echo $?` shows the exit code.
+#[test]
+fn the_readme_gate_transcripts_are_what_the_binary_prints() {
+    let readme =
+        std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/README.md")).unwrap();
+    let start = readme.find("## In scripts and CI").unwrap();
+    let end = start + readme[start..].find("**Cross-validation.**").unwrap();
+    let mut blocks = Vec::new();
+    let mut current: Option<Vec<&str>> = None;
+    for line in readme[start..end].lines() {
+        match (&mut current, line) {
+            (None, "```text") => current = Some(Vec::new()),
+            (Some(_), "```") => blocks.push(current.take().unwrap()),
+            (Some(b), l) => b.push(l),
+            _ => {}
+        }
+    }
+    let blocks: Vec<Vec<&str>> = blocks
+        .into_iter()
+        .filter(|b| {
+            b.iter()
+                .any(|l| l.contains("--baseline") || l.contains("--min-accuracy"))
+        })
+        .collect();
+    assert!(blocks.len() >= 3, "{blocks:?}");
+    let bin_dir = Path::new(env!("CARGO_BIN_EXE_mlp-train")).parent().unwrap();
+    let path = format!(
+        "{}:{}",
+        bin_dir.display(),
+        std::env::var("PATH").unwrap_or_default()
+    );
+    for block in blocks {
+        let dir = tempfile::tempdir().unwrap();
+        std::os::unix::fs::symlink(
+            concat!(env!("CARGO_MANIFEST_DIR"), "/data"),
+            dir.path().join("data"),
+        )
+        .unwrap();
+        // A green run's summary for the blocks that compare with one.
+        let green = run(&[
+            "--data",
+            &data("iris.csv"),
+            "--val-frac",
+            "0.2",
+            "--json",
+            "-q",
+        ]);
+        std::fs::write(dir.path().join("last-green.json"), ok_stdout(&green)).unwrap();
+        let mut last_code: Option<i32> = None;
+        let mut lines = block.iter().peekable();
+        while let Some(line) = lines.next() {
+            let cmd = line
+                .strip_prefix("$ ")
+                .unwrap_or_else(|| panic!("{line:?} is not a command"));
+            let mut expected = Vec::new();
+            while let Some(l) = lines.next_if(|l| !l.starts_with("$ ")) {
+                expected.push(*l);
+            }
+            if cmd == "echo $?" {
+                assert_eq!(expected, [last_code.unwrap().to_string()], "{block:?}");
+                continue;
+            }
+            let out = std::process::Command::new("bash")
+                .args(["-c", &format!("{cmd} 2>&1")])
+                .current_dir(dir.path())
+                .env("PATH", &path)
+                .output()
+                .unwrap();
+            last_code = out.status.code();
+            let text = String::from_utf8_lossy(&out.stdout).into_owned();
+            let mut rest = text.as_str();
+            for want in expected.iter().filter(|l| **l != "...") {
+                let at = rest.find(want).unwrap_or_else(|| {
+                    panic!("`{cmd}` printed no line {want:?} (in order):\n{text}")
+                });
+                rest = &rest[at + want.len()..];
+            }
+        }
+    }
+}

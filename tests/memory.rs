@@ -337,3 +337,60 @@ fn a_model_too_big_for_the_limit_is_refused_before_parsing() {
         "the reason in the page"
     );
 }
+
+#[test]
+fn eval_lists_the_largest_confusions_instead_of_a_matrix_of_many_classes() {
+    // 40 classes: the matrix would be 40 columns wide; the text lists the top confusions,
+    // and the JSON still has the whole matrix.
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("many.csv");
+    let mut csv = String::from("x,y,label\n");
+    for i in 0..400 {
+        let _ = std::fmt::Write::write_fmt(
+            &mut csv,
+            format_args!("{},{},c{}\n", i % 7, i % 11, i % 40),
+        );
+    }
+    std::fs::write(&data, csv).unwrap();
+    let (d, m) = (data.display().to_string(), dir.path().join("m.json"));
+    let m = m.display().to_string();
+    let out = common::run(&["--data", &d, "--epochs", "2", "--save", &m, "-q"]);
+    assert!(out.status.success(), "{}", common::stderr(&out));
+    let out = common::run(&["eval", "--model", &m, "--data", &d]);
+    let text = common::ok_stdout(&out);
+    assert!(
+        text.contains(
+            "confusion matrix: 40 classes, too many to print; the 20 most frequent confusions"
+        ),
+        "{text}"
+    );
+    let listed: Vec<u64> = text
+        .lines()
+        .filter(|l| l.contains(" true c") && l.contains(" predicted c"))
+        .map(|l| l.split_whitespace().next().unwrap().parse().unwrap())
+        .collect();
+    assert_eq!(listed.len(), 20, "{text}");
+    assert!(
+        listed.windows(2).all(|w| w[0] >= w[1]),
+        "largest first: {listed:?}"
+    );
+    let out = common::run(&["eval", "--model", &m, "--data", &d, "--json"]);
+    let v: serde_json::Value = serde_json::from_str(&common::ok_stdout(&out)).unwrap();
+    let confusion = v["confusion"].as_array().unwrap();
+    assert_eq!(confusion.len(), 40);
+    // The largest off-diagonal cell is the first one listed.
+    let largest = confusion
+        .iter()
+        .enumerate()
+        .flat_map(|(t, row)| {
+            row.as_array()
+                .unwrap()
+                .iter()
+                .enumerate()
+                .filter(move |(p, _)| *p != t)
+                .map(|(_, v)| v.as_u64().unwrap())
+        })
+        .max()
+        .unwrap();
+    assert_eq!(listed[0], largest);
+}

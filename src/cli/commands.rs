@@ -167,6 +167,21 @@ pub fn predict(args: &PredictArgs, report_only: bool) -> Result<PredictOutput> {
                     truth: t.clone(),
                     predicted: predicted.clone(),
                 });
+                // The confusion matrix is classes × classes: budgeted before it is made (and,
+                // for --json, its text), so that a file of thousands of classes is refused,
+                // never an abort.
+                let q = classes.len();
+                let mut need = limits::Need::new();
+                need.add("the confusion matrix", limits::times(q, q), 8);
+                if args.json {
+                    need.add("its JSON text", limits::times(q, q), 21);
+                }
+                limits::check_memory(
+                    format!("a model of {q} classes"),
+                    "the report",
+                    &need,
+                    "evaluate with a model of fewer classes",
+                )?;
                 let r = metrics::classification(t, &predicted, classes);
                 measured = Some((r.accuracy, None));
                 report = if args.json {
@@ -524,6 +539,12 @@ fn csv_field(s: &str) -> String {
 
 /// The confusion matrix and per-class scores for a terminal: class names escaped and cut
 /// as every message shows data values ([`data::shown_str`]).
+/// Beyond this many classes the text report lists the largest confusions instead of the
+/// matrix (as the HTML page does beyond 30).
+const MATRIX_MAX_CLASSES: usize = 30;
+/// How many confusions that list shows.
+const TOP_CONFUSIONS: usize = 20;
+
 fn class_report_text(r: &metrics::ClassReport, classes: &[String]) -> String {
     let classes: Vec<String> = classes.iter().map(|c| data::shown_str(c)).collect();
     let mut out = String::new();
@@ -536,21 +557,53 @@ fn class_report_text(r: &metrics::ClassReport, classes: &[String]) -> String {
         .max()
         .unwrap_or(5)
         .max(9);
-    let _ = writeln!(
-        out,
-        "confusion matrix (rows: true class, columns: predicted)"
-    );
-    let _ = write!(out, "{:<w$}", "");
-    for c in &classes {
-        let _ = write!(out, " {c:>w$}");
-    }
-    out.push('\n');
-    for (c, row) in classes.iter().zip(&r.confusion) {
-        let _ = write!(out, "{c:<w$}");
-        for v in row {
-            let _ = write!(out, " {v:>w$}");
+    if classes.len() > MATRIX_MAX_CLASSES {
+        // A matrix of thousands of columns helps no one on a terminal: the largest errors.
+        let mut errs: Vec<(u64, usize, usize)> = Vec::new();
+        for (t, row) in r.confusion.iter().enumerate() {
+            for (p, &v) in row.iter().enumerate() {
+                if t != p && v > 0 {
+                    errs.push((v, t, p));
+                }
+            }
+            // Keep the list short as it grows: only the TOP_CONFUSIONS largest matter.
+            if errs.len() > 4 * TOP_CONFUSIONS {
+                errs.sort_by(|a, b| b.0.cmp(&a.0).then((a.1, a.2).cmp(&(b.1, b.2))));
+                errs.truncate(TOP_CONFUSIONS);
+            }
+        }
+        errs.sort_by(|a, b| b.0.cmp(&a.0).then((a.1, a.2).cmp(&(b.1, b.2))));
+        errs.truncate(TOP_CONFUSIONS);
+        let _ = writeln!(
+            out,
+            "confusion matrix: {} classes, too many to print; the {} most frequent confusions (--json has the whole matrix):",
+            classes.len(),
+            errs.len()
+        );
+        for (v, t, p) in errs {
+            let _ = writeln!(
+                out,
+                "  {v:>9}  true {} predicted {}",
+                classes[t], classes[p]
+            );
+        }
+    } else {
+        let _ = writeln!(
+            out,
+            "confusion matrix (rows: true class, columns: predicted)"
+        );
+        let _ = write!(out, "{:<w$}", "");
+        for c in &classes {
+            let _ = write!(out, " {c:>w$}");
         }
         out.push('\n');
+        for (c, row) in classes.iter().zip(&r.confusion) {
+            let _ = write!(out, "{c:<w$}");
+            for v in row {
+                let _ = write!(out, " {v:>w$}");
+            }
+            out.push('\n');
+        }
     }
     let _ = writeln!(
         out,

@@ -4,7 +4,6 @@
 use std::sync::atomic::AtomicBool;
 
 use crate::cli::output::{Dest, Output, Plan, Transaction};
-use crate::data::modelfile::ModelFile;
 use crate::data::prep::{Prep, Task};
 use crate::math::model::Mlp;
 use crate::show::{plot, report};
@@ -251,20 +250,7 @@ fn stage_outputs<T: Real>(
         };
         match out.flag {
             "--save" => {
-                let file = ModelFile::new(
-                    model,
-                    prep,
-                    run.hyperparameters.clone(),
-                    report::metrics_json(run),
-                    // Checked before training (see `check_continuation`): cannot overflow.
-                    previous_epochs.saturating_add(run.outcome.epochs_run),
-                    interrupted,
-                );
-                // So that the model file can serve as a --baseline.
-                let file = ModelFile {
-                    identity: run.identity.as_ref().map(|i| serde_json::json!(i)),
-                    ..file
-                };
+                let file = report::model_file(model, prep, run, previous_epochs, interrupted);
                 staged.stage(&out, file.to_json().into_bytes())?;
                 run.saved = Some(out.given.clone());
             }

@@ -201,6 +201,32 @@ fn samples_per_second(run: &TrainRun) -> f64 {
     }
 }
 
+/// The model file of a trained run: its weights and preprocessing, hyperparameters, metrics,
+/// epochs (with those of the model it continued) and what it was measured on (`identity`, so
+/// that the file can serve as a --baseline). The one place `--save` and a sweep's
+/// `--save-models` make it, so a point's model is the run's byte for byte.
+pub fn model_file<T: crate::Real>(
+    model: &crate::math::model::Mlp<T>,
+    prep: &crate::data::prep::Prep,
+    run: &TrainRun,
+    previous_epochs: usize,
+    interrupted: bool,
+) -> crate::data::modelfile::ModelFile {
+    let file = crate::data::modelfile::ModelFile::new(
+        model,
+        prep,
+        run.hyperparameters.clone(),
+        metrics_json(run),
+        // Checked before training (see `check_continuation`): cannot overflow.
+        previous_epochs.saturating_add(run.outcome.epochs_run),
+        interrupted,
+    );
+    crate::data::modelfile::ModelFile {
+        identity: run.identity.as_ref().map(|i| serde_json::json!(i)),
+        ..file
+    }
+}
+
 /// The final metrics as stored in the model file and the JSON summary: for each of train,
 /// val and test: `<set>_loss` (L), `<set>_reg` (s), `<set>_objective` (J) and
 /// `<set>_accuracy` or `<set>_rmse`, `<set>_mae`, `<set>_r2` (null when the set is absent).

@@ -8,7 +8,6 @@ use std::time::Instant;
 
 use serde_json::{json, Value};
 
-use crate::data::modelfile::ModelFile;
 use crate::show::report;
 use crate::sweep::files::{self, Hold, PointResult};
 use crate::sweep::plan::{SweepPlan, PLAN_SCHEMA};
@@ -121,14 +120,7 @@ fn point_in<T: Real>(
         return Ok(None);
     }
     if let Some(p) = model {
-        let file = ModelFile::new(
-            &t.model,
-            &t.prep,
-            t.run.hyperparameters.clone(),
-            report::metrics_json(&t.run),
-            t.previous_epochs.saturating_add(t.run.outcome.epochs_run),
-            false,
-        );
+        let file = report::model_file(&t.model, &t.prep, &t.run, t.previous_epochs, false);
         files::write_atomic(p, file.to_json().as_bytes(), hold)?;
         t.run.saved = Some(p.to_path_buf());
     }
