@@ -524,8 +524,11 @@ fn sigterm_stops_a_large_minibatch_within_a_moment() {
     let status = child.wait().unwrap();
     let took = sent.elapsed();
     assert_eq!(status.code(), Some(130), "{rest:?}");
+    // Before, the step ran to its end: the exit came about a step after the signal. Measured
+    // against the step itself, so that a loaded machine (which slows both) cannot flake it.
+    let step = step.unwrap();
     assert!(
-        took < Duration::from_millis(1500),
+        took < Duration::from_millis(1500).max(step / 3),
         "exited {took:?} after SIGTERM (loading and the first step took {step:?})"
     );
     let m: serde_json::Value =
