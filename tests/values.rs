@@ -254,6 +254,25 @@ fn a_number_that_names_a_column_takes_it_before_the_column_at_that_index() {
         ),
         "{err}"
     );
+    // predict and eval apply the same rule to --ignore, and say so too.
+    let dir = tempfile::tempdir().unwrap();
+    let (data, model) = (dir.path().join("d.csv"), dir.path().join("m.json"));
+    std::fs::write(&data, &csv).unwrap();
+    let (data, model) = (data.to_str().unwrap(), model.to_str().unwrap());
+    let args = ["--data", data, "--label", "label", "--ignore", "1"];
+    train_json(&[&args[..], &["--epochs", "2", "--save", model]].concat());
+    for cmd in ["predict", "eval"] {
+        let out = Command::new(env!("CARGO_BIN_EXE_mlp-train"))
+            .args([cmd, "--model", model, "--data", data, "--ignore", "1"])
+            .output()
+            .unwrap();
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(0), "{cmd}: {err}");
+        assert!(
+            err.contains("mlp-train: note: --ignore 1: took the column named `1` (index 2)"),
+            "{cmd}: {err}"
+        );
+    }
     // --label 0 on `2,1,0`: the column named `0` (the last), not index 0 (named `2`).
     let mut csv = String::from("2,1,0\n");
     for i in 0..30 {

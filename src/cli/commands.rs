@@ -37,6 +37,9 @@ use crate::{Error, Real, Result};
 pub struct PredictOutput {
     pub stdout: String,
     pub stderr: String,
+    /// Notes on how the columns were chosen (`--ignore 1` taking the column named `1`), for
+    /// stderr before anything else.
+    pub notes: Vec<String>,
     /// The quality gates and --baseline (exit 8 when one failed), after the outputs.
     pub verdict: Result<()>,
 }
@@ -95,7 +98,7 @@ pub fn predict(args: &PredictArgs, report_only: bool) -> Result<PredictOutput> {
     let prep = &mf.prep;
     // Predict in the precision the model was trained in, so that an f32 model's predictions
     // are exactly those it was evaluated with.
-    let (mut o, truth, sample, evaluated) = match mf.precision.as_str() {
+    let (mut o, truth, sample, evaluated, notes) = match mf.precision.as_str() {
         "f32" => outputs::<f32>(&mf, args)?,
         _ => outputs::<f64>(&mf, args)?,
     };
@@ -311,18 +314,21 @@ pub fn predict(args: &PredictArgs, report_only: bool) -> Result<PredictOutput> {
         PredictOutput {
             stdout: String::new(),
             stderr: report,
+            notes: notes.clone(),
             verdict,
         }
     } else if args.out.is_some() || report_only || args.json {
         PredictOutput {
             stdout: report,
             stderr: String::new(),
+            notes: notes.clone(),
             verdict,
         }
     } else {
         PredictOutput {
             stdout: csv,
             stderr: report,
+            notes: notes.clone(),
             verdict,
         }
     })
@@ -337,6 +343,7 @@ type Outputs = (
     Option<Targets<f64>>,
     Option<diagnostics::Sample>,
     FileId,
+    Vec<String>,
 );
 
 fn outputs<T: Real>(mf: &ModelFile, args: &PredictArgs) -> Result<Outputs> {
@@ -350,8 +357,14 @@ fn outputs<T: Real>(mf: &ModelFile, args: &PredictArgs) -> Result<Outputs> {
     opts.optional_label = true;
     opts.delimiter = args.delimiter.byte();
     opts.ignore = ignore_specs(&args.ignore);
-    let frame = data::load::<T>(&Source::parse(&args.data), &opts)?;
+    let mut frame = data::load::<T>(&Source::parse(&args.data), &opts)?;
     let (lines, source) = (frame.lines.clone(), frame.source.clone());
+    // The column choices of --ignore are noted (the label is the model's, by name); what the
+    // data's values look like is training's concern.
+    let notes: Vec<String> = std::mem::take(&mut frame.warnings)
+        .into_iter()
+        .filter(|w| w.starts_with("--ignore "))
+        .collect();
     let evaluated = FileId::of(&frame);
     let sample = match (&args.report, &frame.labels) {
         (Some(_), FrameLabels::Classes(_) | FrameLabels::Targets(_)) => {
@@ -376,7 +389,7 @@ fn outputs<T: Real>(mf: &ModelFile, args: &PredictArgs) -> Result<Outputs> {
         Targets::Classes(c) => Targets::Classes(c),
         Targets::Values(v) => Targets::Values(v.mapv(|t| t.f64())),
     });
-    Ok((o, truth, sample, evaluated))
+    Ok((o, truth, sample, evaluated, notes))
 }
 
 /// The gates' thresholds, checked like training's before any work: an accuracy in [0, 1],

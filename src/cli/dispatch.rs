@@ -62,6 +62,9 @@ pub fn run(cli: Cli) -> Result<i32, Failure> {
 /// `commands::predict` says.
 fn predict(args: &PredictArgs, report_only: bool) -> Result<i32, Failure> {
     let out = commands::predict(args, report_only)?;
+    for n in &out.notes {
+        say(&format!("mlp-train: note: {n}"));
+    }
     print(&out.stdout)?;
     if !out.stderr.is_empty() {
         let _ = std::io::stderr().lock().write_all(out.stderr.as_bytes());
