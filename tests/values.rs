@@ -254,14 +254,14 @@ fn a_number_that_names_a_column_takes_it_before_the_column_at_that_index() {
         ),
         "{err}"
     );
-    // predict and eval apply the same rule to --ignore, and say so too.
+    // predict, eval and explain apply the same rule to --ignore, and say so too.
     let dir = tempfile::tempdir().unwrap();
     let (data, model) = (dir.path().join("d.csv"), dir.path().join("m.json"));
     std::fs::write(&data, &csv).unwrap();
     let (data, model) = (data.to_str().unwrap(), model.to_str().unwrap());
     let args = ["--data", data, "--label", "label", "--ignore", "1"];
     train_json(&[&args[..], &["--epochs", "2", "--save", model]].concat());
-    for cmd in ["predict", "eval"] {
+    for cmd in ["predict", "eval", "explain"] {
         let out = Command::new(env!("CARGO_BIN_EXE_mlp-train"))
             .args([cmd, "--model", model, "--data", data, "--ignore", "1"])
             .output()

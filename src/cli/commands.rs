@@ -357,14 +357,11 @@ fn outputs<T: Real>(mf: &ModelFile, args: &PredictArgs) -> Result<Outputs> {
     opts.optional_label = true;
     opts.delimiter = args.delimiter.byte();
     opts.ignore = ignore_specs(&args.ignore);
-    let mut frame = data::load::<T>(&Source::parse(&args.data), &opts)?;
+    let frame = data::load::<T>(&Source::parse(&args.data), &opts)?;
     let (lines, source) = (frame.lines.clone(), frame.source.clone());
     // The column choices of --ignore are noted (the label is the model's, by name); what the
     // data's values look like is training's concern.
-    let notes: Vec<String> = std::mem::take(&mut frame.warnings)
-        .into_iter()
-        .filter(|w| w.starts_with("--ignore "))
-        .collect();
+    let notes = column_notes(&frame);
     let evaluated = FileId::of(&frame);
     let sample = match (&args.report, &frame.labels) {
         (Some(_), FrameLabels::Classes(_) | FrameLabels::Targets(_)) => {
@@ -840,7 +837,8 @@ fn explain_memory(args: &ExplainArgs, d: usize, h: usize, q: usize) -> Result<()
 }
 
 /// `mlp-train explain`: one row of a CSV through the chapter's formulas.
-pub fn explain(args: &ExplainArgs) -> Result<String> {
+/// The text (or JSON) and the notes on how the columns were chosen, for stderr.
+pub fn explain(args: &ExplainArgs) -> Result<(String, Vec<String>)> {
     use limits::Bound::{Inclusive, Unbounded};
     limits::real("--lambda", args.lambda, Inclusive(0.0), Unbounded)?;
     if args.hidden == 0 {
@@ -860,6 +858,7 @@ pub fn explain(args: &ExplainArgs) -> Result<String> {
     // beside it), as are φ, ℓ, h, the bias, the preprocessing and the precision: an f32
     // model's data is read and standardized in f32, as in training. The data is read once
     // (it may be standard input).
+    let mut notes = Vec::new();
     let sample = match &args.model {
         Some(path) => {
             let mf = limits::load_model(path)?;
@@ -889,8 +888,8 @@ pub fn explain(args: &ExplainArgs) -> Result<String> {
             opts.expected_features = Some(&mf.prep.features);
             let file = Some(path.display().to_string());
             match mf.precision.as_str() {
-                "f32" => file_sample::<f32>(&mf, &src, &opts, args.row, lambda, file)?,
-                _ => file_sample::<f64>(&mf, &src, &opts, args.row, lambda, file)?,
+                "f32" => file_sample::<f32>(&mf, &src, &opts, args.row, lambda, file, &mut notes)?,
+                _ => file_sample::<f64>(&mf, &src, &opts, args.row, lambda, file, &mut notes)?,
             }
         }
         None => {
@@ -899,6 +898,7 @@ pub fn explain(args: &ExplainArgs) -> Result<String> {
                 args,
             );
             let frame = data::load::<f64>(&src, &opts)?;
+            notes = column_notes(&frame);
             let prep = Prep::fit(&frame, args.task, true, true, !args.no_bias)?;
             explain_memory(args, prep.inputs(), args.hidden, prep.outputs())?;
             let loss = match args.task {
@@ -920,12 +920,24 @@ pub fn explain(args: &ExplainArgs) -> Result<String> {
     };
     let eopts = ExplainOptions::default();
     let e = sample.explain(&eopts)?;
-    Ok(if args.json {
+    let text = if args.json {
         let json = serde_json::to_string_pretty(&e).unwrap_or_default();
         format!("{}\n", data::json_safe(json))
     } else {
         crate::show::explain::render_text(&e, &eopts)
-    })
+    };
+    Ok((text, notes))
+}
+
+/// The data's notes on how --label and --ignore chose their columns (a number naming a
+/// column takes it before the column at that index).
+fn column_notes<T>(frame: &data::Frame<T>) -> Vec<String> {
+    frame
+        .warnings
+        .iter()
+        .filter(|w| w.starts_with("--ignore ") || w.starts_with("--label "))
+        .cloned()
+        .collect()
 }
 
 /// Row `row` of the data file through the saved model, read in the model's precision `T`.
@@ -936,8 +948,10 @@ fn file_sample<T: Real>(
     row: usize,
     lambda: f64,
     file: Option<String>,
+    notes: &mut Vec<String>,
 ) -> Result<diagnostics::Sample> {
     let frame = data::load::<T>(src, opts)?;
+    *notes = column_notes(&frame);
     check_row(row, &frame, src)?;
     diagnostics::sample(&mf.mlp::<T>(), &mf.prep, &frame, row, lambda, file)
 }

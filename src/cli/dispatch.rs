@@ -24,7 +24,11 @@ pub fn run(cli: Cli) -> Result<i32, Failure> {
             Ok(0)
         }
         Some(Command::Explain(args)) => {
-            print(&commands::explain(&args)?)?;
+            let (text, notes) = commands::explain(&args)?;
+            for n in &notes {
+                say(&format!("mlp-train: note: {n}"));
+            }
+            print(&text)?;
             Ok(0)
         }
         Some(Command::Graph(args)) => {
