@@ -18,6 +18,7 @@ use crate::math::loss::{softmax_rows, Target};
 use crate::math::model::{Init, Mlp};
 use crate::show::graph::GraphShapes;
 use crate::show::html;
+use crate::show::html::confusion;
 use crate::show::report;
 use crate::train::baseline::{Baseline, FileId, Identity};
 use crate::train::diagnostics::{self, Diagnostics, Predictions};
@@ -549,12 +550,6 @@ fn csv_field(s: &str) -> String {
 
 /// The confusion matrix and per-class scores for a terminal: class names escaped and cut
 /// as every message shows data values ([`data::shown_str`]).
-/// Beyond this many classes the text report lists the largest confusions instead of the
-/// matrix (as the HTML page does beyond 30).
-const MATRIX_MAX_CLASSES: usize = 30;
-/// How many confusions that list shows.
-const TOP_CONFUSIONS: usize = 20;
-
 fn class_report_text(r: &metrics::ClassReport, classes: &[String]) -> String {
     let classes: Vec<String> = classes.iter().map(|c| data::shown_str(c)).collect();
     let mut out = String::new();
@@ -567,23 +562,10 @@ fn class_report_text(r: &metrics::ClassReport, classes: &[String]) -> String {
         .max()
         .unwrap_or(5)
         .max(9);
-    if classes.len() > MATRIX_MAX_CLASSES {
-        // A matrix of thousands of columns helps no one on a terminal: the largest errors.
-        let mut errs: Vec<(u64, usize, usize)> = Vec::new();
-        for (t, row) in r.confusion.iter().enumerate() {
-            for (p, &v) in row.iter().enumerate() {
-                if t != p && v > 0 {
-                    errs.push((v, t, p));
-                }
-            }
-            // Keep the list short as it grows: only the TOP_CONFUSIONS largest matter.
-            if errs.len() > 4 * TOP_CONFUSIONS {
-                errs.sort_by(|a, b| b.0.cmp(&a.0).then((a.1, a.2).cmp(&(b.1, b.2))));
-                errs.truncate(TOP_CONFUSIONS);
-            }
-        }
-        errs.sort_by(|a, b| b.0.cmp(&a.0).then((a.1, a.2).cmp(&(b.1, b.2))));
-        errs.truncate(TOP_CONFUSIONS);
+    if classes.len() > confusion::DRAWN {
+        // A matrix of thousands of columns helps no one on a terminal: the largest errors,
+        // as the page lists them.
+        let errs = confusion::top_confusions(&r.confusion);
         let _ = writeln!(
             out,
             "confusion matrix: {} classes, too many to print; the {} most frequent confusions (--json has the whole matrix):",
