@@ -33,6 +33,7 @@ mkdir -p "$OUT"
 BIN=$CARGO_TARGET_DIR/release/mlp-train
 TRAIN_ARGS=(--data "$DATA" --hidden 256 --batch-size 256 --epochs 3 --lr 0.1 --lambda 1e-4
             --activation relu --loss softmax-ce --precision f32 --no-bias --no-standardize --seed 0)
+SMALL_ARGS=(--data data/digits.csv --batch-size 32 --epochs 300 --lr 0.1 --lambda 1e-4 --threads 1 --seed 0)
 SWEEP_ARGS=(--data data/digits.csv --hidden 32 --epochs 50 --batch-size 32 --lr 0.1 --lambda 1e-4)
 
 [ -x "$PY" ] || { echo "no $PY: run bash bench/setup_venv.sh first" >&2; exit 1; }
@@ -87,6 +88,10 @@ echo "2/8 mlp-train training, 1 and 2 threads, $RUNS runs each, in turns" >&2
 for ((r = 1; r <= RUNS; r++)); do for t in 1 2; do
   measure "train_t${t}_r${r}" "$BIN" "${TRAIN_ARGS[@]}" --threads "$t" --json --quiet
 done; done
+echo "2c/8 small models: digits 65→32→10 and 65→64→10, B 32, 300 epochs, 1 thread, $RUNS runs each, in turns" >&2
+for ((r = 1; r <= RUNS; r++)); do for h in 32 64; do
+  measure "small_h${h}_r${r}" "$BIN" "${SMALL_ARGS[@]}" --hidden "$h" --json --quiet
+done; done
 echo "2b/8 two --threads 2 runs side by side, sharing the two cores (as an oversubscribed sweep)" >&2
 measure pair bash -c 'b=$1 o=$2; shift 2; "$b" "$@" > "$o" & "$b" "$@"; wait' _ \
   "$BIN" "$OUT/pair_b.json" "${TRAIN_ARGS[@]}" --threads 2 --json --quiet
@@ -114,6 +119,8 @@ echo "8/8 50-fit sweep on digits: scikit-learn (one process)" >&2
 measure sweep_sklearn "$PY" bench/sklearn_sweep.py --data data/digits.csv --fits 50 --epochs 50 --hidden 32
 
 { echo "machine: $(nproc) CPUs, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs)"
+  echo "instruction sets: $(grep -m1 -E '^(flags|Features)' /proc/cpuinfo | cut -d: -f2 | tr ' ' '\n' |
+    grep -xE 'sse4_2|avx|avx2|fma|f16c|avx512f|avx512bw|avx512vl|avx512_vnni|avx512_bf16|amx_tile|asimd|sve' | xargs)"
   echo "rustc: $(rustc --version)"; echo "date: $(date -Is)"; } > "$OUT/machine.txt"
 python3 bench/report.py "$OUT" | tee "$OUT/table.md"
 echo "raw outputs: $OUT" >&2

@@ -19,6 +19,8 @@ const B: usize = 256;
 const D: usize = 784;
 const H: usize = 256;
 const Q: usize = 10;
+/// Steps of the reference training run (3 epochs of 60 000 rows at B = 256).
+const SUSTAINED_STEPS: usize = 705;
 
 fn rand(rows: usize, cols: usize, rng: &mut Rng) -> Array2<f32> {
     Array2::from_shape_simple_fn((rows, cols), || rng.random_range(-1.0..1.0) as f32)
@@ -105,6 +107,17 @@ fn main() {
                     "best_gflops": flops(m, n, k) / best / 1e9,
                 }));
             }
+            // Sustained: the five products one after the other for as many steps as the
+            // reference training run takes (3 epochs of 60 000 rows: 705 steps), timed whole.
+            let t0 = Instant::now();
+            for _ in 0..SUSTAINED_STEPS {
+                matmul(x.view(), w1.t(), z.view_mut());
+                matmul(hmat.view(), w2.t(), o.view_mut());
+                matmul_plus_scaled(d_o.t(), hmat.view(), 1e-4, w2.view(), d_w2.view_mut());
+                matmul(d_o.view(), w2.view(), d_h.view_mut());
+                matmul_plus_scaled(d_z.t(), x.view(), 1e-4, w1.view(), d_w1.view_mut());
+            }
+            let sustained = t0.elapsed().as_secs_f64() / SUSTAINED_STEPS as f64;
             let (step_best, step_median) = time(reps, || {
                 model.forward(x.view(), &mut cache).unwrap();
                 let obj = model
@@ -120,6 +133,8 @@ fn main() {
                 "products_median_sum_us": median_sum * 1e6,
                 "products_best_gflops": step_flops / best_sum / 1e9,
                 "products_median_gflops": step_flops / median_sum / 1e9,
+                "products_sustained_us": sustained * 1e6,
+                "products_sustained_samples_per_s": B as f64 / sustained,
                 "step_best_us": step_best * 1e6,
                 "step_median_us": step_median * 1e6,
                 "step_median_gflops": step_flops / step_median / 1e9,
@@ -138,11 +153,74 @@ fn main() {
         };
         out.push(res);
     }
+    // dW1 = dZᵀ·X two ways, call by call in turns, 1 thread: as linalg computes it (a
+    // column-major left operand into a row-major dW1), and transposed, dW1ᵀ = Xᵀ·dZ into the
+    // column-major view dW1ᵀ (the AVX2 note: faer is slowest on the first).
+    let dw1_ways = {
+        use faer_ext::IntoFaer;
+        let mut other = Array2::<f32>::zeros((H, D));
+        let (mut as_is, mut transposed) = (Vec::new(), Vec::new());
+        let warm = reps.div_ceil(10);
+        for i in 0..reps + warm {
+            let mut one = |way: usize| {
+                let t0 = Instant::now();
+                if way == 0 {
+                    matmul(d_z.t(), x.view(), d_w1.view_mut());
+                } else {
+                    let c: faer::MatMut<'_, f32> = other.view_mut().reversed_axes().into_faer();
+                    let (a, b): (faer::MatRef<'_, f32>, faer::MatRef<'_, f32>) =
+                        (x.t().into_faer(), d_z.view().into_faer());
+                    faer::linalg::matmul::matmul(
+                        c,
+                        faer::Accum::Replace,
+                        a,
+                        b,
+                        1.0,
+                        faer::Par::Seq,
+                    );
+                }
+                t0.elapsed().as_secs_f64()
+            };
+            let (a, b) = if i % 2 == 0 {
+                let a = one(0);
+                (a, one(1))
+            } else {
+                let b = one(1);
+                (one(0), b)
+            };
+            if i >= warm {
+                as_is.push(a);
+                transposed.push(b);
+            }
+        }
+        let stats = |mut t: Vec<f64>| {
+            t.sort_by(f64::total_cmp);
+            serde_json::json!({"best_us": t[0] * 1e6, "median_us": t[t.len() / 2] * 1e6})
+        };
+        let same_bits = d_w1
+            .iter()
+            .zip(&other)
+            .all(|(a, b)| a.to_bits() == b.to_bits());
+        let max_diff = d_w1
+            .iter()
+            .zip(&other)
+            .map(|(a, b)| (a - b).abs())
+            .fold(0.0f32, f32::max);
+        serde_json::json!({
+            "dZt_X_into_dW1": stats(as_is),
+            "Xt_dZ_into_dW1t": stats(transposed),
+            "same_bits": same_bits,
+            "max_abs_diff": max_diff,
+        })
+    };
     let summary = serde_json::json!({
+        "dw1_ways": dw1_ways,
         "shape": {"B": B, "d": D, "h": H, "q": Q, "dtype": "f32"},
         "step_mflop": step_flops / 1e6,
         "flop_per_sample": step_flops / B as f64,
         "reps": reps,
+        "sustained_steps": SUSTAINED_STEPS,
+        "kernels": mlp_train::math::linalg::kernel_path(),
         "runs": out,
     });
     println!("{}", serde_json::to_string_pretty(&summary).unwrap());

@@ -718,6 +718,25 @@ fn finite_block<T: Real>(v: &[T]) -> bool {
         .all(|c| c.iter().fold(true, |ok, &x| ok & x.is_finite()))
 }
 
+/// The kernels that run on this CPU, for reports (bench/run.sh): the products' (faer picks
+/// its x86-64-v4 build when the CPU has AVX-512F, v3 with AVX2 and FMA, else its portable
+/// one, by the same run-time detection) and the f32 softmax's exponential
+/// ([`crate::math::vexp::path`]).
+pub fn kernel_path() -> String {
+    #[allow(unused_mut)]
+    let mut gemm = "portable";
+    #[cfg(target_arch = "x86_64")]
+    {
+        use std::arch::is_x86_feature_detected as has;
+        if has!("avx512f") {
+            gemm = "x86-64-v4 (AVX-512)";
+        } else if has!("avx2") && has!("fma") {
+            gemm = "x86-64-v3 (AVX2+FMA)";
+        }
+    }
+    format!("gemm: faer {gemm}; exp f32: {}", crate::math::vexp::path())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

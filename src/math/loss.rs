@@ -1,9 +1,10 @@
 //! The loss ℓ(o, y) of one sample and its gradient ∂ℓ/∂o, each next to the other.
 //! Softmax cross-entropy is fused (log-sum-exp), so the pairing softmax + CE is assumed.
 
-use ndarray::{ArrayView2, ArrayViewMut2, Axis};
+use ndarray::{ArrayView1, ArrayView2, ArrayViewMut1, ArrayViewMut2, Axis};
 
 use crate::math::linalg::{self, tree_sum};
+use crate::math::vexp::exp_in_place;
 use crate::Real;
 
 /// Batches with fewer outputs (B·q) than this compute ∂L/∂O on one thread (one e^x each).
@@ -94,9 +95,7 @@ impl Loss {
         for (i, o_i) in o.outer_iter().enumerate() {
             total += match (self, y) {
                 // ℓ = log Σⱼ e^(oⱼ) − o_y
-                (Loss::SoftmaxCe, Target::Classes(y)) => {
-                    (log_sum_exp_iter(o_i.iter().copied()) - o_i[y[i]]).f64()
-                }
+                (Loss::SoftmaxCe, Target::Classes(y)) => (log_sum_exp_row(o_i) - o_i[y[i]]).f64(),
                 (Loss::SoftmaxCe, Target::Values(_)) => f64::NAN,
                 // ℓ = ½ Σⱼ (oⱼ − yⱼ)²
                 (Loss::HalfSquared, _) => {
@@ -125,26 +124,14 @@ impl Loss {
             1
         };
         let rows = |first: usize, (o, mut d_o): (ArrayView2<T>, ArrayViewMut2<T>)| {
+            if let (Loss::SoftmaxCe, Target::Classes(y)) = (self, y) {
+                return softmax_ce_rows(o, d_o, &y[first..first + o.nrows()], inv_b);
+            }
             let mut total = 0.0f64;
             for (k, (o_i, mut d_i)) in o.outer_iter().zip(d_o.axis_iter_mut(Axis(0))).enumerate() {
                 let i = first + k;
                 match (self, y) {
-                    (Loss::SoftmaxCe, Target::Classes(y)) => {
-                        // p = softmax(o) = e^(o − m) / Σⱼ e^(oⱼ − m), m = max o;   ∂ℓ/∂o = p − onehot(y)
-                        let m = o_i.iter().copied().fold(T::neg_infinity(), T::max);
-                        let mut sum = T::zero();
-                        for (&o_ij, d) in o_i.iter().zip(d_i.iter_mut()) {
-                            *d = (o_ij - m).exp();
-                            sum += *d;
-                        }
-                        let scale = inv_b / sum;
-                        for d in d_i.iter_mut() {
-                            *d *= scale;
-                        }
-                        d_i[y[i]] -= inv_b;
-                        // ℓ = log Σⱼ e^(oⱼ) − o_y = m + log Σⱼ e^(oⱼ − m) − o_y
-                        total += (m + sum.ln() - o_i[y[i]]).f64();
-                    }
+                    (Loss::SoftmaxCe, Target::Classes(_)) => unreachable!("softmax_ce_rows"),
                     (Loss::SoftmaxCe, Target::Values(_)) => {
                         d_i.fill(T::nan());
                         total = f64::NAN;
@@ -195,26 +182,123 @@ fn target_at<T: Real>(y: Target<T>, i: usize, j: usize) -> T {
     }
 }
 
+/// ℓ and ∂ℓ/∂o (divided by B) of softmax cross-entropy for a block of rows of O:
+/// p = softmax(o) = e^(o − m) / Σⱼ e^(oⱼ − m), m = max o;  ∂ℓ/∂o = p − onehot(y);
+/// ℓ = log Σⱼ e^(oⱼ) − o_y = m + log Σⱼ e^(oⱼ − m) − o_y. Returns Σ ℓ over the rows, in f64.
+/// The exponentials of the whole block go through one vectorized pass ([`exp_in_place`]),
+/// each row's sum in the fixed order of [`sum_fixed`]: the bits of [`log_sum_exp_row`].
+fn softmax_ce_rows<T: Real>(
+    o: ArrayView2<T>,
+    mut d_o: ArrayViewMut2<T>,
+    y: &[usize],
+    inv_b: T,
+) -> f64 {
+    // d = o − m, row by row
+    for (o_i, mut d_i) in o.outer_iter().zip(d_o.outer_iter_mut()) {
+        let m = row_max(o_i);
+        d_i.zip_mut_with(&o_i, |d, &o| *d = o - m);
+    }
+    // d = e^(o − m), the whole block at once when it is contiguous
+    match d_o.as_slice_mut() {
+        Some(d) => exp_in_place(d),
+        None => d_o.outer_iter_mut().for_each(exp_row),
+    }
+    let mut total = 0.0f64;
+    for ((o_i, mut d_i), &y_i) in o.outer_iter().zip(d_o.outer_iter_mut()).zip(y) {
+        let sum = sum_fixed(d_i.view());
+        let scale = inv_b / sum;
+        d_i.mapv_inplace(|d| d * scale);
+        d_i[y_i] -= inv_b;
+        total += (row_max(o_i) + sum.ln() - o_i[y_i]).f64();
+    }
+    total
+}
+
+/// max v (NaN ignored, as `f32::max` does; −∞ for an empty row).
+#[inline]
+fn row_max<T: Real>(v: ArrayView1<T>) -> T {
+    v.iter().copied().fold(T::neg_infinity(), T::max)
+}
+
+/// v ← e^v for one row, contiguous or not (the same bits either way).
+fn exp_row<T: Real>(mut v: ArrayViewMut1<T>) {
+    match v.as_slice_mut() {
+        Some(s) => exp_in_place(s),
+        None => v
+            .iter_mut()
+            .for_each(|x| exp_in_place(std::slice::from_mut(x))),
+    }
+}
+
+/// Σ v in an order fixed by its length alone: v[j] into running sum j mod 8, the eight sums
+/// then added in a fixed tree (a serial chain of additions is several times slower, and the
+/// compiler may not reorder it).
+#[inline]
+fn sum_fixed<T: Real>(v: ArrayView1<T>) -> T {
+    let mut acc = [T::zero(); 8];
+    match v.as_slice() {
+        Some(s) => add_lanes(&mut acc, s),
+        None => v.iter().enumerate().for_each(|(j, &x)| acc[j % 8] += x),
+    }
+    lanes_sum(acc)
+}
+
+/// acc[j mod 8] += v[j], in the order of j.
+#[inline(always)]
+fn add_lanes<T: Real>(acc: &mut [T; 8], v: &[T]) {
+    for c in v.chunks(8) {
+        for (a, &x) in acc.iter_mut().zip(c) {
+            *a += x;
+        }
+    }
+}
+
+/// The eight running sums of [`sum_fixed`] added in their one fixed order.
+#[inline(always)]
+fn lanes_sum<T: Real>(acc: [T; 8]) -> T {
+    ((acc[0] + acc[4]) + (acc[1] + acc[5])) + ((acc[2] + acc[6]) + (acc[3] + acc[7]))
+}
+
 /// log Σⱼ e^(vⱼ), computed as m + log Σⱼ e^(vⱼ − m) with m = max v, so that logits of
 /// ±1e4 give neither inf nor NaN.
 pub fn log_sum_exp<T: Real>(v: &[T]) -> T {
-    log_sum_exp_iter(v.iter().copied())
+    log_sum_exp_row(ArrayView1::from(v))
 }
 
-fn log_sum_exp_iter<T: Real, I: Iterator<Item = T> + Clone>(v: I) -> T {
-    let m = v.clone().fold(T::neg_infinity(), T::max);
+/// [`log_sum_exp`] of one row, with the exponentials and the sum of [`softmax_ce_rows`]
+/// (through a buffer on the stack, 64 values at a time: no allocation).
+fn log_sum_exp_row<T: Real>(v: ArrayView1<T>) -> T {
+    const CHUNK: usize = 64;
+    let m = row_max(v);
     if !m.is_finite() {
         return m;
     }
-    m + v.map(|x| (x - m).exp()).sum::<T>().ln()
+    let mut acc = [T::zero(); 8];
+    let mut buf = [T::zero(); CHUNK];
+    let mut values = v.iter();
+    loop {
+        let mut k = 0;
+        for (b, &x) in buf.iter_mut().zip(&mut values) {
+            *b = x - m;
+            k += 1;
+        }
+        exp_in_place(&mut buf[..k]);
+        // CHUNK is a multiple of 8: value j still goes into running sum j mod 8.
+        add_lanes(&mut acc, &buf[..k]);
+        if k < CHUNK {
+            break;
+        }
+    }
+    m + lanes_sum(acc).ln()
 }
 
 /// Row-wise softmax of logits, in place: the class probabilities.
 pub fn softmax_rows<T: Real>(mut o: ArrayViewMut2<T>) {
     for mut row in o.axis_iter_mut(Axis(0)) {
-        let m = row.iter().copied().fold(T::neg_infinity(), T::max);
-        row.mapv_inplace(|x| (x - m).exp());
-        let sum = row.sum();
+        let m = row_max(row.view());
+        row.mapv_inplace(|x| x - m);
+        exp_row(row.view_mut());
+        let sum = sum_fixed(row.view());
         row.mapv_inplace(|p| p / sum);
     }
 }
@@ -252,6 +336,56 @@ mod tests {
             let b = loss.gradient(o.view(), y, d_o.view_mut());
             assert!((a - b).abs() < 1e-15, "{loss:?}: {a} vs {b}");
         }
+    }
+
+    #[test]
+    fn f32_softmax_ce_matches_f64_and_value_has_the_gradients_bits() {
+        // 40 rows of 13 logits (a block and a remainder of rows, a row longer than 8 lanes).
+        let o64 = Array2::from_shape_fn((40, 13), |(i, j)| {
+            ((i * 13 + j) as f64 * 0.731).sin() * (1.0 + i as f64)
+        });
+        let y: Vec<usize> = (0..40).map(|i| (i * 7) % 13).collect();
+        let o32 = o64.mapv(|v| v as f32);
+        let (mut d32, mut d64) = (Array2::<f32>::zeros((40, 13)), Array2::zeros((40, 13)));
+        let l32 = Loss::SoftmaxCe.gradient(o32.view(), Target::Classes(&y), d32.view_mut());
+        let l64 = Loss::SoftmaxCe.gradient(
+            o32.mapv(|v| v as f64).view(),
+            Target::Classes(&y),
+            d64.view_mut(),
+        );
+        assert!((l32 - l64).abs() < 1e-6 * l64.abs(), "L {l32} vs {l64}");
+        for (a, b) in d32.iter().zip(&d64) {
+            assert!((*a as f64 - b).abs() < 1e-8, "{a} vs {b}");
+        }
+        // value() sums each row in the gradient's order: the same L, bit for bit.
+        let v32 = Loss::SoftmaxCe.value(o32.view(), Target::Classes(&y));
+        assert_eq!(v32.to_bits(), l32.to_bits());
+        // Rows of p sum to 1 (less the 1/B at the label): each row of dO sums to 0.
+        for row in d32.rows() {
+            assert!(row.iter().map(|&v| v as f64).sum::<f64>().abs() < 1e-8);
+        }
+        // A long row (more than one buffer of log_sum_exp_row) and a transposed layout give
+        // the bits of the contiguous path.
+        let long: Vec<f32> = (0..200).map(|j| (j as f32 * 0.37).cos() * 9.0).collect();
+        let mut as_rows = Array2::from_shape_vec((1, 200), long.clone()).unwrap();
+        let lse = log_sum_exp(&long);
+        let exact = {
+            let m = long.iter().fold(f64::NEG_INFINITY, |m, &v| m.max(v as f64));
+            m + long.iter().map(|&v| (v as f64 - m).exp()).sum::<f64>().ln()
+        };
+        assert!((lse as f64 - exact).abs() < 1e-5, "{lse} vs {exact}");
+        // Column 0 of a (200, 2) array, as a row: a stride of 2.
+        let mut wide = Array2::<f32>::zeros((200, 2));
+        wide.column_mut(0).assign(&ArrayView1::from(&long[..]));
+        let mut strided = wide.slice_mut(ndarray::s![.., 0..1]).reversed_axes();
+        assert!(strided.row(0).as_slice().is_none());
+        softmax_rows(as_rows.view_mut());
+        softmax_rows(strided.view_mut());
+        assert!(as_rows
+            .iter()
+            .zip(&strided)
+            .all(|(a, b)| a.to_bits() == b.to_bits()));
+        assert!((as_rows.sum() - 1.0).abs() < 1e-5);
     }
 
     #[test]

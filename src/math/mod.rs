@@ -7,3 +7,4 @@ pub mod loss;
 pub mod model;
 pub mod real;
 pub mod rng;
+pub mod vexp;
