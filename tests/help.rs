@@ -428,16 +428,7 @@ fn explain_graph_man_and_sweep_with_q_print_only_their_outputs() {
 
 #[test]
 fn quiet_says_its_rule_in_every_help() {
-    for sub in [
-        "train",
-        "predict",
-        "eval",
-        "gradcheck",
-        "explain",
-        "graph",
-        "man",
-        "sweep",
-    ] {
+    for sub in SUBCOMMANDS {
         let help = ok_stdout(&run(&[sub, "--help"]));
         assert!(
             help.contains("-q, --quiet") && help.contains("Print nothing but errors"),
@@ -488,6 +479,9 @@ fn a_data_file_given_without_its_flag_is_told_the_flag() {
         2,
         &[&format!("(did you mean --model {m}?)")],
     );
+    // A model given to training is no --data.
+    let err = assert_error(&run(&[&m]), 2, &["unrecognized"]);
+    assert!(!err.contains("did you mean"), "{err}");
     // A word that is no file gets no such hint.
     let err = assert_error(&run(&["nosuchfile.csv"]), 2, &["unrecognized"]);
     assert!(!err.contains("--data"), "{err}");

@@ -85,6 +85,10 @@ pub enum Command {
         /// The shell.
         #[arg(value_enum)]
         shell: clap_complete::Shell,
+        /// Print nothing but errors and the script asked for (accepted as by every command;
+        /// the script is all it prints).
+        #[arg(long, short)]
+        quiet: bool,
     },
     /// Print a man page, or write every page into a folder for man to find.
     ///

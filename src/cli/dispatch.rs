@@ -36,7 +36,7 @@ pub fn run(cli: Cli) -> Result<i32, Failure> {
             print(&commands::graph(&args)?)?;
             Ok(0)
         }
-        Some(Command::Completions { shell }) => {
+        Some(Command::Completions { shell, .. }) => {
             std::io::stdout()
                 .lock()
                 .write_all(completions::script(shell).as_bytes())?;

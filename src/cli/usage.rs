@@ -138,7 +138,11 @@ fn file_hint(e: &clap::Error) -> Option<String> {
         sub.as_deref(),
         Some("predict" | "eval" | "explain" | "graph")
     );
-    let flag = if word.ends_with(".json") && takes_model && !has_flag("--model") {
+    // A .json is a model (a data file is CSV): --model where the command takes one.
+    let flag = if word.ends_with(".json") {
+        if !takes_model || has_flag("--model") {
+            return None;
+        }
         "--model"
     } else if !has_flag("--data") {
         "--data"
