@@ -228,14 +228,18 @@ SIGTERM, 129 SIGHUP).";
 /// The examples as `--help` shows them after the options, under a heading styled like
 /// clap's own.
 pub fn help_text(subcommand: Option<&str>) -> StyledStr {
-    let header = clap::builder::Styles::styled().get_header().bold();
-    let mut text = format!("{header}Examples:{header:#}\n");
-    for e in of(subcommand) {
-        text.push_str(&format!("  {}:\n    {}\n", e.what, e.cmd));
+    let header = *clap::builder::Styles::styled().get_header();
+    let mut text = String::new();
+    if !of(subcommand).is_empty() {
+        text.push_str(&format!("{header}Examples:{header:#}\n"));
+        for e in of(subcommand) {
+            text.push_str(&format!("  {}:\n    {}\n", e.what, e.cmd));
+        }
+        text.push('\n');
     }
     match subcommand {
-        None => text.push_str(&format!("\n{EXIT_LINE}")),
-        Some(_) => text.push_str("\nExit codes: see mlp-train --help, or man mlp-train."),
+        None => text.push_str(EXIT_LINE),
+        Some(_) => text.push_str("Exit codes: see mlp-train --help, or man mlp-train."),
     }
     StyledStr::from(text)
 }
@@ -256,7 +260,9 @@ pub fn sub_help(subcommand: &'static str) -> StyledStr {
 pub fn man_sections(subcommand: Option<&str>, pages: &[&str]) -> String {
     use roff::{bold, italic, roman, Roff};
     let mut r = Roff::new();
-    r.control("SH", ["EXAMPLES"]);
+    if !of(subcommand).is_empty() {
+        r.control("SH", ["EXAMPLES"]);
+    }
     for e in of(subcommand) {
         r.control("TP", []);
         r.text([bold(e.cmd)]);
