@@ -129,6 +129,11 @@ pub enum Error {
     /// classes, task or split, or a file too old to say): refused rather than compared.
     #[error("--baseline {path} {msg}", path = shown_path(.path), msg = text(.msg))]
     Baseline { path: PathBuf, msg: String },
+
+    /// A flag that needs what this run does not have (`predict --report` on a file without
+    /// the label column): the flag and, in plain words, what it needs and where.
+    #[error("{flag} {msg}", msg = text(.msg))]
+    FlagNeeds { flag: &'static str, msg: String },
 }
 
 /// Exit codes, documented in the README. 0 is success; clap's own usage errors exit 2.
@@ -179,6 +184,7 @@ impl Error {
             Error::SweepFailed { .. } => exit::SWEEP_SOME_FAILED,
             Error::Checks(_) => exit::GATE,
             Error::Baseline { .. } => exit::USAGE,
+            Error::FlagNeeds { .. } => exit::USAGE,
         }
     }
 

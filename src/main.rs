@@ -2,6 +2,7 @@
 //! to one `mlp-train: error:` line and a documented exit code.
 
 use std::io::ErrorKind::BrokenPipe;
+use std::io::IsTerminal;
 use std::process::ExitCode;
 
 use mlp_train::cli::dispatch;
@@ -13,6 +14,11 @@ use mlp_train::train::interrupt::{self, OnSignal};
 fn main() -> ExitCode {
     mlp_train::train::limits::tune_allocator();
     handle_signals();
+    if usage::is_bare() {
+        // `mlp-train` alone: the short help on stderr, exit 2 (as `rg` does).
+        say(usage::short_help(std::io::stderr().is_terminal()).trim_end());
+        return code(mlp_train::error::exit::USAGE);
+    }
     let cli = match usage::parse_args() {
         Ok(cli) => cli,
         Err(e) => return code(usage::clap_error(e)),

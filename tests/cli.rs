@@ -631,7 +631,7 @@ fn cv_json_has_per_fold_values() {
     assert!((mean - v["cv"]["mean"].as_f64().unwrap()).abs() < 1e-12);
     assert!(v["cv_accuracy"].as_f64().unwrap() > 0.85);
     // The text form: one line per fold, the mean, and a labelled time (no bare number).
-    let text = ok_stdout(&run(&["--data", &data("iris.csv"), "--cv", "4", "-q"]));
+    let text = ok_stdout(&run(&["--data", &data("iris.csv"), "--cv", "4"]));
     let lines: Vec<&str> = text.lines().collect();
     assert_eq!(lines.len(), 7, "{text}");
     assert!(lines[1].starts_with("fold  1/4  rows "), "{text}");

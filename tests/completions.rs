@@ -71,6 +71,31 @@ fn bash_completes_an_option_after_a_subcommand() {
 }
 
 #[test]
+fn bash_completes_the_pages_of_man() {
+    // `mlp-train man <TAB>`: the subcommands that have a page.
+    let Some(mut got) = complete_in_bash(&["mlp-train", "man", ""]) else {
+        return;
+    };
+    got.retain(|w| !w.starts_with('-'));
+    got.sort();
+    let mut pages = vec![
+        "completions",
+        "eval",
+        "explain",
+        "gradcheck",
+        "graph",
+        "man",
+        "predict",
+        "sweep",
+        "train",
+    ];
+    pages.sort();
+    assert_eq!(got, pages, "man <TAB>");
+    let got = complete_in_bash(&["mlp-train", "man", "pr"]).unwrap();
+    assert_eq!(got, ["predict"], "man pr<TAB>");
+}
+
+#[test]
 fn bash_completes_top_level_options_and_values() {
     let Some(got) = complete_in_bash(&["mlp-train", "--lamb"]) else {
         return;

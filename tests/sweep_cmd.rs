@@ -599,6 +599,8 @@ fn out_refit_and_report_are_planned_outputs_and_refit_trains_the_best_point_on_a
         "--report",
         page.to_str().unwrap(),
     ]);
+    // Without -q, which would keep the `refitted point` note off stderr.
+    args.retain(|w| *w != "-q");
     let out = sweep(&args);
     assert!(ok(&out).is_empty(), "the table went to -o");
     let (h, rows) = table(&std::fs::read_to_string(&table_file).unwrap());

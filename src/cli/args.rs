@@ -33,9 +33,8 @@ use crate::train::options::{
     // A repeated flag's last value wins (`--epochs 20 … --epochs 30` trains 30), so that a
     // wrapper can pass defaults and let its user override them. Propagates to subcommands.
     args_override_self = true,
-    after_help = "Exit codes: 0 ok, 1 other error, 2 bad flag, 3 bad data file, 4 bad model file, \
-5 cannot write output, 6 diverged, 7 gradient check failed, 8 quality gate failed, 9 some sweep \
-points failed, 10 all sweep points failed, 130 interrupted (a sweep: 130 SIGINT, 143 SIGTERM, 129 SIGHUP)."
+    // Examples, then the exit codes (src/cli/examples.rs, shared with the man pages).
+    after_help = crate::cli::examples::main_help()
 )]
 pub struct Cli {
     #[command(subcommand)]
@@ -49,29 +48,60 @@ pub struct Cli {
 #[derive(Subcommand, Debug)]
 pub enum Command {
     /// Train a model (the default when no subcommand is given).
+    #[command(after_help = crate::cli::examples::sub_help("train"))]
     Train(Box<TrainArgs>),
-    /// Predict with a saved model; when the file has the label column, also report accuracy,
-    /// the confusion matrix and per-class precision/recall/F1 (or RMSE/MAE/R²).
-    /// Predictions go to stdout and the report to stderr; with --out FILE the report goes to
+    /// Predict with a saved model (and report the metrics when the file has the labels).
+    ///
+    /// When the file has the label column, also report accuracy, the confusion matrix and
+    /// per-class precision/recall/F1 (or RMSE/MAE/R²). Predictions go to stdout and the report to stderr; with --out FILE the report goes to
     /// stdout; with --json stdout carries only the JSON report (predictions only with --out).
+    #[command(after_help = crate::cli::examples::sub_help("predict"))]
     Predict(PredictArgs),
-    /// Like predict, but print only the report (the --data file needs its label column);
+    /// Like predict, but print only the report (the --data file needs its label column).
+    ///
+    /// Accuracy, the confusion matrix and per-class precision/recall/F1 (or RMSE/MAE/R²);
     /// predictions are written only with --out.
+    #[command(
+        after_help = crate::cli::examples::sub_help("eval"),
+        // predict's --data says the label column may be absent; eval needs it.
+        mut_arg("data", |a| a.help(EVAL_DATA_HELP).long_help(None::<&str>))
+    )]
     Eval(PredictArgs),
     /// Compare the hand-written gradients with central finite differences, in f64.
+    #[command(after_help = crate::cli::examples::sub_help("gradcheck"))]
     Gradcheck(GradcheckArgs),
     /// Walk one sample through the chapter's formulas, printing every value.
+    #[command(after_help = crate::cli::examples::sub_help("explain"))]
     Explain(ExplainArgs),
     /// Print the chapter's computation graph (Figure 3.6) as Graphviz DOT or SVG.
+    #[command(after_help = crate::cli::examples::sub_help("graph"))]
     Graph(GraphArgs),
-    /// Print a shell completion script: `mlp-train completions bash > /etc/bash_completion.d/mlp-train`.
+    /// Print a shell completion script (bash, zsh, fish, elvish, powershell).
+    ///
+    /// `mlp-train completions bash > /etc/bash_completion.d/mlp-train` (system-wide; for your
+    /// user, see the examples below).
+    #[command(after_help = crate::cli::examples::sub_help("completions"))]
     Completions {
         /// The shell.
         #[arg(value_enum)]
         shell: clap_complete::Shell,
+        /// Print nothing but errors and the script asked for (accepted as by every command;
+        /// the script is all it prints).
+        #[arg(long, short)]
+        quiet: bool,
     },
-    /// Print a man page (roff): `mlp-train man > mlp-train.1`, `mlp-train man predict >
+    /// Print a man page, or write every page into a folder for man to find.
+    ///
+    /// The pages are roff: `mlp-train man > mlp-train.1`, `mlp-train man predict >
     /// mlp-train-predict.1`, or every page into a folder: `mlp-train man --dir man/`.
+    ///
+    /// Where to put them: a `man1` folder on man's search path, e.g. `mkdir -p
+    /// ~/.local/share/man/man1 && mlp-train man --dir ~/.local/share/man/man1`, then `man
+    /// mlp-train` or `man mlp-train-predict`. man-db searches ~/.local/share/man when
+    /// ~/.local/bin is on $PATH; otherwise add `export MANPATH="$HOME/.local/share/man:"` to
+    /// your shell's profile (the trailing colon keeps the system's pages). System-wide:
+    /// /usr/local/share/man/man1 (then `mandb` as root).
+    #[command(after_help = crate::cli::examples::sub_help("man"))]
     Man(ManArgs),
     /// Search a grid (or random points) of train flags, in this process or on an engine.
     ///
@@ -87,6 +117,7 @@ pub enum Command {
     /// reruns the best point alone. Exit 0 when every point ran, 9 when some failed, 10 when
     /// all failed; on SIGINT/SIGTERM/SIGHUP the finished points are kept, the partial table
     /// printed, and the exit code is 130/143/129.
+    #[command(after_help = crate::cli::examples::sub_help("sweep"))]
     Sweep(Box<SweepArgs>),
 }
 
@@ -94,12 +125,17 @@ pub enum Command {
 #[derive(Args, Debug, Clone)]
 pub struct ManArgs {
     /// The subcommand whose page to print (mlp-train-SUBCOMMAND(1)) [default: the main page].
-    #[arg(value_name = "SUBCOMMAND", conflicts_with = "dir")]
+    #[arg(value_name = "SUBCOMMAND", conflicts_with = "dir",
+          value_parser = crate::cli::completions::PAGES, hide_possible_values = true)]
     pub page: Option<String>,
     /// Write every page (mlp-train.1 and one mlp-train-SUBCOMMAND.1 per subcommand) into
-    /// this existing folder, instead of printing one.
+    /// this existing folder, instead of printing one: a `man1` folder on man's path, such as
+    /// ~/.local/share/man/man1.
     #[arg(long, value_name = "DIR")]
     pub dir: Option<PathBuf>,
+    /// Print nothing but errors and the pages asked for (no `wrote FILE` lines with --dir).
+    #[arg(long, short)]
+    pub quiet: bool,
 }
 
 /// Training options.
@@ -312,7 +348,10 @@ pub struct TrainArgs {
     #[arg(long, help_heading = "Output")]
     pub json: bool,
 
-    /// No progress bar and no per-epoch lines on stderr.
+    /// Print nothing but errors, the data's warnings and the outputs asked for (--save, --log,
+    /// --plot, --report, --summary-md, --json): no progress bar, no per-epoch lines, no
+    /// summary, no notes; the exit status tells (0, 6 diverged, 8 a gate failed). The same
+    /// rule holds for every command, as `rg -q`.
     #[arg(long, short, conflicts_with = "verbose", help_heading = "Output")]
     pub quiet: bool,
 
@@ -348,6 +387,10 @@ pub struct TrainArgs {
     #[arg(long, value_name = "FILE.md", help_heading = "Output")]
     pub summary_md: Option<PathBuf>,
 }
+
+/// `eval --data`: predict's, but the label column is needed.
+const EVAL_DATA_HELP: &str = "Rows to evaluate: a CSV with the model's feature columns and its \
+label column. `-` reads standard input.";
 
 /// Options of `mlp-train predict`.
 #[derive(Args, Debug, Clone)]
@@ -404,6 +447,12 @@ pub struct PredictArgs {
     #[arg(long, value_name = "X", help_heading = "Quality gates")]
     pub min_r2: Option<f64>,
 
+    /// Print nothing but errors and the outputs asked for (the predictions, --out, --json,
+    /// --report, --summary-md): no report on the terminal, no notes; the exit status tells
+    /// (0, or 8 when a gate failed).
+    #[arg(long, short)]
+    pub quiet: bool,
+
     /// CI regression check: an earlier `eval --json` of the same --data (same content, by
     /// fingerprint). Exit 8 when the accuracy (classify) or R² (regress) is below the
     /// baseline's by more than --max-drop; exit 2 when the baseline measured other data.
@@ -440,16 +489,16 @@ pub struct GradcheckArgs {
     #[arg(long, value_enum, default_value_t = Task::Classify)]
     pub task: Task,
     /// d, inputs of a random batch.
-    #[arg(short, long, default_value_t = 5)]
+    #[arg(short, long, value_name = "INPUTS", default_value_t = 5)]
     pub d: usize,
     /// h, hidden units.
-    #[arg(long, default_value_t = 4)]
+    #[arg(long, value_name = "N", default_value_t = 4)]
     pub hidden: usize,
     /// q, outputs of a random batch (long form only: `-q` is --quiet, as everywhere else).
-    #[arg(long, default_value_t = 3)]
+    #[arg(long, value_name = "OUTPUTS", default_value_t = 3)]
     pub q: usize,
     /// B, rows of the batch (with --data: the first B rows).
-    #[arg(long, default_value_t = 8)]
+    #[arg(long, value_name = "ROWS", default_value_t = 8)]
     pub batch: usize,
     #[arg(long, value_enum, default_value_t = Activation::Tanh)]
     pub activation: Activation,
@@ -470,7 +519,8 @@ pub struct GradcheckArgs {
     /// Print JSON.
     #[arg(long)]
     pub json: bool,
-    /// Print nothing on success; the exit status (0, or 7 with its one-line error) tells.
+    /// Print nothing but errors and the outputs asked for (--json): nothing on success; the
+    /// exit status tells (0, or 7 with its one-line error).
     #[arg(long, short)]
     pub quiet: bool,
 }
@@ -524,6 +574,9 @@ pub struct ExplainArgs {
     /// Print JSON.
     #[arg(long)]
     pub json: bool,
+    /// Print nothing but errors and the explanation asked for (no notes on stderr).
+    #[arg(long, short)]
+    pub quiet: bool,
 }
 
 /// Options of `mlp-train graph`.
@@ -538,6 +591,9 @@ pub struct GraphArgs {
     /// dot (Graphviz source) or svg (rendered by Graphviz's `dot` when installed).
     #[arg(long, value_enum, default_value_t = GraphFormat::Dot)]
     pub format: GraphFormat,
+    /// Print nothing but errors and the graph asked for.
+    #[arg(long, short)]
+    pub quiet: bool,
 }
 
 /// Output format of `mlp-train graph`.

@@ -261,17 +261,18 @@ pub fn predict(args: &PredictArgs, report_only: bool) -> Result<PredictOutput> {
         report.push_str(&verdict.text());
     }
     let page = match &args.report {
-        Some(path) => {
+        Some(_) => {
             let Some(predictions) = predictions else {
-                return Err(Error::flag(
-                    "--report",
-                    format!(
-                        "needs the label column {} in {}",
+                return Err(Error::FlagNeeds {
+                    flag: "--report",
+                    msg: format!(
+                        "needs the label column {}, which {} lacks (the page compares each \
+                         prediction with its label; without --report, predict writes the \
+                         predictions alone)",
                         prep.labels.join(","),
                         Source::parse(&args.data)
                     ),
-                    crate::error::shown_path(path),
-                ));
+                });
             };
             let diag = Diagnostics {
                 set: args.data.to_string_lossy().into_owned(),
@@ -429,15 +430,15 @@ fn eval_verdict(
     ];
     let (Some((metric, regression)), Some(objective)) = (measured, objective) else {
         return match asked.into_iter().find_map(|(f, v)| Some((f, v?))) {
-            Some((flag, value)) => Err(Error::flag(
+            Some((flag, _)) => Err(Error::FlagNeeds {
                 flag,
-                format!(
-                    "needs the label column {} in {}",
+                msg: format!(
+                    "needs the label column {}, which {} lacks (a gate measures the \
+                     predictions against the labels)",
                     labels,
                     Source::parse(&args.data)
                 ),
-                value,
-            )),
+            }),
             None => Ok(Verdict {
                 gates: Vec::new(),
                 compared: None,

@@ -1,5 +1,5 @@
 //! Shell completions and man pages, generated from the one clap definition: the bash script
-//! patched for clap-rs/clap#6421, one man page per subcommand.
+//! patched for clap-rs/clap#6421, one man page per subcommand with examples and exit codes.
 
 use std::path::Path;
 
@@ -25,6 +25,20 @@ pub fn script(shell: clap_complete::Shell) -> String {
     }
 }
 
+/// The subcommands that have a page, as `mlp-train man SUBCOMMAND` takes them (and the shell
+/// completes them); a test keeps the list equal to the subcommands.
+pub const PAGES: [&str; 9] = [
+    "train",
+    "predict",
+    "eval",
+    "gradcheck",
+    "explain",
+    "graph",
+    "completions",
+    "man",
+    "sweep",
+];
+
 /// The root command as the man pages describe it (no `help` subcommand: it has no page).
 fn man_command() -> clap::Command {
     let mut cmd = Cli::command().disable_help_subcommand(true);
@@ -32,9 +46,22 @@ fn man_command() -> clap::Command {
     cmd
 }
 
-/// A page whose footer names the program and version (not just `predict`).
+/// A page whose footer names the program and version (not just `predict`). `--help`'s
+/// epilogue (examples, exit codes) is left out: the page has its own sections for them.
 fn man(cmd: clap::Command) -> clap_mangen::Man {
-    clap_mangen::Man::new(cmd).source(format!("mlp-train {}", env!("CARGO_PKG_VERSION")))
+    clap_mangen::Man::new(cmd.after_help(None::<&'static str>))
+        .source(format!("mlp-train {}", env!("CARGO_PKG_VERSION")))
+}
+
+/// The page of `cmd` (the root, or the subcommand `sub`): clap_mangen's sections, then
+/// EXAMPLES, EXIT STATUS and SEE ALSO before VERSION.
+fn render(cmd: clap::Command, sub: Option<&str>) -> std::io::Result<Vec<u8>> {
+    let mut buf = Vec::new();
+    man(cmd).render(&mut buf)?;
+    let page = String::from_utf8_lossy(&buf).into_owned();
+    let extra = crate::cli::examples::man_sections(sub, &PAGES);
+    let at = page.find("\n.SH VERSION\n").map_or(page.len(), |i| i + 1);
+    Ok(format!("{}{extra}{}", &page[..at], &page[at..]).into_bytes())
 }
 
 /// The man page of `page` (a subcommand's name or alias), or the main page.
@@ -51,9 +78,7 @@ pub fn man_page(page: Option<&str>) -> Result<Vec<u8>> {
             )
         })?,
     };
-    let mut buf = Vec::new();
-    man(cmd).render(&mut buf).map_err(|e| Error::io("-", e))?;
-    Ok(buf)
+    render(cmd, page).map_err(|e| Error::io("-", e))
 }
 
 /// Writes mlp-train.1 and mlp-train-SUBCOMMAND.1 for every subcommand into `dir`
@@ -71,13 +96,24 @@ pub fn write_man_pages(dir: &Path) -> Result<Vec<String>> {
     pages.extend(root.get_subcommands().cloned());
     let mut written = Vec::new();
     for cmd in pages {
-        let man = man(cmd);
-        let name = man.get_filename();
-        let mut buf = Vec::new();
-        man.render(&mut buf)
-            .map_err(|e| Error::io(dir.join(&name), e))?;
+        let name = man(cmd.clone()).get_filename();
+        let sub = (cmd.get_name() != root.get_name()).then(|| cmd.get_name().to_string());
+        let buf = render(cmd, sub.as_deref()).map_err(|e| Error::io(dir.join(&name), e))?;
         crate::cli::output::write_atomic(&dir.join(&name), &buf)?;
         written.push(name);
     }
     Ok(written)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// `man SUBCOMMAND` takes (and completes) exactly the subcommands that have a page.
+    #[test]
+    fn pages_are_the_subcommands() {
+        let root = man_command();
+        let names: Vec<&str> = root.get_subcommands().map(|s| s.get_name()).collect();
+        assert_eq!(names, PAGES);
+    }
 }

@@ -17,7 +17,8 @@ pub fn run(cli: Cli) -> Result<i32, Failure> {
         Some(Command::Eval(args)) => predict(&args, true),
         Some(Command::Gradcheck(args)) => {
             let (text, verdict) = commands::gradcheck(&args)?;
-            if !args.quiet {
+            // -q: nothing but errors and the outputs asked for (--json).
+            if !args.quiet || args.json {
                 print(&text)?;
             }
             verdict?;
@@ -25,7 +26,7 @@ pub fn run(cli: Cli) -> Result<i32, Failure> {
         }
         Some(Command::Explain(args)) => {
             let (text, notes) = commands::explain(&args)?;
-            for n in &notes {
+            for n in notes.iter().filter(|_| !args.quiet) {
                 say(&format!("mlp-train: note: {n}"));
             }
             print(&text)?;
@@ -35,7 +36,7 @@ pub fn run(cli: Cli) -> Result<i32, Failure> {
             print(&commands::graph(&args)?)?;
             Ok(0)
         }
-        Some(Command::Completions { shell }) => {
+        Some(Command::Completions { shell, .. }) => {
             std::io::stdout()
                 .lock()
                 .write_all(completions::script(shell).as_bytes())?;
@@ -45,6 +46,9 @@ pub fn run(cli: Cli) -> Result<i32, Failure> {
             match (&args.dir, &args.page) {
                 (Some(dir), _) => {
                     for name in completions::write_man_pages(dir)? {
+                        if args.quiet {
+                            continue;
+                        }
                         say(&format!(
                             "wrote {}",
                             crate::error::shown_path(&dir.join(name))
@@ -63,14 +67,20 @@ pub fn run(cli: Cli) -> Result<i32, Failure> {
 }
 
 /// `predict`, or `eval` (`report_only`): the predictions and the report each go where
-/// `commands::predict` says.
+/// `commands::predict` says. With -q, only the outputs asked for: the predictions and the
+/// --json report, not the text report nor the notes.
 fn predict(args: &PredictArgs, report_only: bool) -> Result<i32, Failure> {
     let out = commands::predict(args, report_only)?;
-    for n in &out.notes {
+    let quiet = args.quiet && !args.json;
+    for n in out.notes.iter().filter(|_| !args.quiet) {
         say(&format!("mlp-train: note: {n}"));
     }
-    print(&out.stdout)?;
-    if !out.stderr.is_empty() {
+    // stdout holds the text report when the predictions went to --out, or for eval.
+    let stdout_is_report = args.out.is_some() || report_only;
+    if !(quiet && stdout_is_report) {
+        print(&out.stdout)?;
+    }
+    if !out.stderr.is_empty() && !quiet {
         let _ = std::io::stderr().lock().write_all(out.stderr.as_bytes());
     }
     out.verdict?;

@@ -15,11 +15,14 @@ use crate::train::interrupt::STOP;
 use crate::train::options::RunOptions;
 
 /// `mlp-train [train] --data …`: trains (or cross-validates with --cv), writes the outputs,
-/// prints the summary; returns 0, or 130 when interrupted.
+/// prints the summary; returns 0, or 130 when interrupted. With -q, only the outputs asked
+/// for (files, --json), the data's warnings and errors: no summary, no notes.
 pub fn train(args: TrainArgs) -> Result<i32, Failure> {
     let mut opts = args.options();
     if let Some(note) = checks::cap_threads(&mut opts) {
-        say(&format!("mlp-train: note: {note}"));
+        if !args.quiet {
+            say(&format!("mlp-train: note: {note}"));
+        }
     }
     if args.cv.is_some() {
         return cross_validate(args, opts);
@@ -58,6 +61,8 @@ pub fn train(args: TrainArgs) -> Result<i32, Failure> {
         let mut text = crate::data::json_safe(v.to_string());
         text.push('\n');
         print(&text)
+    } else if args.quiet {
+        Ok(())
     } else {
         let mut text = report::summary_text(&run);
         // On a terminal, J per epoch at a glance.
@@ -106,13 +111,13 @@ fn cross_validate(args: TrainArgs, opts: RunOptions) -> Result<i32, Failure> {
     }
     outputs.commit()?;
     let text = format!("{}{}", report::cv_text(&cv), verdict.text());
-    if page_on_stdout {
+    if page_on_stdout && !args.quiet {
         say(text.trim_end());
-    } else if args.json {
+    } else if args.json && !page_on_stdout {
         let mut v = report::cv_json(&cv);
         verdict.add_to_json(&mut v);
         print(&format!("{}\n", crate::data::json_safe(v.to_string())))?;
-    } else {
+    } else if !args.quiet && !page_on_stdout {
         print(&text)?;
     }
     if cv.interrupted {

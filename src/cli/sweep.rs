@@ -170,7 +170,12 @@ pub fn sweep(args: SweepArgs) -> Result<i32, Failure> {
     if !text.is_empty() {
         print(&text)?;
     }
-    if let Some(best) = t.rows.first().filter(|r| r.rank.is_some()) {
+    // -q: the table (an output asked for), not the best: line.
+    if let Some(best) = t
+        .rows
+        .first()
+        .filter(|r| r.rank.is_some() && !args.train.quiet)
+    {
         let cmd = rerun_command(&plan.points[best.point].args);
         say(&format!(
             "best: point {} {} {}: {cmd}",
@@ -194,11 +199,13 @@ pub fn sweep(args: SweepArgs) -> Result<i32, Failure> {
     }
     if let (Some(model), Some(best)) = (&args.refit, t.rows.first().filter(|r| r.rank.is_some())) {
         refit(&plan.points[best.point].args, model, &out_plan)?;
-        say(&format!(
-            "mlp-train: refitted point {} on all the data: {}",
-            best.point,
-            shown_path(model)
-        ));
+        if !args.train.quiet {
+            say(&format!(
+                "mlp-train: refitted point {} on all the data: {}",
+                best.point,
+                shown_path(model)
+            ));
+        }
     }
     let failed: Vec<&PointResult> = results
         .iter()

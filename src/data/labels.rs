@@ -7,7 +7,7 @@ use std::path::Path;
 use ndarray::Array2;
 
 use super::options::{LabelSpec, LoadOptions};
-use super::shown::{list, shown, shown_str};
+use super::shown::{did_you_mean, list, shown, shown_str};
 use crate::{Error, Result};
 
 /// The label columns of a file, row-aligned with `x`.
@@ -308,8 +308,9 @@ pub(super) fn resolve_labels(
             LabelSpec::Name(label) => (
                 format!("`{}`", shown_str(label)),
                 format!(
-                    "no column named `{}`; the columns are: {}",
+                    "no column named `{}`{}; the columns are: {}",
                     shown_str(label),
+                    did_you_mean(label, columns),
                     list(columns)
                 ),
             ),

@@ -6,7 +6,7 @@ use std::path::Path;
 
 use super::labels::resolve_labels;
 use super::options::{LabelKind, LabelSpec, LoadOptions};
-use super::shown::{list, shown, shown_str};
+use super::shown::{did_you_mean, list, shown, shown_str};
 use crate::{Error, Result};
 
 /// What a column of the file becomes.
@@ -84,7 +84,9 @@ pub(super) fn layout(
                 LabelSpec::Index(j) | LabelSpec::NameOrIndex(_, j) => {
                     format!("index {j} (nor one so named)")
                 }
-                LabelSpec::Name(n) => format!("`{}`", shown_str(n)),
+                LabelSpec::Name(n) => {
+                    format!("`{}`{}", shown_str(n), did_you_mean(n, &columns))
+                }
                 _ => "it".to_string(),
             };
             return Err(hint(Error::data(

@@ -66,6 +66,20 @@ fn terminal_unsafe(c: char) -> bool {
     matches!(c, '\u{7f}'..='\u{9f}' | '\u{61c}' | '\u{200e}' | '\u{200f}' | '\u{2028}'..='\u{202e}' | '\u{2066}'..='\u{2069}')
 }
 
+/// ` (did you mean `species`?)` for a mistyped column name, the closest of `names` as clap
+/// suggests a flag (Jaro similarity above 0.7, the most similar); empty when none is close.
+pub fn did_you_mean(name: &str, names: &[String]) -> String {
+    let best = names
+        .iter()
+        .map(|n| (strsim::jaro(name, n), n))
+        .filter(|(score, n)| *score > 0.7 && n.as_str() != name)
+        .max_by(|a, b| a.0.total_cmp(&b.0));
+    match best {
+        Some((_, n)) => format!(" (did you mean `{}`?)", shown_str(n)),
+        None => String::new(),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

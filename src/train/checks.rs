@@ -8,6 +8,11 @@ use crate::train::limits;
 use crate::train::options::{Precision, RunOptions};
 use crate::{Error, Real, Result};
 
+/// Why `--patience` needs `--val-frac`, in the words both the library and the command
+/// line's usage error use.
+pub const PATIENCE_NEEDS: &str = "needs a validation set to watch: add --val-frac F above 0 \
+(0.2 holds out 20% of the rows)";
+
 /// Checks every numeric flag once, at the boundary, with the flag's name in the message:
 /// floats through [`limits::real`] (finite, in range), sizes against the memory they imply
 /// for the smallest data (checked again with the data's own d and rows before allocating).
@@ -68,6 +73,13 @@ pub fn validate(args: &RunOptions) -> Result<()> {
     )?;
     if args.training.patience == Some(0) {
         return Err(Error::flag("--patience", "must be >= 1", 0));
+    }
+    // clap refuses --patience without --val-frac; `--val-frac 0` would silently never stop.
+    if args.training.patience.is_some() && args.data.val_frac == 0.0 {
+        return Err(Error::FlagNeeds {
+            flag: "--patience",
+            msg: PATIENCE_NEEDS.to_string(),
+        });
     }
     if args.data.task == Task::Regress && args.model.loss == Some(Loss::SoftmaxCe) {
         return Err(Error::flag(

@@ -41,13 +41,19 @@ pub fn real(flag: &'static str, v: f64, lo: Bound, hi: Bound) -> Result<f64> {
         (Bound::Unbounded, hi) => format!("must be a finite number {}", side(hi, "<")),
         (lo, hi) => {
             let open = |b| matches!(b, Bound::Exclusive(_));
-            format!(
-                "must be in {}{}, {}{}",
+            let range = format!(
+                "{}{}, {}{}",
                 if open(lo) { "(" } else { "[" },
                 value(lo),
                 value(hi),
                 if open(hi) { ")" } else { "]" }
-            )
+            );
+            // `--val-frac 20`, `--min-accuracy 95`: a percentage where a fraction is meant.
+            if value(lo) == 0.0 && value(hi) == 1.0 && v > 1.0 && v <= 100.0 {
+                format!("must be a fraction in {range}: {v}% is {}", v / 100.0)
+            } else {
+                format!("must be in {range}")
+            }
         }
     };
     Err(Error::flag(flag, expected, v))
@@ -657,6 +663,14 @@ mod tests {
                 "{e}"
             );
         }
+        // A percentage where a fraction is meant gets the fraction it meant.
+        let e = real("--val-frac", 20.0, Inclusive(0.0), Exclusive(1.0)).unwrap_err();
+        assert_eq!(
+            e.to_string(),
+            "--val-frac must be a fraction in [0, 1): 20% is 0.2, got 20"
+        );
+        let e = real("--x", 101.0, Inclusive(0.0), Inclusive(1.0)).unwrap_err();
+        assert_eq!(e.to_string(), "--x must be in [0, 1], got 101");
         let e = real("--max-loss", f64::NAN, Inclusive(0.0), Unbounded).unwrap_err();
         assert_eq!(
             e.to_string(),
