@@ -1071,3 +1071,20 @@ fn fit(page: &mut Page) {
         }
     }
 }
+
+#[cfg(test)]
+mod words_tests {
+    use super::zoomed;
+
+    #[test]
+    fn the_accuracy_axis_zooms_to_the_data() {
+        let (lo, hi) = zoomed([0.98, 0.99, 1.0].into_iter());
+        assert!((0.96..0.98).contains(&lo) && hi == 1.0, "({lo}, {hi})");
+        let (lo, hi) = zoomed([0.3, f64::NAN, 0.9].into_iter());
+        assert!(
+            (lo - 0.27).abs() < 1e-12 && (hi - 0.93).abs() < 1e-12,
+            "({lo}, {hi})"
+        );
+        assert_eq!(zoomed(std::iter::empty()), (0.0, 1.0));
+    }
+}

@@ -75,7 +75,7 @@ pub struct Chart {
     pub marker: Option<(f64, String)>,
     /// Fix the left axis to this range (accuracy: zoomed to the data within 0..1).
     pub y_range: Option<(f64, f64)>,
-    /// The left axis on a log scale (a loss spanning more than two decades).
+    /// The left axis on a log scale (a loss spanning more than a decade).
     pub log_y: bool,
 }
 

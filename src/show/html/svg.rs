@@ -67,8 +67,8 @@ pub fn tick_labels(ticks: &[f64], step: f64) -> Vec<String> {
 }
 
 /// Whether values (a loss over epochs) are better read on a log axis: all finite ones
-/// positive and spanning more than two decades, so that the first epochs would flatten the
-/// rest on a linear one.
+/// positive and spanning more than a decade (max > 10 × min), so that the first epochs
+/// would flatten the rest on a linear one.
 pub fn log_worthy(values: impl Iterator<Item = f64>) -> bool {
     let (mut lo, mut hi) = (f64::INFINITY, 0.0f64);
     for v in values.filter(|v| v.is_finite()) {
@@ -78,7 +78,7 @@ pub fn log_worthy(values: impl Iterator<Item = f64>) -> bool {
         lo = lo.min(v);
         hi = hi.max(v);
     }
-    lo.is_finite() && hi / lo > 100.0
+    lo.is_finite() && hi / lo > 10.0
 }
 
 /// A log axis over [lo, hi] (both > 0): ticks at the powers of ten (with 2 and 5 between
@@ -197,9 +197,12 @@ pub fn line_chart(c: &Chart) -> String {
                 .flat_map(|s| s.points.iter().map(|p| p.1))
                 .filter(|v| *v > 0.0),
         );
-        let (a, b, t) = log_ticks(lo, hi);
+        let (_, _, t) = log_ticks(lo, hi);
         left_ticks = t;
-        (a, b)
+        // The data's own span (padded), not whole decades: no empty band above or below.
+        let (a, b) = (lo.log10(), hi.log10());
+        let pad = 0.03 * (b - a);
+        (a - pad, b + pad)
     } else {
         let (la, lb, lt, lstep) = axis_ticks(false, c.y_range);
         left_ticks = lt.iter().map(|&t| (t, tick_text(t, lstep))).collect();
@@ -795,5 +798,69 @@ mod tests {
             "one arrowhead per edge"
         );
         assert!(svg.contains("16×5") && svg.contains("3×16") && svg.contains("(4 + 1 bias)"));
+    }
+
+    #[test]
+    fn tick_labels_never_repeat_on_a_narrow_range() {
+        for (lo, hi) in [
+            (3.43e-3, 3.445e-3),
+            (0.9981, 0.9993),
+            (1.2345e7, 1.2347e7),
+            (1e-9, 1.3e-9),
+        ] {
+            let (t, step) = ticks(lo, hi, 5);
+            let labels = tick_labels(&t, step);
+            let mut unique = labels.clone();
+            unique.dedup();
+            assert_eq!(unique, labels, "[{lo}, {hi}]");
+        }
+        assert_eq!(tick_text(3.442e-3, 2e-6), "3.442e-3");
+    }
+
+    fn chart(values: Vec<f64>, log_y: bool) -> Chart {
+        let s = |name: &str, stroke, right| super::super::Series {
+            name: name.into(),
+            points: values
+                .iter()
+                .enumerate()
+                .map(|(k, &v)| (k as f64 + 1.0, v))
+                .collect(),
+            color: "#123456",
+            dashed: false,
+            right,
+            stroke,
+        };
+        Chart {
+            title: "t".into(),
+            series: vec![
+                s("J", Stroke::Halo, false),
+                s("L", Stroke::Line, false),
+                s("s", Stroke::Faint, true),
+            ],
+            y_label: "J, L".into(),
+            right_label: Some("s".into()),
+            marker: None,
+            y_range: None,
+            log_y,
+        }
+    }
+
+    #[test]
+    fn halo_under_line_faint_s_and_a_log_axis_past_a_decade() {
+        let falling: Vec<f64> = (0..50).map(|k| 1000.0 * 0.8f64.powi(k)).collect();
+        let svg = line_chart(&chart(falling.clone(), true));
+        assert!(svg.contains("J, L (log scale)"));
+        let halo = svg.find("stroke-width=\"7\"").expect("a halo");
+        let line = svg.find("stroke-width=\"2\"").expect("a line");
+        assert!(halo < line, "the halo is drawn under the line");
+        assert!(svg.contains("stroke-width=\"1.5\""), "s is thin");
+        // Log ticks: powers of ten labelled once each.
+        for t in ["1000", "100", "10", "1"] {
+            assert!(svg.contains(&format!(">{t}</text>")), "tick {t}");
+        }
+        // Asked for, but the data spans less than a decade: linear.
+        let flat: Vec<f64> = (0..50).map(|k| 2.0 - 0.01 * k as f64).collect();
+        assert!(!line_chart(&chart(flat, true)).contains("log scale"));
+        assert!(!line_chart(&chart(falling, false)).contains("log scale"));
     }
 }
