@@ -315,15 +315,22 @@ pub enum Blowup {
     /// does, so a larger --lambda can only make it worse. `s_led` when s outweighed L at
     /// the start (λ is what is far off), else --lr is named first.
     L2Step { s_led: bool },
+    /// L grew in a run without standardization (`flags`: `--no-standardize`,
+    /// `--no-standardize-targets` or both): standardizing is the fix, before --lr.
+    Unstandardized { flags: &'static str },
 }
 
 /// What to change when training diverged (see [`Blowup`]).
 fn diverged_advice(lr: f64, lambda: f64, cause: Blowup) -> String {
     let (lr, lambda) = (number(lr), number(lambda));
     match cause {
-        Blowup::Loss => format!(
-            "try a smaller --lr (now {lr}), a larger --lambda (now {lambda}), or standardized \
-             features (without --no-standardize)"
+        Blowup::Loss => {
+            format!("try a smaller --lr (now {lr}) or a larger --lambda (now {lambda})")
+        }
+        Blowup::Unstandardized { flags } => format!(
+            "the run is not standardized ({flags}): drop {flags}, so that every column \
+             has mean 0 and sd 1, which is the usual fix; else try a smaller --lr \
+             (now {lr})"
         ),
         Blowup::L2Step { s_led } => {
             let (first, second) = if s_led {

@@ -588,12 +588,46 @@ pub struct GraphArgs {
     /// Annotate with the shapes a model trained on this CSV would have (default settings).
     #[arg(long, value_name = "FILE")]
     pub data: Option<PathBuf>,
-    /// dot (Graphviz source) or svg (rendered by Graphviz's `dot` when installed).
+    /// dot (Graphviz source) or svg (drawn by --engine).
     #[arg(long, value_enum, default_value_t = GraphFormat::Dot)]
     pub format: GraphFormat,
     /// Print nothing but errors and the graph asked for.
     #[arg(long, short)]
     pub quiet: bool,
+    /// Who draws --format svg: builtin (the drawing of the HTML report; nothing to install)
+    /// or dot (Graphviz's `dot -Tsvg`, which must be on PATH).
+    #[arg(long, value_enum, default_value_t = GraphEngine::Builtin)]
+    pub engine: GraphEngine,
+    /// The label column of --data, by header name or 0-based index [default: the last].
+    #[arg(long, value_name = "COL", value_delimiter = ',', requires = "data")]
+    pub label: Vec<String>,
+    /// The task the model of --data would have (sets q and the default ℓ).
+    #[arg(long, value_enum, default_value_t = Task::Classify, requires = "data")]
+    pub task: Task,
+    /// h, hidden units of the model of --data (as training's --hidden).
+    #[arg(long, value_name = "N", default_value_t = 32, requires = "data")]
+    pub hidden: usize,
+    /// φ of the model of --data.
+    #[arg(long, value_enum, default_value_t = Activation::Relu, requires = "data")]
+    pub activation: Activation,
+    /// ℓ of the model of --data [default: softmax-ce for classify, half-squared for regress].
+    #[arg(long, value_enum, requires = "data")]
+    pub loss: Option<Loss>,
+    /// B, the minibatch size printed on the graph of --data.
+    #[arg(long, value_name = "B", default_value_t = 32, requires = "data")]
+    pub batch_size: usize,
+    /// No bias input in the model of --data.
+    #[arg(long, requires = "data")]
+    pub no_bias: bool,
+}
+
+/// Who draws `mlp-train graph --format svg`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum GraphEngine {
+    /// The built-in drawing (the HTML report's).
+    Builtin,
+    /// Graphviz's `dot -Tsvg`.
+    Dot,
 }
 
 /// Output format of `mlp-train graph`.

@@ -7,7 +7,9 @@ use std::io::IsTerminal;
 use ndarray::Array2;
 use rand::Rng as _;
 
-use crate::cli::args::{ExplainArgs, GradcheckArgs, GraphArgs, GraphFormat, PredictArgs};
+use crate::cli::args::{
+    ExplainArgs, GradcheckArgs, GraphArgs, GraphEngine, GraphFormat, PredictArgs,
+};
 use crate::cli::output;
 use crate::cli::train::Verdict;
 use crate::data::matrices::Targets;
@@ -258,6 +260,9 @@ pub fn predict(args: &PredictArgs, report_only: bool) -> Result<PredictOutput> {
             args, &mf, &identity, objective, &report, &verdict,
         ));
     } else if !report.is_empty() {
+        if let Some(ob) = objective {
+            report = with_objective(&report, ob, prep.target_standardize.is_some());
+        }
         report.push_str(&verdict.text());
     }
     let page = match &args.report {
@@ -541,6 +546,25 @@ fn eval_md(
 }
 
 /// Quotes a CSV field when it needs it.
+/// The text report with L, s and J under its first line (the metric), as training's
+/// summary shows them: `L 0.083  s 0.00175  J 0.085`, L said to be in standardized units
+/// when the targets were.
+fn with_objective(report: &str, ob: crate::math::model::Objective, standardized: bool) -> String {
+    let (first, rest) = report.split_once('\n').unwrap_or((report, ""));
+    let cell = |v: f64| crate::show::report::cell(v, 12);
+    let units = if standardized {
+        "  (L in standardized target units)"
+    } else {
+        ""
+    };
+    format!(
+        "{first}\nL {}  s {}  J {}{units}\n{rest}",
+        cell(ob.l),
+        cell(ob.s),
+        cell(ob.j)
+    )
+}
+
 fn csv_field(s: &str) -> String {
     if s.contains([',', '"', '\n', '\r']) {
         format!("\"{}\"", s.replace('"', "\"\""))
@@ -969,24 +993,32 @@ pub fn graph(args: &GraphArgs) -> Result<String> {
             })
         }
         (None, Some(file)) => {
-            let opts = LoadOptions::new(vec![LabelSpec::Last], label_kind(Task::Classify));
+            // The shapes a training with the same model flags would give.
+            let opts = LoadOptions::new(label_specs(&args.label), label_kind(args.task));
             let frame = data::load::<f64>(&Source::parse(file), &opts)?;
-            let prep = Prep::fit(&frame, Task::Classify, true, true, true)?;
+            let prep = Prep::fit(&frame, args.task, true, true, !args.no_bias)?;
+            let loss = args.loss.unwrap_or(match args.task {
+                Task::Classify => crate::math::loss::Loss::SoftmaxCe,
+                Task::Regress => crate::math::loss::Loss::HalfSquared,
+            });
             Some(GraphShapes {
                 d: prep.inputs(),
-                h: 32,
+                h: args.hidden,
                 q: prep.outputs(),
-                batch: Some(32), // the default --batch-size
-                bias: true,
-                activation: crate::math::activation::Activation::Relu,
-                loss: crate::math::loss::Loss::SoftmaxCe,
+                batch: Some(args.batch_size),
+                bias: !args.no_bias,
+                activation: args.activation,
+                loss,
             })
         }
         (None, None) => None,
     };
-    let dot = crate::show::graph::dot(shapes);
-    match args.format {
-        GraphFormat::Dot => Ok(dot),
-        GraphFormat::Svg => crate::show::graph::render_svg(&dot).map_err(Error::External),
+    match (args.format, args.engine) {
+        (GraphFormat::Dot, _) => Ok(crate::show::graph::dot(shapes)),
+        (GraphFormat::Svg, GraphEngine::Builtin) => Ok(crate::show::graph::builtin_svg(shapes)),
+        (GraphFormat::Svg, GraphEngine::Dot) => {
+            crate::show::graph::render_svg(&crate::show::graph::dot(shapes))
+                .map_err(Error::External)
+        }
     }
 }

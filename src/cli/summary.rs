@@ -71,7 +71,7 @@ pub fn train(args: TrainArgs) -> Result<i32, Failure> {
             && run.outcome.history.len() > 1
         {
             let j: Vec<f64> = run.outcome.history.iter().map(|s| s.train.j).collect();
-            text.push_str(&format!("J per epoch  {}\n", plot::sparkline(&j)));
+            text.push_str(&plot::sparkline_line("J per epoch", &j));
         }
         text.push_str(&verdict.text());
         print(&text)

@@ -92,8 +92,10 @@ pub fn render_text(e: &Explanation, opts: &ExplainOptions) -> String {
             out.push_str(&y);
         }
     }
-    let name_of = |c: usize| match &e.y {
-        ExplainTarget::Class(yc, Some(name)) if *yc == c => {
+    // Every class by its name when the model has names, the predicted one as the true one.
+    let name_of = |c: usize| match (&e.y, e.source.classes.get(c)) {
+        (_, Some(name)) => format!(" ({})", crate::data::shown_str(name)),
+        (ExplainTarget::Class(yc, Some(name)), None) if *yc == c => {
             format!(" ({})", crate::data::shown_str(name))
         }
         _ => String::new(),
@@ -128,6 +130,19 @@ pub fn render_text(e: &Explanation, opts: &ExplainOptions) -> String {
                 "  prediction: {}",
                 render_step(&p, opts).trim_start()
             ));
+            // Standardized targets: ŷ also in the target's units, as predict writes it.
+            if let Some((mean, std)) = &e.source.target_scale {
+                let raw: Vec<f64> = v
+                    .iter()
+                    .zip(mean.iter().zip(std))
+                    .map(|(y, (m, s))| y * s + m)
+                    .collect();
+                let p = step("yhat_raw", "ŷ × std + mean", "", Value::Vector(raw));
+                out.push_str(&format!(
+                    "  in the target's units: {}",
+                    render_step(&p, opts).trim_start()
+                ));
+            }
         }
         _ => {}
     }

@@ -1,5 +1,6 @@
 //! The seed's computation graph (its Figure 3.6) as Graphviz DOT: data in circles, variables in
-//! boxes, parameters bare; `render_svg` pipes it through Graphviz's `dot -Tsvg` when installed.
+//! boxes, parameters bare; `builtin_svg` draws it (as the HTML report does), `render_svg`
+//! pipes the DOT through Graphviz's `dot -Tsvg` on request.
 //
 // Nodes (10): x, y (data); z, h, o, L, s, J (variables); W1, W2 (parameters).
 // Edges (11): x→z, W1→z, z→h, h→o, W2→o, o→L, y→L, W1→s, W2→s, L→J, s→J.
@@ -29,6 +30,45 @@ pub struct GraphShapes {
     /// ℓ.
     pub loss: Loss,
 }
+
+/// The graph as a standalone SVG document, drawn as the HTML report draws it (no Graphviz):
+/// with `shapes`, the model's sizes; without, the symbols alone.
+pub fn builtin_svg(shapes: Option<GraphShapes>) -> String {
+    let g = match shapes {
+        Some(g) => crate::show::html::Graph {
+            d: g.d,
+            h: g.h,
+            q: g.q,
+            bias: g.bias,
+            batch: g.batch,
+            activation: g.activation.name().into(),
+            loss: g.loss.name().into(),
+        },
+        // No model: sizes drawn as the symbols d, h, q (numbers no model has, replaced).
+        None => crate::show::html::Graph {
+            d: SYMBOLS[0].0,
+            h: SYMBOLS[1].0,
+            q: SYMBOLS[2].0,
+            bias: false,
+            batch: None,
+            activation: "φ".into(),
+            loss: "ℓ".into(),
+        },
+    };
+    let mut svg = crate::show::html::svg::graph(&g);
+    for (n, sym) in SYMBOLS {
+        svg = svg.replace(&n.to_string(), sym);
+    }
+    // Inline SVG in HTML needs no namespace and takes the page's font; a file needs both.
+    let body = svg.strip_prefix("<svg ").unwrap_or(&svg);
+    format!(
+        "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<svg xmlns=\"http://www.w3.org/2000/svg\" \
+         font-family=\"sans-serif\" {body}\n"
+    )
+}
+
+/// Stand-ins for d, h and q in a graph drawn without a model.
+const SYMBOLS: [(usize, &str); 3] = [(9_000_001, "d"), (9_000_002, "h"), (9_000_003, "q")];
 
 /// The nodes: DOT id, shape, the operation that makes it (empty for data and parameters).
 const NODES: [(&str, &str, &str); 10] = [

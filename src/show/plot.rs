@@ -7,6 +7,7 @@
 // on J's axis; training and validation accuracy (or RMSE), the axis zoomed to the data.
 // Non-finite values break a curve.
 
+use plotters::coord::ranged1d::{AsRangedCoord, ValueFormatter};
 use plotters::coord::Shift;
 use plotters::prelude::*;
 
@@ -19,7 +20,10 @@ const LEGEND_WIDTH: i32 = 230;
 
 const J_COLOR: RGBColor = RGBColor(31, 119, 180);
 const L_COLOR: RGBColor = RGBColor(214, 39, 40);
-const S_COLOR: RGBColor = RGBColor(44, 160, 44);
+/// s is context beside J and L: a muted tone, in a small panel of its own.
+const S_COLOR: RGBColor = RGBColor(123, 135, 148);
+/// Tick labels and axis names: plotters draws a size-n font n / 1.24 px high, so 14 is 11.3 px.
+const LABEL_FONT: u32 = 14;
 const TRAIN_COLOR: RGBColor = RGBColor(31, 119, 180);
 const VAL_COLOR: RGBColor = RGBColor(255, 127, 14);
 
@@ -29,6 +33,9 @@ struct Series {
     points: Vec<(f64, f64)>,
     color: RGBColor,
     dashed: bool,
+    /// Drawn as a wide pale band under the other curves (J under L: J = L + s, with s
+    /// often a hair, would hide L's line or be hidden by it).
+    halo: bool,
 }
 
 /// The training curves of `history` as a complete SVG document titled `title`.
@@ -46,8 +53,9 @@ pub fn curves_svg(history: &[EpochStats], title: &str) -> Result<String, String>
         e.val.as_ref().map_or(f64::NAN, |(o, _)| f(o))
     };
 
+    let halo = |s: Series| Series { halo: true, ..s };
     let mut objective = vec![
-        series("J (train)", epochs(&|e| e.train.j), J_COLOR, false),
+        halo(series("J (train)", epochs(&|e| e.train.j), J_COLOR, false)),
         series("L (train)", epochs(&|e| e.train.l), L_COLOR, false),
     ];
     let penalty = vec![series(
@@ -57,12 +65,12 @@ pub fn curves_svg(history: &[EpochStats], title: &str) -> Result<String, String>
         false,
     )];
     if has_val {
-        objective.push(series(
+        objective.push(halo(series(
             "J (val)",
             epochs(&|e| val_of(e, &|o| o.j)),
             J_COLOR,
             true,
-        ));
+        )));
         objective.push(series(
             "L (val)",
             epochs(&|e| val_of(e, &|o| o.l)),
@@ -106,12 +114,45 @@ pub fn curves_svg(history: &[EpochStats], title: &str) -> Result<String, String>
             .titled(title, ("sans-serif", 22))
             .map_err(|e| e.to_string())?;
         let h = SIZE.1 as i32;
-        let (top, rest) = root.split_vertically(h * 9 / 20);
-        let (middle, bottom) = rest.split_vertically(h * 5 / 20);
-        let y_obj = data_range(&objective, Some(0.0));
-        panel(&top, &objective, x_range, y_obj, "objective")?;
+        // The objective gets the most room, s (context) the least.
+        let (top, rest) = root.split_vertically(h * 10 / 20);
+        let (middle, bottom) = rest.split_vertically(h * 4 / 20);
+        // A loss falling over more than a decade is drawn on a log axis, where the first
+        // epochs do not flatten the rest.
+        let values = objective.iter().flat_map(|s| s.points.iter().map(|p| p.1));
+        if crate::show::html::log_worthy(values) {
+            let (lo, hi) = positive_range(&objective);
+            panel(
+                &top,
+                &objective,
+                x_range,
+                (lo..hi).log_scale().with_key_points(log_ticks(lo, hi)),
+                "objective (log scale)",
+                &|v: &f64| log_label(*v),
+                LOG_LABELS,
+            )?;
+        } else {
+            let y_obj = data_range(&objective, Some(0.0));
+            panel(
+                &top,
+                &objective,
+                x_range,
+                y_obj.0..y_obj.1,
+                "objective",
+                &linear_labels(y_obj),
+                Y_LABELS,
+            )?;
+        }
         let y_s = data_range(&penalty, Some(0.0));
-        panel(&middle, &penalty, x_range, y_s, "s")?;
+        panel(
+            &middle,
+            &penalty,
+            x_range,
+            y_s.0..y_s.1,
+            "s",
+            &linear_labels(y_s),
+            Y_LABELS,
+        )?;
         // Zoomed to the data (97% to 99% is not a flat line at the top of 0..1), within
         // the metric's own bounds.
         let (lo, hi) = data_range(&metric, None);
@@ -121,7 +162,15 @@ pub fn curves_svg(history: &[EpochStats], title: &str) -> Result<String, String>
         } else {
             (lo, hi)
         };
-        panel(&bottom, &metric, x_range, y_metric, metric_name)?;
+        panel(
+            &bottom,
+            &metric,
+            x_range,
+            y_metric.0..y_metric.1,
+            metric_name,
+            &linear_labels(y_metric),
+            Y_LABELS,
+        )?;
         root.present().map_err(|e| e.to_string())?;
     }
     Ok(svg)
@@ -133,7 +182,62 @@ fn series(name: &str, points: Vec<(f64, f64)>, color: RGBColor, dashed: bool) ->
         points,
         color,
         dashed,
+        halo: false,
     }
+}
+
+/// How many tick labels a linear axis gets at most.
+const Y_LABELS: usize = 8;
+/// A log axis's ticks are given (`log_ticks`): all of them labelled.
+const LOG_LABELS: usize = 40;
+
+/// Tick labels for a linear axis over `y`: plotters puts at most [`Y_LABELS`] ticks on it,
+/// so they are at least span / 8 apart, and labels precise to span / 10 never repeat
+/// (`3.442e-3`, `3.444e-3`, not `3.44e-3` twice).
+fn linear_labels(y: (f64, f64)) -> impl Fn(&f64) -> String {
+    let step = ((y.1 - y.0) / 10.0).abs();
+    move |v: &f64| {
+        let step = if step > 0.0 { step } else { 1.0 };
+        // Labels of ticks a step apart, as the report writes them.
+        crate::show::html::tick_labels(&[*v], step).remove(0)
+    }
+}
+
+/// The ticks of a log axis over [lo, hi]: 1, 2 and 5 × 10^k (only the powers of ten when
+/// the range spans more than three decades).
+fn log_ticks(lo: f64, hi: f64) -> Vec<f64> {
+    let (a, b) = (lo.log10().floor() as i32, hi.log10().ceil() as i32);
+    let mantissas: &[f64] = if b - a > 3 { &[1.0] } else { &[1.0, 2.0, 5.0] };
+    (a..=b)
+        .flat_map(|k| mantissas.iter().map(move |m| m * 10f64.powi(k)))
+        .filter(|v| (lo..=hi).contains(v))
+        .collect()
+}
+
+/// A log axis's label: 0.01, 0.5, 20, 1e6.
+fn log_label(v: f64) -> String {
+    if !(1e-4..1e6).contains(&v) {
+        return format!("{v:.0e}");
+    }
+    let s = format!("{v:.4}");
+    let s = s.trim_end_matches('0').trim_end_matches('.');
+    s.to_string()
+}
+
+/// The range of the positive finite values (for a log axis), padded by 5 % in log space.
+fn positive_range(all: &[Series]) -> (f64, f64) {
+    let (lo, hi) = all
+        .iter()
+        .flat_map(|s| s.points.iter().map(|p| p.1))
+        .filter(|v| v.is_finite() && *v > 0.0)
+        .fold((f64::INFINITY, 0.0f64), |(lo, hi), v| {
+            (lo.min(v), hi.max(v))
+        });
+    if !(lo.is_finite() && hi > lo) {
+        return (1e-3, 1.0);
+    }
+    let pad = (hi / lo).powf(0.05);
+    (lo / pad, hi * pad)
 }
 
 /// The span of the finite values (including `include`, e.g. 0), padded by 5%; (0, 1) when
@@ -162,22 +266,29 @@ fn data_range(all: &[Series], include: Option<f64>) -> (f64, f64) {
     )
 }
 
-/// One chart: mesh with labelled axes, each series as its finite runs, a legend.
-fn panel(
+/// One chart: mesh with labelled axes, each series as its finite runs (halos first, under
+/// the others), a legend. `y` is a linear range or a log one.
+fn panel<Y>(
     whole: &DrawingArea<SVGBackend<'_>, Shift>,
     all: &[Series],
     x: (f64, f64),
-    y: (f64, f64),
+    y: Y,
     y_desc: &str,
-) -> Result<(), String> {
+    y_fmt: &dyn Fn(&f64) -> String,
+    y_labels: usize,
+) -> Result<(), String>
+where
+    Y: AsRangedCoord<Value = f64>,
+    Y::CoordDescType: ValueFormatter<f64>,
+{
     let err = |e: DrawingAreaErrorKind<_>| e.to_string();
     let width = whole.dim_in_pixel().0 as i32;
     let (area, legend) = whole.split_horizontally(width - LEGEND_WIDTH);
     let mut chart = ChartBuilder::on(&area)
         .margin(12)
-        .x_label_area_size(40)
-        .y_label_area_size(70)
-        .build_cartesian_2d(x.0..x.1, y.0..y.1)
+        .x_label_area_size(44)
+        .y_label_area_size(84)
+        .build_cartesian_2d(x.0..x.1, y)
         .map_err(err)?;
     // Epochs are whole numbers: no tick labels between them.
     let whole = |v: &f64| {
@@ -187,21 +298,31 @@ fn panel(
             String::new()
         }
     };
-    // Enough decimals to tell ticks a tenth of the span apart.
-    let decimals = (-((y.1 - y.0) / 10.0).log10()).ceil().clamp(0.0, 8.0) as usize;
-    let y_fmt = move |v: &f64| format!("{v:.decimals$}");
     chart
         .configure_mesh()
         .x_desc("epoch")
         .y_desc(y_desc)
+        .y_labels(y_labels)
         .x_label_formatter(&whole)
         .y_label_formatter(&y_fmt)
+        .label_style(("sans-serif", LABEL_FONT))
+        .axis_desc_style(("sans-serif", LABEL_FONT))
         .light_line_style(RGBColor(235, 235, 235))
         .draw()
         .map_err(err)?;
 
-    for (k, s) in all.iter().enumerate() {
-        let style = s.color.stroke_width(2);
+    let order: Vec<(usize, &Series)> = all
+        .iter()
+        .enumerate()
+        .filter(|(_, s)| s.halo)
+        .chain(all.iter().enumerate().filter(|(_, s)| !s.halo))
+        .collect();
+    for (k, s) in order {
+        let style = if s.halo {
+            s.color.mix(0.35).stroke_width(7)
+        } else {
+            s.color.stroke_width(2)
+        };
         // The legend entry, in the column right of the chart, whatever the data.
         let y_at = 24 + 22 * k as i32;
         let (a, b) = if s.dashed {
@@ -263,6 +384,18 @@ fn finite_runs(points: &[(f64, f64)]) -> Vec<Vec<(f64, f64)>> {
 const BARS: [char; 8] = ['▁', '▂', '▃', '▄', '▅', '▆', '▇', '█'];
 /// Longest sparkline, in characters.
 const SPARK_WIDTH: usize = 60;
+
+/// `name  ▇▅▃▂▁…` as the summary prints it: on a log scale (and said so) when the values
+/// span more than a decade, as the plots draw them, so that the first epochs do not flatten
+/// the rest.
+pub fn sparkline_line(name: &str, values: &[f64]) -> String {
+    if crate::show::html::log_worthy(values.iter().copied()) {
+        let logs: Vec<f64> = values.iter().map(|v| v.log10()).collect();
+        format!("{name}  {}  (log scale)\n", sparkline(&logs))
+    } else {
+        format!("{name}  {}\n", sparkline(values))
+    }
+}
 
 /// A one-line sparkline of `values`, scaled from their finite minimum to maximum and
 /// resampled (by bucket means) to at most 60 characters; a non-finite bucket is a space.
@@ -361,7 +494,7 @@ mod tests {
     fn s_has_its_own_scale_and_accuracy_zooms_to_the_data() {
         let svg = curves_svg(&history(), "t").unwrap();
         // s is 1e-4 against J's 2: on J's axis it would lie flat (under a pixel).
-        let s = curves(&svg, "#2CA02C");
+        let s = curves(&svg, "#7B8794");
         assert_eq!(s.len(), 1, "one s curve");
         assert!(y_span(&s[0]) > 50.0, "s spans {} px", y_span(&s[0]));
         // The accuracy curves (bottom panel) rise 0.09: zoomed, that is most of the panel.
@@ -381,7 +514,7 @@ mod tests {
     #[test]
     fn legends_sit_right_of_every_curve() {
         let svg = curves_svg(&history(), "t").unwrap();
-        let rightmost = ["#1F77B4", "#D62728", "#2CA02C", "#FF7F0E"]
+        let rightmost = ["#1F77B4", "#D62728", "#7B8794", "#FF7F0E"]
             .iter()
             .flat_map(|c| curves(&svg, c))
             .flatten()
@@ -414,5 +547,79 @@ mod tests {
             }
         }
         assert_eq!(labels, 7, "J, L train and val, s, train and val accuracy");
+    }
+
+    /// The `font-size` of every text in `svg`.
+    fn font_sizes(svg: &str) -> Vec<f64> {
+        svg.split("font-size=\"")
+            .skip(1)
+            .filter_map(|t| t.split('"').next()?.parse().ok())
+            .collect()
+    }
+
+    #[test]
+    fn tick_labels_are_at_least_11_px() {
+        let svg = curves_svg(&history(), "t").unwrap();
+        let sizes = font_sizes(&svg);
+        assert!(sizes.len() > 20, "{} texts", sizes.len());
+        assert!(sizes.iter().all(|&s| s >= 11.0), "{sizes:?}");
+    }
+
+    #[test]
+    fn j_is_a_pale_band_under_l() {
+        let svg = curves_svg(&history(), "t").unwrap();
+        let lines: Vec<&str> = svg.lines().filter(|l| l.starts_with("<polyline")).collect();
+        let j = lines
+            .iter()
+            .position(|l| l.contains("#1F77B4") && l.contains("stroke-width=\"7\""))
+            .expect("J drawn 7 px wide");
+        assert!(lines[j].contains("opacity=\"0.35"), "{}", lines[j]);
+        let l = lines
+            .iter()
+            .position(|l| l.contains("#D62728") && l.contains("stroke-width=\"2\""))
+            .expect("L drawn 2 px wide");
+        assert!(j < l, "J drawn first, under L");
+    }
+
+    #[test]
+    fn linear_tick_labels_differ_on_a_narrow_range() {
+        // J between 3.430e-3 and 3.445e-3: 3.44e-3 three times before.
+        let f = linear_labels((3.430e-3, 3.445e-3));
+        let labels: Vec<String> = (0..8).map(|k| f(&(3.430e-3 + 2e-6 * k as f64))).collect();
+        let mut unique = labels.clone();
+        unique.dedup();
+        assert_eq!(unique, labels, "{labels:?}");
+    }
+
+    #[test]
+    fn a_loss_over_decades_gets_a_log_axis_and_a_log_sparkline() {
+        let mut h = history();
+        for (k, e) in h.iter_mut().enumerate() {
+            let l = 1000.0 * 0.7f64.powi(k as i32);
+            e.train.l = l;
+            e.train.j = l + e.train.s;
+            e.val = None;
+        }
+        let svg = curves_svg(&h, "t").unwrap();
+        assert!(svg.contains("objective (log scale)"), "no log axis");
+        // Within a decade (3 down to 1): linear.
+        let mut within = history();
+        for (k, e) in within.iter_mut().enumerate() {
+            e.train.l = 3.0 - 2.0 * k as f64 / 29.0;
+            e.train.j = e.train.l + e.train.s;
+            e.val = None;
+        }
+        assert!(!curves_svg(&within, "t").unwrap().contains("log scale"));
+        let j: Vec<f64> = h.iter().map(|e| e.train.j).collect();
+        let line = sparkline_line("J per epoch", &j);
+        assert!(line.ends_with("(log scale)\n"), "{line}");
+        // Evenly falling on a log scale: every step of the bars is small, not one cliff.
+        assert_eq!(
+            sparkline(&j.iter().map(|v| v.log10()).collect::<Vec<_>>())
+                .chars()
+                .next(),
+            Some('█')
+        );
+        assert!(!sparkline_line("J", &[3.0, 2.0, 1.0]).contains("log"));
     }
 }

@@ -97,10 +97,21 @@ pub fn summary_text(run: &TrainRun) -> String {
     );
     let stopped = if o.interrupted {
         " (interrupted)".to_string()
-    } else if let Some(b) = o.best_epoch {
-        format!(" (early stopping: best epoch {b} restored)")
     } else {
-        String::new()
+        match stopping(o, run.config.epochs, run.config.patience) {
+            Stopping::Fired {
+                best,
+                stopped,
+                patience,
+            } => format!(
+                " (early stopping at epoch {stopped}: no better val L in {patience} epochs; \
+                 best epoch {best} restored)"
+            ),
+            Stopping::Restored { best } => {
+                format!(" (patience never ran out; best val L at epoch {best}, restored)")
+            }
+            Stopping::Last | Stopping::Off => String::new(),
+        }
     };
     let _ = writeln!(
         out,
@@ -110,10 +121,60 @@ pub fn summary_text(run: &TrainRun) -> String {
         samples_per_second(run)
     );
     out.push_str(&table(run.task, &evaluations(run)));
+    if run.task == Task::Regress && run.hyperparameters["standardize_targets"] == true {
+        out.push_str(STANDARDIZED_NOTE);
+    }
     if let Some(p) = &run.saved {
         let _ = writeln!(out, "model saved to {}", shown_path(p));
     }
     out
+}
+
+/// Under a regression's table when the targets were standardized: L (so J) is not in the
+/// target's units, RMSE and MAE are.
+pub const STANDARDIZED_NOTE: &str =
+    "L, s, J: L in standardized target units ((y − mean) / std); RMSE, MAE in the target's units\n";
+
+/// How a run with --patience ended, for the words that describe it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Stopping {
+    /// No --patience (or no validation set): nothing was restored.
+    Off,
+    /// Patience ran out: training stopped before the planned epochs, the best epoch's
+    /// weights were restored.
+    Fired {
+        best: usize,
+        stopped: usize,
+        patience: usize,
+    },
+    /// All planned epochs ran, yet the best validation L came earlier: its weights were
+    /// restored all the same.
+    Restored { best: usize },
+    /// The best epoch was the last one: the final weights are the best.
+    Last,
+}
+
+/// What --patience did in `o`, a run planned for `epochs` epochs.
+pub fn stopping(
+    o: &crate::train::sgd::Outcome,
+    epochs: usize,
+    patience: Option<usize>,
+) -> Stopping {
+    let (Some(best), Some(patience)) = (o.best_epoch, patience) else {
+        return Stopping::Off;
+    };
+    let last = o.history.last().map_or(0, |s| s.epoch);
+    if best >= last {
+        Stopping::Last
+    } else if !o.interrupted && o.epochs_run < epochs {
+        Stopping::Fired {
+            best,
+            stopped: o.epochs_run,
+            patience,
+        }
+    } else {
+        Stopping::Restored { best }
+    }
 }
 
 /// Width of the L, s, J, RMSE and MAE columns.
@@ -367,9 +428,10 @@ pub fn cv_text(cv: &CvRun) -> String {
     }
     let _ = write!(
         out,
-        "mean {name} {} ± {} (standard deviation over folds)  mean L {:.6}",
+        "mean {name} {} ± {} ({})  mean L {:.6}",
         show(cv.mean),
         show(cv.std),
+        spread_words(&show(population_std(cv))),
         cv.mean_loss
     );
     if let Some(r2) = cv.mean_r2 {
@@ -383,6 +445,31 @@ pub fn cv_text(cv: &CvRun) -> String {
         if cv.interrupted { " (interrupted)" } else { "" }
     );
     out
+}
+
+/// The folds' standard deviation with n in the denominator (scikit-learn's
+/// `std_test_score`), beside the sample one (n − 1) that `cv.std` holds.
+pub fn population_std(cv: &CvRun) -> f64 {
+    let n = cv.folds.len() as f64;
+    if n < 1.0 {
+        return f64::NAN;
+    }
+    let mean = cv.folds.iter().map(|f| f.metric).sum::<f64>() / n;
+    (cv.folds
+        .iter()
+        .map(|f| (f.metric - mean).powi(2))
+        .sum::<f64>()
+        / n)
+        .sqrt()
+}
+
+/// What the ± means: the sample standard deviation over the folds (n − 1), with the n one
+/// (`population`, already formatted) that scikit-learn reports.
+pub fn spread_words(population: &str) -> String {
+    format!(
+        "± is the folds' sample standard deviation, n − 1; with n, as scikit-learn's \
+         std_test_score: {population}"
+    )
 }
 
 /// The hyperparameters as `--json` reports them: schema 1 listed `threads` among them, so it
@@ -412,6 +499,7 @@ pub fn cv_json(cv: &CvRun) -> Value {
             "folds": cv.folds,
             "mean": cv.mean,
             "std": cv.std,
+            "std_population": population_std(cv),
             "mean_loss": cv.mean_loss,
             "mean_r2": cv.mean_r2,
         },
@@ -554,6 +642,11 @@ pub fn md_cv_table(cv: &CvRun) -> String {
         let _ = write!(out, " {} |", crate::train::gates::shown("R²", r2));
     }
     out.push('\n');
+    let _ = writeln!(
+        out,
+        "\n{}.",
+        spread_words(&show(population_std(cv))).replacen('±', "The ±", 1)
+    );
     out
 }
 

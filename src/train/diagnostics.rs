@@ -174,6 +174,11 @@ pub fn sample<T: Real>(
         standardized_x: prep.standardize.is_some(),
         standardized_y: prep.target_standardize.is_some(),
         bias: prep.bias,
+        classes: prep.classes.clone().unwrap_or_default(),
+        target_scale: prep
+            .target_standardize
+            .as_ref()
+            .map(|t| (t.mean.clone(), t.std.clone())),
     };
     let model_f32 = (T::NAME == "f32").then(|| Mlp {
         w1: model.w1.mapv(|v| v.f64() as f32),
@@ -227,6 +232,41 @@ impl Sample {
         };
         e.source = self.source.clone();
         Ok(e)
+    }
+}
+
+/// A divergence of L in a run that did not standardize its features (`features` false) or
+/// its targets (`targets` false) is advised to standardize: that, not a smaller --lr, is the
+/// usual fix. Any other error is returned as it is.
+pub fn unstandardized_advice(
+    e: crate::error::Error,
+    features: bool,
+    targets: bool,
+) -> crate::error::Error {
+    use crate::error::{Blowup, Error};
+    let flags = match (features, targets) {
+        (false, false) => "--no-standardize and --no-standardize-targets",
+        (false, true) => "--no-standardize",
+        (true, false) => "--no-standardize-targets",
+        (true, true) => return e,
+    };
+    match e {
+        Error::Diverged {
+            epoch,
+            batch,
+            what,
+            lr,
+            lambda,
+            cause: Blowup::Loss,
+        } => Error::Diverged {
+            epoch,
+            batch,
+            what,
+            lr,
+            lambda,
+            cause: Blowup::Unstandardized { flags },
+        },
+        e => e,
     }
 }
 

@@ -123,6 +123,12 @@ pub struct Provenance {
     pub standardized_y: bool,
     /// A constant 1 was appended to x.
     pub bias: bool,
+    /// The class names in index order (classification), so that the prediction is named too.
+    #[serde(skip)]
+    pub classes: Vec<String>,
+    /// The targets' (mean, std) when they were standardized: ŷ in the target's units is
+    /// ŷ × std + mean.
+    pub target_scale: Option<(Vec<f64>, Vec<f64>)>,
 }
 
 /// Everything `explain` computed, in the chapter's order; serialize it for `--json`.

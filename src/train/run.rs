@@ -421,7 +421,13 @@ pub(super) fn fit_and_train<T: Real>(
             stop,
         )
     });
-    let mut outcome = outcome?;
+    let mut outcome = outcome.map_err(|e| {
+        crate::train::diagnostics::unstandardized_advice(
+            e,
+            prep.standardize.is_some(),
+            prep.task != Task::Regress || prep.target_standardize.is_some(),
+        )
+    })?;
     outcome.interrupted |= signalled;
 
     // An interrupted run must stop within a moment: no new passes over the data when an

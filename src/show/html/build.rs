@@ -4,11 +4,12 @@
 use std::ffi::{OsStr, OsString};
 use std::path::Path;
 
-use super::{num, Chart, Classes, Gate, Graph, Page, Regression, Series, Table};
+use super::{num, Chart, Classes, Gate, Graph, Page, Regression, Series, Stroke, Table};
 use crate::data::modelfile::ModelFile;
 use crate::data::prep::Task;
 use crate::math::model::Objective;
 use crate::show::explain;
+use crate::show::report::{self, Stopping};
 use crate::train::cv::CvRun;
 use crate::train::diagnostics::{Diagnostics, Predictions, Sample};
 use crate::train::explain::ExplainOptions;
@@ -21,7 +22,8 @@ use crate::train::sgd::Metric;
 
 const J_COLOR: &str = "#1f77b4";
 const L_COLOR: &str = "#d62728";
-const S_COLOR: &str = "#2ca02c";
+/// s is context beside J and L: a muted tone on its own (muted) axis.
+const S_COLOR: &str = "#7b8794";
 const TRAIN_COLOR: &str = "#1f77b4";
 const VAL_COLOR: &str = "#ff7f0e";
 
@@ -166,8 +168,15 @@ pub fn train_page(run: &TrainRun, args: &RunOptions, inv: &Invocation) -> Page {
     facts.push(("μ (momentum)".into(), num(c.momentum)));
     facts.push(("B (batch size)".into(), c.batch_size.to_string()));
     let mut epochs = format!("{} of {}", o.epochs_run, c.epochs);
-    if let Some(b) = o.best_epoch {
-        epochs.push_str(&format!(" (early stopping, best epoch {b} restored)"));
+    match report::stopping(o, c.epochs, c.patience) {
+        Stopping::Fired { best, patience, .. } => epochs.push_str(&format!(
+            " (early stopping: no better validation L in {patience} epochs; best epoch {best} \
+             restored)"
+        )),
+        Stopping::Restored { best } => epochs.push_str(&format!(
+            " (patience never ran out; best validation L at epoch {best}, restored)"
+        )),
+        Stopping::Last | Stopping::Off => {}
     }
     if o.interrupted {
         epochs.push_str(" (interrupted)");
@@ -268,6 +277,7 @@ pub fn train_page(run: &TrainRun, args: &RunOptions, inv: &Invocation) -> Page {
                 &run.data.to_string_lossy(),
                 "the trained model",
                 run.saved.as_deref(),
+                false,
             )
         });
     }
@@ -386,10 +396,11 @@ pub fn cv_page(cv: &CvRun, args: &RunOptions, inv: &Invocation) -> Page {
     let mut page = Page {
         title: format!("Cross-validation report: {}", cv.data.display()),
         subtitle: format!(
-            "{}-fold cross-validation: {name} {} ± {} (standard deviation over folds)",
+            "{}-fold cross-validation: {name} {} ± {} ({})",
             cv.k,
             show(cv.mean),
-            show(cv.std)
+            show(cv.std),
+            report::spread_words(&show(report::population_std(cv)))
         ),
         notes,
         facts,
@@ -426,6 +437,7 @@ pub fn cv_page(cv: &CvRun, args: &RunOptions, inv: &Invocation) -> Page {
                 &cv.data.to_string_lossy(),
                 "fold 1's model",
                 None,
+                true,
             ));
         }
     }
@@ -544,7 +556,7 @@ pub fn predict_page(
     }
     add_predictions(&mut page, diag, prep.classes.as_deref());
     page.explanation = Some(match &diag.sample {
-        Some(s) => explanation(s, data, "the saved model", Some(model_path)),
+        Some(s) => explanation(s, data, "the saved model", Some(model_path), false),
         None => ("(no sample: the data has no rows)".into(), String::new()),
     });
     fit(&mut page);
@@ -721,20 +733,34 @@ fn curves(run: &TrainRun) -> Vec<Chart> {
         color,
         dashed,
         right,
+        stroke: Stroke::Line,
+    };
+    // J = L + s lies on L when s is small: J is a wide pale band under L's line, so that
+    // both show (and both legend entries mean something).
+    let halo = |s: Series| Series {
+        stroke: Stroke::Halo,
+        ..s
     };
     let mut objective = vec![
-        line("J train", pts(&|e| e.train.j), J_COLOR, false, false),
+        halo(line("J train", pts(&|e| e.train.j), J_COLOR, false, false)),
         line("L train", pts(&|e| e.train.l), L_COLOR, false, false),
     ];
     if has_val {
-        objective.push(line("J val", val(&|o| o.j), J_COLOR, true, false));
+        objective.push(halo(line("J val", val(&|o| o.j), J_COLOR, true, false)));
         objective.push(line("L val", val(&|o| o.l), L_COLOR, true, false));
     }
-    objective.push(line("s", pts(&|e| e.train.s), S_COLOR, false, true));
-    let marker = run
-        .outcome
-        .best_epoch
-        .map(|b| (b as f64, format!("best epoch {b} (restored)")));
+    let log_y = super::log_worthy(objective.iter().flat_map(|s| s.points.iter().map(|p| p.1)));
+    objective.push(Series {
+        stroke: Stroke::Faint,
+        ..line("s", pts(&|e| e.train.s), S_COLOR, false, true)
+    });
+    let c = &run.config;
+    let marker = match report::stopping(&run.outcome, c.epochs, c.patience) {
+        Stopping::Fired { best, .. } | Stopping::Restored { best } => {
+            Some((best as f64, format!("best epoch {best} (restored)")))
+        }
+        Stopping::Last | Stopping::Off => None,
+    };
     let accuracy = matches!(hist[0].train_metric, Metric::Accuracy(_));
     let metric_name = if accuracy { "accuracy" } else { "RMSE" };
     let mut metric = vec![line(
@@ -753,6 +779,9 @@ fn curves(run: &TrainRun) -> Vec<Chart> {
             false,
         ));
     }
+    // Zoomed to the data within 0..1, as the --plot SVG: 98 % against 100 % shows.
+    let metric_range =
+        accuracy.then(|| zoomed(metric.iter().flat_map(|s| s.points.iter().map(|p| p.1))));
     vec![
         Chart {
             title: "J = L + s per epoch (training: running mean over the epoch's minibatches; \
@@ -763,19 +792,36 @@ fn curves(run: &TrainRun) -> Vec<Chart> {
             right_label: Some("s = λ/2 (‖W1‖² + ‖W2‖²)".into()),
             marker: marker.clone(),
             y_range: None,
+            log_y,
         },
         Chart {
             title: format!(
                 "{metric_name} per epoch{}",
                 if accuracy { "" } else { " (data's units)" }
             ),
-            series: metric,
             y_label: metric_name.into(),
             right_label: None,
             marker,
-            y_range: accuracy.then_some((0.0, 1.0)),
+            y_range: metric_range,
+            series: metric,
+            log_y: false,
         },
     ]
+}
+
+/// The accuracy axis: the data's finite range padded by 5 % of its span (at least 0.01),
+/// within 0..1.
+fn zoomed(values: impl Iterator<Item = f64>) -> (f64, f64) {
+    let (lo, hi) = values
+        .filter(|v| v.is_finite())
+        .fold((f64::INFINITY, f64::NEG_INFINITY), |(lo, hi), v| {
+            (lo.min(v), hi.max(v))
+        });
+    if lo > hi {
+        return (0.0, 1.0);
+    }
+    let pad = (0.05 * (hi - lo)).max(0.01);
+    ((lo - pad).max(0.0), (hi + pad).min(1.0))
 }
 
 /// The confusion matrix or the scatter, from the predictions.
@@ -833,7 +879,13 @@ fn add_predictions(page: &mut Page, diag: &Diagnostics, classes: Option<&[String
 }
 
 /// `explain`'s text for the sample, and a sentence saying where it comes from.
-fn explanation(s: &Sample, data: &str, whose: &str, model: Option<&Path>) -> (String, String) {
+fn explanation(
+    s: &Sample,
+    data: &str,
+    whose: &str,
+    model: Option<&Path>,
+    cv: bool,
+) -> (String, String) {
     let opts = ExplainOptions::default();
     // Explaining copies the weights about ten times over in f64 (as `explain` budgets them):
     // a model too wide for that is left unexplained here, with the reason, never an abort.
@@ -875,11 +927,40 @@ fn explanation(s: &Sample, data: &str, whose: &str, model: Option<&Path>) -> (St
         "0",
     ]
     .map(String::from);
-    let origin = format!(
-        "The first data row of {data} through {whose}, forward then backward in the chapter's \
-         order, as `{}` prints it.",
-        quote(&words)
-    );
+    let origin = if cv {
+        // A cross-validation saves no model: `explain` cannot replay fold 1's.
+        let train = ["mlp-train", "--data", data, "--save", "model.json"].map(String::from);
+        let explain = [
+            "mlp-train",
+            "explain",
+            "--model",
+            "model.json",
+            "--data",
+            data,
+            "--row",
+            "0",
+        ]
+        .map(String::from);
+        format!(
+            "The first data row of {data} through {whose}, forward then backward in the \
+             chapter's order. Cross-validation saves no model, so this one cannot be explained \
+             again; `{}` then `{}` explain a model trained on the whole file.",
+            quote(&train),
+            quote(&explain)
+        )
+    } else if model.is_none() {
+        format!(
+            "The first data row of {data} through {whose}, forward then backward in the \
+             chapter's order, as `{}` prints it for the model saved with --save MODEL.",
+            quote(&words)
+        )
+    } else {
+        format!(
+            "The first data row of {data} through {whose}, forward then backward in the \
+             chapter's order, as `{}` prints it.",
+            quote(&words)
+        )
+    };
     (text, origin)
 }
 
@@ -988,5 +1069,22 @@ fn fit(page: &mut Page) {
                 "Left out: {section}, which would not fit in the memory this process may use."
             ));
         }
+    }
+}
+
+#[cfg(test)]
+mod words_tests {
+    use super::zoomed;
+
+    #[test]
+    fn the_accuracy_axis_zooms_to_the_data() {
+        let (lo, hi) = zoomed([0.98, 0.99, 1.0].into_iter());
+        assert!((0.96..0.98).contains(&lo) && hi == 1.0, "({lo}, {hi})");
+        let (lo, hi) = zoomed([0.3, f64::NAN, 0.9].into_iter());
+        assert!(
+            (lo - 0.27).abs() < 1e-12 && (hi - 0.93).abs() < 1e-12,
+            "({lo}, {hi})"
+        );
+        assert_eq!(zoomed(std::iter::empty()), (0.0, 1.0));
     }
 }

@@ -13,6 +13,7 @@ pub mod sweep;
 use std::fmt::Write;
 
 pub use build::{cv_page, predict_page, train_page, Invocation};
+pub use svg::{log_worthy, tick_labels};
 pub use sweep::{sweep_page, SweepPage};
 
 /// A table: a header row and rows of already formatted cells; the first column is a label.
@@ -45,6 +46,21 @@ pub struct Series {
     pub dashed: bool,
     /// Drawn against the right-hand axis (its own scale).
     pub right: bool,
+    /// How loud the curve is drawn.
+    pub stroke: Stroke,
+}
+
+/// How a curve is drawn, so that two that coincide both stay visible and a secondary one
+/// does not shout.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum Stroke {
+    /// A plain 2 px line.
+    #[default]
+    Line,
+    /// A wide pale band drawn under every line (J under L: J = L + s, with s often a hair).
+    Halo,
+    /// A thin grey-toned line (s on its own axis: context, not the headline).
+    Faint,
 }
 
 /// A line chart: series over epochs, an optional marked epoch.
@@ -57,8 +73,10 @@ pub struct Chart {
     pub right_label: Option<String>,
     /// A vertical marker: (x, label), e.g. the best epoch restored by early stopping.
     pub marker: Option<(f64, String)>,
-    /// Fix the left axis to this range (accuracy: 0..1).
+    /// Fix the left axis to this range (accuracy: zoomed to the data within 0..1).
     pub y_range: Option<(f64, f64)>,
+    /// The left axis on a log scale (a loss spanning more than a decade).
+    pub log_y: bool,
 }
 
 /// The confusion matrix and per-class scores of one set.
@@ -193,6 +211,9 @@ tr.mean td { font-weight: 600; border-top: 2px solid var(--fg); }
 pre.command { white-space: pre-wrap; overflow-wrap: anywhere; }
 pre { background: var(--panel); border: 1px solid var(--line); border-radius: 4px; padding: 10px 14px;
   overflow-x: auto; font: 12.5px/1.45 ui-monospace, SFMono-Regular, Menlo, Consolas, "Liberation Mono", monospace; }
+section#explain { container-type: inline-size; }
+pre.explain { font-size: clamp(8.5px, calc((100cqw - 32px) / var(--chars) / 0.61), 12.5px);
+  white-space: pre-wrap; overflow-wrap: anywhere; overflow-x: visible; }
 .pass { color: #15803d; font-weight: 600; }
 .fail { color: #b91c1c; font-weight: 600; }
 .muted { color: var(--muted); }
@@ -311,11 +332,13 @@ pub fn render(page: &Page) -> String {
         );
     }
     if let Some((text, origin)) = &page.explanation {
-        let _ = writeln!(
+        let _ =
+            writeln!(
             out,
             "<section id=\"explain\">\n<h2>One sample explained</h2>\n<p class=\"muted\">{}</p>\n\
-             <pre>{}</pre>\n</section>",
+             <pre class=\"explain\" style=\"--chars: {}\">{}</pre>\n</section>",
             esc(origin),
+            text.lines().map(|l| l.chars().count()).max().unwrap_or(1).max(1),
             esc_lines(text)
         );
     }

@@ -6,11 +6,13 @@
 
 use std::fmt::Write;
 
-use super::{esc, Chart, Graph};
+use super::{esc, Chart, Graph, Stroke};
 
 pub(super) const AXIS: &str = "#52606d";
 pub(super) const GRID: &str = "#e4e7eb";
 pub(super) const POINT: &str = "#2563eb";
+/// The right-hand axis (s): present, but quieter than the left one.
+const MUTED: &str = "#9aa5b1";
 const CHAR_W: f64 = 6.6;
 
 /// Tick positions at 1, 2 or 5 × 10^k covering [lo, hi], about `n` of them.
@@ -37,9 +39,17 @@ pub(super) fn ticks(lo: f64, hi: f64, n: usize) -> (Vec<f64>, f64) {
     (t, step)
 }
 
+/// A tick's label, precise enough that ticks `step` apart never share one: in scientific
+/// notation the mantissa keeps the digits down to the step's (3.442e-3 and 3.444e-3 for a
+/// step of 2e-6, not 3.44e-3 twice).
 pub(super) fn tick_text(v: f64, step: f64) -> String {
     if step < 1e-4 || v.abs() >= 1e6 {
-        return format!("{v:.2e}");
+        if v == 0.0 {
+            return "0".into();
+        }
+        let exp = |x: f64| x.abs().log10().floor();
+        let digits = (exp(v) - exp(step)).clamp(0.0, 15.0) as usize;
+        return format!("{v:.digits$e}");
     }
     let d = (-step.log10().floor()).max(0.0) as usize;
     let s = format!("{v:.d$}");
@@ -48,6 +58,59 @@ pub(super) fn tick_text(v: f64, step: f64) -> String {
     } else {
         s
     }
+}
+
+/// The labels of ticks `step` apart, as [`tick_text`] writes them (the plotters plot uses
+/// them too).
+pub fn tick_labels(ticks: &[f64], step: f64) -> Vec<String> {
+    ticks.iter().map(|&t| tick_text(t, step)).collect()
+}
+
+/// Whether values (a loss over epochs) are better read on a log axis: all finite ones
+/// positive and spanning more than a decade (max > 10 × min), so that the first epochs
+/// would flatten the rest on a linear one.
+pub fn log_worthy(values: impl Iterator<Item = f64>) -> bool {
+    let (mut lo, mut hi) = (f64::INFINITY, 0.0f64);
+    for v in values.filter(|v| v.is_finite()) {
+        if v <= 0.0 {
+            return false;
+        }
+        lo = lo.min(v);
+        hi = hi.max(v);
+    }
+    lo.is_finite() && hi / lo > 10.0
+}
+
+/// A log axis over [lo, hi] (both > 0): ticks at the powers of ten (with 2 and 5 between
+/// when fewer than three decades), as log10 values, and their labels.
+fn log_ticks(lo: f64, hi: f64) -> (f64, f64, Vec<(f64, String)>) {
+    let (a, b) = (
+        lo.log10().floor(),
+        hi.log10().ceil().max(lo.log10().floor() + 1.0),
+    );
+    let mut t = Vec::new();
+    let fine = b - a < 3.0;
+    let mut k = a;
+    while k <= b && t.len() < 200 {
+        for m in if fine {
+            &[1.0, 2.0, 5.0][..]
+        } else {
+            &[1.0][..]
+        } {
+            let v = m * 10f64.powf(k);
+            if k < b || *m == 1.0 {
+                let text = if (-3.0..=5.0).contains(&k) {
+                    let d = (-k).max(0.0) as usize;
+                    format!("{v:.d$}")
+                } else {
+                    format!("{m}e{k}")
+                };
+                t.push((v.log10(), text));
+            }
+        }
+        k += 1.0;
+    }
+    (a, b, t)
 }
 
 /// The finite range of values, widened when empty or flat.
@@ -117,7 +180,35 @@ pub fn line_chart(c: &Chart) -> String {
         let (lo, hi) = (t[0].min(lo), t.last().copied().unwrap_or(hi).max(hi));
         (lo, hi, t, step)
     };
-    let (la, lb, lt, lstep) = axis_ticks(false, c.y_range);
+    // A log axis: values are drawn as log10 of themselves, ticks at powers of ten.
+    let log_y = c.log_y
+        && log_worthy(
+            c.series
+                .iter()
+                .filter(|s| !s.right)
+                .flat_map(|s| s.points.iter().map(|p| p.1)),
+        );
+    let left_ticks: Vec<(f64, String)>;
+    let (la, lb) = if log_y {
+        let (lo, hi) = range(
+            c.series
+                .iter()
+                .filter(|s| !s.right)
+                .flat_map(|s| s.points.iter().map(|p| p.1))
+                .filter(|v| *v > 0.0),
+        );
+        let (_, _, t) = log_ticks(lo, hi);
+        left_ticks = t;
+        // The data's own span (padded), not whole decades: no empty band above or below.
+        let (a, b) = (lo.log10(), hi.log10());
+        let pad = 0.03 * (b - a);
+        (a - pad, b + pad)
+    } else {
+        let (la, lb, lt, lstep) = axis_ticks(false, c.y_range);
+        left_ticks = lt.iter().map(|&t| (t, tick_text(t, lstep))).collect();
+        (la, lb)
+    };
+    let left = move |v: f64| if log_y { v.log10() } else { v };
     let yl = scale(la, lb, y0, y1);
 
     let mut out = String::new();
@@ -131,15 +222,15 @@ pub fn line_chart(c: &Chart) -> String {
         "<rect x=\"0\" y=\"0\" width=\"{w}\" height=\"{h}\" fill=\"#fff\"/>"
     );
     // Grid and left axis.
-    for &t in lt.iter().filter(|t| (la..=lb).contains(*t)) {
-        let y = yl(t);
+    for (t, text) in left_ticks.iter().filter(|t| (la..=lb).contains(&t.0)) {
+        let y = yl(*t);
         let _ = write!(
             out,
             "<line x1=\"{x0}\" y1=\"{y:.1}\" x2=\"{x1}\" y2=\"{y:.1}\" stroke=\"{GRID}\"/>\
              <text x=\"{:.1}\" y=\"{:.1}\" font-size=\"11\" text-anchor=\"end\" fill=\"{AXIS}\">{}</text>",
             x0 - 6.0,
             y + 4.0,
-            tick_text(t, lstep)
+            text
         );
     }
     for &t in xt.iter().filter(|t| (xa..=xb).contains(*t)) {
@@ -170,7 +261,11 @@ pub fn line_chart(c: &Chart) -> String {
         "<text transform=\"translate(14 {:.1}) rotate(-90)\" font-size=\"12\" text-anchor=\"middle\" \
          fill=\"{AXIS}\">{}</text>",
         (y0 + y1) / 2.0,
-        esc(&c.y_label)
+        esc(&if log_y {
+            format!("{} (log scale)", c.y_label)
+        } else {
+            c.y_label.clone()
+        })
     );
     let right_axis = has_right.then(|| axis_ticks(true, None));
     if let Some((ra, rb, rt, rstep)) = &right_axis {
@@ -179,7 +274,7 @@ pub fn line_chart(c: &Chart) -> String {
             let _ = write!(
                 out,
                 "<line x1=\"{x1}\" y1=\"{y:.1}\" x2=\"{:.1}\" y2=\"{y:.1}\" stroke=\"{AXIS}\"/>\
-                 <text x=\"{:.1}\" y=\"{:.1}\" font-size=\"11\" fill=\"{AXIS}\">{}</text>",
+                 <text x=\"{:.1}\" y=\"{:.1}\" font-size=\"11\" fill=\"{MUTED}\">{}</text>",
                 x1 + 4.0,
                 x1 + 6.0,
                 yr(t) + 4.0,
@@ -191,7 +286,7 @@ pub fn line_chart(c: &Chart) -> String {
             let _ = write!(
                 out,
                 "<text transform=\"translate({:.1} {:.1}) rotate(90)\" font-size=\"12\" \
-                 text-anchor=\"middle\" fill=\"{AXIS}\">{}</text>",
+                 text-anchor=\"middle\" fill=\"{MUTED}\">{}</text>",
                 w - 12.0,
                 (y0 + y1) / 2.0,
                 esc(label)
@@ -221,20 +316,24 @@ pub fn line_chart(c: &Chart) -> String {
             );
         }
     }
-    // The curves, broken at non-finite values.
-    for s in &c.series {
+    // The curves, broken at non-finite values: halos first, under every line.
+    let order = c
+        .series
+        .iter()
+        .filter(|s| s.stroke == Stroke::Halo)
+        .chain(c.series.iter().filter(|s| s.stroke != Stroke::Halo));
+    for s in order {
         let y_of: Box<dyn Fn(f64) -> f64> = match (&right_axis, s.right) {
             (Some((ra, rb, _, _)), true) => Box::new(scale(*ra, *rb, y0, y1)),
-            _ => Box::new(scale(la, lb, y0, y1)),
+            _ => {
+                let yl = scale(la, lb, y0, y1);
+                Box::new(move |v| yl(left(v)))
+            }
         };
-        let dash = if s.dashed {
-            " stroke-dasharray=\"6 4\""
-        } else {
-            ""
-        };
+        let dash = stroke_attrs(s);
         let mut runs: Vec<Vec<(f64, f64)>> = vec![Vec::new()];
         for &(x, y) in &s.points {
-            if x.is_finite() && y.is_finite() {
+            if x.is_finite() && y.is_finite() && !(log_y && !s.right && y <= 0.0) {
                 // Clip to the plot so a wild value cannot draw over the page.
                 let yy = y_of(y).clamp(y1 - 2.0, y0 + 2.0);
                 if let Some(r) = runs.last_mut() {
@@ -256,7 +355,7 @@ pub fn line_chart(c: &Chart) -> String {
             let pts: Vec<String> = r.iter().map(|(x, y)| format!("{x:.1},{y:.1}")).collect();
             let _ = write!(
                 out,
-                "<polyline points=\"{}\" fill=\"none\" stroke=\"{}\" stroke-width=\"2\"{dash} \
+                "<polyline points=\"{}\" fill=\"none\" stroke=\"{}\"{dash} \
                  stroke-linejoin=\"round\"/>",
                 pts.join(" "),
                 s.color
@@ -265,15 +364,11 @@ pub fn line_chart(c: &Chart) -> String {
     }
     for (lx, row, label, s) in &legend {
         let ly = 14.0 + 18.0 * *row as f64;
-        let dash = if s.dashed {
-            " stroke-dasharray=\"6 4\""
-        } else {
-            ""
-        };
+        let dash = stroke_attrs(s);
         let _ = write!(
             out,
-            "<line x1=\"{lx:.1}\" y1=\"{ly:.1}\" x2=\"{:.1}\" y2=\"{ly:.1}\" stroke=\"{}\" \
-             stroke-width=\"2.5\"{dash}/><text x=\"{:.1}\" y=\"{:.1}\" font-size=\"12\" \
+            "<line x1=\"{lx:.1}\" y1=\"{ly:.1}\" x2=\"{:.1}\" y2=\"{ly:.1}\" stroke=\"{}\"\
+             {dash}/><text x=\"{:.1}\" y=\"{:.1}\" font-size=\"12\" \
              fill=\"#1f2933\">{}</text>",
             lx + 22.0,
             s.color,
@@ -284,6 +379,28 @@ pub fn line_chart(c: &Chart) -> String {
     }
     out.push_str("</svg>");
     out
+}
+
+/// The stroke attributes of a curve (and its legend entry): width, opacity, dashes.
+fn stroke_attrs(s: &super::Series) -> String {
+    let (width, opacity) = match s.stroke {
+        Stroke::Line => (2.0, 1.0),
+        Stroke::Halo => (7.0, 0.35),
+        Stroke::Faint => (1.5, 0.8),
+    };
+    let mut a = format!(" stroke-width=\"{width}\"");
+    if opacity < 1.0 {
+        let _ = write!(a, " stroke-opacity=\"{opacity}\"");
+    }
+    if s.dashed {
+        let dash = if s.stroke == Stroke::Halo {
+            "12 6"
+        } else {
+            "6 4"
+        };
+        let _ = write!(a, " stroke-dasharray=\"{dash}\"");
+    }
+    a
 }
 
 /// Predicted against actual (`residual` false: with the diagonal y = x, both axes on one
@@ -681,5 +798,69 @@ mod tests {
             "one arrowhead per edge"
         );
         assert!(svg.contains("16×5") && svg.contains("3×16") && svg.contains("(4 + 1 bias)"));
+    }
+
+    #[test]
+    fn tick_labels_never_repeat_on_a_narrow_range() {
+        for (lo, hi) in [
+            (3.43e-3, 3.445e-3),
+            (0.9981, 0.9993),
+            (1.2345e7, 1.2347e7),
+            (1e-9, 1.3e-9),
+        ] {
+            let (t, step) = ticks(lo, hi, 5);
+            let labels = tick_labels(&t, step);
+            let mut unique = labels.clone();
+            unique.dedup();
+            assert_eq!(unique, labels, "[{lo}, {hi}]");
+        }
+        assert_eq!(tick_text(3.442e-3, 2e-6), "3.442e-3");
+    }
+
+    fn chart(values: Vec<f64>, log_y: bool) -> Chart {
+        let s = |name: &str, stroke, right| super::super::Series {
+            name: name.into(),
+            points: values
+                .iter()
+                .enumerate()
+                .map(|(k, &v)| (k as f64 + 1.0, v))
+                .collect(),
+            color: "#123456",
+            dashed: false,
+            right,
+            stroke,
+        };
+        Chart {
+            title: "t".into(),
+            series: vec![
+                s("J", Stroke::Halo, false),
+                s("L", Stroke::Line, false),
+                s("s", Stroke::Faint, true),
+            ],
+            y_label: "J, L".into(),
+            right_label: Some("s".into()),
+            marker: None,
+            y_range: None,
+            log_y,
+        }
+    }
+
+    #[test]
+    fn halo_under_line_faint_s_and_a_log_axis_past_a_decade() {
+        let falling: Vec<f64> = (0..50).map(|k| 1000.0 * 0.8f64.powi(k)).collect();
+        let svg = line_chart(&chart(falling.clone(), true));
+        assert!(svg.contains("J, L (log scale)"));
+        let halo = svg.find("stroke-width=\"7\"").expect("a halo");
+        let line = svg.find("stroke-width=\"2\"").expect("a line");
+        assert!(halo < line, "the halo is drawn under the line");
+        assert!(svg.contains("stroke-width=\"1.5\""), "s is thin");
+        // Log ticks: powers of ten labelled once each.
+        for t in ["1000", "100", "10", "1"] {
+            assert!(svg.contains(&format!(">{t}</text>")), "tick {t}");
+        }
+        // Asked for, but the data spans less than a decade: linear.
+        let flat: Vec<f64> = (0..50).map(|k| 2.0 - 0.01 * k as f64).collect();
+        assert!(!line_chart(&chart(flat, true)).contains("log scale"));
+        assert!(!line_chart(&chart(falling, false)).contains("log scale"));
     }
 }
