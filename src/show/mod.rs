@@ -4,6 +4,7 @@
 pub mod explain;
 pub mod graph;
 pub mod html;
+pub mod onnx;
 pub mod plot;
 pub mod report;
 pub mod sweep;
