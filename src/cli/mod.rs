@@ -5,6 +5,7 @@ pub mod args;
 pub mod commands;
 pub mod completions;
 pub mod dispatch;
+pub mod export;
 pub mod output;
 pub mod progress;
 pub mod streams;
