@@ -536,3 +536,71 @@ fn binary_onnx_is_never_written_to_a_terminal() {
         String::from_utf8_lossy(&terminal)
     );
 }
+
+/// The README's ONNX section, as written there: two commands, then the Python that loads the
+/// model and predicts.
+const README_COMMANDS: [&str; 2] = [
+    "mlp-train --data data/iris.csv --save iris.json --export-onnx iris.onnx",
+    "mlp-train export --model iris.json --format onnx --out iris.onnx",
+];
+const README_PYTHON: &str = r#"import numpy as np, onnxruntime as ort
+session = ort.InferenceSession("iris.onnx")
+label, probabilities = session.run(None, {"X": np.array([[5.1, 3.5, 1.4, 0.2]], dtype=np.float32)})
+"#;
+
+#[test]
+fn the_readme_commands_and_python_run_as_written() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::create_dir(dir.path().join("data")).unwrap();
+    std::fs::copy(data("iris.csv"), dir.path().join("data/iris.csv")).unwrap();
+    let mut exported = Vec::new();
+    for line in README_COMMANDS {
+        let words: Vec<&str> = line.split(' ').collect();
+        assert_eq!(words[0], "mlp-train");
+        let out = Command::new(env!("CARGO_BIN_EXE_mlp-train"))
+            .args(&words[1..])
+            .current_dir(dir.path())
+            .output()
+            .unwrap();
+        assert!(out.status.success(), "{line}: {}", stderr(&out));
+        exported.push(std::fs::read(dir.path().join("iris.onnx")).unwrap());
+    }
+    assert_eq!(exported[0], exported[1], "export rewrites the same bytes");
+    let Some(python) = python() else {
+        return skipped("the_readme_commands_and_python_run_as_written (the Python part)");
+    };
+    // The first iris row, through predict --proba (on the whole file: predict's f32 products
+    // differ by an ulp between a one-row file and a longer one, 1e-6 relative on a small
+    // probability, measured) and through the README's Python.
+    let out = Command::new(env!("CARGO_BIN_EXE_mlp-train"))
+        .args([
+            "predict",
+            "--model",
+            "iris.json",
+            "--data",
+            "data/iris.csv",
+            "--proba",
+        ])
+        .current_dir(dir.path())
+        .output()
+        .unwrap();
+    let predicted = String::from_utf8(out.stdout).unwrap();
+    let row: Vec<&str> = predicted.lines().nth(1).unwrap().split(',').collect();
+    let script =
+        format!("{README_PYTHON}print(label[0], *(repr(float(p)) for p in probabilities[0]))\n");
+    let out = Command::new(&python)
+        .args(["-c", &script])
+        .current_dir(dir.path())
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", stderr(&out));
+    let text = String::from_utf8(out.stdout).unwrap();
+    let got: Vec<&str> = text.split_whitespace().collect();
+    assert_eq!(got[0], row[0], "the label: {text} vs {predicted}");
+    assert_eq!(got[0], "setosa");
+    for (g, w) in got[1..].iter().zip(&row[1..]) {
+        let (g, w): (f64, f64) = (g.parse().unwrap(), w.parse().unwrap());
+        assert!((g - w).abs() <= 1e-6 * w.abs(), "{g} vs {w}");
+    }
+    assert_eq!(got.len(), 4);
+}
