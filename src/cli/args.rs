@@ -119,6 +119,12 @@ pub enum Command {
     /// printed, and the exit code is 130/143/129.
     #[command(after_help = crate::cli::examples::sub_help("sweep"))]
     Sweep(Box<SweepArgs>),
+    /// Export a saved model for other runtimes: `mlp-train export --model m.json --format onnx
+    /// --out m.onnx` writes the whole predictor (standardization, both layers, softmax or
+    /// the targets' de-standardization) as one ONNX graph, opset 17, in the model's
+    /// precision. Input `X` (N, features in the model's order); outputs `label` and
+    /// `probabilities` (classify) or `predictions` (regress).
+    Export(ExportArgs),
 }
 
 /// Options of `mlp-train man`.
@@ -386,6 +392,16 @@ pub struct TrainArgs {
     /// summary replaces it rather than appending). It may not name an input.
     #[arg(long, value_name = "FILE.md", help_heading = "Output")]
     pub summary_md: Option<PathBuf>,
+
+    /// Also export the trained model as ONNX (as `mlp-train export --format onnx` would from
+    /// the --save file), written like --save, with the run's other outputs.
+    #[arg(
+        long,
+        value_name = "FILE.onnx",
+        help_heading = "Output",
+        conflicts_with = "cv"
+    )]
+    pub export_onnx: Option<PathBuf>,
 }
 
 /// `eval --data`: predict's, but the label column is needed.
@@ -691,6 +707,7 @@ impl TrainArgs {
                 report: self.report.clone(),
                 json: self.json,
                 summary_md: self.summary_md.clone(),
+                export_onnx: self.export_onnx.clone(),
             },
         }
     }
@@ -807,4 +824,28 @@ pub struct SweepArgs {
 
     #[command(flatten)]
     pub train: TrainArgs,
+}
+
+/// Options of `mlp-train export`.
+#[derive(Args, Debug, Clone)]
+pub struct ExportArgs {
+    /// A model saved by `mlp-train --save`.
+    #[arg(long, value_name = "MODEL")]
+    pub model: PathBuf,
+
+    /// The format to write.
+    #[arg(long, value_enum, default_value_t = ExportFormat::Onnx)]
+    pub format: ExportFormat,
+
+    /// Where to write it: a file (written atomically, through symlinks; a device or FIFO in
+    /// place), or `-` for standard output when that is not a terminal. It may not be --model.
+    #[arg(long, value_name = "FILE")]
+    pub out: PathBuf,
+}
+
+/// Formats of `mlp-train export`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum ExportFormat {
+    /// ONNX (opset 17), for ONNX Runtime and the other ONNX runtimes.
+    Onnx,
 }

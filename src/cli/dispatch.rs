@@ -63,6 +63,10 @@ pub fn run(cli: Cli) -> Result<i32, Failure> {
             Ok(0)
         }
         Some(Command::Sweep(args)) => crate::cli::sweep::sweep(*args),
+        Some(Command::Export(args)) => {
+            crate::cli::export::export(&args)?;
+            Ok(0)
+        }
     }
 }
 

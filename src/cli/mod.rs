@@ -6,6 +6,7 @@ pub mod commands;
 pub mod completions;
 pub mod dispatch;
 pub mod examples;
+pub mod export;
 pub mod output;
 pub mod progress;
 pub mod streams;

@@ -27,7 +27,7 @@ use crate::{Error, Result};
 const SWEEP_LEVEL: [&str; 4] = ["json", "quiet", "verbose", "report"];
 
 /// Train flags a point may not have, and what to use instead.
-const REFUSED: [(&str, &str); 8] = [
+const REFUSED: [(&str, &str); 9] = [
     (
         "save",
         "use --save-models (one model per point) or --refit MODEL (the best point)",
@@ -59,6 +59,10 @@ const REFUSED: [(&str, &str); 8] = [
     (
         "min_r2",
         "a sweep ranks its points; gate the best one in a train run",
+    ),
+    (
+        "export_onnx",
+        "use --refit MODEL, then mlp-train export --model MODEL --format onnx",
     ),
 ];
 

@@ -191,6 +191,7 @@ pub fn output_plan(args: &RunOptions) -> Result<Plan> {
             ("--plot", args.outputs.plot.as_deref()),
             ("--report", args.outputs.report.as_deref()),
             ("--summary-md", args.outputs.summary_md.as_deref()),
+            ("--export-onnx", args.outputs.export_onnx.as_deref()),
         ],
         &[
             ("--data", args.data.data.as_deref()),
@@ -202,6 +203,9 @@ pub fn output_plan(args: &RunOptions) -> Result<Plan> {
     )?;
     if let Some(plot) = plan.get("--plot") {
         check_plot_path(plot)?;
+    }
+    if let Some(onnx) = plan.get("--export-onnx") {
+        crate::cli::export::not_a_terminal(onnx)?;
     }
     Ok(plan)
 }
@@ -253,6 +257,11 @@ fn stage_outputs<T: Real>(
                 let file = report::model_file(model, prep, run, previous_epochs, interrupted);
                 staged.stage(&out, file.to_json().into_bytes())?;
                 run.saved = Some(out.given.clone());
+            }
+            "--export-onnx" => {
+                let file = report::model_file(model, prep, run, previous_epochs, interrupted);
+                let bytes = crate::cli::export::onnx_for_flag(&file, &out.given)?;
+                staged.stage(&out, bytes)?;
             }
             "--log" => staged.stage(&out, report::log_csv(run).into_bytes())?,
             "--plot" => {

@@ -176,7 +176,8 @@ pub(super) fn check_training_memory(
         out_rows: rows,
         momentum: args.training.momentum > 0.0,
         keep_best: args.training.patience.is_some(),
-        save: args.outputs.save.is_some(),
+        // --export-onnx builds the same model file first (its ONNX bytes are fewer).
+        save: args.outputs.save.is_some() || args.outputs.export_onnx.is_some(),
         elem_bytes,
         threads: args.training.threads,
         // --init-from takes the model's; counted whenever it may be on.

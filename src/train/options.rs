@@ -111,6 +111,8 @@ pub struct OutputOptions {
     pub json: bool,
     /// `--summary-md`: a Markdown summary for CI pages (written by the CLI with the report).
     pub summary_md: Option<PathBuf>,
+    /// `--export-onnx`: the trained model as ONNX (written by the CLI with --save's rule).
+    pub export_onnx: Option<PathBuf>,
 }
 
 /// Everything a training or cross-validation run is told.
