@@ -83,7 +83,8 @@ def check(model_path, data_path, pred_path, rtol):
     print(
         f"onnx_check: {data_path} with {model_path} ({task}, {precision}): {len(rows)} rows, "
         f"max relative difference {rel[worst]:.3g} (row {worst[0] + 1}, column "
-        f"{pred_header[worst[1] + (1 if task == 'classify' else 0)]}), labels agree"
+        f"{pred_header[worst[1] + (1 if task == 'classify' else 0)]})"
+        + (", labels agree" if task == "classify" else "")
     )
     if rel[worst] > rtol:
         fail(

@@ -119,8 +119,9 @@ pub enum Command {
     /// printed, and the exit code is 130/143/129.
     #[command(after_help = crate::cli::examples::sub_help("sweep"))]
     Sweep(Box<SweepArgs>),
-    /// Export a saved model for other runtimes: `mlp-train export --model m.json --format onnx
-    /// --out m.onnx` writes the whole predictor (standardization, both layers, softmax or
+    /// Export a saved model for other runtimes (ONNX).
+    ///
+    /// `mlp-train export --model m.json --format onnx --out m.onnx` writes the whole predictor (standardization, both layers, softmax or
     /// the targets' de-standardization) as one ONNX graph, opset 17, in the model's
     /// precision. Input `X` (N, features in the model's order); outputs `label` and
     /// `probabilities` (classify) or `predictions` (regress).
