@@ -121,6 +121,20 @@ for h in (32, 64):
         f"median of {len(small)} runs ({', '.join(f'{r[0]:,.0f}' for r in sorted(small))}); foreign ≤ {max(r[1] for r in small):.2f} cores")
     summary[f"small_h{h}"] = {"samples_per_s": sps, "floor_samples_per_s": floor, "share_of_floor": sps / floor}
 
+# Growth (issue 24): samples/s flat within 10 % from n = 10^3 to 6·10^4 rows (180 000 samples
+# each, 1 thread), and peak RSS = the f32 data + ~15 MB.
+growth = [(n, js(f"growth_n{n}")["samples_per_second"], time_v(f"growth_n{n}")[1], foreign(f"growth_n{n}"))
+          for n in (1000, 6000, 60000) if (out / f"growth_n{n}.out").exists()]
+if len(growth) > 1:
+    rates = [g[1] for g in growth]
+    spread = min(rates) / max(rates)
+    row("growth: samples/s from n = 10³ to 6·10⁴ rows (1T, 180 000 samples each)",
+        ", ".join(f"n {g[0]:,}: {g[1]:,.0f}" for g in growth), "the fastest of them", f"{spread:.2f}× (slowest/fastest)",
+        "≥ 0.90×", spread >= 0.9,
+        "peak RSS − f32 data: " + ", ".join(f"{(g[2] - g[0] * D * 4) / 1e6:.0f} MB" for g in growth)
+        + f" (goal ~15 MB); foreign ≤ {max(g[3] for g in growth):.2f} cores")
+    summary["growth"] = [{"rows": g[0], "samples_per_s": g[1], "rss_bytes": g[2]} for g in growth]
+
 # Two --threads 2 runs side by side on two cores: the threads linalg::awake keeps looking for
 # work must yield the core to the other run's (a busy spin halved both runs: 499ceaf).
 if (out / "pair.out").exists():

@@ -193,6 +193,26 @@ fn softmax_ce_rows<T: Real>(
     y: &[usize],
     inv_b: T,
 ) -> f64 {
+    let q = o.ncols();
+    if let (Some(o), Some(d), true) = (o.as_slice(), d_o.as_slice_mut(), q > 0) {
+        // The same steps on plain slices (the usual row-major blocks): no per-row views.
+        for (o_i, d_i) in o.chunks_exact(q).zip(d.chunks_exact_mut(q)) {
+            let m = slice_max(o_i);
+            d_i.iter_mut().zip(o_i).for_each(|(d, &o)| *d = o - m);
+        }
+        exp_in_place(d);
+        let mut total = 0.0f64;
+        for ((o_i, d_i), &y_i) in o.chunks_exact(q).zip(d.chunks_exact_mut(q)).zip(y) {
+            let mut acc = [T::zero(); 8];
+            add_lanes(&mut acc, d_i);
+            let sum = lanes_sum(acc);
+            let scale = inv_b / sum;
+            d_i.iter_mut().for_each(|d| *d *= scale);
+            d_i[y_i] -= inv_b;
+            total += (slice_max(o_i) + sum.ln() - o_i[y_i]).f64();
+        }
+        return total;
+    }
     // d = o − m, row by row
     for (o_i, mut d_i) in o.outer_iter().zip(d_o.outer_iter_mut()) {
         let m = row_max(o_i);
@@ -217,6 +237,12 @@ fn softmax_ce_rows<T: Real>(
 /// max v (NaN ignored, as `f32::max` does; −∞ for an empty row).
 #[inline]
 fn row_max<T: Real>(v: ArrayView1<T>) -> T {
+    v.iter().copied().fold(T::neg_infinity(), T::max)
+}
+
+/// [`row_max`] of a slice.
+#[inline]
+fn slice_max<T: Real>(v: &[T]) -> T {
     v.iter().copied().fold(T::neg_infinity(), T::max)
 }
 
@@ -357,6 +383,18 @@ mod tests {
         for (a, b) in d32.iter().zip(&d64) {
             assert!((*a as f64 - b).abs() < 1e-8, "{a} vs {b}");
         }
+        // A layout without contiguous rows (O and dO as transposed views) takes the other
+        // path: the same bits.
+        let o_t = o32.t().to_owned();
+        let mut d_t = Array2::<f32>::zeros((13, 40));
+        let l_t =
+            Loss::SoftmaxCe.gradient(o_t.t(), Target::Classes(&y), d_t.view_mut().reversed_axes());
+        assert_eq!(l_t.to_bits(), l32.to_bits());
+        assert!(d_t
+            .t()
+            .iter()
+            .zip(&d32)
+            .all(|(a, b)| a.to_bits() == b.to_bits()));
         // value() sums each row in the gradient's order: the same L, bit for bit.
         let v32 = Loss::SoftmaxCe.value(o32.view(), Target::Classes(&y));
         assert_eq!(v32.to_bits(), l32.to_bits());

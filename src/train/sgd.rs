@@ -220,6 +220,13 @@ impl<T: Real> Batch<T> {
 fn copy_rows<T: Copy>(src: &[T], d: usize, idx: &[usize], dst: &mut [T]) {
     const ROWS: usize = 4;
     let step = (256 / std::mem::size_of::<T>().max(1)).max(1);
+    if d <= 2 * step {
+        // Short rows (digits: 65 f32): one copy each, not a turn of 256 bytes and a tail.
+        for (row, &i) in dst.chunks_exact_mut(d).zip(idx) {
+            row.copy_from_slice(&src[i * d..(i + 1) * d]);
+        }
+        return;
+    }
     let mut groups = dst.chunks_exact_mut(ROWS * d);
     for (group, ij) in (&mut groups).zip(idx.chunks_exact(ROWS)) {
         let rows: [&[T]; ROWS] = std::array::from_fn(|r| &src[ij[r] * d..(ij[r] + 1) * d]);
@@ -529,11 +536,19 @@ fn batch_metric<T: Real>(o: ArrayView2<T>, y: Target<T>, scale: Option<&[f64]>) 
     let b = o.nrows().max(1) as f64;
     match y {
         Target::Classes(y) => {
-            let correct = o
-                .outer_iter()
-                .zip(y)
-                .filter(|(row, &label)| argmax(row.iter().copied()) == label)
-                .count();
+            let correct = match o.as_slice() {
+                // Row-major O (the usual case): rows as slices, no per-row view.
+                Some(s) if o.ncols() > 0 => s
+                    .chunks_exact(o.ncols())
+                    .zip(y)
+                    .filter(|(row, &label)| argmax(row.iter().copied()) == label)
+                    .count(),
+                _ => o
+                    .outer_iter()
+                    .zip(y)
+                    .filter(|(row, &label)| argmax(row.iter().copied()) == label)
+                    .count(),
+            };
             correct as f64 / b
         }
         Target::Values(y) => {
