@@ -493,7 +493,8 @@ fn curves_svg_is_well_formed_with_its_legend_and_curves() {
         "train accuracy",
         "val accuracy",
         "epoch",
-        "objective",
+        // L falls from 2 to 0.1, over a decade: a log axis, and it says so.
+        "objective (log scale)",
         "accuracy",
         "iris: relu, λ = 0.01 &amp; &lt;friends&gt;",
     ] {

@@ -226,7 +226,28 @@ fn a_classification_run_has_every_part_with_its_numbers() {
     let epochs = json["epochs"].as_u64().unwrap();
     let best = json["best_epoch"].as_u64().unwrap();
     assert!(summary.contains(&format!("{epochs} of 300")), "{summary}");
-    assert!(summary.contains(&format!("best epoch {best} restored")));
+    // Issue 23: early stopping is named only when patience ran out; a best epoch that is
+    // the last restores nothing and is not mentioned.
+    if epochs < 300 {
+        assert!(
+            summary.contains(&format!(
+                "early stopping: no better validation L in 5 epochs; best epoch {best} restored"
+            )),
+            "{summary}"
+        );
+    } else if best < epochs {
+        assert!(
+            summary.contains(&format!(
+                "patience never ran out; best validation L at epoch {best}, restored"
+            )),
+            "{summary}"
+        );
+    } else {
+        assert!(
+            !summary.contains("early stopping") && !summary.contains("restored"),
+            "{summary}"
+        );
+    }
     // The command line, shell-quoted, as run.
     let command = text(section(&doc, "command"));
     assert!(command.contains("--report r.html") && command.contains("--seed 7"));
@@ -257,7 +278,11 @@ fn a_classification_run_has_every_part_with_its_numbers() {
     let first_line = curves.select(&sel("polyline")).next().unwrap();
     let points = first_line.value().attr("points").unwrap();
     assert_eq!(points.split_whitespace().count() as u64, epochs);
-    assert!(text(curves).contains(&format!("best epoch {best} (restored)")));
+    assert_eq!(
+        text(curves).contains(&format!("best epoch {best} (restored)")),
+        best < epochs,
+        "the best epoch is marked when its weights replaced the last ones"
+    );
     assert!(text(curves).contains("right axis"), "s on its own scale");
 
     // The confusion matrix is on the validation set: its diagonal is the accuracy.
@@ -1370,4 +1395,74 @@ fn chromium_draws_the_sweep_page() {
         .filter(|p| channels >= 3 && p[2] as i32 - p[0] as i32 > 60)
         .count();
     assert!(blue > 2000, "only {blue} blue pixels");
+}
+
+/// Issue 23: the explained sample of a wide file (digits: 64 features) fits a 1280 px window
+/// without a horizontal scrollbar (it scaled its font down, or wrapped): measured in
+/// headless Chromium through a same-folder page that reads the report's layout.
+#[test]
+fn the_explained_sample_needs_no_horizontal_scrollbar_at_1280_px() {
+    let program = match chromium() {
+        Ok(p) => p,
+        Err(why) => {
+            use std::io::Write;
+            let _ = writeln!(
+                std::io::stderr().lock(),
+                "\n*** SKIPPED: chromium not installed ({why}) ***\n"
+            );
+            return;
+        }
+    };
+    let dir = tempfile::tempdir().unwrap();
+    ok_stdout(&run_in(
+        dir.path(),
+        &[
+            "--data",
+            &data("digits.csv"),
+            "--epochs",
+            "2",
+            "--report",
+            "r.html",
+            "--quiet",
+        ],
+    ));
+    std::fs::write(
+        dir.path().join("probe.html"),
+        "<html><body><iframe id=\"f\" src=\"r.html\" style=\"width:1280px;height:800px\"></iframe>\
+         <script>document.getElementById('f').onload = function () {\
+           var p = this.contentDocument.querySelector('#explain pre');\
+           var out = document.createElement('p'); out.id = 'result';\
+           out.textContent = p ? (p.scrollWidth + ' ' + p.clientWidth) : 'none';\
+           document.body.appendChild(out); };</script></body></html>",
+    )
+    .unwrap();
+    let url = format!("file://{}", dir.path().join("probe.html").display());
+    let out = headless(
+        &program,
+        &dir.path().join("profile"),
+        &[
+            "--allow-file-access-from-files",
+            "--virtual-time-budget=5000",
+            "--dump-dom",
+        ],
+        &url,
+    );
+    let dom = String::from_utf8_lossy(&out.stdout).into_owned();
+    let result = dom
+        .split("<p id=\"result\">")
+        .nth(1)
+        .and_then(|r| r.split('<').next())
+        .unwrap_or_else(|| {
+            panic!(
+                "no measurement; stderr:\n{}",
+                String::from_utf8_lossy(&out.stderr)
+            )
+        });
+    let w: Vec<u32> = result.split(' ').map(|v| v.parse().unwrap()).collect();
+    assert!(
+        w[0] <= w[1],
+        "the sample is {} px wide in a {} px box",
+        w[0],
+        w[1]
+    );
 }

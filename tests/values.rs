@@ -423,7 +423,8 @@ fn a_divergence_advises_by_the_term_that_grew() {
         &["smaller --lambda (now 30)"],
     );
     assert!(!line.contains("larger --lambda"), "{line}");
-    // L blew up (raw inputs, a huge step): a smaller --lr or a larger --lambda.
+    // L blew up (raw inputs, a huge step): standardizing first, then a smaller --lr
+    // (issue 23: the advice names the fix).
     let out = run(&[
         "--data",
         &data("regression.csv"),
@@ -439,7 +440,10 @@ fn a_divergence_advises_by_the_term_that_grew() {
     let line = assert_error(
         &out,
         6,
-        &["try a smaller --lr (now 1000000), a larger --lambda (now 0), or standardized"],
+        &[
+            "not standardized (--no-standardize): drop --no-standardize",
+            "else try a smaller --lr (now 1000000)",
+        ],
     );
     assert!(!line.contains("overshoots"), "{line}");
     // The same with a λ whose own step overshoots too (ηλ = 100): --lr, then --lambda,

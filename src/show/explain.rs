@@ -83,7 +83,10 @@ pub fn render_text(e: &Explanation, opts: &ExplainOptions) -> String {
                 ExplainTarget::Class(c, Some(name)) => {
                     format!("  y = {c} ({})\n", crate::data::shown_str(name))
                 }
-                ExplainTarget::Class(c, None) => format!("  y = {c}\n"),
+                ExplainTarget::Class(c, None) => match e.source.classes.get(*c) {
+                    Some(name) => format!("  y = {c} ({})\n", crate::data::shown_str(name)),
+                    None => format!("  y = {c}\n"),
+                },
                 ExplainTarget::Values(v) => {
                     let y = step("y", "y", "", Value::Vector(v.clone()));
                     render_step(&y, opts)
