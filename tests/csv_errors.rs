@@ -255,7 +255,7 @@ fn ignored_columns_are_skipped_in_training_and_prediction() {
     // A column that is not there, and the label itself.
     let err = data_error(&train(&f, &["--ignore", "nope"]));
     assert!(
-        err.contains("--ignore: no column `nope`; the columns are: id, a"),
+        err.contains("--ignore: no column `nope` (did you mean `note`?); the columns are: id, a"),
         "{err}"
     );
     let err = data_error(&train(&f, &["--ignore", "id,note,label"]));

@@ -51,7 +51,6 @@ fn a_latin1_data_test_and_save_name_trains_and_predicts() {
         model.as_os_str(),
         "--epochs".as_ref(),
         "3".as_ref(),
-        "-q".as_ref(),
     ]);
     let (text, _) = ok(&out);
     assert!(model.is_file(), "the model was not written: {text}");
@@ -160,7 +159,6 @@ fn a_newline_in_a_name_gives_one_summary_line() {
         model.as_os_str(),
         "--epochs".as_ref(),
         "2".as_ref(),
-        "-q".as_ref(),
     ]);
     let (text, _) = ok(&out);
     let first = text.lines().next().unwrap();
@@ -199,7 +197,6 @@ fn a_newline_in_a_name_gives_one_summary_line() {
         "2".as_ref(),
         "--epochs".as_ref(),
         "1".as_ref(),
-        "-q".as_ref(),
     ]);
     let (text, _) = ok(&out);
     assert!(

@@ -599,15 +599,7 @@ fn predict_report_needs_labels_and_writes_nothing_without() {
 
 #[test]
 fn dash_writes_the_page_to_stdout_and_the_summary_to_stderr() {
-    let out = run(&[
-        "--data",
-        &data("xor.csv"),
-        "--epochs",
-        "5",
-        "--report",
-        "-",
-        "--quiet",
-    ]);
+    let out = run(&["--data", &data("xor.csv"), "--epochs", "5", "--report", "-"]);
     let html = ok_stdout(&out);
     assert!(html.starts_with("<!DOCTYPE html>"));
     assert_well_formed(&html);

@@ -355,10 +355,10 @@ pub struct TrainArgs {
     #[arg(long, help_heading = "Output")]
     pub json: bool,
 
-    /// Print nothing but errors, the data's warnings and the outputs asked for (--save, --log,
-    /// --plot, --report, --summary-md, --json): no progress bar, no per-epoch lines, no
-    /// summary, no notes; the exit status tells (0, 6 diverged, 8 a gate failed). The same
-    /// rule holds for every command, as `rg -q`.
+    /// Print nothing but errors, warnings (the data's, a capped --threads) and the outputs
+    /// asked for (--save, --log, --plot, --report, --summary-md, --json): no progress bar, no
+    /// per-epoch lines, no summary, no notes; the exit status tells (0, 6 diverged, 8 a gate
+    /// failed). The same rule holds for every command, as `rg -q`.
     #[arg(long, short, conflicts_with = "verbose", help_heading = "Output")]
     pub quiet: bool,
 

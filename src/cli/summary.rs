@@ -16,13 +16,12 @@ use crate::train::options::RunOptions;
 
 /// `mlp-train [train] --data …`: trains (or cross-validates with --cv), writes the outputs,
 /// prints the summary; returns 0, or 130 when interrupted. With -q, only the outputs asked
-/// for (files, --json), the data's warnings and errors: no summary, no notes.
+/// for (files, --json), warnings and errors: no summary, no notes.
 pub fn train(args: TrainArgs) -> Result<i32, Failure> {
     let mut opts = args.options();
+    // Kept under -q, as a warning is: the run is not what was asked.
     if let Some(note) = checks::cap_threads(&mut opts) {
-        if !args.quiet {
-            say(&format!("mlp-train: note: {note}"));
-        }
+        say(&format!("mlp-train: note: {note}"));
     }
     if args.cv.is_some() {
         return cross_validate(args, opts);
