@@ -347,6 +347,40 @@ pub struct TrainArgs {
     /// summary replaces it rather than appending). It may not name an input.
     #[arg(long, value_name = "FILE.md", help_heading = "Output")]
     pub summary_md: Option<PathBuf>,
+
+    /// Text columns to one-hot encode, by header name (`--categorical colour,city`): one 0/1
+    /// input `colour=red` per category seen in the training rows (sorted), not standardized.
+    /// The model keeps the category lists, so predict, eval and explain encode the same way
+    /// with no flag; a category unseen in training is all zeros there (counted in a note),
+    /// or an error with their --strict.
+    #[arg(
+        long,
+        value_name = "COL",
+        value_delimiter = ',',
+        conflicts_with = "init_from",
+        help_heading = "Data"
+    )]
+    pub categorical: Vec<String>,
+
+    /// Fill blanks instead of refusing them: an empty field or NA, N/A, NaN, nan, NULL, null
+    /// becomes the column's mean, median or 0, computed on the training rows only (after the
+    /// validation split) and kept in the model for predict, eval and explain. A blank in a
+    /// --categorical column becomes its most frequent training category. Without it every
+    /// blank is an error naming its line.
+    #[arg(
+        long,
+        value_enum,
+        value_name = "HOW",
+        conflicts_with = "init_from",
+        help_heading = "Data"
+    )]
+    pub impute: Option<crate::data::encode::Impute>,
+
+    /// With --impute: add one 0/1 input `COL_missing` per column that has blanks in the
+    /// training rows (1 where the field was blank), after the other inputs, so that the model
+    /// can tell an imputed value from a real one.
+    #[arg(long, requires = "impute", help_heading = "Data")]
+    pub missing_indicator: bool,
 }
 
 /// Options of `mlp-train predict`.
@@ -425,6 +459,11 @@ pub struct PredictArgs {
     /// data, the metrics, each gate and the baseline marked ✅ or ❌. `-` is standard output.
     #[arg(long, value_name = "FILE.md")]
     pub summary_md: Option<PathBuf>,
+
+    /// A category of a categorical column never seen in training is an error (exit 3,
+    /// naming its line and column) instead of an all-zero encoding counted in a note.
+    #[arg(long)]
+    pub strict: bool,
 }
 
 /// Options of `mlp-train gradcheck`.
@@ -566,6 +605,15 @@ impl TrainArgs {
                 val_frac: self.val_frac,
                 no_standardize: self.no_standardize,
                 no_standardize_targets: self.no_standardize_targets,
+                encode: crate::data::prep::EncodeOptions {
+                    categorical: self
+                        .categorical
+                        .iter()
+                        .map(|c| c.trim().to_string())
+                        .collect(),
+                    impute: self.impute,
+                    missing_indicator: self.missing_indicator,
+                },
             },
             model: ModelOptions {
                 bias: self.bias_on(),

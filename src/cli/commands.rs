@@ -10,6 +10,7 @@ use rand::Rng as _;
 use crate::cli::args::{ExplainArgs, GradcheckArgs, GraphArgs, GraphFormat, PredictArgs};
 use crate::cli::output;
 use crate::cli::train::Verdict;
+use crate::data::encode::Unseen;
 use crate::data::matrices::Targets;
 use crate::data::modelfile::ModelFile;
 use crate::data::prep::{Prep, Task};
@@ -99,7 +100,7 @@ pub fn predict(args: &PredictArgs, report_only: bool) -> Result<PredictOutput> {
     let prep = &mf.prep;
     // Predict in the precision the model was trained in, so that an f32 model's predictions
     // are exactly those it was evaluated with.
-    let (mut o, truth, sample, evaluated, notes) = match mf.precision.as_str() {
+    let (mut o, truth, sample, evaluated, notes, unseen) = match mf.precision.as_str() {
         "f32" => outputs::<f32>(&mf, args)?,
         _ => outputs::<f64>(&mf, args)?,
     };
@@ -255,9 +256,12 @@ pub fn predict(args: &PredictArgs, report_only: bool) -> Result<PredictOutput> {
     )?;
     if args.json && !report.is_empty() {
         report = data::json_safe(eval_json(
-            args, &mf, &identity, objective, &report, &verdict,
+            args, &mf, &identity, objective, &report, &verdict, &unseen,
         ));
     } else if !report.is_empty() {
+        if let Some(note) = unseen.note() {
+            let _ = writeln!(report, "unseen categories: {note}");
+        }
         report.push_str(&verdict.text());
     }
     let page = match &args.report {
@@ -345,6 +349,7 @@ type Outputs = (
     Option<diagnostics::Sample>,
     FileId,
     Vec<String>,
+    Unseen,
 );
 
 fn outputs<T: Real>(mf: &ModelFile, args: &PredictArgs) -> Result<Outputs> {
@@ -354,15 +359,17 @@ fn outputs<T: Real>(mf: &ModelFile, args: &PredictArgs) -> Result<Outputs> {
         prep.labels.iter().cloned().map(LabelSpec::Name).collect(),
         label_kind(prep.task),
     );
-    opts.expected_features = Some(&prep.features);
+    let columns = prep.number_columns();
+    opts.expected_features = Some(&columns);
     opts.optional_label = true;
     opts.delimiter = args.delimiter.byte();
     opts.ignore = ignore_specs(&args.ignore);
+    data::prep::read_encoded(&mut opts, &prep.categorical(), prep.imputes());
     let frame = data::load::<T>(&Source::parse(&args.data), &opts)?;
     let (lines, source) = (frame.lines.clone(), frame.source.clone());
     // The column choices of --ignore are noted (the label is the model's, by name); what the
     // data's values look like is training's concern.
-    let notes = column_notes(&frame);
+    let mut notes = column_notes(&frame);
     let evaluated = FileId::of(&frame);
     let sample = match (&args.report, &frame.labels) {
         (Some(_), FrameLabels::Classes(_) | FrameLabels::Targets(_)) => {
@@ -374,20 +381,24 @@ fn outputs<T: Real>(mf: &ModelFile, args: &PredictArgs) -> Result<Outputs> {
         }
         _ => None,
     };
-    let (x, truth) = match frame.labels {
-        FrameLabels::None => (prep.transform_x(frame.x), None),
+    let (x, truth, unseen) = match frame.labels {
+        FrameLabels::None => {
+            let (x, unseen) = prep.inputs_of(frame, args.strict)?;
+            (x, None, unseen)
+        }
         _ => {
-            let d = prep.transform(frame)?;
-            (d.x, Some(d.y))
+            let (d, unseen) = prep.transform_counted(frame, args.strict)?;
+            (d.x, Some(d.y), unseen)
         }
     };
+    notes.extend(unseen.note());
     let o = predict::predict(&model, x.view())?.mapv(|v| v.f64());
     predict::check_outputs(o.view(), x.view(), prep, &lines, &source)?;
     let truth = truth.map(|y| match y {
         Targets::Classes(c) => Targets::Classes(c),
         Targets::Values(v) => Targets::Values(v.mapv(|t| t.f64())),
     });
-    Ok((o, truth, sample, evaluated, notes))
+    Ok((o, truth, sample, evaluated, notes, unseen))
 }
 
 /// The gates' thresholds, checked like training's before any work: an accuracy in [0, 1],
@@ -475,6 +486,7 @@ fn eval_json(
     objective: Option<crate::math::model::Objective>,
     report: &str,
     verdict: &Verdict,
+    unseen: &Unseen,
 ) -> String {
     let mut v: serde_json::Value = serde_json::from_str(report).unwrap_or_default();
     let o = objective.unwrap_or(crate::math::model::Objective {
@@ -495,6 +507,9 @@ fn eval_json(
             "identity": mf.identity,
         },
         "identity": identity,
+        // Categories never seen in training (all-zero inputs): rows, and per column and
+        // category the rows that had it.
+        "unseen_categories": unseen,
     });
     if let (serde_json::Value::Object(dst), serde_json::Value::Object(src)) = (&mut v, extra) {
         dst.extend(src);
@@ -867,7 +882,9 @@ pub fn explain(args: &ExplainArgs) -> Result<(String, Vec<String>)> {
                 ),
                 args,
             );
-            opts.expected_features = Some(&mf.prep.features);
+            let columns = mf.prep.number_columns();
+            opts.expected_features = Some(&columns);
+            data::prep::read_encoded(&mut opts, &mf.prep.categorical(), mf.prep.imputes());
             let file = Some(path.display().to_string());
             match mf.precision.as_str() {
                 "f32" => file_sample::<f32>(&mf, &src, &opts, args.row, lambda, file, &mut notes)?,

@@ -35,6 +35,8 @@ pub(super) struct Layout {
     pub(super) kind: LabelKind,
     /// The byte between fields.
     pub(super) delimiter: u8,
+    /// Blank feature fields are read as NaN (`LoadOptions::missing`).
+    pub(super) missing: bool,
     /// What the command line meant, where it could mean two things (`--ignore 1` on a header
     /// with a column named `1`): warnings for the frame.
     pub(super) notes: Vec<String>,
@@ -151,6 +153,7 @@ pub(super) fn layout(
         label_names,
         kind: opts.kind,
         delimiter: opts.delimiter,
+        missing: opts.missing,
         notes,
     })
 }

@@ -83,6 +83,9 @@ pub struct LoadOptions<'a> {
     pub delimiter: u8,
     /// Columns skipped altogether (ID or text columns), by name or 0-based index.
     pub ignore: Vec<LabelSpec>,
+    /// Blank feature fields (empty, or one of `encode::MISSING_TOKENS`) are read as NaN, for
+    /// imputation (`--impute`), instead of being refused.
+    pub missing: bool,
 }
 
 impl LoadOptions<'_> {
@@ -95,6 +98,7 @@ impl LoadOptions<'_> {
             optional_label: false,
             delimiter: b',',
             ignore: Vec::new(),
+            missing: false,
         }
     }
 }

@@ -5,7 +5,7 @@ use std::path::Path;
 
 use super::labels::{class, ClassTable};
 use super::layout::{Layout, Role};
-use super::numbers::{fast_field, field_end, number};
+use super::numbers::{fast_field, field_end, missing_value, number};
 use super::options::LabelKind;
 use super::records::{csv_reader, next_record, LineCounter};
 use super::shown::shown_str;
@@ -260,7 +260,22 @@ impl<'a, T: Real> Rows<'a, T> {
         };
         match (*role, layout.kind) {
             (Role::Ignored, _) => Ok(()),
-            (Role::Feature, _) => number::<T>(field).map(|v| self.part.x.push(v)),
+            (Role::Feature, _) => match number::<T>(field) {
+                Ok(v) => {
+                    self.part.x.push(v);
+                    Ok(())
+                }
+                Err(e) => match missing_value(field) {
+                    true if layout.missing => {
+                        self.part.x.push(T::of(f64::NAN));
+                        Ok(())
+                    }
+                    true => Err(format!(
+                        "{e}: a missing value, refused unless --impute mean|median|zero fills it"
+                    )),
+                    false => Err(e),
+                },
+            },
             (Role::Label(t), LabelKind::Targets) => number::<T>(field).map(|v| {
                 if let Some(slot) = self.row_targets.get_mut(t) {
                     *slot = v;

@@ -156,13 +156,16 @@ fn bad_numbers_name_line_and_column() {
         ),
         (
             b"a,b,c\n1,nan,x\n",
-            "t.csv:2:b: `nan` is not a finite number",
+            "t.csv:2:b: `nan` is not a finite number: a missing value, refused unless --impute mean|median|zero fills it",
         ),
         (
             b"a,b,c\n-inf,1,x\n",
             "t.csv:2:a: `-inf` is not a finite number",
         ),
-        (b"a,b,c\n1,  ,x\n", "t.csv:2:b: empty field"),
+        (
+            b"a,b,c\n1,  ,x\n",
+            "t.csv:2:b: empty field: a missing value, refused unless --impute mean|median|zero fills it",
+        ),
         (
             b"a,,c\n1,2,x\n3,1.2.3,x\n",
             "t.csv:3:field 2: `1.2.3` is not a number",
@@ -300,6 +303,7 @@ fn optional_labels_for_predict() {
             optional_label: true,
             delimiter: b',',
             ignore: Vec::new(),
+            missing: false,
         };
         let with = ok::<f64>(b"a,b,y\n1,2,x\n", &o);
         assert_eq!(row_classes(&with), (names(&["x"])));

@@ -123,6 +123,10 @@ pub struct Provenance {
     pub standardized_y: bool,
     /// A constant 1 was appended to x.
     pub bias: bool,
+    /// The names of raw x's entries (`age`, `colour=red`, `age_missing`), as the model
+    /// names its inputs; empty when unknown.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub inputs: Vec<String>,
 }
 
 /// Everything `explain` computed, in the chapter's order; serialize it for `--json`.

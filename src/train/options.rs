@@ -60,6 +60,8 @@ pub struct DataOptions {
     pub val_frac: f64,
     pub no_standardize: bool,
     pub no_standardize_targets: bool,
+    /// `--categorical`, `--impute`, `--missing-indicator`.
+    pub encode: crate::data::prep::EncodeOptions,
 }
 
 /// The model: its shape and where its weights start.

@@ -269,8 +269,15 @@ pub fn load_input<T: Real>(args: &RunOptions, observer: &mut dyn Observer) -> Re
     let mut opts = LoadOptions::new(specs, label_kind(task));
     opts.delimiter = args.data.delimiter.byte();
     opts.ignore = ignore_specs(&args.data.ignore);
-    let expected = previous.as_ref().map(|m| m.prep.features.clone());
+    let expected = previous.as_ref().map(|m| m.prep.number_columns());
     opts.expected_features = expected.as_deref();
+    match &previous {
+        Some(m) => data::prep::read_encoded(&mut opts, &m.prep.categorical(), m.prep.imputes()),
+        None => {
+            let enc = &args.data.encode;
+            data::prep::read_encoded(&mut opts, &enc.categorical, enc.impute.is_some())
+        }
+    }
     let mut frame: Frame<T> = data::load(&src, &opts)?;
     for w in std::mem::take(&mut frame.warnings) {
         observer.on_warning(&w);
@@ -350,12 +357,13 @@ pub(super) fn fit_and_train<T: Real>(
     let prep = match previous {
         Some(m) => m.prep.clone(),
         None => {
-            let mut p = Prep::fit(
+            let mut p = Prep::fit_encoded(
                 &train_frame,
                 task,
                 !args.data.no_standardize,
                 !args.data.no_standardize_targets,
                 args.model.bias,
+                &args.data.encode,
             )?;
             if p.classes.is_some() {
                 p.classes = all_classes;
@@ -374,8 +382,18 @@ pub(super) fn fit_and_train<T: Real>(
         false,
     )?;
     let train_data = prep.transform(train_frame)?;
-    let val_data = val_frame.map(|f| prep.transform(f)).transpose()?;
-    let test_data = test_frame.map(|f| prep.transform(f)).transpose()?;
+    // Categories only in the validation or test rows are all zeros there, and noted.
+    let mut counted = |f: Frame<T>, rows: &str| -> Result<Data<T>> {
+        let (d, unseen) = prep.transform_counted(f, false)?;
+        if let Some(note) = unseen.note() {
+            observer.on_warning(&format!("{rows}: {note}"));
+        }
+        Ok(d)
+    };
+    let val_data = val_frame
+        .map(|f| counted(f, "validation rows"))
+        .transpose()?;
+    let test_data = test_frame.map(|f| counted(f, "--test")).transpose()?;
 
     let mut model: Mlp<T> = match previous {
         Some(m) => m.mlp(),
