@@ -228,3 +228,210 @@ fn a_newer_format_is_refused_and_an_encoding_in_a_version_1_file_too() {
         &["bad2.json", "not the inputs of its prep.encoding"],
     );
 }
+
+/// Trains on the shipped worked example as the README shows it; returns the model's path.
+fn churn_model(dir: &Path) -> String {
+    let m = dir.join("churn.json").display().to_string();
+    let out = run(&[
+        "--data",
+        &data("churn.csv"),
+        "--ignore",
+        "id,weight",
+        "--categorical",
+        "plan,region",
+        "--impute",
+        "median",
+        "--epochs",
+        "60",
+        "--seed",
+        "1",
+        "--save",
+        &m,
+        "-q",
+    ]);
+    ok_stdout(&out);
+    m
+}
+
+#[test]
+fn the_worked_example_one_hot_encodes_and_predict_needs_only_model_and_data() {
+    let dir = tempfile::tempdir().unwrap();
+    let m = churn_model(dir.path());
+    let mf = model(&m);
+    let inputs = [
+        "age",
+        "monthly_spend",
+        "tenure_months",
+        "plan=basic",
+        "plan=plus",
+        "plan=pro",
+        "region=east",
+        "region=north",
+        "region=south",
+        "region=west",
+    ];
+    assert_eq!(mf["prep"]["features"], serde_json::json!(inputs));
+    let enc = &mf["prep"]["encoding"];
+    assert_eq!(
+        enc["columns"][3]["categories"],
+        serde_json::json!(["basic", "plus", "pro"])
+    );
+    // The most frequent plan fills its blanks (basic is drawn 5:3:2).
+    assert_eq!(enc["columns"][3]["fill"], "basic");
+    // One-hot inputs are not standardized; number columns are.
+    let st = &mf["prep"]["standardize"];
+    for j in 3..10 {
+        assert_eq!(
+            (st["mean"][j].as_f64(), st["std"][j].as_f64()),
+            (Some(0.0), Some(1.0))
+        );
+    }
+    assert!(st["std"][0].as_f64().unwrap() > 5.0, "age is standardized");
+
+    let out = run(&["predict", "--model", &m, "--data", &data("churn.csv")]);
+    let csv = ok_stdout(&out);
+    assert_eq!(csv.lines().count(), 301);
+    assert_eq!(csv.lines().next(), Some("churn"));
+    let out = run(&[
+        "eval",
+        "--model",
+        &m,
+        "--data",
+        &data("churn.csv"),
+        "--json",
+    ]);
+    let v: serde_json::Value = serde_json::from_str(&ok_stdout(&out)).unwrap();
+    assert!(v["accuracy"].as_f64().unwrap() > 0.7, "{}", v["accuracy"]);
+    assert_eq!(v["unseen_categories"]["rows"], 0);
+}
+
+#[test]
+fn an_unseen_category_is_all_zeros_and_counted_or_an_error_with_strict() {
+    let dir = tempfile::tempdir().unwrap();
+    let m = churn_model(dir.path());
+    let text = std::fs::read_to_string(data("churn.csv")).unwrap();
+    let mut lines: Vec<String> = text.lines().take(6).map(String::from).collect();
+    // Rows 1 and 3 (lines 2 and 4) get a new plan, row 4 (line 5) a new region too.
+    lines[1] = lines[1].replacen(",pro,", ",enterprise,", 1);
+    lines[3] = lines[3].replacen(",plus,", ",enterprise,", 1);
+    lines[4] = lines[4].replacen(",north,", ",mars,", 1);
+    let f = write(dir.path(), "u.csv", &(lines.join("\n") + "\n"));
+    let out = run(&["predict", "--model", &m, "--data", &f]);
+    let csv = ok_stdout(&out);
+    assert_eq!(csv.lines().count(), 6);
+    let err = stderr(&out);
+    assert!(
+        err.contains(
+            "mlp-train: note: 3 rows had a category not seen in training \
+             (plan: enterprise ×2; region: mars ×1)"
+        ),
+        "{err}"
+    );
+    let out = run(&["eval", "--model", &m, "--data", &f, "--json"]);
+    let v: serde_json::Value = serde_json::from_str(&ok_stdout(&out)).unwrap();
+    assert_eq!(v["unseen_categories"]["rows"], 3);
+    assert_eq!(v["unseen_categories"]["columns"]["plan"]["enterprise"], 2);
+    let out = run(&["eval", "--model", &m, "--data", &f]);
+    assert!(ok_stdout(&out).contains("unseen categories: 3 rows"));
+
+    let out = run(&["predict", "--model", &m, "--data", &f, "--strict"]);
+    assert_error(
+        &out,
+        3,
+        &[
+            "u.csv:2:plan: category `enterprise` was never seen in training",
+            "known: basic, plus, pro",
+        ],
+    );
+}
+
+#[test]
+fn a_blank_category_without_impute_is_refused_with_its_line() {
+    let out = run(&[
+        "--data",
+        &data("churn.csv"),
+        "--ignore",
+        "id,weight,age,monthly_spend",
+        "--categorical",
+        "plan,region",
+        "--epochs",
+        "1",
+    ]);
+    // c0005 (line 6) has no plan.
+    assert_error(&out, 3, &["churn.csv:6:plan: empty field", "--impute"]);
+}
+
+#[test]
+fn explain_names_the_encoded_inputs() {
+    let dir = tempfile::tempdir().unwrap();
+    let m = churn_model(dir.path());
+    // Row 4 (c0005) has no plan: imputed as basic.
+    let out = run(&[
+        "explain",
+        "--model",
+        &m,
+        "--data",
+        &data("churn.csv"),
+        "--row",
+        "4",
+    ]);
+    let text = ok_stdout(&out);
+    assert!(
+        text.contains(
+            "raw x's entries: age, monthly_spend, tenure_months, plan=basic, plan=plus, \
+             plan=pro, region=east, region=north, region=south, region=west"
+        ),
+        "{text}"
+    );
+    assert!(
+        text.contains("raw x  (10) = [73, 92.91, 64, 1, 0, 0, 0, 1, 0, 0]"),
+        "{text}"
+    );
+}
+
+#[test]
+fn categories_are_fitted_on_the_training_rows_only() {
+    // One row of 60 is green: in the training rows it is a category; in the validation
+    // rows it is unseen there (noted), never both.
+    let mut csv = String::from("colour,b,y\n");
+    for i in 0..60 {
+        let colour = if i == 17 {
+            "green"
+        } else {
+            ["red", "blue"][i % 2]
+        };
+        csv.push_str(&format!("{colour},{},{}\n", i % 7, ["u", "v"][i % 3 % 2]));
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let f = write(dir.path(), "c.csv", &csv);
+    let mut saw = [false, false];
+    for seed in ["1", "2", "3", "4", "5", "6"] {
+        let m = dir.path().join("m.json").display().to_string();
+        let out = run(&[
+            "--data",
+            &f,
+            "--categorical",
+            "colour",
+            "--val-frac",
+            "0.5",
+            "--seed",
+            seed,
+            "--epochs",
+            "1",
+            "--save",
+            &m,
+        ]);
+        ok_stdout(&out);
+        let cats = model(&m)["prep"]["encoding"]["columns"][1]["categories"].clone();
+        let in_training = cats == serde_json::json!(["blue", "green", "red"]);
+        if !in_training {
+            assert_eq!(cats, serde_json::json!(["blue", "red"]));
+        }
+        let noted = stderr(&out).contains(
+            "validation rows: 1 row had a category not seen in training (colour: green ×1)",
+        );
+        assert_ne!(in_training, noted, "seed {seed}: {}", stderr(&out));
+        saw[usize::from(in_training)] = true;
+    }
+    assert_eq!(saw, [true, true], "both cases met over the seeds");
+}

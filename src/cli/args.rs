@@ -352,7 +352,7 @@ pub struct TrainArgs {
     /// input `colour=red` per category seen in the training rows (sorted), not standardized.
     /// The model keeps the category lists, so predict, eval and explain encode the same way
     /// with no flag; a category unseen in training is all zeros there (counted in a note),
-    /// or an error with their --strict.
+    /// or an error with their --strict. Not with --init-from (the model keeps its own).
     #[arg(
         long,
         value_name = "COL",
@@ -366,7 +366,7 @@ pub struct TrainArgs {
     /// becomes the column's mean, median or 0, computed on the training rows only (after the
     /// validation split) and kept in the model for predict, eval and explain. A blank in a
     /// --categorical column becomes its most frequent training category. Without it every
-    /// blank is an error naming its line.
+    /// blank is an error naming its line. Not with --init-from (the model keeps its own).
     #[arg(
         long,
         value_enum,

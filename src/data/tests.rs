@@ -960,3 +960,43 @@ fn the_fingerprint_is_the_content_whatever_the_blocks_or_the_compression() {
     let f = load::<f64>(&Source::Path(packed), &classify()).unwrap();
     assert_eq!(f.select(&[1]).fingerprint, whole);
 }
+
+#[test]
+fn blanks_read_as_nan_only_when_asked_and_only_in_feature_columns() {
+    let o = LoadOptions {
+        missing: true,
+        ..classify()
+    };
+    // The plain path and the quoted (csv crate) path, every spelling of a blank.
+    for text in [
+        &b"a,b,c\n,1,x\nNA,N/A,x\nNaN,nan,x\nNULL,null,x\n  ,2,x\n"[..],
+        &b"a,b,c\n\"\",1,x\nNA,\"N/A\",x\nNaN,nan,x\nNULL,null,x\n  ,2,x\n"[..],
+    ] {
+        for f in [
+            ok::<f64>(text, &o).x.mapv(|v| v.is_nan()),
+            ok::<f32>(text, &o).x.mapv(|v| v.is_nan()),
+        ] {
+            assert_eq!(
+                f,
+                ndarray::array![
+                    [true, false],
+                    [true, true],
+                    [true, true],
+                    [true, true],
+                    [true, false]
+                ]
+            );
+        }
+        assert!(err(text, &classify()).starts_with("t.csv:2:a: empty field: a missing value"));
+    }
+    // Anything else is still not a number; a blank label is still refused.
+    assert_eq!(
+        err(b"a,b,c\nna,1,x\n", &o),
+        "t.csv:2:a: `na` is not a number"
+    );
+    assert_eq!(err(b"a,b,c\n1,1,\n", &o), "t.csv:2:c: empty label");
+    assert_eq!(
+        err(b"a,b,c\n-inf,1,x\n", &o),
+        "t.csv:2:a: `-inf` is not a finite number"
+    );
+}

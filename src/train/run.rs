@@ -257,6 +257,19 @@ pub fn load_input<T: Real>(args: &RunOptions, observer: &mut dyn Observer) -> Re
             ));
         }
     }
+    if let Some(c) = args
+        .data
+        .encode
+        .categorical
+        .iter()
+        .find(|c| args.data.ignore.iter().any(|i| i.trim() == c.as_str()))
+    {
+        return Err(Error::flag(
+            "--categorical",
+            "names a column that --ignore skips too: give it to one of them",
+            crate::data::shown_str(c),
+        ));
+    }
     let previous = match &args.model.init_from {
         Some(p) => Some(crate::train::limits::load_model(p)?),
         None => None,
