@@ -24,6 +24,14 @@ struct Stretch {
     lines: u64,
 }
 
+/// A column read as text (`LoadOptions::text`): its header name and its fields, verbatim
+/// (trimmed of ASCII spaces, as every field is), one per row.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct TextColumn {
+    pub name: String,
+    pub values: Vec<String>,
+}
+
 /// A parsed CSV file.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Frame<T> {
@@ -44,9 +52,36 @@ pub struct Frame<T> {
     /// The whole file's content fingerprint (`xxh3-128:…`, see `source::fingerprint_text`),
     /// kept by every selection of its rows: it names the file, not the rows.
     pub fingerprint: String,
+    /// The columns read as text (`LoadOptions::text`), in file order, row-aligned with `x`;
+    /// not in `x` nor `feature_names`. Empty unless asked for.
+    pub text: Vec<TextColumn>,
 }
 
 impl<T: Real> Frame<T> {
+    /// A frame of numbers only, no warnings, no text columns: the one place a frame is built
+    /// (every reader starts here, then adds its warnings and text columns).
+    pub fn numeric(
+        source: PathBuf,
+        feature_names: Vec<String>,
+        label_names: Vec<String>,
+        x: Array2<T>,
+        labels: Labels<T>,
+        lines: RowLines,
+        fingerprint: String,
+    ) -> Frame<T> {
+        Frame {
+            source,
+            feature_names,
+            label_names,
+            x,
+            labels,
+            lines,
+            warnings: Vec::new(),
+            fingerprint,
+            text: Vec::new(),
+        }
+    }
+
     /// The given rows, in the given order (a copy; the warnings stay with the whole file).
     pub fn select(&self, rows: &[usize]) -> Frame<T> {
         Frame {
@@ -62,6 +97,17 @@ impl<T: Real> Frame<T> {
             lines: self.lines.select(rows),
             warnings: Vec::new(),
             fingerprint: self.fingerprint.clone(),
+            text: self
+                .text
+                .iter()
+                .map(|c| TextColumn {
+                    name: c.name.clone(),
+                    values: rows
+                        .iter()
+                        .filter_map(|&i| c.values.get(i).cloned())
+                        .collect(),
+                })
+                .collect(),
         }
     }
 }
@@ -364,14 +410,24 @@ pub(super) fn parse_stream<T: Real>(
             Labels::Targets(Array2::from_shape_vec((n, k), all.targets).map_err(shape_error)?)
         }
     };
-    Ok(Frame {
-        source: name.to_path_buf(),
-        feature_names: layout.feature_names,
-        label_names: layout.label_names,
+    let mut frame = Frame::numeric(
+        name.to_path_buf(),
+        layout.feature_names,
+        layout.label_names,
         x,
         labels,
-        lines: all.lines,
-        warnings,
-        fingerprint: input.fingerprint(),
-    })
+        all.lines,
+        input.fingerprint(),
+    );
+    frame.warnings = warnings;
+    let mut values = all.text.into_iter();
+    frame.text = layout
+        .text_names
+        .into_iter()
+        .map(|name| TextColumn {
+            name,
+            values: values.next().unwrap_or_default(),
+        })
+        .collect();
+    Ok(frame)
 }

@@ -17,6 +17,8 @@ pub(super) enum Role {
     Ignored,
     /// The k-th label column (k indexes `LoadOptions::labels` after dropping `Absent`).
     Label(usize),
+    /// The t-th text column (`LoadOptions::text`, in file order): kept verbatim, not a number.
+    Text(usize),
 }
 
 /// What the header says: names, and the role of each column.
@@ -28,6 +30,8 @@ pub(super) struct Layout {
     pub(super) feature_names: Vec<String>,
     /// Names of the label columns, in the order of `LoadOptions::labels`.
     pub(super) label_names: Vec<String>,
+    /// Names of the text columns (`LoadOptions::text`), in file order.
+    pub(super) text_names: Vec<String>,
     /// d: the number of feature columns.
     pub(super) d: usize,
     /// k: the number of label columns read (0 when absent or not asked for).
@@ -82,13 +86,7 @@ pub(super) fn layout(
         let (j, note) = spec.find(&columns, "--ignore");
         notes.extend(note);
         let Some(j) = j else {
-            let what = match spec {
-                LabelSpec::Index(j) | LabelSpec::NameOrIndex(_, j) => {
-                    format!("index {j} (nor one so named)")
-                }
-                LabelSpec::Name(n) => format!("`{}`", shown_str(n)),
-                _ => "it".to_string(),
-            };
+            let what = spec_shown(spec);
             return Err(hint(Error::data(
                 name,
                 format!(
@@ -111,6 +109,7 @@ pub(super) fn layout(
             None => {}
         }
     }
+    let text_names = text_roles(name, &columns, &mut roles, opts, &mut notes).map_err(hint)?;
     if opts.kind == LabelKind::Classes && label_names.len() > 1 {
         return Err(Error::data(
             name,
@@ -151,11 +150,71 @@ pub(super) fn layout(
         roles,
         feature_names,
         label_names,
+        text_names,
         kind: opts.kind,
         delimiter: opts.delimiter,
         missing: opts.missing,
         notes,
     })
+}
+
+/// Marks the columns of `opts.text` as text columns (numbered in file order); their names.
+fn text_roles(
+    name: &Path,
+    columns: &[String],
+    roles: &mut [Role],
+    opts: &LoadOptions,
+    notes: &mut Vec<String>,
+) -> Result<Vec<String>> {
+    if opts.text.is_empty() {
+        return Ok(Vec::new());
+    }
+    for (spec, flag) in &opts.text {
+        let (j, note) = spec.find(columns, flag);
+        notes.extend(note);
+        let Some(j) = j else {
+            return Err(Error::data(
+                name,
+                format!(
+                    "{flag}: no column {}; the columns are: {}",
+                    spec_shown(spec),
+                    list(columns)
+                ),
+            ));
+        };
+        match roles.get_mut(j) {
+            Some(Role::Label(_)) => {
+                return Err(Error::data(
+                    name,
+                    format!(
+                        "column `{}` is the label, and {flag} names it too",
+                        shown_str(columns.get(j).map_or("", String::as_str))
+                    ),
+                ))
+            }
+            Some(role) => *role = Role::Text(0),
+            None => {}
+        }
+    }
+    let mut text_names = Vec::new();
+    for (role, column) in roles.iter_mut().zip(columns) {
+        if let Role::Text(t) = role {
+            *t = text_names.len();
+            text_names.push(column.clone());
+        }
+    }
+    Ok(text_names)
+}
+
+/// A column spec as a message names it: `` `colour` `` or `index 3 (nor one so named)`.
+pub(super) fn spec_shown(spec: &LabelSpec) -> String {
+    match spec {
+        LabelSpec::Index(j) | LabelSpec::NameOrIndex(_, j) => {
+            format!("index {j} (nor one so named)")
+        }
+        LabelSpec::Name(n) => format!("`{}`", shown_str(n)),
+        _ => "it".to_string(),
+    }
 }
 
 /// When the header came out as one column whose name holds another usual delimiter, the

@@ -83,6 +83,10 @@ pub struct LoadOptions<'a> {
     pub delimiter: u8,
     /// Columns skipped altogether (ID or text columns), by name or 0-based index.
     pub ignore: Vec<LabelSpec>,
+    /// Columns read as text (`Frame::text`) instead of numbers, each with the flag that asked
+    /// for it (for messages). Each column is read once however often it is named; a column
+    /// also in `ignore` is read as text all the same. None asked: no cost to the parser.
+    pub text: Vec<(LabelSpec, &'static str)>,
     /// Blank feature fields (empty, or one of `encode::MISSING_TOKENS`) are read as NaN, for
     /// imputation (`--impute`), instead of being refused.
     pub missing: bool,
@@ -98,6 +102,7 @@ impl LoadOptions<'_> {
             optional_label: false,
             delimiter: b',',
             ignore: Vec::new(),
+            text: Vec::new(),
             missing: false,
         }
     }

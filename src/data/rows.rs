@@ -8,7 +8,7 @@ use super::layout::{Layout, Role};
 use super::numbers::{fast_field, field_end, missing_value, number};
 use super::options::LabelKind;
 use super::records::{csv_reader, next_record, LineCounter};
-use super::shown::shown_str;
+use super::shown::{shown, shown_str};
 use super::source::{out_of_memory, size};
 use crate::{Error, Real, Result};
 
@@ -21,6 +21,9 @@ pub(super) struct Part<T> {
     pub(super) y: Vec<u32>,
     pub(super) targets: Vec<T>,
     pub(super) lines: RowLines,
+    /// One list per text column (`Layout::text_names`), one value per row; empty when the
+    /// file has no text column.
+    pub(super) text: Vec<Vec<String>>,
 }
 
 impl<T: Copy> Part<T> {
@@ -53,6 +56,15 @@ impl<T: Copy> Part<T> {
                 p.y.iter()
                     .map(|&k| map.get(k as usize).copied().unwrap_or(0)),
             );
+        }
+        if self.text.len() < p.text.len() {
+            self.text.resize_with(p.text.len(), Vec::new);
+        }
+        for (mine, more) in self.text.iter_mut().zip(p.text) {
+            if mine.try_reserve(more.len()).is_err() {
+                return false;
+            }
+            mine.extend(more);
         }
         grow(&mut self.targets, &p.targets) && self.lines.append(&p.lines).is_ok()
     }
@@ -145,7 +157,10 @@ impl<'a, T: Real> Rows<'a, T> {
         Rows {
             name,
             layout,
-            part: Part::default(),
+            part: Part {
+                text: vec![Vec::new(); layout.text_names.len()],
+                ..Part::default()
+            },
             row_targets: vec![T::zero(); layout.k],
         }
     }
@@ -273,9 +288,20 @@ impl<'a, T: Real> Rows<'a, T> {
                     true => Err(format!(
                         "{e}: a missing value, refused unless --impute mean|median|zero fills it"
                     )),
-                    false => Err(e),
+                    false => Err(text_hint(e, layout.columns.get(j))),
                 },
             },
+            (Role::Text(t), _) => {
+                let text = std::str::from_utf8(field)
+                    .map_err(|_| format!("`{}` is not valid UTF-8", shown(field)))?;
+                if let Some(values) = self.part.text.get_mut(t) {
+                    values
+                        .try_reserve(1)
+                        .map_err(|_| "out of memory".to_string())?;
+                    values.push(text.to_string());
+                }
+                Ok(())
+            }
             (Role::Label(t), LabelKind::Targets) => number::<T>(field).map(|v| {
                 if let Some(slot) = self.row_targets.get_mut(t) {
                     *slot = v;
@@ -338,6 +364,24 @@ impl<'a, T: Real> Rows<'a, T> {
             let _ = self.part.y.try_reserve(rows.min(left / 2 + 1));
         }
     }
+}
+
+/// A feature field that is text (`orange is not a number`): the message, with the two ways
+/// out for a text column named: skip it, or one-hot encode it.
+#[cold]
+fn text_hint(msg: String, column: Option<&String>) -> String {
+    let Some(column) = column.filter(|_| msg.ends_with(" is not a number")) else {
+        return msg;
+    };
+    let word = match shlex::try_quote(column) {
+        Ok(q) => shown_str(&q),
+        Err(_) => shown_str(column),
+    };
+    format!(
+        "{msg}; if `{}` is a text column, pass --ignore {word} to skip it or --categorical \
+         {word} to one-hot encode it",
+        shown_str(column)
+    )
 }
 
 /// The 1-based line on which each row starts, kept compactly: rows mostly follow each other

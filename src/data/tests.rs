@@ -31,10 +31,21 @@ fn ok<T: Real>(text: &[u8], opts: &LoadOptions) -> Frame<T> {
     parse::<T>(Path::new("t.csv"), text, opts).unwrap()
 }
 
+/// The error message, without the hint for a text column after `is not a number` (tested
+/// once, in `a_text_feature_gets_the_hint_to_ignore_or_encode_it`).
 fn err(text: &[u8], opts: &LoadOptions) -> String {
-    parse::<f64>(Path::new("t.csv"), text, opts)
-        .unwrap_err()
-        .to_string()
+    unhinted(
+        parse::<f64>(Path::new("t.csv"), text, opts)
+            .unwrap_err()
+            .to_string(),
+    )
+}
+
+fn unhinted(msg: String) -> String {
+    match msg.split_once(" is not a number; if `") {
+        Some((head, _)) => format!("{head} is not a number"),
+        None => msg,
+    }
 }
 
 /// Each row's class name.
@@ -303,6 +314,7 @@ fn optional_labels_for_predict() {
             optional_label: true,
             delimiter: b',',
             ignore: Vec::new(),
+            text: Vec::new(),
             missing: false,
         };
         let with = ok::<f64>(b"a,b,y\n1,2,x\n", &o);
@@ -359,7 +371,7 @@ fn parallel_stretches_give_the_same_frame_and_the_first_error() {
             Some(threads),
         );
         assert_eq!(
-            e.unwrap_err().to_string(),
+            unhinted(e.unwrap_err().to_string()),
             "t.csv:508:b: `x` is not a number"
         );
     }
@@ -517,7 +529,7 @@ fn read_every_way(bytes: &[u8], opts: &LoadOptions) -> std::result::Result<Frame
             }
         }
     }
-    want
+    want.map_err(unhinted)
 }
 
 #[test]
@@ -648,7 +660,7 @@ fn big_files_stream_in_parallel_blocks() {
     for block in [4096, 1 << 16] {
         let e = parse_blocks::<f32>(Path::new("t.csv"), bad.as_bytes(), &o, block, Some(2));
         assert_eq!(
-            e.unwrap_err().to_string(),
+            unhinted(e.unwrap_err().to_string()),
             "t.csv:29031:b: `x` is not a number"
         );
     }
@@ -998,5 +1010,80 @@ fn blanks_read_as_nan_only_when_asked_and_only_in_feature_columns() {
     assert_eq!(
         err(b"a,b,c\n-inf,1,x\n", &o),
         "t.csv:2:a: `-inf` is not a finite number"
+    );
+}
+
+#[test]
+fn text_columns_are_read_verbatim_and_kept_by_select() {
+    let o = LoadOptions {
+        text: vec![
+            (LabelSpec::Name("colour".into()), "--categorical"),
+            (LabelSpec::parse("0"), "--keep"),
+            // Named twice: read once.
+            (LabelSpec::Name("colour".into()), "--keep"),
+        ],
+        ignore: vec![LabelSpec::Name("id".into())],
+        ..classify()
+    };
+    let text = b"id,a,colour,b,kind\n007,1,red,2,x\n8,3,\"dark, blue\",4,y\n9,5, green ,6,x\n";
+    let f = read_every_way(text, &o).unwrap();
+    assert_eq!(f.feature_names, names(&["a", "b"]));
+    assert_eq!(f.x, ndarray::array![[1.0, 2.0], [3.0, 4.0], [5.0, 6.0]]);
+    let cols: Vec<(&str, Vec<&str>)> = f
+        .text
+        .iter()
+        .map(|c| {
+            (
+                c.name.as_str(),
+                c.values.iter().map(String::as_str).collect(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        cols,
+        vec![
+            ("id", vec!["007", "8", "9"]),
+            ("colour", vec!["red", "dark, blue", "green"])
+        ]
+    );
+    let s = f.select(&[2, 0]);
+    assert_eq!(s.text[0].values, names(&["9", "007"]));
+    assert_eq!(s.text[1].values, names(&["green", "red"]));
+    // None asked: no text columns; a text column not there, or the label, is an error.
+    assert!(ok::<f64>(b"a,kind\n1,x\n", &classify()).text.is_empty());
+    let missing = LoadOptions {
+        text: vec![(LabelSpec::Name("shade".into()), "--categorical")],
+        ..classify()
+    };
+    assert_eq!(
+        err(b"a,kind\n1,x\n", &missing),
+        "t.csv: --categorical: no column `shade`; the columns are: a, kind"
+    );
+    let label = LoadOptions {
+        text: vec![(LabelSpec::Name("kind".into()), "--keep")],
+        ..classify()
+    };
+    assert_eq!(
+        err(b"a,kind\n1,x\n", &label),
+        "t.csv: column `kind` is the label, and --keep names it too"
+    );
+}
+
+#[test]
+fn a_text_feature_gets_the_hint_to_ignore_or_encode_it() {
+    let full = parse::<f64>(
+        Path::new("t.csv"),
+        b"a,my colour,kind\n1,orange,x\n",
+        &classify(),
+    );
+    assert_eq!(
+        full.unwrap_err().to_string(),
+        "t.csv:2:my colour: `orange` is not a number; if `my colour` is a text column, pass \
+         --ignore 'my colour' to skip it or --categorical 'my colour' to one-hot encode it"
+    );
+    // Not for a blank or an out-of-range number.
+    assert_eq!(
+        err(b"a,b,kind\n1,,x\n", &classify()),
+        "t.csv:2:b: empty field: a missing value, refused unless --impute mean|median|zero fills it"
     );
 }
