@@ -126,7 +126,9 @@ pub(super) fn layout(
         .filter(|(_, r)| **r == Role::Feature)
         .map(|(c, _)| c.clone())
         .collect();
-    if feature_names.is_empty() {
+    // Categorical columns alone are features enough (they become the model's inputs).
+    let categorical = opts.text.iter().any(|(_, flag)| *flag == "--categorical");
+    if feature_names.is_empty() && !categorical {
         return Err(hint(Error::data(
             name,
             format!(

@@ -7,7 +7,9 @@ use ndarray::{Array2, ArrayView1, ArrayView2, ArrayViewMut2, Axis, Zip};
 use crate::data::cores;
 use crate::data::encode::{self, Encoding, Impute, Place, Raw, Unseen};
 use crate::data::matrices::{Data, Targets};
-use crate::data::{class_order, list, shown_str, Frame, Labels as FrameLabels, LoadOptions};
+use crate::data::{
+    class_order, list, shown_str, Frame, LabelSpec, Labels as FrameLabels, LoadOptions,
+};
 use crate::math::linalg::tree_reduce;
 use crate::{Error, Real, Result};
 
@@ -212,7 +214,11 @@ pub struct EncodeOptions {
 /// as NaN: how a file is read for `--categorical`/`--impute` or for a model that has them.
 pub fn read_encoded(opts: &mut LoadOptions, categorical: &[String], imputes: bool) {
     opts.missing = imputes;
-    let _ = categorical; // TODO(columns): opts.text
+    opts.text.extend(
+        categorical
+            .iter()
+            .map(|c| (LabelSpec::Name(c.clone()), "--categorical")),
+    );
 }
 
 impl EncodeOptions {
@@ -278,7 +284,7 @@ impl Prep {
             let st = standardize.then(|| Standardizer::fit(&frame.x));
             (frame.feature_names.clone(), st, None)
         } else {
-            let (names, raw) = raw_columns(frame);
+            let (names, raw) = raw_columns(frame, Some(&enc.categorical));
             let place = Place {
                 source: &frame.source,
                 lines: &frame.lines,
@@ -357,7 +363,7 @@ impl Prep {
             let x = std::mem::take(&mut frame.x);
             return Ok((x, Unseen::default(), frame));
         };
-        let (names, raw) = raw_columns(&frame);
+        let (names, raw) = raw_columns(&frame, None);
         let place = Place {
             source: &frame.source,
             lines: &frame.lines,
@@ -495,10 +501,20 @@ impl Prep {
 }
 
 /// The frame's feature columns by name, as the encoder reads them: the numbers of `x` (NaN
-/// for a blank), and the text columns.
-fn raw_columns<T: Real>(frame: &Frame<T>) -> (Vec<String>, Vec<Raw<'_, T>>) {
-    let names = frame.feature_names.clone();
-    let raw = frame.x.columns().into_iter().map(Raw::Numbers).collect();
+/// for a blank) in file order, then the text columns in file order (those named in `text`
+/// only, when given: a text column may be read for another purpose, `--keep`).
+fn raw_columns<'f, T: Real>(
+    frame: &'f Frame<T>,
+    text: Option<&[String]>,
+) -> (Vec<String>, Vec<Raw<'f, T>>) {
+    let mut names = frame.feature_names.clone();
+    let mut raw: Vec<Raw<T>> = frame.x.columns().into_iter().map(Raw::Numbers).collect();
+    for c in &frame.text {
+        if text.is_none_or(|t| t.contains(&c.name)) {
+            names.push(c.name.clone());
+            raw.push(Raw::Text(&c.values));
+        }
+    }
     (names, raw)
 }
 
