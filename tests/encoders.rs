@@ -453,3 +453,65 @@ fn predict_on_the_worked_example_needs_only_model_and_data() {
     let out = run(&["predict", "--model", &m, "--data", &churn]);
     assert_eq!(ok_stdout(&out), with);
 }
+
+#[test]
+fn a_text_column_without_the_flag_is_refused_with_the_hint() {
+    let out = run(&[
+        "--data",
+        &data("churn.csv"),
+        "--ignore",
+        "id,weight",
+        "--impute",
+        "median",
+        "--epochs",
+        "1",
+    ]);
+    assert_error(
+        &out,
+        3,
+        &[
+            "churn.csv:2:plan: `pro` is not a number",
+            "--categorical plan",
+        ],
+    );
+    // Named by both --categorical and --ignore: which was meant is not guessed.
+    let out = run(&[
+        "--data",
+        &data("churn.csv"),
+        "--ignore",
+        "id,weight,plan",
+        "--categorical",
+        "plan,region",
+        "--impute",
+        "median",
+    ]);
+    assert_error(&out, 2, &["--categorical", "--ignore skips too", "plan"]);
+}
+
+#[test]
+fn categorical_columns_alone_make_a_model() {
+    let dir = tempfile::tempdir().unwrap();
+    let f = write(
+        dir.path(),
+        "c.csv",
+        "colour,y\nred,a\nblue,b\nred,a\nblue,b\nred,a\nblue,b\n",
+    );
+    let m = dir.path().join("m.json").display().to_string();
+    ok_stdout(&run(&[
+        "--data",
+        &f,
+        "--categorical",
+        "colour",
+        "--epochs",
+        "100",
+        "--save",
+        &m,
+        "-q",
+    ]));
+    assert_eq!(
+        model(&m)["prep"]["features"],
+        serde_json::json!(["colour=blue", "colour=red"])
+    );
+    let out = run(&["predict", "--model", &m, "--data", &f]);
+    assert_eq!(ok_stdout(&out), "y\na\nb\na\nb\na\nb\n");
+}
