@@ -278,12 +278,13 @@ fn statistic(strategy: Impute, mut values: Vec<f64>) -> f64 {
     match strategy {
         Impute::Zero => 0.0,
         Impute::Mean => values.iter().sum::<f64>() / n.max(1) as f64,
+        Impute::Median if n == 0 => 0.0,
         Impute::Median => {
-            values.sort_by(f64::total_cmp);
-            match (values.get(n / 2), n % 2) {
-                (Some(&hi), 0) => (values.get(n / 2 - 1).copied().unwrap_or(hi) + hi) / 2.0,
-                (Some(&mid), _) => mid,
-                (None, _) => 0.0,
+            // The middle value (and, for an even count, the largest below it) in O(n).
+            let (below, &mut mid, _) = values.select_nth_unstable_by(n / 2, f64::total_cmp);
+            match n % 2 {
+                0 => (below.iter().copied().fold(f64::MIN, f64::max) + mid) / 2.0,
+                _ => mid,
             }
         }
     }
@@ -381,7 +382,8 @@ impl Encoding {
 
     /// The rows `raw` (columns named `names`, n rows) → the model's inputs (n, inputs), before
     /// standardization. A category not seen in training is all zeros, counted in the
-    /// returned [`Unseen`], or with `strict` an error naming its line.
+    /// returned [`Unseen`], or with `strict` an error naming its line. Written row by row
+    /// (each output row once, in order), the first error in file order reported.
     pub fn apply<T: Real>(
         &self,
         names: &[String],
@@ -390,12 +392,10 @@ impl Encoding {
         strict: bool,
         place: Place,
     ) -> Result<(Array2<T>, Unseen)> {
+        // Each column: its raw values, where its inputs start, where its indicator is.
         let width = self.inputs().len();
-        let mut x = Array2::<T>::zeros((n, width));
-        let mut unseen = Unseen::default();
-        let mut unseen_row = vec![false; n];
-        let mut at = 0;
-        let mut indicator_at = width - self.indicator_names().count();
+        let mut plan = Vec::with_capacity(self.columns.len());
+        let (mut at, mut indicator_at) = (0, width - self.indicator_names().count());
         for c in &self.columns {
             let Some(j) = names.iter().position(|m| *m == c.name) else {
                 return Err(Error::data(
@@ -407,41 +407,65 @@ impl Encoding {
                     ),
                 ));
             };
-            let col = raw.get(j).copied();
-            match (&c.categories, col) {
-                (None, Some(Raw::Numbers(v))) => {
-                    for (i, &value) in v.iter().enumerate() {
-                        let value = if value.is_nan() {
-                            if c.indicator {
-                                x[[i, indicator_at]] = T::one();
-                            }
-                            match &c.fill {
-                                Some(Fill::Number(f)) => T::of(*f),
-                                _ => return Err(place.at(i, &c.name, blank_message(&c.name, ""))),
-                            }
-                        } else {
-                            value
-                        };
-                        x[[i, at]] = value;
-                    }
-                    at += 1;
+            let col = match (&c.categories, raw.get(j).copied()) {
+                (None, Some(col @ Raw::Numbers(_))) | (Some(_), Some(col @ Raw::Text(_))) => col,
+                _ => {
+                    return Err(Error::data(
+                        place.source,
+                        format!(
+                            "internal: column `{}` was not read as the model reads it",
+                            shown_str(&c.name)
+                        ),
+                    ))
                 }
-                (Some(cats), Some(Raw::Text(fields))) => {
-                    for (i, f) in fields.iter().enumerate().take(n) {
-                        let blank = is_missing(f);
-                        let category = if blank {
-                            if c.indicator {
-                                x[[i, indicator_at]] = T::one();
-                            }
-                            match &c.fill {
-                                Some(Fill::Category(k)) => k.as_str(),
-                                _ => return Err(place.at(i, &c.name, blank_message(&c.name, f))),
-                            }
-                        } else {
-                            f.trim()
+            };
+            plan.push((c, col, at, c.indicator.then_some(indicator_at)));
+            at += c.categories.as_ref().map_or(1, Vec::len);
+            indicator_at += usize::from(c.indicator);
+        }
+        let mut x = zeros::<T>(n, width).ok_or_else(|| {
+            Error::data(
+                place.source,
+                format!(
+                    "its {n} rows encoded as {width} inputs do not fit in the memory this \
+                     process may use (a categorical column of many categories, such as an \
+                     identifier, is better --ignore'd)"
+                ),
+            )
+        })?;
+        let mut unseen = Unseen::default();
+        for (i, mut out) in x.outer_iter_mut().enumerate() {
+            let mut new_category = false;
+            for &(c, col, at, indicator) in &plan {
+                let blank = match col {
+                    Raw::Numbers(v) => {
+                        let value = v.get(i).copied().unwrap_or_else(T::zero);
+                        let blank = value.is_nan();
+                        let value = match (&c.fill, blank) {
+                            (_, false) => value,
+                            (Some(Fill::Number(f)), true) => T::of(*f),
+                            _ => return Err(place.at(i, &c.name, blank_message(&c.name, ""))),
                         };
+                        if let Some(slot) = out.get_mut(at) {
+                            *slot = value;
+                        }
+                        blank
+                    }
+                    Raw::Text(fields) => {
+                        let f = fields.get(i).map_or("", String::as_str);
+                        let blank = is_missing(f);
+                        let category = match (&c.fill, blank) {
+                            (_, false) => f.trim(),
+                            (Some(Fill::Category(k)), true) => k.as_str(),
+                            _ => return Err(place.at(i, &c.name, blank_message(&c.name, f))),
+                        };
+                        let cats = c.categories.as_deref().unwrap_or(&[]);
                         match cats.binary_search_by(|k| k.as_str().cmp(category)) {
-                            Ok(k) => x[[i, at + k]] = T::one(),
+                            Ok(k) => {
+                                if let Some(slot) = out.get_mut(at + k) {
+                                    *slot = T::one();
+                                }
+                            }
                             Err(_) if strict => {
                                 return Err(place.at(
                                     i,
@@ -461,31 +485,31 @@ impl Encoding {
                                     .or_default()
                                     .entry(category.to_string())
                                     .or_default() += 1;
-                                if let Some(u) = unseen_row.get_mut(i) {
-                                    *u = true;
-                                }
+                                new_category = true;
                             }
                         }
+                        blank
                     }
-                    at += cats.len();
-                }
-                _ => {
-                    return Err(Error::data(
-                        place.source,
-                        format!(
-                            "internal: column `{}` was not read as the model reads it",
-                            shown_str(&c.name)
-                        ),
-                    ))
+                };
+                if let (true, Some(k)) = (blank, indicator) {
+                    if let Some(slot) = out.get_mut(k) {
+                        *slot = T::one();
+                    }
                 }
             }
-            if c.indicator {
-                indicator_at += 1;
-            }
+            unseen.rows += usize::from(new_category);
         }
-        unseen.rows = unseen_row.iter().filter(|&&u| u).count();
         Ok((x, unseen))
     }
+}
+
+/// An (n, width) matrix of zeros, or None when memory is refused (never an abort).
+fn zeros<T: Real>(n: usize, width: usize) -> Option<Array2<T>> {
+    let len = n.checked_mul(width)?;
+    let mut v = Vec::new();
+    v.try_reserve_exact(len).ok()?;
+    v.resize(len, T::zero());
+    Array2::from_shape_vec((n, width), v).ok()
 }
 
 #[cfg(test)]
@@ -549,6 +573,17 @@ mod tests {
         assert_eq!(statistic(Impute::Mean, vec![1.0, 2.0, 6.0]), 3.0);
         assert_eq!(statistic(Impute::Median, vec![4.0, 1.0, 3.0, 2.0]), 2.5);
         assert_eq!(statistic(Impute::Median, vec![7.0]), 7.0);
+        // As the sorted middle, for odd and even counts with repeats.
+        for n in 1..40usize {
+            let v: Vec<f64> = (0..n).map(|i| ((i * 37) % 11) as f64 - 3.5).collect();
+            let mut sorted = v.clone();
+            sorted.sort_by(f64::total_cmp);
+            let want = match n % 2 {
+                0 => (sorted[n / 2 - 1] + sorted[n / 2]) / 2.0,
+                _ => sorted[n / 2],
+            };
+            assert_eq!(statistic(Impute::Median, v), want, "n {n}");
+        }
         assert_eq!(statistic(Impute::Zero, vec![7.0]), 0.0);
     }
 
