@@ -347,8 +347,15 @@ impl Prep {
     /// matrix when there is no encoding), and the categories not seen in training met on
     /// the way; with `strict`, such a category is an error naming its line.
     pub fn encode<T: Real>(&self, frame: &Frame<T>, strict: bool) -> Result<(Array2<T>, Unseen)> {
-        self.encode_owned(frame.clone(), strict)
-            .map(|(x, unseen, _)| (x, unseen))
+        let Some(encoding) = &self.encoding else {
+            return Ok((frame.x.clone(), Unseen::default()));
+        };
+        let (names, raw) = raw_columns(frame, None);
+        let place = Place {
+            source: &frame.source,
+            lines: &frame.lines,
+        };
+        encoding.apply(&names, &raw, frame.x.nrows(), strict, place)
     }
 
     /// `encode`, taking the frame (its matrix moves, never copied, without an encoding);
@@ -358,18 +365,12 @@ impl Prep {
         frame: Frame<T>,
         strict: bool,
     ) -> Result<(Array2<T>, Unseen, Frame<T>)> {
-        let Some(encoding) = &self.encoding else {
+        if self.encoding.is_none() {
             let mut frame = frame;
             let x = std::mem::take(&mut frame.x);
             return Ok((x, Unseen::default(), frame));
-        };
-        let (names, raw) = raw_columns(&frame, None);
-        let place = Place {
-            source: &frame.source,
-            lines: &frame.lines,
-        };
-        let (x, unseen) = encoding.apply(&names, &raw, frame.x.nrows(), strict, place)?;
-        drop(raw);
+        }
+        let (x, unseen) = self.encode(&frame, strict)?;
         Ok((x, unseen, frame))
     }
 
