@@ -63,7 +63,7 @@ const REFUSED: [(&str, &str); 8] = [
 ];
 
 /// Train flags that shape the data, read once for the whole sweep: never an axis.
-const DATA_FLAGS: [&str; 7] = [
+const DATA_FLAGS: [&str; 9] = [
     "data",
     "test",
     "label",
@@ -71,6 +71,8 @@ const DATA_FLAGS: [&str; 7] = [
     "delimiter",
     "ignore",
     "init_from",
+    "features",
+    "no_header",
 ];
 
 /// `mlp-train sweep …`: returns the exit code.
