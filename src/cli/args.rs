@@ -116,9 +116,10 @@ pub struct TrainArgs {
     pub label: Vec<String>,
 
     /// Classification (labels are class names: integers or strings, sorted into indices) or
-    /// regression (labels are real numbers).
-    #[arg(long, value_enum, default_value_t = Task::Classify, help_heading = "Data")]
-    pub task: Task,
+    /// regression (labels are real numbers) [default: classify; a label column of
+    /// non-integer numbers is then refused: give --task regress, or --task classify to force].
+    #[arg(long, value_enum, help_heading = "Data")]
+    pub task: Option<Task>,
 
     /// A held-out test file with the same columns; its metrics are reported after training.
     #[arg(long, value_name = "FILE", help_heading = "Data")]
@@ -348,6 +349,22 @@ pub struct TrainArgs {
     #[arg(long, value_name = "FILE.md", help_heading = "Output")]
     pub summary_md: Option<PathBuf>,
 
+    /// The feature columns, by header name or 0-based index, in this order (`--features
+    /// a,b,c`); every other column is skipped. The inverse of --ignore (not both).
+    #[arg(
+        long,
+        value_name = "COL",
+        value_delimiter = ',',
+        help_heading = "Data",
+        conflicts_with = "ignore"
+    )]
+    pub features: Vec<String>,
+
+    /// The file has no header: its first line is data, and its columns are named `field 1`,
+    /// `field 2`, … (1-based); --label, --ignore and --features then take 0-based indices.
+    #[arg(long, help_heading = "Data")]
+    pub no_header: bool,
+
     /// Text columns to one-hot encode, by header name (`--categorical colour,city`): one 0/1
     /// input `colour=red` per category seen in the training rows (sorted), not standardized.
     /// The model keeps the category lists, so predict, eval and explain encode the same way
@@ -460,6 +477,16 @@ pub struct PredictArgs {
     #[arg(long, value_name = "FILE.md")]
     pub summary_md: Option<PathBuf>,
 
+    /// Copy these columns (by header name or 0-based index) into the predictions, first, in
+    /// this order, their text as in the file (`--keep id`): to join the predictions back.
+    /// Any column: one the model uses or not, text or numbers.
+    #[arg(long, value_name = "COL", value_delimiter = ',')]
+    pub keep: Vec<String>,
+
+    /// The file has no header (columns `field 1`, `field 2`, …); the model's features must
+    /// then be named so too (a model trained with --no-header).
+    #[arg(long)]
+    pub no_header: bool,
     /// A category of a categorical column never seen in training is an error (exit 3,
     /// naming its line and column) instead of an all-zero encoding counted in a note.
     #[arg(long)]
@@ -512,6 +539,33 @@ pub struct GradcheckArgs {
     /// Print nothing on success; the exit status (0, or 7 with its one-line error) tells.
     #[arg(long, short)]
     pub quiet: bool,
+    /// The data flags of training, for --data.
+    #[command(flatten)]
+    pub columns: DataColumns,
+}
+
+/// The flags that choose the columns of a --data file, as training takes them (gradcheck
+/// and graph).
+#[derive(Args, Debug, Clone, Default)]
+pub struct DataColumns {
+    /// Columns of --data to skip, by header name or 0-based index.
+    #[arg(long, value_name = "COL", value_delimiter = ',', requires = "data")]
+    pub ignore: Vec<String>,
+    /// The feature columns of --data, in this order (not with --ignore).
+    #[arg(
+        long,
+        value_name = "COL",
+        value_delimiter = ',',
+        requires = "data",
+        conflicts_with = "ignore"
+    )]
+    pub features: Vec<String>,
+    /// The byte between fields of --data: `,` (the default), `;`, `tab`, `|`, ….
+    #[arg(long, value_name = "C", default_value = ",")]
+    pub delimiter: crate::data::Delimiter,
+    /// --data has no header (columns `field 1`, `field 2`, …).
+    #[arg(long, requires = "data")]
+    pub no_header: bool,
 }
 
 /// Options of `mlp-train explain`.
@@ -563,6 +617,13 @@ pub struct ExplainArgs {
     /// Print JSON.
     #[arg(long)]
     pub json: bool,
+    /// The file has no header (columns `field 1`, `field 2`, …).
+    #[arg(long)]
+    pub no_header: bool,
+    /// The feature columns, in this order (not with --model, which knows its own; not with
+    /// --ignore).
+    #[arg(long, value_name = "COL", value_delimiter = ',', conflicts_with_all = ["model", "ignore"])]
+    pub features: Vec<String>,
 }
 
 /// Options of `mlp-train graph`.
@@ -577,6 +638,18 @@ pub struct GraphArgs {
     /// dot (Graphviz source) or svg (rendered by Graphviz's `dot` when installed).
     #[arg(long, value_enum, default_value_t = GraphFormat::Dot)]
     pub format: GraphFormat,
+    /// Label column(s) of --data [default: the last column].
+    #[arg(long, value_name = "COL", value_delimiter = ',', requires = "data")]
+    pub label: Vec<String>,
+    /// Task of --data.
+    #[arg(long, value_enum, default_value_t = Task::Classify, requires = "data")]
+    pub task: Task,
+    /// h, hidden units of the model drawn for --data.
+    #[arg(long, default_value_t = 32, requires = "data")]
+    pub hidden: usize,
+    /// The data flags of training, for --data.
+    #[command(flatten)]
+    pub columns: DataColumns,
 }
 
 /// Output format of `mlp-train graph`.
@@ -598,13 +671,16 @@ impl TrainArgs {
             data: DataOptions {
                 data: self.data.clone(),
                 label: self.label.clone(),
-                task: self.task,
+                task: self.task.unwrap_or(Task::Classify),
                 test: self.test.clone(),
                 delimiter: self.delimiter,
                 ignore: self.ignore.clone(),
                 val_frac: self.val_frac,
                 no_standardize: self.no_standardize,
                 no_standardize_targets: self.no_standardize_targets,
+                task_given: self.task.is_some(),
+                features: self.features.clone(),
+                no_header: self.no_header,
                 encode: crate::data::prep::EncodeOptions {
                     categorical: self
                         .categorical

@@ -63,7 +63,7 @@ const REFUSED: [(&str, &str); 8] = [
 ];
 
 /// Train flags that shape the data, read once for the whole sweep: never an axis.
-const DATA_FLAGS: [&str; 9] = [
+const DATA_FLAGS: [&str; 11] = [
     "data",
     "test",
     "label",
@@ -71,6 +71,8 @@ const DATA_FLAGS: [&str; 9] = [
     "delimiter",
     "ignore",
     "init_from",
+    "features",
+    "no_header",
     // How the columns are read (as text, blanks as NaN).
     "categorical",
     "impute",

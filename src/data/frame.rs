@@ -52,7 +52,8 @@ pub struct Frame<T> {
     /// The whole file's content fingerprint (`xxh3-128:…`, see `source::fingerprint_text`),
     /// kept by every selection of its rows: it names the file, not the rows.
     pub fingerprint: String,
-    /// The columns read as text (`LoadOptions::text`), in file order, row-aligned with `x`;
+    /// The columns read as text (`LoadOptions::text`, in the order first named there),
+    /// row-aligned with `x`;
     /// not in `x` nor `feature_names`. Empty unless asked for.
     pub text: Vec<TextColumn>,
 }
@@ -264,9 +265,13 @@ pub(super) fn parse_stream<T: Real>(
         }
     }
     let layout = layout(name, &rec, header_line, opts)?;
-    let mut start = usize::try_from(rdr.position().byte())
-        .unwrap_or(usize::MAX)
-        .min(end);
+    // --no-header: the rows start with the first record (blank lines before it are gone).
+    let mut start = match opts.no_header {
+        true => 0,
+        false => usize::try_from(rdr.position().byte())
+            .unwrap_or(usize::MAX)
+            .min(end),
+    };
     // Never between the '\r' and '\n' of a line end: the rows start on the next line.
     if start > 0 && head.get(start - 1) == Some(&b'\r') && head.get(start) == Some(&b'\n') {
         start += 1;
@@ -395,7 +400,16 @@ pub(super) fn parse_stream<T: Real>(
     }
     all.x.shrink_to_fit();
     let shape_error = |e: ndarray::ShapeError| Error::Shape(format!("{}: {e}", name.display()));
-    let x = Array2::from_shape_vec((n, layout.d), all.x).map_err(shape_error)?;
+    let mut x = Array2::from_shape_vec((n, layout.d), all.x).map_err(shape_error)?;
+    let mut feature_names = layout.feature_names;
+    if let Some(order) = &layout.order {
+        // The features asked for in another order than the file's (a model's): one copy.
+        x = x.select(Axis(1), order);
+        feature_names = order
+            .iter()
+            .filter_map(|&i| feature_names.get(i).cloned())
+            .collect();
+    }
     let mut warnings = layout.notes;
     let labels = match (layout.k, layout.kind) {
         (0, _) => Labels::None,
@@ -412,7 +426,7 @@ pub(super) fn parse_stream<T: Real>(
     };
     let mut frame = Frame::numeric(
         name.to_path_buf(),
-        layout.feature_names,
+        feature_names,
         layout.label_names,
         x,
         labels,

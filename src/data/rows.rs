@@ -268,12 +268,36 @@ impl<'a, T: Real> Rows<'a, T> {
         field: &[u8],
         line: u64,
     ) -> std::result::Result<(), String> {
-        let field = field.trim_ascii();
+        match self.layout.roles.get(j) {
+            Some(&role) => self.push_field_as(role, j, field.trim_ascii(), line),
+            None => Ok(()),
+        }
+    }
+
+    /// The t-th text column's field of this row.
+    fn push_text(&mut self, t: usize, field: &[u8]) -> std::result::Result<(), String> {
+        let text = std::str::from_utf8(field)
+            .map_err(|_| format!("`{}` is not valid UTF-8", shown(field)))?;
+        if let Some(values) = self.part.text.get_mut(t) {
+            values
+                .try_reserve(1)
+                .map_err(|_| "out of memory".to_string())?;
+            values.push(text.to_string());
+        }
+        Ok(())
+    }
+
+    /// Adds field `j` (trimmed) of a record as a column of role `role`.
+    #[inline]
+    fn push_field_as(
+        &mut self,
+        role: Role,
+        j: usize,
+        field: &[u8],
+        line: u64,
+    ) -> std::result::Result<(), String> {
         let layout = self.layout;
-        let Some(role) = layout.roles.get(j) else {
-            return Ok(());
-        };
-        match (*role, layout.kind) {
+        match (role, layout.kind) {
             (Role::Ignored, _) => Ok(()),
             (Role::Feature, _) => match number::<T>(field) {
                 Ok(v) => {
@@ -291,16 +315,10 @@ impl<'a, T: Real> Rows<'a, T> {
                     false => Err(text_hint(e, layout.columns.get(j))),
                 },
             },
-            (Role::Text(t), _) => {
-                let text = std::str::from_utf8(field)
-                    .map_err(|_| format!("`{}` is not valid UTF-8", shown(field)))?;
-                if let Some(values) = self.part.text.get_mut(t) {
-                    values
-                        .try_reserve(1)
-                        .map_err(|_| "out of memory".to_string())?;
-                    values.push(text.to_string());
-                }
-                Ok(())
+            (Role::Text(t), _) => self.push_text(t, field),
+            (Role::FeatureText(t), _) => {
+                self.push_field_as(Role::Feature, j, field, line)?;
+                self.push_text(t, field)
             }
             (Role::Label(t), LabelKind::Targets) => number::<T>(field).map(|v| {
                 if let Some(slot) = self.row_targets.get_mut(t) {

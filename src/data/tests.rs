@@ -273,29 +273,78 @@ fn label_columns_that_are_not_there() {
 }
 
 #[test]
-fn expected_features_must_match_in_name_and_order() {
+fn expected_features_are_found_by_name_in_any_order() {
     let want = names(&["a", "b", "c"]);
     let o = LoadOptions {
         expected_features: Some(&want),
         ..classify()
     };
-    assert_eq!(ok::<f64>(b"a,b,c,y\n1,2,3,x\n", &o).feature_names, want);
+    let f = ok::<f64>(b"a,b,c,y\n1,2,3,x\n", &o);
+    assert_eq!(f.feature_names, want);
+    assert!(f.warnings.is_empty());
+    // Another order, extra columns: the model's order, the extra ones noted once.
+    let f = read_every_way(b"id,c,a,note,b,y\n7,3,1,9,2,x\n8,6,4,9,5,z\n", &o).unwrap();
+    assert_eq!(f.feature_names, want);
+    assert_eq!(f.x, ndarray::array![[1.0, 2.0, 3.0], [4.0, 5.0, 6.0]]);
+    assert_eq!(
+        f.warnings,
+        names(&["t.csv: the model does not use columns id, note: ignored"])
+    );
     assert_eq!(
         err(b"a,c,y\n1,3,x\n", &o),
-        "t.csv: the feature columns do not match the 3 expected ones: missing b"
+        "t.csv: the model's feature column b is not in the file; the columns are: a, c, y"
     );
     assert_eq!(
-        err(b"a,b,c,d,e,y\n1,2,3,4,5,x\n", &o),
-        "t.csv: the feature columns do not match the 3 expected ones: not expected d, e"
+        err(b"a,B,y\n1,2,x\n", &o),
+        "t.csv: the model's feature columns b, c are not in the file; the columns are: a, B, y"
     );
+    let ignoring = LoadOptions {
+        ignore: vec![LabelSpec::Name("b".into())],
+        ..o.clone()
+    };
     assert_eq!(
-        err(b"a,B,c,y\n1,2,3,x\n", &o),
-        "t.csv: the feature columns do not match the 3 expected ones: missing b; not expected B"
+        err(b"a,b,c,y\n1,2,3,x\n", &ignoring),
+        "t.csv: --ignore names `b`, a feature column of the model: the model needs it"
     );
+    // A feature kept as text too (predict --keep): its numbers and its text.
+    let keeping = LoadOptions {
+        text: vec![(LabelSpec::Name("c".into()), "--keep")],
+        ..o.clone()
+    };
+    let f = ok::<f64>(b"c,b,a,y\n3.0,2,1,x\n", &keeping);
+    assert_eq!(f.x, ndarray::array![[1.0, 2.0, 3.0]]);
+    assert_eq!(f.text[0].values, names(&["3.0"]));
+}
+
+#[test]
+fn features_pick_columns_in_the_order_given() {
+    let o = LoadOptions {
+        features: vec![
+            LabelSpec::parse("c"),
+            LabelSpec::parse("0"),
+            LabelSpec::parse("c"),
+        ],
+        ..classify()
+    };
+    let f = read_every_way(b"a,b,c,y\n1,2,3,x\n", &o).unwrap();
+    assert_eq!(f.feature_names, names(&["c", "a"]));
+    assert_eq!(f.x, ndarray::array![[3.0, 1.0]]);
+    assert!(f.warnings.is_empty());
+    let o = LoadOptions {
+        features: vec![LabelSpec::parse("d")],
+        ..classify()
+    };
     assert_eq!(
-        err(b"b,a,c,y\n2,1,3,x\n", &o),
-        "t.csv: the feature columns do not match the 3 expected ones: \
-         out of order: expected a, b, c; the file has b, a, c"
+        err(b"a,b,c,y\n1,2,3,x\n", &o),
+        "t.csv: --features: no column `d`; the columns are: a, b, c, y"
+    );
+    let o = LoadOptions {
+        features: vec![LabelSpec::parse("y")],
+        ..classify()
+    };
+    assert_eq!(
+        err(b"a,y\n1,x\n", &o),
+        "t.csv: column `y` is the label, and --features names it too"
     );
 }
 
@@ -315,6 +364,8 @@ fn optional_labels_for_predict() {
             delimiter: b',',
             ignore: Vec::new(),
             text: Vec::new(),
+            features: Vec::new(),
+            no_header: false,
             missing: false,
         };
         let with = ok::<f64>(b"a,b,y\n1,2,x\n", &o);
@@ -507,6 +558,9 @@ fn read_every_way(bytes: &[u8], opts: &LoadOptions) -> std::result::Result<Frame
             .map(|mut f| {
                 assert_eq!(f.source, path, "{how}");
                 f.source = PathBuf::from("t.csv");
+                for w in &mut f.warnings {
+                    *w = w.replacen(&path.display().to_string(), "t.csv", 1);
+                }
                 f
             })
             .map_err(|e| {
@@ -1042,13 +1096,13 @@ fn text_columns_are_read_verbatim_and_kept_by_select() {
     assert_eq!(
         cols,
         vec![
-            ("id", vec!["007", "8", "9"]),
-            ("colour", vec!["red", "dark, blue", "green"])
+            ("colour", vec!["red", "dark, blue", "green"]),
+            ("id", vec!["007", "8", "9"])
         ]
     );
     let s = f.select(&[2, 0]);
-    assert_eq!(s.text[0].values, names(&["9", "007"]));
-    assert_eq!(s.text[1].values, names(&["green", "red"]));
+    assert_eq!(s.text[0].values, names(&["green", "red"]));
+    assert_eq!(s.text[1].values, names(&["9", "007"]));
     // None asked: no text columns; a text column not there, or the label, is an error.
     assert!(ok::<f64>(b"a,kind\n1,x\n", &classify()).text.is_empty());
     let missing = LoadOptions {

@@ -90,6 +90,34 @@ pub fn ignore_specs(columns: &[String]) -> Vec<LabelSpec> {
     label_specs(columns)
 }
 
+/// With --task left at its default (classify), a label column of non-integer numbers is
+/// refused before training: it is almost surely a regression target (scikit-learn refuses
+/// it too: `Unknown label type: continuous`). An explicit `--task classify` trains.
+pub fn refuse_real_valued<T>(frame: &Frame<T>) -> Result<()> {
+    let FrameLabels::Classes(classes) = &frame.labels else {
+        return Ok(());
+    };
+    let fractional = classes
+        .names
+        .iter()
+        .zip(&classes.first_lines)
+        .find(|(c, _)| data::class_number(c).is_some_and(|v| v.fract() != 0.0));
+    let Some((value, line)) = fractional else {
+        return Ok(());
+    };
+    Err(Error::data(
+        &frame.source,
+        format!(
+            "the label column `{}` holds non-integer numbers (`{}` on line {line}, {} distinct \
+             values): for regression, pass --task regress; to read them as classes all the \
+             same, pass --task classify",
+            data::shown_str(&frame.label_names.join(",")),
+            data::shown_str(value),
+            classes.names.len()
+        ),
+    ))
+}
+
 /// The label kind a task reads.
 pub fn label_kind(task: Task) -> LabelKind {
     match task {
@@ -282,6 +310,8 @@ pub fn load_input<T: Real>(args: &RunOptions, observer: &mut dyn Observer) -> Re
     let mut opts = LoadOptions::new(specs, label_kind(task));
     opts.delimiter = args.data.delimiter.byte();
     opts.ignore = ignore_specs(&args.data.ignore);
+    opts.features = ignore_specs(&args.data.features);
+    opts.no_header = args.data.no_header;
     let expected = previous.as_ref().map(|m| m.prep.number_columns());
     opts.expected_features = expected.as_deref();
     match &previous {
@@ -292,6 +322,9 @@ pub fn load_input<T: Real>(args: &RunOptions, observer: &mut dyn Observer) -> Re
         }
     }
     let mut frame: Frame<T> = data::load(&src, &opts)?;
+    if task == Task::Classify && !args.data.task_given && previous.is_none() {
+        refuse_real_valued(&frame)?;
+    }
     for w in std::mem::take(&mut frame.warnings) {
         observer.on_warning(&w);
     }
