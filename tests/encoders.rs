@@ -288,11 +288,11 @@ fn the_worked_example_one_hot_encodes_and_predict_needs_only_model_and_data() {
     }
     assert!(st["std"][0].as_f64().unwrap() > 5.0, "age is standardized");
 
-    let out = run_x(&["predict", "--model", &m, "--data", &data("churn.csv")]);
+    let out = run(&["predict", "--model", &m, "--data", &data("churn.csv")]);
     let csv = ok_stdout(&out);
     assert_eq!(csv.lines().count(), 301);
     assert_eq!(csv.lines().next(), Some("churn"));
-    let out = run_x(&[
+    let out = run(&[
         "eval",
         "--model",
         &m,
@@ -316,7 +316,7 @@ fn an_unseen_category_is_all_zeros_and_counted_or_an_error_with_strict() {
     lines[3] = lines[3].replacen(",plus,", ",enterprise,", 1);
     lines[4] = lines[4].replacen(",north,", ",mars,", 1);
     let f = write(dir.path(), "u.csv", &(lines.join("\n") + "\n"));
-    let out = run_x(&["predict", "--model", &m, "--data", &f]);
+    let out = run(&["predict", "--model", &m, "--data", &f]);
     let csv = ok_stdout(&out);
     assert_eq!(csv.lines().count(), 6);
     let err = stderr(&out);
@@ -327,14 +327,14 @@ fn an_unseen_category_is_all_zeros_and_counted_or_an_error_with_strict() {
         ),
         "{err}"
     );
-    let out = run_x(&["eval", "--model", &m, "--data", &f, "--json"]);
+    let out = run(&["eval", "--model", &m, "--data", &f, "--json"]);
     let v: serde_json::Value = serde_json::from_str(&ok_stdout(&out)).unwrap();
     assert_eq!(v["unseen_categories"]["rows"], 3);
     assert_eq!(v["unseen_categories"]["columns"]["plan"]["enterprise"], 2);
-    let out = run_x(&["eval", "--model", &m, "--data", &f]);
+    let out = run(&["eval", "--model", &m, "--data", &f]);
     assert!(ok_stdout(&out).contains("unseen categories: 3 rows"));
 
-    let out = run_x(&["predict", "--model", &m, "--data", &f, "--strict"]);
+    let out = run(&["predict", "--model", &m, "--data", &f, "--strict"]);
     assert_error(
         &out,
         3,
@@ -366,7 +366,7 @@ fn explain_names_the_encoded_inputs() {
     let dir = tempfile::tempdir().unwrap();
     let m = churn_model(dir.path());
     // Row 4 (c0005) has no plan: imputed as basic.
-    let out = run_x(&[
+    let out = run(&[
         "explain",
         "--model",
         &m,
@@ -436,22 +436,39 @@ fn categories_are_fitted_on_the_training_rows_only() {
     assert_eq!(saw, [true, true], "both cases met over the seeds");
 }
 
-/// `run` with `--ignore id,weight`: until the model's columns are found by name in any file
-/// (issue 21, "Columns belong to the model"), the worked example's extra columns are named.
-fn run_x(args: &[&str]) -> std::process::Output {
-    let mut all = args.to_vec();
-    all.extend(["--ignore", "id,weight"]);
-    run(&all)
-}
-
 #[test]
 fn predict_on_the_worked_example_needs_only_model_and_data() {
     let dir = tempfile::tempdir().unwrap();
     let m = churn_model(dir.path());
     let churn = data("churn.csv");
-    let with = ok_stdout(&run_x(&["predict", "--model", &m, "--data", &churn]));
     let out = run(&["predict", "--model", &m, "--data", &churn]);
-    assert_eq!(ok_stdout(&out), with);
+    let plain = ok_stdout(&out);
+    let named = ok_stdout(&run(&[
+        "predict",
+        "--model",
+        &m,
+        "--data",
+        &churn,
+        "--ignore",
+        "id,weight",
+    ]));
+    assert_eq!(plain, named);
+    // --keep copies a categorical column through as well as the id, in its order.
+    let out = run(&[
+        "predict", "--model", &m, "--data", &churn, "--keep", "id,plan",
+    ]);
+    let kept = ok_stdout(&out);
+    let lines: Vec<&str> = kept.lines().take(6).collect();
+    assert_eq!(lines[0], "id,plan,churn");
+    assert!(lines[1].starts_with("c0001,pro,"), "{kept}");
+    assert!(
+        lines[5].starts_with("c0005,,"),
+        "a blank stays blank: {kept}"
+    );
+    let bare: Vec<&str> = plain.lines().collect();
+    for (k, p) in kept.lines().zip(&bare).skip(1) {
+        assert!(k.ends_with(&format!(",{p}")), "{k} vs {p}");
+    }
 }
 
 #[test]
