@@ -548,9 +548,9 @@ fn model_file_truncated_or_not_json() {
 fn model_file_unknown_format_version() {
     let mut s = Scratch::new();
     let mut v = model_json(&mut s);
-    v["format_version"] = 2.into();
+    v["format_version"] = 3.into();
     let p = s.file("v2.json", v.to_string());
-    bad_model(&s, &p, &["format_version 2", "reads only version 1"]);
+    bad_model(&s, &p, &["format_version 3", "reads only versions 1 to 2"]);
     v["format_version"] = "one".into();
     let p = s.file("vtext.json", v.to_string());
     bad_model(&s, &p, &["format_version"]);

@@ -35,6 +35,7 @@ fn valid_model(classify: bool) -> String {
             std: vec![2.0, 0.5],
         }),
         bias: true,
+        encoding: None,
     };
     let (loss, q) = if classify {
         (Loss::SoftmaxCe, 3)

@@ -159,9 +159,10 @@ pub struct TrainArgs {
     pub label: Vec<String>,
 
     /// Classification (labels are class names: integers or strings, sorted into indices) or
-    /// regression (labels are real numbers).
-    #[arg(long, value_enum, default_value_t = Task::Classify, help_heading = "Data")]
-    pub task: Task,
+    /// regression (labels are real numbers) [default: classify; a label column of
+    /// non-integer numbers is then refused: give --task regress, or --task classify to force].
+    #[arg(long, value_enum, help_heading = "Data")]
+    pub task: Option<Task>,
 
     /// A held-out test file with the same columns; its metrics are reported after training.
     #[arg(long, value_name = "FILE", help_heading = "Data")]
@@ -403,6 +404,55 @@ pub struct TrainArgs {
         conflicts_with = "cv"
     )]
     pub export_onnx: Option<PathBuf>,
+    /// The feature columns, by header name or 0-based index, in this order (`--features
+    /// a,b,c`); every other column is skipped. The inverse of --ignore (not both).
+    #[arg(
+        long,
+        value_name = "COL",
+        value_delimiter = ',',
+        help_heading = "Data",
+        conflicts_with = "ignore"
+    )]
+    pub features: Vec<String>,
+
+    /// The file has no header: its first line is data, and its columns are named `field 1`,
+    /// `field 2`, … (1-based); --label, --ignore and --features then take 0-based indices.
+    #[arg(long, help_heading = "Data")]
+    pub no_header: bool,
+
+    /// Text columns to one-hot encode, by header name (`--categorical colour,city`): one 0/1
+    /// input `colour=red` per category seen in the training rows (sorted), not standardized.
+    /// The model keeps the category lists, so predict, eval and explain encode the same way
+    /// with no flag; a category unseen in training is all zeros there (counted in a note),
+    /// or an error with their --strict. Not with --init-from (the model keeps its own).
+    #[arg(
+        long,
+        value_name = "COL",
+        value_delimiter = ',',
+        conflicts_with = "init_from",
+        help_heading = "Data"
+    )]
+    pub categorical: Vec<String>,
+
+    /// Fill blanks instead of refusing them: an empty field or NA, N/A, NaN, nan, NULL, null
+    /// becomes the column's mean, median or 0, computed on the training rows only (after the
+    /// validation split) and kept in the model for predict, eval and explain. A blank in a
+    /// --categorical column becomes its most frequent training category. Without it every
+    /// blank is an error naming its line. Not with --init-from (the model keeps its own).
+    #[arg(
+        long,
+        value_enum,
+        value_name = "HOW",
+        conflicts_with = "init_from",
+        help_heading = "Data"
+    )]
+    pub impute: Option<crate::data::encode::Impute>,
+
+    /// With --impute: add one 0/1 input `COL_missing` per column that has blanks in the
+    /// training rows (1 where the field was blank), after the other inputs, so that the model
+    /// can tell an imputed value from a real one.
+    #[arg(long, requires = "impute", help_heading = "Data")]
+    pub missing_indicator: bool,
 }
 
 /// `eval --data`: predict's, but the label column is needed.
@@ -491,6 +541,21 @@ pub struct PredictArgs {
     /// data, the metrics, each gate and the baseline marked ✅ or ❌. `-` is standard output.
     #[arg(long, value_name = "FILE.md")]
     pub summary_md: Option<PathBuf>,
+
+    /// Copy these columns (by header name or 0-based index) into the predictions, first, in
+    /// this order, their text as in the file (`--keep id`): to join the predictions back.
+    /// Any column: one the model uses or not, text or numbers.
+    #[arg(long, value_name = "COL", value_delimiter = ',')]
+    pub keep: Vec<String>,
+
+    /// The file has no header (columns `field 1`, `field 2`, …); the model's features must
+    /// then be named so too (a model trained with --no-header).
+    #[arg(long)]
+    pub no_header: bool,
+    /// A category of a categorical column never seen in training is an error (exit 3,
+    /// naming its line and column) instead of an all-zero encoding counted in a note.
+    #[arg(long)]
+    pub strict: bool,
 }
 
 /// Options of `mlp-train gradcheck`.
@@ -540,6 +605,33 @@ pub struct GradcheckArgs {
     /// exit status tells (0, or 7 with its one-line error).
     #[arg(long, short)]
     pub quiet: bool,
+    /// The data flags of training, for --data.
+    #[command(flatten)]
+    pub columns: DataColumns,
+}
+
+/// The flags that choose the columns of a --data file, as training takes them (gradcheck
+/// and graph).
+#[derive(Args, Debug, Clone, Default)]
+pub struct DataColumns {
+    /// Columns of --data to skip, by header name or 0-based index.
+    #[arg(long, value_name = "COL", value_delimiter = ',', requires = "data")]
+    pub ignore: Vec<String>,
+    /// The feature columns of --data, in this order (not with --ignore).
+    #[arg(
+        long,
+        value_name = "COL",
+        value_delimiter = ',',
+        requires = "data",
+        conflicts_with = "ignore"
+    )]
+    pub features: Vec<String>,
+    /// The byte between fields of --data: `,` (the default), `;`, `tab`, `|`, ….
+    #[arg(long, value_name = "C", default_value = ",")]
+    pub delimiter: crate::data::Delimiter,
+    /// --data has no header (columns `field 1`, `field 2`, …).
+    #[arg(long, requires = "data")]
+    pub no_header: bool,
 }
 
 /// Options of `mlp-train explain`.
@@ -594,6 +686,13 @@ pub struct ExplainArgs {
     /// Print nothing but errors and the explanation asked for (no notes on stderr).
     #[arg(long, short)]
     pub quiet: bool,
+    /// The file has no header (columns `field 1`, `field 2`, …).
+    #[arg(long)]
+    pub no_header: bool,
+    /// The feature columns, in this order (not with --model, which knows its own; not with
+    /// --ignore).
+    #[arg(long, value_name = "COL", value_delimiter = ',', conflicts_with_all = ["model", "ignore"])]
+    pub features: Vec<String>,
 }
 
 /// Options of `mlp-train graph`.
@@ -636,6 +735,9 @@ pub struct GraphArgs {
     /// No bias input in the model of --data.
     #[arg(long, requires = "data")]
     pub no_bias: bool,
+    /// The data flags of training, for --data.
+    #[command(flatten)]
+    pub columns: DataColumns,
 }
 
 /// Who draws `mlp-train graph --format svg`.
@@ -666,13 +768,25 @@ impl TrainArgs {
             data: DataOptions {
                 data: self.data.clone(),
                 label: self.label.clone(),
-                task: self.task,
+                task: self.task.unwrap_or(Task::Classify),
                 test: self.test.clone(),
                 delimiter: self.delimiter,
                 ignore: self.ignore.clone(),
                 val_frac: self.val_frac,
                 no_standardize: self.no_standardize,
                 no_standardize_targets: self.no_standardize_targets,
+                task_given: self.task.is_some(),
+                features: self.features.clone(),
+                no_header: self.no_header,
+                encode: crate::data::prep::EncodeOptions {
+                    categorical: self
+                        .categorical
+                        .iter()
+                        .map(|c| c.trim().to_string())
+                        .collect(),
+                    impute: self.impute,
+                    missing_indicator: self.missing_indicator,
+                },
             },
             model: ModelOptions {
                 bias: self.bias_on(),

@@ -12,6 +12,7 @@ use crate::cli::args::{
 };
 use crate::cli::output;
 use crate::cli::train::Verdict;
+use crate::data::encode::Unseen;
 use crate::data::matrices::Targets;
 use crate::data::modelfile::ModelFile;
 use crate::data::prep::{Prep, Task};
@@ -101,7 +102,7 @@ pub fn predict(args: &PredictArgs, report_only: bool) -> Result<PredictOutput> {
     let prep = &mf.prep;
     // Predict in the precision the model was trained in, so that an f32 model's predictions
     // are exactly those it was evaluated with.
-    let (mut o, truth, sample, evaluated, notes) = match mf.precision.as_str() {
+    let (mut o, truth, sample, evaluated, notes, kept, unseen) = match mf.precision.as_str() {
         "f32" => outputs::<f32>(&mf, args)?,
         _ => outputs::<f64>(&mf, args)?,
     };
@@ -146,20 +147,39 @@ pub fn predict(args: &PredictArgs, report_only: bool) -> Result<PredictOutput> {
             csv_field(name)
         }
     };
+    // --keep: the kept columns' names, then each row's fields, first on every line.
+    let kept_prefix = |row: Option<usize>| -> String {
+        let mut p = String::new();
+        for c in &kept {
+            let v = match row {
+                None => c.name.as_str(),
+                Some(i) => c.values.get(i).map_or("", String::as_str),
+            };
+            p.push_str(&field(v));
+            p.push(',');
+        }
+        p
+    };
     // The gated metric and, for --summary-md, the metric table's row.
     let mut measured: Option<(f64, Option<RegressionReport>)> = None;
     match (&prep.classes, prep.task) {
         (Some(classes), Task::Classify) => {
             softmax_rows(o.view_mut());
             let predicted: Vec<usize> = o.outer_iter().map(|r| argmax(r.iter().copied())).collect();
-            let _ = write!(csv, "{}", field(&prep.labels.join(",")));
+            let _ = write!(
+                csv,
+                "{}{}",
+                kept_prefix(None),
+                field(&prep.labels.join(","))
+            );
             if args.proba {
                 for c in classes {
                     let _ = write!(csv, ",{}", field(&format!("p_{c}")));
                 }
             }
             csv.push('\n');
-            for (row, &k) in o.outer_iter().zip(&predicted) {
+            for (i, (row, &k)) in o.outer_iter().zip(&predicted).enumerate() {
+                csv.push_str(&kept_prefix(Some(i)));
                 csv.push_str(&field(&classes[k]));
                 if args.proba {
                     for p in row {
@@ -202,10 +222,10 @@ pub fn predict(args: &PredictArgs, report_only: bool) -> Result<PredictOutput> {
                 st.invert(o.view_mut());
             }
             let header: Vec<String> = prep.labels.iter().map(|l| field(l)).collect();
-            let _ = writeln!(csv, "{}", header.join(","));
-            for row in o.outer_iter() {
+            let _ = writeln!(csv, "{}{}", kept_prefix(None), header.join(","));
+            for (i, row) in o.outer_iter().enumerate() {
                 let cells: Vec<String> = row.iter().map(|v| v.to_string()).collect();
-                let _ = writeln!(csv, "{}", cells.join(","));
+                let _ = writeln!(csv, "{}{}", kept_prefix(Some(i)), cells.join(","));
             }
             if let Some(Targets::Values(mut y)) = truth {
                 if let Some(st) = &prep.target_standardize {
@@ -257,11 +277,14 @@ pub fn predict(args: &PredictArgs, report_only: bool) -> Result<PredictOutput> {
     )?;
     if args.json && !report.is_empty() {
         report = data::json_safe(eval_json(
-            args, &mf, &identity, objective, &report, &verdict,
+            args, &mf, &identity, objective, &report, &verdict, &unseen,
         ));
     } else if !report.is_empty() {
         if let Some(ob) = objective {
             report = with_objective(&report, ob, prep.target_standardize.is_some());
+        }
+        if let Some(note) = unseen.note() {
+            let _ = writeln!(report, "unseen categories: {note}");
         }
         report.push_str(&verdict.text());
     }
@@ -351,6 +374,8 @@ type Outputs = (
     Option<diagnostics::Sample>,
     FileId,
     Vec<String>,
+    Vec<data::TextColumn>,
+    Unseen,
 );
 
 fn outputs<T: Real>(mf: &ModelFile, args: &PredictArgs) -> Result<Outputs> {
@@ -360,15 +385,32 @@ fn outputs<T: Real>(mf: &ModelFile, args: &PredictArgs) -> Result<Outputs> {
         prep.labels.iter().cloned().map(LabelSpec::Name).collect(),
         label_kind(prep.task),
     );
-    opts.expected_features = Some(&prep.features);
+    let columns = prep.number_columns();
+    opts.expected_features = Some(&columns);
     opts.optional_label = true;
     opts.delimiter = args.delimiter.byte();
     opts.ignore = ignore_specs(&args.ignore);
+    opts.no_header = args.no_header;
+    // --keep first: its columns are then the frame's first text columns, in its order; the
+    // model's categorical columns after them.
+    opts.text = ignore_specs(&args.keep)
+        .into_iter()
+        .map(|spec| (spec, "--keep"))
+        .collect();
+    let categorical = prep.categorical();
+    data::prep::read_encoded(&mut opts, &categorical, prep.imputes());
     let frame = data::load::<T>(&Source::parse(&args.data), &opts)?;
+    // The kept columns: all the text columns but the categorical ones --keep did not name.
+    let kept: Vec<data::TextColumn> = frame
+        .text
+        .iter()
+        .filter(|c| !categorical.contains(&c.name) || args.keep.iter().any(|k| k.trim() == c.name))
+        .cloned()
+        .collect();
     let (lines, source) = (frame.lines.clone(), frame.source.clone());
     // The column choices of --ignore are noted (the label is the model's, by name); what the
     // data's values look like is training's concern.
-    let notes = column_notes(&frame);
+    let mut notes = column_notes(&frame);
     let evaluated = FileId::of(&frame);
     let sample = match (&args.report, &frame.labels) {
         (Some(_), FrameLabels::Classes(_) | FrameLabels::Targets(_)) => {
@@ -380,20 +422,24 @@ fn outputs<T: Real>(mf: &ModelFile, args: &PredictArgs) -> Result<Outputs> {
         }
         _ => None,
     };
-    let (x, truth) = match frame.labels {
-        FrameLabels::None => (prep.transform_x(frame.x), None),
+    let (x, truth, unseen) = match frame.labels {
+        FrameLabels::None => {
+            let (x, unseen) = prep.inputs_of(frame, args.strict)?;
+            (x, None, unseen)
+        }
         _ => {
-            let d = prep.transform(frame)?;
-            (d.x, Some(d.y))
+            let (d, unseen) = prep.transform_counted(frame, args.strict)?;
+            (d.x, Some(d.y), unseen)
         }
     };
+    notes.extend(unseen.note());
     let o = predict::predict(&model, x.view())?.mapv(|v| v.f64());
     predict::check_outputs(o.view(), x.view(), prep, &lines, &source)?;
     let truth = truth.map(|y| match y {
         Targets::Classes(c) => Targets::Classes(c),
         Targets::Values(v) => Targets::Values(v.mapv(|t| t.f64())),
     });
-    Ok((o, truth, sample, evaluated, notes))
+    Ok((o, truth, sample, evaluated, notes, kept, unseen))
 }
 
 /// The gates' thresholds, checked like training's before any work: an accuracy in [0, 1],
@@ -481,6 +527,7 @@ fn eval_json(
     objective: Option<crate::math::model::Objective>,
     report: &str,
     verdict: &Verdict,
+    unseen: &Unseen,
 ) -> String {
     let mut v: serde_json::Value = serde_json::from_str(report).unwrap_or_default();
     let o = objective.unwrap_or(crate::math::model::Objective {
@@ -501,6 +548,9 @@ fn eval_json(
             "identity": mf.identity,
         },
         "identity": identity,
+        // Categories never seen in training (all-zero inputs): rows, and per column and
+        // category the rows that had it.
+        "unseen_categories": unseen,
     });
     if let (serde_json::Value::Object(dst), serde_json::Value::Object(src)) = (&mut v, extra) {
         dst.extend(src);
@@ -666,7 +716,7 @@ pub fn gradcheck(args: &GradcheckArgs) -> Result<(String, Result<()>)> {
     let mut rng = crate::math::rng::seeded(args.seed ^ 0x4752_4144);
     let (x, y, q): (Array2<f64>, Targets<f64>, usize) = match &args.data {
         Some(path) => {
-            let opts = LoadOptions::new(label_specs(&args.label), label_kind(args.task));
+            let opts = columns_options(&args.label, args.task, &args.columns);
             let frame = data::load::<f64>(&Source::parse(path), &opts)?;
             let prep = Prep::fit(&frame, args.task, true, true, true)?;
             let d = prep.transform(frame)?;
@@ -859,6 +909,8 @@ pub fn explain(args: &ExplainArgs) -> Result<(String, Vec<String>)> {
     fn data_options<'a>(mut opts: LoadOptions<'a>, args: &ExplainArgs) -> LoadOptions<'a> {
         opts.delimiter = args.delimiter.byte();
         opts.ignore = ignore_specs(&args.ignore);
+        opts.features = ignore_specs(&args.features);
+        opts.no_header = args.no_header;
         opts
     }
     // With --model, λ is the model's (clap refuses --lambda and the other model flags
@@ -892,7 +944,9 @@ pub fn explain(args: &ExplainArgs) -> Result<(String, Vec<String>)> {
                 ),
                 args,
             );
-            opts.expected_features = Some(&mf.prep.features);
+            let columns = mf.prep.number_columns();
+            opts.expected_features = Some(&columns);
+            data::prep::read_encoded(&mut opts, &mf.prep.categorical(), mf.prep.imputes());
             let file = Some(path.display().to_string());
             match mf.precision.as_str() {
                 "f32" => file_sample::<f32>(&mf, &src, &opts, args.row, lambda, file, &mut notes)?,
@@ -942,9 +996,32 @@ fn column_notes<T>(frame: &data::Frame<T>) -> Vec<String> {
     frame
         .warnings
         .iter()
-        .filter(|w| w.starts_with("--ignore ") || w.starts_with("--label "))
+        .filter(|w| is_column_note(w))
         .cloned()
         .collect()
+}
+
+/// Whether a frame's warning is about the choice of columns (a flag's number taken as a
+/// name, columns the model does not use, a header that looks like data), which predict,
+/// eval and explain show; the others (a real-valued label) are training's concern.
+fn is_column_note(w: &str) -> bool {
+    w.starts_with("--")
+        || w.contains(": the model does not use column")
+        || w.contains(": the first line looks like data")
+}
+
+/// The `LoadOptions` of a --data file for gradcheck and graph: training's data flags.
+fn columns_options(
+    label: &[String],
+    task: Task,
+    columns: &crate::cli::args::DataColumns,
+) -> LoadOptions<'static> {
+    let mut opts = LoadOptions::new(label_specs(label), label_kind(task));
+    opts.delimiter = columns.delimiter.byte();
+    opts.ignore = ignore_specs(&columns.ignore);
+    opts.features = ignore_specs(&columns.features);
+    opts.no_header = columns.no_header;
+    opts
 }
 
 /// Row `row` of the data file through the saved model, read in the model's precision `T`.
@@ -993,8 +1070,11 @@ pub fn graph(args: &GraphArgs) -> Result<String> {
             })
         }
         (None, Some(file)) => {
+            if args.hidden == 0 {
+                return Err(Error::flag("--hidden", "must be >= 1", 0));
+            }
             // The shapes a training with the same model flags would give.
-            let opts = LoadOptions::new(label_specs(&args.label), label_kind(args.task));
+            let opts = columns_options(&args.label, args.task, &args.columns);
             let frame = data::load::<f64>(&Source::parse(file), &opts)?;
             let prep = Prep::fit(&frame, args.task, true, true, !args.no_bias)?;
             let loss = args.loss.unwrap_or(match args.task {

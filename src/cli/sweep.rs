@@ -67,7 +67,7 @@ const REFUSED: [(&str, &str); 9] = [
 ];
 
 /// Train flags that shape the data, read once for the whole sweep: never an axis.
-const DATA_FLAGS: [&str; 7] = [
+const DATA_FLAGS: [&str; 11] = [
     "data",
     "test",
     "label",
@@ -75,6 +75,11 @@ const DATA_FLAGS: [&str; 7] = [
     "delimiter",
     "ignore",
     "init_from",
+    "features",
+    "no_header",
+    // How the columns are read (as text, blanks as NaN).
+    "categorical",
+    "impute",
 ];
 
 /// `mlp-train sweep …`: returns the exit code.

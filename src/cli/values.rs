@@ -103,6 +103,22 @@ impl ValueEnum for Precision {
     }
 }
 
+impl ValueEnum for crate::data::encode::Impute {
+    fn value_variants<'a>() -> &'a [Self] {
+        &crate::data::encode::Impute::ALL
+    }
+
+    fn to_possible_value(&self) -> Option<PossibleValue> {
+        use crate::data::encode::Impute;
+        let help = match self {
+            Impute::Mean => "The mean of the column's values in the training rows",
+            Impute::Median => "Their median (the mean of the two middle ones for an even count)",
+            Impute::Zero => "0",
+        };
+        Some(PossibleValue::new(self.name()).help(help))
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -24,6 +24,14 @@ struct Stretch {
     lines: u64,
 }
 
+/// A column read as text (`LoadOptions::text`): its header name and its fields, verbatim
+/// (trimmed of ASCII spaces, as every field is), one per row.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct TextColumn {
+    pub name: String,
+    pub values: Vec<String>,
+}
+
 /// A parsed CSV file.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Frame<T> {
@@ -44,9 +52,37 @@ pub struct Frame<T> {
     /// The whole file's content fingerprint (`xxh3-128:…`, see `source::fingerprint_text`),
     /// kept by every selection of its rows: it names the file, not the rows.
     pub fingerprint: String,
+    /// The columns read as text (`LoadOptions::text`, in the order first named there),
+    /// row-aligned with `x`;
+    /// not in `x` nor `feature_names`. Empty unless asked for.
+    pub text: Vec<TextColumn>,
 }
 
 impl<T: Real> Frame<T> {
+    /// A frame of numbers only, no warnings, no text columns: the one place a frame is built
+    /// (every reader starts here, then adds its warnings and text columns).
+    pub fn numeric(
+        source: PathBuf,
+        feature_names: Vec<String>,
+        label_names: Vec<String>,
+        x: Array2<T>,
+        labels: Labels<T>,
+        lines: RowLines,
+        fingerprint: String,
+    ) -> Frame<T> {
+        Frame {
+            source,
+            feature_names,
+            label_names,
+            x,
+            labels,
+            lines,
+            warnings: Vec::new(),
+            fingerprint,
+            text: Vec::new(),
+        }
+    }
+
     /// The given rows, in the given order (a copy; the warnings stay with the whole file).
     pub fn select(&self, rows: &[usize]) -> Frame<T> {
         Frame {
@@ -62,6 +98,17 @@ impl<T: Real> Frame<T> {
             lines: self.lines.select(rows),
             warnings: Vec::new(),
             fingerprint: self.fingerprint.clone(),
+            text: self
+                .text
+                .iter()
+                .map(|c| TextColumn {
+                    name: c.name.clone(),
+                    values: rows
+                        .iter()
+                        .filter_map(|&i| c.values.get(i).cloned())
+                        .collect(),
+                })
+                .collect(),
         }
     }
 }
@@ -218,9 +265,13 @@ pub(super) fn parse_stream<T: Real>(
         }
     }
     let layout = layout(name, &rec, header_line, opts)?;
-    let mut start = usize::try_from(rdr.position().byte())
-        .unwrap_or(usize::MAX)
-        .min(end);
+    // --no-header: the rows start with the first record (blank lines before it are gone).
+    let mut start = match opts.no_header {
+        true => 0,
+        false => usize::try_from(rdr.position().byte())
+            .unwrap_or(usize::MAX)
+            .min(end),
+    };
     // Never between the '\r' and '\n' of a line end: the rows start on the next line.
     if start > 0 && head.get(start - 1) == Some(&b'\r') && head.get(start) == Some(&b'\n') {
         start += 1;
@@ -349,7 +400,16 @@ pub(super) fn parse_stream<T: Real>(
     }
     all.x.shrink_to_fit();
     let shape_error = |e: ndarray::ShapeError| Error::Shape(format!("{}: {e}", name.display()));
-    let x = Array2::from_shape_vec((n, layout.d), all.x).map_err(shape_error)?;
+    let mut x = Array2::from_shape_vec((n, layout.d), all.x).map_err(shape_error)?;
+    let mut feature_names = layout.feature_names;
+    if let Some(order) = &layout.order {
+        // The features asked for in another order than the file's (a model's): one copy.
+        x = x.select(Axis(1), order);
+        feature_names = order
+            .iter()
+            .filter_map(|&i| feature_names.get(i).cloned())
+            .collect();
+    }
     let mut warnings = layout.notes;
     let labels = match (layout.k, layout.kind) {
         (0, _) => Labels::None,
@@ -364,14 +424,24 @@ pub(super) fn parse_stream<T: Real>(
             Labels::Targets(Array2::from_shape_vec((n, k), all.targets).map_err(shape_error)?)
         }
     };
-    Ok(Frame {
-        source: name.to_path_buf(),
-        feature_names: layout.feature_names,
-        label_names: layout.label_names,
+    let mut frame = Frame::numeric(
+        name.to_path_buf(),
+        feature_names,
+        layout.label_names,
         x,
         labels,
-        lines: all.lines,
-        warnings,
-        fingerprint: input.fingerprint(),
-    })
+        all.lines,
+        input.fingerprint(),
+    );
+    frame.warnings = warnings;
+    let mut values = all.text.into_iter();
+    frame.text = layout
+        .text_names
+        .into_iter()
+        .map(|name| TextColumn {
+            name,
+            values: values.next().unwrap_or_default(),
+        })
+        .collect();
+    Ok(frame)
 }

@@ -12,6 +12,7 @@ mod rows;
 mod shown;
 mod source;
 
+pub mod encode;
 pub mod matrices;
 pub mod modelfile;
 pub mod modelsize;

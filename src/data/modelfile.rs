@@ -12,8 +12,11 @@ use crate::math::loss::Loss;
 use crate::math::model::Mlp;
 use crate::{Error, Real, Result};
 
-/// The only format this version writes and reads.
-pub const FORMAT_VERSION: u32 = 1;
+/// The format this version writes. 2 added `prep.encoding` (categories and blanks); a
+/// version-1 file (without it) is read as it always was.
+pub const FORMAT_VERSION: u32 = 2;
+/// The oldest format this version reads.
+pub const OLDEST_FORMAT_VERSION: u32 = 1;
 /// The `format` field, to recognise our files.
 pub const FORMAT_NAME: &str = "mlp-train model";
 /// The size of an ordinary input: a model must give finite outputs for every raw feature
@@ -185,10 +188,10 @@ impl ModelFile {
             ));
         }
         match env.format_version.as_ref().and_then(|v| v.as_u64()) {
-            Some(v) if v == FORMAT_VERSION as u64 => {}
+            Some(v) if (OLDEST_FORMAT_VERSION as u64..=FORMAT_VERSION as u64).contains(&v) => {}
             Some(v) => {
                 return Err(format!(
-                "has format_version {v}, but this mlp-train {} reads only version {FORMAT_VERSION}; use a matching mlp-train",
+                "has format_version {v}, but this mlp-train {} reads only versions {OLDEST_FORMAT_VERSION} to {FORMAT_VERSION}; use a matching mlp-train",
                 env!("CARGO_PKG_VERSION")
             ))
             }
@@ -233,6 +236,12 @@ impl ModelFile {
         }
         check("inputs", a.inputs, p.features.len() + usize::from(p.bias))?;
         self.check_names()?;
+        if let Some(e) = &p.encoding {
+            if self.format_version < 2 {
+                return Err("has prep.encoding, which format_version 1 does not have".into());
+            }
+            e.validate(&p.features)?;
+        }
         check("bias", usize::from(a.bias), usize::from(p.bias))?;
         check("hidden (rows of w1)", a.hidden, self.w1.len())?;
         check("outputs (rows of w2)", a.outputs, self.w2.len())?;

@@ -71,3 +71,9 @@ pub(super) fn number<T: Real>(field: &[u8]) -> std::result::Result<T, String> {
         Err(_) => Err(format!("`{}` is not a number", shown_str(text))),
     }
 }
+
+/// A field (already trimmed) that holds no value: empty, or one of `encode::MISSING_TOKENS`.
+#[cold]
+pub(super) fn missing_value(field: &[u8]) -> bool {
+    std::str::from_utf8(field).is_ok_and(super::encode::is_missing)
+}

@@ -73,7 +73,9 @@ pub struct LoadOptions<'a> {
     /// One entry for classify, one or more for regress; empty (or only `Absent`) means no label.
     pub labels: Vec<LabelSpec>,
     pub kind: LabelKind,
-    /// When set, the feature columns must be exactly these names in this order.
+    /// When set, the feature columns are these (a model's), found by name wherever they are
+    /// in the file and read in this order; other columns are skipped (named in a warning);
+    /// one missing is an error.
     pub expected_features: Option<&'a [String]>,
     /// The label column(s) may be missing from the header; `labels` is then `Labels::None`.
     /// A `Name` not in the header or an `Index` past its end means absent; with
@@ -83,6 +85,20 @@ pub struct LoadOptions<'a> {
     pub delimiter: u8,
     /// Columns skipped altogether (ID or text columns), by name or 0-based index.
     pub ignore: Vec<LabelSpec>,
+    /// Columns read as text (`Frame::text`, in the order first named here) instead of numbers,
+    /// each with the flag that asked for it (for messages). Each column is read once however
+    /// often it is named; a column also in `ignore` is read as text all the same; a feature of
+    /// `expected_features` is read as both. None asked: no cost to the parser.
+    pub text: Vec<(LabelSpec, &'static str)>,
+    /// `--features`: the feature columns, in this order (empty: every column that is not a
+    /// label, ignored or text). Ignored when `expected_features` is set.
+    pub features: Vec<LabelSpec>,
+    /// `--no-header`: the first record is data; the columns are named `field 1`, `field 2`, …
+    /// (1-based, as messages name unnamed columns), so `--label 4` is the fifth column.
+    pub no_header: bool,
+    /// Blank feature fields (empty, or one of `encode::MISSING_TOKENS`) are read as NaN, for
+    /// imputation (`--impute`), instead of being refused.
+    pub missing: bool,
 }
 
 impl LoadOptions<'_> {
@@ -95,6 +111,10 @@ impl LoadOptions<'_> {
             optional_label: false,
             delimiter: b',',
             ignore: Vec::new(),
+            text: Vec::new(),
+            features: Vec::new(),
+            no_header: false,
+            missing: false,
         }
     }
 }

@@ -5,8 +5,11 @@ use ndarray::parallel::prelude::*;
 use ndarray::{Array2, ArrayView1, ArrayView2, ArrayViewMut2, Axis, Zip};
 
 use crate::data::cores;
+use crate::data::encode::{self, Encoding, Impute, Place, Raw, Unseen};
 use crate::data::matrices::{Data, Targets};
-use crate::data::{class_order, list, shown_str, Frame, Labels as FrameLabels};
+use crate::data::{
+    class_order, list, shown_str, Frame, LabelSpec, Labels as FrameLabels, LoadOptions,
+};
 use crate::math::linalg::tree_reduce;
 use crate::{Error, Real, Result};
 
@@ -189,16 +192,66 @@ pub struct Prep {
     /// A constant-1 feature appended to every x, so that W1's last column acts as the
     /// hidden layer's bias.
     pub bias: bool,
+    /// Categories and blanks (model format 2): how the file's columns (`encoding.columns`)
+    /// become the inputs named in `features` (`colour=red`, `age_missing`). Absent: the
+    /// feature columns are the inputs, as in format 1.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub encoding: Option<Encoding>,
+}
+
+/// How the feature columns become inputs, as asked on the command line (`--categorical`,
+/// `--impute`, `--missing-indicator`); the default asks nothing (numbers only, no blanks).
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct EncodeOptions {
+    /// Columns one-hot encoded (read as text), by header name.
+    pub categorical: Vec<String>,
+    pub impute: Option<Impute>,
+    /// A 0/1 `_missing` input per column with blanks in the training rows.
+    pub missing_indicator: bool,
+}
+
+/// Asks `opts` to read the `categorical` columns as text and, when the model imputes, blanks
+/// as NaN: how a file is read for `--categorical`/`--impute` or for a model that has them.
+pub fn read_encoded(opts: &mut LoadOptions, categorical: &[String], imputes: bool) {
+    opts.missing = imputes;
+    opts.text.extend(
+        categorical
+            .iter()
+            .map(|c| (LabelSpec::Name(c.clone()), "--categorical")),
+    );
+}
+
+impl EncodeOptions {
+    /// True when nothing is asked: the model reads its columns as numbers, as in format 1.
+    pub fn is_plain(&self) -> bool {
+        self.categorical.is_empty() && self.impute.is_none()
+    }
 }
 
 impl Prep {
-    /// Fits the transformation on a training frame.
+    /// Fits the transformation on a training frame, its columns all numbers.
     pub fn fit<T: Real>(
         frame: &Frame<T>,
         task: Task,
         standardize: bool,
         standardize_targets: bool,
         bias: bool,
+    ) -> Result<Self> {
+        let plain = EncodeOptions::default();
+        Self::fit_encoded(frame, task, standardize, standardize_targets, bias, &plain)
+    }
+
+    /// Fits the transformation on a training frame, categories and blanks as `enc` asks:
+    /// the encoding first, then the standardization of the encoded inputs, the 0/1 inputs
+    /// left as they are (mean 0, std 1), as scikit-learn's ColumnTransformer users scale only
+    /// the number columns.
+    pub fn fit_encoded<T: Real>(
+        frame: &Frame<T>,
+        task: Task,
+        standardize: bool,
+        standardize_targets: bool,
+        bias: bool,
+        enc: &EncodeOptions,
     ) -> Result<Self> {
         let classes = match (&frame.labels, task) {
             (FrameLabels::Classes(table), Task::Classify) => {
@@ -227,15 +280,105 @@ impl Prep {
             (FrameLabels::Targets(y), true) => Some(Standardizer::fit(y)),
             _ => None,
         };
+        let (features, standardize, encoding) = if enc.is_plain() {
+            let st = standardize.then(|| Standardizer::fit(&frame.x));
+            (frame.feature_names.clone(), st, None)
+        } else {
+            let (names, raw) = raw_columns(frame, Some(&enc.categorical));
+            let place = Place {
+                source: &frame.source,
+                lines: &frame.lines,
+            };
+            let encoding = encode::fit(&names, &raw, enc.impute, enc.missing_indicator, place)?;
+            let st = if standardize {
+                let (x, _) = encoding.apply(&names, &raw, frame.x.nrows(), false, place)?;
+                let mut st = Standardizer::fit(&x);
+                for ((m, s), binary) in st
+                    .mean
+                    .iter_mut()
+                    .zip(st.std.iter_mut())
+                    .zip(encoding.binary_inputs())
+                {
+                    if binary {
+                        (*m, *s) = (0.0, 1.0);
+                    }
+                }
+                Some(st)
+            } else {
+                None
+            };
+            (encoding.inputs(), st, Some(encoding))
+        };
         Ok(Prep {
             task,
-            features: frame.feature_names.clone(),
+            features,
             labels: frame.label_names.clone(),
             classes,
-            standardize: standardize.then(|| Standardizer::fit(&frame.x)),
+            standardize,
             target_standardize,
             bias,
+            encoding,
         })
+    }
+
+    /// The names of the file's columns the model reads as numbers, in file order: the
+    /// feature columns (format 1), or the encoding's number columns. (Its categorical
+    /// columns, read as text, are [`Self::categorical`].)
+    pub fn number_columns(&self) -> Vec<String> {
+        match &self.encoding {
+            Some(e) => e.number_columns(),
+            None => self.features.clone(),
+        }
+    }
+
+    /// The columns the model reads as text (`--categorical`).
+    pub fn categorical(&self) -> Vec<String> {
+        self.encoding
+            .as_ref()
+            .map_or_else(Vec::new, Encoding::categorical)
+    }
+
+    /// True when the model fills blanks (`--impute`), so that a file is read with them.
+    pub fn imputes(&self) -> bool {
+        self.encoding.as_ref().is_some_and(|e| e.impute.is_some())
+    }
+
+    /// The frame's columns → the model's inputs before standardization (the frame's own
+    /// matrix when there is no encoding), and the categories not seen in training met on
+    /// the way; with `strict`, such a category is an error naming its line.
+    pub fn encode<T: Real>(&self, frame: &Frame<T>, strict: bool) -> Result<(Array2<T>, Unseen)> {
+        let Some(encoding) = &self.encoding else {
+            return Ok((frame.x.clone(), Unseen::default()));
+        };
+        let (names, raw) = raw_columns(frame, None);
+        let place = Place {
+            source: &frame.source,
+            lines: &frame.lines,
+        };
+        encoding.apply(&names, &raw, frame.x.nrows(), strict, place)
+    }
+
+    /// `encode`, taking the frame (its matrix moves, never copied, without an encoding);
+    /// gives back the frame's labels and source.
+    fn encode_owned<T: Real>(
+        &self,
+        frame: Frame<T>,
+        strict: bool,
+    ) -> Result<(Array2<T>, Unseen, Frame<T>)> {
+        if self.encoding.is_none() {
+            let mut frame = frame;
+            let x = std::mem::take(&mut frame.x);
+            return Ok((x, Unseen::default(), frame));
+        }
+        let (x, unseen) = self.encode(&frame, strict)?;
+        Ok((x, unseen, frame))
+    }
+
+    /// The frame's inputs, encoded, standardized and with the bias column: what the model
+    /// reads (labels not needed), and the unseen categories met.
+    pub fn inputs_of<T: Real>(&self, frame: Frame<T>, strict: bool) -> Result<(Array2<T>, Unseen)> {
+        let (x, unseen, _) = self.encode_owned(frame, strict)?;
+        Ok((self.transform_x(x), unseen))
     }
 
     /// Number of model inputs d: the features, plus one for the bias.
@@ -268,9 +411,18 @@ impl Prep {
     /// Turns a frame into model-ready data. Labels are required; a class never seen in
     /// training is an error naming its line.
     pub fn transform<T: Real>(&self, frame: Frame<T>) -> Result<Data<T>> {
-        let Frame {
-            source, x, labels, ..
-        } = frame;
+        self.transform_counted(frame, false).map(|(d, _)| d)
+    }
+
+    /// `transform`, which also counts the categories not seen in training (all-zero inputs),
+    /// or with `strict` refuses them.
+    pub fn transform_counted<T: Real>(
+        &self,
+        frame: Frame<T>,
+        strict: bool,
+    ) -> Result<(Data<T>, Unseen)> {
+        let (x, unseen, frame) = self.encode_owned(frame, strict)?;
+        let Frame { source, labels, .. } = frame;
         let y = match labels {
             FrameLabels::Classes(table) => {
                 let classes = self.classes.as_deref().unwrap_or(&[]);
@@ -339,11 +491,32 @@ impl Prep {
                 return Err(Error::data(&source, "the file has no label column"));
             }
         };
-        Ok(Data {
-            x: self.transform_x(x),
-            y,
-        })
+        Ok((
+            Data {
+                x: self.transform_x(x),
+                y,
+            },
+            unseen,
+        ))
     }
+}
+
+/// The frame's feature columns by name, as the encoder reads them: the numbers of `x` (NaN
+/// for a blank) in file order, then the text columns in file order (those named in `text`
+/// only, when given: a text column may be read for another purpose, `--keep`).
+fn raw_columns<'f, T: Real>(
+    frame: &'f Frame<T>,
+    text: Option<&[String]>,
+) -> (Vec<String>, Vec<Raw<'f, T>>) {
+    let mut names = frame.feature_names.clone();
+    let mut raw: Vec<Raw<T>> = frame.x.columns().into_iter().map(Raw::Numbers).collect();
+    for c in &frame.text {
+        if text.is_none_or(|t| t.contains(&c.name)) {
+            names.push(c.name.clone());
+            raw.push(Raw::Text(&c.values));
+        }
+    }
+    (names, raw)
 }
 
 /// Class names sorted: numbers first by value ("2" < "10"; "2" and "2.0" are one class,

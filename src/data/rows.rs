@@ -5,10 +5,10 @@ use std::path::Path;
 
 use super::labels::{class, ClassTable};
 use super::layout::{Layout, Role};
-use super::numbers::{fast_field, field_end, number};
+use super::numbers::{fast_field, field_end, missing_value, number};
 use super::options::LabelKind;
 use super::records::{csv_reader, next_record, LineCounter};
-use super::shown::shown_str;
+use super::shown::{shown, shown_str};
 use super::source::{out_of_memory, size};
 use crate::{Error, Real, Result};
 
@@ -21,6 +21,9 @@ pub(super) struct Part<T> {
     pub(super) y: Vec<u32>,
     pub(super) targets: Vec<T>,
     pub(super) lines: RowLines,
+    /// One list per text column (`Layout::text_names`), one value per row; empty when the
+    /// file has no text column.
+    pub(super) text: Vec<Vec<String>>,
 }
 
 impl<T: Copy> Part<T> {
@@ -53,6 +56,15 @@ impl<T: Copy> Part<T> {
                 p.y.iter()
                     .map(|&k| map.get(k as usize).copied().unwrap_or(0)),
             );
+        }
+        if self.text.len() < p.text.len() {
+            self.text.resize_with(p.text.len(), Vec::new);
+        }
+        for (mine, more) in self.text.iter_mut().zip(p.text) {
+            if mine.try_reserve(more.len()).is_err() {
+                return false;
+            }
+            mine.extend(more);
         }
         grow(&mut self.targets, &p.targets) && self.lines.append(&p.lines).is_ok()
     }
@@ -145,7 +157,10 @@ impl<'a, T: Real> Rows<'a, T> {
         Rows {
             name,
             layout,
-            part: Part::default(),
+            part: Part {
+                text: vec![Vec::new(); layout.text_names.len()],
+                ..Part::default()
+            },
             row_targets: vec![T::zero(); layout.k],
         }
     }
@@ -253,14 +268,58 @@ impl<'a, T: Real> Rows<'a, T> {
         field: &[u8],
         line: u64,
     ) -> std::result::Result<(), String> {
-        let field = field.trim_ascii();
+        match self.layout.roles.get(j) {
+            Some(&role) => self.push_field_as(role, j, field.trim_ascii(), line),
+            None => Ok(()),
+        }
+    }
+
+    /// The t-th text column's field of this row.
+    fn push_text(&mut self, t: usize, field: &[u8]) -> std::result::Result<(), String> {
+        let text = std::str::from_utf8(field)
+            .map_err(|_| format!("`{}` is not valid UTF-8", shown(field)))?;
+        if let Some(values) = self.part.text.get_mut(t) {
+            values
+                .try_reserve(1)
+                .map_err(|_| "out of memory".to_string())?;
+            values.push(text.to_string());
+        }
+        Ok(())
+    }
+
+    /// Adds field `j` (trimmed) of a record as a column of role `role`.
+    #[inline]
+    fn push_field_as(
+        &mut self,
+        role: Role,
+        j: usize,
+        field: &[u8],
+        line: u64,
+    ) -> std::result::Result<(), String> {
         let layout = self.layout;
-        let Some(role) = layout.roles.get(j) else {
-            return Ok(());
-        };
-        match (*role, layout.kind) {
+        match (role, layout.kind) {
             (Role::Ignored, _) => Ok(()),
-            (Role::Feature, _) => number::<T>(field).map(|v| self.part.x.push(v)),
+            (Role::Feature, _) => match number::<T>(field) {
+                Ok(v) => {
+                    self.part.x.push(v);
+                    Ok(())
+                }
+                Err(e) => match missing_value(field) {
+                    true if layout.missing => {
+                        self.part.x.push(T::of(f64::NAN));
+                        Ok(())
+                    }
+                    true => Err(format!(
+                        "{e}: a missing value, refused unless --impute mean|median|zero fills it"
+                    )),
+                    false => Err(text_hint(e, layout.columns.get(j))),
+                },
+            },
+            (Role::Text(t), _) => self.push_text(t, field),
+            (Role::FeatureText(t), _) => {
+                self.push_field_as(Role::Feature, j, field, line)?;
+                self.push_text(t, field)
+            }
             (Role::Label(t), LabelKind::Targets) => number::<T>(field).map(|v| {
                 if let Some(slot) = self.row_targets.get_mut(t) {
                     *slot = v;
@@ -323,6 +382,24 @@ impl<'a, T: Real> Rows<'a, T> {
             let _ = self.part.y.try_reserve(rows.min(left / 2 + 1));
         }
     }
+}
+
+/// A feature field that is text (`orange is not a number`): the message, with the two ways
+/// out for a text column named: skip it, or one-hot encode it.
+#[cold]
+fn text_hint(msg: String, column: Option<&String>) -> String {
+    let Some(column) = column.filter(|_| msg.ends_with(" is not a number")) else {
+        return msg;
+    };
+    let word = match shlex::try_quote(column) {
+        Ok(q) => shown_str(&q),
+        Err(_) => shown_str(column),
+    };
+    format!(
+        "{msg}; if `{}` is a text column, pass --ignore {word} to skip it or --categorical \
+         {word} to one-hot encode it",
+        shown_str(column)
+    )
 }
 
 /// The 1-based line on which each row starts, kept compactly: rows mostly follow each other

@@ -31,10 +31,21 @@ fn ok<T: Real>(text: &[u8], opts: &LoadOptions) -> Frame<T> {
     parse::<T>(Path::new("t.csv"), text, opts).unwrap()
 }
 
+/// The error message, without the hint for a text column after `is not a number` (tested
+/// once, in `a_text_feature_gets_the_hint_to_ignore_or_encode_it`).
 fn err(text: &[u8], opts: &LoadOptions) -> String {
-    parse::<f64>(Path::new("t.csv"), text, opts)
-        .unwrap_err()
-        .to_string()
+    unhinted(
+        parse::<f64>(Path::new("t.csv"), text, opts)
+            .unwrap_err()
+            .to_string(),
+    )
+}
+
+fn unhinted(msg: String) -> String {
+    match msg.split_once(" is not a number; if `") {
+        Some((head, _)) => format!("{head} is not a number"),
+        None => msg,
+    }
 }
 
 /// Each row's class name.
@@ -156,13 +167,16 @@ fn bad_numbers_name_line_and_column() {
         ),
         (
             b"a,b,c\n1,nan,x\n",
-            "t.csv:2:b: `nan` is not a finite number",
+            "t.csv:2:b: `nan` is not a finite number: a missing value, refused unless --impute mean|median|zero fills it",
         ),
         (
             b"a,b,c\n-inf,1,x\n",
             "t.csv:2:a: `-inf` is not a finite number",
         ),
-        (b"a,b,c\n1,  ,x\n", "t.csv:2:b: empty field"),
+        (
+            b"a,b,c\n1,  ,x\n",
+            "t.csv:2:b: empty field: a missing value, refused unless --impute mean|median|zero fills it",
+        ),
         (
             b"a,,c\n1,2,x\n3,1.2.3,x\n",
             "t.csv:3:field 2: `1.2.3` is not a number",
@@ -259,29 +273,78 @@ fn label_columns_that_are_not_there() {
 }
 
 #[test]
-fn expected_features_must_match_in_name_and_order() {
+fn expected_features_are_found_by_name_in_any_order() {
     let want = names(&["a", "b", "c"]);
     let o = LoadOptions {
         expected_features: Some(&want),
         ..classify()
     };
-    assert_eq!(ok::<f64>(b"a,b,c,y\n1,2,3,x\n", &o).feature_names, want);
+    let f = ok::<f64>(b"a,b,c,y\n1,2,3,x\n", &o);
+    assert_eq!(f.feature_names, want);
+    assert!(f.warnings.is_empty());
+    // Another order, extra columns: the model's order, the extra ones noted once.
+    let f = read_every_way(b"id,c,a,note,b,y\n7,3,1,9,2,x\n8,6,4,9,5,z\n", &o).unwrap();
+    assert_eq!(f.feature_names, want);
+    assert_eq!(f.x, ndarray::array![[1.0, 2.0, 3.0], [4.0, 5.0, 6.0]]);
+    assert_eq!(
+        f.warnings,
+        names(&["t.csv: the model does not use columns id, note: ignored"])
+    );
     assert_eq!(
         err(b"a,c,y\n1,3,x\n", &o),
-        "t.csv: the feature columns do not match the 3 expected ones: missing b"
+        "t.csv: the model's feature column b is not in the file; the columns are: a, c, y"
     );
     assert_eq!(
-        err(b"a,b,c,d,e,y\n1,2,3,4,5,x\n", &o),
-        "t.csv: the feature columns do not match the 3 expected ones: not expected d, e"
+        err(b"a,B,y\n1,2,x\n", &o),
+        "t.csv: the model's feature columns b, c are not in the file; the columns are: a, B, y"
     );
+    let ignoring = LoadOptions {
+        ignore: vec![LabelSpec::Name("b".into())],
+        ..o.clone()
+    };
     assert_eq!(
-        err(b"a,B,c,y\n1,2,3,x\n", &o),
-        "t.csv: the feature columns do not match the 3 expected ones: missing b; not expected B"
+        err(b"a,b,c,y\n1,2,3,x\n", &ignoring),
+        "t.csv: --ignore names `b`, a feature column of the model: the model needs it"
     );
+    // A feature kept as text too (predict --keep): its numbers and its text.
+    let keeping = LoadOptions {
+        text: vec![(LabelSpec::Name("c".into()), "--keep")],
+        ..o.clone()
+    };
+    let f = ok::<f64>(b"c,b,a,y\n3.0,2,1,x\n", &keeping);
+    assert_eq!(f.x, ndarray::array![[1.0, 2.0, 3.0]]);
+    assert_eq!(f.text[0].values, names(&["3.0"]));
+}
+
+#[test]
+fn features_pick_columns_in_the_order_given() {
+    let o = LoadOptions {
+        features: vec![
+            LabelSpec::parse("c"),
+            LabelSpec::parse("0"),
+            LabelSpec::parse("c"),
+        ],
+        ..classify()
+    };
+    let f = read_every_way(b"a,b,c,y\n1,2,3,x\n", &o).unwrap();
+    assert_eq!(f.feature_names, names(&["c", "a"]));
+    assert_eq!(f.x, ndarray::array![[3.0, 1.0]]);
+    assert!(f.warnings.is_empty());
+    let o = LoadOptions {
+        features: vec![LabelSpec::parse("d")],
+        ..classify()
+    };
     assert_eq!(
-        err(b"b,a,c,y\n2,1,3,x\n", &o),
-        "t.csv: the feature columns do not match the 3 expected ones: \
-         out of order: expected a, b, c; the file has b, a, c"
+        err(b"a,b,c,y\n1,2,3,x\n", &o),
+        "t.csv: --features: no column `d`; the columns are: a, b, c, y"
+    );
+    let o = LoadOptions {
+        features: vec![LabelSpec::parse("y")],
+        ..classify()
+    };
+    assert_eq!(
+        err(b"a,y\n1,x\n", &o),
+        "t.csv: column `y` is the label, and --features names it too"
     );
 }
 
@@ -300,6 +363,10 @@ fn optional_labels_for_predict() {
             optional_label: true,
             delimiter: b',',
             ignore: Vec::new(),
+            text: Vec::new(),
+            features: Vec::new(),
+            no_header: false,
+            missing: false,
         };
         let with = ok::<f64>(b"a,b,y\n1,2,x\n", &o);
         assert_eq!(row_classes(&with), (names(&["x"])));
@@ -355,7 +422,7 @@ fn parallel_stretches_give_the_same_frame_and_the_first_error() {
             Some(threads),
         );
         assert_eq!(
-            e.unwrap_err().to_string(),
+            unhinted(e.unwrap_err().to_string()),
             "t.csv:508:b: `x` is not a number"
         );
     }
@@ -491,6 +558,9 @@ fn read_every_way(bytes: &[u8], opts: &LoadOptions) -> std::result::Result<Frame
             .map(|mut f| {
                 assert_eq!(f.source, path, "{how}");
                 f.source = PathBuf::from("t.csv");
+                for w in &mut f.warnings {
+                    *w = w.replacen(&path.display().to_string(), "t.csv", 1);
+                }
                 f
             })
             .map_err(|e| {
@@ -513,7 +583,7 @@ fn read_every_way(bytes: &[u8], opts: &LoadOptions) -> std::result::Result<Frame
             }
         }
     }
-    want
+    want.map_err(unhinted)
 }
 
 #[test]
@@ -644,7 +714,7 @@ fn big_files_stream_in_parallel_blocks() {
     for block in [4096, 1 << 16] {
         let e = parse_blocks::<f32>(Path::new("t.csv"), bad.as_bytes(), &o, block, Some(2));
         assert_eq!(
-            e.unwrap_err().to_string(),
+            unhinted(e.unwrap_err().to_string()),
             "t.csv:29031:b: `x` is not a number"
         );
     }
@@ -955,4 +1025,119 @@ fn the_fingerprint_is_the_content_whatever_the_blocks_or_the_compression() {
     // A selection of rows keeps the file's fingerprint.
     let f = load::<f64>(&Source::Path(packed), &classify()).unwrap();
     assert_eq!(f.select(&[1]).fingerprint, whole);
+}
+
+#[test]
+fn blanks_read_as_nan_only_when_asked_and_only_in_feature_columns() {
+    let o = LoadOptions {
+        missing: true,
+        ..classify()
+    };
+    // The plain path and the quoted (csv crate) path, every spelling of a blank.
+    for text in [
+        &b"a,b,c\n,1,x\nNA,N/A,x\nNaN,nan,x\nNULL,null,x\n  ,2,x\n"[..],
+        &b"a,b,c\n\"\",1,x\nNA,\"N/A\",x\nNaN,nan,x\nNULL,null,x\n  ,2,x\n"[..],
+    ] {
+        for f in [
+            ok::<f64>(text, &o).x.mapv(|v| v.is_nan()),
+            ok::<f32>(text, &o).x.mapv(|v| v.is_nan()),
+        ] {
+            assert_eq!(
+                f,
+                ndarray::array![
+                    [true, false],
+                    [true, true],
+                    [true, true],
+                    [true, true],
+                    [true, false]
+                ]
+            );
+        }
+        assert!(err(text, &classify()).starts_with("t.csv:2:a: empty field: a missing value"));
+    }
+    // Anything else is still not a number; a blank label is still refused.
+    assert_eq!(
+        err(b"a,b,c\nna,1,x\n", &o),
+        "t.csv:2:a: `na` is not a number"
+    );
+    assert_eq!(err(b"a,b,c\n1,1,\n", &o), "t.csv:2:c: empty label");
+    assert_eq!(
+        err(b"a,b,c\n-inf,1,x\n", &o),
+        "t.csv:2:a: `-inf` is not a finite number"
+    );
+}
+
+#[test]
+fn text_columns_are_read_verbatim_and_kept_by_select() {
+    let o = LoadOptions {
+        text: vec![
+            (LabelSpec::Name("colour".into()), "--categorical"),
+            (LabelSpec::parse("0"), "--keep"),
+            // Named twice: read once.
+            (LabelSpec::Name("colour".into()), "--keep"),
+        ],
+        ignore: vec![LabelSpec::Name("id".into())],
+        ..classify()
+    };
+    let text = b"id,a,colour,b,kind\n007,1,red,2,x\n8,3,\"dark, blue\",4,y\n9,5, green ,6,x\n";
+    let f = read_every_way(text, &o).unwrap();
+    assert_eq!(f.feature_names, names(&["a", "b"]));
+    assert_eq!(f.x, ndarray::array![[1.0, 2.0], [3.0, 4.0], [5.0, 6.0]]);
+    let cols: Vec<(&str, Vec<&str>)> = f
+        .text
+        .iter()
+        .map(|c| {
+            (
+                c.name.as_str(),
+                c.values.iter().map(String::as_str).collect(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        cols,
+        vec![
+            ("colour", vec!["red", "dark, blue", "green"]),
+            ("id", vec!["007", "8", "9"])
+        ]
+    );
+    let s = f.select(&[2, 0]);
+    assert_eq!(s.text[0].values, names(&["green", "red"]));
+    assert_eq!(s.text[1].values, names(&["9", "007"]));
+    // None asked: no text columns; a text column not there, or the label, is an error.
+    assert!(ok::<f64>(b"a,kind\n1,x\n", &classify()).text.is_empty());
+    let missing = LoadOptions {
+        text: vec![(LabelSpec::Name("shade".into()), "--categorical")],
+        ..classify()
+    };
+    assert_eq!(
+        err(b"a,kind\n1,x\n", &missing),
+        "t.csv: --categorical: no column `shade`; the columns are: a, kind"
+    );
+    let label = LoadOptions {
+        text: vec![(LabelSpec::Name("kind".into()), "--keep")],
+        ..classify()
+    };
+    assert_eq!(
+        err(b"a,kind\n1,x\n", &label),
+        "t.csv: column `kind` is the label, and --keep names it too"
+    );
+}
+
+#[test]
+fn a_text_feature_gets_the_hint_to_ignore_or_encode_it() {
+    let full = parse::<f64>(
+        Path::new("t.csv"),
+        b"a,my colour,kind\n1,orange,x\n",
+        &classify(),
+    );
+    assert_eq!(
+        full.unwrap_err().to_string(),
+        "t.csv:2:my colour: `orange` is not a number; if `my colour` is a text column, pass \
+         --ignore 'my colour' to skip it or --categorical 'my colour' to one-hot encode it"
+    );
+    // Not for a blank or an out-of-range number.
+    assert_eq!(
+        err(b"a,b,kind\n1,,x\n", &classify()),
+        "t.csv:2:b: empty field: a missing value, refused unless --impute mean|median|zero fills it"
+    );
 }

@@ -31,6 +31,23 @@ fn render_source(src: &Provenance, opts: &ExplainOptions) -> String {
     ));
     let raw = step("raw_x", "raw x", "", Value::Vector(src.raw_x.clone()));
     out.push_str(&render_step(&raw, opts));
+    // Named when the model encodes categories or blanks (its inputs are then not the
+    // file's columns one for one).
+    if src
+        .inputs
+        .iter()
+        .any(|n| n.contains('=') || n.ends_with("_missing"))
+    {
+        let names: Vec<String> = src
+            .inputs
+            .iter()
+            .map(|n| crate::error::escaped(n.as_bytes(), 40))
+            .collect();
+        out.push_str(&format!(
+            "  raw x's entries: {} (categories one-hot, blanks imputed)\n",
+            names.join(", ")
+        ));
+    }
     match (src.standardized_x, src.bias) {
         (false, false) => {
             out.push_str("  x below is the raw row itself (no standardization, no bias input)\n")

@@ -166,7 +166,16 @@ pub fn sample<T: Real>(
         precision: Some(T::NAME.to_string()),
         data: row.source.display().to_string(),
         row: index,
-        raw_x: row.x.row(0).iter().map(|&v| as_read(v)).collect(),
+        // The row as the model's inputs before standardization: the file's numbers, or
+        // with an encoding the one-hot and imputed values.
+        raw_x: match &prep.encoding {
+            None => row.x.row(0).iter().map(|&v| as_read(v)).collect(),
+            Some(_) => {
+                let (x, _) = prep.encode(&row, false)?;
+                x.row(0).iter().map(|&v| as_read(v)).collect()
+            }
+        },
+        inputs: prep.features.clone(),
         raw_y: match &row.labels {
             FrameLabels::Targets(t) => Some(t.row(0).iter().map(|&v| as_read(v)).collect()),
             _ => None,

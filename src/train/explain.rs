@@ -129,6 +129,10 @@ pub struct Provenance {
     /// The targets' (mean, std) when they were standardized: ŷ in the target's units is
     /// ŷ × std + mean.
     pub target_scale: Option<(Vec<f64>, Vec<f64>)>,
+    /// The names of raw x's entries (`age`, `colour=red`, `age_missing`), as the model
+    /// names its inputs; empty when unknown.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub inputs: Vec<String>,
 }
 
 /// Everything `explain` computed, in the chapter's order; serialize it for `--json`.

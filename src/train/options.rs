@@ -60,6 +60,14 @@ pub struct DataOptions {
     pub val_frac: f64,
     pub no_standardize: bool,
     pub no_standardize_targets: bool,
+    /// Whether --task was given (a default classify refuses a real-valued label).
+    pub task_given: bool,
+    /// `--features`: the feature columns, in order (empty: all but label and --ignore).
+    pub features: Vec<String>,
+    /// `--no-header`.
+    pub no_header: bool,
+    /// `--categorical`, `--impute`, `--missing-indicator`.
+    pub encode: crate::data::prep::EncodeOptions,
 }
 
 /// The model: its shape and where its weights start.

@@ -90,6 +90,34 @@ pub fn ignore_specs(columns: &[String]) -> Vec<LabelSpec> {
     label_specs(columns)
 }
 
+/// With --task left at its default (classify), a label column of non-integer numbers is
+/// refused before training: it is almost surely a regression target (scikit-learn refuses
+/// it too: `Unknown label type: continuous`). An explicit `--task classify` trains.
+pub fn refuse_real_valued<T>(frame: &Frame<T>) -> Result<()> {
+    let FrameLabels::Classes(classes) = &frame.labels else {
+        return Ok(());
+    };
+    let fractional = classes
+        .names
+        .iter()
+        .zip(&classes.first_lines)
+        .find(|(c, _)| data::class_number(c).is_some_and(|v| v.fract() != 0.0));
+    let Some((value, line)) = fractional else {
+        return Ok(());
+    };
+    Err(Error::data(
+        &frame.source,
+        format!(
+            "the label column `{}` holds non-integer numbers (`{}` on line {line}, {} distinct \
+             values): for regression, pass --task regress; to read them as classes all the \
+             same, pass --task classify",
+            data::shown_str(&frame.label_names.join(",")),
+            data::shown_str(value),
+            classes.names.len()
+        ),
+    ))
+}
+
 /// The label kind a task reads.
 pub fn label_kind(task: Task) -> LabelKind {
     match task {
@@ -257,6 +285,19 @@ pub fn load_input<T: Real>(args: &RunOptions, observer: &mut dyn Observer) -> Re
             ));
         }
     }
+    if let Some(c) = args
+        .data
+        .encode
+        .categorical
+        .iter()
+        .find(|c| args.data.ignore.iter().any(|i| i.trim() == c.as_str()))
+    {
+        return Err(Error::flag(
+            "--categorical",
+            "names a column that --ignore skips too: give it to one of them",
+            crate::data::shown_str(c),
+        ));
+    }
     let previous = match &args.model.init_from {
         Some(p) => Some(crate::train::limits::load_model(p)?),
         None => None,
@@ -269,9 +310,21 @@ pub fn load_input<T: Real>(args: &RunOptions, observer: &mut dyn Observer) -> Re
     let mut opts = LoadOptions::new(specs, label_kind(task));
     opts.delimiter = args.data.delimiter.byte();
     opts.ignore = ignore_specs(&args.data.ignore);
-    let expected = previous.as_ref().map(|m| m.prep.features.clone());
+    opts.features = ignore_specs(&args.data.features);
+    opts.no_header = args.data.no_header;
+    let expected = previous.as_ref().map(|m| m.prep.number_columns());
     opts.expected_features = expected.as_deref();
+    match &previous {
+        Some(m) => data::prep::read_encoded(&mut opts, &m.prep.categorical(), m.prep.imputes()),
+        None => {
+            let enc = &args.data.encode;
+            data::prep::read_encoded(&mut opts, &enc.categorical, enc.impute.is_some())
+        }
+    }
     let mut frame: Frame<T> = data::load(&src, &opts)?;
+    if task == Task::Classify && !args.data.task_given && previous.is_none() {
+        refuse_real_valued(&frame)?;
+    }
     for w in std::mem::take(&mut frame.warnings) {
         observer.on_warning(&w);
     }
@@ -350,12 +403,13 @@ pub(super) fn fit_and_train<T: Real>(
     let prep = match previous {
         Some(m) => m.prep.clone(),
         None => {
-            let mut p = Prep::fit(
+            let mut p = Prep::fit_encoded(
                 &train_frame,
                 task,
                 !args.data.no_standardize,
                 !args.data.no_standardize_targets,
                 args.model.bias,
+                &args.data.encode,
             )?;
             if p.classes.is_some() {
                 p.classes = all_classes;
@@ -374,8 +428,18 @@ pub(super) fn fit_and_train<T: Real>(
         false,
     )?;
     let train_data = prep.transform(train_frame)?;
-    let val_data = val_frame.map(|f| prep.transform(f)).transpose()?;
-    let test_data = test_frame.map(|f| prep.transform(f)).transpose()?;
+    // Categories only in the validation or test rows are all zeros there, and noted.
+    let mut counted = |f: Frame<T>, rows: &str| -> Result<Data<T>> {
+        let (d, unseen) = prep.transform_counted(f, false)?;
+        if let Some(note) = unseen.note() {
+            observer.on_warning(&format!("{rows}: {note}"));
+        }
+        Ok(d)
+    };
+    let val_data = val_frame
+        .map(|f| counted(f, "validation rows"))
+        .transpose()?;
+    let test_data = test_frame.map(|f| counted(f, "--test")).transpose()?;
 
     let mut model: Mlp<T> = match previous {
         Some(m) => m.mlp(),

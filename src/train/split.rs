@@ -4,7 +4,7 @@
 use ndarray::{Array2, Axis};
 use rand::seq::SliceRandom;
 
-use crate::data::{Frame, Labels as FrameLabels};
+use crate::data::{Frame, Labels as FrameLabels, TextColumn};
 use crate::Real;
 
 /// The fold (0..k) of every row: per class (or overall) a seeded shuffle dealt round-robin,
@@ -78,6 +78,7 @@ pub(super) fn split_frame<T: Real>(
         lines,
         warnings,
         fingerprint,
+        text,
     } = frame;
     let lines = lines.select(tr);
     let x = keep_rows(x, tr);
@@ -95,6 +96,16 @@ pub(super) fn split_frame<T: Real>(
         lines,
         warnings,
         fingerprint,
+        text: text
+            .into_iter()
+            .map(|c| TextColumn {
+                name: c.name,
+                values: tr
+                    .iter()
+                    .filter_map(|&i| c.values.get(i).cloned())
+                    .collect(),
+            })
+            .collect(),
     };
     (train, val)
 }

@@ -45,6 +45,19 @@ pub fn exportable(prep: &Prep) -> std::result::Result<(), String> {
     if prep.features.is_empty() {
         cannot.push("has no feature column (only the bias input)".into());
     }
+    // The encoders of real tables (src/data/encode.rs) take text and blanks, which the
+    // graph's one float input cannot carry yet.
+    if let Some(enc) = &prep.encoding {
+        for c in enc.categorical() {
+            cannot.push(format!("one-hot encodes `{c}` (--categorical)"));
+        }
+        if let Some(i) = enc.impute {
+            cannot.push(format!("fills blanks (--impute {})", i.name()));
+        }
+        if enc.columns.iter().any(|c| c.indicator) {
+            cannot.push("adds missing indicators (--missing-indicator)".into());
+        }
+    }
     match cannot.is_empty() {
         true => Ok(()),
         false => Err(format!(
@@ -83,6 +96,7 @@ mod tests {
                 standardize: None,
                 target_standardize: None,
                 bias: true,
+                encoding: None,
             },
             hyperparameters: serde_json::Value::Null,
             metrics: serde_json::Value::Null,
