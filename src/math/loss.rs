@@ -1,7 +1,7 @@
 //! The loss ℓ(o, y) of one sample and its gradient ∂ℓ/∂o, each next to the other.
 //! Softmax cross-entropy is fused (log-sum-exp), so the pairing softmax + CE is assumed.
 
-use ndarray::{ArrayView2, ArrayViewMut2, Axis};
+use ndarray::{ArrayView1, ArrayView2, ArrayViewMut2, Axis};
 
 use crate::math::linalg::{self, tree_sum};
 use crate::Real;
@@ -49,6 +49,45 @@ impl<T> Target<'_, T> {
     }
 }
 
+/// The labels of a batch and, optionally, a positive weight wᵢ per row (a sample's weight
+/// times its class's): L becomes the weighted mean Σᵢ wᵢ ℓᵢ / Σᵢ wᵢ (PyTorch's
+/// `cross_entropy(weight=…)` for class weights). Without weights every wᵢ = 1: the seed's mean.
+#[derive(Clone, Copy, Debug)]
+pub struct Weighted<'a, T> {
+    /// The labels.
+    pub y: Target<'a, T>,
+    /// wᵢ > 0, one per row; None for the plain mean.
+    pub w: Option<ArrayView1<'a, T>>,
+}
+
+impl<'a, T> From<Target<'a, T>> for Weighted<'a, T> {
+    /// The plain mean: no weights.
+    fn from(y: Target<'a, T>) -> Self {
+        Weighted { y, w: None }
+    }
+}
+
+impl<'a, T: Real> Weighted<'a, T> {
+    /// Labels `y` with weights `w` (None: unweighted).
+    pub fn new(y: Target<'a, T>, w: Option<ArrayView1<'a, T>>) -> Self {
+        Weighted { y, w }
+    }
+
+    /// Σᵢ wᵢ in f64 (B without weights): the denominator of L.
+    pub fn total(&self) -> f64 {
+        match &self.w {
+            Some(w) => w.iter().map(|v| v.f64()).sum(),
+            None => self.y.len() as f64,
+        }
+    }
+
+    /// wᵢ (1 without weights).
+    #[inline]
+    pub fn weight(&self, i: usize) -> T {
+        self.w.as_ref().map_or(T::one(), |w| w[i])
+    }
+}
+
 impl std::str::FromStr for Loss {
     type Err = String;
 
@@ -87,12 +126,14 @@ impl Loss {
         }
     }
 
-    /// L = (1/B) Σᵢ ℓ(oᵢ, yᵢ), the mean loss of a batch, accumulated in f64.
-    pub fn value<T: Real>(self, o: ArrayView2<T>, y: Target<T>) -> f64 {
+    /// L = Σᵢ wᵢ ℓ(oᵢ, yᵢ) / Σᵢ wᵢ, the weighted mean loss of a batch, accumulated in f64;
+    /// without weights (wᵢ = 1) the plain mean L = (1/B) Σᵢ ℓ(oᵢ, yᵢ), computed as before.
+    pub fn value<'a, T: Real>(self, o: ArrayView2<T>, y: impl Into<Weighted<'a, T>>) -> f64 {
+        let Weighted { y, w } = y.into();
         let b = o.nrows();
         let mut total = 0.0f64;
         for (i, o_i) in o.outer_iter().enumerate() {
-            total += match (self, y) {
+            let l_i = match (self, y) {
                 // ℓ = log Σⱼ e^(oⱼ) − o_y
                 (Loss::SoftmaxCe, Target::Classes(y)) => {
                     (log_sum_exp_iter(o_i.iter().copied()) - o_i[y[i]]).f64()
@@ -108,15 +149,38 @@ impl Loss {
                     (T::of(0.5) * sq).f64()
                 }
             };
+            // Σᵢ wᵢ ℓᵢ
+            total += match &w {
+                Some(w) => w[i].f64() * l_i,
+                None => l_i,
+            };
         }
-        total / b as f64
+        match &w {
+            Some(w) => total / w.iter().map(|v| v.f64()).sum::<f64>(),
+            None => total / b as f64,
+        }
     }
 
-    /// ∂L/∂O for the batch mean L, written into `d_o` (B,q) and **already divided by B**;
+    /// ∂L/∂O for the batch's weighted mean L = Σᵢ wᵢ ℓᵢ / Σᵢ wᵢ, written into `d_o` (B,q):
+    /// row i is ∂ℓᵢ/∂oᵢ · wᵢ / Σₖ wₖ, **already divided** (by B without weights, wᵢ = 1);
     /// returns L as well, since it falls out of the same pass.
-    pub fn gradient<T: Real>(self, o: ArrayView2<T>, y: Target<T>, d_o: ArrayViewMut2<T>) -> f64 {
+    pub fn gradient<'a, T: Real>(
+        self,
+        o: ArrayView2<T>,
+        y: impl Into<Weighted<'a, T>>,
+        d_o: ArrayViewMut2<T>,
+    ) -> f64 {
+        let weighted = y.into();
+        let Weighted { y, w } = weighted;
         let b = o.nrows();
+        // 1/B, or 1/Σw: each row's share of L is wᵢ/Σw.
+        let total_w = weighted.total();
         let inv_b = T::one() / T::of(b as f64);
+        let inv_w = 1.0 / total_w;
+        let share = |i: usize| match &w {
+            Some(w) => T::of(w[i].f64() * inv_w),
+            None => inv_b,
+        };
         // Rows are independent: blocks of rows on the rayon pool's threads (e^x is ~10 ns),
         // their ℓ summed in a tree fixed by B, so the same bits for every thread count.
         let parts = if o.len() >= GRADIENT_SPLIT_MIN {
@@ -128,7 +192,9 @@ impl Loss {
             let mut total = 0.0f64;
             for (k, (o_i, mut d_i)) in o.outer_iter().zip(d_o.axis_iter_mut(Axis(0))).enumerate() {
                 let i = first + k;
-                match (self, y) {
+                // wᵢ/Σw (1/B unweighted): the factor of ∂ℓᵢ/∂oᵢ in ∂L/∂oᵢ
+                let c_i = share(i);
+                let l_i = match (self, y) {
                     (Loss::SoftmaxCe, Target::Classes(y)) => {
                         // p = softmax(o) = e^(o − m) / Σⱼ e^(oⱼ − m), m = max o;   ∂ℓ/∂o = p − onehot(y)
                         let m = o_i.iter().copied().fold(T::neg_infinity(), T::max);
@@ -137,17 +203,17 @@ impl Loss {
                             *d = (o_ij - m).exp();
                             sum += *d;
                         }
-                        let scale = inv_b / sum;
+                        let scale = c_i / sum;
                         for d in d_i.iter_mut() {
                             *d *= scale;
                         }
-                        d_i[y[i]] -= inv_b;
+                        d_i[y[i]] -= c_i;
                         // ℓ = log Σⱼ e^(oⱼ) − o_y = m + log Σⱼ e^(oⱼ − m) − o_y
-                        total += (m + sum.ln() - o_i[y[i]]).f64();
+                        (m + sum.ln() - o_i[y[i]]).f64()
                     }
                     (Loss::SoftmaxCe, Target::Values(_)) => {
                         d_i.fill(T::nan());
-                        total = f64::NAN;
+                        f64::NAN
                     }
                     (Loss::HalfSquared, _) => {
                         // ∂ℓ/∂o = o − y
@@ -155,15 +221,24 @@ impl Loss {
                         for (j, (&o_ij, d)) in o_i.iter().zip(d_i.iter_mut()).enumerate() {
                             let r = o_ij - target_at(y, i, j);
                             sq += r * r;
-                            *d = r * inv_b;
+                            *d = r * c_i;
                         }
-                        total += (T::of(0.5) * sq).f64();
+                        (T::of(0.5) * sq).f64()
                     }
-                }
+                };
+                // Σᵢ wᵢ ℓᵢ
+                total += match &w {
+                    Some(w) => w[i].f64() * l_i,
+                    None => l_i,
+                };
             }
             total
         };
-        tree_sum((o, d_o), b, GRADIENT_BLOCK_ROWS, parts, &split_rows, &rows) / b as f64
+        let sum = tree_sum((o, d_o), b, GRADIENT_BLOCK_ROWS, parts, &split_rows, &rows);
+        match w {
+            Some(_) => sum / total_w,
+            None => sum / b as f64,
+        }
     }
 }
 
