@@ -347,6 +347,23 @@ pub struct TrainArgs {
     /// summary replaces it rather than appending). It may not name an input.
     #[arg(long, value_name = "FILE.md", help_heading = "Output")]
     pub summary_md: Option<PathBuf>,
+
+    /// Weigh each row by the number in column COL (a header name): the loss becomes the
+    /// weighted mean L = Σᵢ wᵢ ℓᵢ / Σᵢ wᵢ over each minibatch, and the validation and test
+    /// metrics are weighted too (accuracy Σᵢ wᵢ [correctᵢ] / Σᵢ wᵢ). The column is not a
+    /// feature. Every weight must be a finite number > 0 (a blank, 0 or a negative value is
+    /// an error naming its line). Use it when rows stand for several observations, or to
+    /// correct a sample's bias; an integer weight k trains like k copies of the row.
+    #[arg(long, value_name = "COL", help_heading = "Data")]
+    pub weight_column: Option<String>,
+
+    /// Weigh each class's rows (classification): `balanced` gives class k the weight
+    /// n / (q · nₖ) (nₖ its training rows, as scikit-learn), so that rare classes count as
+    /// much as common ones; `cat=2,dog=0.5` weighs the classes named (the others 1);
+    /// `@FILE` reads such a list from a file (`class=weight`, one per line or
+    /// comma-separated, `#` comments). Multiplies --weight-column's weights.
+    #[arg(long, value_name = "balanced|LIST|@FILE", help_heading = "Data")]
+    pub class_weight: Option<crate::data::weights::ClassWeight>,
 }
 
 /// Options of `mlp-train predict`.
@@ -425,6 +442,12 @@ pub struct PredictArgs {
     /// data, the metrics, each gate and the baseline marked ✅ or ❌. `-` is standard output.
     #[arg(long, value_name = "FILE.md")]
     pub summary_md: Option<PathBuf>,
+
+    /// Weigh each row of the --data file by the number in column COL (not a feature of the
+    /// model): the loss, accuracy (Σᵢ wᵢ [correctᵢ] / Σᵢ wᵢ) and gates are then weighted, as
+    /// scikit-learn's `score(X, y, sample_weight)`. Each weight a finite number > 0.
+    #[arg(long, value_name = "COL")]
+    pub weight_column: Option<String>,
 }
 
 /// Options of `mlp-train gradcheck`.
@@ -467,6 +490,10 @@ pub struct GradcheckArgs {
     /// Fail (exit 7) when a max relative error |a − n| / max(|a|, |n|, 1e-4) exceeds this.
     #[arg(long, default_value_t = crate::train::gradcheck::DEFAULT_TOL)]
     pub tol: f64,
+    /// Check the weighted loss L = Σᵢ wᵢ ℓᵢ / Σᵢ wᵢ (`--weight-column`, `--class-weight`),
+    /// each row's wᵢ drawn from U(0.5, 2.5) with the seed.
+    #[arg(long)]
+    pub weighted: bool,
     /// Print JSON.
     #[arg(long)]
     pub json: bool,
@@ -566,6 +593,8 @@ impl TrainArgs {
                 val_frac: self.val_frac,
                 no_standardize: self.no_standardize,
                 no_standardize_targets: self.no_standardize_targets,
+                weight_column: self.weight_column.clone(),
+                class_weight: self.class_weight.clone(),
             },
             model: ModelOptions {
                 bias: self.bias_on(),

@@ -60,6 +60,10 @@ pub struct DataOptions {
     pub val_frac: f64,
     pub no_standardize: bool,
     pub no_standardize_targets: bool,
+    /// `--weight-column`: per-row weights wᵢ > 0 (the column is then no feature).
+    pub weight_column: Option<String>,
+    /// `--class-weight`: each class's rows weigh this much (balanced, a list, a file).
+    pub class_weight: Option<crate::data::weights::ClassWeight>,
 }
 
 /// The model: its shape and where its weights start.
