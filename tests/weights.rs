@@ -416,6 +416,42 @@ fn validation_cv_and_sweep_take_the_weights() {
     .unwrap();
     assert_eq!(p["summary"]["weighting"]["weight_column"], "w", "{p}");
     assert_eq!(p["summary"]["weighting"]["class_weight"], "balanced");
+    // The weight column is read with the data, once: no axis. Class weights may vary
+    // (points are numbered from 0: point 1 is `setosa=3`).
+    let runs2 = dir.path().join("runs2");
+    let out = run(&[
+        "sweep",
+        "--grid",
+        "weight-column=w,x",
+        "--runs",
+        runs2.to_str().unwrap(),
+        "--data",
+        &weighted,
+    ]);
+    assert_error(&out, 2, &["--weight-column cannot be an axis"]);
+    let out = run(&[
+        "sweep",
+        "--grid",
+        "class-weight=balanced,setosa=3",
+        "--runs",
+        runs2.to_str().unwrap(),
+        "--data",
+        &weighted,
+        "--weight-column",
+        "w",
+        "--epochs",
+        "1",
+        "-q",
+    ]);
+    ok_stdout(&out);
+    let p: Value = serde_json::from_str(
+        &std::fs::read_to_string(runs2.join("points").join("0001.json")).unwrap(),
+    )
+    .unwrap();
+    assert_eq!(
+        p["summary"]["weighting"]["class_weights"],
+        serde_json::json!([3.0, 1.0, 1.0])
+    );
 }
 
 #[test]

@@ -63,7 +63,7 @@ const REFUSED: [(&str, &str); 8] = [
 ];
 
 /// Train flags that shape the data, read once for the whole sweep: never an axis.
-const DATA_FLAGS: [&str; 7] = [
+const DATA_FLAGS: [&str; 8] = [
     "data",
     "test",
     "label",
@@ -71,6 +71,8 @@ const DATA_FLAGS: [&str; 7] = [
     "delimiter",
     "ignore",
     "init_from",
+    // Taken out of the features when the data is read, once for the whole sweep.
+    "weight_column",
 ];
 
 /// `mlp-train sweep …`: returns the exit code.
@@ -274,6 +276,16 @@ fn train_flags(m: &ArgMatches) -> Result<Vec<OsString>> {
             .map(|v| {
                 if matches!(id, "data" | "test" | "init_from") && v != "-" {
                     std::path::absolute(v).map_or_else(|_| v.to_os_string(), |p| p.into_os_string())
+                } else if let Some(file) = v
+                    .to_str()
+                    .and_then(|s| s.strip_prefix('@'))
+                    .filter(|_| id == "class_weight")
+                {
+                    // --class-weight @FILE: engines run elsewhere, so the file's path absolute.
+                    let abs = std::path::absolute(file).unwrap_or_else(|_| file.into());
+                    let mut a = OsString::from("@");
+                    a.push(abs.as_os_str());
+                    a
                 } else {
                     v.to_os_string()
                 }
