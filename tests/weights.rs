@@ -340,6 +340,24 @@ fn eval_weighs_rows_as_duplicated_rows() {
         a["accuracy"], plain["accuracy"],
         "the weights changed nothing"
     );
+    // The text names the weighting; the count beside it is of rows.
+    let text = ok_stdout(&run(&[
+        "eval",
+        "--model",
+        ms,
+        "--data",
+        &weighted,
+        "--weight-column",
+        "w",
+    ]));
+    let first = text.lines().next().unwrap();
+    let pct = 100.0 * a["accuracy"].as_f64().unwrap();
+    assert!(
+        first.starts_with(&format!(
+            "accuracy {pct:.2}% weighted by column `w` (rows: "
+        )),
+        "{first}"
+    );
     assert_eq!(a["weight_column"], "w");
     assert!(plain.get("weight_column").is_none());
     // A weighted file without the flag has a column the model does not know.

@@ -198,7 +198,16 @@ pub fn predict(args: &PredictArgs, report_only: bool) -> Result<PredictOutput> {
                 report = if args.json {
                     serde_json::to_value(&r).unwrap_or_default().to_string()
                 } else {
-                    class_report_text(&r, classes)
+                    let text = class_report_text(&r, classes);
+                    match &args.weight_column {
+                        // The count beside the weighted accuracy is of rows, unweighted.
+                        Some(c) if weights.is_some() => text.replacen(
+                            "% (",
+                            &format!("% weighted by column `{}` (rows: ", data::shown_str(c)),
+                            1,
+                        ),
+                        _ => text,
+                    }
                 };
             }
         }
