@@ -17,6 +17,6 @@ pub mod train;
 
 pub use error::{Error, Result};
 pub use math::activation::Activation;
-pub use math::loss::{Loss, Target};
+pub use math::loss::{Loss, Target, Weighted};
 pub use math::model::{Cache, Grads, Init, Mlp, Objective};
 pub use math::real::Real;

@@ -21,6 +21,7 @@ fn dataset(n: usize, d: usize, q: usize) -> Data<f32> {
     Data {
         x: Array2::from_shape_simple_fn((n, d), || rng.random_range(-1.0..1.0) as f32),
         y: Targets::Classes((0..n).map(|i| i % q).collect()),
+        weights: None,
     }
 }
 

@@ -453,6 +453,22 @@ pub struct TrainArgs {
     /// can tell an imputed value from a real one.
     #[arg(long, requires = "impute", help_heading = "Data")]
     pub missing_indicator: bool,
+    /// Weigh each row by the number in column COL (a header name): the loss becomes the
+    /// weighted mean L = Σᵢ wᵢ ℓᵢ / Σᵢ wᵢ over each minibatch, and the validation and test
+    /// metrics are weighted too (accuracy Σᵢ wᵢ [correctᵢ] / Σᵢ wᵢ). The column is not a
+    /// feature. Every weight must be a finite number > 0 (a blank, 0 or a negative value is
+    /// an error naming its line). Use it when rows stand for several observations, or to
+    /// correct a sample's bias; an integer weight k trains like k copies of the row.
+    #[arg(long, value_name = "COL", help_heading = "Data")]
+    pub weight_column: Option<String>,
+
+    /// Weigh each class's rows (classification): `balanced` gives class k the weight
+    /// n / (q · nₖ) (nₖ its training rows, as scikit-learn), so that rare classes count as
+    /// much as common ones; `cat=2,dog=0.5` weighs the classes named (the others 1);
+    /// `@FILE` reads such a list from a file (`class=weight`, one per line or
+    /// comma-separated, `#` comments). Multiplies --weight-column's weights.
+    #[arg(long, value_name = "balanced|LIST|@FILE", help_heading = "Data")]
+    pub class_weight: Option<crate::data::weights::ClassWeight>,
 }
 
 /// `eval --data`: predict's, but the label column is needed.
@@ -556,6 +572,11 @@ pub struct PredictArgs {
     /// naming its line and column) instead of an all-zero encoding counted in a note.
     #[arg(long)]
     pub strict: bool,
+    /// Weigh each row of the --data file by the number in column COL (not a feature of the
+    /// model): the loss, accuracy (Σᵢ wᵢ [correctᵢ] / Σᵢ wᵢ) and gates are then weighted, as
+    /// scikit-learn's `score(X, y, sample_weight)`. Each weight a finite number > 0.
+    #[arg(long, value_name = "COL")]
+    pub weight_column: Option<String>,
 }
 
 /// Options of `mlp-train gradcheck`.
@@ -598,6 +619,10 @@ pub struct GradcheckArgs {
     /// Fail (exit 7) when a max relative error |a − n| / max(|a|, |n|, 1e-4) exceeds this.
     #[arg(long, default_value_t = crate::train::gradcheck::DEFAULT_TOL)]
     pub tol: f64,
+    /// Check the weighted loss L = Σᵢ wᵢ ℓᵢ / Σᵢ wᵢ (`--weight-column`, `--class-weight`),
+    /// each row's wᵢ drawn from U(0.5, 2.5) with the seed.
+    #[arg(long)]
+    pub weighted: bool,
     /// Print JSON.
     #[arg(long)]
     pub json: bool,
@@ -787,6 +812,8 @@ impl TrainArgs {
                     impute: self.impute,
                     missing_indicator: self.missing_indicator,
                 },
+                weight_column: self.weight_column.clone(),
+                class_weight: self.class_weight.clone(),
             },
             model: ModelOptions {
                 bias: self.bias_on(),

@@ -17,7 +17,7 @@ use crate::data::matrices::Targets;
 use crate::data::modelfile::ModelFile;
 use crate::data::prep::{Prep, Task};
 use crate::data::{self, LabelSpec, Labels as FrameLabels, LoadOptions, Source};
-use crate::math::loss::{softmax_rows, Target};
+use crate::math::loss::softmax_rows;
 use crate::math::model::{Init, Mlp};
 use crate::show::graph::GraphShapes;
 use crate::show::html;
@@ -102,7 +102,7 @@ pub fn predict(args: &PredictArgs, report_only: bool) -> Result<PredictOutput> {
     let prep = &mf.prep;
     // Predict in the precision the model was trained in, so that an f32 model's predictions
     // are exactly those it was evaluated with.
-    let (mut o, truth, sample, evaluated, notes, kept, unseen) = match mf.precision.as_str() {
+    let (mut o, truth, sample, evaluated, notes, kept, unseen, weights) = match mf.precision.as_str() {
         "f32" => outputs::<f32>(&mf, args)?,
         _ => outputs::<f64>(&mf, args)?,
     };
@@ -126,7 +126,9 @@ pub fn predict(args: &PredictArgs, report_only: bool) -> Result<PredictOutput> {
     let objective = truth.as_ref().map(|t| {
         let m = mf.mlp::<f64>();
         let lambda = mf.hyperparameters["lambda"].as_f64().unwrap_or(0.0);
-        let (l, s) = (m.loss.value(o.view(), t.target()), m.regularizer(lambda));
+        let w = weights.as_ref().map(|w| ndarray::ArrayView1::from(&w[..]));
+        let y = crate::math::loss::Weighted::new(t.target(), w);
+        let (l, s) = (m.loss.value(o.view(), y), m.regularizer(lambda));
         crate::math::model::Objective { l, s, j: l + s }
     });
     let mut predictions = None;
@@ -208,12 +210,26 @@ pub fn predict(args: &PredictArgs, report_only: bool) -> Result<PredictOutput> {
                     &need,
                     "evaluate with a model of fewer classes",
                 )?;
-                let r = metrics::classification(t, &predicted, classes);
+                let mut r = metrics::classification(t, &predicted, classes);
+                // --weight-column: the accuracy (gated, reported) weighted as scikit-learn's
+                // score(…, sample_weight); the confusion matrix keeps counting rows.
+                if let Some(w) = &weights {
+                    r.accuracy = metrics::weighted_accuracy(t, &predicted, w);
+                }
                 measured = Some((r.accuracy, None));
                 report = if args.json {
                     serde_json::to_value(&r).unwrap_or_default().to_string()
                 } else {
-                    class_report_text(&r, classes)
+                    let text = class_report_text(&r, classes);
+                    match &args.weight_column {
+                        // The count beside the weighted accuracy is of rows, unweighted.
+                        Some(c) if weights.is_some() => text.replacen(
+                            "% (",
+                            &format!("% weighted by column `{}` (rows: ", data::shown_str(c)),
+                            1,
+                        ),
+                        _ => text,
+                    }
                 };
             }
         }
@@ -232,7 +248,12 @@ pub fn predict(args: &PredictArgs, report_only: bool) -> Result<PredictOutput> {
                     st.invert(y.view_mut());
                 }
                 let flat = |a: &Array2<f64>| a.iter().copied().collect::<Vec<_>>();
-                let r = metrics::regression(&flat(&y), &flat(&o), y.ncols());
+                let r = metrics::regression_weighted(
+                    &flat(&y),
+                    &flat(&o),
+                    y.ncols(),
+                    weights.as_deref(),
+                );
                 predictions = Some(Predictions::Values {
                     actual: flat(&y),
                     predicted: flat(&o),
@@ -376,6 +397,7 @@ type Outputs = (
     Vec<String>,
     Vec<data::TextColumn>,
     Unseen,
+    Option<Vec<f64>>,
 );
 
 fn outputs<T: Real>(mf: &ModelFile, args: &PredictArgs) -> Result<Outputs> {
@@ -385,7 +407,9 @@ fn outputs<T: Real>(mf: &ModelFile, args: &PredictArgs) -> Result<Outputs> {
         prep.labels.iter().cloned().map(LabelSpec::Name).collect(),
         label_kind(prep.task),
     );
-    let columns = prep.number_columns();
+    // The model's columns by name; with --weight-column that column too, taken out below.
+    let mut columns = prep.number_columns();
+    columns.extend(args.weight_column.as_ref().map(|c| c.trim().to_string()));
     opts.expected_features = Some(&columns);
     opts.optional_label = true;
     opts.delimiter = args.delimiter.byte();
@@ -399,7 +423,14 @@ fn outputs<T: Real>(mf: &ModelFile, args: &PredictArgs) -> Result<Outputs> {
         .collect();
     let categorical = prep.categorical();
     data::prep::read_encoded(&mut opts, &categorical, prep.imputes());
-    let frame = data::load::<T>(&Source::parse(&args.data), &opts)?;
+    let mut frame = data::load::<T>(&Source::parse(&args.data), &opts)?;
+    let weights = match &args.weight_column {
+        Some(c) => {
+            let w = data::weights::take_column(&mut frame, c, "--weight-column")?;
+            Some(w.iter().map(|v| v.f64()).collect::<Vec<f64>>())
+        }
+        None => None,
+    };
     // The kept columns: all the text columns but the categorical ones --keep did not name.
     let kept: Vec<data::TextColumn> = frame
         .text
@@ -439,7 +470,7 @@ fn outputs<T: Real>(mf: &ModelFile, args: &PredictArgs) -> Result<Outputs> {
         Targets::Classes(c) => Targets::Classes(c),
         Targets::Values(v) => Targets::Values(v.mapv(|t| t.f64())),
     });
-    Ok((o, truth, sample, evaluated, notes, kept, unseen))
+    Ok((o, truth, sample, evaluated, notes, kept, unseen, weights))
 }
 
 /// The gates' thresholds, checked like training's before any work: an accuracy in [0, 1],
@@ -554,6 +585,10 @@ fn eval_json(
     });
     if let (serde_json::Value::Object(dst), serde_json::Value::Object(src)) = (&mut v, extra) {
         dst.extend(src);
+        // Loss and accuracy are weighted means by this column (absent when unweighted).
+        if let Some(c) = &args.weight_column {
+            dst.insert("weight_column".into(), c.as_str().into());
+        }
     }
     verdict.add_to_json(&mut v);
     format!("{v}\n")
@@ -757,7 +792,11 @@ pub fn gradcheck(args: &GradcheckArgs) -> Result<(String, Result<()>)> {
         Init::Xavier,
         args.seed,
     );
-    let target: Target<f64> = y.target();
+    // --weighted: wᵢ ~ U(0.5, 2.5), drawn after the batch so that the batch is the same.
+    let weights: Option<ndarray::Array1<f64>> = args
+        .weighted
+        .then(|| (0..x.nrows()).map(|_| rng.random_range(0.5..2.5)).collect());
+    let target = crate::math::loss::Weighted::new(y.target(), weights.as_ref().map(|w| w.view()));
     let opts = gradcheck::Options {
         lambda: args.lambda,
         eps: args.eps,
@@ -772,6 +811,7 @@ pub fn gradcheck(args: &GradcheckArgs) -> Result<(String, Result<()>)> {
             "activation": args.activation.name(), "loss": loss.name(),
             "lambda": args.lambda, "eps": args.eps, "tol": args.tol,
             "floor": gradcheck::FLOOR,
+            "weights": weights.as_ref().map(|w| w.to_vec()),
             "ok": verdict.is_ok(),
             "matrices": report,
         });
@@ -790,6 +830,14 @@ pub fn gradcheck(args: &GradcheckArgs) -> Result<(String, Result<()>)> {
             args.lambda,
             args.eps
         );
+        if let Some(w) = &weights {
+            let shown: Vec<String> = w.iter().map(|v| format!("{v:.3}")).collect();
+            let _ = writeln!(
+                t,
+                "weighted: L = Σᵢ wᵢ ℓᵢ / Σᵢ wᵢ, w = [{}]",
+                shown.join(", ")
+            );
+        }
         let _ = writeln!(
             t,
             "relative error = |analytic − numeric| / max(|analytic|, |numeric|, {:e})",
@@ -918,6 +966,8 @@ pub fn explain(args: &ExplainArgs) -> Result<(String, Vec<String>)> {
     // model's data is read and standardized in f32, as in training. The data is read once
     // (it may be standard input).
     let mut notes = Vec::new();
+    // The model's weighting and this row's --weight-column value, when it was trained weighted.
+    let mut row_weight: Option<(data::weights::Weighting, Option<f64>)> = None;
     let sample = match &args.model {
         Some(path) => {
             let mf = limits::load_model(path)?;
@@ -944,14 +994,18 @@ pub fn explain(args: &ExplainArgs) -> Result<(String, Vec<String>)> {
                 ),
                 args,
             );
+            // A model trained with --weight-column reads its features by name; the weight
+            // column, an extra column to it, is not read here (the row's wᵢ is not shown).
             let columns = mf.prep.number_columns();
             opts.expected_features = Some(&columns);
             data::prep::read_encoded(&mut opts, &mf.prep.categorical(), mf.prep.imputes());
             let file = Some(path.display().to_string());
-            match mf.precision.as_str() {
+            let (s, w) = match mf.precision.as_str() {
                 "f32" => file_sample::<f32>(&mf, &src, &opts, args.row, lambda, file, &mut notes)?,
                 _ => file_sample::<f64>(&mf, &src, &opts, args.row, lambda, file, &mut notes)?,
-            }
+            };
+            row_weight = mf.weighting.as_ref().map(|m| (m.clone(), w));
+            s
         }
         None => {
             let opts = data_options(
@@ -981,13 +1035,90 @@ pub fn explain(args: &ExplainArgs) -> Result<(String, Vec<String>)> {
     };
     let eopts = ExplainOptions::default();
     let e = sample.explain(&eopts)?;
+    let weight = row_weight.map(|(m, s)| explained_weight(&e, &m, s));
     let text = if args.json {
-        let json = serde_json::to_string_pretty(&e).unwrap_or_default();
+        let mut v = serde_json::to_value(&e).unwrap_or_default();
+        if let (Some(w), Some(obj)) = (&weight, v.as_object_mut()) {
+            obj.insert("weight".into(), serde_json::json!(w));
+        }
+        let json = serde_json::to_string_pretty(&v).unwrap_or_default();
         format!("{}\n", data::json_safe(json))
     } else {
-        crate::show::explain::render_text(&e, &eopts)
+        let mut t = crate::show::explain::render_text(&e, &eopts);
+        if let Some(w) = &weight {
+            t.push_str(&w.text());
+        }
+        t
     };
     Ok((text, notes))
+}
+
+/// What the explained row weighs in the weighted loss L = Σᵢ wᵢ ℓᵢ / Σᵢ wᵢ of a model trained
+/// with --weight-column / --class-weight, and its weighted ∂ℓ/∂o.
+#[derive(serde::Serialize)]
+struct ExplainedWeight {
+    /// The row's --weight-column value (None: the file lacks the column, or no such flag).
+    sample: Option<f64>,
+    /// The weight of the row's class (--class-weight).
+    class: Option<f64>,
+    /// wᵢ = sample × class (a missing factor is 1).
+    w: f64,
+    /// wᵢ · ∂ℓ/∂o: the row's term of Σᵢ wᵢ ∂ℓᵢ/∂oᵢ, which a minibatch divides by its Σw.
+    weighted_d_o: Vec<f64>,
+}
+
+impl ExplainedWeight {
+    fn text(&self) -> String {
+        let mut t = String::from("\nweight (the model was trained on L = Σᵢ wᵢ ℓᵢ / Σᵢ wᵢ)\n");
+        let part = |v: Option<f64>, what: &str| v.map(|v| format!("{v} ({what})"));
+        let parts: Vec<String> = [
+            part(self.sample, "weight column"),
+            part(self.class, "class weight"),
+        ]
+        .into_iter()
+        .flatten()
+        .collect();
+        let _ = writeln!(t, "  w = {} = {}", parts.join(" × "), self.w);
+        let d: Vec<String> = self
+            .weighted_d_o
+            .iter()
+            .map(|v| format!("{v:.6}"))
+            .collect();
+        let _ = writeln!(t, "  w ∂ℓ/∂o = [{}]", d.join(", "));
+        let _ = writeln!(
+            t,
+            "  in a minibatch this row's ∂L/∂o is w ∂ℓ/∂o / Σw; alone (B = 1, as above) w/Σw = 1"
+        );
+        t
+    }
+}
+
+fn explained_weight(
+    e: &crate::train::explain::Explanation,
+    m: &data::weights::Weighting,
+    sample: Option<f64>,
+) -> ExplainedWeight {
+    use crate::train::explain::{ExplainTarget, Value};
+    let class = match (&m.class_weights, &e.y) {
+        (Some(c), ExplainTarget::Class(k, _)) => c.get(*k).copied(),
+        _ => None,
+    };
+    let w = sample.unwrap_or(1.0) * class.unwrap_or(1.0);
+    let d_o = e
+        .backward
+        .iter()
+        .find(|s| s.name == "d_o")
+        .and_then(|s| match &s.value {
+            Value::Vector(v) => Some(v.iter().map(|d| w * d).collect()),
+            _ => None,
+        })
+        .unwrap_or_default();
+    ExplainedWeight {
+        sample,
+        class,
+        w,
+        weighted_d_o: d_o,
+    }
 }
 
 /// The data's notes on how --label and --ignore chose their columns (a number naming a
@@ -1033,11 +1164,34 @@ fn file_sample<T: Real>(
     lambda: f64,
     file: Option<String>,
     notes: &mut Vec<String>,
-) -> Result<diagnostics::Sample> {
-    let frame = data::load::<T>(src, opts)?;
+) -> Result<(diagnostics::Sample, Option<f64>)> {
+    let mut frame = data::load::<T>(src, opts)?;
     *notes = column_notes(&frame);
     check_row(row, &frame, src)?;
-    diagnostics::sample(&mf.mlp::<T>(), &mf.prep, &frame, row, lambda, file)
+    // The model's --weight-column, when the file has it: out of the features, its value kept.
+    let column = mf
+        .weighting
+        .as_ref()
+        .and_then(|w| w.weight_column.as_deref());
+    let mut weight = None;
+    if let Some(c) = column {
+        if frame.feature_names.iter().any(|n| n == c) {
+            let w = data::weights::take_column(&mut frame, c, "the model's --weight-column")?;
+            weight = Some(w[row].f64());
+        }
+        if frame.feature_names != mf.prep.features {
+            return Err(Error::data(
+                &frame.source,
+                format!(
+                    "the feature columns are {}, but the model was trained on {}",
+                    data::list(&frame.feature_names),
+                    data::list(&mf.prep.features)
+                ),
+            ));
+        }
+    }
+    let s = diagnostics::sample(&mf.mlp::<T>(), &mf.prep, &frame, row, lambda, file)?;
+    Ok((s, weight))
 }
 
 /// `--row` must name a data row of the file.

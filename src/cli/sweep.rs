@@ -67,7 +67,7 @@ const REFUSED: [(&str, &str); 9] = [
 ];
 
 /// Train flags that shape the data, read once for the whole sweep: never an axis.
-const DATA_FLAGS: [&str; 11] = [
+const DATA_FLAGS: [&str; 12] = [
     "data",
     "test",
     "label",
@@ -80,6 +80,8 @@ const DATA_FLAGS: [&str; 11] = [
     // How the columns are read (as text, blanks as NaN).
     "categorical",
     "impute",
+    // Taken out of the features when the data is read, once for the whole sweep.
+    "weight_column",
 ];
 
 /// `mlp-train sweep …`: returns the exit code.
@@ -290,6 +292,16 @@ fn train_flags(m: &ArgMatches) -> Result<Vec<OsString>> {
             .map(|v| {
                 if matches!(id, "data" | "test" | "init_from") && v != "-" {
                     std::path::absolute(v).map_or_else(|_| v.to_os_string(), |p| p.into_os_string())
+                } else if let Some(file) = v
+                    .to_str()
+                    .and_then(|s| s.strip_prefix('@'))
+                    .filter(|_| id == "class_weight")
+                {
+                    // --class-weight @FILE: engines run elsewhere, so the file's path absolute.
+                    let abs = std::path::absolute(file).unwrap_or_else(|_| file.into());
+                    let mut a = OsString::from("@");
+                    a.push(abs.as_os_str());
+                    a
                 } else {
                     v.to_os_string()
                 }

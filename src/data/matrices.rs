@@ -1,9 +1,9 @@
 //! The training matrices: a design matrix X (n,d) and its targets (class indices or an (n,q)
 //! matrix of real values), as preprocessing leaves them for SGD, evaluation and prediction.
 
-use ndarray::{Array2, Axis};
+use ndarray::{Array1, Array2, Axis};
 
-use crate::math::loss::Target;
+use crate::math::loss::{Target, Weighted};
 use crate::Real;
 
 /// The training targets of a whole dataset, owned: class indices, or a (n,q) matrix of real
@@ -24,6 +24,8 @@ pub struct Data<T> {
     pub x: Array2<T>,
     /// y, n of them.
     pub y: Targets<T>,
+    /// wᵢ > 0, n of them (`--weight-column` × `--class-weight`), or None: every row weighs 1.
+    pub weights: Option<Array1<T>>,
 }
 
 impl<T: Real> Targets<T> {
@@ -73,6 +75,12 @@ impl<T: Real> Data<T> {
         Data {
             x: self.x.select(Axis(0), rows),
             y: self.y.select(rows),
+            weights: self.weights.as_ref().map(|w| w.select(Axis(0), rows)),
         }
+    }
+
+    /// The labels with the weights, for the loss functions.
+    pub fn weighted(&self) -> Weighted<'_, T> {
+        Weighted::new(self.y.target(), self.weights.as_ref().map(|w| w.view()))
     }
 }

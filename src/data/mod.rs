@@ -17,6 +17,7 @@ pub mod matrices;
 pub mod modelfile;
 pub mod modelsize;
 pub mod prep;
+pub mod weights;
 
 pub use frame::*;
 pub use labels::*;

@@ -71,6 +71,10 @@ pub struct ModelFile {
     /// a `--baseline`. Absent in files written before it was recorded.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub identity: Option<serde_json::Value>,
+    /// `--weight-column` / `--class-weight` of the run that trained it (each class's weight
+    /// included); absent when every row weighed 1, and in files written before weights.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub weighting: Option<crate::data::weights::Weighting>,
 }
 
 fn rows<T: Real>(w: &Array2<T>) -> Vec<Vec<f64>> {
@@ -111,6 +115,7 @@ impl ModelFile {
             w1: rows(&m.w1),
             w2: rows(&m.w2),
             identity: None,
+            weighting: None,
         }
     }
 

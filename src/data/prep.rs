@@ -165,6 +165,41 @@ impl Standardizer {
             }
         }
     }
+
+    /// [`Standardizer::fit`] with row i counting wᵢ times (`--weight-column`, as
+    /// scikit-learn's `StandardScaler.fit(x, sample_weight=w)`): mean = Σᵢ wᵢ xᵢ / Σᵢ wᵢ,
+    /// std² = Σᵢ wᵢ (xᵢ − mean)² / Σᵢ wᵢ, in f64, row after row. Integer weights give the
+    /// statistics of the rows repeated (to rounding).
+    pub fn fit_weighted<T: Real>(x: &Array2<T>, w: &[T]) -> Self {
+        let total: f64 = w.iter().map(|v| v.f64()).sum();
+        let total = if total > 0.0 { total } else { 1.0 };
+        let cols = x.ncols();
+        let mut mean = vec![0.0; cols];
+        for (row, w_i) in x.outer_iter().zip(w) {
+            for (m, v) in mean.iter_mut().zip(row) {
+                *m += w_i.f64() * v.f64();
+            }
+        }
+        mean.iter_mut().for_each(|m| *m /= total);
+        let mut var = vec![0.0; cols];
+        for (row, w_i) in x.outer_iter().zip(w) {
+            for ((a, v), m) in var.iter_mut().zip(row).zip(&mean) {
+                *a += w_i.f64() * (v.f64() - m) * (v.f64() - m);
+            }
+        }
+        let std = var
+            .into_iter()
+            .map(|s| {
+                let sd = (s / total).sqrt();
+                if sd > 0.0 && sd.is_finite() {
+                    sd
+                } else {
+                    1.0
+                }
+            })
+            .collect();
+        Standardizer { mean, std }
+    }
 }
 
 /// (v − mean) / std, computed in f64 and rounded once to T: the one formula of `apply` and of
@@ -495,6 +530,7 @@ impl Prep {
             Data {
                 x: self.transform_x(x),
                 y,
+                weights: None,
             },
             unseen,
         ))

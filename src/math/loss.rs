@@ -50,6 +50,45 @@ impl<T> Target<'_, T> {
     }
 }
 
+/// The labels of a batch and, optionally, a positive weight wᵢ per row (a sample's weight
+/// times its class's): L becomes the weighted mean Σᵢ wᵢ ℓᵢ / Σᵢ wᵢ (PyTorch's
+/// `cross_entropy(weight=…)` for class weights). Without weights every wᵢ = 1: the seed's mean.
+#[derive(Clone, Copy, Debug)]
+pub struct Weighted<'a, T> {
+    /// The labels.
+    pub y: Target<'a, T>,
+    /// wᵢ > 0, one per row; None for the plain mean.
+    pub w: Option<ArrayView1<'a, T>>,
+}
+
+impl<'a, T> From<Target<'a, T>> for Weighted<'a, T> {
+    /// The plain mean: no weights.
+    fn from(y: Target<'a, T>) -> Self {
+        Weighted { y, w: None }
+    }
+}
+
+impl<'a, T: Real> Weighted<'a, T> {
+    /// Labels `y` with weights `w` (None: unweighted).
+    pub fn new(y: Target<'a, T>, w: Option<ArrayView1<'a, T>>) -> Self {
+        Weighted { y, w }
+    }
+
+    /// Σᵢ wᵢ in f64 (B without weights): the denominator of L.
+    pub fn total(&self) -> f64 {
+        match &self.w {
+            Some(w) => w.iter().map(|v| v.f64()).sum(),
+            None => self.y.len() as f64,
+        }
+    }
+
+    /// wᵢ (1 without weights).
+    #[inline]
+    pub fn weight(&self, i: usize) -> T {
+        self.w.as_ref().map_or(T::one(), |w| w[i])
+    }
+}
+
 impl std::str::FromStr for Loss {
     type Err = String;
 
@@ -88,12 +127,14 @@ impl Loss {
         }
     }
 
-    /// L = (1/B) Σᵢ ℓ(oᵢ, yᵢ), the mean loss of a batch, accumulated in f64.
-    pub fn value<T: Real>(self, o: ArrayView2<T>, y: Target<T>) -> f64 {
+    /// L = Σᵢ wᵢ ℓ(oᵢ, yᵢ) / Σᵢ wᵢ, the weighted mean loss of a batch, accumulated in f64;
+    /// without weights (wᵢ = 1) the plain mean L = (1/B) Σᵢ ℓ(oᵢ, yᵢ), computed as before.
+    pub fn value<'a, T: Real>(self, o: ArrayView2<T>, y: impl Into<Weighted<'a, T>>) -> f64 {
+        let Weighted { y, w } = y.into();
         let b = o.nrows();
         let mut total = 0.0f64;
         for (i, o_i) in o.outer_iter().enumerate() {
-            total += match (self, y) {
+            let l_i = match (self, y) {
                 // ℓ = log Σⱼ e^(oⱼ) − o_y
                 (Loss::SoftmaxCe, Target::Classes(y)) => (log_sum_exp_row(o_i) - o_i[y[i]]).f64(),
                 (Loss::SoftmaxCe, Target::Values(_)) => f64::NAN,
@@ -107,15 +148,38 @@ impl Loss {
                     (T::of(0.5) * sq).f64()
                 }
             };
+            // Σᵢ wᵢ ℓᵢ
+            total += match &w {
+                Some(w) => w[i].f64() * l_i,
+                None => l_i,
+            };
         }
-        total / b as f64
+        match &w {
+            Some(w) => total / w.iter().map(|v| v.f64()).sum::<f64>(),
+            None => total / b as f64,
+        }
     }
 
-    /// ∂L/∂O for the batch mean L, written into `d_o` (B,q) and **already divided by B**;
+    /// ∂L/∂O for the batch's weighted mean L = Σᵢ wᵢ ℓᵢ / Σᵢ wᵢ, written into `d_o` (B,q):
+    /// row i is ∂ℓᵢ/∂oᵢ · wᵢ / Σₖ wₖ, **already divided** (by B without weights, wᵢ = 1);
     /// returns L as well, since it falls out of the same pass.
-    pub fn gradient<T: Real>(self, o: ArrayView2<T>, y: Target<T>, d_o: ArrayViewMut2<T>) -> f64 {
+    pub fn gradient<'a, T: Real>(
+        self,
+        o: ArrayView2<T>,
+        y: impl Into<Weighted<'a, T>>,
+        d_o: ArrayViewMut2<T>,
+    ) -> f64 {
+        let weighted = y.into();
+        let Weighted { y, w } = weighted;
         let b = o.nrows();
+        // 1/B, or 1/Σw: each row's share of L is wᵢ/Σw.
+        let total_w = weighted.total();
         let inv_b = T::one() / T::of(b as f64);
+        let inv_w = 1.0 / total_w;
+        let share = |i: usize| match &w {
+            Some(w) => T::of(w[i].f64() * inv_w),
+            None => inv_b,
+        };
         // Rows are independent: blocks of rows on the rayon pool's threads (e^x is ~10 ns),
         // their ℓ summed in a tree fixed by B, so the same bits for every thread count.
         let parts = if o.len() >= GRADIENT_SPLIT_MIN {
@@ -125,16 +189,18 @@ impl Loss {
         };
         let rows = |first: usize, (o, mut d_o): (ArrayView2<T>, ArrayViewMut2<T>)| {
             if let (Loss::SoftmaxCe, Target::Classes(y)) = (self, y) {
-                return softmax_ce_rows(o, d_o, &y[first..first + o.nrows()], inv_b);
+                return softmax_ce_rows(o, d_o, &y[first..first + o.nrows()], first, &share, w);
             }
             let mut total = 0.0f64;
             for (k, (o_i, mut d_i)) in o.outer_iter().zip(d_o.axis_iter_mut(Axis(0))).enumerate() {
                 let i = first + k;
-                match (self, y) {
+                // wᵢ/Σw (1/B unweighted): the factor of ∂ℓᵢ/∂oᵢ in ∂L/∂oᵢ
+                let c_i = share(i);
+                let l_i = match (self, y) {
                     (Loss::SoftmaxCe, Target::Classes(_)) => unreachable!("softmax_ce_rows"),
                     (Loss::SoftmaxCe, Target::Values(_)) => {
                         d_i.fill(T::nan());
-                        total = f64::NAN;
+                        f64::NAN
                     }
                     (Loss::HalfSquared, _) => {
                         // ∂ℓ/∂o = o − y
@@ -142,15 +208,24 @@ impl Loss {
                         for (j, (&o_ij, d)) in o_i.iter().zip(d_i.iter_mut()).enumerate() {
                             let r = o_ij - target_at(y, i, j);
                             sq += r * r;
-                            *d = r * inv_b;
+                            *d = r * c_i;
                         }
-                        total += (T::of(0.5) * sq).f64();
+                        (T::of(0.5) * sq).f64()
                     }
-                }
+                };
+                // Σᵢ wᵢ ℓᵢ
+                total += match &w {
+                    Some(w) => w[i].f64() * l_i,
+                    None => l_i,
+                };
             }
             total
         };
-        tree_sum((o, d_o), b, GRADIENT_BLOCK_ROWS, parts, &split_rows, &rows) / b as f64
+        let sum = tree_sum((o, d_o), b, GRADIENT_BLOCK_ROWS, parts, &split_rows, &rows);
+        match w {
+            Some(_) => sum / total_w,
+            None => sum / b as f64,
+        }
     }
 }
 
@@ -182,16 +257,20 @@ fn target_at<T: Real>(y: Target<T>, i: usize, j: usize) -> T {
     }
 }
 
-/// ℓ and ∂ℓ/∂o (divided by B) of softmax cross-entropy for a block of rows of O:
+/// ℓ and ∂ℓ/∂o of softmax cross-entropy for a block of rows of O (from row `first` of the
+/// batch), each row's ∂ℓ/∂o times its share wᵢ/Σw of L (1/B unweighted):
 /// p = softmax(o) = e^(o − m) / Σⱼ e^(oⱼ − m), m = max o;  ∂ℓ/∂o = p − onehot(y);
-/// ℓ = log Σⱼ e^(oⱼ) − o_y = m + log Σⱼ e^(oⱼ − m) − o_y. Returns Σ ℓ over the rows, in f64.
+/// ℓ = log Σⱼ e^(oⱼ) − o_y = m + log Σⱼ e^(oⱼ − m) − o_y. Returns Σ wᵢ ℓᵢ over the rows
+/// (Σ ℓᵢ unweighted), in f64.
 /// The exponentials of the whole block go through one vectorized pass ([`exp_in_place`]),
 /// each row's sum in the fixed order of [`sum_fixed`]: the bits of [`log_sum_exp_row`].
 fn softmax_ce_rows<T: Real>(
     o: ArrayView2<T>,
     mut d_o: ArrayViewMut2<T>,
     y: &[usize],
-    inv_b: T,
+    first: usize,
+    share: &impl Fn(usize) -> T,
+    w: Option<ArrayView1<T>>,
 ) -> f64 {
     let q = o.ncols();
     if let (Some(o), Some(d), true) = (o.as_slice(), d_o.as_slice_mut(), q > 0) {
@@ -202,14 +281,21 @@ fn softmax_ce_rows<T: Real>(
         }
         exp_in_place(d);
         let mut total = 0.0f64;
-        for ((o_i, d_i), &y_i) in o.chunks_exact(q).zip(d.chunks_exact_mut(q)).zip(y) {
+        let rows = o.chunks_exact(q).zip(d.chunks_exact_mut(q)).zip(y);
+        for (k, ((o_i, d_i), &y_i)) in rows.enumerate() {
+            let c_i = share(first + k);
             let mut acc = [T::zero(); 8];
             add_lanes(&mut acc, d_i);
             let sum = lanes_sum(acc);
-            let scale = inv_b / sum;
+            let scale = c_i / sum;
             d_i.iter_mut().for_each(|d| *d *= scale);
-            d_i[y_i] -= inv_b;
-            total += (slice_max(o_i) + sum.ln() - o_i[y_i]).f64();
+            d_i[y_i] -= c_i;
+            let l_i = (slice_max(o_i) + sum.ln() - o_i[y_i]).f64();
+            // Σᵢ wᵢ ℓᵢ
+            total += match &w {
+                Some(w) => w[first + k].f64() * l_i,
+                None => l_i,
+            };
         }
         return total;
     }
@@ -224,12 +310,19 @@ fn softmax_ce_rows<T: Real>(
         None => d_o.outer_iter_mut().for_each(exp_row),
     }
     let mut total = 0.0f64;
-    for ((o_i, mut d_i), &y_i) in o.outer_iter().zip(d_o.outer_iter_mut()).zip(y) {
+    let rows = o.outer_iter().zip(d_o.outer_iter_mut()).zip(y);
+    for (k, ((o_i, mut d_i), &y_i)) in rows.enumerate() {
+        let c_i = share(first + k);
         let sum = sum_fixed(d_i.view());
-        let scale = inv_b / sum;
+        let scale = c_i / sum;
         d_i.mapv_inplace(|d| d * scale);
-        d_i[y_i] -= inv_b;
-        total += (row_max(o_i) + sum.ln() - o_i[y_i]).f64();
+        d_i[y_i] -= c_i;
+        let l_i = (row_max(o_i) + sum.ln() - o_i[y_i]).f64();
+        // Σᵢ wᵢ ℓᵢ
+        total += match &w {
+            Some(w) => w[first + k].f64() * l_i,
+            None => l_i,
+        };
     }
     total
 }

@@ -11,7 +11,7 @@ use ndarray_rand::RandomExt;
 
 use crate::math::activation::Activation;
 use crate::math::linalg::{matmul, matmul_plus_scaled};
-use crate::math::loss::{Loss, Target};
+use crate::math::loss::{Loss, Weighted};
 use crate::{Error, Real, Result};
 
 /// The one-hidden-layer perceptron, without bias terms, exactly as the seed:
@@ -208,24 +208,21 @@ impl<T: Real> Mlp<T> {
     }
 
     /// Backward pass: computes and stores, in the seed's order, the gradients of
-    /// J = L + s for the batch (x, y) whose forward pass filled `cache`.
+    /// J = L + s for the batch (x, y) whose forward pass filled `cache`. `y` is a
+    /// [`crate::Target`] (L the mean loss) or a [`Weighted`] one (L = Σᵢ wᵢ ℓᵢ / Σᵢ wᵢ: the
+    /// weights live in ∂L/∂O alone, the five lines below are the same).
     /// Returns the objective's parts for this batch (before the update).
-    pub fn backward(
+    pub fn backward<'y>(
         &self,
         x: ArrayView2<T>,
-        y: Target<T>,
+        y: impl Into<Weighted<'y, T>>,
         lambda: T,
         cache: &Cache<T>,
         grads: &mut Grads<T>,
     ) -> Result<Objective> {
         cache.check(&x, self)?;
-        if y.len() != x.nrows() {
-            return Err(Error::Shape(format!(
-                "{} labels for a batch of {} rows",
-                y.len(),
-                x.nrows()
-            )));
-        }
+        let y = y.into();
+        check_rows(&y, x.nrows())?;
         let (d, h_dim, q) = self.dims();
         grads.fit(x.nrows(), d, h_dim, q);
         let (z, h, o) = cache.live();
@@ -247,13 +244,15 @@ impl<T: Real> Mlp<T> {
     }
 
     /// The objective J = L + s on a batch, by a forward pass (no gradients).
-    pub fn objective(
+    pub fn objective<'y>(
         &self,
         x: ArrayView2<T>,
-        y: Target<T>,
+        y: impl Into<Weighted<'y, T>>,
         lambda: f64,
         cache: &mut Cache<T>,
     ) -> Result<Objective> {
+        let y = y.into();
+        check_rows(&y, x.nrows())?;
         self.forward(x, cache)?;
         let l = self.loss.value(cache.live().2, y);
         let s = self.regularizer(lambda);
@@ -279,6 +278,23 @@ impl<T: Real> Mlp<T> {
             Some(s) => crate::math::linalg::all_finite(s),
             None => w.iter().all(|v| v.is_finite()),
         })
+    }
+}
+
+/// Refuses labels (or weights) whose count is not the batch's B.
+fn check_rows<T>(y: &Weighted<T>, b: usize) -> Result<()> {
+    if y.y.len() != b {
+        return Err(Error::Shape(format!(
+            "{} labels for a batch of {b} rows",
+            y.y.len()
+        )));
+    }
+    match &y.w {
+        Some(w) if w.len() != b => Err(Error::Shape(format!(
+            "{} weights for a batch of {b} rows",
+            w.len()
+        ))),
+        _ => Ok(()),
     }
 }
 

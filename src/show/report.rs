@@ -120,6 +120,13 @@ pub fn summary_text(run: &TrainRun) -> String {
         o.seconds,
         samples_per_second(run)
     );
+    if !run.weighting.is_none() {
+        let _ = writeln!(
+            out,
+            "rows weighted by {}: L and the metrics are weighted means",
+            run.weighting.describe(run.classes.as_deref())
+        );
+    }
     out.push_str(&table(run.task, &evaluations(run)));
     if run.task == Task::Regress && run.hyperparameters["standardize_targets"] == true {
         out.push_str(STANDARDIZED_NOTE);
@@ -284,6 +291,7 @@ pub fn model_file<T: crate::Real>(
     );
     crate::data::modelfile::ModelFile {
         identity: run.identity.as_ref().map(|i| serde_json::json!(i)),
+        weighting: (!run.weighting.is_none()).then(|| run.weighting.clone()),
         ..file
     }
 }
@@ -356,6 +364,10 @@ pub fn summary_json(run: &TrainRun) -> Value {
     });
     if let (Value::Object(dst), Value::Object(src)) = (&mut v, metrics_json(run)) {
         dst.extend(src);
+        // What each row weighed in L and the metrics (absent when every row weighed 1).
+        if !run.weighting.is_none() {
+            dst.insert("weighting".into(), json!(run.weighting));
+        }
     }
     v
 }

@@ -94,6 +94,7 @@ pub fn cv_on<T: Real>(
         all_classes,
         mut identity,
         baseline,
+        weights,
         ..
     } = input;
     identity.split = Some(crate::train::run::split_of(args));
@@ -125,6 +126,7 @@ pub fn cv_on<T: Real>(
             None,
             observer,
             stop,
+            weights.fold(&tr, &te),
         )?;
         let mut run = fitted.run;
         // Out-of-fold predictions pooled over the folds; row 0 explained by the first model.

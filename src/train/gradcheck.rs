@@ -11,7 +11,7 @@ use rand::seq::SliceRandom;
 
 use crate::math::activation::Activation;
 use crate::math::linalg::matmul;
-use crate::math::loss::Target;
+use crate::math::loss::Weighted;
 use crate::math::model::{Cache, Grads, Mlp};
 use crate::math::rng::Rng;
 use crate::{Error, Result};
@@ -67,13 +67,16 @@ pub struct MatrixCheck {
     pub numeric: f64,
 }
 
-/// Compares every gradient of `m.backward` on (x, y) with central differences.
-pub fn check(
+/// Compares every gradient of `m.backward` on (x, y) with central differences; `y` a
+/// [`crate::Target`] (the mean loss) or [`Weighted`] (L = Σᵢ wᵢ ℓᵢ / Σᵢ wᵢ, whose weights
+/// the finite differences of J see as they are).
+pub fn check<'a>(
     m: &Mlp<f64>,
     x: ArrayView2<f64>,
-    y: Target<f64>,
+    y: impl Into<Weighted<'a, f64>>,
     opts: &Options,
 ) -> Result<Vec<MatrixCheck>> {
+    let y: Weighted<f64> = y.into();
     let b = x.nrows();
     let mut cache = Cache::for_model(m, b);
     let mut grads = Grads::for_model(m, b);

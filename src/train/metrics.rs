@@ -103,9 +103,91 @@ pub fn regression(truth: &[f64], predicted: &[f64], q: usize) -> RegressionRepor
     }
 }
 
+/// [`regression`] with row i counting wᵢ times (as scikit-learn's `sample_weight`): RMSE and
+/// MAE are weighted means over the rows (each row's q targets pooled), R² uses the weighted
+/// mean of each target and weighted sums of squares. Without weights, [`regression`] itself.
+pub fn regression_weighted(
+    truth: &[f64],
+    predicted: &[f64],
+    q: usize,
+    w: Option<&[f64]>,
+) -> RegressionReport {
+    let Some(w) = w else {
+        return regression(truth, predicted, q);
+    };
+    let q = q.max(1);
+    let n = (truth.len().min(predicted.len()) / q).min(w.len());
+    let total: f64 = w[..n].iter().sum();
+    let (mut sq, mut abs) = (0.0, 0.0);
+    for (i, &w_i) in w[..n].iter().enumerate() {
+        for j in 0..q {
+            let r = truth[i * q + j] - predicted[i * q + j];
+            sq += w_i * r * r;
+            abs += w_i * r.abs();
+        }
+    }
+    let count = if total > 0.0 { total * q as f64 } else { 1.0 };
+    let mut r2_sum = 0.0;
+    for j in 0..q {
+        let col = |v: &[f64], i: usize| v[i * q + j];
+        // ȳ = Σ wᵢ yᵢ / Σ wᵢ;  R² = 1 − Σ wᵢ (yᵢ − ŷᵢ)² / Σ wᵢ (yᵢ − ȳ)²
+        let mean = (0..n).map(|i| w[i] * col(truth, i)).sum::<f64>() / total.max(f64::MIN_POSITIVE);
+        let ss_tot: f64 = (0..n).map(|i| w[i] * (col(truth, i) - mean).powi(2)).sum();
+        let ss_res: f64 = (0..n)
+            .map(|i| w[i] * (col(truth, i) - col(predicted, i)).powi(2))
+            .sum();
+        r2_sum += if ss_tot > 0.0 {
+            1.0 - ss_res / ss_tot
+        } else {
+            0.0
+        };
+    }
+    RegressionReport {
+        rmse: (sq / count).sqrt(),
+        mae: abs / count,
+        r2: r2_sum / q as f64,
+    }
+}
+
+/// Σᵢ wᵢ [predictedᵢ = truthᵢ] / Σᵢ wᵢ: accuracy with row i counting wᵢ times (scikit-learn's
+/// `accuracy_score(…, sample_weight=w)`).
+pub fn weighted_accuracy(truth: &[usize], predicted: &[usize], w: &[f64]) -> f64 {
+    let total: f64 = w.iter().sum();
+    let correct: f64 = truth
+        .iter()
+        .zip(predicted)
+        .zip(w)
+        .filter(|((t, p), _)| t == p)
+        .map(|(_, w)| w)
+        .sum();
+    if total > 0.0 {
+        correct / total
+    } else {
+        0.0
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn weighted_metrics_by_hand() {
+        // Weights 2, 1, 1 on truth 1, 2, 3 and predictions 1, 2, 5: like row 0 twice.
+        let r = regression_weighted(
+            &[1.0, 2.0, 3.0],
+            &[1.0, 2.0, 5.0],
+            1,
+            Some(&[2.0, 1.0, 1.0]),
+        );
+        let dup = regression(&[1.0, 1.0, 2.0, 3.0], &[1.0, 1.0, 2.0, 5.0], 1);
+        assert!((r.rmse - dup.rmse).abs() < 1e-15 && (r.mae - dup.mae).abs() < 1e-15);
+        assert!((r.r2 - dup.r2).abs() < 1e-15, "{} vs {}", r.r2, dup.r2);
+        assert_eq!(
+            weighted_accuracy(&[0, 1, 1], &[0, 0, 1], &[3.0, 1.0, 1.0]),
+            0.8
+        );
+    }
 
     #[test]
     fn confusion_and_scores_by_hand() {

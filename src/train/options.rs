@@ -68,6 +68,10 @@ pub struct DataOptions {
     pub no_header: bool,
     /// `--categorical`, `--impute`, `--missing-indicator`.
     pub encode: crate::data::prep::EncodeOptions,
+    /// `--weight-column`: per-row weights wᵢ > 0 (the column is then no feature).
+    pub weight_column: Option<String>,
+    /// `--class-weight`: each class's rows weigh this much (balanced, a list, a file).
+    pub class_weight: Option<crate::data::weights::ClassWeight>,
 }
 
 /// The model: its shape and where its weights start.

@@ -5,7 +5,8 @@ use std::sync::atomic::AtomicBool;
 
 use crate::data::matrices::{Data, Targets};
 use crate::data::modelfile::ModelFile;
-use crate::data::prep::{Prep, Task};
+use crate::data::prep::{Prep, Standardizer, Task};
+use crate::data::weights::{self as weighting, Weighting};
 use crate::data::{self, Frame, LabelKind, LabelSpec, Labels as FrameLabels, LoadOptions, Source};
 use crate::math::loss::Loss;
 use crate::math::model::{Mlp, Objective};
@@ -54,6 +55,10 @@ pub struct TrainRun {
     pub val: Option<Evaluation>,
     pub test: Option<Evaluation>,
     pub saved: Option<PathBuf>,
+    /// `--weight-column` and `--class-weight`: what each row's wᵢ in L = Σ wᵢℓᵢ / Σ wᵢ was
+    /// (absent from --json when every row weighs 1).
+    #[serde(skip_serializing_if = "Weighting::is_none")]
+    pub weighting: Weighting,
     /// With --report: predictions on the gate set and the first row, for the HTML page.
     #[serde(skip)]
     pub diagnostics: Option<crate::train::diagnostics::Diagnostics>,
@@ -165,6 +170,7 @@ pub fn train_on<T: Real>(
         test,
         mut identity,
         baseline,
+        weights: mut sets,
     } = input;
     // A sweep loads once and trains each point with its own split.
     identity.split = Some(split_of(args));
@@ -190,6 +196,7 @@ pub fn train_on<T: Real>(
             ));
         }
         let (train, val) = split_frame(frame, &tr, &va);
+        sets.split(&tr, &va);
         (train, Some(val))
     } else {
         (frame, None)
@@ -204,6 +211,7 @@ pub fn train_on<T: Real>(
         test,
         observer,
         stop,
+        sets,
     )?;
     let Fitted {
         model,
@@ -268,6 +276,51 @@ pub struct Input<T> {
     pub identity: Identity,
     /// `--baseline`, already checked against `identity`.
     pub baseline: Option<Baseline>,
+    /// `--weight-column`'s values, taken out of `frame` and `test` (None without the flag).
+    pub weights: SetWeights<T>,
+}
+
+/// The `--weight-column` values of the training, validation and test rows (each None without
+/// the flag), split as the frames are.
+#[derive(Clone, Debug)]
+pub struct SetWeights<T> {
+    pub train: Option<ndarray::Array1<T>>,
+    pub val: Option<ndarray::Array1<T>>,
+    pub test: Option<ndarray::Array1<T>>,
+}
+
+impl<T: Real> SetWeights<T> {
+    /// The training rows' weights split into rows `tr` (training) and `va` (validation).
+    pub fn split(&mut self, tr: &[usize], va: &[usize]) {
+        if let Some(w) = self.train.take() {
+            self.train = Some(w.select(ndarray::Axis(0), tr));
+            self.val = Some(w.select(ndarray::Axis(0), va));
+        }
+    }
+
+    /// The training and validation weights of rows `tr` and `te` of the training file (a
+    /// cross-validation fold; no test set).
+    pub fn fold(&self, tr: &[usize], te: &[usize]) -> SetWeights<T> {
+        let mut s = SetWeights {
+            train: self.train.clone(),
+            val: None,
+            test: None,
+        };
+        s.split(tr, te);
+        s
+    }
+}
+
+/// Takes `--weight-column` out of `frame`'s features (None without the flag).
+fn take_weights<T: Real>(
+    args: &RunOptions,
+    frame: &mut Frame<T>,
+) -> Result<Option<ndarray::Array1<T>>> {
+    args.data
+        .weight_column
+        .as_deref()
+        .map(|c| weighting::take_column(frame, c, "--weight-column"))
+        .transpose()
 }
 
 /// Reads the data (and --test) files, the --init-from model and the --baseline, which must
@@ -312,8 +365,19 @@ pub fn load_input<T: Real>(args: &RunOptions, observer: &mut dyn Observer) -> Re
     opts.ignore = ignore_specs(&args.data.ignore);
     opts.features = ignore_specs(&args.data.features);
     opts.no_header = args.data.no_header;
+    // --weight-column's column is read as a number with the features, then taken out
+    // (take_weights below): --features and an --init-from model's columns must include it.
+    let weight_column = args.data.weight_column.as_ref().map(|c| c.trim().to_string());
+    if let (Some(c), false) = (&weight_column, opts.features.is_empty()) {
+        opts.features.extend(ignore_specs(std::slice::from_ref(c)));
+    }
     let expected = previous.as_ref().map(|m| m.prep.number_columns());
-    opts.expected_features = expected.as_deref();
+    let expected_read = expected.as_ref().map(|e| {
+        let mut e = e.clone();
+        e.extend(weight_column.clone());
+        e
+    });
+    opts.expected_features = expected_read.as_deref();
     match &previous {
         Some(m) => data::prep::read_encoded(&mut opts, &m.prep.categorical(), m.prep.imputes()),
         None => {
@@ -346,6 +410,28 @@ pub fn load_input<T: Real>(args: &RunOptions, observer: &mut dyn Observer) -> Re
         }
         None => None,
     };
+    // The weights are no feature: out of both files' columns before anything is named.
+    let mut test = test;
+    let weights = SetWeights {
+        train: take_weights(args, &mut frame)?,
+        val: None,
+        test: match test.as_mut() {
+            Some(t) => take_weights(args, t)?,
+            None => None,
+        },
+    };
+    if let (Some(e), Some(_)) = (&expected, &args.data.weight_column) {
+        if frame.feature_names != *e {
+            return Err(Error::data(
+                &frame.source,
+                format!(
+                    "the feature columns (without --weight-column) are {}, but the --init-from model was trained on {}",
+                    data::list(&frame.feature_names),
+                    data::list(e)
+                ),
+            ));
+        }
+    }
     let identity = Identity {
         command: "train".into(),
         task,
@@ -376,6 +462,7 @@ pub fn load_input<T: Real>(args: &RunOptions, observer: &mut dyn Observer) -> Re
         test,
         identity,
         baseline,
+        weights,
     })
 }
 
@@ -399,6 +486,7 @@ pub(super) fn fit_and_train<T: Real>(
     test_frame: Option<Frame<T>>,
     observer: &mut dyn Observer,
     stop: &AtomicBool,
+    weights: SetWeights<T>,
 ) -> Result<Fitted<T>> {
     let prep = match previous {
         Some(m) => m.prep.clone(),
@@ -414,6 +502,18 @@ pub(super) fn fit_and_train<T: Real>(
             if p.classes.is_some() {
                 p.classes = all_classes;
             }
+            // --weight-column: the standardizations weigh the rows as the loss does, so that
+            // an integer weight k is k copies of its row from the first step on.
+            if let Some(w) = weights.train.as_ref().and_then(|w| w.as_slice()) {
+                if p.standardize.is_some() {
+                    p.standardize = Some(Standardizer::fit_weighted(&train_frame.x, w));
+                }
+                if let (Some(_), FrameLabels::Targets(y)) =
+                    (&p.target_standardize, &train_frame.labels)
+                {
+                    p.target_standardize = Some(Standardizer::fit_weighted(y, w));
+                }
+            }
             p
         }
     };
@@ -427,7 +527,7 @@ pub(super) fn fit_and_train<T: Real>(
         train_frame.x.nrows(),
         false,
     )?;
-    let train_data = prep.transform(train_frame)?;
+    let mut train_data = prep.transform(train_frame)?;
     // Categories only in the validation or test rows are all zeros there, and noted.
     let mut counted = |f: Frame<T>, rows: &str| -> Result<Data<T>> {
         let (d, unseen) = prep.transform_counted(f, false)?;
@@ -436,10 +536,37 @@ pub(super) fn fit_and_train<T: Real>(
         }
         Ok(d)
     };
-    let val_data = val_frame
+    let mut val_data = val_frame
         .map(|f| counted(f, "validation rows"))
         .transpose()?;
-    let test_data = test_frame.map(|f| counted(f, "--test")).transpose()?;
+    let mut test_data = test_frame.map(|f| counted(f, "--test")).transpose()?;
+    // wᵢ = sample weight × class weight; the class weights counted on the training rows.
+    let class_weights = match (&args.data.class_weight, &train_data.y, &prep.classes) {
+        (None, _, _) => None,
+        (Some(spec), Targets::Classes(y), Some(classes)) => {
+            Some(weighting::class_weights(spec, classes, y)?)
+        }
+        (Some(spec), _, _) => {
+            return Err(Error::flag(
+                "--class-weight",
+                "weighs classes, so it needs --task classify",
+                spec,
+            ))
+        }
+    };
+    let weighting_used = Weighting {
+        weight_column: args.data.weight_column.clone(),
+        class_weight: args.data.class_weight.as_ref().map(|c| c.to_string()),
+        class_weights: class_weights.clone(),
+    };
+    let cw = class_weights.as_deref();
+    train_data.weights = weighting::row_weights(weights.train, cw, &train_data.y);
+    if let Some(v) = val_data.as_mut() {
+        v.weights = weighting::row_weights(weights.val, cw, &v.y);
+    }
+    if let Some(t) = test_data.as_mut() {
+        t.weights = weighting::row_weights(weights.test, cw, &t.y);
+    }
 
     let mut model: Mlp<T> = match previous {
         Some(m) => m.mlp(),
@@ -579,6 +706,16 @@ pub(super) fn fit_and_train<T: Real>(
         // No "threads": the model is the same for every thread count, and so is its file.
         "init_from": args.model.init_from,
     });
+    // The weighting only when there is one: an unweighted run's record is as before.
+    let mut hyperparameters = hyperparameters;
+    if let Some(h) = hyperparameters.as_object_mut() {
+        if let Some(c) = &weighting_used.weight_column {
+            h.insert("weight_column".into(), c.as_str().into());
+        }
+        if let Some(c) = &weighting_used.class_weight {
+            h.insert("class_weight".into(), c.as_str().into());
+        }
+    }
     let run = TrainRun {
         data: PathBuf::new(),
         task,
@@ -596,6 +733,7 @@ pub(super) fn fit_and_train<T: Real>(
         val: val_eval,
         test: test_eval,
         saved: None,
+        weighting: weighting_used,
         diagnostics,
         kept: Vec::new(),
         summary_to_stderr: false,
@@ -623,7 +761,16 @@ pub(super) fn evaluate<T: Real>(
                 st.invert(truth.view_mut());
             }
             let f = |a: &ndarray::Array2<T>| a.iter().map(|v| v.f64()).collect::<Vec<_>>();
-            Some(metrics::regression(&f(&truth), &f(&pred), y.ncols()))
+            let w: Option<Vec<f64>> = data
+                .weights
+                .as_ref()
+                .map(|w| w.iter().map(|v| v.f64()).collect());
+            Some(metrics::regression_weighted(
+                &f(&truth),
+                &f(&pred),
+                y.ncols(),
+                w.as_deref(),
+            ))
         }
         Targets::Classes(_) => None,
     };

@@ -9,7 +9,7 @@ use rand::seq::SliceRandom;
 
 use crate::data::matrices::{Data, Targets};
 use crate::error::Blowup;
-use crate::math::loss::Target;
+use crate::math::loss::{Target, Weighted};
 use crate::math::model::{Cache, Grads, Mlp, Objective, Update};
 use crate::{Error, Real, Result};
 
@@ -136,11 +136,13 @@ struct Batch<T> {
     x: Array2<T>,
     classes: Vec<usize>,
     values: Array2<T>,
+    /// wᵢ of the gathered rows (empty when the data are unweighted).
+    w: ndarray::Array1<T>,
     rows: usize,
 }
 
 impl<T: Real> Batch<T> {
-    fn new(capacity: usize, d: usize, y: &Targets<T>) -> Self {
+    fn new(capacity: usize, d: usize, y: &Targets<T>, weighted: bool) -> Self {
         let q = match y {
             Targets::Classes(_) => 0,
             Targets::Values(v) => v.ncols(),
@@ -149,6 +151,7 @@ impl<T: Real> Batch<T> {
             x: Array2::zeros((capacity, d)),
             classes: Vec::with_capacity(capacity),
             values: Array2::zeros((capacity, q)),
+            w: ndarray::Array1::zeros(if weighted { capacity } else { 0 }),
             rows: 0,
         }
     }
@@ -197,18 +200,24 @@ impl<T: Real> Batch<T> {
                 }
             }
         }
+        if let Some(w) = &data.weights {
+            for (k, &i) in idx.iter().enumerate() {
+                self.w[k] = w[i];
+            }
+        }
     }
 
     fn x(&self) -> ArrayView2<'_, T> {
         self.x.slice(ndarray::s![..self.rows, ..])
     }
 
-    fn target(&self, classify: bool) -> Target<'_, T> {
-        if classify {
+    fn target(&self, classify: bool, weighted: bool) -> Weighted<'_, T> {
+        let y = if classify {
             Target::Classes(&self.classes)
         } else {
             Target::Values(self.values.slice(ndarray::s![..self.rows, ..]))
-        }
+        };
+        Weighted::new(y, weighted.then(|| self.w.slice(ndarray::s![..self.rows])))
     }
 }
 
@@ -328,7 +337,11 @@ fn train_loop<T: Real>(
     // where they are, neither shuffled nor copied (the mean gradient over all rows does not
     // depend on their order; a copy would hold X twice).
     let whole = b_max == n;
-    let mut batch = Batch::new(if whole { 0 } else { b_max }, d, &train.y);
+    let weighted = train.weights.is_some();
+    let mut batch = Batch::new(if whole { 0 } else { b_max }, d, &train.y, weighted);
+    // The epoch's means weigh each minibatch by its Σwᵢ (its B when unweighted): over the
+    // epoch they are the weighted means Σᵢ wᵢ ℓᵢ / Σᵢ wᵢ.
+    let nf = train.weighted().total();
     let mut momentum = (cfg.momentum > 0.0).then(|| Momentum {
         v1: Array2::zeros(model.w1.dim()),
         v2: Array2::zeros(model.w2.dim()),
@@ -363,10 +376,10 @@ fn train_loop<T: Real>(
                 break 'epochs;
             }
             let (x, y) = if whole {
-                (train.x.view(), train.y.target())
+                (train.x.view(), train.weighted())
             } else {
                 batch.gather(train, idx);
-                (batch.x(), batch.target(classify))
+                (batch.x(), batch.target(classify, weighted))
             };
             // A signal during a large minibatch stops its products within a slice
             // (`linalg::stoppable`): the unfinished step is then dropped, the weights left
@@ -411,7 +424,7 @@ fn train_loop<T: Real>(
                     cause: cause(start),
                 });
             }
-            let b = idx.len() as f64;
+            let b = y.total();
             sum_l += obj.l * b;
             sum_s += obj.s * b;
             sum_metric += batch_metric(cache.live().2, y, cfg.target_scale.as_deref()) * b;
@@ -448,7 +461,6 @@ fn train_loop<T: Real>(
             outcome.samples += idx.len() as u64;
             observer.on_batch(epoch, k + 1, batches, idx.len(), obj.l);
         }
-        let nf = n as f64;
         let (l, s) = (sum_l / nf, sum_s / nf);
         let train_metric = if classify {
             Metric::Accuracy(sum_metric / nf)
@@ -512,13 +524,21 @@ pub fn evaluate<T: Real>(
             Targets::Classes(y) => Target::Classes(&y[start..end]),
             Targets::Values(y) => Target::Values(y.slice(ndarray::s![start..end, ..])),
         };
+        let w = data
+            .weights
+            .as_ref()
+            .map(|w| w.slice(ndarray::s![start..end]));
+        let y = Weighted::new(y, w);
         model.forward(x, cache)?;
         let o = cache.live().2;
-        let b = (end - start) as f64;
+        let b = y.total();
         sum_l += model.loss.value(o, y) * b;
         sum_metric += batch_metric(o, y, cfg.target_scale.as_deref()) * b;
     }
-    let nf = n.max(1) as f64;
+    let nf = match &data.weights {
+        Some(_) => data.weighted().total(),
+        None => n.max(1) as f64,
+    };
     let l = sum_l / nf;
     let s = model.regularizer(cfg.lambda);
     let metric = if classify {
@@ -531,33 +551,43 @@ pub fn evaluate<T: Real>(
 
 /// For classes: the fraction of rows whose argmax of o is the label. For values: the squared
 /// error averaged over the rows and the q targets (an MSE, whose epoch mean's square root is
-/// the RMSE), each target first rescaled by `scale` to the data's units.
-fn batch_metric<T: Real>(o: ArrayView2<T>, y: Target<T>, scale: Option<&[f64]>) -> f64 {
-    let b = o.nrows().max(1) as f64;
-    match y {
+/// the RMSE), each target first rescaled by `scale` to the data's units. With weights, each
+/// row counts wᵢ times: Σᵢ wᵢ [correctᵢ] / Σᵢ wᵢ, as scikit-learn's `score(…, sample_weight)`
+/// (unweighted, wᵢ = 1 and 1·r·r = r·r: the same bits as an unweighted sum).
+fn batch_metric<T: Real>(o: ArrayView2<T>, y: Weighted<T>, scale: Option<&[f64]>) -> f64 {
+    let b = match &y.w {
+        Some(_) => y.total(),
+        None => o.nrows().max(1) as f64,
+    };
+    let w_i = |i: usize| y.weight(i).f64();
+    let weighted = y.w.is_some();
+    match y.y {
         Target::Classes(y) => {
-            let correct = match o.as_slice() {
-                // Row-major O (the usual case): rows as slices, no per-row view.
-                Some(s) if o.ncols() > 0 => s
+            let correct: f64 = match o.as_slice() {
+                // Unweighted, row-major O (the usual case): rows as slices, no per-row view.
+                Some(s) if o.ncols() > 0 && !weighted => s
                     .chunks_exact(o.ncols())
                     .zip(y)
                     .filter(|(row, &label)| argmax(row.iter().copied()) == label)
-                    .count(),
+                    .count() as f64,
                 _ => o
                     .outer_iter()
                     .zip(y)
-                    .filter(|(row, &label)| argmax(row.iter().copied()) == label)
-                    .count(),
+                    .enumerate()
+                    .filter(|(_, (row, &label))| argmax(row.iter().copied()) == label)
+                    .map(|(i, _)| w_i(i))
+                    .sum(),
             };
-            correct as f64 / b
+            correct / b
         }
         Target::Values(y) => {
             let q = o.ncols().max(1) as f64;
             let mut sq = 0.0;
-            for (o_i, y_i) in o.outer_iter().zip(y.outer_iter()) {
+            for (i, (o_i, y_i)) in o.outer_iter().zip(y.outer_iter()).enumerate() {
+                let w = w_i(i);
                 for (j, (&a, &t)) in o_i.iter().zip(y_i.iter()).enumerate() {
                     let r = (a - t).f64() * scale.map_or(1.0, |s| s[j]);
-                    sq += r * r;
+                    sq += w * r * r;
                 }
             }
             sq / (b * q)
@@ -623,6 +653,7 @@ mod tests {
         Data {
             x,
             y: Targets::Values(y),
+            weights: None,
         }
     }
 

@@ -185,6 +185,12 @@ pub fn train_page(run: &TrainRun, args: &RunOptions, inv: &Invocation) -> Page {
     if let Some(p) = c.patience {
         facts.push(("patience".into(), p.to_string()));
     }
+    if !run.weighting.is_none() {
+        facts.push((
+            "weights wᵢ (L = Σ wᵢℓᵢ / Σ wᵢ)".into(),
+            run.weighting.describe(run.classes.as_deref()),
+        ));
+    }
     facts.push((
         "standardize".into(),
         format!(

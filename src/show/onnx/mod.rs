@@ -105,6 +105,7 @@ mod tests {
             w2: vec![vec![0.5; hidden.min(4)]],
             w1,
             identity: None,
+            weighting: None,
         }
     }
 
