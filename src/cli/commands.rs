@@ -274,7 +274,7 @@ pub fn predict(args: &PredictArgs, report_only: bool) -> Result<PredictOutput> {
     )?;
     if args.json && !report.is_empty() {
         report = data::json_safe(eval_json(
-            args, &mf, &identity, objective, &report, &verdict,
+            args, &mf, &identity, objective, &report, &verdict, &notes,
         ));
     } else if !report.is_empty() {
         report.push_str(&verdict.text());
@@ -502,6 +502,7 @@ fn eval_json(
     objective: Option<crate::math::model::Objective>,
     report: &str,
     verdict: &Verdict,
+    warnings: &[String],
 ) -> String {
     let mut v: serde_json::Value = serde_json::from_str(report).unwrap_or_default();
     let o = objective.unwrap_or(crate::math::model::Objective {
@@ -522,6 +523,8 @@ fn eval_json(
             "identity": mf.identity,
         },
         "identity": identity,
+        // The notes of the run (columns the model does not use…), as on stderr.
+        "warnings": warnings,
     });
     if let (serde_json::Value::Object(dst), serde_json::Value::Object(src)) = (&mut v, extra) {
         dst.extend(src);
