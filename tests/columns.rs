@@ -361,3 +361,93 @@ fn a_real_valued_label_is_refused_unless_the_task_is_given() {
     let out = run(&["--data", &data("iris.csv"), "--epochs", "1", "--quiet"]);
     assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
 }
+
+#[test]
+fn every_warning_is_in_the_json_the_report_and_the_sweep_table() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut text = String::from("a,b,label\n");
+    for i in 0..40 {
+        let label = if i % 2 == 0 { "0.5" } else { "1.5" };
+        text.push_str(&format!("{},{},{label}\n", i % 7, (i * 3) % 11));
+    }
+    let f = write(dir.path(), "fractional.csv", &text);
+    let warning = "the label column `label` looks real-valued (`0.5` is not an integer)";
+    let has = |v: &serde_json::Value| {
+        v["warnings"]
+            .as_array()
+            .is_some_and(|w| w.len() == 1 && w[0].as_str().unwrap().contains(warning))
+    };
+    let j = train_json(&["--data", &f, "--task", "classify", "--epochs", "1"]);
+    assert!(has(&j), "{j}");
+    let j = train_json(&[
+        "--data", &f, "--task", "classify", "--epochs", "1", "--cv", "2",
+    ]);
+    assert!(has(&j), "{j}");
+    // None: an empty list.
+    let j = train_json(&["--data", &data("iris.csv"), "--epochs", "1"]);
+    assert_eq!(j["warnings"], serde_json::json!([]), "{j}");
+    // The report: in the box at the top.
+    let report = dir.path().join("r.html");
+    let out = run(&[
+        "--data",
+        &f,
+        "--task",
+        "classify",
+        "--epochs",
+        "1",
+        "--quiet",
+        "--report",
+        report.to_str().unwrap(),
+    ]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let page = std::fs::read_to_string(&report).unwrap();
+    let boxed = page
+        .split("<div class=\"note\">")
+        .nth(1)
+        .or_else(|| page.split("class=\"note\"").nth(1))
+        .expect("a note box");
+    assert!(boxed.contains("looks real-valued"), "{boxed}");
+    // eval --json: the column notes.
+    let model = dir.path().join("m.json").display().to_string();
+    let out = run(&[
+        "--data", &f, "--task", "classify", "--epochs", "1", "--save", &model, "-q",
+    ]);
+    assert_eq!(out.status.code(), Some(0));
+    let wide = write(
+        dir.path(),
+        "wide.csv",
+        &text.replace('\n', ",9\n").replacen(",9\n", ",extra\n", 1),
+    );
+    let out = run(&["eval", "--model", &model, "--data", &wide, "--json"]);
+    let j: serde_json::Value = serde_json::from_str(&ok_stdout(&out)).unwrap();
+    assert_eq!(
+        j["warnings"][0].as_str().unwrap_or(""),
+        format!("{wide}: the model does not use column extra: ignored"),
+        "{j}"
+    );
+    // The sweep table: a warnings column.
+    let runs = dir.path().join("runs");
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_mlp-train"))
+        .args([
+            "sweep",
+            "--grid",
+            "lr=0.1,0.2",
+            "--runs",
+            runs.to_str().unwrap(),
+        ])
+        .args(["--data", &f, "--task", "classify", "--epochs", "1"])
+        .output()
+        .unwrap();
+    let csv = ok_stdout(&out);
+    let mut r = csv::Reader::from_reader(csv.as_bytes());
+    let header: Vec<String> = r.headers().unwrap().iter().map(String::from).collect();
+    let at = header
+        .iter()
+        .position(|h| h == "warnings")
+        .expect("a warnings column");
+    let rows: Vec<csv::StringRecord> = r.records().map(Result::unwrap).collect();
+    assert_eq!(rows.len(), 2);
+    for row in rows {
+        assert!(row[at].contains(warning), "{csv}");
+    }
+}

@@ -1229,6 +1229,7 @@ fn sweep_table() -> mlp_train::show::sweep::SweepTable {
                 train_metric: ok.then_some(score + 0.01),
                 fit_seconds: ok.then_some(0.25),
                 values: vec![l.to_string(), r.to_string()],
+                warnings: Vec::new(),
             });
         }
     }

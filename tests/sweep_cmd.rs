@@ -97,7 +97,8 @@ fn a_grid_is_ranked_best_first_with_its_metric_named_and_the_best_rerun_alone_ag
             "lr",
             "point",
             "status",
-            "error"
+            "error",
+            "warnings"
         ]
     );
     assert_eq!(rows.len(), 4);

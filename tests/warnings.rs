@@ -5,7 +5,7 @@ mod common;
 use common::*;
 
 /// A classification file whose label column looks real-valued (`0.5` is not an integer):
-/// it loads with a warning.
+/// it loads with a warning when `--task classify` is given (without it, it is refused).
 fn real_valued_labels(dir: &std::path::Path) -> String {
     let mut csv = String::from("a,b,label\n");
     for i in 0..40 {
@@ -19,7 +19,7 @@ fn real_valued_labels(dir: &std::path::Path) -> String {
 
 /// Exactly: the data's warning, then one error line with `code`, naming `what`.
 fn warned_then_failed(args: &[&str], code: i32, what: &str) {
-    let out = run(args);
+    let out = run(&[args, &["--task", "classify"]].concat());
     let err = stderr(&out);
     assert_eq!(out.status.code(), Some(code), "{err}");
     let lines: Vec<&str> = err.lines().collect();
@@ -37,7 +37,7 @@ fn warned_then_failed(args: &[&str], code: i32, what: &str) {
 fn a_warning_is_shown_when_the_data_loads_and_training_succeeds() {
     let dir = tempfile::tempdir().unwrap();
     let data = real_valued_labels(dir.path());
-    let out = run(&["--data", &data, "--epochs", "2", "-q"]);
+    let out = run(&["--data", &data, "--epochs", "2", "--task", "classify", "-q"]);
     ok_stdout(&out);
     let err = stderr(&out);
     assert_eq!(err.lines().count(), 1, "{err}");

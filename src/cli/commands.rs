@@ -298,7 +298,7 @@ pub fn predict(args: &PredictArgs, report_only: bool) -> Result<PredictOutput> {
     )?;
     if args.json && !report.is_empty() {
         report = data::json_safe(eval_json(
-            args, &mf, &identity, objective, &report, &verdict, &unseen,
+            args, &mf, &identity, objective, &report, &verdict, &unseen, &notes,
         ));
     } else if !report.is_empty() {
         if let Some(ob) = objective {
@@ -559,6 +559,7 @@ fn eval_json(
     report: &str,
     verdict: &Verdict,
     unseen: &Unseen,
+    warnings: &[String],
 ) -> String {
     let mut v: serde_json::Value = serde_json::from_str(report).unwrap_or_default();
     let o = objective.unwrap_or(crate::math::model::Objective {
@@ -582,6 +583,8 @@ fn eval_json(
         // Categories never seen in training (all-zero inputs): rows, and per column and
         // category the rows that had it.
         "unseen_categories": unseen,
+        // The notes of the run (columns the model does not use…), as on stderr.
+        "warnings": warnings,
     });
     if let (serde_json::Value::Object(dst), serde_json::Value::Object(src)) = (&mut v, extra) {
         dst.extend(src);

@@ -176,9 +176,9 @@ pub(super) fn layout(
     }
     // The features asked for (the model's, or --features), in the order asked: their columns.
     let wanted = match opts.expected_features {
-        Some(expected) => Some(model_features(
-            name, expected, &columns, &mut roles, &mut notes,
-        )?),
+        Some(expected) => {
+            Some(model_features(name, expected, &columns, &mut roles, &mut notes).map_err(hint)?)
+        }
         None if !opts.features.is_empty() => Some(
             chosen_features(name, &opts.features, &columns, &mut roles, &mut notes)
                 .map_err(hint)?,

@@ -361,6 +361,7 @@ pub fn summary_json(run: &TrainRun) -> Value {
         "model": run.saved.as_deref().map(json_path),
         // What the metrics were measured on: --baseline compares only equal identities.
         "identity": run.identity,
+        "warnings": run.warnings,
     });
     if let (Value::Object(dst), Value::Object(src)) = (&mut v, metrics_json(run)) {
         dst.extend(src);
@@ -516,6 +517,7 @@ pub fn cv_json(cv: &CvRun) -> Value {
             "mean_r2": cv.mean_r2,
         },
         format!("cv_{name}"): cv.mean,
+        "warnings": cv.warnings,
         "interrupted": cv.interrupted,
         "seconds": cv.seconds,
         "identity": cv.identity,

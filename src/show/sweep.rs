@@ -37,6 +37,8 @@ pub struct SweepRow {
     /// The point's value of each axis, as it would be typed after the flag, in the order of
     /// [`SweepTable::axes`].
     pub values: Vec<String>,
+    /// The point's warnings (the data's: a real-valued label…), one sentence each.
+    pub warnings: Vec<String>,
 }
 
 /// A sweep's table.
@@ -78,7 +80,8 @@ fn cell(v: Option<f64>) -> String {
 impl SweepTable {
     /// The table as CSV: `rank`, the score under its metric's name, its `_std` (under --cv),
     /// `val_loss`, the training metric (`train_metric` when it is the score's), `fit_seconds`,
-    /// one column per axis, `point`, `status`, `error`; best first.
+    /// one column per axis, `point`, `status`, `error`, `warnings` (joined by ` | `); best
+    /// first.
     pub fn csv(&self) -> String {
         let mut w = csv::Writer::from_writer(Vec::new());
         let mut header = vec![
@@ -95,7 +98,12 @@ impl SweepTable {
             "fit_seconds".into(),
         ];
         header.extend(self.axes.iter().cloned());
-        header.extend(["point".into(), "status".into(), "error".into()]);
+        header.extend([
+            "point".into(),
+            "status".into(),
+            "error".into(),
+            "warnings".into(),
+        ]);
         let _ = w.write_record(&header);
         for r in &self.rows {
             let mut rec = vec![
@@ -113,6 +121,7 @@ impl SweepTable {
                 PointStatus::Failed(e) => e.clone(),
                 _ => String::new(),
             });
+            rec.push(r.warnings.join(" | "));
             let _ = w.write_record(&rec);
         }
         String::from_utf8(w.into_inner().unwrap_or_default()).unwrap_or_default()
@@ -146,6 +155,7 @@ impl SweepTable {
                     "train_metric": r.train_metric,
                     "fit_seconds": r.fit_seconds,
                     "values": values,
+                    "warnings": r.warnings,
                 })
             })
             .collect();

@@ -79,6 +79,7 @@ pub fn table(plan: &SweepPlan, results: &[Option<PointResult>]) -> SweepTable {
                 train_metric: None,
                 fit_seconds: None,
                 values: p.values.clone(),
+                warnings: Vec::new(),
             };
             let Some(r) = r else { return row };
             if let Some(e) = &r.error {
@@ -99,6 +100,15 @@ pub fn table(plan: &SweepPlan, results: &[Option<PointResult>]) -> SweepTable {
             };
             row.train_metric = num(s, &format!("train_{m}"));
             row.fit_seconds = num(s, "seconds");
+            row.warnings = s
+                .get("warnings")
+                .and_then(Value::as_array)
+                .map(|w| {
+                    w.iter()
+                        .filter_map(|x| x.as_str().map(String::from))
+                        .collect()
+                })
+                .unwrap_or_default();
             row
         })
         .collect();

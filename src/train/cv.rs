@@ -53,6 +53,8 @@ pub struct CvRun {
     /// `--baseline`, read and checked against `identity` before the first fold.
     #[serde(skip)]
     pub baseline: Option<crate::train::baseline::Baseline>,
+    /// Every warning of the run (the data's), for --json and the report.
+    pub warnings: Vec<String>,
 }
 
 /// `--cv K`: stratified (classify) or plain (regress) K-fold cross-validation with the seed.
@@ -95,6 +97,7 @@ pub fn cv_on<T: Real>(
         mut identity,
         baseline,
         weights,
+        warnings,
         ..
     } = input;
     identity.split = Some(crate::train::run::split_of(args));
@@ -187,5 +190,6 @@ pub fn cv_on<T: Real>(
         diagnostics,
         identity: Some(identity),
         baseline,
+        warnings,
     })
 }

@@ -76,6 +76,9 @@ pub struct TrainRun {
     /// `--baseline`, read and checked against `identity` before training.
     #[serde(skip)]
     pub baseline: Option<Baseline>,
+    /// Every warning of the run (the data's), one sentence each: for --json, the report
+    /// and a sweep's table, besides stderr.
+    pub warnings: Vec<String>,
 }
 
 /// Parses `--label` values ([`LabelSpec::parse`]): a number is the column so named when the
@@ -171,6 +174,7 @@ pub fn train_on<T: Real>(
         mut identity,
         baseline,
         weights: mut sets,
+        warnings,
     } = input;
     // A sweep loads once and trains each point with its own split.
     identity.split = Some(split_of(args));
@@ -219,6 +223,7 @@ pub fn train_on<T: Real>(
         mut run,
     } = fitted;
     run.data = src.display();
+    run.warnings = warnings;
     run.identity = Some(identity);
     run.baseline = baseline;
     let previous_epochs = previous.as_ref().map_or(0, |m| m.epochs_run);
@@ -278,6 +283,9 @@ pub struct Input<T> {
     pub baseline: Option<Baseline>,
     /// `--weight-column`'s values, taken out of `frame` and `test` (None without the flag).
     pub weights: SetWeights<T>,
+    /// The data file's warnings (also given to the observer as it was read), for --json,
+    /// the report and a sweep's table.
+    pub warnings: Vec<String>,
 }
 
 /// The `--weight-column` values of the training, validation and test rows (each None without
@@ -389,8 +397,9 @@ pub fn load_input<T: Real>(args: &RunOptions, observer: &mut dyn Observer) -> Re
     if task == Task::Classify && !args.data.task_given && previous.is_none() {
         refuse_real_valued(&frame)?;
     }
-    for w in std::mem::take(&mut frame.warnings) {
-        observer.on_warning(&w);
+    let warnings = std::mem::take(&mut frame.warnings);
+    for w in &warnings {
+        observer.on_warning(w);
     }
     let all_classes = match &frame.labels {
         FrameLabels::Classes(table) => Some(table.names.clone()),
@@ -463,6 +472,7 @@ pub fn load_input<T: Real>(args: &RunOptions, observer: &mut dyn Observer) -> Re
         identity,
         baseline,
         weights,
+        warnings,
     })
 }
 
@@ -739,6 +749,7 @@ pub(super) fn fit_and_train<T: Real>(
         summary_to_stderr: false,
         identity: None,
         baseline: None,
+        warnings: Vec::new(),
     };
     Ok(Fitted { model, prep, run })
 }

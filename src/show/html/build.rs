@@ -219,7 +219,8 @@ pub fn train_page(run: &TrainRun, args: &RunOptions, inv: &Invocation) -> Page {
     }
     facts.push(("mlp-train".into(), env!("CARGO_PKG_VERSION").into()));
 
-    let mut notes = Vec::new();
+    // Every warning of the run (the data's) in the box at the top, as on stderr.
+    let mut notes = run.warnings.clone();
     if o.interrupted {
         notes.push(format!(
             "Training was interrupted after {} epoch(s): the numbers are those of the model at \
@@ -390,7 +391,7 @@ pub fn cv_page(cv: &CvRun, args: &RunOptions, inv: &Invocation) -> Page {
     }
     rows_t.push(mean);
 
-    let mut notes = Vec::new();
+    let mut notes = cv.warnings.clone();
     if cv.interrupted {
         notes.push(format!(
             "Cross-validation was interrupted: {} of {} folds ran.",

@@ -391,6 +391,7 @@ mod tests {
                     val_loss: ok.then_some(1.0 - score),
                     train_metric: ok.then_some(score + 0.01),
                     fit_seconds: ok.then_some(0.5),
+                    warnings: Vec::new(),
                     values: vec![l.to_string(), r.to_string()],
                 });
             }
@@ -517,6 +518,7 @@ mod tests {
                     val_loss: Some(0.1),
                     train_metric: Some(0.9),
                     fit_seconds: Some(1.0),
+                    warnings: Vec::new(),
                     values: vec![format!("{lr:e}"), (20 + k * 13 % 64).to_string()],
                 }
             })
