@@ -376,7 +376,14 @@ fn predict_file_with_other_columns_says_which() {
         })
         .collect();
     let extra = s.file("extra.csv", extra);
-    s.predict_fails(&["--model", &m, "--data", &extra], DATA, &[&extra, "extra"]);
+    // An extra column is skipped (the model's columns are found by name), and noted once.
+    let out = run(&["predict", "--model", &m, "--data", &extra]);
+    assert_eq!(ok_stdout(&out).lines().count(), iris().lines().count());
+    assert!(
+        stderr(&out).contains("the model does not use column extra: ignored"),
+        "{}",
+        stderr(&out)
+    );
 }
 
 #[test]
@@ -622,15 +629,18 @@ fn model_that_does_not_fit_the_data() {
     ]));
     s.inputs.push("three.json".into());
     let iris = data("iris.csv");
+    // The file has a column more: skipped by name (tests/columns.rs); one less is an error.
+    ok_stdout(&run(&["predict", "--model", &m, "--data", &iris]));
+    let four = s.iris_model("four.json");
     s.predict_fails(
-        &["--model", &m, "--data", &iris],
+        &["--model", &four, "--data", &three],
         DATA,
-        &[&iris, "petal_width"],
+        &[&three, "petal_width"],
     );
     s.train_fails(
-        &["--data", &iris, "--init-from", &m],
+        &["--data", &three, "--init-from", &four],
         DATA,
-        &[&iris, "petal_width"],
+        &[&three, "petal_width"],
     );
     // A regression model on a file without its target column, for --init-from.
     let r = s.path("reg.json");
