@@ -82,6 +82,7 @@ fn bash_completes_the_pages_of_man() {
         "completions",
         "eval",
         "explain",
+        "export",
         "gradcheck",
         "graph",
         "man",

@@ -10,7 +10,7 @@ use std::process::{Command, Output, Stdio};
 use common::{assert_error, data, ok_stdout, run, stderr};
 
 /// Every subcommand with a page and its own examples.
-const SUBCOMMANDS: [&str; 9] = [
+const SUBCOMMANDS: [&str; 10] = [
     "train",
     "predict",
     "eval",
@@ -20,6 +20,7 @@ const SUBCOMMANDS: [&str; 9] = [
     "completions",
     "man",
     "sweep",
+    "export",
 ];
 
 /// Runs mlp-train in `dir`, stdin closed.
@@ -124,7 +125,15 @@ fn every_help_ends_with_examples_and_the_main_one_with_the_exit_codes() {
 fn the_help_examples_run_as_written() {
     let dir = examples_dir();
     let mut ran = 0;
-    for sub in ["train", "predict", "eval", "gradcheck", "explain", "graph"] {
+    for sub in [
+        "train",
+        "predict",
+        "eval",
+        "gradcheck",
+        "explain",
+        "graph",
+        "export",
+    ] {
         let help = ok_stdout(&run(&[sub, "--help"]));
         for example in examples_in(&help) {
             if example.contains(['|', '>', '&', '~']) {
@@ -441,7 +450,7 @@ fn quiet_says_its_rule_in_every_help() {
 
 #[test]
 fn a_usage_error_in_a_subcommand_points_to_its_own_help() {
-    let line = assert_error(&run(&["gradcheck", "--ignore", "x"]), 2, &["'--ignore'"]);
+    let line = assert_error(&run(&["gradcheck", "--lamda", "1"]), 2, &["'--lamda'"]);
     assert!(line.ends_with("(see mlp-train gradcheck --help)"), "{line}");
     let line = assert_error(&run(&["--lamda", "1"]), 2, &["did you mean --lambda?"]);
     assert!(line.ends_with("(see mlp-train --help)"), "{line}");

@@ -125,6 +125,7 @@ pub enum Command {
     /// the targets' de-standardization) as one ONNX graph, opset 17, in the model's
     /// precision. Input `X` (N, features in the model's order); outputs `label` and
     /// `probabilities` (classify) or `predictions` (regress).
+    #[command(after_help = crate::cli::examples::sub_help("export"))]
     Export(ExportArgs),
 }
 
@@ -983,6 +984,10 @@ pub struct ExportArgs {
     /// place), or `-` for standard output when that is not a terminal. It may not be --model.
     #[arg(long, value_name = "FILE")]
     pub out: PathBuf,
+
+    /// Print nothing but errors and the file asked for (export prints nothing else anyway).
+    #[arg(long, short)]
+    pub quiet: bool,
 }
 
 /// Formats of `mlp-train export`.

@@ -27,7 +27,7 @@ pub fn script(shell: clap_complete::Shell) -> String {
 
 /// The subcommands that have a page, as `mlp-train man SUBCOMMAND` takes them (and the shell
 /// completes them); a test keeps the list equal to the subcommands.
-pub const PAGES: [&str; 9] = [
+pub const PAGES: [&str; 10] = [
     "train",
     "predict",
     "eval",
@@ -37,6 +37,7 @@ pub const PAGES: [&str; 9] = [
     "completions",
     "man",
     "sweep",
+    "export",
 ];
 
 /// The root command as the man pages describe it (no `help` subcommand: it has no page).

@@ -164,6 +164,22 @@ const SWEEP: &[Example] = &[
     ),
 ];
 
+/// `mlp-train export`.
+const EXPORT: &[Example] = &[
+    ex(
+        "The model of the first training example as ONNX, for ONNX Runtime and others",
+        "mlp-train export --model model.json --format onnx --out model.onnx",
+    ),
+    ex(
+        "Train and export in one run (written with --save, as one transaction)",
+        "mlp-train --data data/iris.csv --save model.json --export-onnx model.onnx",
+    ),
+    ex(
+        "The ONNX file on standard output, into another program",
+        "mlp-train export --model model.json --out - | wc -c",
+    ),
+];
+
 /// The main page's examples: training, then the two next steps.
 const MAIN: &[Example] = &[
     TRAIN[0],
@@ -190,6 +206,7 @@ pub fn of(subcommand: Option<&str>) -> &'static [Example] {
         Some("completions") => COMPLETIONS,
         Some("man") => MAN,
         Some("sweep") => SWEEP,
+        Some("export") => EXPORT,
         Some(_) => &[],
     }
 }
