@@ -288,6 +288,33 @@ impl Prep {
         bias: bool,
         enc: &EncodeOptions,
     ) -> Result<Self> {
+        Self::fit_weighted(
+            frame,
+            task,
+            standardize,
+            standardize_targets,
+            bias,
+            enc,
+            None,
+        )
+    }
+
+    /// [`Self::fit_encoded`] with each training row weighing `w[i]` (--weight-column) in the
+    /// standardizations, as in the loss, so that an integer weight k is k copies of its row.
+    /// They are fitted on the encoded (imputed) inputs, as the unweighted ones are.
+    pub fn fit_weighted<T: Real>(
+        frame: &Frame<T>,
+        task: Task,
+        standardize: bool,
+        standardize_targets: bool,
+        bias: bool,
+        enc: &EncodeOptions,
+        w: Option<&[T]>,
+    ) -> Result<Self> {
+        let fit = |x: &Array2<T>| match w {
+            Some(w) => Standardizer::fit_weighted(x, w),
+            None => Standardizer::fit(x),
+        };
         let classes = match (&frame.labels, task) {
             (FrameLabels::Classes(table), Task::Classify) => {
                 let classes = table.names.clone();
@@ -312,11 +339,11 @@ impl Prep {
             }
         };
         let target_standardize = match (&frame.labels, standardize_targets) {
-            (FrameLabels::Targets(y), true) => Some(Standardizer::fit(y)),
+            (FrameLabels::Targets(y), true) => Some(fit(y)),
             _ => None,
         };
         let (features, standardize, encoding) = if enc.is_plain() {
-            let st = standardize.then(|| Standardizer::fit(&frame.x));
+            let st = standardize.then(|| fit(&frame.x));
             (frame.feature_names.clone(), st, None)
         } else {
             let (names, raw) = raw_columns(frame, Some(&enc.categorical));
@@ -327,7 +354,7 @@ impl Prep {
             let encoding = encode::fit(&names, &raw, enc.impute, enc.missing_indicator, place)?;
             let st = if standardize {
                 let (x, _) = encoding.apply(&names, &raw, frame.x.nrows(), false, place)?;
-                let mut st = Standardizer::fit(&x);
+                let mut st = fit(&x);
                 for ((m, s), binary) in st
                     .mean
                     .iter_mut()

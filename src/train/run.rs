@@ -5,7 +5,7 @@ use std::sync::atomic::AtomicBool;
 
 use crate::data::matrices::{Data, Targets};
 use crate::data::modelfile::ModelFile;
-use crate::data::prep::{Prep, Standardizer, Task};
+use crate::data::prep::{Prep, Task};
 use crate::data::weights::{self as weighting, Weighting};
 use crate::data::{self, Frame, LabelKind, LabelSpec, Labels as FrameLabels, LoadOptions, Source};
 use crate::math::loss::Loss;
@@ -375,7 +375,11 @@ pub fn load_input<T: Real>(args: &RunOptions, observer: &mut dyn Observer) -> Re
     opts.no_header = args.data.no_header;
     // --weight-column's column is read as a number with the features, then taken out
     // (take_weights below): --features and an --init-from model's columns must include it.
-    let weight_column = args.data.weight_column.as_ref().map(|c| c.trim().to_string());
+    let weight_column = args
+        .data
+        .weight_column
+        .as_ref()
+        .map(|c| c.trim().to_string());
     if let (Some(c), false) = (&weight_column, opts.features.is_empty()) {
         opts.features.extend(ignore_specs(std::slice::from_ref(c)));
     }
@@ -501,28 +505,19 @@ pub(super) fn fit_and_train<T: Real>(
     let prep = match previous {
         Some(m) => m.prep.clone(),
         None => {
-            let mut p = Prep::fit_encoded(
+            // --weight-column: the standardizations weigh the rows as the loss does, so that
+            // an integer weight k is k copies of its row from the first step on.
+            let mut p = Prep::fit_weighted(
                 &train_frame,
                 task,
                 !args.data.no_standardize,
                 !args.data.no_standardize_targets,
                 args.model.bias,
                 &args.data.encode,
+                weights.train.as_ref().and_then(|w| w.as_slice()),
             )?;
             if p.classes.is_some() {
                 p.classes = all_classes;
-            }
-            // --weight-column: the standardizations weigh the rows as the loss does, so that
-            // an integer weight k is k copies of its row from the first step on.
-            if let Some(w) = weights.train.as_ref().and_then(|w| w.as_slice()) {
-                if p.standardize.is_some() {
-                    p.standardize = Some(Standardizer::fit_weighted(&train_frame.x, w));
-                }
-                if let (Some(_), FrameLabels::Targets(y)) =
-                    (&p.target_standardize, &train_frame.labels)
-                {
-                    p.target_standardize = Some(Standardizer::fit_weighted(y, w));
-                }
             }
             p
         }
