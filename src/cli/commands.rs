@@ -102,10 +102,11 @@ pub fn predict(args: &PredictArgs, report_only: bool) -> Result<PredictOutput> {
     let prep = &mf.prep;
     // Predict in the precision the model was trained in, so that an f32 model's predictions
     // are exactly those it was evaluated with.
-    let (mut o, truth, sample, evaluated, notes, kept, unseen, weights) = match mf.precision.as_str() {
-        "f32" => outputs::<f32>(&mf, args)?,
-        _ => outputs::<f64>(&mf, args)?,
-    };
+    let (mut o, truth, sample, evaluated, notes, kept, unseen, weights) =
+        match mf.precision.as_str() {
+            "f32" => outputs::<f32>(&mf, args)?,
+            _ => outputs::<f64>(&mf, args)?,
+        };
 
     // What was evaluated: a --baseline must have evaluated the same (checked before the
     // report is made).
@@ -298,7 +299,13 @@ pub fn predict(args: &PredictArgs, report_only: bool) -> Result<PredictOutput> {
     )?;
     if args.json && !report.is_empty() {
         report = data::json_safe(eval_json(
-            args, &mf, &identity, objective, &report, &verdict, &unseen, &notes,
+            args,
+            &mf,
+            &identity,
+            objective,
+            &report,
+            &verdict,
+            (&unseen, &notes),
         ));
     } else if !report.is_empty() {
         if let Some(ob) = objective {
@@ -550,7 +557,8 @@ fn eval_verdict(
 }
 
 /// Eval's `--json` object: the report's fields, and the schema version, the rows, L, s, J,
-/// the model's identity and the evaluated data's, the gates and the baseline.
+/// the model's identity and the evaluated data's, the gates and the baseline, the unseen
+/// categories and the warnings.
 fn eval_json(
     args: &PredictArgs,
     mf: &ModelFile,
@@ -558,8 +566,7 @@ fn eval_json(
     objective: Option<crate::math::model::Objective>,
     report: &str,
     verdict: &Verdict,
-    unseen: &Unseen,
-    warnings: &[String],
+    (unseen, warnings): (&Unseen, &[String]),
 ) -> String {
     let mut v: serde_json::Value = serde_json::from_str(report).unwrap_or_default();
     let o = objective.unwrap_or(crate::math::model::Objective {
@@ -997,15 +1004,31 @@ pub fn explain(args: &ExplainArgs) -> Result<(String, Vec<String>)> {
                 ),
                 args,
             );
-            // A model trained with --weight-column reads its features by name; the weight
-            // column, an extra column to it, is not read here (the row's wᵢ is not shown).
-            let columns = mf.prep.number_columns();
-            opts.expected_features = Some(&columns);
+            // The model's columns by name; for a model trained with --weight-column, that
+            // column too when the file has it (the row's wᵢ is then shown). A file (not a
+            // pipe, which cannot be read twice) without it is read again without it.
             data::prep::read_encoded(&mut opts, &mf.prep.categorical(), mf.prep.imputes());
-            let file = Some(path.display().to_string());
-            let (s, w) = match mf.precision.as_str() {
-                "f32" => file_sample::<f32>(&mf, &src, &opts, args.row, lambda, file, &mut notes)?,
-                _ => file_sample::<f64>(&mf, &src, &opts, args.row, lambda, file, &mut notes)?,
+            let columns = mf.prep.number_columns();
+            let weight_column = mf.weighting.as_ref().and_then(|w| w.weight_column.clone());
+            let with_weight: Vec<String> = columns
+                .iter()
+                .cloned()
+                .chain(weight_column.clone())
+                .collect();
+            let sample_of = |expected: &[String], notes: &mut Vec<String>| {
+                let mut opts = opts.clone();
+                opts.expected_features = Some(expected);
+                let file = Some(path.display().to_string());
+                match mf.precision.as_str() {
+                    "f32" => file_sample::<f32>(&mf, &src, &opts, args.row, lambda, file, notes),
+                    _ => file_sample::<f64>(&mf, &src, &opts, args.row, lambda, file, notes),
+                }
+            };
+            let (s, w) = match (&weight_column, sample_of(&with_weight, &mut notes)) {
+                (Some(_), Err(Error::Data { .. })) if !matches!(src, Source::Stdin) => {
+                    sample_of(&columns, &mut notes)?
+                }
+                (_, r) => r?,
             };
             row_weight = mf.weighting.as_ref().map(|m| (m.clone(), w));
             s
@@ -1182,7 +1205,7 @@ fn file_sample<T: Real>(
             let w = data::weights::take_column(&mut frame, c, "the model's --weight-column")?;
             weight = Some(w[row].f64());
         }
-        if frame.feature_names != mf.prep.features {
+        if frame.feature_names != mf.prep.number_columns() {
             return Err(Error::data(
                 &frame.source,
                 format!(
