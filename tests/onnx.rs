@@ -210,6 +210,9 @@ fn every_shipped_dataset_is_checked() {
     let mut shipped: Vec<String> = files_in(&PathBuf::from(data("")))
         .into_iter()
         .filter(|f| f.ends_with(".csv"))
+        // churn.csv needs --categorical and --impute, which the graph cannot carry yet: its
+        // refusal is `a_model_with_encoders_is_refused_naming_them`.
+        .filter(|f| f != "churn.csv")
         .collect();
     shipped.sort();
     let mut checked: Vec<String> = CASES.iter().map(|c| c.file.to_string()).collect();
@@ -603,4 +606,60 @@ fn the_readme_commands_and_python_run_as_written() {
         assert!((g - w).abs() <= 1e-6 * w.abs(), "{g} vs {w}");
     }
     assert_eq!(got.len(), 4);
+}
+
+#[test]
+fn a_model_with_encoders_is_refused_naming_them() {
+    let dir = tempfile::tempdir().unwrap();
+    let m = dir.path().join("churn.json");
+    let onnx = dir.path().join("churn.onnx");
+    let churn = data("churn.csv");
+    let train = [
+        "--data",
+        churn.as_str(),
+        "--ignore",
+        "id,weight",
+        "--categorical",
+        "plan,region",
+        "--impute",
+        "median",
+        "--epochs",
+        "2",
+    ];
+    // At training: refused before any work (exit 2), nothing written.
+    let mut args = train.to_vec();
+    args.extend([
+        "--save",
+        m.to_str().unwrap(),
+        "--export-onnx",
+        onnx.to_str().unwrap(),
+    ]);
+    let out = run(&args);
+    assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
+    let err = stderr(&out);
+    for part in [
+        "--export-onnx",
+        "one-hot encodes `plan`",
+        "fills blanks (--impute median)",
+    ] {
+        assert!(err.contains(part), "{part}: {err}");
+    }
+    assert!(!m.exists() && !onnx.exists());
+    // From a saved model: exit 4, naming each encoder, nothing written.
+    let mut args = train.to_vec();
+    args.extend(["--save", m.to_str().unwrap()]);
+    assert!(run(&args).status.success());
+    let out = run(&[
+        "export",
+        "--model",
+        m.to_str().unwrap(),
+        "--out",
+        onnx.to_str().unwrap(),
+    ]);
+    assert_eq!(out.status.code(), Some(4), "{}", stderr(&out));
+    let err = stderr(&out);
+    for part in ["cannot export to ONNX", "`region`", "--impute median"] {
+        assert!(err.contains(part), "{part}: {err}");
+    }
+    assert!(!onnx.exists());
 }

@@ -18,6 +18,30 @@ pub const PATIENCE_NEEDS: &str = "needs a validation set to watch: add --val-fra
 /// for the smallest data (checked again with the data's own d and rows before allocating).
 pub fn validate(args: &RunOptions) -> Result<()> {
     use limits::Bound::{Exclusive, Inclusive, Unbounded};
+    // The ONNX graph takes one float input: refused before training, not after it.
+    if let Some(out) = &args.outputs.export_onnx {
+        let enc = &args.data.encode;
+        let mut cannot: Vec<String> = Vec::new();
+        cannot.extend(
+            enc.categorical
+                .iter()
+                .map(|c| format!("one-hot encodes `{c}` (--categorical)")),
+        );
+        cannot.extend(
+            enc.impute
+                .map(|i| format!("fills blanks (--impute {})", i.name())),
+        );
+        if !cannot.is_empty() {
+            return Err(Error::flag(
+                "--export-onnx",
+                format!(
+                    "cannot export to ONNX: the model {}; save it with --save instead",
+                    cannot.join("; ")
+                ),
+                crate::error::shown_path(out),
+            ));
+        }
+    }
     limits::real("--lambda", args.training.lambda, Inclusive(0.0), Unbounded)?;
     limits::real("--lr", args.training.lr, Exclusive(0.0), Unbounded)?;
     limits::real(
