@@ -13,7 +13,6 @@ fn iris(dir: &std::path::Path, extra: &[&str]) -> String {
         &data("iris.csv"),
         "--save",
         model.to_str().unwrap(),
-        "--quiet",
     ]
     .into_iter()
     .map(String::from)
@@ -59,7 +58,6 @@ fn a_regression_summary_says_l_is_in_standardized_units() {
         "regress",
         "--epochs",
         "5",
-        "--quiet",
     ]));
     assert!(
         out.contains("L in standardized target units")
@@ -76,7 +74,6 @@ fn a_regression_summary_says_l_is_in_standardized_units() {
         "0.0001",
         "--epochs",
         "5",
-        "--quiet",
     ]));
     assert!(!raw.contains("standardized target units"), "{raw}");
 }
@@ -90,7 +87,6 @@ fn the_cv_spread_says_n_minus_1_and_gives_the_n_one() {
         "5",
         "--epochs",
         "20",
-        "--quiet",
     ]));
     let acc: Vec<f64> = out
         .lines()
@@ -124,7 +120,6 @@ fn a_cv_page_does_not_ask_to_explain_a_model_it_never_saved() {
         "3",
         "--epochs",
         "5",
-        "--quiet",
         "--report",
         page.to_str().unwrap(),
     ]));
@@ -216,7 +211,6 @@ fn explain_shows_a_regression_prediction_in_the_targets_units() {
         "regress",
         "--epochs",
         "20",
-        "--quiet",
         "--save",
         model.to_str().unwrap(),
     ]));
@@ -267,20 +261,11 @@ fn a_divergence_without_standardization_advises_standardizing() {
         "0.1",
         "--epochs",
         "5",
-        "--quiet",
     ]);
     let line = assert_error(&out, 6, &["drop --no-standardize", "--lr (now 0.1)"]);
     assert!(!line.contains("--lambda"), "{line}");
     // Standardized, the advice is --lr and --lambda, and names no --no-standardize.
-    let out = run(&[
-        "--data",
-        &data("iris.csv"),
-        "--lr",
-        "1e6",
-        "--epochs",
-        "5",
-        "--quiet",
-    ]);
+    let out = run(&["--data", &data("iris.csv"), "--lr", "1e6", "--epochs", "5"]);
     if out.status.code() == Some(6) {
         let err = common::stderr(&out);
         assert!(!err.contains("no-standardize"), "{err}");
