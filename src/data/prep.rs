@@ -122,18 +122,10 @@ impl Standardizer {
                 *a += (v.f64() - m) * (v.f64() - m);
             }
         });
-        let std = var
-            .into_iter()
-            .map(|s| {
-                let sd = (s / n).sqrt();
-                if sd > 0.0 && sd.is_finite() {
-                    sd
-                } else {
-                    1.0
-                }
-            })
-            .collect();
-        Standardizer { mean, std }
+        Standardizer {
+            mean,
+            std: deviations(var, n),
+        }
     }
 
     /// x ← (x − mean) / std, in place, by blocks of rows on all cores.
@@ -187,19 +179,26 @@ impl Standardizer {
                 *a += w_i.f64() * (v.f64() - m) * (v.f64() - m);
             }
         }
-        let std = var
-            .into_iter()
-            .map(|s| {
-                let sd = (s / total).sqrt();
-                if sd > 0.0 && sd.is_finite() {
-                    sd
-                } else {
-                    1.0
-                }
-            })
-            .collect();
-        Standardizer { mean, std }
+        Standardizer {
+            mean,
+            std: deviations(var, total),
+        }
     }
+}
+
+/// The standard deviations √(Σ (x − mean)² / n) of summed squared deviations `var`; 1 for a
+/// constant (or non-finite) column, so that standardizing it divides by nothing.
+fn deviations(var: Vec<f64>, n: f64) -> Vec<f64> {
+    var.into_iter()
+        .map(|s| {
+            let sd = (s / n).sqrt();
+            if sd > 0.0 && sd.is_finite() {
+                sd
+            } else {
+                1.0
+            }
+        })
+        .collect()
 }
 
 /// (v − mean) / std, computed in f64 and rounded once to T: the one formula of `apply` and of
