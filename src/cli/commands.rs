@@ -1195,6 +1195,8 @@ fn file_sample<T: Real>(
     *notes = column_notes(&frame);
     check_row(row, &frame, src)?;
     // The model's --weight-column, when the file has it: out of the features, its value kept.
+    // The columns were read by the model's names (`opts.expected_features`), so what is left
+    // is the model's features.
     let column = mf
         .weighting
         .as_ref()
@@ -1204,16 +1206,6 @@ fn file_sample<T: Real>(
         if frame.feature_names.iter().any(|n| n == c) {
             let w = data::weights::take_column(&mut frame, c, "the model's --weight-column")?;
             weight = Some(w[row].f64());
-        }
-        if frame.feature_names != mf.prep.number_columns() {
-            return Err(Error::data(
-                &frame.source,
-                format!(
-                    "the feature columns are {}, but the model was trained on {}",
-                    data::list(&frame.feature_names),
-                    data::list(&mf.prep.features)
-                ),
-            ));
         }
     }
     let s = diagnostics::sample(&mf.mlp::<T>(), &mf.prep, &frame, row, lambda, file)?;

@@ -383,13 +383,14 @@ pub fn load_input<T: Real>(args: &RunOptions, observer: &mut dyn Observer) -> Re
     if let (Some(c), false) = (&weight_column, opts.features.is_empty()) {
         opts.features.extend(ignore_specs(std::slice::from_ref(c)));
     }
-    let expected = previous.as_ref().map(|m| m.prep.number_columns());
-    let expected_read = expected.as_ref().map(|e| {
-        let mut e = e.clone();
+    // Read by name, so the frame's features are exactly these (the weight column last, then
+    // taken out): nothing to compare with the model's afterwards.
+    let expected: Option<Vec<String>> = previous.as_ref().map(|m| {
+        let mut e = m.prep.number_columns();
         e.extend(weight_column.clone());
         e
     });
-    opts.expected_features = expected_read.as_deref();
+    opts.expected_features = expected.as_deref();
     match &previous {
         Some(m) => data::prep::read_encoded(&mut opts, &m.prep.categorical(), m.prep.imputes()),
         None => {
@@ -433,18 +434,6 @@ pub fn load_input<T: Real>(args: &RunOptions, observer: &mut dyn Observer) -> Re
             None => None,
         },
     };
-    if let (Some(e), Some(_)) = (&expected, &args.data.weight_column) {
-        if frame.feature_names != *e {
-            return Err(Error::data(
-                &frame.source,
-                format!(
-                    "the feature columns (without --weight-column) are {}, but the --init-from model was trained on {}",
-                    data::list(&frame.feature_names),
-                    data::list(e)
-                ),
-            ));
-        }
-    }
     let identity = Identity {
         command: "train".into(),
         task,
