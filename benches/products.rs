@@ -55,6 +55,11 @@ fn main() {
         .map(|t| t.parse().expect("--threads 1,2"))
         .collect();
     let reps: usize = arg("--reps", "200").parse().expect("--reps N");
+    // As the binary reads it (cli::dispatch): bench/run.sh's SIMD=avx2 sets it.
+    if let Ok(v) = std::env::var("MLP_TRAIN_SIMD") {
+        let simd = v.parse().expect("MLP_TRAIN_SIMD is `auto` or `avx2`");
+        mlp_train::math::simd::set(simd);
+    }
 
     let mut rng = mlp_train::math::rng::seeded(7);
     let x = rand(B, D, &mut rng);

@@ -10,6 +10,7 @@ use crate::cli::{commands, completions, summary};
 /// Runs the command and prints its results; returns the exit code (0, or 130 after an
 /// interrupted training that wrote what it could).
 pub fn run(cli: Cli) -> Result<i32, Failure> {
+    simd_from_env()?;
     match cli.command {
         None => summary::train(cli.train),
         Some(Command::Train(args)) => summary::train(*args),
@@ -89,4 +90,20 @@ fn predict(args: &PredictArgs, report_only: bool) -> Result<i32, Failure> {
     }
     out.verdict?;
     Ok(0)
+}
+
+/// `MLP_TRAIN_SIMD=avx2` caps the matrix products at their AVX2+FMA build on a CPU with
+/// AVX-512F (for measuring what an AVX2-only CPU runs); `auto`, empty or unset: the CPU's best.
+/// Any other value is refused (exit 2) before anything runs. Sweeps' runs inherit it.
+fn simd_from_env() -> crate::Result<()> {
+    use crate::math::simd::{self, Simd};
+    let Some(v) = std::env::var_os("MLP_TRAIN_SIMD") else {
+        return Ok(());
+    };
+    let v = v.to_string_lossy();
+    let simd: Simd = v
+        .parse()
+        .map_err(|got| crate::Error::flag("MLP_TRAIN_SIMD", "is `auto` or `avx2`", got))?;
+    simd::set(simd);
+    Ok(())
 }

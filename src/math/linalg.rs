@@ -314,10 +314,71 @@ fn gemm_chunk<T: Real>(
 
 /// One single-threaded faer product (no allocation), on faer-ext's views of the ndarrays.
 #[inline]
-fn gemm_faer<T: Real>(a: ArrayView2<T>, b: ArrayView2<T>, c: ArrayViewMut2<T>, acc: Accum) {
+fn gemm_faer<T: Real>(a: ArrayView2<T>, b: ArrayView2<T>, mut c: ArrayViewMut2<T>, acc: Accum) {
+    #[cfg(target_arch = "x86_64")]
+    if crate::math::simd::capped() && a.ncols() > 0 {
+        return gemm_x86_avx2(a, b, c.view_mut(), acc);
+    }
     let (a, b): (MatRef<'_, T>, MatRef<'_, T>) = (a.into_faer(), b.into_faer());
     let c: MatMut<'_, T> = c.into_faer();
     faer::linalg::matmul::matmul(c, acc, a, b, T::one(), Par::Seq);
+}
+
+/// [`gemm_faer`] on a CPU with AVX-512F capped at AVX2 ([`crate::math::simd`]): faer's own
+/// x86 kernels (the private-gemm-x86 crate it calls for these sizes, pinned to faer's
+/// version) with the AVX2+FMA build chosen where faer would pick the AVX-512 one. Every
+/// shape goes there, also those faer sends elsewhere (one row or column, tiny products),
+/// whose other kernels would pick AVX-512 by themselves.
+#[cfg(target_arch = "x86_64")]
+fn gemm_x86_avx2<T: Real>(a: ArrayView2<T>, b: ArrayView2<T>, mut c: ArrayViewMut2<T>, acc: Accum) {
+    use private_gemm_x86 as x86;
+    let (m, n, k) = (c.nrows(), c.ncols(), a.ncols());
+    if m == 0 || n == 0 {
+        return;
+    }
+    let dtype = match size_of::<T>() {
+        4 => x86::DType::F32,
+        _ => x86::DType::F64,
+    };
+    let beta = match acc {
+        Accum::Replace => x86::Accum::Replace,
+        Accum::Add => x86::Accum::Add,
+    };
+    let alpha = T::one();
+    let (cs, as_, bs) = (c.strides().to_vec(), a.strides(), b.strides());
+    let dst = c.as_mut_ptr() as *mut ();
+    // SAFETY: the pointers and element strides describe the three live views (shapes checked
+    // by `gemm`), C is borrowed mutably and does not alias A or B, `T` is f32 or f64 as
+    // `dtype` says, the index pointers are null (a full destination) and one thread runs it.
+    unsafe {
+        x86::gemm(
+            dtype,
+            x86::IType::U64,
+            x86::InstrSet::Avx256,
+            m,
+            n,
+            k,
+            dst,
+            cs[0],
+            cs[1],
+            std::ptr::null(),
+            std::ptr::null(),
+            x86::DstKind::Full,
+            beta,
+            a.as_ptr() as *const (),
+            as_[0],
+            as_[1],
+            false,
+            std::ptr::null(),
+            0,
+            b.as_ptr() as *const (),
+            bs[0],
+            bs[1],
+            false,
+            &raw const alpha as *const (),
+            1,
+        );
+    }
 }
 
 /// C = A·B. A and B may be transposed views (`w.t()`); C is overwritten.
@@ -729,17 +790,15 @@ fn finite_block<T: Real>(v: &[T]) -> bool {
 /// one, by the same run-time detection) and the f32 softmax's exponential
 /// ([`crate::math::vexp::path`]).
 pub fn kernel_path() -> String {
-    #[allow(unused_mut)]
-    let mut gemm = "portable";
-    #[cfg(target_arch = "x86_64")]
-    {
-        use std::arch::is_x86_feature_detected as has;
-        if has!("avx512f") {
-            gemm = "x86-64-v4 (AVX-512)";
-        } else if has!("avx2") && has!("fma") {
-            gemm = "x86-64-v3 (AVX2+FMA)";
+    use crate::math::simd::{capped, isa, Isa};
+    let gemm = match isa() {
+        Isa::Avx512 => "x86-64-v4 (AVX-512)",
+        Isa::Avx2 if capped() => {
+            "x86-64-v3 (AVX2+FMA; AVX-512F present, capped by MLP_TRAIN_SIMD=avx2)"
         }
-    }
+        Isa::Avx2 => "x86-64-v3 (AVX2+FMA)",
+        Isa::Portable => "portable",
+    };
     format!("gemm: faer {gemm}; exp f32: {}", crate::math::vexp::path())
 }
 
@@ -869,6 +928,61 @@ mod tests {
         let mut c32 = Array2::<f32>::zeros((7, 3));
         matmul(a32.view(), b32.view(), c32.view_mut());
         assert!((&c32 - &a32.dot(&b32)).iter().all(|v| v.abs() < 1e-5));
+    }
+
+    /// The capped path (faer's AVX2 kernels called directly) against ndarray's product, f32
+    /// and f64, for the layouts the model passes (plain, transposed operands and destination,
+    /// one row, one column, an inner dimension of 1), replacing and adding to C.
+    #[cfg(target_arch = "x86_64")]
+    fn avx2_path_matches<T: Real + std::fmt::Debug>(tol: f64) {
+        for (m, n, k) in [
+            (256, 10, 256),
+            (33, 70, 65),
+            (1, 40, 65),
+            (40, 1, 9),
+            (17, 19, 1),
+        ] {
+            let [a, b, w] = operands::<T>(m, n, k);
+            let want = a.dot(&b);
+            let close = |c: &ndarray::Array2<T>, want: &ndarray::Array2<T>| {
+                c.iter()
+                    .zip(want)
+                    .all(|(x, y)| (x.f64() - y.f64()).abs() <= tol * (1.0 + y.f64().abs()))
+            };
+            let mut c = ndarray::Array2::<T>::zeros((m, n));
+            gemm_x86_avx2(a.view(), b.view(), c.view_mut(), Accum::Replace);
+            assert!(close(&c, &want), "{m}×{k}·{k}×{n}");
+            // Transposed operands and a transposed (column-major) destination.
+            let (at, bt) = (a.t().to_owned(), b.t().to_owned());
+            let mut ct = ndarray::Array2::<T>::zeros((n, m));
+            gemm_x86_avx2(
+                at.t(),
+                bt.t(),
+                ct.view_mut().reversed_axes(),
+                Accum::Replace,
+            );
+            assert!(
+                close(&ct.t().to_owned(), &want),
+                "{m}×{k}·{k}×{n} transposed"
+            );
+            // Accum::Add: C = W + A·B.
+            let mut c = w.clone();
+            gemm_x86_avx2(a.view(), b.view(), c.view_mut(), Accum::Add);
+            assert!(close(&c, &(&want + &w)), "{m}×{k}·{k}×{n} added");
+        }
+    }
+
+    #[test]
+    #[cfg(target_arch = "x86_64")]
+    fn the_avx2_path_computes_the_products() {
+        if !(std::arch::is_x86_feature_detected!("avx2")
+            && std::arch::is_x86_feature_detected!("fma"))
+        {
+            eprintln!("SKIPPED: the_avx2_path_computes_the_products: this CPU has no AVX2+FMA");
+            return;
+        }
+        avx2_path_matches::<f64>(1e-12);
+        avx2_path_matches::<f32>(1e-4);
     }
 
     fn operands<T: Real>(m: usize, n: usize, k: usize) -> [ndarray::Array2<T>; 3] {

@@ -7,4 +7,5 @@ pub mod loss;
 pub mod model;
 pub mod real;
 pub mod rng;
+pub mod simd;
 pub mod vexp;
