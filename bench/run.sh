@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
-# Reproduces the speed figures of issues 5 and 12 in one run on this machine and prints a table
+# Reproduces the speed figures of issues 5, 12 and 24 in one run on this machine and prints a table
 # of ratios: mlp-train's training throughput as a share of the ceiling (the step's five products
-# alone, best of many torch.mm calls, same thread count), vs PyTorch training on a C-contiguous
+# alone, the fastest of torch.mm, numpy.matmul on OpenBLAS and faer's own products, same thread
+# count, best-of and sustained), vs PyTorch training on a C-contiguous
 # X, CSV loading (the whole process) vs pandas.read_csv alone, peak RSS vs its bound, iris
 # start-up, a 50-fit sweep vs scikit-learn. Raw outputs go to bench/results/<timestamp>/.
 #
@@ -28,7 +29,22 @@ QUIET_WAIT=${QUIET_WAIT:-120}
 RUNS=${RUNS:-5}
 REPS=${REPS:-300}
 CSV_REPS=${CSV_REPS:-5}
-OUT=bench/results/$(date +%Y%m%d-%H%M%S)
+# SIMD=avx2 measures, on a CPU with AVX-512F, what an AVX2-only CPU runs: mlp-train's products
+# capped at faer's AVX2+FMA kernels (MLP_TRAIN_SIMD=avx2), MKL at AVX2
+# (MKL_ENABLE_INSTRUCTIONS=AVX2), OpenBLAS at its Haswell kernels; results go to …-avx2/.
+SIMD=${SIMD:-auto}
+case "$SIMD" in
+  auto) OUT=bench/results/$(date +%Y%m%d-%H%M%S) ;;
+  avx2) OUT=bench/results/$(date +%Y%m%d-%H%M%S)-avx2
+        export MLP_TRAIN_SIMD=avx2 MKL_ENABLE_INSTRUCTIONS=AVX2 ;;
+  *) echo "SIMD is auto or avx2, got $SIMD" >&2; exit 2 ;;
+esac
+# numpy's OpenBLAS, the second ceiling, with each kernel set worth trying on this CPU: its own
+# pick, and on an AVX-512 CPU its SkylakeX kernels too (its detection picks Haswell's AVX2
+# kernels in one run on this session's Zen 4 VM, SkylakeX's in the next); the faster is the ceiling.
+if [ "$SIMD" = avx2 ]; then CORETYPES=(Haswell)
+elif grep -qw avx512f /proc/cpuinfo; then CORETYPES=(auto SkylakeX)
+else CORETYPES=(auto); fi
 mkdir -p "$OUT"
 BIN=$CARGO_TARGET_DIR/release/mlp-train
 TRAIN_ARGS=(--data "$DATA" --hidden 256 --batch-size 256 --epochs 3 --lr 0.1 --lambda 1e-4
@@ -113,6 +129,14 @@ echo "4/8 CSV loading (mlp-train's loader alone)" >&2
 measure csv cargo bench -q --bench csv -- --data "$DATA" --reps "$CSV_REPS"
 echo "5/8 PyTorch (read_csv, the ceiling: products alone, training at 1 and 2 threads)" >&2
 measure torch "$PY" bench/torch_baseline.py --data "$DATA" --threads 1,2 --reps "$REPS" --csv-reps "$CSV_REPS"
+echo "5b/8 numpy.matmul (OpenBLAS) ceiling, 1 and 2 threads, kernels: ${CORETYPES[*]}" >&2
+for ct in "${CORETYPES[@]}"; do
+  if [ "$ct" = auto ]; then
+    measure "numpy_auto" env -u OPENBLAS_CORETYPE "$PY" bench/numpy_ceiling.py --threads 1,2 --reps "$REPS"
+  else
+    measure "numpy_$ct" env OPENBLAS_CORETYPE="$ct" "$PY" bench/numpy_ceiling.py --threads 1,2 --reps "$REPS"
+  fi
+done
 echo "6/8 iris end to end (hyperfine)" >&2
 if command -v hyperfine > /dev/null; then
   wait_quiet
@@ -129,6 +153,7 @@ measure sweep_sklearn "$PY" bench/sklearn_sweep.py --data data/digits.csv --fits
 { echo "machine: $(nproc) CPUs, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs)"
   echo "instruction sets: $(grep -m1 -E '^(flags|Features)' /proc/cpuinfo | cut -d: -f2 | tr ' ' '\n' |
     grep -xE 'sse4_2|avx|avx2|fma|f16c|avx512f|avx512bw|avx512vl|avx512_vnni|avx512_bf16|amx_tile|asimd|sve' | xargs)"
+  echo "SIMD: $SIMD$([ "$SIMD" = avx2 ] && echo ' (MLP_TRAIN_SIMD=avx2, MKL_ENABLE_INSTRUCTIONS=AVX2, OPENBLAS_CORETYPE=Haswell)')"
   echo "rustc: $(rustc --version)"; echo "date: $(date -Is)"; } > "$OUT/machine.txt"
 python3 bench/report.py "$OUT" | tee "$OUT/table.md"
 echo "raw outputs: $OUT" >&2

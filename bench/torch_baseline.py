@@ -11,6 +11,7 @@ import pandas as pd
 import torch
 import torch.nn.functional as F
 
+from ceiling import products_ceiling  # the same clock as numpy_ceiling.py's
 from pandas_read import read_float32  # the same float32 read as run.sh's fresh-process runs
 
 D, H, Q = 784, 256, 10
@@ -110,12 +111,7 @@ def train_manual(x, y, epochs, bs, lr, lam, seed):
 
 
 def gemm_bench(reps=300, rounds=3, steps=705):
-    """The ceiling: the step's five products alone, torch.mm on the same shapes (B=256) into
-    preallocated outputs, best of `reps` calls each, at the thread count set by the caller.
-    The calls come in `rounds` rounds that go over the five products in turn, so that one bad
-    stretch (once, all 300 calls of one product ran at the 1-thread time on 2 threads) cannot
-    void a product's best. No implementation of this algorithm beats B / (sum of the five best
-    times) samples/s without faster kernels."""
+    """The ceiling with torch.mm (MKL on x86) on the step's five shapes (ceiling.py)."""
     B = 256
     g = torch.Generator().manual_seed(1)
     r = lambda *s: torch.rand(*s, generator=g) * 2 - 1
@@ -128,37 +124,7 @@ def gemm_bench(reps=300, rounds=3, steps=705):
         ("dH=dO·W2", lambda: torch.mm(do, w2, out=dh), B * H * Q),
         ("dW1=dZᵀ·X", lambda: torch.mm(dz.T, x, out=dw1), H * D * B),
     ]
-    times = {name: [] for name, _, _ in shapes}
-    for _ in range(rounds):
-        for name, f, _ in shapes:
-            for _ in range(max(reps // rounds // 10, 1)):
-                f()
-            for _ in range(max(reps // rounds, 1)):
-                t = time.perf_counter()
-                f()
-                times[name].append(time.perf_counter() - t)
-    # The sustained ceiling: the five products one after the other for as many steps as the
-    # training run takes (3 epochs of 60 000 rows at B = 256: 705 steps), timed as a whole,
-    # so that what a long loop loses (clock, caches, the VM's slow stretches) counts as it
-    # does in training. Compare sustained with sustained, and keep the best-of beside it.
-    t = time.perf_counter()
-    for _ in range(steps):
-        for _, f, _ in shapes:
-            f()
-    sustained = time.perf_counter() - t
-    out, total_best, flops = [], 0.0, 0.0
-    for name, f, macs in shapes:
-        ts = sorted(times[name])
-        out.append({"product": name, "best_us": ts[0] * 1e6, "median_us": ts[len(ts) // 2] * 1e6,
-                    "best_gflops": 2 * macs / ts[0] / 1e9})
-        total_best += ts[0]
-        flops += 2 * macs
-    return {"reps": reps, "rounds": rounds, "products": out, "products_best_sum_us": total_best * 1e6,
-            "products_best_gflops": flops / total_best / 1e9,
-            "ceiling_samples_per_s": B / total_best,
-            "sustained_steps": steps, "sustained_step_us": sustained / steps * 1e6,
-            "sustained_gflops": flops * steps / sustained / 1e9,
-            "sustained_samples_per_s": B * steps / sustained}
+    return products_ceiling(shapes, reps, rounds, steps)
 
 
 def main():
