@@ -244,6 +244,37 @@ pub struct EncodeOptions {
     pub missing_indicator: bool,
 }
 
+impl EncodeOptions {
+    /// The flags that would fit `enc` again: its categorical columns, its imputation, whether
+    /// it adds missing indicators.
+    pub fn of(enc: &Encoding) -> Self {
+        EncodeOptions {
+            categorical: enc.categorical(),
+            impute: enc.impute,
+            missing_indicator: enc.columns.iter().any(|c| c.indicator),
+        }
+    }
+
+    /// Each encoder asked for, in words that name its flag ("one-hot encodes `plan`
+    /// (--categorical)"): what ONNX export lists when it refuses a model, from the flags
+    /// before training and from a model file's [`Encoding`] alike.
+    pub fn in_words(&self) -> Vec<String> {
+        let mut words: Vec<String> = self
+            .categorical
+            .iter()
+            .map(|c| format!("one-hot encodes `{c}` (--categorical)"))
+            .collect();
+        words.extend(
+            self.impute
+                .map(|i| format!("fills blanks (--impute {})", i.name())),
+        );
+        if self.missing_indicator {
+            words.push("adds missing indicators (--missing-indicator)".into());
+        }
+        words
+    }
+}
+
 /// Asks `opts` to read the `categorical` columns as text and, when the model imputes, blanks
 /// as NaN: how a file is read for `--categorical`/`--impute` or for a model that has them.
 pub fn read_encoded(opts: &mut LoadOptions, categorical: &[String], imputes: bool) {

@@ -20,17 +20,7 @@ pub fn validate(args: &RunOptions) -> Result<()> {
     use limits::Bound::{Exclusive, Inclusive, Unbounded};
     // The ONNX graph takes one float input: refused before training, not after it.
     if let Some(out) = &args.outputs.export_onnx {
-        let enc = &args.data.encode;
-        let mut cannot: Vec<String> = Vec::new();
-        cannot.extend(
-            enc.categorical
-                .iter()
-                .map(|c| format!("one-hot encodes `{c}` (--categorical)")),
-        );
-        cannot.extend(
-            enc.impute
-                .map(|i| format!("fills blanks (--impute {})", i.name())),
-        );
+        let cannot = args.data.encode.in_words();
         if !cannot.is_empty() {
             return Err(Error::flag(
                 "--export-onnx",

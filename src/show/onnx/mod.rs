@@ -48,15 +48,7 @@ pub fn exportable(prep: &Prep) -> std::result::Result<(), String> {
     // The encoders of real tables (src/data/encode.rs) take text and blanks, which the
     // graph's one float input cannot carry yet.
     if let Some(enc) = &prep.encoding {
-        for c in enc.categorical() {
-            cannot.push(format!("one-hot encodes `{c}` (--categorical)"));
-        }
-        if let Some(i) = enc.impute {
-            cannot.push(format!("fills blanks (--impute {})", i.name()));
-        }
-        if enc.columns.iter().any(|c| c.indicator) {
-            cannot.push("adds missing indicators (--missing-indicator)".into());
-        }
+        cannot.extend(crate::data::prep::EncodeOptions::of(enc).in_words());
     }
     match cannot.is_empty() {
         true => Ok(()),
