@@ -12,6 +12,18 @@ use super::shown::{shown, shown_str};
 use super::source::{out_of_memory, size};
 use crate::{Error, Real, Result};
 
+/// One value of a table that is not text (Parquet, .npy): what `Rows::push_values` reads.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub(super) enum Value<'a> {
+    /// A null (Parquet), read as an empty CSV field.
+    Missing,
+    /// A float; NaN is read as an empty field, ±inf as `inf` (refused, as in CSV).
+    Number(f64),
+    Int(i64),
+    UInt(u64),
+    Text(&'a str),
+}
+
 /// The rows of one stretch of the file.
 #[derive(Debug, Default, PartialEq)]
 pub(super) struct Part<T> {
@@ -259,6 +271,62 @@ impl<'a, T: Real> Rows<'a, T> {
         self.part.targets.extend_from_slice(&self.row_targets);
         self.part.lines.push(line).map_err(|_| self.oom(line))?;
         Ok(end)
+    }
+
+    /// Adds the row on `line` of a table that arrives as values (Parquet, .npy): `value(j)`
+    /// is column j's. A finite number of a feature column goes straight into `x` when that
+    /// gives the value its CSV field would (always in f64; in f32 for integers up to 2^24);
+    /// anything else is written as its CSV field (`text` is the buffer) and read as the CSV
+    /// reader reads it, so that the two readers cannot disagree.
+    pub(super) fn push_values<'v>(
+        &mut self,
+        line: u64,
+        text: &mut Vec<u8>,
+        mut value: impl FnMut(usize) -> Value<'v>,
+    ) -> Result<()> {
+        use std::io::Write;
+        let layout = self.layout;
+        self.room(line)?;
+        let f64_data = std::mem::size_of::<T>() == 8;
+        for (j, &role) in layout.roles.iter().enumerate() {
+            let v = value(j);
+            if role == Role::Feature {
+                let direct = match v {
+                    Value::Number(v) if f64_data && v.is_finite() => Some(v),
+                    Value::Int(i)
+                        if i.unsigned_abs() <= 1 << 24
+                            || f64_data && i.unsigned_abs() <= 1 << 53 =>
+                    {
+                        Some(i as f64)
+                    }
+                    _ => None,
+                };
+                if let Some(v) = direct {
+                    self.part.x.push(T::of(v));
+                    continue;
+                }
+            }
+            text.clear();
+            let _ = match v {
+                // NaN is how pandas and NumPy write a missing number: a blank, as in CSV.
+                Value::Missing => Ok(()),
+                Value::Number(v) if v.is_nan() => Ok(()),
+                Value::Number(v) => write!(text, "{v}"),
+                Value::Int(i) => write!(text, "{i}"),
+                Value::UInt(u) => write!(text, "{u}"),
+                Value::Text(s) => text.write_all(s.as_bytes()),
+            };
+            if let Err(msg) = self.push_field(j, text, line) {
+                let msg = match v {
+                    Value::Missing => msg.replacen("empty field", "null", 1),
+                    _ => msg,
+                };
+                return Err(self.at(line, j, msg));
+            }
+        }
+        self.part.targets.extend_from_slice(&self.row_targets);
+        self.part.lines.push(line).map_err(|_| self.oom(line))?;
+        Ok(())
     }
 
     /// Adds field `j` of a record, as the header says: a feature, a target or a class.

@@ -1,0 +1,192 @@
+//! Parquet files read as tables (the `parquet` feature): numbers and booleans as numbers,
+//! strings (plain or dictionary-encoded) as text, nulls as blanks; other types refused.
+
+use std::path::Path;
+
+use arrow_array::cast::AsArray;
+use arrow_array::types::{
+    Float32Type, Float64Type, Int16Type, Int32Type, Int64Type, Int8Type, UInt16Type, UInt32Type,
+    UInt64Type, UInt8Type,
+};
+use arrow_array::Array;
+use arrow_schema::DataType;
+use parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
+use parquet::arrow::ProjectionMask;
+
+use super::frame::Frame;
+use super::layout::Role;
+use super::options::LoadOptions;
+use super::rows::Value;
+use super::shown::shown_str;
+use super::table::{push_row, read};
+use crate::{Error, Real, Result};
+
+/// Rows decoded at a time: the decoded columns in memory are one batch of them.
+const BATCH_ROWS: usize = 8192;
+
+/// One column of a decoded batch: the value of each row.
+type Getter<'b> = Box<dyn Fn(usize) -> Value<'b> + 'b>;
+
+/// Reads a Parquet file (its whole bytes): every top-level column is a column of the table,
+/// by its name; the columns skipped with `--ignore` are not decoded at all.
+pub(super) fn load<T: Real>(
+    name: &Path,
+    bytes: Vec<u8>,
+    fingerprint: String,
+    opts: &LoadOptions,
+) -> Result<Frame<T>> {
+    let invalid =
+        |e: &dyn std::fmt::Display| Error::data(name, format!("is not a valid Parquet file: {e}"));
+    if !bytes.ends_with(b"PAR1") {
+        return Err(Error::data(
+            name,
+            format!(
+                "starts like a Parquet file (PAR1) but does not end like one: truncated? ({} \
+                 bytes)",
+                bytes.len()
+            ),
+        ));
+    }
+    // The reader is not known to be free of panics on hostile files: one is an error naming
+    // the file, as every other problem with it.
+    let bytes = bytes::Bytes::from(bytes);
+    let builder = std::panic::catch_unwind(|| ParquetRecordBatchReaderBuilder::try_new(bytes))
+        .map_err(|_| invalid(&"its metadata cannot be read"))?
+        .map_err(|e| invalid(&e))?
+        .with_batch_size(BATCH_ROWS);
+    let rows_said = builder.metadata().file_metadata().num_rows();
+    let n = usize::try_from(rows_said).map_err(|_| invalid(&format!("{rows_said} rows")))?;
+    let fields = builder.schema().fields().clone();
+    let names: Vec<String> = fields.iter().map(|f| f.name().clone()).collect();
+    let parquet_schema = builder.parquet_schema().clone();
+    read(name, &names, n, fingerprint, opts, |rows| {
+        let roles = rows.layout.roles.clone();
+        // Only the columns this run reads are decoded; a type that is not read is refused
+        // unless the column is skipped.
+        let wanted: Vec<usize> = (0..names.len())
+            .filter(|&j| roles.get(j) != Some(&Role::Ignored))
+            .collect();
+        for &j in &wanted {
+            if let Some(f) = fields.get(j).filter(|f| !readable(f.data_type())) {
+                return Err(Error::data(
+                    name,
+                    format!(
+                        "column `{}` has type {}, which is not read: numbers, booleans and \
+                         strings are; pass --ignore {} to skip it",
+                        shown_str(f.name()),
+                        f.data_type(),
+                        shown_str(f.name())
+                    ),
+                ));
+            }
+        }
+        let mask = ProjectionMask::roots(&parquet_schema, wanted.iter().copied());
+        let reader = builder
+            .with_projection(mask)
+            .build()
+            .map_err(|e| invalid(&e))?;
+        let mut text = Vec::new();
+        let mut read_rows = 0usize;
+        let mut reader = reader;
+        loop {
+            let next = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| reader.next()))
+                .map_err(|_| invalid(&"a page cannot be decoded"))?;
+            let Some(batch) = next else { break };
+            let batch = batch.map_err(|e| invalid(&e))?;
+            let getters: Vec<Getter> = batch
+                .columns()
+                .iter()
+                .map(|c| getter(c.as_ref()))
+                .collect::<Option<_>>()
+                .ok_or_else(|| invalid(&"a column's values are not of its declared type"))?;
+            // Column j of the table is the batch's p-th (the ignored ones are not there).
+            let mut at = vec![None; names.len()];
+            for (p, &j) in wanted.iter().enumerate() {
+                if let Some(slot) = at.get_mut(j) {
+                    *slot = getters.get(p);
+                }
+            }
+            for r in 0..batch.num_rows() {
+                push_row(rows, &mut text, |j| match at.get(j) {
+                    Some(Some(get)) => get(r),
+                    _ => Value::Missing,
+                })?;
+            }
+            read_rows += batch.num_rows();
+        }
+        if read_rows != n {
+            return Err(invalid(&format!(
+                "its metadata says {n} rows and {read_rows} were read"
+            )));
+        }
+        Ok(())
+    })
+}
+
+/// The types read: integers, floats, booleans, strings and dictionary-encoded strings.
+fn readable(t: &DataType) -> bool {
+    use DataType::*;
+    match t {
+        Int8 | Int16 | Int32 | Int64 | UInt8 | UInt16 | UInt32 | UInt64 | Float32 | Float64
+        | Boolean | Utf8 | LargeUtf8 | Utf8View => true,
+        Dictionary(_, v) => matches!(**v, Utf8 | LargeUtf8 | Utf8View),
+        _ => false,
+    }
+}
+
+/// Each row's value of one decoded column (None when the array is not of its type).
+fn getter(a: &dyn Array) -> Option<Getter<'_>> {
+    macro_rules! prim {
+        ($t:ty, $v:expr) => {{
+            let p = a.as_primitive_opt::<$t>()?;
+            let get: Getter = Box::new(move |r| $v(p.value(r)));
+            get
+        }};
+    }
+    let get: Getter = match a.data_type() {
+        DataType::Int8 => prim!(Int8Type, |v| Value::Int(i64::from(v))),
+        DataType::Int16 => prim!(Int16Type, |v| Value::Int(i64::from(v))),
+        DataType::Int32 => prim!(Int32Type, |v| Value::Int(i64::from(v))),
+        DataType::Int64 => prim!(Int64Type, Value::Int),
+        DataType::UInt8 => prim!(UInt8Type, |v| Value::UInt(u64::from(v))),
+        DataType::UInt16 => prim!(UInt16Type, |v| Value::UInt(u64::from(v))),
+        DataType::UInt32 => prim!(UInt32Type, |v| Value::UInt(u64::from(v))),
+        DataType::UInt64 => prim!(UInt64Type, Value::UInt),
+        DataType::Float32 => prim!(Float32Type, |v| Value::Number(f64::from(v))),
+        DataType::Float64 => prim!(Float64Type, Value::Number),
+        DataType::Boolean => {
+            let b = a.as_boolean_opt()?;
+            Box::new(move |r| Value::Int(i64::from(b.value(r))))
+        }
+        DataType::Utf8 => {
+            let s = a.as_string_opt::<i32>()?;
+            Box::new(move |r| Value::Text(s.value(r)))
+        }
+        DataType::LargeUtf8 => {
+            let s = a.as_string_opt::<i64>()?;
+            Box::new(move |r| Value::Text(s.value(r)))
+        }
+        DataType::Utf8View => {
+            let s = a.as_string_view_opt()?;
+            Box::new(move |r| Value::Text(s.value(r)))
+        }
+        DataType::Dictionary(_, _) => {
+            let d = a.as_any_dictionary_opt()?;
+            let keys = d.normalized_keys();
+            let values = getter(d.values().as_ref())?;
+            let len = d.values().len();
+            Box::new(move |r| match keys.get(r) {
+                Some(&k) if k < len => values(k),
+                _ => Value::Missing,
+            })
+        }
+        _ => return None,
+    };
+    if a.null_count() == 0 {
+        return Some(get);
+    }
+    Some(Box::new(move |r| match a.is_null(r) {
+        true => Value::Missing,
+        false => get(r),
+    }))
+}
