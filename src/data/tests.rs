@@ -367,6 +367,7 @@ fn optional_labels_for_predict() {
             features: Vec::new(),
             no_header: false,
             missing: false,
+            npz: Default::default(),
         };
         let with = ok::<f64>(b"a,b,y\n1,2,x\n", &o);
         assert_eq!(row_classes(&with), (names(&["x"])));
