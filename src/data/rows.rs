@@ -275,7 +275,8 @@ impl<'a, T: Real> Rows<'a, T> {
 
     /// Adds the row on `line` of a table that arrives as values (Parquet, .npy): `value(j)`
     /// is column j's. A finite number of a feature column goes straight into `x` when that
-    /// gives the value its CSV field would (always in f64; in f32 for integers up to 2^24);
+    /// gives the value its CSV field would (always in f64; in f32 unless rounding the f64 to
+    /// f32 could differ from rounding the decimal, see `f32_same_as_text`);
     /// anything else is written as its CSV field (`text` is the buffer) and read as the CSV
     /// reader reads it, so that the two readers cannot disagree.
     pub(super) fn push_values<'v>(
@@ -292,7 +293,9 @@ impl<'a, T: Real> Rows<'a, T> {
             let v = value(j);
             if role == Role::Feature {
                 let direct = match v {
-                    Value::Number(v) if f64_data && v.is_finite() => Some(v),
+                    Value::Number(v) if (f64_data && v.is_finite()) || f32_same_as_text(v) => {
+                        Some(v)
+                    }
                     Value::Int(i)
                         if i.unsigned_abs() <= 1 << 24
                             || f64_data && i.unsigned_abs() <= 1 << 53 =>
@@ -450,6 +453,22 @@ impl<'a, T: Real> Rows<'a, T> {
             let _ = self.part.y.try_reserve(rows.min(left / 2 + 1));
         }
     }
+}
+
+/// Whether rounding `v` to f32 gives what rounding the decimal it was read from gives (the
+/// CSV reader parses f32 data straight from the decimal). Rounding twice (decimal → f64 →
+/// f32) can only differ from rounding once when an f32 rounding boundary, a midpoint between
+/// two adjacent f32 values, lies between the decimal and `v`, or at `v`. Every such midpoint
+/// of normal f32 values is an f64 (25 significant bits), so one strictly between would be
+/// nearer the decimal than `v`, which is the nearest f64: only `v` exactly on a midpoint
+/// (its 29 bits below f32 precision `100…0`) is in doubt. Zero is exact; subnormal and
+/// out-of-range values are left to the text path too.
+pub(super) fn f32_same_as_text(v: f64) -> bool {
+    const BELOW_F32: u64 = (1 << 29) - 1;
+    let a = v.abs();
+    a == 0.0
+        || (f64::from(f32::MIN_POSITIVE)..f64::from(f32::MAX)).contains(&a)
+            && v.to_bits() & BELOW_F32 != 1 << 28
 }
 
 /// A feature field that is text (`orange is not a number`): the message, with the two ways
