@@ -102,7 +102,7 @@ pub(super) fn push_row<'v, T: Real>(
 /// Room for `n` rows, or an out-of-memory error saying how much was asked.
 fn reserve<T: Real>(rows: &mut Rows<T>, name: &Path, n: usize) -> Result<()> {
     let (d, k) = (rows.layout.d, rows.layout.k);
-    let values = n.checked_mul(d.max(1)).unwrap_or(usize::MAX);
+    let values = n.saturating_mul(d.max(1));
     let bytes = values.saturating_mul(std::mem::size_of::<T>());
     let oom = || {
         out_of_memory(
