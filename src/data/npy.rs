@@ -3,9 +3,7 @@
 
 use std::path::Path;
 
-use ndarray::{Array, ArrayD, Dimension, Ix1, Ix2, IxDyn, ShapeBuilder};
 use ndarray_npy::npy::header::Header;
-use ndarray_npy::ReadNpyExt;
 use py_literal::Value as PyValue;
 
 use super::frame::Frame;
@@ -15,41 +13,51 @@ use super::shown::{list, shown_str};
 use super::table::{push_row, read};
 use crate::{Error, Real, Result};
 
-/// One array's values, widened: floats to f64, signed integers and booleans to i64,
-/// unsigned to u64, strings (`<U…`, `|S…`) as text.
-enum Cells<D> {
-    Float(Array<f64, D>),
-    Int(Array<i64, D>),
-    UInt(Array<u64, D>),
-    Text(Array<String, D>),
+/// One array, its numbers read in place from the file's bytes (ndarray-npy parses the
+/// header; its readers allocate the whole array without asking, which under a memory limit
+/// is an abort, so the values are decoded here, one at a time, as the table reads them);
+/// strings (`<U…`, `|S…`) decoded once.
+struct Cells<'a> {
+    shape: Vec<usize>,
+    fortran: bool,
+    dtype: Dtype,
+    data: &'a [u8],
+    text: Vec<String>,
 }
 
-impl<D: Dimension> Cells<D> {
-    fn get<I: ndarray::NdIndex<D>>(&self, i: I) -> Value<'_> {
-        match self {
-            Cells::Float(a) => Value::Number(a[i]),
-            Cells::Int(a) => Value::Int(a[i]),
-            Cells::UInt(a) => Value::UInt(a[i]),
-            Cells::Text(a) => Value::Text(&a[i]),
+impl Cells<'_> {
+    /// Row r, column c of a 2-D array (or element r of a 1-D one, c = 0).
+    fn get(&self, r: usize, c: usize) -> Value<'_> {
+        let i = match (self.shape.as_slice(), self.fortran) {
+            ([_, d], false) => r * d + c,
+            ([n, _], true) => c * n + r,
+            _ => r,
+        };
+        if self.dtype.kind == b'U' || self.dtype.kind == b'S' {
+            return self.text.get(i).map_or(Value::Missing, |s| Value::Text(s));
+        }
+        let size = self.dtype.size;
+        let mut le = [0u8; 8];
+        if let (Some(b), Some(to)) = (self.data.get(i * size..(i + 1) * size), le.get_mut(..size)) {
+            to.copy_from_slice(b);
+            if self.dtype.big_endian {
+                to.reverse();
+            }
+        }
+        let bits = u64::from_le_bytes(le);
+        let shift = 64 - 8 * size as u32;
+        match (self.dtype.kind, size) {
+            (b'f', 4) => Value::Number(f64::from(f32::from_bits(bits as u32))),
+            (b'f', _) => Value::Number(f64::from_bits(bits)),
+            // Sign-extended from its width.
+            (b'i', _) => Value::Int(((bits << shift) as i64) >> shift),
+            _ => Value::UInt(bits),
         }
     }
 
-    fn shape(&self) -> &[usize] {
-        match self {
-            Cells::Float(a) => a.shape(),
-            Cells::Int(a) => a.shape(),
-            Cells::UInt(a) => a.shape(),
-            Cells::Text(a) => a.shape(),
-        }
-    }
-
-    fn into_dim<E: Dimension>(self) -> Option<Cells<E>> {
-        Some(match self {
-            Cells::Float(a) => Cells::Float(a.into_dimensionality().ok()?),
-            Cells::Int(a) => Cells::Int(a.into_dimensionality().ok()?),
-            Cells::UInt(a) => Cells::UInt(a.into_dimensionality().ok()?),
-            Cells::Text(a) => Cells::Text(a.into_dimensionality().ok()?),
-        })
+    /// Rows: the first dimension.
+    fn rows(&self) -> usize {
+        self.shape.first().copied().unwrap_or(0)
     }
 }
 
@@ -62,17 +70,13 @@ pub(super) fn load_npy<T: Real>(
     opts: &LoadOptions,
 ) -> Result<Frame<T>> {
     let what = "the array";
-    let cells = array(bytes).map_err(|msg| Error::data(name, format!("{what} {msg}")))?;
-    let x = two_d(name, what, cells)?;
-    let (n, d) = match x.shape() {
-        &[n, d] => (n, d),
-        _ => (0, 0),
-    };
+    let x = array(bytes).map_err(|msg| Error::data(name, format!("{what} {msg}")))?;
+    let (n, d) = two_d(name, what, &x)?;
     let names: Vec<String> = (0..d).map(|j| format!("x{j}")).collect();
     read(name, &names, n, fingerprint, opts, |rows| {
         let mut text = Vec::new();
         for r in 0..n {
-            push_row(rows, &mut text, |j| x.get((r, j)))?;
+            push_row(rows, &mut text, |j| x.get(r, j))?;
         }
         Ok(())
     })
@@ -100,6 +104,8 @@ pub(super) fn load_npz<T: Real>(
         .map(|f| f.strip_suffix(".npy").unwrap_or(f).to_string())
         .collect();
     let (x_name, y_name) = (opts.npz.x.as_str(), opts.npz.y.as_str());
+    // A member's bytes, read through the same growing, memory-checked buffer as any input
+    // (the size the archive states is not trusted).
     let mut member = |array: &str| -> Result<Option<Vec<u8>>> {
         let file = match zip.by_name(&format!("{array}.npy")) {
             Ok(f) => f,
@@ -139,17 +145,13 @@ pub(super) fn load_npz<T: Real>(
     let at =
         |array: &str, msg: String| Error::data(name, format!("array `{}` {msg}", shown_str(array)));
     let x = array(&x_bytes).map_err(|m| at(x_name, m))?;
-    drop(x_bytes);
-    let x = two_d(name, &format!("array `{}`", shown_str(x_name)), x)?;
-    let (n, d) = match x.shape() {
-        &[n, d] => (n, d),
-        _ => (0, 0),
-    };
-    let y = match y_bytes {
+    let (n, d) = two_d(name, &format!("array `{}`", shown_str(x_name)), &x)?;
+    let y = match &y_bytes {
         None => None,
         Some(b) => {
-            let y = array(&b).map_err(|m| at(y_name, m))?;
-            Some(one_d(name, y_name, n, x_name, y)?)
+            let y = array(b).map_err(|m| at(y_name, m))?;
+            one_d(name, y_name, n, x_name, &y)?;
+            Some(y)
         }
     };
     let mut names: Vec<String> = (0..d).map(|j| format!("x{j}")).collect();
@@ -160,61 +162,41 @@ pub(super) fn load_npz<T: Real>(
         let mut text = Vec::new();
         for r in 0..n {
             push_row(rows, &mut text, |j| match &y {
-                Some(y) if j == d => y.get(r),
-                _ => x.get((r, j)),
+                Some(y) if j == d => y.get(r, 0),
+                _ => x.get(r, j),
             })?;
         }
         Ok(())
     })
 }
 
-/// The array as a table's features: 2-D, rows × columns.
-fn two_d(name: &Path, what: &str, cells: Cells<IxDyn>) -> Result<Cells<Ix2>> {
-    let shape = cells.shape().to_vec();
-    cells.into_dim::<Ix2>().ok_or_else(|| {
-        Error::data(
+/// The array as a table's features: 2-D, rows × columns; its (rows, columns).
+fn two_d(name: &Path, what: &str, cells: &Cells) -> Result<(usize, usize)> {
+    match cells.shape.as_slice() {
+        &[n, d] => Ok((n, d)),
+        shape => Err(Error::data(
             name,
             format!(
                 "{what} has shape {}; a table is a 2-D array (rows × columns)",
-                shape_text(&shape)
+                shape_text(shape)
             ),
-        )
-    })
+        )),
+    }
 }
 
 /// The label array: 1-D (or one column), as many rows as the features.
-fn one_d(
-    name: &Path,
-    y_name: &str,
-    n: usize,
-    x_name: &str,
-    cells: Cells<IxDyn>,
-) -> Result<Cells<Ix1>> {
-    let shape = cells.shape().to_vec();
-    let flat = match shape.as_slice() {
-        [_] => cells.into_dim::<Ix1>(),
-        [rows, 1] => {
-            let rows = *rows;
-            match cells {
-                Cells::Float(a) => a.into_shape_with_order(rows).ok().map(Cells::Float),
-                Cells::Int(a) => a.into_shape_with_order(rows).ok().map(Cells::Int),
-                Cells::UInt(a) => a.into_shape_with_order(rows).ok().map(Cells::UInt),
-                Cells::Text(a) => a.into_shape_with_order(rows).ok().map(Cells::Text),
-            }
-        }
-        _ => None,
-    };
-    let Some(y) = flat else {
+fn one_d(name: &Path, y_name: &str, n: usize, x_name: &str, cells: &Cells) -> Result<()> {
+    if !matches!(cells.shape.as_slice(), [_] | [_, 1]) {
         return Err(Error::data(
             name,
             format!(
                 "array `{}` has shape {}; the labels are a 1-D array, one per row",
                 shown_str(y_name),
-                shape_text(&shape)
+                shape_text(&cells.shape)
             ),
         ));
-    };
-    if y.shape() != [n] {
+    }
+    if cells.rows() != n {
         return Err(Error::data(
             name,
             format!(
@@ -222,11 +204,11 @@ fn one_d(
                 shown_str(x_name),
                 n,
                 shown_str(y_name),
-                y.shape().first().copied().unwrap_or(0)
+                cells.rows()
             ),
         ));
     }
-    Ok(y)
+    Ok(())
 }
 
 /// `(150, 4)`, as NumPy writes a shape.
@@ -244,10 +226,12 @@ fn shape_text(shape: &[usize]) -> String {
     }
 }
 
-/// The element types read: the kind (`f` `i` `u` `b` `U` `S`) and the size in bytes.
+/// The element types read: the kind (`f` `i` `u` `b` `U` `S`), the size of one element in
+/// bytes, the byte order.
 struct Dtype {
     kind: u8,
     size: usize,
+    big_endian: bool,
     descr: String,
 }
 
@@ -258,27 +242,45 @@ fn dtype(descr: &PyValue) -> std::result::Result<Dtype, String> {
             "has a structured dtype ({descr}); a table is one array of numbers or strings"
         ));
     };
+    let big_endian = match s.as_bytes().first() {
+        Some(b'>') => true,
+        Some(b'=') => cfg!(target_endian = "big"),
+        _ => false,
+    };
     let body = s.trim_start_matches(['<', '>', '|', '=']);
     let kind = body.bytes().next().unwrap_or(b'?');
     let size: Option<usize> = body.get(1..).and_then(|n| n.parse().ok());
     let refuse = |why: &str| Err(format!("has dtype `{}`, {why}", shown_str(s)));
-    match (kind, size) {
-        (b'O', _) => refuse("Python objects, which only Python can read: save numbers or fixed-width strings (`astype(str)`)"),
-        (b'f', Some(4 | 8)) | (b'i' | b'u', Some(1 | 2 | 4 | 8)) | (b'b', Some(1)) => Ok(Dtype {
-            kind,
-            size: size.unwrap_or(1),
-            descr: s.clone(),
-        }),
-        (b'U', Some(n)) => Ok(Dtype { kind, size: n.saturating_mul(4), descr: s.clone() }),
-        (b'S', Some(n)) => Ok(Dtype { kind, size: n, descr: s.clone() }),
-        _ => refuse("which is not read: floats (f4, f8), integers, booleans or strings (U, S)"),
-    }
+    let size = match (kind, size) {
+        (b'O', _) => {
+            return refuse(
+                "Python objects, which only Python can read: save numbers or fixed-width \
+                 strings (`astype(str)`)",
+            )
+        }
+        (b'f', Some(n @ (4 | 8)))
+        | (b'i' | b'u', Some(n @ (1 | 2 | 4 | 8)))
+        | (b'b', Some(n @ 1)) => n,
+        (b'U', Some(n)) => n.saturating_mul(4),
+        (b'S', Some(n)) => n,
+        _ => {
+            return refuse(
+                "which is not read: floats (f4, f8), integers, booleans or strings (U, S)",
+            )
+        }
+    };
+    Ok(Dtype {
+        kind,
+        size,
+        big_endian,
+        descr: s.clone(),
+    })
 }
 
-/// Reads one `.npy` array from its bytes: the header, checked against what follows it
-/// (the shape's bytes must be there, and nothing more) before anything is allocated.
-/// The message (after `array …: `) says what is wrong.
-fn array(bytes: &[u8]) -> std::result::Result<Cells<IxDyn>, String> {
+/// One `.npy` array in its bytes: the header, checked against what follows it (the shape's
+/// bytes must be there, and nothing more) before anything is read. The message (after
+/// `array …`) says what is wrong.
+fn array(bytes: &[u8]) -> std::result::Result<Cells<'_>, String> {
     if !bytes.starts_with(b"\x93NUMPY") {
         return Err("is not a .npy array (no \\x93NUMPY signature)".into());
     }
@@ -335,46 +337,37 @@ fn array(bytes: &[u8]) -> std::result::Result<Cells<IxDyn>, String> {
             shape_said()
         ));
     }
-    let shape = IxDyn(&header.shape).set_f(header.layout.is_fortran());
-    fn read<A: ndarray_npy::ReadableElement>(
-        bytes: &[u8],
-    ) -> std::result::Result<ArrayD<A>, String> {
-        ArrayD::<A>::read_npy(bytes).map_err(|e| format!("cannot be read: {e}"))
-    }
-    let widen_i = |a: ArrayD<i64>| Cells::Int(a);
-    Ok(match (dtype.kind, dtype.size) {
-        (b'f', 8) => Cells::Float(read::<f64>(bytes)?),
-        (b'f', _) => Cells::Float(read::<f32>(bytes)?.mapv(f64::from)),
-        (b'i', 8) => widen_i(read::<i64>(bytes)?),
-        (b'i', 4) => widen_i(read::<i32>(bytes)?.mapv(i64::from)),
-        (b'i', 2) => widen_i(read::<i16>(bytes)?.mapv(i64::from)),
-        (b'i', _) => widen_i(read::<i8>(bytes)?.mapv(i64::from)),
-        (b'u', 8) => Cells::UInt(read::<u64>(bytes)?),
-        (b'u', 4) => Cells::UInt(read::<u32>(bytes)?.mapv(u64::from)),
-        (b'u', 2) => Cells::UInt(read::<u16>(bytes)?.mapv(u64::from)),
-        (b'u', _) => Cells::UInt(read::<u8>(bytes)?.mapv(u64::from)),
-        (b'b', _) => widen_i(read::<bool>(bytes)?.mapv(i64::from)),
-        // Strings: ndarray-npy reads no string dtype, so they are decoded here.
-        (kind, _) => {
-            let width = dtype.size;
-            let big = dtype.descr.starts_with('>');
-            let mut text = Vec::new();
-            text.try_reserve_exact(count)
-                .map_err(|_| "does not fit in the memory this process may use".to_string())?;
-            for i in 0..count {
-                let cell = data.get(i * width..(i + 1) * width).unwrap_or(&[]);
-                text.push(string(kind, big, cell).ok_or_else(|| {
-                    format!(
-                        "has element {i} that is not valid {}",
-                        if kind == b'U' { "UTF-32" } else { "UTF-8" }
-                    )
-                })?);
-            }
-            Cells::Text(
-                Array::from_shape_vec(shape, text)
-                    .map_err(|e| format!("has a shape that does not fit its data: {e}"))?,
-            )
+    if dtype.kind == b'b' {
+        if let Some(i) = data.iter().position(|&b| b > 1) {
+            return Err(format!("has element {i} that is not a boolean (0 or 1)"));
         }
+    }
+    let mut text = Vec::new();
+    if dtype.kind == b'U' || dtype.kind == b'S' {
+        // Strings: ndarray-npy reads no string dtype, so they are decoded here.
+        text.try_reserve_exact(count)
+            .map_err(|_| "does not fit in the memory this process may use".to_string())?;
+        for (i, cell) in data.chunks_exact(dtype.size.max(1)).take(count).enumerate() {
+            text.push(string(dtype.kind, dtype.big_endian, cell).ok_or_else(|| {
+                format!(
+                    "has element {i} that is not valid {}",
+                    if dtype.kind == b'U' {
+                        "UTF-32"
+                    } else {
+                        "UTF-8"
+                    }
+                )
+            })?);
+        }
+        // Zero-width strings (`<U0`): every element is empty.
+        text.resize(count, String::new());
+    }
+    Ok(Cells {
+        fortran: header.layout.is_fortran() && header.shape.len() > 1,
+        shape: header.shape,
+        dtype,
+        data,
+        text,
     })
 }
 

@@ -47,6 +47,25 @@ pub(super) fn load<T: Real>(
             ),
         ));
     }
+    // The metadata is decoded without asking for memory (an abort when refused): the room
+    // it takes, measured at 4 to 5 times its encoded size (the footer's length, before
+    // `PAR1`), is asked for first, twice over, and given back.
+    let footer = bytes
+        .len()
+        .checked_sub(8)
+        .and_then(|at| bytes.get(at..at + 4))
+        .map_or(0, |b| u32::from_le_bytes([b[0], b[1], b[2], b[3]]) as usize);
+    let room = footer.saturating_mul(8).saturating_add(1 << 20);
+    if Vec::<u8>::new().try_reserve_exact(room).is_err() {
+        return Err(super::source::out_of_memory(
+            name,
+            &format!(
+                "before reading its metadata ({} of it, {} to decode)",
+                super::source::size(footer),
+                super::source::size(room)
+            ),
+        ));
+    }
     // The reader is not known to be free of panics on hostile files: one is an error naming
     // the file, as every other problem with it.
     let bytes = bytes::Bytes::from(bytes);
@@ -56,6 +75,13 @@ pub(super) fn load<T: Real>(
         .with_batch_size(BATCH_ROWS);
     let rows_said = builder.metadata().file_metadata().num_rows();
     let n = usize::try_from(rows_said).map_err(|_| invalid(&format!("{rows_said} rows")))?;
+    let largest_group = builder
+        .metadata()
+        .row_groups()
+        .iter()
+        .map(|g| usize::try_from(g.total_byte_size()).unwrap_or(usize::MAX))
+        .max()
+        .unwrap_or(0);
     let fields = builder.schema().fields().clone();
     let names: Vec<String> = fields.iter().map(|f| f.name().clone()).collect();
     let parquet_schema = builder.parquet_schema().clone();
@@ -79,6 +105,23 @@ pub(super) fn load<T: Real>(
                     ),
                 ));
             }
+        }
+        // The decoder's own buffers are allocated without asking (an abort when refused):
+        // the room they need, about twice the largest row group's uncompressed size and a
+        // batch of values, is asked for first and given back, so that a memory limit is
+        // met here, as an error, rather than in the decoder.
+        let room = largest_group
+            .saturating_mul(2)
+            .saturating_add(BATCH_ROWS.saturating_mul(wanted.len()).saturating_mul(16))
+            .saturating_add(1 << 20);
+        if Vec::<u8>::new().try_reserve_exact(room).is_err() {
+            return Err(super::source::out_of_memory(
+                name,
+                &format!(
+                    "before decoding ({} for the decoder's buffers)",
+                    super::source::size(room)
+                ),
+            ));
         }
         let mask = ProjectionMask::roots(&parquet_schema, wanted.iter().copied());
         let reader = builder

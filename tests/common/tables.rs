@@ -13,7 +13,11 @@ pub struct Csv {
 }
 
 pub fn read_csv(name: &str) -> Csv {
-    let text = std::fs::read_to_string(data(name)).unwrap();
+    parse_csv(&std::fs::read_to_string(data(name)).unwrap())
+}
+
+/// CSV text without quotes, split.
+pub fn parse_csv(text: &str) -> Csv {
     let mut lines = text.lines();
     let split = |l: &str| {
         l.split(',')
