@@ -149,8 +149,9 @@ pub struct ManArgs {
 /// Training options.
 #[derive(Args, Debug, Clone)]
 pub struct TrainArgs {
-    /// Training data: a CSV file with a header row (`-` reads standard input; gzip is
-    /// detected and decompressed whatever the name).
+    /// Training data: a CSV file with a header row, or a Parquet, .npy or .npz file (`-`
+    /// reads standard input; the format, and gzip, are known from the content whatever the
+    /// name; see --npz-x for NumPy's column names).
     #[arg(long, value_name = "FILE", required = true, help_heading = "Data")]
     pub data: Option<PathBuf>,
 
@@ -478,7 +479,7 @@ pub struct TrainArgs {
 
 /// `eval --data`: predict's, but the label column is needed.
 const EVAL_DATA_HELP: &str = "Rows to evaluate: a CSV with the model's feature columns and its \
-label column. `-` reads standard input.";
+label column (or a Parquet, .npy or .npz file, known by its content). `-` reads standard input.";
 
 /// Options of `mlp-train predict`.
 #[derive(Args, Debug, Clone)]
@@ -488,7 +489,8 @@ pub struct PredictArgs {
     pub model: PathBuf,
 
     /// Rows to predict: a CSV with the model's feature columns (the label column may be
-    /// absent; when present, the report compares against it). `-` reads standard input.
+    /// absent; when present, the report compares against it), or a Parquet, .npy or .npz
+    /// file, known by its content. `-` reads standard input.
     #[arg(long, value_name = "FILE")]
     pub data: PathBuf,
 
