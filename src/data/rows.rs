@@ -16,7 +16,6 @@ use crate::{Error, Real, Result};
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub(super) enum Value<'a> {
     /// A null (Parquet), read as an empty CSV field.
-    #[cfg_attr(not(feature = "parquet"), allow(dead_code))]
     Missing,
     /// A float; NaN is read as an empty field, ±inf as `inf` (refused, as in CSV).
     Number(f64),

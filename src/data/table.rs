@@ -81,6 +81,9 @@ pub(super) fn read<T: Real>(
         let mut rows = Rows::new(name, &layout);
         reserve(&mut rows, name, n)?;
         fill(&mut rows)?;
+        if rows.part.lines.is_empty() {
+            return Err(Error::data(name, "has columns but no rows"));
+        }
         let part = rows.part;
         finish(name, layout, part, fingerprint)
     };
