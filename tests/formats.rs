@@ -689,3 +689,58 @@ fn files_written_by_pyarrow_and_numpy_train_the_csv_model() {
     let expected = if cfg!(feature = "parquet") { 9 } else { 5 };
     assert_eq!(checked, expected, "{listed}");
 }
+
+#[cfg(feature = "parquet")]
+#[test]
+fn a_value_the_column_copy_cannot_take_is_read_as_its_csv_field() {
+    // Number columns without nulls are copied whole into x; a value that is not finite, or
+    // an f64 exactly halfway between two f32 values, sends the batch through the per-field
+    // path: the same error, and the same model, as the CSV file's.
+    use arrow_array::{ArrayRef, Float64Array, Int64Array, RecordBatch};
+    use std::sync::Arc;
+    let dir = tempfile::tempdir().unwrap();
+    let write = |name: &str, a: Vec<f64>| {
+        let n = a.len();
+        let y: ArrayRef = Arc::new(Int64Array::from_iter_values((0..n).map(|i| (i % 2) as i64)));
+        let b: ArrayRef = Arc::new(Float64Array::from_iter_values((0..n).map(|i| i as f64)));
+        let a: ArrayRef = Arc::new(Float64Array::from(a));
+        let batch = RecordBatch::try_from_iter([("a", a), ("b", b), ("y", y)]).unwrap();
+        let path = dir.path().join(name);
+        let mut w = parquet::arrow::ArrowWriter::try_new(
+            std::fs::File::create(&path).unwrap(),
+            batch.schema(),
+            None,
+        )
+        .unwrap();
+        w.write(&batch).unwrap();
+        w.close().unwrap();
+        let mut csv = String::from("a,b,y\n");
+        for i in 0..n {
+            let v = batch
+                .column(0)
+                .as_any()
+                .downcast_ref::<Float64Array>()
+                .unwrap()
+                .value(i);
+            csv += &format!("{v},{i},{}\n", i % 2);
+        }
+        std::fs::write(dir.path().join(format!("{name}.csv")), csv).unwrap();
+        path.to_str().unwrap().to_string()
+    };
+    let mut a: Vec<f64> = (0..40).map(|i| f64::from(i) / 7.0).collect();
+    a[5] = f64::INFINITY;
+    let p = write("inf.parquet", a.clone());
+    let out = run(&["--data", &p, "--epochs", "1"]);
+    assert_error(
+        &out,
+        3,
+        &[&p, "row 6, column `a`", "`inf` is not a finite number"],
+    );
+    // 1 + 2⁻²⁴: halfway between 1 and the next f32.
+    a[5] = 1.0 + f64::powi(2.0, -24);
+    let p = write("mid.parquet", a);
+    let flags = ["--epochs", "20"];
+    let csv_model = train(&format!("{p}.csv"), &flags, &dir.path().join("c.json"));
+    let model = train(&p, &flags, &dir.path().join("p.json"));
+    assert_same_model(&csv_model, &model, "a midpoint value in f32");
+}

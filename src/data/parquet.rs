@@ -16,9 +16,9 @@ use parquet::arrow::ProjectionMask;
 use super::frame::Frame;
 use super::layout::Role;
 use super::options::LoadOptions;
-use super::rows::Value;
+use super::rows::{Dense, Value};
 use super::shown::shown_str;
-use super::table::{push_row, read};
+use super::table::{next_line, push_row, read};
 use crate::{Error, Real, Result};
 
 /// Rows decoded at a time: the decoded columns in memory are one batch of them.
@@ -149,11 +149,23 @@ pub(super) fn load<T: Real>(
                     *slot = getters.get(p);
                 }
             }
-            for r in 0..batch.num_rows() {
-                push_row(rows, &mut text, |j| match at.get(j) {
-                    Some(Some(get)) => get(r),
-                    _ => Value::Missing,
-                })?;
+            // Number columns without nulls are copied whole into x when every feature is
+            // one; else (or for a value that needs its text) row by row.
+            let dense: Vec<Option<Dense>> = (0..names.len())
+                .map(|j| {
+                    let p = wanted.iter().position(|&w| w == j)?;
+                    dense(batch.columns().get(p)?.as_ref())
+                })
+                .collect();
+            let m = batch.num_rows();
+            let value = |j: usize, r: usize| match at.get(j) {
+                Some(Some(get)) => get(r),
+                _ => Value::Missing,
+            };
+            if !rows.push_dense(next_line(rows), m, &dense, &mut text, value)? {
+                for r in 0..m {
+                    push_row(rows, &mut text, |j| value(j, r))?;
+                }
             }
             read_rows += batch.num_rows();
         }
@@ -163,6 +175,19 @@ pub(super) fn load<T: Real>(
             )));
         }
         Ok(())
+    })
+}
+
+/// A number column without nulls, as a slice (see `Rows::push_dense`).
+fn dense(a: &dyn Array) -> Option<Dense<'_>> {
+    if a.null_count() > 0 {
+        return None;
+    }
+    Some(match a.data_type() {
+        DataType::Float64 => Dense::F64(a.as_primitive_opt::<Float64Type>()?.values()),
+        DataType::Float32 => Dense::F32(a.as_primitive_opt::<Float32Type>()?.values()),
+        DataType::Int64 => Dense::I64(a.as_primitive_opt::<Int64Type>()?.values()),
+        _ => return None,
     })
 }
 

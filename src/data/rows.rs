@@ -24,6 +24,26 @@ pub(super) enum Value<'a> {
     Text(&'a str),
 }
 
+/// A column of a table's values with no nulls, one per row of a batch (`Rows::push_dense`).
+#[derive(Debug, Clone, Copy)]
+#[cfg(feature = "parquet")]
+pub(super) enum Dense<'a> {
+    F64(&'a [f64]),
+    F32(&'a [f32]),
+    I64(&'a [i64]),
+}
+
+#[cfg(feature = "parquet")]
+impl Dense<'_> {
+    fn len(&self) -> usize {
+        match self {
+            Dense::F64(v) => v.len(),
+            Dense::F32(v) => v.len(),
+            Dense::I64(v) => v.len(),
+        }
+    }
+}
+
 /// The rows of one stretch of the file.
 #[derive(Debug, Default, PartialEq)]
 pub(super) struct Part<T> {
@@ -285,7 +305,6 @@ impl<'a, T: Real> Rows<'a, T> {
         text: &mut Vec<u8>,
         mut value: impl FnMut(usize) -> Value<'v>,
     ) -> Result<()> {
-        use std::io::Write;
         let layout = self.layout;
         self.room(line)?;
         let f64_data = std::mem::size_of::<T>() == 8;
@@ -309,27 +328,126 @@ impl<'a, T: Real> Rows<'a, T> {
                     continue;
                 }
             }
-            text.clear();
-            let _ = match v {
-                // NaN is how pandas and NumPy write a missing number: a blank, as in CSV.
-                Value::Missing => Ok(()),
-                Value::Number(v) if v.is_nan() => Ok(()),
-                Value::Number(v) => write!(text, "{v}"),
-                Value::Int(i) => write!(text, "{i}"),
-                Value::UInt(u) => write!(text, "{u}"),
-                Value::Text(s) => text.write_all(s.as_bytes()),
-            };
-            if let Err(msg) = self.push_field(j, text, line) {
-                let msg = match v {
-                    Value::Missing => msg.replacen("empty field", "null", 1),
-                    _ => msg,
-                };
+            if let Err(msg) = self.push_field_value(j, v, text, line) {
                 return Err(self.at(line, j, msg));
             }
         }
         self.part.targets.extend_from_slice(&self.row_targets);
         self.part.lines.push(line).map_err(|_| self.oom(line))?;
         Ok(())
+    }
+
+    /// Adds `m` rows (from `first_line` on) of a table whose feature columns are all
+    /// `dense` (`dense[j]`: column j's m values, no nulls), copied column by column into `x`
+    /// instead of value by value; the other columns go through `value(j, r)` as in
+    /// `push_values`. Returns false, having added nothing, when a feature column is not
+    /// dense or one of its values would not go straight into `x` (then `push_values` reads
+    /// these rows).
+    #[cfg(feature = "parquet")]
+    pub(super) fn push_dense<'v>(
+        &mut self,
+        first_line: u64,
+        m: usize,
+        dense: &[Option<Dense<'_>>],
+        text: &mut Vec<u8>,
+        mut value: impl FnMut(usize, usize) -> Value<'v>,
+    ) -> Result<bool> {
+        let layout = self.layout;
+        let d = layout.d;
+        let f64_data = std::mem::size_of::<T>() == 8;
+        let features: Vec<(usize, Dense)> = layout
+            .roles
+            .iter()
+            .enumerate()
+            .filter(|(_, r)| r.is_feature())
+            .map_while(|(j, &r)| match (r, dense.get(j).copied().flatten()) {
+                (Role::Feature, Some(c)) if c.len() == m => Some((j, c)),
+                _ => None,
+            })
+            .collect();
+        if features.len() != d {
+            return Ok(false);
+        }
+        let base = self.part.x.len();
+        let Some(len) = m.checked_mul(d).and_then(|n| n.checked_add(base)) else {
+            return Err(self.oom(first_line));
+        };
+        let k = layout.k;
+        if self.part.x.try_reserve(len - base).is_err()
+            || self.part.y.try_reserve(m).is_err()
+            || self.part.targets.try_reserve(m.saturating_mul(k)).is_err()
+        {
+            return Err(self.oom(first_line));
+        }
+        self.part.x.resize(len, T::zero());
+        let rows = self.part.x.get_mut(base..).unwrap_or(&mut []);
+        let direct = |v: f64| (f64_data && v.is_finite()) || f32_same_as_text(v);
+        let mut all = true;
+        for (k, (_, column)) in features.iter().enumerate() {
+            let cells = rows.iter_mut().skip(k).step_by(d.max(1));
+            all &= match column {
+                Dense::F64(v) => cells.zip(v.iter()).all(|(x, &v)| {
+                    *x = T::of(v);
+                    direct(v)
+                }),
+                Dense::F32(v) => cells.zip(v.iter()).all(|(x, &v)| {
+                    *x = T::of(f64::from(v));
+                    direct(f64::from(v))
+                }),
+                Dense::I64(v) => cells.zip(v.iter()).all(|(x, &i)| {
+                    *x = T::of(i as f64);
+                    i.unsigned_abs() <= 1 << 24 || f64_data && i.unsigned_abs() <= 1 << 53
+                }),
+            };
+            if !all {
+                break;
+            }
+        }
+        if !all {
+            self.part.x.truncate(base);
+            return Ok(false);
+        }
+        for r in 0..m {
+            let line = first_line + r as u64;
+            for (j, &role) in layout.roles.iter().enumerate() {
+                if matches!(role, Role::Feature | Role::Ignored) {
+                    continue;
+                }
+                let v = value(j, r);
+                if let Err(msg) = self.push_field_value(j, v, text, line) {
+                    self.part.x.truncate(base);
+                    return Err(self.at(line, j, msg));
+                }
+            }
+            self.part.targets.extend_from_slice(&self.row_targets);
+            self.part.lines.push(line).map_err(|_| self.oom(line))?;
+        }
+        Ok(true)
+    }
+
+    /// Column j's value, written as its CSV field and read as one.
+    fn push_field_value(
+        &mut self,
+        j: usize,
+        v: Value,
+        text: &mut Vec<u8>,
+        line: u64,
+    ) -> std::result::Result<(), String> {
+        use std::io::Write;
+        text.clear();
+        let _ = match v {
+            // NaN is how pandas and NumPy write a missing number: a blank, as in CSV.
+            Value::Missing => Ok(()),
+            Value::Number(v) if v.is_nan() => Ok(()),
+            Value::Number(v) => write!(text, "{v}"),
+            Value::Int(i) => write!(text, "{i}"),
+            Value::UInt(u) => write!(text, "{u}"),
+            Value::Text(s) => text.write_all(s.as_bytes()),
+        };
+        self.push_field(j, text, line).map_err(|msg| match v {
+            Value::Missing => msg.replacen("empty field", "null", 1),
+            _ => msg,
+        })
     }
 
     /// Adds field `j` of a record, as the header says: a feature, a target or a class.

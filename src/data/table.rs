@@ -90,6 +90,11 @@ pub(super) fn read<T: Real>(
     run().map_err(|e| at_row(name, e))
 }
 
+/// The line the next row is on, as the same table written as CSV has it (see `push_row`).
+pub(super) fn next_line<T: Real>(rows: &Rows<T>) -> u64 {
+    rows.part.lines.len() as u64 + 2
+}
+
 /// Adds the next row of the table: `value(j)` is column j's value.
 pub(super) fn push_row<'v, T: Real>(
     rows: &mut Rows<T>,
@@ -98,7 +103,7 @@ pub(super) fn push_row<'v, T: Real>(
 ) -> Result<()> {
     // Lines as the same table written as CSV has them (the header on line 1): what the
     // frame's rows and later messages (encoders, --keep) count in.
-    let line = rows.part.lines.len() as u64 + 2;
+    let line = next_line(rows);
     rows.push_values(line, text, value)
 }
 
