@@ -2,6 +2,8 @@
 //! README itself, so a change to either the text or the binary that breaks it fails here.
 
 mod common;
+#[path = "common/tables.rs"]
+mod tables;
 
 use std::path::Path;
 use std::process::Command;
@@ -100,4 +102,56 @@ fn the_real_tables_example_runs_as_written_and_predict_needs_only_model_and_data
         bare.iter().any(|l| l == "left") && bare.iter().any(|l| l == "stayed"),
         "both classes predicted"
     );
+}
+
+#[test]
+fn the_parquet_and_numpy_example_runs_as_written() {
+    use ndarray::{Array1, Array2};
+    use ndarray_npy::NpzWriter;
+    let commands = sh_block("Parquet and NumPy input");
+    assert_eq!(commands.len(), 5, "{commands:?}");
+    let dir = tempfile::tempdir().unwrap();
+    let at = |f: &str| dir.path().join(f);
+    #[cfg(feature = "parquet")]
+    for name in ["iris", "churn"] {
+        let csv = tables::read_csv(&format!("{name}.csv"));
+        tables::parquet_files::write(&csv, &at(&format!("{name}.parquet")), false);
+    }
+    let digits = tables::read_csv("digits.csv");
+    let numbers = digits.numbers(0..65);
+    let x: Array2<i64> = numbers.slice(ndarray::s![.., ..64]).mapv(|v| v as i64);
+    let y: Array1<i64> = numbers.column(64).mapv(|v| v as i64);
+    let mut w = NpzWriter::new(std::fs::File::create(at("digits.npz")).unwrap());
+    w.add_array("X", &x).unwrap();
+    w.add_array("y", &y).unwrap();
+    w.finish().unwrap();
+    let diabetes = tables::read_csv("regression.csv").numbers(0..11);
+    let mut w = NpzWriter::new(std::fs::File::create(at("diabetes.npz")).unwrap());
+    w.add_array("data", &diabetes.slice(ndarray::s![.., ..10]).to_owned())
+        .unwrap();
+    w.add_array("target", &diabetes.column(10).to_owned())
+        .unwrap();
+    w.finish().unwrap();
+    for line in &commands {
+        if !cfg!(feature = "parquet") && line.contains(".parquet") {
+            eprintln!("SKIPPED (built without the parquet feature): {line}");
+            continue;
+        }
+        let words = shlex::split(line).unwrap();
+        assert_eq!(words[0], "mlp-train", "{line}");
+        let out = Command::new(env!("CARGO_BIN_EXE_mlp-train"))
+            .args(&words[1..])
+            .current_dir(dir.path())
+            .output()
+            .unwrap();
+        assert!(out.status.success(), "{line}\n{}", stderr(&out));
+    }
+    let model: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(at("diabetes.json")).unwrap()).unwrap();
+    assert_eq!(model["prep"]["labels"][0], "target");
+    assert_eq!(model["prep"]["features"][0], "x0");
+    if cfg!(feature = "parquet") {
+        let predictions = std::fs::read_to_string(at("iris-predictions.csv")).unwrap();
+        assert_eq!(predictions.lines().count(), 151, "{predictions}");
+    }
 }

@@ -8,6 +8,8 @@
 // chosen so that the whole file runs in well under a minute on two cores.
 
 mod common;
+#[path = "common/tables.rs"]
+mod tables;
 
 use std::path::Path;
 use std::process::{Command, Output, Stdio};
@@ -235,4 +237,51 @@ fn a_report_on_many_classes_never_aborts_and_more_memory_never_hurts() {
     assert!(page.contains("id=\"top-confusions\""), "summarised");
     assert!(!page.contains("class=\"cm\""), "no 400 × 400 matrix");
     assert!(page.len() < 1 << 20, "{} bytes", page.len());
+}
+
+#[test]
+fn parquet_and_numpy_files_never_abort_and_more_memory_never_hurts() {
+    use ndarray_npy::{NpzWriter, WriteNpyExt};
+    if !have_prlimit() {
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let csv_path = dir.path().join("data.csv");
+    // 100 000 × 20, as the CSV sweep: 16 MB of f64 in the files, 8 MB of f32 in memory.
+    csv(&csv_path, 100_000, 20);
+    let table = tables::parse_csv(&std::fs::read_to_string(&csv_path).unwrap());
+    let x = table.numbers(0..20);
+    let y: ndarray::Array1<i64> = (0..100_000).map(|i| i % 3).collect();
+    let mut files = Vec::new();
+    let npz = dir.path().join("data.npz");
+    let mut w = NpzWriter::new(std::fs::File::create(&npz).unwrap());
+    w.add_array("X", &x).unwrap();
+    w.add_array("y", &y).unwrap();
+    w.finish().unwrap();
+    files.push(npz);
+    let npy = dir.path().join("data.npy");
+    let mut xy = ndarray::Array2::<f64>::zeros((100_000, 21));
+    xy.slice_mut(ndarray::s![.., ..20]).assign(&x);
+    xy.column_mut(20).assign(&y.mapv(|v| v as f64));
+    xy.write_npy(std::fs::File::create(&npy).unwrap()).unwrap();
+    files.push(npy);
+    #[cfg(feature = "parquet")]
+    {
+        let pq = dir.path().join("data.parquet");
+        tables::parquet_files::write(&table, &pq, false);
+        files.push(pq);
+    }
+    let base = floor();
+    for file in files {
+        let path = file.display().to_string();
+        let args = [
+            "--data", &path, "--epochs", "1", "--hidden", "8", "-q", "--json",
+        ];
+        sweep_checking(
+            &format!("training on {path}"),
+            (0..24).map(|k| base.saturating_sub(8 * MB) + k * 4 * MB),
+            &args,
+            |out| assert!(out.contains("\"rows\":100000"), "{out}"),
+        );
+    }
 }

@@ -149,8 +149,9 @@ pub struct ManArgs {
 /// Training options.
 #[derive(Args, Debug, Clone)]
 pub struct TrainArgs {
-    /// Training data: a CSV file with a header row (`-` reads standard input; gzip is
-    /// detected and decompressed whatever the name).
+    /// Training data: a CSV file with a header row, or a Parquet, .npy or .npz file (`-`
+    /// reads standard input; the format, and gzip, are known from the content whatever the
+    /// name; see --npz-x for NumPy's column names).
     #[arg(long, value_name = "FILE", required = true, help_heading = "Data")]
     pub data: Option<PathBuf>,
 
@@ -421,6 +422,10 @@ pub struct TrainArgs {
     #[arg(long, help_heading = "Data")]
     pub no_header: bool,
 
+    /// Which arrays of a .npz --data/--test file are read.
+    #[command(flatten, next_help_heading = "Data")]
+    pub npz: NpzArgs,
+
     /// Text columns to one-hot encode, by header name (`--categorical colour,city`): one 0/1
     /// input `colour=red` per category seen in the training rows (sorted), not standardized.
     /// The model keeps the category lists, so predict, eval and explain encode the same way
@@ -474,7 +479,7 @@ pub struct TrainArgs {
 
 /// `eval --data`: predict's, but the label column is needed.
 const EVAL_DATA_HELP: &str = "Rows to evaluate: a CSV with the model's feature columns and its \
-label column. `-` reads standard input.";
+label column (or a Parquet, .npy or .npz file, known by its content). `-` reads standard input.";
 
 /// Options of `mlp-train predict`.
 #[derive(Args, Debug, Clone)]
@@ -484,7 +489,8 @@ pub struct PredictArgs {
     pub model: PathBuf,
 
     /// Rows to predict: a CSV with the model's feature columns (the label column may be
-    /// absent; when present, the report compares against it). `-` reads standard input.
+    /// absent; when present, the report compares against it), or a Parquet, .npy or .npz
+    /// file, known by its content. `-` reads standard input.
     #[arg(long, value_name = "FILE")]
     pub data: PathBuf,
 
@@ -569,6 +575,10 @@ pub struct PredictArgs {
     /// then be named so too (a model trained with --no-header).
     #[arg(long)]
     pub no_header: bool,
+
+    /// Which arrays of a .npz --data file are read.
+    #[command(flatten)]
+    pub npz: NpzArgs,
     /// A category of a categorical column never seen in training is an error (exit 3,
     /// naming its line and column) instead of an all-zero encoding counted in a note.
     #[arg(long)]
@@ -658,6 +668,45 @@ pub struct DataColumns {
     /// --data has no header (columns `field 1`, `field 2`, …).
     #[arg(long, requires = "data")]
     pub no_header: bool,
+
+    /// Which arrays of a .npz --data file are read.
+    #[command(flatten)]
+    pub npz: NpzArgs,
+}
+
+/// `--npz-x`, `--npz-y`: which arrays of a .npz file are the table (wherever --data is read).
+#[derive(Args, Debug, Clone, PartialEq, Eq)]
+pub struct NpzArgs {
+    /// The array of a .npz file holding the features: 2-D, one row per sample, read as the
+    /// columns `x0`, `x1`, … (the file is .npz by its content, whatever its name). Change it
+    /// when the arrays were saved under other names (`np.savez(f, data=…, target=…)`).
+    #[arg(long, value_name = "NAME", default_value = "X")]
+    pub npz_x: String,
+
+    /// The array of a .npz file holding the labels: 1-D, one per row of --npz-x, read as a
+    /// last column named after the array (so `--label y`, the default last column, takes
+    /// it). A file without it has no label column (predict); training refuses it.
+    #[arg(long, value_name = "NAME", default_value = "y")]
+    pub npz_y: String,
+}
+
+impl Default for NpzArgs {
+    fn default() -> Self {
+        NpzArgs {
+            npz_x: "X".to_string(),
+            npz_y: "y".to_string(),
+        }
+    }
+}
+
+impl NpzArgs {
+    /// The arrays, as the data layer takes them.
+    pub fn names(&self) -> crate::data::NpzNames {
+        crate::data::NpzNames {
+            x: self.npz_x.clone(),
+            y: self.npz_y.clone(),
+        }
+    }
 }
 
 /// Options of `mlp-train explain`.
@@ -715,6 +764,10 @@ pub struct ExplainArgs {
     /// The file has no header (columns `field 1`, `field 2`, …).
     #[arg(long)]
     pub no_header: bool,
+
+    /// Which arrays of a .npz --data file are read.
+    #[command(flatten)]
+    pub npz: NpzArgs,
     /// The feature columns, in this order (not with --model, which knows its own; not with
     /// --ignore).
     #[arg(long, value_name = "COL", value_delimiter = ',', conflicts_with_all = ["model", "ignore"])]
@@ -804,6 +857,7 @@ impl TrainArgs {
                 task_given: self.task.is_some(),
                 features: self.features.clone(),
                 no_header: self.no_header,
+                npz: self.npz.names(),
                 encode: crate::data::prep::EncodeOptions {
                     categorical: self
                         .categorical

@@ -422,6 +422,7 @@ fn outputs<T: Real>(mf: &ModelFile, args: &PredictArgs) -> Result<Outputs> {
     opts.delimiter = args.delimiter.byte();
     opts.ignore = ignore_specs(&args.ignore);
     opts.no_header = args.no_header;
+    opts.npz = args.npz.names();
     // --keep first: its columns are then the frame's first text columns, in its order; the
     // model's categorical columns after them.
     opts.text = ignore_specs(&args.keep)
@@ -969,6 +970,7 @@ pub fn explain(args: &ExplainArgs) -> Result<(String, Vec<String>)> {
         opts.ignore = ignore_specs(&args.ignore);
         opts.features = ignore_specs(&args.features);
         opts.no_header = args.no_header;
+        opts.npz = args.npz.names();
         opts
     }
     // With --model, λ is the model's (clap refuses --lambda and the other model flags
@@ -1178,6 +1180,7 @@ fn columns_options(
     opts.ignore = ignore_specs(&columns.ignore);
     opts.features = ignore_specs(&columns.features);
     opts.no_header = columns.no_header;
+    opts.npz = columns.npz.names();
     opts
 }
 

@@ -67,7 +67,7 @@ const REFUSED: [(&str, &str); 9] = [
 ];
 
 /// Train flags that shape the data, read once for the whole sweep: never an axis.
-const DATA_FLAGS: [&str; 12] = [
+const DATA_FLAGS: [&str; 14] = [
     "data",
     "test",
     "label",
@@ -77,6 +77,8 @@ const DATA_FLAGS: [&str; 12] = [
     "init_from",
     "features",
     "no_header",
+    "npz_x",
+    "npz_y",
     // How the columns are read (as text, blanks as NaN).
     "categorical",
     "impute",

@@ -1,13 +1,15 @@
-//! CSV files (plain or gzipped, a path or stdin) → a feature matrix `x` (n,d) and its labels.
-//! Every malformed byte is reported as `path:line:column: what`, with the header's column name.
+//! CSV files (plain or gzipped, a path or stdin) → a feature matrix `x` (n,d) and its labels;
+//! Parquet and NumPy files are sent on to `table`, by their first bytes. Every malformed byte
+//! is reported as `path:line:column: what`, with the header's column name.
 
 use std::path::{Path, PathBuf};
 
 use ndarray::{Array2, Axis};
 
 use super::cores;
+use super::format::Format;
 use super::labels::{real_valued_warning, sorted, Labels};
-use super::layout::layout;
+use super::layout::{layout, Layout};
 use super::options::{LabelKind, LoadOptions};
 use super::records::{
     count_lines, csv_reader, next_record, split_records, unterminated_error, unterminated_quote,
@@ -128,7 +130,22 @@ pub(super) fn load_with<T: Real>(
     threads: Option<usize>,
 ) -> Result<Frame<T>> {
     let input = open(src)?;
-    parse_stream(&src.display(), input, opts, block, threads)
+    read_table(&src.display(), input, opts, block, threads)
+}
+
+/// Reads the table in `input`, as its first bytes say: Parquet, .npy or .npz (see
+/// `table`), or else CSV.
+fn read_table<T: Real>(
+    name: &Path,
+    mut input: Input,
+    opts: &LoadOptions,
+    block: usize,
+    threads: Option<usize>,
+) -> Result<Frame<T>> {
+    match input.sniff(name)? {
+        Format::Csv => parse_stream(name, input, opts, block, threads),
+        format => super::table::load(name, input, format, opts),
+    }
 }
 
 /// The longest header record read before giving up: a file with no line end (`/dev/zero`)
@@ -175,7 +192,7 @@ pub(super) fn parse_blocks<T: Real>(
         eof: false,
         hash: Default::default(),
     };
-    parse_stream(name, input, opts, block, threads)
+    read_table(name, input, opts, block, threads)
 }
 
 /// The parser behind `load` and `parse`: reads `input` a block at a time, cuts each block
@@ -394,6 +411,16 @@ pub(super) fn parse_stream<T: Real>(
         }
     }
 
+    finish(name, layout, all, input.fingerprint())
+}
+
+/// The frame of a whole file's rows, read as `layout` says (every reader ends here).
+pub(super) fn finish<T: Real>(
+    name: &Path,
+    layout: Layout,
+    mut all: Part<T>,
+    fingerprint: String,
+) -> Result<Frame<T>> {
     let n = all.lines.len();
     if n == 0 {
         return Err(Error::data(name, "has a header but no data rows"));
@@ -431,7 +458,7 @@ pub(super) fn parse_stream<T: Real>(
         x,
         labels,
         all.lines,
-        input.fingerprint(),
+        fingerprint,
     );
     frame.warnings = warnings;
     let mut values = all.text.into_iter();

@@ -26,7 +26,7 @@ pub(super) enum Role {
 
 impl Role {
     /// Whether the column's numbers go into `x`.
-    fn is_feature(self) -> bool {
+    pub(super) fn is_feature(self) -> bool {
         matches!(self, Role::Feature | Role::FeatureText(_))
     }
 }

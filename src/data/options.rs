@@ -99,6 +99,26 @@ pub struct LoadOptions<'a> {
     /// Blank feature fields (empty, or one of `encode::MISSING_TOKENS`) are read as NaN, for
     /// imputation (`--impute`), instead of being refused.
     pub missing: bool,
+    /// Which arrays of a `.npz` file are the features and the label (`--npz-x`, `--npz-y`).
+    pub npz: NpzNames,
+}
+
+/// The arrays of a `.npz` file read as a table: `x` (2-D, rows × features, read as columns
+/// `x0`, `x1`, …) and `y` (1-D, one label per row, read as a last column named after it).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NpzNames {
+    pub x: String,
+    pub y: String,
+}
+
+impl Default for NpzNames {
+    /// `X` and `y`, as scikit-learn names them.
+    fn default() -> Self {
+        NpzNames {
+            x: "X".to_string(),
+            y: "y".to_string(),
+        }
+    }
 }
 
 impl LoadOptions<'_> {
@@ -115,6 +135,7 @@ impl LoadOptions<'_> {
             features: Vec::new(),
             no_header: false,
             missing: false,
+            npz: NpzNames::default(),
         }
     }
 }

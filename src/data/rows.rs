@@ -12,6 +12,38 @@ use super::shown::{shown, shown_str};
 use super::source::{out_of_memory, size};
 use crate::{Error, Real, Result};
 
+/// One value of a table that is not text (Parquet, .npy): what `Rows::push_values` reads.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub(super) enum Value<'a> {
+    /// A null (Parquet), read as an empty CSV field.
+    Missing,
+    /// A float; NaN is read as an empty field, ±inf as `inf` (refused, as in CSV).
+    Number(f64),
+    Int(i64),
+    UInt(u64),
+    Text(&'a str),
+}
+
+/// A column of a table's values with no nulls, one per row of a batch (`Rows::push_dense`).
+#[derive(Debug, Clone, Copy)]
+#[cfg(feature = "parquet")]
+pub(super) enum Dense<'a> {
+    F64(&'a [f64]),
+    F32(&'a [f32]),
+    I64(&'a [i64]),
+}
+
+#[cfg(feature = "parquet")]
+impl Dense<'_> {
+    fn len(&self) -> usize {
+        match self {
+            Dense::F64(v) => v.len(),
+            Dense::F32(v) => v.len(),
+            Dense::I64(v) => v.len(),
+        }
+    }
+}
+
 /// The rows of one stretch of the file.
 #[derive(Debug, Default, PartialEq)]
 pub(super) struct Part<T> {
@@ -261,6 +293,163 @@ impl<'a, T: Real> Rows<'a, T> {
         Ok(end)
     }
 
+    /// Adds the row on `line` of a table that arrives as values (Parquet, .npy): `value(j)`
+    /// is column j's. A finite number of a feature column goes straight into `x` when that
+    /// gives the value its CSV field would (always in f64; in f32 unless rounding the f64 to
+    /// f32 could differ from rounding the decimal, see `f32_same_as_text`);
+    /// anything else is written as its CSV field (`text` is the buffer) and read as the CSV
+    /// reader reads it, so that the two readers cannot disagree.
+    pub(super) fn push_values<'v>(
+        &mut self,
+        line: u64,
+        text: &mut Vec<u8>,
+        mut value: impl FnMut(usize) -> Value<'v>,
+    ) -> Result<()> {
+        let layout = self.layout;
+        self.room(line)?;
+        let f64_data = std::mem::size_of::<T>() == 8;
+        for (j, &role) in layout.roles.iter().enumerate() {
+            let v = value(j);
+            if role == Role::Feature {
+                let direct = match v {
+                    Value::Number(v) if (f64_data && v.is_finite()) || f32_same_as_text(v) => {
+                        Some(v)
+                    }
+                    Value::Int(i)
+                        if i.unsigned_abs() <= 1 << 24
+                            || f64_data && i.unsigned_abs() <= 1 << 53 =>
+                    {
+                        Some(i as f64)
+                    }
+                    _ => None,
+                };
+                if let Some(v) = direct {
+                    self.part.x.push(T::of(v));
+                    continue;
+                }
+            }
+            if let Err(msg) = self.push_field_value(j, v, text, line) {
+                return Err(self.at(line, j, msg));
+            }
+        }
+        self.part.targets.extend_from_slice(&self.row_targets);
+        self.part.lines.push(line).map_err(|_| self.oom(line))?;
+        Ok(())
+    }
+
+    /// Adds `m` rows (from `first_line` on) of a table whose feature columns are all
+    /// `dense` (`dense[j]`: column j's m values, no nulls), copied column by column into `x`
+    /// instead of value by value; the other columns go through `value(j, r)` as in
+    /// `push_values`. Returns false, having added nothing, when a feature column is not
+    /// dense or one of its values would not go straight into `x` (then `push_values` reads
+    /// these rows).
+    #[cfg(feature = "parquet")]
+    pub(super) fn push_dense<'v>(
+        &mut self,
+        first_line: u64,
+        m: usize,
+        dense: &[Option<Dense<'_>>],
+        text: &mut Vec<u8>,
+        mut value: impl FnMut(usize, usize) -> Value<'v>,
+    ) -> Result<bool> {
+        let layout = self.layout;
+        let d = layout.d;
+        let f64_data = std::mem::size_of::<T>() == 8;
+        let features: Vec<(usize, Dense)> = layout
+            .roles
+            .iter()
+            .enumerate()
+            .filter(|(_, r)| r.is_feature())
+            .map_while(|(j, &r)| match (r, dense.get(j).copied().flatten()) {
+                (Role::Feature, Some(c)) if c.len() == m => Some((j, c)),
+                _ => None,
+            })
+            .collect();
+        if features.len() != d {
+            return Ok(false);
+        }
+        let base = self.part.x.len();
+        let Some(len) = m.checked_mul(d).and_then(|n| n.checked_add(base)) else {
+            return Err(self.oom(first_line));
+        };
+        let k = layout.k;
+        if self.part.x.try_reserve(len - base).is_err()
+            || self.part.y.try_reserve(m).is_err()
+            || self.part.targets.try_reserve(m.saturating_mul(k)).is_err()
+        {
+            return Err(self.oom(first_line));
+        }
+        self.part.x.resize(len, T::zero());
+        let rows = self.part.x.get_mut(base..).unwrap_or(&mut []);
+        let direct = |v: f64| (f64_data && v.is_finite()) || f32_same_as_text(v);
+        let mut all = true;
+        for (k, (_, column)) in features.iter().enumerate() {
+            let cells = rows.iter_mut().skip(k).step_by(d.max(1));
+            all &= match column {
+                Dense::F64(v) => cells.zip(v.iter()).all(|(x, &v)| {
+                    *x = T::of(v);
+                    direct(v)
+                }),
+                Dense::F32(v) => cells.zip(v.iter()).all(|(x, &v)| {
+                    *x = T::of(f64::from(v));
+                    direct(f64::from(v))
+                }),
+                Dense::I64(v) => cells.zip(v.iter()).all(|(x, &i)| {
+                    *x = T::of(i as f64);
+                    i.unsigned_abs() <= 1 << 24 || f64_data && i.unsigned_abs() <= 1 << 53
+                }),
+            };
+            if !all {
+                break;
+            }
+        }
+        if !all {
+            self.part.x.truncate(base);
+            return Ok(false);
+        }
+        for r in 0..m {
+            let line = first_line + r as u64;
+            for (j, &role) in layout.roles.iter().enumerate() {
+                if matches!(role, Role::Feature | Role::Ignored) {
+                    continue;
+                }
+                let v = value(j, r);
+                if let Err(msg) = self.push_field_value(j, v, text, line) {
+                    self.part.x.truncate(base);
+                    return Err(self.at(line, j, msg));
+                }
+            }
+            self.part.targets.extend_from_slice(&self.row_targets);
+            self.part.lines.push(line).map_err(|_| self.oom(line))?;
+        }
+        Ok(true)
+    }
+
+    /// Column j's value, written as its CSV field and read as one.
+    fn push_field_value(
+        &mut self,
+        j: usize,
+        v: Value,
+        text: &mut Vec<u8>,
+        line: u64,
+    ) -> std::result::Result<(), String> {
+        use std::io::Write;
+        text.clear();
+        let _ = match v {
+            // NaN is how pandas and NumPy write a missing number: a blank, as in CSV.
+            Value::Missing => Ok(()),
+            Value::Number(v) if v.is_nan() => Ok(()),
+            Value::Number(v) => write!(text, "{v}"),
+            Value::Int(i) => write!(text, "{i}"),
+            Value::UInt(u) => write!(text, "{u}"),
+            Value::Text(s) => text.write_all(s.as_bytes()),
+        };
+        self.push_field(j, text, line).map_err(|msg| match v {
+            Value::Missing => msg.replacen("empty field", "null", 1),
+            _ => msg,
+        })
+    }
+
     /// Adds field `j` of a record, as the header says: a feature, a target or a class.
     pub(super) fn push_field(
         &mut self,
@@ -382,6 +571,22 @@ impl<'a, T: Real> Rows<'a, T> {
             let _ = self.part.y.try_reserve(rows.min(left / 2 + 1));
         }
     }
+}
+
+/// Whether rounding `v` to f32 gives what rounding the decimal it was read from gives (the
+/// CSV reader parses f32 data straight from the decimal). Rounding twice (decimal → f64 →
+/// f32) can only differ from rounding once when an f32 rounding boundary, a midpoint between
+/// two adjacent f32 values, lies between the decimal and `v`, or at `v`. Every such midpoint
+/// of normal f32 values is an f64 (25 significant bits), so one strictly between would be
+/// nearer the decimal than `v`, which is the nearest f64: only `v` exactly on a midpoint
+/// (its 29 bits below f32 precision `100…0`) is in doubt. Zero is exact; subnormal and
+/// out-of-range values are left to the text path too.
+pub(super) fn f32_same_as_text(v: f64) -> bool {
+    const BELOW_F32: u64 = (1 << 29) - 1;
+    let a = v.abs();
+    a == 0.0
+        || (f64::from(f32::MIN_POSITIVE)..f64::from(f32::MAX)).contains(&a)
+            && v.to_bits() & BELOW_F32 != 1 << 28
 }
 
 /// A feature field that is text (`orange is not a number`): the message, with the two ways

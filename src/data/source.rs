@@ -187,6 +187,35 @@ impl Input<'_> {
     }
 }
 
+impl<'a> Input<'a> {
+    /// The format of what is left to read, from its first bytes, which are put back: they
+    /// are read once (stdin too) and hashed once, when they are read again.
+    pub(super) fn sniff(&mut self, name: &Path) -> Result<super::format::Format> {
+        let mut head = Vec::with_capacity(super::format::SNIFF_BYTES);
+        let mut read = std::mem::replace(&mut self.read, Box::new(std::io::empty()));
+        let got = (&mut read)
+            .take(super::format::SNIFF_BYTES as u64)
+            .read_to_end(&mut head);
+        let format = super::format::Format::sniff(&head);
+        self.read = Box::new(std::io::Cursor::new(head).chain(read));
+        match got {
+            Ok(_) => Ok(format),
+            Err(e) => Err(Error::data(name, format!("{}: {e}", self.what))),
+        }
+    }
+
+    /// Everything left to read, in one buffer grown as the bytes arrive (refused memory is
+    /// an error naming the file); the formats that need the whole file at once read it so.
+    pub(super) fn read_all(&mut self, name: &Path) -> Result<Vec<u8>> {
+        let mut bytes = Vec::new();
+        while !self.eof {
+            let want = bytes.len().saturating_add(BLOCK_BYTES);
+            self.fill(name, &mut bytes, want)?;
+        }
+        Ok(bytes)
+    }
+}
+
 /// Opens a file or stdin, and looks at its first two bytes (without losing them) for the
 /// gzip magic 1f 8b: gzip is recognized by content, whatever the name.
 pub(super) fn open(src: &Source) -> Result<Input<'static>> {

@@ -367,6 +367,7 @@ fn optional_labels_for_predict() {
             features: Vec::new(),
             no_header: false,
             missing: false,
+            npz: Default::default(),
         };
         let with = ok::<f64>(b"a,b,y\n1,2,x\n", &o);
         assert_eq!(row_classes(&with), (names(&["x"])));
@@ -1140,4 +1141,43 @@ fn a_text_feature_gets_the_hint_to_ignore_or_encode_it() {
         err(b"a,b,kind\n1,,x\n", &classify()),
         "t.csv:2:b: empty field: a missing value, refused unless --impute mean|median|zero fills it"
     );
+}
+
+#[test]
+fn f32_data_from_an_f64_is_the_decimal_s_f32_wherever_the_table_reader_takes_it_so() {
+    // Random decimals of 6 to 17 digits and exponents across f32's normal range, and decimals
+    // that round to an f64 exactly halfway between two f32 values (the one case left to the
+    // text path): where `f32_same_as_text` says so, f64 → f32 is the decimal's own f32.
+    let mut state = 0x9E37_79B9_7F4A_7C15u64;
+    let mut next = || {
+        state ^= state << 13;
+        state ^= state >> 7;
+        state ^= state << 17;
+        state
+    };
+    let mut direct = 0;
+    for i in 0..200_000 {
+        let text = if i % 4 == 0 {
+            // Near an f32 midpoint: the midpoint's f64 with its last digits perturbed.
+            let f = f32::from_bits((next() % 0x7F00_0000) as u32 + 0x0080_0000);
+            let up = f32::from_bits(f.to_bits() + 1);
+            let mid = (f64::from(f) + f64::from(up)) / 2.0;
+            let s = format!("{mid:e}");
+            let (m, e) = s.split_once('e').unwrap();
+            format!("{m}{}e{e}", next() % 10)
+        } else {
+            let digits = 6 + next() % 12;
+            let m: String = (0..digits)
+                .map(|_| char::from(b'0' + (next() % 10) as u8))
+                .collect();
+            let e = (next() % 70) as i64 - 40;
+            format!("0.{m}e{e}")
+        };
+        let v: f64 = text.parse().unwrap();
+        if super::rows::f32_same_as_text(v) {
+            direct += 1;
+            assert_eq!(v as f32, text.parse::<f32>().unwrap(), "{text}");
+        }
+    }
+    assert!(direct > 100_000, "{direct}");
 }

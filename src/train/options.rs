@@ -66,6 +66,8 @@ pub struct DataOptions {
     pub features: Vec<String>,
     /// `--no-header`.
     pub no_header: bool,
+    /// `--npz-x`, `--npz-y`: the arrays of a .npz file read as the table.
+    pub npz: crate::data::NpzNames,
     /// `--categorical`, `--impute`, `--missing-indicator`.
     pub encode: crate::data::prep::EncodeOptions,
     /// `--weight-column`: per-row weights wᵢ > 0 (the column is then no feature).

@@ -373,6 +373,7 @@ pub fn load_input<T: Real>(args: &RunOptions, observer: &mut dyn Observer) -> Re
     opts.ignore = ignore_specs(&args.data.ignore);
     opts.features = ignore_specs(&args.data.features);
     opts.no_header = args.data.no_header;
+    opts.npz = args.data.npz.clone();
     // --weight-column's column is read as a number with the features, then taken out
     // (take_weights below): --features and an --init-from model's columns must include it.
     let weight_column = args
