@@ -415,8 +415,7 @@ fn outputs<T: Real>(mf: &ModelFile, args: &PredictArgs) -> Result<Outputs> {
         label_kind(prep.task),
     );
     // The model's columns by name; with --weight-column that column too, taken out below.
-    let mut columns = prep.number_columns();
-    columns.extend(args.weight_column.as_ref().map(|c| c.trim().to_string()));
+    let columns = prep.number_columns_and(args.weight_column.as_deref());
     opts.expected_features = Some(&columns);
     opts.optional_label = true;
     opts.delimiter = args.delimiter.byte();
@@ -1012,11 +1011,7 @@ pub fn explain(args: &ExplainArgs) -> Result<(String, Vec<String>)> {
             data::prep::read_encoded(&mut opts, &mf.prep.categorical(), mf.prep.imputes());
             let columns = mf.prep.number_columns();
             let weight_column = mf.weighting.as_ref().and_then(|w| w.weight_column.clone());
-            let with_weight: Vec<String> = columns
-                .iter()
-                .cloned()
-                .chain(weight_column.clone())
-                .collect();
+            let with_weight = mf.prep.number_columns_and(weight_column.as_deref());
             let sample_of = |expected: &[String], notes: &mut Vec<String>| {
                 let mut opts = opts.clone();
                 opts.expected_features = Some(expected);

@@ -423,6 +423,14 @@ impl Prep {
         }
     }
 
+    /// [`Self::number_columns`], then the `--weight-column` when there is one (read as a
+    /// number with them, then taken out of the frame): the columns to ask a file for by name.
+    pub fn number_columns_and(&self, weight_column: Option<&str>) -> Vec<String> {
+        let mut columns = self.number_columns();
+        columns.extend(weight_column.map(|c| c.trim().to_string()));
+        columns
+    }
+
     /// The columns the model reads as text (`--categorical`).
     pub fn categorical(&self) -> Vec<String> {
         self.encoding

@@ -386,11 +386,9 @@ pub fn load_input<T: Real>(args: &RunOptions, observer: &mut dyn Observer) -> Re
     }
     // Read by name, so the frame's features are exactly these (the weight column last, then
     // taken out): nothing to compare with the model's afterwards.
-    let expected: Option<Vec<String>> = previous.as_ref().map(|m| {
-        let mut e = m.prep.number_columns();
-        e.extend(weight_column.clone());
-        e
-    });
+    let expected: Option<Vec<String>> = previous
+        .as_ref()
+        .map(|m| m.prep.number_columns_and(weight_column.as_deref()));
     opts.expected_features = expected.as_deref();
     match &previous {
         Some(m) => data::prep::read_encoded(&mut opts, &m.prep.categorical(), m.prep.imputes()),
