@@ -126,23 +126,7 @@ fn parquet_is_known_by_content_on_stdin_and_under_any_name_and_as_test_and_predi
 
     // Standard input: read once, the same model (its file is `-`).
     let bytes = std::fs::read(&misnamed).unwrap();
-    let saved = dir.path().join("stdin.json");
-    let out = run_stdin(
-        &[
-            "--data",
-            "-",
-            "--quiet",
-            "--threads",
-            "1",
-            "--epochs",
-            "30",
-            "--save",
-            saved.to_str().unwrap(),
-        ],
-        &bytes,
-    );
-    assert!(out.status.success(), "{}", stderr(&out));
-    let from_stdin = std::fs::read_to_string(&saved).unwrap();
+    let from_stdin = train_on_stdin(&bytes, &dir.path().join("stdin.json"));
     assert_same_model(&csv_model, &from_stdin, "Parquet on stdin");
 
     // Gzipped Parquet is still Parquet.
@@ -309,23 +293,7 @@ fn the_same_table_as_npy_and_npz_trains_the_same_model_as_csv() {
 
     // Standard input: the .npz (a zip archive, read whole) is known by its first bytes.
     let bytes = std::fs::read(at("iris.npz")).unwrap();
-    let saved = at("stdin.json");
-    let out = run_stdin(
-        &[
-            "--data",
-            "-",
-            "--quiet",
-            "--threads",
-            "1",
-            "--epochs",
-            "30",
-            "--save",
-            saved.to_str().unwrap(),
-        ],
-        &bytes,
-    );
-    assert!(out.status.success(), "{}", stderr(&out));
-    let model = std::fs::read_to_string(&saved).unwrap();
+    let model = train_on_stdin(&bytes, &at("stdin.json"));
     assert_same_model(&csv_model, &model, "iris.npz on stdin");
 
     // Other array names, chosen with --npz-x/--npz-y; the label column is named after y's.
@@ -743,4 +711,14 @@ fn a_value_the_column_copy_cannot_take_is_read_as_its_csv_field() {
     let csv_model = train(&format!("{p}.csv"), &flags, &dir.path().join("c.json"));
     let model = train(&p, &flags, &dir.path().join("p.json"));
     assert_same_model(&csv_model, &model, "a midpoint value in f32");
+}
+
+/// Trains as the equivalence tests do (30 epochs, 1 thread) on `bytes` given on standard
+/// input (`--data -`), saving to `saved`; the model file's text.
+fn train_on_stdin(bytes: &[u8], saved: &Path) -> String {
+    let mut args = vec!["--data", "-", "--quiet", "--threads", "1", "--epochs", "30"];
+    args.extend(["--save", saved.to_str().unwrap()]);
+    let out = run_stdin(&args, bytes);
+    assert!(out.status.success(), "{}", stderr(&out));
+    std::fs::read_to_string(saved).unwrap()
 }

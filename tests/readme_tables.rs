@@ -35,14 +35,7 @@ fn the_real_tables_example_runs_as_written_and_predict_needs_only_model_and_data
     std::fs::create_dir(dir.path().join("data")).unwrap();
     std::fs::copy(data("churn.csv"), dir.path().join("data/churn.csv")).unwrap();
     for line in &commands {
-        let words = shlex::split(line).unwrap();
-        assert_eq!(words[0], "mlp-train", "{line}");
-        let out = Command::new(env!("CARGO_BIN_EXE_mlp-train"))
-            .args(&words[1..])
-            .current_dir(dir.path())
-            .output()
-            .unwrap();
-        assert!(out.status.success(), "{line}\n{}", stderr(&out));
+        run_as_written(line, dir.path());
     }
     // The model knows its columns, encoders and weighting.
     let model: serde_json::Value =
@@ -137,14 +130,7 @@ fn the_parquet_and_numpy_example_runs_as_written() {
             eprintln!("SKIPPED (built without the parquet feature): {line}");
             continue;
         }
-        let words = shlex::split(line).unwrap();
-        assert_eq!(words[0], "mlp-train", "{line}");
-        let out = Command::new(env!("CARGO_BIN_EXE_mlp-train"))
-            .args(&words[1..])
-            .current_dir(dir.path())
-            .output()
-            .unwrap();
-        assert!(out.status.success(), "{line}\n{}", stderr(&out));
+        run_as_written(line, dir.path());
     }
     let model: serde_json::Value =
         serde_json::from_slice(&std::fs::read(at("diabetes.json")).unwrap()).unwrap();
@@ -154,4 +140,16 @@ fn the_parquet_and_numpy_example_runs_as_written() {
         let predictions = std::fs::read_to_string(at("iris-predictions.csv")).unwrap();
         assert_eq!(predictions.lines().count(), 151, "{predictions}");
     }
+}
+
+/// Runs one README line (`mlp-train …`, split as sh would) in `dir`; it must succeed.
+fn run_as_written(line: &str, dir: &std::path::Path) {
+    let words = shlex::split(line).unwrap();
+    assert_eq!(words[0], "mlp-train", "{line}");
+    let out = Command::new(env!("CARGO_BIN_EXE_mlp-train"))
+        .args(&words[1..])
+        .current_dir(dir)
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{line}\n{}", stderr(&out));
 }
