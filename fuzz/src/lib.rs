@@ -32,6 +32,11 @@ pub struct Options {
 impl Options {
     /// `--iterations N --seconds T --seed S --corpus DIR --artifacts DIR --max-len N [FILE…]`.
     pub fn from_args() -> Options {
+        Options::from_args_without(&[])
+    }
+
+    /// `from_args`, leaving out the options in `own` and their values (a binary's own).
+    pub fn from_args_without(own: &[&str]) -> Options {
         let mut o = Options {
             iterations: None,
             seconds: 60.0,
@@ -44,6 +49,10 @@ impl Options {
         let mut seconds = None;
         let mut args = std::env::args().skip(1);
         while let Some(a) = args.next() {
+            if own.contains(&a.as_str()) {
+                args.next();
+                continue;
+            }
             let mut value = |name: &str| {
                 args.next()
                     .unwrap_or_else(|| usage(&format!("{name} needs a value")))
@@ -81,7 +90,7 @@ fn usage(msg: &str) -> ! {
         eprintln!("error: {msg}");
     }
     eprintln!(
-        "usage: fuzz_csv|fuzz_model [--seconds T (60)] [--iterations N] [--seed S] \
+        "usage: fuzz_csv|fuzz_model|fuzz_tables [--seconds T (60)] [--iterations N] [--seed S] \
          [--corpus DIR]... [--artifacts DIR] [--max-len BYTES] [FILE...  (replay)]"
     );
     std::process::exit(2)
@@ -323,6 +332,7 @@ pub fn fuzz(
         .iter()
         .map(|p| std::fs::read(p).unwrap_or_else(|e| usage(&format!("{}: {e}", p.display()))))
         .collect();
+    let last_input = std::env::var_os("FUZZ_LAST").map(PathBuf::from);
     let mut i: u64 = 0;
     loop {
         let input = if replay {
@@ -343,6 +353,11 @@ pub fn fuzz(
         };
         i += 1;
         stats.inputs += 1;
+        // An abort (memory refused where it was not asked for) ends the process before an
+        // artifact can be written: with FUZZ_LAST set, every input is written there first.
+        if let Some(last) = &last_input {
+            let _ = std::fs::write(last, &input);
+        }
         stats.bytes += input.len() as u64;
         match panic::catch_unwind(AssertUnwindSafe(|| target(&input))) {
             Ok(result) => {

@@ -261,6 +261,14 @@ fn dtype(descr: &PyValue) -> std::result::Result<Dtype, String> {
         (b'f', Some(n @ (4 | 8)))
         | (b'i' | b'u', Some(n @ (1 | 2 | 4 | 8)))
         | (b'b', Some(n @ 1)) => n,
+        // Zero-width strings take no bytes, so a header could claim any number of them
+        // from a file of a few bytes (and each would be a row in memory); NumPy itself
+        // saves empty strings as `<U1`.
+        (b'U' | b'S', Some(0)) => {
+            return refuse(
+                "strings of no characters, which hold no value: a width of 1 or more is read",
+            )
+        }
         (b'U', Some(n)) => n.saturating_mul(4),
         (b'S', Some(n)) => n,
         _ => {
@@ -359,8 +367,6 @@ fn array(bytes: &[u8]) -> std::result::Result<Cells<'_>, String> {
                 )
             })?);
         }
-        // Zero-width strings (`<U0`): every element is empty.
-        text.resize(count, String::new());
     }
     Ok(Cells {
         fortran: header.layout.is_fortran() && header.shape.len() > 1,
