@@ -13,6 +13,10 @@ use mlp_train::train::interrupt::{self, OnSignal};
 
 fn main() -> ExitCode {
     mlp_train::train::limits::tune_allocator();
+    if let Err(e) = mlp_train::train::limits::room_for_the_signal_thread() {
+        say(&error_line(&e));
+        return code(e.exit_code());
+    }
     handle_signals();
     if usage::is_bare() {
         // `mlp-train` alone: the short help on stderr, exit 2 (as `rg` does).
@@ -54,20 +58,37 @@ fn code(c: i32) -> ExitCode {
 /// still being staged are removed, so the old set of files stays or the whole new one is in
 /// place, and no partial or temporary file is left.
 fn handle_signals() {
-    let _ = ctrlc::set_handler(|| {
-        if interrupt::on_signal() == OnSignal::ExitNow {
-            let _no_more_writes = mlp_train::cli::output::stop_writes();
-            // Raw write: the main thread may hold stderr's lock (a progress bar), whose line
-            // is erased first on a terminal.
-            // SAFETY: isatty only inspects file descriptor 2.
-            let msg: &[u8] = if unsafe { libc::isatty(2) } == 1 {
-                b"\r\x1b[2Kmlp-train: interrupted\n"
-            } else {
-                b"mlp-train: interrupted\n"
-            };
-            // SAFETY: writes a valid buffer to file descriptor 2.
-            let _ = unsafe { libc::write(2, msg.as_ptr().cast(), msg.len()) };
-            std::process::exit(exit::INTERRUPTED);
-        }
-    });
+    use signal_hook::consts::{SIGHUP, SIGINT, SIGTERM};
+    let Ok(mut signals) = signal_hook::iterator::Signals::new([SIGINT, SIGTERM, SIGHUP]) else {
+        return;
+    };
+    // The thread is waited for until it runs: std maps its alternate signal stack as it
+    // starts, and a failure there aborts the process; started before anything else is
+    // allocated (`limits::room_for_the_signal_thread` checked the room), it cannot meet a
+    // limit that the main thread's allocations filled meanwhile.
+    let (started, running) = std::sync::mpsc::channel();
+    let spawned = std::thread::Builder::new()
+        .name("signals".into())
+        .spawn(move || {
+            let _ = started.send(());
+            for _ in signals.forever() {
+                if interrupt::on_signal() == OnSignal::ExitNow {
+                    let _no_more_writes = mlp_train::cli::output::stop_writes();
+                    // Raw write: the main thread may hold stderr's lock (a progress bar), whose
+                    // line is erased first on a terminal.
+                    // SAFETY: isatty only inspects file descriptor 2.
+                    let msg: &[u8] = if unsafe { libc::isatty(2) } == 1 {
+                        b"\r\x1b[2Kmlp-train: interrupted\n"
+                    } else {
+                        b"mlp-train: interrupted\n"
+                    };
+                    // SAFETY: writes a valid buffer to file descriptor 2.
+                    let _ = unsafe { libc::write(2, msg.as_ptr().cast(), msg.len()) };
+                    std::process::exit(exit::INTERRUPTED);
+                }
+            }
+        });
+    if spawned.is_ok() {
+        let _ = running.recv();
+    }
 }

@@ -782,7 +782,7 @@ fn slurm(dir: &Path, todo: &[usize]) -> Result<()> {
     Ok(())
 }
 
-/// Records which signal stopped the sweep (the training loops see ctrlc's STOP).
+/// Records which signal stopped the sweep (the training loops see main.rs's STOP).
 fn watch_signals(signal: &Arc<AtomicUsize>) {
     for s in [libc::SIGINT, libc::SIGTERM, libc::SIGHUP] {
         let _ = signal_hook::flag::register_usize(s, Arc::clone(signal), s as usize);

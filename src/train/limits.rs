@@ -553,6 +553,46 @@ fn warm_in<T: crate::Real>(n: usize) {
     std::hint::black_box(&c);
 }
 
+/// Address space a new thread needs to start, with room to spare: its stack (2 MiB, std's
+/// default) and the alternate signal stack std maps inside the thread as it starts.
+const THREAD_START_BYTES: usize = 3 << 20;
+
+/// Refuses (exit 2) when the address-space limit leaves too little for the thread that
+/// handles Ctrl-C to start. std maps that thread's alternate signal stack inside the new
+/// thread, and a failure there aborts the process (`failed to allocate an alternative
+/// stack`), which no caller can catch: so the room is mapped and released first, while the
+/// process has no other thread (tests/rlimit.rs found the abort at one limit of its sweep).
+pub fn room_for_the_signal_thread() -> Result<()> {
+    #[cfg(unix)]
+    {
+        // SAFETY: an anonymous private mapping of THREAD_START_BYTES at an address the kernel
+        // picks, never touched, unmapped at once; MAP_FAILED is checked.
+        let ok = unsafe {
+            let p = libc::mmap(
+                std::ptr::null_mut(),
+                THREAD_START_BYTES,
+                libc::PROT_READ | libc::PROT_WRITE,
+                libc::MAP_PRIVATE | libc::MAP_ANONYMOUS | libc::MAP_NORESERVE,
+                -1,
+                0,
+            );
+            p != libc::MAP_FAILED && libc::munmap(p, THREAD_START_BYTES) == 0
+        };
+        if !ok {
+            return Err(Error::Memory {
+                flags: "starting".into(),
+                msg: format!(
+                    "the thread that handles Ctrl-C needs about {} MiB of address space, which the \
+                     limit (ulimit -v, RLIMIT_AS) does not leave",
+                    THREAD_START_BYTES >> 20
+                ),
+                advice: "raise the limit".into(),
+            });
+        }
+    }
+    Ok(())
+}
+
 /// Under a finite address-space limit (`ulimit -v`, `prlimit --as`), one malloc arena: glibc
 /// reserves 64 MiB of address space for each further arena (one per thread that allocates,
 /// up to 8 per core), which counts against the limit although it holds nothing, and whether
