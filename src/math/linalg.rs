@@ -345,7 +345,7 @@ fn gemm_x86_avx2<T: Real>(a: ArrayView2<T>, b: ArrayView2<T>, mut c: ArrayViewMu
         Accum::Add => x86::Accum::Add,
     };
     let alpha = T::one();
-    let (cs, as_, bs) = (c.strides().to_vec(), a.strides(), b.strides());
+    let (cs, as_, bs) = ([c.strides()[0], c.strides()[1]], a.strides(), b.strides());
     let dst = c.as_mut_ptr() as *mut ();
     // SAFETY: the pointers and element strides describe the three live views (shapes checked
     // by `gemm`), C is borrowed mutably and does not alias A or B, `T` is f32 or f64 as
