@@ -356,7 +356,7 @@ fn the_same_table_as_npy_and_npz_trains_the_same_model_as_csv() {
 /// (version 1.0, the header padded with spaces to a multiple of 64 bytes).
 fn npy_bytes(dict: &str, data: &[u8]) -> Vec<u8> {
     let mut header = dict.to_string();
-    while (10 + header.len() + 1) % 64 != 0 {
+    while !(10 + header.len() + 1).is_multiple_of(64) {
         header.push(' ');
     }
     header.push('\n');

@@ -4,18 +4,16 @@
 use assert_cmd::Command;
 
 fn train_f64(simd: &str, out: &std::path::Path) -> serde_json::Value {
+    train(simd, &["--precision", "f64", "--hidden", "32"], out)
+}
+
+fn train(simd: &str, args: &[&str], out: &std::path::Path) -> serde_json::Value {
     Command::cargo_bin("mlp-train")
         .unwrap()
         .env("MLP_TRAIN_SIMD", simd)
-        .args([
-            "--data",
-            "data/digits.csv",
-            "--epochs",
-            "3",
-            "--hidden",
-            "32",
-        ])
-        .args(["--precision", "f64", "--seed", "4", "-q", "--save"])
+        .args(["--data", "data/digits.csv", "--epochs", "3"])
+        .args(args)
+        .args(["--seed", "4", "-q", "--save"])
         .arg(out)
         .assert()
         .success();
@@ -45,6 +43,31 @@ fn capped_at_avx2_the_model_is_the_same_to_the_bit() {
     // faer's AVX2 and AVX-512 kernels sum each element over k in the same order, with FMAs:
     // the same bits (measured on an AVX-512 Zen 4 in f32 and f64), so a model trained on an
     // AVX2-only CPU is the one trained here. Any difference is a wrong product.
+    let differ = auto
+        .iter()
+        .zip(&avx2)
+        .filter(|(a, b)| a.to_bits() != b.to_bits())
+        .count();
+    assert_eq!(differ, 0, "{differ} of {} weights differ", auto.len());
+}
+
+/// In f32 with 128 hidden units and B 64, dW1 = dZᵀX (128 × 65 × 64 multiply-adds) goes to
+/// math::outer's kernels, AVX-512 or AVX2: the same chain of FMAs, the same model.
+#[test]
+fn capped_at_avx2_the_f32_model_with_our_kernel_is_the_same_to_the_bit() {
+    let dir = tempfile::tempdir().unwrap();
+    let args = [
+        "--precision",
+        "f32",
+        "--hidden",
+        "128",
+        "--batch-size",
+        "64",
+    ];
+    let auto = weights(&train("auto", &args, &dir.path().join("auto.json")));
+    let avx2 = weights(&train("avx2", &args, &dir.path().join("avx2.json")));
+    assert_eq!(auto.len(), avx2.len());
+    assert!(auto.len() > 8000, "{} weights", auto.len());
     let differ = auto
         .iter()
         .zip(&avx2)

@@ -220,7 +220,7 @@ impl Observer for Progress {
                 if let Some(k) = self.folds {
                     line = format!("fold {}/{k} {line}", self.fold);
                 }
-                if e == 1 || e % every == 0 || e == self.epochs {
+                if e == 1 || e.is_multiple_of(every) || e == self.epochs {
                     if e == 1 && every > 1 {
                         line.push_str(&format!(
                             "  (then one line every {every} epochs and the last; --verbose for all)"

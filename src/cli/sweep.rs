@@ -837,7 +837,7 @@ impl<'a> SweepProgress<'a> {
             bar.set_message(format!("best {} {best}", t.metric));
             bar.inc(1);
         } else if let Some(every) = self.lines {
-            if n == 1 || n % every == 0 || n == self.total {
+            if n == 1 || n.is_multiple_of(every) || n == self.total {
                 let what = match &r.error {
                     Some(e) => format!("failed: {e}"),
                     None => "ok".into(),

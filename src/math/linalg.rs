@@ -295,6 +295,9 @@ fn gemm_chunk<T: Real>(
     mut c: ArrayViewMut2<T>,
     plus: Option<(T, ArrayView2<T>)>,
 ) {
+    if outer_product(a, b, c.view_mut(), plus) {
+        return;
+    }
     match plus {
         None => gemm_faer(a, b, c, Accum::Replace),
         Some((lambda, w)) => {
@@ -310,6 +313,81 @@ fn gemm_chunk<T: Real>(
             gemm_faer(a, b, c, Accum::Add)
         }
     }
+}
+
+/// C = AᵀB (+ λW) by [`crate::math::outer`]'s kernels when T is f32 and the layout is the
+/// weight gradients' (A the transpose of a row-major matrix, B, C and W row-major), whatever
+/// the size: a chunk of a split product then takes the same kernel as the whole would, so the
+/// bits do not depend on the thread count. Returns false, having done nothing, otherwise.
+#[inline]
+fn outer_product<T: Real>(
+    a: ArrayView2<T>,
+    b: ArrayView2<T>,
+    mut c: ArrayViewMut2<T>,
+    plus: Option<(T, ArrayView2<T>)>,
+) -> bool {
+    use crate::math::outer::{at_b, Rows};
+    use std::any::TypeId;
+    let (m, n, k) = (c.nrows(), c.ncols(), a.ncols());
+    if TypeId::of::<T>() != TypeId::of::<f32>() {
+        return false;
+    }
+    // Aᵀ (k,m), B (k,n), C and W (m,n): each row-major with unit column stride.
+    let (Some(at), Some(bs), Some(cs)) = (
+        row_stride(k, m, a.strides()[1], a.strides()[0]),
+        row_stride(k, n, b.strides()[0], b.strides()[1]),
+        row_stride(m, n, c.strides()[0], c.strides()[1]),
+    ) else {
+        return false;
+    };
+    let plus = match plus {
+        None => None,
+        Some((lambda, w)) => match row_stride(m, n, w.strides()[0], w.strides()[1]) {
+            Some(ws) => Some((
+                lambda.f64() as f32,
+                Rows {
+                    ptr: w.as_ptr().cast::<f32>(),
+                    stride: ws,
+                },
+            )),
+            None => return false,
+        },
+    };
+    // SAFETY: T is f32 (same TypeId); the strides describe the live views (checked just
+    // above), whose shapes `gemm` checked; C is borrowed mutably, so it overlaps none of them.
+    unsafe {
+        at_b(
+            m,
+            n,
+            k,
+            Rows {
+                ptr: a.as_ptr().cast::<f32>(),
+                stride: at,
+            },
+            Rows {
+                ptr: b.as_ptr().cast::<f32>(),
+                stride: bs,
+            },
+            Rows {
+                ptr: c.as_mut_ptr().cast::<f32>(),
+                stride: cs,
+            },
+            plus,
+        )
+    }
+}
+
+/// The row stride of a (rows, cols) view whose columns are adjacent (column stride 1, or
+/// one column), or None; a view of one row gets 0.
+#[inline]
+fn row_stride(rows: usize, cols: usize, row: isize, col: isize) -> Option<usize> {
+    if cols > 1 && col != 1 {
+        return None;
+    }
+    if rows <= 1 {
+        return Some(0);
+    }
+    usize::try_from(row).ok()
 }
 
 /// One single-threaded faer product (no allocation), on faer-ext's views of the ndarrays.

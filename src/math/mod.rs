@@ -5,6 +5,7 @@ pub mod activation;
 pub mod linalg;
 pub mod loss;
 pub mod model;
+pub mod outer;
 pub mod real;
 pub mod rng;
 pub mod simd;
