@@ -3,7 +3,7 @@
 #
 # The ceiling at T threads is the step's five products alone on the same shapes (B = 256) at T
 # threads, by the fastest of three BLAS on this machine: torch.mm (MKL), numpy.matmul (OpenBLAS,
-# each kernel set tried) and faer's own products (benches/products.rs). Best-of: B / (sum of
+# each kernel set tried) and mlp-train's own products (benches/products.rs: faer, math::outer). Best-of: B / (sum of
 # the five best times) samples/s; sustained: the five looped for as many steps as training
 # takes. mlp-train's training throughput (median of the runs) is reported as a share of each.
 import json
@@ -67,12 +67,12 @@ for p in sorted(out.glob("numpy_*.out")):
 
 def ceilings(t, run):
     """[(source, best-of samples/s, sustained samples/s, best-of GFLOP/s)] at t threads: torch.mm,
-    each numpy kernel set, faer's products alone."""
+    each numpy kernel set, mlp-train's own products alone (faer, and math::outer for dW)."""
     g = torch_gemm[t]
     c = [("torch.mm, MKL", g["ceiling_samples_per_s"], g.get("sustained_samples_per_s"), g["products_best_gflops"])]
     c += [(name, n["ceiling_samples_per_s"], n["sustained_samples_per_s"], n["products_best_gflops"])
           for name, n in numpy_gemm.get(t, [])]
-    c.append(("faer's products (benches/products.rs)", B / (run["products_best_sum_us"] * 1e-6),
+    c.append(("mlp-train's products (benches/products.rs: faer, dW by math::outer)", B / (run["products_best_sum_us"] * 1e-6),
               run.get("products_sustained_samples_per_s"), run["products_best_gflops"]))
     return c
 

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Reproduces the speed figures of issues 5, 12 and 24 in one run on this machine and prints a table
 # of ratios: mlp-train's training throughput as a share of the ceiling (the step's five products
-# alone, the fastest of torch.mm, numpy.matmul on OpenBLAS and faer's own products, same thread
+# alone, the fastest of torch.mm, numpy.matmul on OpenBLAS and mlp-train's own products, same thread
 # count, best-of and sustained), vs PyTorch training on a C-contiguous
 # X, CSV loading (the whole process) vs pandas.read_csv alone, peak RSS vs its bound, iris
 # start-up, a 50-fit sweep vs scikit-learn. Raw outputs go to bench/results/<timestamp>/.

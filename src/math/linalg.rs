@@ -865,7 +865,8 @@ fn finite_block<T: Real>(v: &[T]) -> bool {
 
 /// The kernels that run on this CPU, for reports (bench/run.sh): the products' (faer picks
 /// its x86-64-v4 build when the CPU has AVX-512F, v3 with AVX2 and FMA, else its portable
-/// one, by the same run-time detection) and the f32 softmax's exponential
+/// one, by the same run-time detection; the f32 weight gradients' [`crate::math::outer`]) and
+/// the f32 softmax's exponential
 /// ([`crate::math::vexp::path`]).
 pub fn kernel_path() -> String {
     use crate::math::simd::{capped, isa, Isa};
@@ -877,7 +878,15 @@ pub fn kernel_path() -> String {
         Isa::Avx2 => "x86-64-v3 (AVX2+FMA)",
         Isa::Portable => "portable",
     };
-    format!("gemm: faer {gemm}; exp f32: {}", crate::math::vexp::path())
+    let outer = match crate::math::outer::kernel() {
+        Some(crate::math::outer::Kernel::Avx512) => "math::outer AVX-512",
+        Some(crate::math::outer::Kernel::Avx2) => "math::outer AVX2+FMA",
+        None => "faer",
+    };
+    format!(
+        "gemm: faer {gemm}; f32 dW = dZᵀX + λW: {outer}; exp f32: {}",
+        crate::math::vexp::path()
+    )
 }
 
 #[cfg(test)]
