@@ -1,9 +1,12 @@
 //! The loss ℓ(o, y) of one sample and its gradient ∂ℓ/∂o, each next to the other.
 //! Softmax cross-entropy is fused (log-sum-exp), so the pairing softmax + CE is assumed.
 
+use std::any::TypeId;
+
 use ndarray::{ArrayView1, ArrayView2, ArrayViewMut1, ArrayViewMut2, Axis};
 
 use crate::math::linalg::{self, tree_sum};
+use crate::math::rows;
 use crate::math::vexp::exp_in_place;
 use crate::Real;
 
@@ -321,7 +324,7 @@ fn softmax_ce_slices<T: Real>(
         // SAFETY: the CPU has AVX2 and FMA, checked just above.
         return unsafe { softmax_ce_avx2(o, d, q, y, first, share, w) };
     }
-    softmax_ce_portable(o, d, q, y, first, share, w)
+    softmax_ce_portable(o, d, q, y, first, share, w, lanes_max, sum_lanes)
 }
 
 #[cfg(target_arch = "x86_64")]
@@ -335,13 +338,25 @@ unsafe fn softmax_ce_avx2<T: Real>(
     share: &impl Fn(usize) -> T,
     w: Option<ArrayView1<T>>,
 ) -> f64 {
-    softmax_ce_portable(o, d, q, y, first, share, w)
+    if TypeId::of::<T>() == TypeId::of::<f32>() && q <= rows::SHORT {
+        // Rows of f32 short enough for two registers: max and Σ there, the same values.
+        // SAFETY: T is f32 (same TypeId), so the slice is a slice of f32.
+        let f32s =
+            |v: &[T]| unsafe { std::slice::from_raw_parts(v.as_ptr().cast::<f32>(), v.len()) };
+        // SAFETY (both): the CPU has AVX2 and FMA (the caller checked); rows of q ≤ SHORT.
+        let max = |v: &[T]| T::of(unsafe { rows::max(f32s(v)) } as f64);
+        let sum = |v: &[T]| T::of(unsafe { rows::sum(f32s(v)) } as f64);
+        return softmax_ce_portable(o, d, q, y, first, share, w, max, sum);
+    }
+    softmax_ce_portable(o, d, q, y, first, share, w, lanes_max, sum_lanes)
 }
 
 /// The steps of [`softmax_ce_rows`], [`GRADIENT_BLOCK_ROWS`] rows at a time: m = max oᵢ of each
 /// row (kept for ℓ), d = o − m, d = e^d for the rows at once, then per row Σ e^(o − m) in the
-/// order of [`sum_fixed`], ∂ℓ/∂o and ℓ.
+/// order of [`sum_fixed`], ∂ℓ/∂o and ℓ. `max` and `sum` are [`lanes_max`] and [`sum_lanes`] or
+/// the same reductions in registers ([`rows`]).
 #[inline(always)]
+#[allow(clippy::too_many_arguments)]
 fn softmax_ce_portable<T: Real>(
     o: &[T],
     d: &mut [T],
@@ -350,6 +365,8 @@ fn softmax_ce_portable<T: Real>(
     first: usize,
     share: &impl Fn(usize) -> T,
     w: Option<ArrayView1<T>>,
+    max: impl Fn(&[T]) -> T,
+    sum: impl Fn(&[T]) -> T,
 ) -> f64 {
     let mut total = 0.0f64;
     let rows = o.chunks(GRADIENT_BLOCK_ROWS * q);
@@ -365,7 +382,7 @@ fn softmax_ce_portable<T: Real>(
             .zip(o.chunks_exact(q))
             .zip(d.chunks_exact_mut(q))
         {
-            *m = lanes_max(o_i);
+            *m = max(o_i);
             d_i.iter_mut().zip(o_i).for_each(|(d, &o)| *d = o - *m);
         }
         // d = e^(o − m)
@@ -378,9 +395,7 @@ fn softmax_ce_portable<T: Real>(
         for (k, (((o_i, d_i), &m_i), &y_i)) in rows.enumerate() {
             let i = first + k0 + k;
             let c_i = share(i);
-            let mut acc = [T::zero(); 8];
-            add_lanes(&mut acc, d_i);
-            let sum = lanes_sum(acc);
+            let sum = sum(d_i);
             // ∂ℓ/∂o = p − onehot(y), p = e^(o − m) / Σ: times wᵢ/Σw
             let scale = c_i / sum;
             d_i.iter_mut().for_each(|d| *d *= scale);
@@ -413,6 +428,14 @@ pub(crate) fn lanes_max<T: Real>(v: &[T]) -> T {
         pair(pair(acc[0], acc[4]), pair(acc[1], acc[5])),
         pair(pair(acc[2], acc[6]), pair(acc[3], acc[7])),
     )
+}
+
+/// Σ v of a slice in the order of [`sum_fixed`].
+#[inline(always)]
+fn sum_lanes<T: Real>(v: &[T]) -> T {
+    let mut acc = [T::zero(); 8];
+    add_lanes(&mut acc, v);
+    lanes_sum(acc)
 }
 
 /// max v (NaN ignored, as `f32::max` does; −∞ for an empty row).

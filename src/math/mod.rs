@@ -7,5 +7,6 @@ pub mod loss;
 pub mod model;
 pub mod real;
 pub mod rng;
+pub mod rows;
 pub mod simd;
 pub mod vexp;
