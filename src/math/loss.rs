@@ -1,9 +1,12 @@
 //! The loss ℓ(o, y) of one sample and its gradient ∂ℓ/∂o, each next to the other.
 //! Softmax cross-entropy is fused (log-sum-exp), so the pairing softmax + CE is assumed.
 
+use std::any::TypeId;
+
 use ndarray::{ArrayView1, ArrayView2, ArrayViewMut1, ArrayViewMut2, Axis};
 
 use crate::math::linalg::{self, tree_sum};
+use crate::math::rows;
 use crate::math::vexp::exp_in_place;
 use crate::Real;
 
@@ -274,30 +277,7 @@ fn softmax_ce_rows<T: Real>(
 ) -> f64 {
     let q = o.ncols();
     if let (Some(o), Some(d), true) = (o.as_slice(), d_o.as_slice_mut(), q > 0) {
-        // The same steps on plain slices (the usual row-major blocks): no per-row views.
-        for (o_i, d_i) in o.chunks_exact(q).zip(d.chunks_exact_mut(q)) {
-            let m = slice_max(o_i);
-            d_i.iter_mut().zip(o_i).for_each(|(d, &o)| *d = o - m);
-        }
-        exp_in_place(d);
-        let mut total = 0.0f64;
-        let rows = o.chunks_exact(q).zip(d.chunks_exact_mut(q)).zip(y);
-        for (k, ((o_i, d_i), &y_i)) in rows.enumerate() {
-            let c_i = share(first + k);
-            let mut acc = [T::zero(); 8];
-            add_lanes(&mut acc, d_i);
-            let sum = lanes_sum(acc);
-            let scale = c_i / sum;
-            d_i.iter_mut().for_each(|d| *d *= scale);
-            d_i[y_i] -= c_i;
-            let l_i = (slice_max(o_i) + sum.ln() - o_i[y_i]).f64();
-            // Σᵢ wᵢ ℓᵢ
-            total += match &w {
-                Some(w) => w[first + k].f64() * l_i,
-                None => l_i,
-            };
-        }
-        return total;
+        return softmax_ce_slices(o, d, q, y, first, share, w);
     }
     // d = o − m, row by row
     for (o_i, mut d_i) in o.outer_iter().zip(d_o.outer_iter_mut()) {
@@ -327,15 +307,140 @@ fn softmax_ce_rows<T: Real>(
     total
 }
 
+/// [`softmax_ce_rows`] on the usual row-major blocks, rows as plain slices (no per-row
+/// views), on the AVX2/FMA build of the same steps when the CPU has both (each step an IEEE
+/// operation, so the same bits on every build).
+fn softmax_ce_slices<T: Real>(
+    o: &[T],
+    d: &mut [T],
+    q: usize,
+    y: &[usize],
+    first: usize,
+    share: &impl Fn(usize) -> T,
+    w: Option<ArrayView1<T>>,
+) -> f64 {
+    #[cfg(target_arch = "x86_64")]
+    if crate::math::vexp::avx2_fma() {
+        // SAFETY: the CPU has AVX2 and FMA, checked just above.
+        return unsafe { softmax_ce_avx2(o, d, q, y, first, share, w) };
+    }
+    softmax_ce_portable(o, d, q, y, first, share, w, lanes_max, sum_lanes)
+}
+
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx2,fma")]
+unsafe fn softmax_ce_avx2<T: Real>(
+    o: &[T],
+    d: &mut [T],
+    q: usize,
+    y: &[usize],
+    first: usize,
+    share: &impl Fn(usize) -> T,
+    w: Option<ArrayView1<T>>,
+) -> f64 {
+    if TypeId::of::<T>() == TypeId::of::<f32>() && q <= rows::SHORT {
+        // Rows of f32 short enough for two registers: max and Σ there, the same values.
+        // SAFETY: T is f32 (same TypeId), so the slice is a slice of f32.
+        let f32s =
+            |v: &[T]| unsafe { std::slice::from_raw_parts(v.as_ptr().cast::<f32>(), v.len()) };
+        // SAFETY (both): the CPU has AVX2 and FMA (the caller checked); rows of q ≤ SHORT.
+        let max = |v: &[T]| T::of(unsafe { rows::max(f32s(v)) } as f64);
+        let sum = |v: &[T]| T::of(unsafe { rows::sum(f32s(v)) } as f64);
+        return softmax_ce_portable(o, d, q, y, first, share, w, max, sum);
+    }
+    softmax_ce_portable(o, d, q, y, first, share, w, lanes_max, sum_lanes)
+}
+
+/// The steps of [`softmax_ce_rows`], [`GRADIENT_BLOCK_ROWS`] rows at a time: m = max oᵢ of each
+/// row (kept for ℓ), d = o − m, d = e^d for the rows at once, then per row Σ e^(o − m) in the
+/// order of [`sum_fixed`], ∂ℓ/∂o and ℓ. `max` and `sum` are [`lanes_max`] and [`sum_lanes`] or
+/// the same reductions in registers ([`rows`]).
+#[inline(always)]
+#[allow(clippy::too_many_arguments)]
+fn softmax_ce_portable<T: Real>(
+    o: &[T],
+    d: &mut [T],
+    q: usize,
+    y: &[usize],
+    first: usize,
+    share: &impl Fn(usize) -> T,
+    w: Option<ArrayView1<T>>,
+    max: impl Fn(&[T]) -> T,
+    sum: impl Fn(&[T]) -> T,
+) -> f64 {
+    let mut total = 0.0f64;
+    let rows = o.chunks(GRADIENT_BLOCK_ROWS * q);
+    let blocks = rows.zip(d.chunks_mut(GRADIENT_BLOCK_ROWS * q));
+    for (k0, (o, d)) in blocks
+        .enumerate()
+        .map(|(b, od)| (b * GRADIENT_BLOCK_ROWS, od))
+    {
+        // m = max oᵢ, d = o − m, row by row
+        let mut m = [T::zero(); GRADIENT_BLOCK_ROWS];
+        for ((m, o_i), d_i) in m
+            .iter_mut()
+            .zip(o.chunks_exact(q))
+            .zip(d.chunks_exact_mut(q))
+        {
+            *m = max(o_i);
+            d_i.iter_mut().zip(o_i).for_each(|(d, &o)| *d = o - *m);
+        }
+        // d = e^(o − m)
+        exp_in_place(d);
+        let rows = o
+            .chunks_exact(q)
+            .zip(d.chunks_exact_mut(q))
+            .zip(&m)
+            .zip(&y[k0..]);
+        for (k, (((o_i, d_i), &m_i), &y_i)) in rows.enumerate() {
+            let i = first + k0 + k;
+            let c_i = share(i);
+            let sum = sum(d_i);
+            // ∂ℓ/∂o = p − onehot(y), p = e^(o − m) / Σ: times wᵢ/Σw
+            let scale = c_i / sum;
+            d_i.iter_mut().for_each(|d| *d *= scale);
+            d_i[y_i] -= c_i;
+            // ℓ = m + log Σⱼ e^(oⱼ − m) − o_y
+            let l_i = (m_i + sum.ln() - o_i[y_i]).f64();
+            // Σᵢ wᵢ ℓᵢ
+            total += match &w {
+                Some(w) => w[i].f64() * l_i,
+                None => l_i,
+            };
+        }
+    }
+    total
+}
+
+/// max v as [`row_max`] (the same value: max picks one of its operands, NaN ignored, and the
+/// sign a zero maximum may take changes neither o − m nor ℓ), in eight running maxima, which
+/// vectorize, instead of one serial chain.
+#[inline(always)]
+pub(crate) fn lanes_max<T: Real>(v: &[T]) -> T {
+    let mut acc = [T::neg_infinity(); 8];
+    for c in v.chunks(8) {
+        for (a, &x) in acc.iter_mut().zip(c) {
+            *a = a.max(x);
+        }
+    }
+    let pair = |a: T, b: T| a.max(b);
+    pair(
+        pair(pair(acc[0], acc[4]), pair(acc[1], acc[5])),
+        pair(pair(acc[2], acc[6]), pair(acc[3], acc[7])),
+    )
+}
+
+/// Σ v of a slice in the order of [`sum_fixed`].
+#[inline(always)]
+fn sum_lanes<T: Real>(v: &[T]) -> T {
+    let mut acc = [T::zero(); 8];
+    add_lanes(&mut acc, v);
+    lanes_sum(acc)
+}
+
 /// max v (NaN ignored, as `f32::max` does; −∞ for an empty row).
 #[inline]
 fn row_max<T: Real>(v: ArrayView1<T>) -> T {
-    v.iter().copied().fold(T::neg_infinity(), T::max)
-}
-
-/// [`row_max`] of a slice.
-#[inline]
-fn slice_max<T: Real>(v: &[T]) -> T {
     v.iter().copied().fold(T::neg_infinity(), T::max)
 }
 

@@ -8,5 +8,6 @@ pub mod model;
 pub mod outer;
 pub mod real;
 pub mod rng;
+pub mod rows;
 pub mod simd;
 pub mod vexp;

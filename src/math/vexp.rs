@@ -77,9 +77,10 @@ pub fn exp_f32_slice(v: &mut [f32]) {
     exp_portable(v)
 }
 
+/// True when the CPU has AVX2 and FMA (the builds of the f32 loops that use them).
 #[cfg(target_arch = "x86_64")]
 #[inline]
-fn avx2_fma() -> bool {
+pub(crate) fn avx2_fma() -> bool {
     std::arch::is_x86_feature_detected!("avx2") && std::arch::is_x86_feature_detected!("fma")
 }
 
