@@ -118,21 +118,20 @@ fn the_split_update_is_bit_identical() {
             assert!(same_bits(&one, &many), "{rows}×{cols}, {threads} threads");
             assert!(!same_bits(&one, &w));
 
-            // The update training uses: the same W, and ‖D‖² as sum_sq_of gives it, bit for bit.
+            // The update training uses: the same W, and ‖D‖² and the new ‖W‖² as sum_sq_of
+            // gives them (the latter is the next step's s), bit for bit.
             use mlp_train::math::linalg::{scaled_add_measured, sum_sq_of};
             let mut measured = w.clone();
-            let (d_sq, finite) = scaled_add_measured(measured.view_mut(), -0.1, d.view());
+            let got = scaled_add_measured(measured.view_mut(), -0.1, d.view());
             let mut measured_many = w.clone();
-            let (d_sq_many, finite_many) = pool(threads)
+            let got_many = pool(threads)
                 .install(|| scaled_add_measured(measured_many.view_mut(), -0.1, d.view()));
             assert!(same_bits(&one, &measured) && same_bits(&one, &measured_many));
-            assert_eq!(d_sq.to_bits(), sum_sq_of(d.view()).to_bits());
-            assert_eq!(
-                d_sq.to_bits(),
-                d_sq_many.to_bits(),
-                "{rows}×{cols}, {threads} threads"
-            );
-            assert!(finite && finite_many);
+            assert_eq!(got.d_sq.to_bits(), sum_sq_of(d.view()).to_bits());
+            assert_eq!(got.w_sq.to_bits(), sum_sq_of(one.view()).to_bits());
+            assert_ne!(got.w_sq.to_bits(), sum_sq_of(w.view()).to_bits());
+            assert_eq!(got, got_many, "{rows}×{cols}, {threads} threads");
+            assert!(got.finite);
         }
     }
 }

@@ -482,14 +482,14 @@ pub fn scaled_add<T: Real>(w: ArrayViewMut2<T>, alpha: T, d: ArrayView2<T>) {
     zip_rows(w, d, |w, d| *w += alpha * d);
 }
 
-/// W ← W + α·D as [`scaled_add`], returning what the same pass sees on the way: ‖D‖² (the
-/// same bits as [`sum_sq_of`] gives) and whether every updated W is finite. One pass over
-/// both, in the blocks of [`sum_sq`], instead of three.
+/// W ← W + α·D as [`scaled_add`], returning what the same pass sees on the way: ‖D‖², ‖W‖²
+/// of the new W (the same bits as [`sum_sq_of`] gives for each) and whether every updated W is
+/// finite. One pass over both, in the blocks of [`sum_sq`], instead of four.
 pub fn scaled_add_measured<T: Real>(
     mut w: ArrayViewMut2<T>,
     alpha: T,
     d: ArrayView2<T>,
-) -> (f64, bool) {
+) -> Measured {
     assert_eq!(w.dim(), d.dim(), "element-wise operands differ in shape");
     let len = w.len();
     match (w.as_slice_mut(), d.as_slice()) {
@@ -503,14 +503,31 @@ pub fn scaled_add_measured<T: Real>(
                 ((w0, d0), (w1, d1))
             },
             &|_, (w, d): (&mut [T], &[T])| update_block(w, alpha, d),
-            &|(a, fa), (b, fb)| (a + b, fa & fb),
+            &|a, b| Measured {
+                d_sq: a.d_sq + b.d_sq,
+                w_sq: a.w_sq + b.w_sq,
+                finite: a.finite & b.finite,
+            },
         ),
         _ => {
             let d_sq = sum_sq_of(d);
             scaled_add(w.view_mut(), alpha, d);
-            (d_sq, w.iter().all(|v| v.is_finite()))
+            Measured {
+                d_sq,
+                w_sq: sum_sq_of(w.view()),
+                finite: w.iter().all(|v| v.is_finite()),
+            }
         }
     }
+}
+
+/// What [`scaled_add_measured`] sees on its way: ‖D‖², ‖W‖² of the updated W (each the same
+/// bits as [`sum_sq_of`] gives) and whether every updated W is finite.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Measured {
+    pub d_sq: f64,
+    pub w_sq: f64,
+    pub finite: bool,
 }
 
 /// Element-wise passes smaller than this are never split.
@@ -796,7 +813,7 @@ fn lanes_sum(acc: [f64; 8]) -> f64 {
 
 /// One block of [`scaled_add_measured`]: W ← W + α·D, with ‖D‖² (in the order of
 /// [`sum_sq_block`], so the same bits) and whether every new W is finite, in one pass.
-fn update_block<T: Real>(w: &mut [T], alpha: T, d: &[T]) -> (f64, bool) {
+fn update_block<T: Real>(w: &mut [T], alpha: T, d: &[T]) -> Measured {
     #[cfg(target_arch = "x86_64")]
     if std::arch::is_x86_feature_detected!("avx2") {
         // SAFETY: the CPU has AVX2, checked just above.
@@ -807,33 +824,39 @@ fn update_block<T: Real>(w: &mut [T], alpha: T, d: &[T]) -> (f64, bool) {
 
 #[cfg(target_arch = "x86_64")]
 #[target_feature(enable = "avx2")]
-unsafe fn update_avx2<T: Real>(w: &mut [T], alpha: T, d: &[T]) -> (f64, bool) {
+unsafe fn update_avx2<T: Real>(w: &mut [T], alpha: T, d: &[T]) -> Measured {
     update_portable(w, alpha, d)
 }
 
 #[inline(always)]
-fn update_portable<T: Real>(w: &mut [T], alpha: T, d: &[T]) -> (f64, bool) {
-    let mut acc = [0.0f64; 8];
+fn update_portable<T: Real>(w: &mut [T], alpha: T, d: &[T]) -> Measured {
+    let (mut acc, mut acc_w) = ([0.0f64; 8], [0.0f64; 8]);
     let mut finite = true;
-    // One value: its square into partial sum `a`, its step into w.
-    let mut one = |a: &mut f64, w: &mut T, x: T| {
+    // One value: its square into partial sum `a`, its step into w, the new w's square into `aw`.
+    let mut one = |a: &mut f64, aw: &mut f64, w: &mut T, x: T| {
         let xf = x.f64();
         *a += xf * xf;
         *w += alpha * x;
+        let wf = w.f64();
+        *aw += wf * wf;
         finite &= w.is_finite();
     };
     let n8 = d.len().min(w.len()) / 8 * 8;
     let (w, w_rest) = w.split_at_mut(n8);
     let (d, d_rest) = d.split_at(n8);
     for (wc, dc) in w.chunks_exact_mut(8).zip(d.chunks_exact(8)) {
-        for ((a, w), &x) in acc.iter_mut().zip(wc).zip(dc) {
-            one(a, w, x);
+        for (((a, aw), w), &x) in acc.iter_mut().zip(&mut acc_w).zip(wc).zip(dc) {
+            one(a, aw, w, x);
         }
     }
-    for ((a, w), &x) in acc.iter_mut().zip(w_rest).zip(d_rest) {
-        one(a, w, x);
+    for (((a, aw), w), &x) in acc.iter_mut().zip(&mut acc_w).zip(w_rest).zip(d_rest) {
+        one(a, aw, w, x);
     }
-    (lanes_sum(acc), finite)
+    Measured {
+        d_sq: lanes_sum(acc),
+        w_sq: lanes_sum(acc_w),
+        finite,
+    }
 }
 
 /// Σ a², over any layout (a contiguous array takes the fast path of [`sum_sq`]).
@@ -967,7 +990,7 @@ mod tests {
     }
 
     #[test]
-    fn the_fused_update_is_the_three_passes_it_replaces() {
+    fn the_fused_update_is_the_four_passes_it_replaces() {
         for len in [0, 1, 7, 8, 9, 63, 1003, SUM_BLOCK + 5] {
             let w: Vec<f32> = (0..len).map(|i| (i as f32 * 0.11).cos()).collect();
             let d: Vec<f32> = (0..len).map(|i| (i as f32 * 0.37).sin() * 3.0).collect();
@@ -975,9 +998,14 @@ mod tests {
             apart.iter_mut().zip(&d).for_each(|(w, &d)| *w += -0.1 * d);
             for fused in [update_block, update_portable] {
                 let mut one = w.clone();
-                let (sq, finite) = fused(&mut one, -0.1, &d);
-                assert_eq!(sq.to_bits(), sum_sq_portable(&d).to_bits(), "{len}");
-                assert!(finite);
+                let got = fused(&mut one, -0.1, &d);
+                assert_eq!(got.d_sq.to_bits(), sum_sq_portable(&d).to_bits(), "{len}");
+                assert_eq!(
+                    got.w_sq.to_bits(),
+                    sum_sq_portable(&apart).to_bits(),
+                    "{len}"
+                );
+                assert!(got.finite);
                 assert!(one
                     .iter()
                     .zip(&apart)
@@ -990,7 +1018,7 @@ mod tests {
             let mut d = vec![0.5f32; 11];
             w[at] = f32::MAX;
             d[at] = -f32::MAX;
-            assert!(!update_block(&mut w, 10.0, &d).1, "{at}");
+            assert!(!update_block(&mut w, 10.0, &d).finite, "{at}");
         }
     }
 

@@ -84,6 +84,10 @@ pub struct Update {
     pub d_w1_sq: f64,
     /// ‖∂J/∂W2‖²_F of the gradient applied, in f64.
     pub d_w2_sq: f64,
+    /// ‖W1‖²_F and ‖W2‖²_F after the step, in f64: the same bits as [`Mlp::regularizer`]
+    /// sums, so that [`Mlp::penalty`] of them is the next step's s.
+    pub w1_sq: f64,
+    pub w2_sq: f64,
     /// True when every weight is finite after the step.
     pub finite: bool,
 }
@@ -180,7 +184,12 @@ impl<T: Real> Mlp<T> {
     /// s = λ/2 (‖W1‖²_F + ‖W2‖²_F), accumulated in f64.
     pub fn regularizer(&self, lambda: f64) -> f64 {
         let sq = |w: &Array2<T>| crate::math::linalg::sum_sq_of(w.view());
-        0.5 * lambda * (sq(&self.w1) + sq(&self.w2))
+        Self::penalty(lambda, sq(&self.w1), sq(&self.w2))
+    }
+
+    /// s = λ/2 (‖W1‖²_F + ‖W2‖²_F) from the two squared norms (as [`Update`] measures them).
+    pub fn penalty(lambda: f64, w1_sq: f64, w2_sq: f64) -> f64 {
+        0.5 * lambda * (w1_sq + w2_sq)
     }
 
     /// Forward pass over a batch x (B,d): computes and stores z, h, o in `cache`.
@@ -220,6 +229,21 @@ impl<T: Real> Mlp<T> {
         cache: &Cache<T>,
         grads: &mut Grads<T>,
     ) -> Result<Objective> {
+        let s = self.regularizer(lambda.f64());
+        self.backward_given_s(x, y, lambda, s, cache, grads)
+    }
+
+    /// [`Mlp::backward`] with s = λ/2 (‖W1‖² + ‖W2‖²) already known: the training loop takes
+    /// it from the last update's pass ([`Update`]), which saves a pass over the weights.
+    pub fn backward_given_s<'y>(
+        &self,
+        x: ArrayView2<T>,
+        y: impl Into<Weighted<'y, T>>,
+        lambda: T,
+        s: f64,
+        cache: &Cache<T>,
+        grads: &mut Grads<T>,
+    ) -> Result<Objective> {
         cache.check(&x, self)?;
         let y = y.into();
         check_rows(&y, x.nrows())?;
@@ -239,7 +263,6 @@ impl<T: Real> Mlp<T> {
         // ∂J/∂W1 = ∂J/∂z xᵀ + λW1    batch: dW1 = dZᵀ X + λW1             (h,d)
         matmul_plus_scaled(d_z.t(), x, lambda, self.w1.view(), d_w1);
 
-        let s = self.regularizer(lambda.f64());
         Ok(Objective { l, s, j: l + s })
     }
 
@@ -263,12 +286,14 @@ impl<T: Real> Mlp<T> {
     /// pass measures on the way: ‖∂J/∂W1‖², ‖∂J/∂W2‖² and whether every new weight is finite.
     pub fn sgd_step(&mut self, grads: &Grads<T>, lr: T) -> Update {
         use crate::math::linalg::scaled_add_measured;
-        let (d_w1_sq, finite1) = scaled_add_measured(self.w1.view_mut(), -lr, grads.d_w1.view());
-        let (d_w2_sq, finite2) = scaled_add_measured(self.w2.view_mut(), -lr, grads.d_w2.view());
+        let one = scaled_add_measured(self.w1.view_mut(), -lr, grads.d_w1.view());
+        let two = scaled_add_measured(self.w2.view_mut(), -lr, grads.d_w2.view());
         Update {
-            d_w1_sq,
-            d_w2_sq,
-            finite: finite1 && finite2,
+            d_w1_sq: one.d_sq,
+            d_w2_sq: two.d_sq,
+            w1_sq: one.w_sq,
+            w2_sq: two.w_sq,
+            finite: one.finite && two.finite,
         }
     }
 

@@ -423,6 +423,10 @@ fn train_loop<T: Real>(
         }
         let (mut sum_l, mut sum_s, mut sum_metric) = (0.0f64, 0.0f64, 0.0f64);
         let (mut norm1, mut norm2) = (0.0f64, 0.0f64);
+        // s = λ/2 (‖W1‖² + ‖W2‖²) of the weights as the last plain SGD step left them,
+        // measured by its pass (the same bits as Mlp::regularizer gives); None at the start
+        // of an epoch (the weights may have been restored) and after a momentum step.
+        let mut s_known: Option<f64> = None;
         for (k, idx) in order.chunks(b_max).enumerate() {
             // The next minibatch's rows, in this epoch's order (none after the last).
             let next = order.get((k + 1) * b_max..).unwrap_or(&[]);
@@ -442,7 +446,10 @@ fn train_loop<T: Real>(
             // as the previous minibatch made them.
             let obj = crate::math::linalg::stoppable(stop, || {
                 model.forward(x, &mut cache)?;
-                model.backward(x, y, lambda, &cache, &mut grads)
+                match s_known.take() {
+                    Some(s) => model.backward_given_s(x, y, lambda, s, &cache, &mut grads),
+                    None => model.backward(x, y, lambda, &cache, &mut grads),
+                }
             })?;
             if stop.load(Ordering::Relaxed) {
                 outcome.interrupted = true;
@@ -485,7 +492,11 @@ fn train_loop<T: Real>(
             sum_s += obj.s * b;
             sum_metric += batch_metric(cache.live().2, y, cfg.target_scale.as_deref()) * b;
             let update = match momentum.as_mut() {
-                None => model.sgd_step(&grads, lr),
+                None => {
+                    let update = model.sgd_step(&grads, lr);
+                    s_known = Some(Mlp::<T>::penalty(lambda.f64(), update.w1_sq, update.w2_sq));
+                    update
+                }
                 Some(m) => {
                     // v ← μv + ∂J/∂W;  W ← W − ηv
                     m.v1.zip_mut_with(&grads.d_w1, |v, &g| *v = mu * *v + g);
@@ -496,6 +507,8 @@ fn train_loop<T: Real>(
                     Update {
                         d_w1_sq: sq(&grads.d_w1),
                         d_w2_sq: sq(&grads.d_w2),
+                        w1_sq: sq(&model.w1),
+                        w2_sq: sq(&model.w2),
                         finite: model.is_finite(),
                     }
                 }
