@@ -189,11 +189,51 @@ mod x86 {
     use super::{Rows, MR_256, MR_512};
     use std::arch::x86_64::*;
 
-    /// Rows 0..rows of C from packed panels of MR_512 columns of A, for every column of B:
-    /// column panels of 32 outside, tiles of MR_512 rows inside, so that a panel of B (k × 32)
-    /// stays in L1 while the row tiles go by. A last panel of at most 16 columns takes the
-    /// one-vector tile, a last tile of fewer rows the 4- or 8-row one (so that little is
-    /// computed only to be thrown away).
+    /// Rows 0..rows of C from packed panels of `mr` columns of A, for every column of B: column
+    /// panels of `nr` outside, tiles of `mr` rows inside, so that a panel of B (k × nr) stays in
+    /// L1 while the row tiles go by; `tile` computes each. With `ahead`, the second tile of each
+    /// panel also asks for the next panel of B (the first tile would otherwise wait for it row
+    /// by row).
+    #[inline(always)]
+    #[allow(clippy::too_many_arguments)]
+    unsafe fn tiles(
+        (rows, n, k): (usize, usize, usize),
+        packed: &[f32],
+        b: Rows<*const f32>,
+        c: Rows<*mut f32>,
+        plus: Option<(f32, Rows<*const f32>)>,
+        (mr, nr): (usize, usize),
+        ahead: bool,
+        tile: impl Fn(&Tile),
+    ) {
+        let panel = k.max(1) * mr;
+        for j0 in (0..n).step_by(nr) {
+            let cols = nr.min(n - j0);
+            let next = if ahead && j0 + nr < n {
+                nr.min(n - j0 - nr)
+            } else {
+                0
+            };
+            for (t, i0) in (0..rows).step_by(mr).enumerate() {
+                tile(&Tile {
+                    k,
+                    a: packed.as_ptr().add(t * panel),
+                    b: b.ptr.add(j0),
+                    ldb: b.stride,
+                    c: c.ptr.add(i0 * c.stride + j0),
+                    ldc: c.stride,
+                    w: plus.map(|(l, w)| (l, w.ptr.add(i0 * w.stride + j0), w.stride)),
+                    live: mr.min(rows - i0),
+                    cols,
+                    ahead: if t == 1 { next } else { 0 },
+                });
+            }
+        }
+    }
+
+    /// [`tiles`] with AVX-512: panels of 32 columns, tiles of MR_512 rows. A last panel of at
+    /// most 16 columns takes the one-vector tile, a last tile of fewer rows the 4- or 8-row one
+    /// (so that little is computed only to be thrown away).
     #[target_feature(enable = "avx512f")]
     pub unsafe fn block_512(
         rows: usize,
@@ -204,37 +244,17 @@ mod x86 {
         c: Rows<*mut f32>,
         plus: Option<(f32, Rows<*const f32>)>,
     ) {
-        const NR: usize = 32;
-        let panel = k.max(1) * MR_512;
-        for j0 in (0..n).step_by(NR) {
-            let cols = NR.min(n - j0);
-            let ahead = if j0 + NR < n { NR.min(n - j0 - NR) } else { 0 };
-            for (t, i0) in (0..rows).step_by(MR_512).enumerate() {
-                let live = MR_512.min(rows - i0);
-                let tile = Tile {
-                    k,
-                    a: packed.as_ptr().add(t * panel),
-                    b: b.ptr.add(j0),
-                    ldb: b.stride,
-                    c: c.ptr.add(i0 * c.stride + j0),
-                    ldc: c.stride,
-                    w: plus.map(|(l, w)| (l, w.ptr.add(i0 * w.stride + j0), w.stride)),
-                    live,
-                    cols,
-                    // While the second tile runs, the next panel of B is asked for (the first
-                    // tile of each panel would otherwise wait for it row by row).
-                    ahead: if t == 1 { ahead } else { 0 },
-                };
-                match (cols > 16, live) {
-                    (true, 9..) => tile_512::<12, 2>(&tile),
-                    (true, 5..) => tile_512::<8, 2>(&tile),
-                    (true, _) => tile_512::<4, 2>(&tile),
-                    (false, 9..) => tile_512::<12, 1>(&tile),
-                    (false, 5..) => tile_512::<8, 1>(&tile),
-                    (false, _) => tile_512::<4, 1>(&tile),
-                }
+        let shape = (rows, n, k);
+        tiles(shape, packed, b, c, plus, (MR_512, 32), true, |t| unsafe {
+            match (t.cols > 16, t.live) {
+                (true, 9..) => tile_512::<12, 2>(t),
+                (true, 5..) => tile_512::<8, 2>(t),
+                (true, _) => tile_512::<4, 2>(t),
+                (false, 9..) => tile_512::<12, 1>(t),
+                (false, 5..) => tile_512::<8, 1>(t),
+                (false, _) => tile_512::<4, 1>(t),
             }
-        }
+        });
     }
 
     /// One tile's work: C[..live, ..cols] = Σₚ a[p]ᵀ b[p] (+ fl(λ·W)), A packed MR_512 (or
@@ -292,7 +312,7 @@ mod x86 {
         }
     }
 
-    /// [`block_512`] with AVX2+FMA: panels of 16 columns, tiles of MR_256 rows.
+    /// [`tiles`] with AVX2+FMA: panels of 16 columns, tiles of MR_256 rows.
     #[target_feature(enable = "avx2,fma")]
     pub unsafe fn block_256(
         rows: usize,
@@ -303,32 +323,15 @@ mod x86 {
         c: Rows<*mut f32>,
         plus: Option<(f32, Rows<*const f32>)>,
     ) {
-        const NR: usize = 16;
-        let panel = k.max(1) * MR_256;
-        for j0 in (0..n).step_by(NR) {
-            let cols = NR.min(n - j0);
-            for (t, i0) in (0..rows).step_by(MR_256).enumerate() {
-                let live = MR_256.min(rows - i0);
-                let tile = Tile {
-                    k,
-                    a: packed.as_ptr().add(t * panel),
-                    b: b.ptr.add(j0),
-                    ldb: b.stride,
-                    c: c.ptr.add(i0 * c.stride + j0),
-                    ldc: c.stride,
-                    w: plus.map(|(l, w)| (l, w.ptr.add(i0 * w.stride + j0), w.stride)),
-                    live,
-                    cols,
-                    ahead: 0,
-                };
-                match (cols > 8, live) {
-                    (true, 4..) => tile_256::<6, 2>(&tile),
-                    (true, _) => tile_256::<3, 2>(&tile),
-                    (false, 4..) => tile_256::<6, 1>(&tile),
-                    (false, _) => tile_256::<3, 1>(&tile),
-                }
+        let shape = (rows, n, k);
+        tiles(shape, packed, b, c, plus, (MR_256, 16), false, |t| unsafe {
+            match (t.cols > 8, t.live) {
+                (true, 4..) => tile_256::<6, 2>(t),
+                (true, _) => tile_256::<3, 2>(t),
+                (false, 4..) => tile_256::<6, 1>(t),
+                (false, _) => tile_256::<3, 1>(t),
             }
-        }
+        });
     }
 
     /// [`tile_512`] with AVX2+FMA: MR rows × NV vectors of 8 columns.
