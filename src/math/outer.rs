@@ -120,7 +120,8 @@ pub unsafe fn at_b(
                 let i0 = (g0 + t) * mr;
                 let cols = mr.min(m - i0);
                 let dst = &mut buf[t * panel..(t + 1) * panel];
-                for (p, row) in dst.chunks_exact_mut(mr).enumerate() {
+                // (k rows only: with k = 0 the panel's one row of room is left unread.)
+                for (p, row) in dst.chunks_exact_mut(mr).take(k).enumerate() {
                     // SAFETY: row p of A has m ≥ i0 + cols elements (caller's contract).
                     let src = unsafe { a.ptr.add(p * a.stride + i0) };
                     if cols == mr {
@@ -428,6 +429,7 @@ mod tests {
             (1, 1, 3),
             (3, 1, 40),
             (1, 40, 3),
+            (7, 20, 0),
         ];
         for (t, &(m, n, k)) in shapes.iter().enumerate() {
             let seed = 10 * t as u64;
