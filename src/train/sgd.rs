@@ -423,9 +423,9 @@ fn train_loop<T: Real>(
         }
         let (mut sum_l, mut sum_s, mut sum_metric) = (0.0f64, 0.0f64, 0.0f64);
         let (mut norm1, mut norm2) = (0.0f64, 0.0f64);
-        // s = λ/2 (‖W1‖² + ‖W2‖²) of the weights as the last plain SGD step left them,
-        // measured by its pass (the same bits as Mlp::regularizer gives); None at the start
-        // of an epoch (the weights may have been restored) and after a momentum step.
+        // s = λ/2 (‖W1‖² + ‖W2‖²) of the weights as the last step left them, from the
+        // squared norms its update measured (the same bits as Mlp::regularizer gives); None at
+        // the start of an epoch (the weights may have been restored since).
         let mut s_known: Option<f64> = None;
         for (k, idx) in order.chunks(b_max).enumerate() {
             // The next minibatch's rows, in this epoch's order (none after the last).
@@ -492,11 +492,7 @@ fn train_loop<T: Real>(
             sum_s += obj.s * b;
             sum_metric += batch_metric(cache.live().2, y, cfg.target_scale.as_deref()) * b;
             let update = match momentum.as_mut() {
-                None => {
-                    let update = model.sgd_step(&grads, lr);
-                    s_known = Some(Mlp::<T>::penalty(lambda.f64(), update.w1_sq, update.w2_sq));
-                    update
-                }
+                None => model.sgd_step(&grads, lr),
                 Some(m) => {
                     // v ← μv + ∂J/∂W;  W ← W − ηv
                     m.v1.zip_mut_with(&grads.d_w1, |v, &g| *v = mu * *v + g);
@@ -513,6 +509,7 @@ fn train_loop<T: Real>(
                     }
                 }
             };
+            s_known = Some(Mlp::<T>::penalty(lambda.f64(), update.w1_sq, update.w2_sq));
             norm1 += update.d_w1_sq.sqrt();
             norm2 += update.d_w2_sq.sqrt();
             // A finite J with a huge step can still overflow a weight: catch it at this batch
