@@ -816,10 +816,97 @@ fn lanes_sum(acc: [f64; 8]) -> f64 {
 fn update_block<T: Real>(w: &mut [T], alpha: T, d: &[T]) -> Measured {
     #[cfg(target_arch = "x86_64")]
     if std::arch::is_x86_feature_detected!("avx2") {
-        // SAFETY: the CPU has AVX2, checked just above.
+        use std::any::TypeId;
+        if TypeId::of::<T>() == TypeId::of::<f32>() {
+            let n = w.len().min(d.len());
+            // SAFETY: T is f32 (same TypeId), so these are the same slices as f32; the CPU
+            // has AVX2, checked just above.
+            return unsafe {
+                update_f32_avx2(
+                    std::slice::from_raw_parts_mut(w.as_mut_ptr().cast::<f32>(), n),
+                    alpha.f64() as f32,
+                    std::slice::from_raw_parts(d.as_ptr().cast::<f32>(), n),
+                )
+            };
+        }
+        // SAFETY: the CPU has AVX2, checked above.
         return unsafe { update_avx2(w, alpha, d) };
     }
     update_portable(w, alpha, d)
+}
+
+/// [`update_portable`] for f32, written out in AVX2: the compiler's build of that loop kept
+/// two f64 lanes to a register and shuffled the rest (120 µs for W1 at the reference size,
+/// 8 % of a training step). The same operations in the same lanes: element 8c + l's square
+/// into partial sum l, w + α·d (a product, then a sum: no fused multiply-add), the new w's
+/// square into its own partial sum l; the same bits.
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx2")]
+unsafe fn update_f32_avx2(w: &mut [f32], alpha: f32, d: &[f32]) -> Measured {
+    use std::arch::x86_64::*;
+    let n8 = w.len() / 8 * 8;
+    let (mut d_lo, mut d_hi) = (_mm256_setzero_pd(), _mm256_setzero_pd());
+    let (mut w_lo, mut w_hi) = (_mm256_setzero_pd(), _mm256_setzero_pd());
+    let a = _mm256_set1_ps(alpha);
+    let magnitude = _mm256_castsi256_ps(_mm256_set1_epi32(0x7fff_ffff));
+    let inf = _mm256_set1_ps(f32::INFINITY);
+    let mut all_finite = _mm256_castsi256_ps(_mm256_set1_epi32(-1));
+    let (wp, dp) = (w.as_mut_ptr(), d.as_ptr());
+    let mut i = 0;
+    while i < n8 {
+        // SAFETY: i + 8 ≤ n8 ≤ both lengths.
+        let (x, v) = unsafe { (_mm256_loadu_ps(dp.add(i)), _mm256_loadu_ps(wp.add(i))) };
+        let (xl, xh) = (
+            _mm256_cvtps_pd(_mm256_castps256_ps128(x)),
+            _mm256_cvtps_pd(_mm256_extractf128_ps::<1>(x)),
+        );
+        d_lo = _mm256_add_pd(d_lo, _mm256_mul_pd(xl, xl));
+        d_hi = _mm256_add_pd(d_hi, _mm256_mul_pd(xh, xh));
+        let v = _mm256_add_ps(v, _mm256_mul_ps(a, x));
+        // SAFETY: as the loads.
+        unsafe { _mm256_storeu_ps(wp.add(i), v) };
+        let (vl, vh) = (
+            _mm256_cvtps_pd(_mm256_castps256_ps128(v)),
+            _mm256_cvtps_pd(_mm256_extractf128_ps::<1>(v)),
+        );
+        w_lo = _mm256_add_pd(w_lo, _mm256_mul_pd(vl, vl));
+        w_hi = _mm256_add_pd(w_hi, _mm256_mul_pd(vh, vh));
+        // |v| < ∞ is false for ±∞ and NaN alike.
+        all_finite = _mm256_and_ps(
+            all_finite,
+            _mm256_cmp_ps::<_CMP_LT_OQ>(_mm256_and_ps(v, magnitude), inf),
+        );
+        i += 8;
+    }
+    let lanes = |lo: __m256d, hi: __m256d| {
+        let mut acc = [0.0f64; 8];
+        // SAFETY: acc has room for eight f64.
+        unsafe {
+            _mm256_storeu_pd(acc.as_mut_ptr(), lo);
+            _mm256_storeu_pd(acc.as_mut_ptr().add(4), hi);
+        }
+        acc
+    };
+    let (mut acc, mut acc_w) = (lanes(d_lo, d_hi), lanes(w_lo, w_hi));
+    let mut finite = _mm256_movemask_ps(all_finite) == 0xff;
+    for (((a, aw), w), &x) in acc
+        .iter_mut()
+        .zip(&mut acc_w)
+        .zip(&mut w[n8..])
+        .zip(&d[n8..])
+    {
+        let xf = x as f64;
+        *a += xf * xf;
+        *w += alpha * x;
+        let wf = *w as f64;
+        *aw += wf * wf;
+        finite &= w.is_finite();
+    }
+    Measured {
+        d_sq: lanes_sum(acc),
+        w_sq: lanes_sum(acc_w),
+        finite,
+    }
 }
 
 #[cfg(target_arch = "x86_64")]
@@ -1019,6 +1106,12 @@ mod tests {
             w[at] = f32::MAX;
             d[at] = -f32::MAX;
             assert!(!update_block(&mut w, 10.0, &d).finite, "{at}");
+            let (mut w, mut d) = (vec![1.0f32; 11], vec![0.5f32; 11]);
+            d[at] = f32::NAN;
+            assert!(!update_block(&mut w, 10.0, &d).finite, "NaN at {at}");
+            w[at] = f32::NEG_INFINITY;
+            d[at] = 0.0;
+            assert!(!update_block(&mut w, 10.0, &d).finite, "−∞ at {at}");
         }
     }
 
