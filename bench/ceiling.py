@@ -1,8 +1,13 @@
 # The ceiling's clock, shared by torch_baseline.py (torch.mm) and numpy_ceiling.py (numpy.matmul):
-# the step's five products timed alone, best-of calls and a sustained loop. Standard library only.
+# the step's five products timed alone, best-of calls and a sustained loop, or (sustained_only,
+# for bench/run.sh's paired measurements) a warm-up and the sustained loop alone. Standard library only.
 import time
 
 B = 256
+# Warm-up of a sustained-only measurement (bench/run.sh's step 2, beside each training run):
+# this many steps of the five products, untimed, before the timed loop; benches/products.rs's
+# --sustained-only does the same number.
+WARMUP_STEPS = 20
 
 
 def products_ceiling(shapes, reps=300, rounds=3, steps=705):
@@ -25,11 +30,7 @@ def products_ceiling(shapes, reps=300, rounds=3, steps=705):
     # training run takes (3 epochs of 60 000 rows at B = 256: 705 steps), timed as a whole,
     # so that what a long loop loses (clock, caches, the VM's slow stretches) counts as it
     # does in training. Compare sustained with sustained, and keep the best-of beside it.
-    t = time.perf_counter()
-    for _ in range(steps):
-        for _, f, _ in shapes:
-            f()
-    sustained = time.perf_counter() - t
+    sustained = sustained_loop(shapes, steps)
     out, total_best, flops = [], 0.0, 0.0
     for name, f, macs in shapes:
         ts = sorted(times[name])
@@ -40,6 +41,27 @@ def products_ceiling(shapes, reps=300, rounds=3, steps=705):
     return {"reps": reps, "rounds": rounds, "products": out, "products_best_sum_us": total_best * 1e6,
             "products_best_gflops": flops / total_best / 1e9,
             "ceiling_samples_per_s": B / total_best,
-            "sustained_steps": steps, "sustained_step_us": sustained / steps * 1e6,
-            "sustained_gflops": flops * steps / sustained / 1e9,
-            "sustained_samples_per_s": B * steps / sustained}
+            **sustained_keys(shapes, steps, sustained)}
+
+
+def sustained_loop(shapes, steps):
+    """Seconds for `steps` steps of the five products, one after the other, timed whole."""
+    t = time.perf_counter()
+    for _ in range(steps):
+        for _, f, _ in shapes:
+            f()
+    return time.perf_counter() - t
+
+
+def sustained_keys(shapes, steps, seconds):
+    flops = sum(2 * macs for _, _, macs in shapes)
+    return {"sustained_steps": steps, "sustained_step_us": seconds / steps * 1e6,
+            "sustained_gflops": flops * steps / seconds / 1e9,
+            "sustained_samples_per_s": B * steps / seconds}
+
+
+def sustained_only(shapes, steps=705, warmup=WARMUP_STEPS):
+    """The sustained ceiling alone (--sustained-only): `warmup` untimed steps of the five
+    products, then the timed loop of `steps`; the same keys as products_ceiling's sustained."""
+    sustained_loop(shapes, warmup)
+    return {"warmup_steps": warmup, **sustained_keys(shapes, steps, sustained_loop(shapes, steps))}

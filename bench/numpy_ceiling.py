@@ -2,18 +2,19 @@
 # numpy's wheel bundles), at 1 and 2 threads; prints JSON on stdout, as torch_baseline.py's "gemm".
 # MKL (torch.mm) is not every CPU's fastest BLAS: on AMD CPUs OpenBLAS's Zen kernels may beat it.
 # Usage: bench/.venv/bin/python bench/numpy_ceiling.py [--threads 1,2] [--reps 300] [--steps 705]
+#        [--sustained-only]   (warm-up + the sustained loop alone: bench/run.sh's step 2, beside training)
 import argparse
 import json
 
 import numpy as np
 from threadpoolctl import threadpool_info, threadpool_limits
 
-from ceiling import B, products_ceiling
+from ceiling import B, products_ceiling, sustained_only
 
 D, H, Q = 784, 256, 10
 
 
-def gemm_bench(reps, steps):
+def gemm_bench(reps, steps, only_sustained=False):
     """numpy.matmul into preallocated C-contiguous outputs; transposed operands as views (.T),
     which numpy hands to BLAS as transposes, not copies."""
     rng = np.random.default_rng(1)
@@ -27,6 +28,8 @@ def gemm_bench(reps, steps):
         ("dH=dO·W2", lambda: np.matmul(do, w2, out=dh), B * H * Q),
         ("dW1=dZᵀ·X", lambda: np.matmul(dz.T, x, out=dw1), H * D * B),
     ]
+    if only_sustained:
+        return sustained_only(shapes, steps)
     return products_ceiling(shapes, reps, steps=steps)
 
 
@@ -35,13 +38,15 @@ def main():
     ap.add_argument("--threads", default="1,2")
     ap.add_argument("--reps", type=int, default=300)
     ap.add_argument("--steps", type=int, default=705, help="the sustained loop's steps (a training run's)")
+    ap.add_argument("--sustained-only", action="store_true",
+                    help="skip the best-of calls: a warm-up and the sustained loop alone")
     a = ap.parse_args()
     blas = [{k: i.get(k) for k in ("internal_api", "version", "architecture", "num_threads")}
             for i in threadpool_info() if i.get("user_api") == "blas"]
     res = {"numpy": np.__version__, "blas": blas, "gemm": []}
     for nt in [int(t) for t in a.threads.split(",")]:
         with threadpool_limits(limits=nt, user_api="blas"):
-            res["gemm"].append({"threads": nt, **gemm_bench(a.reps, a.steps)})
+            res["gemm"].append({"threads": nt, **gemm_bench(a.reps, a.steps, a.sustained_only)})
     print(json.dumps(res, indent=2))
 
 

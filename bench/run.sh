@@ -2,16 +2,17 @@
 # Reproduces the speed figures of issues 5, 12 and 24 in one run on this machine and prints a table
 # of ratios: mlp-train's training throughput as a share of the ceiling (the step's five products
 # alone, the fastest of torch.mm, numpy.matmul on OpenBLAS and mlp-train's own products, same thread
-# count, best-of and sustained), vs PyTorch training on a C-contiguous
+# count: sustained, measured right before each training run (the verdict), and best-of and
+# sustained measured minutes apart (information)), vs PyTorch training on a C-contiguous
 # X, CSV loading (the whole process) vs pandas.read_csv alone, peak RSS vs its bound, iris
 # start-up, a 50-fit sweep vs scikit-learn. Raw outputs go to bench/results/<timestamp>/.
 #
 #   bash bench/setup_venv.sh                                                           # once
-#   bash bench/run.sh                                                                  # ~5 min
+#   bash bench/run.sh                                                                  # ~8 min
 #
 # The 60k×784 file is generated (bench/gen_data.py, fixed seed) when missing.
 # Knobs (environment): RUNS training runs per thread count (5, the 1- and 2-thread runs in
-# turns), REPS calls per product for the products and the ceiling (300), CSV_REPS loads (5: the
+# turns, each right after every candidate's sustained ceiling at its thread count), REPS calls per product for the products and the ceiling (300), CSV_REPS loads (5: the
 # loader alone, and the whole CSV-load process interleaved with as many pandas.read_csv runs,
 # each side reported as its median); QUIET_WAIT and TRIES below. A quick check that everything
 # runs end to end: QUIET_WAIT=0 TRIES=1 RUNS=1 REPS=20 CSV_REPS=1 bash bench/run.sh
@@ -98,10 +99,28 @@ measure() {
 
 echo "1/8 products alone (mlp-train, 1 and 2 threads)" >&2
 measure products cargo bench -q --bench products -- --threads 1,2 --reps "$REPS"
-echo "2/8 mlp-train training, 1 and 2 threads, $RUNS runs each, in turns" >&2
+# paired NAME T R: one candidate's sustained ceiling alone at T threads (warm-up + the five
+# products × 705 steps, timed whole; no best-of calls, no CSV, no training), for round R.
+paired() {
+  local c=$1 t=$2 r=$3
+  case "$c" in
+    numpy_auto) measure "paired_${c}_t${t}_r${r}" env -u OPENBLAS_CORETYPE "$PY" bench/numpy_ceiling.py --sustained-only --threads "$t" ;;
+    numpy_*)    measure "paired_${c}_t${t}_r${r}" env OPENBLAS_CORETYPE="${c#numpy_}" "$PY" bench/numpy_ceiling.py --sustained-only --threads "$t" ;;
+    torch)      measure "paired_${c}_t${t}_r${r}" "$PY" bench/torch_baseline.py --sustained-only --threads "$t" ;;
+    products)   measure "paired_${c}_t${t}_r${r}" cargo bench -q --bench products -- --sustained-only --threads "$t" ;;
+  esac
+}
+CANDIDATES=("${CORETYPES[@]/#/numpy_}" torch products)
+echo "2/8 mlp-train training, 1 and 2 threads, $RUNS runs each, in turns, each right after the" \
+     "sustained ceiling of every candidate (${CANDIDATES[*]}) at its thread count" >&2
 # In turns (1, 2, 1, 2, …): a slow stretch of the VM, which can last a few runs, then falls on
-# both thread counts rather than on all the runs of one.
+# both thread counts rather than on all the runs of one. The VM's speed drifts by 10-15 % over
+# tens of minutes, more than issue 24's margin, so each training run is divided by ceilings
+# timed within the minute before it (report.py's paired row); the candidates' order turns by
+# one each round, so that none is always the one next to training.
 for ((r = 1; r <= RUNS; r++)); do for t in 1 2; do
+  n=${#CANDIDATES[@]}
+  for ((i = 0; i < n; i++)); do paired "${CANDIDATES[(i + r - 1) % n]}" "$t" "$r"; done
   measure "train_t${t}_r${r}" "$BIN" "${TRAIN_ARGS[@]}" --threads "$t" --json --quiet
 done; done
 echo "2c/8 small models: digits 65→32→10 and 65→64→10, B 32, 300 epochs, 1 thread, $RUNS runs each, in turns" >&2

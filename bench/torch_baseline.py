@@ -1,5 +1,7 @@
 # PyTorch eager CPU baseline for issue 5: 784-256-10 ReLU MLP, no bias, softmax CE + lambda/2 L2, SGD lr 0.1, B=256, 3 epochs.
 # Usage: bench/.venv/bin/python bench/torch_baseline.py [--data bench/data/synth60k.csv] [--threads 1,2]; prints JSON on stdout.
+# --sustained-only [--steps 705]: no CSV, no training, no best-of calls: a warm-up and the
+# ceiling's sustained loop alone at each thread count (bench/run.sh's step 2, beside training).
 import argparse
 import json
 import os
@@ -11,7 +13,7 @@ import pandas as pd
 import torch
 import torch.nn.functional as F
 
-from ceiling import products_ceiling  # the same clock as numpy_ceiling.py's
+from ceiling import products_ceiling, sustained_only  # the same clock as numpy_ceiling.py's
 from pandas_read import read_float32  # the same float32 read as run.sh's fresh-process runs
 
 D, H, Q = 784, 256, 10
@@ -110,7 +112,7 @@ def train_manual(x, y, epochs, bs, lr, lam, seed):
 
 
 
-def gemm_bench(reps=300, rounds=3, steps=705):
+def gemm_bench(reps=300, rounds=3, steps=705, only_sustained=False):
     """The ceiling with torch.mm (MKL on x86) on the step's five shapes (ceiling.py)."""
     B = 256
     g = torch.Generator().manual_seed(1)
@@ -124,6 +126,8 @@ def gemm_bench(reps=300, rounds=3, steps=705):
         ("dH=dO·W2", lambda: torch.mm(do, w2, out=dh), B * H * Q),
         ("dW1=dZᵀ·X", lambda: torch.mm(dz.T, x, out=dw1), H * D * B),
     ]
+    if only_sustained:
+        return sustained_only(shapes, steps)
     return products_ceiling(shapes, reps, rounds, steps)
 
 
@@ -139,7 +143,20 @@ def main():
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--reps", type=int, default=300, help="torch.mm calls per product for the ceiling")
     ap.add_argument("--csv-reps", type=int, default=5, help="float32 read_csv runs (their median is reported)")
+    ap.add_argument("--sustained-only", action="store_true",
+                    help="only the ceiling's warm-up and sustained loop (no CSV, no training, no best-of calls)")
+    ap.add_argument("--steps", type=int, default=705,
+                    help="with --sustained-only: the loop's steps (the training run's: 3 epochs of 60 000 at B 256)")
     a = ap.parse_args()
+    if a.sustained_only:
+        res = {"torch": torch.__version__, "torch_config_cpu_capability": torch.backends.cpu.get_cpu_capability(),
+               "gemm": []}
+        for nt in [int(t) for t in a.threads.split(",")]:
+            torch.set_num_threads(nt)
+            res["gemm"].append({"threads": nt, **gemm_bench(steps=a.steps, only_sustained=True)})
+        json.dump(res, sys.stdout, indent=2)
+        print()
+        return
     x, y, info = load(a.data, a.csv_reps)
     res = {
         "x_layout": {"contiguous": x.is_contiguous(), "stride": list(x.stride())},

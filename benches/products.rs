@@ -5,6 +5,10 @@
 //! achievable GFLOP/s for the step's products (209.4 MFLOP over the sum of the best times).
 //!
 //! `cargo bench --bench products [-- --threads 1,2 --reps 200]` (used by bench/run.sh).
+//!
+//! `-- --sustained-only --threads T`: only the sustained loop (after `WARMUP_STEPS` untimed
+//! steps, as bench/ceiling.py's), with the same JSON keys; bench/run.sh's step 2 times it
+//! right before each training run.
 
 use std::hint::black_box;
 use std::time::Instant;
@@ -21,6 +25,72 @@ const H: usize = 256;
 const Q: usize = 10;
 /// Steps of the reference training run (3 epochs of 60 000 rows at B = 256).
 const SUSTAINED_STEPS: usize = 705;
+/// Untimed steps before a `--sustained-only` loop (bench/ceiling.py's `WARMUP_STEPS`).
+const WARMUP_STEPS: usize = 20;
+
+/// The operands and outputs of the step's five products.
+struct Five {
+    x: Array2<f32>,
+    w1: Array2<f32>,
+    w2: Array2<f32>,
+    h: Array2<f32>,
+    d_o: Array2<f32>,
+    d_z: Array2<f32>,
+    z: Array2<f32>,
+    o: Array2<f32>,
+    d_h: Array2<f32>,
+    d_w1: Array2<f32>,
+    d_w2: Array2<f32>,
+}
+
+impl Five {
+    /// Product `p` of the five, in the order of a step.
+    fn product(&mut self, p: usize) {
+        match p {
+            0 => matmul(self.x.view(), self.w1.t(), self.z.view_mut()),
+            1 => matmul(self.h.view(), self.w2.t(), self.o.view_mut()),
+            2 => matmul_plus_scaled(
+                self.d_o.t(),
+                self.h.view(),
+                1e-4,
+                self.w2.view(),
+                self.d_w2.view_mut(),
+            ),
+            3 => matmul(self.d_o.view(), self.w2.view(), self.d_h.view_mut()),
+            _ => matmul_plus_scaled(
+                self.d_z.t(),
+                self.x.view(),
+                1e-4,
+                self.w1.view(),
+                self.d_w1.view_mut(),
+            ),
+        }
+    }
+
+    /// Seconds for `steps` steps of the five products one after the other, timed whole.
+    fn sustained(&mut self, steps: usize) -> f64 {
+        let t0 = Instant::now();
+        for _ in 0..steps {
+            for p in 0..5 {
+                self.product(p);
+            }
+        }
+        t0.elapsed().as_secs_f64()
+    }
+}
+
+/// As `train` does: 1 thread starts no pool; N ≥ 2 run inside a local pool of N.
+fn on_threads<R: Send>(t: usize, run: impl FnOnce() -> R + Send) -> R {
+    if t <= 1 {
+        run()
+    } else {
+        rayon::ThreadPoolBuilder::new()
+            .num_threads(t)
+            .build()
+            .unwrap()
+            .install(run)
+    }
+}
 
 fn rand(rows: usize, cols: usize, rng: &mut Rng) -> Array2<f32> {
     Array2::from_shape_simple_fn((rows, cols), || rng.random_range(-1.0..1.0) as f32)
@@ -62,18 +132,43 @@ fn main() {
     }
 
     let mut rng = mlp_train::math::rng::seeded(7);
-    let x = rand(B, D, &mut rng);
-    let w1 = rand(H, D, &mut rng);
-    let w2 = rand(Q, H, &mut rng);
-    let hmat = rand(B, H, &mut rng);
-    let d_o = rand(B, Q, &mut rng);
-    let d_z = rand(B, H, &mut rng);
-    let (mut z, mut o, mut d_h) = (
-        Array2::<f32>::zeros((B, H)),
-        Array2::<f32>::zeros((B, Q)),
-        Array2::<f32>::zeros((B, H)),
-    );
-    let (mut d_w1, mut d_w2) = (Array2::<f32>::zeros((H, D)), Array2::<f32>::zeros((Q, H)));
+    let mut five = Five {
+        x: rand(B, D, &mut rng),
+        w1: rand(H, D, &mut rng),
+        w2: rand(Q, H, &mut rng),
+        h: rand(B, H, &mut rng),
+        d_o: rand(B, Q, &mut rng),
+        d_z: rand(B, H, &mut rng),
+        z: Array2::zeros((B, H)),
+        o: Array2::zeros((B, Q)),
+        d_h: Array2::zeros((B, H)),
+        d_w1: Array2::zeros((H, D)),
+        d_w2: Array2::zeros((Q, H)),
+    };
+    if args.iter().any(|a| a == "--sustained-only") {
+        let runs: Vec<_> = threads
+            .iter()
+            .map(|&t| {
+                on_threads(t, || {
+                    five.sustained(WARMUP_STEPS);
+                    let sustained = five.sustained(SUSTAINED_STEPS) / SUSTAINED_STEPS as f64;
+                    serde_json::json!({
+                        "threads": t,
+                        "products_sustained_us": sustained * 1e6,
+                        "products_sustained_samples_per_s": B as f64 / sustained,
+                    })
+                })
+            })
+            .collect();
+        let summary = serde_json::json!({
+            "sustained_steps": SUSTAINED_STEPS,
+            "warmup_steps": WARMUP_STEPS,
+            "kernels": mlp_train::math::linalg::kernel_path(),
+            "runs": runs,
+        });
+        println!("{}", serde_json::to_string_pretty(&summary).unwrap());
+        return;
+    }
     let y: Vec<usize> = (0..B).map(|i| i % Q).collect();
     let mut model = Mlp::<f32>::init(D, H, Q, Activation::Relu, Loss::SoftmaxCe, Init::He, 0);
     let mut cache = Cache::for_model(&model, B);
@@ -92,18 +187,12 @@ fn main() {
 
     let mut out = Vec::new();
     for &t in &threads {
-        let mut run = || {
+        let run = || {
             let mut products = Vec::new();
             let mut best_sum = 0.0;
             let mut median_sum = 0.0;
             for (p, (&name, &(m, n, k))) in names.iter().zip(&sizes).enumerate() {
-                let (best, median) = time(reps, || match p {
-                    0 => matmul(x.view(), w1.t(), z.view_mut()),
-                    1 => matmul(hmat.view(), w2.t(), o.view_mut()),
-                    2 => matmul_plus_scaled(d_o.t(), hmat.view(), 1e-4, w2.view(), d_w2.view_mut()),
-                    3 => matmul(d_o.view(), w2.view(), d_h.view_mut()),
-                    _ => matmul_plus_scaled(d_z.t(), x.view(), 1e-4, w1.view(), d_w1.view_mut()),
-                });
+                let (best, median) = time(reps, || five.product(p));
                 best_sum += best;
                 median_sum += median;
                 products.push(serde_json::json!({
@@ -114,19 +203,11 @@ fn main() {
             }
             // Sustained: the five products one after the other for as many steps as the
             // reference training run takes (3 epochs of 60 000 rows: 705 steps), timed whole.
-            let t0 = Instant::now();
-            for _ in 0..SUSTAINED_STEPS {
-                matmul(x.view(), w1.t(), z.view_mut());
-                matmul(hmat.view(), w2.t(), o.view_mut());
-                matmul_plus_scaled(d_o.t(), hmat.view(), 1e-4, w2.view(), d_w2.view_mut());
-                matmul(d_o.view(), w2.view(), d_h.view_mut());
-                matmul_plus_scaled(d_z.t(), x.view(), 1e-4, w1.view(), d_w1.view_mut());
-            }
-            let sustained = t0.elapsed().as_secs_f64() / SUSTAINED_STEPS as f64;
+            let sustained = five.sustained(SUSTAINED_STEPS) / SUSTAINED_STEPS as f64;
             let (step_best, step_median) = time(reps, || {
-                model.forward(x.view(), &mut cache).unwrap();
+                model.forward(five.x.view(), &mut cache).unwrap();
                 let obj = model
-                    .backward(x.view(), Target::Classes(&y), 1e-4, &cache, &mut grads)
+                    .backward(five.x.view(), Target::Classes(&y), 1e-4, &cache, &mut grads)
                     .unwrap();
                 model.sgd_step(&grads, 1e-3);
                 black_box(obj.j);
@@ -146,23 +227,14 @@ fn main() {
                 "step_median_samples_per_s": B as f64 / step_median,
             })
         };
-        // As `train` does: 1 thread starts no pool; N ≥ 2 run inside a local pool of N.
-        let res = if t <= 1 {
-            run()
-        } else {
-            let pool = rayon::ThreadPoolBuilder::new()
-                .num_threads(t)
-                .build()
-                .unwrap();
-            pool.install(run)
-        };
-        out.push(res);
+        out.push(on_threads(t, run));
     }
     // dW1 = dZᵀ·X two ways, call by call in turns, 1 thread: as linalg computes it (a
     // column-major left operand into a row-major dW1), and transposed, dW1ᵀ = Xᵀ·dZ into the
     // column-major view dW1ᵀ (the AVX2 note: faer is slowest on the first).
     let dw1_ways = {
         use faer_ext::IntoFaer;
+        let Five { x, d_z, d_w1, .. } = &mut five;
         let mut other = Array2::<f32>::zeros((H, D));
         let (mut as_is, mut transposed) = (Vec::new(), Vec::new());
         let warm = reps.div_ceil(10);
