@@ -135,13 +135,16 @@ pub unsafe fn at_b(
                             }
                         }
                     } else {
-                        for (r, v) in row.iter_mut().enumerate() {
-                            // SAFETY: r < cols, inside row p of A.
-                            *v = if r < cols {
-                                unsafe { *src.add(r) }
-                            } else {
-                                0.0
-                            };
+                        // A partial panel (the last of A, or all of dW2's A with q = 10 < mr):
+                        // one masked load and store, where a loop over the row's values, one
+                        // test each, was 9 % of a digits step (65 → 32 → 10, B 32).
+                        // SAFETY: cols < mr values inside row p of A; the CPU has the
+                        // kernel's instruction set (`kernel()`).
+                        unsafe {
+                            match kernel {
+                                Kernel::Avx512 => x86::partial_512(src, cols, row),
+                                Kernel::Avx2 => x86::partial_256(src, cols, row),
+                            }
                         }
                     }
                 }
@@ -189,6 +192,32 @@ unsafe fn copy<const N: usize>(src: *const f32, row: &mut [f32]) {
 mod x86 {
     use super::{Rows, MR_256, MR_512};
     use std::arch::x86_64::*;
+
+    /// row (MR_512 values) = the `cols` < MR_512 values at `src`, then zeros.
+    ///
+    /// # Safety
+    /// The CPU has AVX-512F; `src` points at `cols` readable f32 (the masked-off lanes are
+    /// not read); `row` holds MR_512 values.
+    #[target_feature(enable = "avx512f")]
+    pub unsafe fn partial_512(src: *const f32, cols: usize, row: &mut [f32]) {
+        debug_assert!(cols < MR_512 && row.len() == MR_512);
+        let v = unsafe { _mm512_maskz_loadu_ps(((1u32 << cols) - 1) as u16, src) };
+        unsafe { _mm512_mask_storeu_ps(row.as_mut_ptr(), ((1u32 << MR_512) - 1) as u16, v) };
+    }
+
+    /// row (MR_256 values) = the `cols` < MR_256 values at `src`, then zeros.
+    ///
+    /// # Safety
+    /// The CPU has AVX2; `src` points at `cols` readable f32 (the masked-off lanes are not
+    /// read); `row` holds MR_256 values.
+    #[target_feature(enable = "avx2")]
+    pub unsafe fn partial_256(src: *const f32, cols: usize, row: &mut [f32]) {
+        debug_assert!(cols < MR_256 && row.len() == MR_256);
+        let lane = _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7);
+        let below = |n: usize| _mm256_cmpgt_epi32(_mm256_set1_epi32(n as i32), lane);
+        let v = unsafe { _mm256_maskload_ps(src, below(cols)) };
+        unsafe { _mm256_maskstore_ps(row.as_mut_ptr(), below(MR_256), v) };
+    }
 
     /// Rows 0..rows of C from packed panels of `mr` columns of A, for every column of B: column
     /// panels of `nr` outside, tiles of `mr` rows inside, so that a panel of B (k × nr) stays in
@@ -396,6 +425,10 @@ mod x86 {
         unreachable!("no x86 kernels on this architecture")
     }
     pub use block_512 as block_256;
+    pub unsafe fn partial_512(_: *const f32, _: usize, _: &mut [f32]) {
+        unreachable!("no x86 kernels on this architecture")
+    }
+    pub use partial_512 as partial_256;
 }
 
 #[cfg(test)]
