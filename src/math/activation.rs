@@ -3,7 +3,7 @@
 
 use ndarray::{ArrayView2, ArrayViewMut2};
 
-use crate::math::linalg::{elementwise_parts, zip3_rows, zip_rows, SLICE_ELEMENTS};
+use crate::math::linalg::{zip3_rows, zip_rows};
 use crate::Real;
 
 /// `body` with `$a` a constant equal to the activation `act`, one copy per activation: each
@@ -132,64 +132,14 @@ impl Activation {
 
     /// H = φ(Z), element-wise, written into `h` (same shape as `z`); by rows over the rayon
     /// pool when there is one.
-    pub fn forward<T: Real>(self, z: ArrayView2<T>, mut h: ArrayViewMut2<T>) {
-        if z.dim() == h.dim() && one_pass(z.len()) {
-            if let (Some(z), Some(h)) = (z.as_slice(), h.as_slice_mut()) {
-                return fixed!(self, A => each(h, z, z, |h, z, _| *h = A.phi(z)));
-            }
-        }
+    pub fn forward<T: Real>(self, z: ArrayView2<T>, h: ArrayViewMut2<T>) {
         fixed!(self, A => zip_rows(h, z, |h, z| *h = A.phi(z)));
     }
 
     /// dZ = dH ⊙ φ'(Z), element-wise, written into `d_z`; by rows like [`Self::forward`].
-    pub fn backward<T: Real>(
-        self,
-        d_h: ArrayView2<T>,
-        z: ArrayView2<T>,
-        mut d_z: ArrayViewMut2<T>,
-    ) {
-        if z.dim() == d_z.dim() && d_h.dim() == d_z.dim() && one_pass(z.len()) {
-            if let (Some(d_h), Some(z), Some(d_z)) =
-                (d_h.as_slice(), z.as_slice(), d_z.as_slice_mut())
-            {
-                return fixed!(self, A => each(d_z, d_h, z, |d_z, d_h, z| *d_z = d_h * A.phi_prime(z)));
-            }
-        }
+    pub fn backward<T: Real>(self, d_h: ArrayView2<T>, z: ArrayView2<T>, d_z: ArrayViewMut2<T>) {
         fixed!(self, A => zip3_rows(d_z, d_h, z, |d_z, d_h, z| *d_z = d_h * A.phi_prime(z)));
     }
-}
-
-/// True when [`zip_rows`] would make one pass on this thread over `len` elements (neither
-/// split over a pool nor cut into slices for the stop flag): small hidden layers, where its
-/// setup and SSE loop cost more than the pass.
-#[inline]
-fn one_pass(len: usize) -> bool {
-    elementwise_parts(len) == 1 && len < SLICE_ELEMENTS
-}
-
-/// f(x, y, z) for the elements at the same place of three slices of one length, on the AVX2
-/// build of the loop when the CPU has it (element by element: the same bits on every build).
-#[inline]
-fn each<T: Real>(x: &mut [T], y: &[T], z: &[T], f: impl Fn(&mut T, T, T)) {
-    #[cfg(target_arch = "x86_64")]
-    if std::arch::is_x86_feature_detected!("avx2") {
-        // SAFETY: the CPU has AVX2, checked just above.
-        return unsafe { each_avx2(x, y, z, f) };
-    }
-    each_portable(x, y, z, f)
-}
-
-#[cfg(target_arch = "x86_64")]
-#[target_feature(enable = "avx2")]
-unsafe fn each_avx2<T: Real>(x: &mut [T], y: &[T], z: &[T], f: impl Fn(&mut T, T, T)) {
-    each_portable(x, y, z, f)
-}
-
-#[inline(always)]
-fn each_portable<T: Real>(x: &mut [T], y: &[T], z: &[T], f: impl Fn(&mut T, T, T)) {
-    x.iter_mut()
-        .zip(y.iter().zip(z))
-        .for_each(|(x, (&y, &z))| f(x, y, z));
 }
 
 impl std::fmt::Display for Activation {
