@@ -277,7 +277,16 @@ fn softmax_ce_rows<T: Real>(
 ) -> f64 {
     let q = o.ncols();
     if let (Some(o), Some(d), true) = (o.as_slice(), d_o.as_slice_mut(), q > 0) {
-        return softmax_ce_slices(o, d, q, y, first, share, w);
+        let rows = SoftmaxCeRows {
+            o,
+            d,
+            q,
+            y,
+            first,
+            share,
+            w,
+        };
+        return rows.run();
     }
     // d = o − m, row by row
     for (o_i, mut d_i) in o.outer_iter().zip(d_o.outer_iter_mut()) {
@@ -307,109 +316,123 @@ fn softmax_ce_rows<T: Real>(
     total
 }
 
-/// [`softmax_ce_rows`] on the usual row-major blocks, rows as plain slices (no per-row
-/// views), on the AVX2/FMA build of the same steps when the CPU has both (each step an IEEE
-/// operation, so the same bits on every build).
-fn softmax_ce_slices<T: Real>(
-    o: &[T],
-    d: &mut [T],
+/// A block of rows of [`softmax_ce_rows`] as plain slices (no per-row views): O and ∂L/∂O
+/// row-major with q columns, the rows' classes, the first row's index in the batch, the shares
+/// wᵢ/Σw and the weights.
+struct SoftmaxCeRows<'a, T, S> {
+    o: &'a [T],
+    d: &'a mut [T],
     q: usize,
-    y: &[usize],
+    y: &'a [usize],
     first: usize,
-    share: &impl Fn(usize) -> T,
-    w: Option<ArrayView1<T>>,
-) -> f64 {
-    #[cfg(target_arch = "x86_64")]
-    if crate::math::vexp::avx2_fma() {
-        // SAFETY: the CPU has AVX2 and FMA, checked just above.
-        return unsafe { softmax_ce_avx2(o, d, q, y, first, share, w) };
-    }
-    softmax_ce_portable(o, d, q, y, first, share, w, lanes_max, sum_lanes)
+    share: &'a S,
+    w: Option<ArrayView1<'a, T>>,
 }
 
-#[cfg(target_arch = "x86_64")]
-#[target_feature(enable = "avx2,fma")]
-unsafe fn softmax_ce_avx2<T: Real>(
-    o: &[T],
-    d: &mut [T],
-    q: usize,
-    y: &[usize],
-    first: usize,
-    share: &impl Fn(usize) -> T,
-    w: Option<ArrayView1<T>>,
-) -> f64 {
-    if TypeId::of::<T>() == TypeId::of::<f32>() && q <= rows::SHORT {
-        // Rows of f32 short enough for two registers: max and Σ there, the same values.
-        // SAFETY: T is f32 (same TypeId), so the slice is a slice of f32.
+impl<T: Real, S: Fn(usize) -> T> SoftmaxCeRows<'_, T, S> {
+    /// [`Self::steps`] on the AVX2/FMA build when the CPU has both (each step an IEEE
+    /// operation, so the same bits on every build).
+    fn run(self) -> f64 {
+        #[cfg(target_arch = "x86_64")]
+        if crate::math::vexp::avx2_fma() {
+            // SAFETY: the CPU has AVX2 and FMA, checked just above.
+            return unsafe { self.steps_avx2_fma() };
+        }
+        // SAFETY: `avx2_fma` false asks nothing of the CPU.
+        unsafe { self.steps(false) }
+    }
+
+    /// # Safety
+    /// The CPU must have AVX2 and FMA.
+    #[cfg(target_arch = "x86_64")]
+    #[target_feature(enable = "avx2,fma")]
+    unsafe fn steps_avx2_fma(self) -> f64 {
+        // SAFETY: the caller's.
+        unsafe { self.steps(true) }
+    }
+
+    /// The steps of [`softmax_ce_rows`], [`GRADIENT_BLOCK_ROWS`] rows at a time: m = max oᵢ of
+    /// each row (kept for ℓ), d = o − m, d = e^d for the rows at once, then per row Σ e^(o − m)
+    /// in the order of [`sum_fixed`], ∂ℓ/∂o and ℓ. Each row's max and Σ are [`lanes_max`] and
+    /// [`sum_lanes`], or, on the AVX2/FMA build for rows of f32 short enough for two
+    /// registers, the same reductions there ([`rows`]: the same values).
+    ///
+    /// # Safety
+    /// With `avx2_fma`, the CPU must have AVX2 and FMA.
+    #[inline(always)]
+    unsafe fn steps(self, avx2_fma: bool) -> f64 {
+        let Self {
+            o,
+            d,
+            q,
+            y,
+            first,
+            share,
+            w,
+        } = self;
+        let registers = avx2_fma && TypeId::of::<T>() == TypeId::of::<f32>() && q <= rows::SHORT;
+        // SAFETY (used only when `registers`): T is f32 (same TypeId), so the slice is a slice of f32.
         let f32s =
             |v: &[T]| unsafe { std::slice::from_raw_parts(v.as_ptr().cast::<f32>(), v.len()) };
-        // SAFETY (both): the CPU has AVX2 and FMA (the caller checked); rows of q ≤ SHORT.
-        let max = |v: &[T]| T::of(unsafe { rows::max(f32s(v)) } as f64);
-        let sum = |v: &[T]| T::of(unsafe { rows::sum(f32s(v)) } as f64);
-        return softmax_ce_portable(o, d, q, y, first, share, w, max, sum);
-    }
-    softmax_ce_portable(o, d, q, y, first, share, w, lanes_max, sum_lanes)
-}
-
-/// The steps of [`softmax_ce_rows`], [`GRADIENT_BLOCK_ROWS`] rows at a time: m = max oᵢ of each
-/// row (kept for ℓ), d = o − m, d = e^d for the rows at once, then per row Σ e^(o − m) in the
-/// order of [`sum_fixed`], ∂ℓ/∂o and ℓ. `max` and `sum` are [`lanes_max`] and [`sum_lanes`] or
-/// the same reductions in registers ([`rows`]).
-#[inline(always)]
-#[allow(clippy::too_many_arguments)]
-fn softmax_ce_portable<T: Real>(
-    o: &[T],
-    d: &mut [T],
-    q: usize,
-    y: &[usize],
-    first: usize,
-    share: &impl Fn(usize) -> T,
-    w: Option<ArrayView1<T>>,
-    max: impl Fn(&[T]) -> T,
-    sum: impl Fn(&[T]) -> T,
-) -> f64 {
-    let mut total = 0.0f64;
-    let rows = o.chunks(GRADIENT_BLOCK_ROWS * q);
-    let blocks = rows.zip(d.chunks_mut(GRADIENT_BLOCK_ROWS * q));
-    for (k0, (o, d)) in blocks
-        .enumerate()
-        .map(|(b, od)| (b * GRADIENT_BLOCK_ROWS, od))
-    {
-        // m = max oᵢ, d = o − m, row by row
-        let mut m = [T::zero(); GRADIENT_BLOCK_ROWS];
-        for ((m, o_i), d_i) in m
-            .iter_mut()
-            .zip(o.chunks_exact(q))
-            .zip(d.chunks_exact_mut(q))
+        let max = |v: &[T]| {
+            #[cfg(target_arch = "x86_64")]
+            if registers {
+                // SAFETY: AVX2 and FMA (the caller's), rows of q ≤ SHORT.
+                return T::of(unsafe { rows::max(f32s(v)) } as f64);
+            }
+            lanes_max(v)
+        };
+        let sum = |v: &[T]| {
+            #[cfg(target_arch = "x86_64")]
+            if registers {
+                // SAFETY: as for max.
+                return T::of(unsafe { rows::sum(f32s(v)) } as f64);
+            }
+            sum_lanes(v)
+        };
+        let mut total = 0.0f64;
+        let rows = o.chunks(GRADIENT_BLOCK_ROWS * q);
+        let blocks = rows.zip(d.chunks_mut(GRADIENT_BLOCK_ROWS * q));
+        for (k0, (o, d)) in blocks
+            .enumerate()
+            .map(|(b, od)| (b * GRADIENT_BLOCK_ROWS, od))
         {
-            *m = max(o_i);
-            d_i.iter_mut().zip(o_i).for_each(|(d, &o)| *d = o - *m);
+            // m = max oᵢ, d = o − m, row by row
+            let mut m = [T::zero(); GRADIENT_BLOCK_ROWS];
+            for ((m, o_i), d_i) in m
+                .iter_mut()
+                .zip(o.chunks_exact(q))
+                .zip(d.chunks_exact_mut(q))
+            {
+                *m = max(o_i);
+                d_i.iter_mut().zip(o_i).for_each(|(d, &o)| *d = o - *m);
+            }
+            // d = e^(o − m)
+            exp_in_place(d);
+            let rows = o
+                .chunks_exact(q)
+                .zip(d.chunks_exact_mut(q))
+                .zip(&m)
+                .zip(&y[k0..]);
+            for (k, (((o_i, d_i), &m_i), &y_i)) in rows.enumerate() {
+                let i = first + k0 + k;
+                let c_i = share(i);
+                let sum = sum(d_i);
+                // ∂ℓ/∂o = p − onehot(y), p = e^(o − m) / Σ: times wᵢ/Σw
+                let scale = c_i / sum;
+                d_i.iter_mut().for_each(|d| *d *= scale);
+                d_i[y_i] -= c_i;
+                // ℓ = m + log Σⱼ e^(oⱼ − m) − o_y
+                let l_i = (m_i + sum.ln() - o_i[y_i]).f64();
+                // Σᵢ wᵢ ℓᵢ
+                total += match &w {
+                    Some(w) => w[i].f64() * l_i,
+                    None => l_i,
+                };
+            }
         }
-        // d = e^(o − m)
-        exp_in_place(d);
-        let rows = o
-            .chunks_exact(q)
-            .zip(d.chunks_exact_mut(q))
-            .zip(&m)
-            .zip(&y[k0..]);
-        for (k, (((o_i, d_i), &m_i), &y_i)) in rows.enumerate() {
-            let i = first + k0 + k;
-            let c_i = share(i);
-            let sum = sum(d_i);
-            // ∂ℓ/∂o = p − onehot(y), p = e^(o − m) / Σ: times wᵢ/Σw
-            let scale = c_i / sum;
-            d_i.iter_mut().for_each(|d| *d *= scale);
-            d_i[y_i] -= c_i;
-            // ℓ = m + log Σⱼ e^(oⱼ − m) − o_y
-            let l_i = (m_i + sum.ln() - o_i[y_i]).f64();
-            // Σᵢ wᵢ ℓᵢ
-            total += match &w {
-                Some(w) => w[i].f64() * l_i,
-                None => l_i,
-            };
-        }
+        total
     }
-    total
 }
 
 /// max v as [`row_max`] (the same value: max picks one of its operands, NaN ignored, and the
