@@ -863,123 +863,153 @@ fn update_block<T: Real>(w: &mut [T], alpha: T, d: &[T]) -> Measured {
     update_portable(w, alpha, d)
 }
 
-/// [`update_f32_avx2`] with each eight values' f64 lanes in one AVX-512 register: half the
-/// conversions, products and sums (a small model's W1 is latency-bound on them); the same
-/// lanes, so the same bits.
+/// The f64 partial sums of [`update_f32`]'s squares, eight lanes: one AVX-512 register, or two
+/// AVX2 ones (lanes 0-3 and 4-7). Lane l takes the square of each eight values' value l.
+/// Every method asks that the CPU have the implementation's instruction set (AVX-512F for
+/// [`Zmm`], AVX2 for [`Ymm2`]).
+#[cfg(target_arch = "x86_64")]
+trait Lanes: Copy {
+    /// Eight zeros.
+    unsafe fn zero() -> Self;
+    /// Lane l += (x_l as f64)², a product, then a sum.
+    unsafe fn add_squares(self, x: std::arch::x86_64::__m256) -> Self;
+    /// The eight partial sums, lane 0 first.
+    unsafe fn get(self) -> [f64; 8];
+}
+
+/// [`Lanes`] in one AVX-512 register: half the conversions, products and sums of two AVX2 ones
+/// (a small model's W1 update is latency-bound on them).
+#[cfg(target_arch = "x86_64")]
+#[derive(Clone, Copy)]
+struct Zmm(std::arch::x86_64::__m512d);
+
+#[cfg(target_arch = "x86_64")]
+impl Lanes for Zmm {
+    #[inline(always)]
+    unsafe fn zero() -> Self {
+        // SAFETY (each intrinsic here): the CPU has AVX-512F (the trait's contract); the
+        // store writes eight f64 into room for eight.
+        Zmm(unsafe { std::arch::x86_64::_mm512_setzero_pd() })
+    }
+    #[inline(always)]
+    unsafe fn add_squares(self, x: std::arch::x86_64::__m256) -> Self {
+        use std::arch::x86_64::*;
+        unsafe {
+            let x = _mm512_cvtps_pd(x);
+            Zmm(_mm512_add_pd(self.0, _mm512_mul_pd(x, x)))
+        }
+    }
+    #[inline(always)]
+    unsafe fn get(self) -> [f64; 8] {
+        let mut acc = [0.0f64; 8];
+        unsafe { std::arch::x86_64::_mm512_storeu_pd(acc.as_mut_ptr(), self.0) };
+        acc
+    }
+}
+
+/// [`Lanes`] in two AVX2 registers.
+#[cfg(target_arch = "x86_64")]
+#[derive(Clone, Copy)]
+struct Ymm2(std::arch::x86_64::__m256d, std::arch::x86_64::__m256d);
+
+#[cfg(target_arch = "x86_64")]
+impl Lanes for Ymm2 {
+    #[inline(always)]
+    unsafe fn zero() -> Self {
+        use std::arch::x86_64::*;
+        // SAFETY (each intrinsic here): the CPU has AVX2 (the trait's contract); the stores
+        // write four f64 each into room for eight.
+        unsafe { Ymm2(_mm256_setzero_pd(), _mm256_setzero_pd()) }
+    }
+    #[inline(always)]
+    unsafe fn add_squares(self, x: std::arch::x86_64::__m256) -> Self {
+        use std::arch::x86_64::*;
+        unsafe {
+            let lo = _mm256_cvtps_pd(_mm256_castps256_ps128(x));
+            let hi = _mm256_cvtps_pd(_mm256_extractf128_ps::<1>(x));
+            Ymm2(
+                _mm256_add_pd(self.0, _mm256_mul_pd(lo, lo)),
+                _mm256_add_pd(self.1, _mm256_mul_pd(hi, hi)),
+            )
+        }
+    }
+    #[inline(always)]
+    unsafe fn get(self) -> [f64; 8] {
+        use std::arch::x86_64::*;
+        let mut acc = [0.0f64; 8];
+        unsafe {
+            _mm256_storeu_pd(acc.as_mut_ptr(), self.0);
+            _mm256_storeu_pd(acc.as_mut_ptr().add(4), self.1);
+        }
+        acc
+    }
+}
+
+/// [`update_f32`] with the partial sums in one AVX-512 register.
+///
+/// # Safety
+/// The CPU has AVX-512F.
 #[cfg(target_arch = "x86_64")]
 #[target_feature(enable = "avx512f,avx2")]
 unsafe fn update_f32_avx512(w: &mut [f32], alpha: f32, d: &[f32]) -> Measured {
-    use std::arch::x86_64::*;
-    let n8 = w.len() / 8 * 8;
-    let (mut d_sq, mut w_sq) = (_mm512_setzero_pd(), _mm512_setzero_pd());
-    let a = _mm256_set1_ps(alpha);
-    let magnitude = _mm256_castsi256_ps(_mm256_set1_epi32(0x7fff_ffff));
-    let inf = _mm256_set1_ps(f32::INFINITY);
-    let mut all_finite = _mm256_castsi256_ps(_mm256_set1_epi32(-1));
-    let (wp, dp) = (w.as_mut_ptr(), d.as_ptr());
-    let mut i = 0;
-    while i < n8 {
-        // SAFETY: i + 8 ≤ n8 ≤ both lengths.
-        let (x, v) = unsafe { (_mm256_loadu_ps(dp.add(i)), _mm256_loadu_ps(wp.add(i))) };
-        let xd = _mm512_cvtps_pd(x);
-        d_sq = _mm512_add_pd(d_sq, _mm512_mul_pd(xd, xd));
-        let v = _mm256_add_ps(v, _mm256_mul_ps(a, x));
-        // SAFETY: as the loads.
-        unsafe { _mm256_storeu_ps(wp.add(i), v) };
-        let vd = _mm512_cvtps_pd(v);
-        w_sq = _mm512_add_pd(w_sq, _mm512_mul_pd(vd, vd));
-        all_finite = _mm256_and_ps(
-            all_finite,
-            _mm256_cmp_ps::<_CMP_LT_OQ>(_mm256_and_ps(v, magnitude), inf),
-        );
-        i += 8;
-    }
-    let lanes = |v: __m512d| {
-        let mut acc = [0.0f64; 8];
-        // SAFETY: acc has room for eight f64.
-        unsafe { _mm512_storeu_pd(acc.as_mut_ptr(), v) };
-        acc
-    };
-    let finite = _mm256_movemask_ps(all_finite) == 0xff;
-    update_tail(w, alpha, d, n8, lanes(d_sq), lanes(w_sq), finite)
+    // SAFETY: the caller's (AVX-512F, which Zmm needs, and AVX2).
+    unsafe { update_f32::<Zmm>(w, alpha, d) }
 }
 
-/// [`update_portable`] for f32, written out in AVX2: the compiler's build of that loop kept
-/// two f64 lanes to a register and shuffled the rest (120 µs for W1 at the reference size,
-/// 8 % of a training step). The same operations in the same lanes: element 8c + l's square
-/// into partial sum l, w + α·d (a product, then a sum: no fused multiply-add), the new w's
-/// square into its own partial sum l; the same bits.
+/// [`update_f32`] with the partial sums in two AVX2 registers.
+///
+/// # Safety
+/// The CPU has AVX2.
 #[cfg(target_arch = "x86_64")]
 #[target_feature(enable = "avx2")]
 unsafe fn update_f32_avx2(w: &mut [f32], alpha: f32, d: &[f32]) -> Measured {
+    // SAFETY: the caller's (AVX2, which Ymm2 needs).
+    unsafe { update_f32::<Ymm2>(w, alpha, d) }
+}
+
+/// [`update_portable`] for f32, written out in AVX2 (inlined into [`update_f32_avx2`] and
+/// [`update_f32_avx512`]): the compiler's build of that loop kept two f64 lanes to a register
+/// and shuffled the rest (120 µs for W1 at the reference size, 8 % of a training step). The
+/// same operations in the same lanes: element 8c + l's square into partial sum l, w + α·d (a
+/// product, then a sum: no fused multiply-add), the new w's square into its own partial sum l;
+/// the same bits.
+///
+/// # Safety
+/// The CPU has AVX2 and what `L` needs.
+#[cfg(target_arch = "x86_64")]
+#[inline(always)]
+unsafe fn update_f32<L: Lanes>(w: &mut [f32], alpha: f32, d: &[f32]) -> Measured {
     use std::arch::x86_64::*;
-    let n8 = w.len() / 8 * 8;
-    let (mut d_lo, mut d_hi) = (_mm256_setzero_pd(), _mm256_setzero_pd());
-    let (mut w_lo, mut w_hi) = (_mm256_setzero_pd(), _mm256_setzero_pd());
-    let a = _mm256_set1_ps(alpha);
-    let magnitude = _mm256_castsi256_ps(_mm256_set1_epi32(0x7fff_ffff));
-    let inf = _mm256_set1_ps(f32::INFINITY);
-    let mut all_finite = _mm256_castsi256_ps(_mm256_set1_epi32(-1));
+    let n8 = w.len().min(d.len()) / 8 * 8;
+    // SAFETY (each unsafe block below): the CPU has AVX2 and what L needs (the caller's); the
+    // loads and the store touch values i..i+8 with i + 8 ≤ n8 ≤ both lengths.
+    let (mut d_sq, mut w_sq) = unsafe { (L::zero(), L::zero()) };
+    let (a, magnitude, inf) = unsafe {
+        (
+            _mm256_set1_ps(alpha),
+            _mm256_castsi256_ps(_mm256_set1_epi32(0x7fff_ffff)),
+            _mm256_set1_ps(f32::INFINITY),
+        )
+    };
+    let mut all_finite = unsafe { _mm256_castsi256_ps(_mm256_set1_epi32(-1)) };
     let (wp, dp) = (w.as_mut_ptr(), d.as_ptr());
     let mut i = 0;
     while i < n8 {
-        // SAFETY: i + 8 ≤ n8 ≤ both lengths.
-        let (x, v) = unsafe { (_mm256_loadu_ps(dp.add(i)), _mm256_loadu_ps(wp.add(i))) };
-        let (xl, xh) = (
-            _mm256_cvtps_pd(_mm256_castps256_ps128(x)),
-            _mm256_cvtps_pd(_mm256_extractf128_ps::<1>(x)),
-        );
-        d_lo = _mm256_add_pd(d_lo, _mm256_mul_pd(xl, xl));
-        d_hi = _mm256_add_pd(d_hi, _mm256_mul_pd(xh, xh));
-        let v = _mm256_add_ps(v, _mm256_mul_ps(a, x));
-        // SAFETY: as the loads.
-        unsafe { _mm256_storeu_ps(wp.add(i), v) };
-        let (vl, vh) = (
-            _mm256_cvtps_pd(_mm256_castps256_ps128(v)),
-            _mm256_cvtps_pd(_mm256_extractf128_ps::<1>(v)),
-        );
-        w_lo = _mm256_add_pd(w_lo, _mm256_mul_pd(vl, vl));
-        w_hi = _mm256_add_pd(w_hi, _mm256_mul_pd(vh, vh));
-        // |v| < ∞ is false for ±∞ and NaN alike.
-        all_finite = _mm256_and_ps(
-            all_finite,
-            _mm256_cmp_ps::<_CMP_LT_OQ>(_mm256_and_ps(v, magnitude), inf),
-        );
+        unsafe {
+            let x = _mm256_loadu_ps(dp.add(i));
+            d_sq = d_sq.add_squares(x);
+            let v = _mm256_add_ps(_mm256_loadu_ps(wp.add(i)), _mm256_mul_ps(a, x));
+            _mm256_storeu_ps(wp.add(i), v);
+            w_sq = w_sq.add_squares(v);
+            // |v| < ∞ is false for ±∞ and NaN alike.
+            let ok = _mm256_cmp_ps::<_CMP_LT_OQ>(_mm256_and_ps(v, magnitude), inf);
+            all_finite = _mm256_and_ps(all_finite, ok);
+        }
         i += 8;
     }
-    let lanes = |lo: __m256d, hi: __m256d| {
-        let mut acc = [0.0f64; 8];
-        // SAFETY: acc has room for eight f64.
-        unsafe {
-            _mm256_storeu_pd(acc.as_mut_ptr(), lo);
-            _mm256_storeu_pd(acc.as_mut_ptr().add(4), hi);
-        }
-        acc
-    };
-    let finite = _mm256_movemask_ps(all_finite) == 0xff;
-    update_tail(
-        w,
-        alpha,
-        d,
-        n8,
-        lanes(d_lo, d_hi),
-        lanes(w_lo, w_hi),
-        finite,
-    )
-}
-
-/// The values from `n8` on (fewer than eight) of [`update_f32_avx2`] and
-/// [`update_f32_avx512`], into the lanes they have summed so far.
-#[inline(always)]
-fn update_tail(
-    w: &mut [f32],
-    alpha: f32,
-    d: &[f32],
-    n8: usize,
-    mut acc: [f64; 8],
-    mut acc_w: [f64; 8],
-    mut finite: bool,
-) -> Measured {
+    let (mut acc, mut acc_w) = unsafe { (d_sq.get(), w_sq.get()) };
+    let mut finite = unsafe { _mm256_movemask_ps(all_finite) } == 0xff;
+    // The last values (fewer than eight), into the lanes they come to.
     for (((a, aw), w), &x) in acc
         .iter_mut()
         .zip(&mut acc_w)
