@@ -79,7 +79,10 @@ impl Five {
     }
 }
 
-/// As `train` does: 1 thread starts no pool; N ≥ 2 run inside a local pool of N.
+/// As `train` does: 1 thread starts no pool; N ≥ 2 run inside a local pool of N whose other
+/// threads are kept looking for work between jobs (`linalg::awake`, as in training: a
+/// sleeping thread takes 10-40 µs to wake on a VM, which the ceiling must not pay when
+/// training does not).
 fn on_threads<R: Send>(t: usize, run: impl FnOnce() -> R + Send) -> R {
     if t <= 1 {
         run()
@@ -88,7 +91,7 @@ fn on_threads<R: Send>(t: usize, run: impl FnOnce() -> R + Send) -> R {
             .num_threads(t)
             .build()
             .unwrap()
-            .install(run)
+            .install(|| mlp_train::math::linalg::awake(run))
     }
 }
 
