@@ -1008,21 +1008,9 @@ unsafe fn update_f32<L: Lanes>(w: &mut [f32], alpha: f32, d: &[f32]) -> Measured
         i += 8;
     }
     let (mut acc, mut acc_w) = unsafe { (d_sq.get(), w_sq.get()) };
-    let mut finite = unsafe { _mm256_movemask_ps(all_finite) } == 0xff;
+    let finite = unsafe { _mm256_movemask_ps(all_finite) } == 0xff;
     // The last values (fewer than eight), into the lanes they come to.
-    for (((a, aw), w), &x) in acc
-        .iter_mut()
-        .zip(&mut acc_w)
-        .zip(&mut w[n8..])
-        .zip(&d[n8..])
-    {
-        let xf = x as f64;
-        *a += xf * xf;
-        *w += alpha * x;
-        let wf = *w as f64;
-        *aw += wf * wf;
-        finite &= w.is_finite();
-    }
+    let finite = update_lanes(&mut acc, &mut acc_w, &mut w[n8..], alpha, &d[n8..]) && finite;
     Measured {
         d_sq: lanes_sum(acc),
         w_sq: lanes_sum(acc_w),
@@ -1040,31 +1028,41 @@ unsafe fn update_avx2<T: Real>(w: &mut [T], alpha: T, d: &[T]) -> Measured {
 fn update_portable<T: Real>(w: &mut [T], alpha: T, d: &[T]) -> Measured {
     let (mut acc, mut acc_w) = ([0.0f64; 8], [0.0f64; 8]);
     let mut finite = true;
-    // One value: its square into partial sum `a`, its step into w, the new w's square into `aw`.
-    let mut one = |a: &mut f64, aw: &mut f64, w: &mut T, x: T| {
+    let n8 = d.len().min(w.len()) / 8 * 8;
+    let (w, w_rest) = w.split_at_mut(n8);
+    let (d, d_rest) = d.split_at(n8);
+    for (wc, dc) in w.chunks_exact_mut(8).zip(d.chunks_exact(8)) {
+        finite &= update_lanes(&mut acc, &mut acc_w, wc, alpha, dc);
+    }
+    finite &= update_lanes(&mut acc, &mut acc_w, w_rest, alpha, d_rest);
+    Measured {
+        d_sq: lanes_sum(acc),
+        w_sq: lanes_sum(acc_w),
+        finite,
+    }
+}
+
+/// Up to eight values of an update, value l into lane l: its square into `acc`, its step into
+/// w, the new w's square into `acc_w`. True when every new w is finite. The one loop of
+/// [`update_portable`], and the tail of [`update_f32`]'s.
+#[inline(always)]
+fn update_lanes<T: Real>(
+    acc: &mut [f64; 8],
+    acc_w: &mut [f64; 8],
+    w: &mut [T],
+    alpha: T,
+    d: &[T],
+) -> bool {
+    let mut finite = true;
+    for (((a, aw), w), &x) in acc.iter_mut().zip(acc_w.iter_mut()).zip(w).zip(d) {
         let xf = x.f64();
         *a += xf * xf;
         *w += alpha * x;
         let wf = w.f64();
         *aw += wf * wf;
         finite &= w.is_finite();
-    };
-    let n8 = d.len().min(w.len()) / 8 * 8;
-    let (w, w_rest) = w.split_at_mut(n8);
-    let (d, d_rest) = d.split_at(n8);
-    for (wc, dc) in w.chunks_exact_mut(8).zip(d.chunks_exact(8)) {
-        for (((a, aw), w), &x) in acc.iter_mut().zip(&mut acc_w).zip(wc).zip(dc) {
-            one(a, aw, w, x);
-        }
     }
-    for (((a, aw), w), &x) in acc.iter_mut().zip(&mut acc_w).zip(w_rest).zip(d_rest) {
-        one(a, aw, w, x);
-    }
-    Measured {
-        d_sq: lanes_sum(acc),
-        w_sq: lanes_sum(acc_w),
-        finite,
-    }
+    finite
 }
 
 /// Σ a², over any layout (a contiguous array takes the fast path of [`sum_sq`]).
