@@ -209,18 +209,30 @@ for h in (32, 64):
     summary[f"small_h{h}"] = {"samples_per_s": sps, "floor_samples_per_s": floor, "share_of_floor": sps / floor}
 
 # Growth (issue 24): samples/s flat within 10 % from n = 10^3 to 6·10^4 rows (180 000 samples
-# each, 1 thread), and peak RSS = the f32 data + ~15 MB.
-growth = [(n, js(f"growth_n{n}")["samples_per_second"], time_v(f"growth_n{n}")[1], foreign(f"growth_n{n}"))
-          for n in (1000, 6000, 60000) if (out / f"growth_n{n}.out").exists()]
+# each, 1 thread), and peak RSS = the f32 data + ~15 MB. Each size's figure is its middle run
+# (run.sh times RUNS rounds of the sizes in turns; results before 20261208 have one run each,
+# growth_n<n>.out).
+growth = []
+for n in (1000, 6000, 60000):
+    names = sorted(p.stem for p in out.glob(f"growth_n{n}_r*.out")) or \
+        ([f"growth_n{n}"] if (out / f"growth_n{n}.out").exists() else [])
+    if not names:
+        continue
+    runs = [(js(m)["samples_per_second"], time_v(m)[1], foreign(m)) for m in names]
+    sps, rss, _ = middle(runs, key=lambda r: r[0])
+    growth.append((n, sps, rss, max(r[2] for r in runs), sorted(r[0] for r in runs)))
 if len(growth) > 1:
     rates = [g[1] for g in growth]
     spread = min(rates) / max(rates)
     row("growth: samples/s from n = 10³ to 6·10⁴ rows (1T, 180 000 samples each)",
         ", ".join(f"n {g[0]:,}: {g[1]:,.0f}" for g in growth), "the fastest of them", f"{spread:.2f}× (slowest/fastest)",
         "≥ 0.90×", spread >= 0.9,
-        "peak RSS − f32 data: " + ", ".join(f"{(g[2] - g[0] * D * 4) / 1e6:.0f} MB" for g in growth)
+        f"middle of {len(growth[0][4])} runs each ("
+        + "; ".join(f"n {g[0]:,}: " + ", ".join(f"{v:,.0f}" for v in g[4]) for g in growth) + "); "
+        + "peak RSS − f32 data: " + ", ".join(f"{(g[2] - g[0] * D * 4) / 1e6:.0f} MB" for g in growth)
         + f" (goal ~15 MB); foreign ≤ {max(g[3] for g in growth):.2f} cores")
-    summary["growth"] = [{"rows": g[0], "samples_per_s": g[1], "rss_bytes": g[2]} for g in growth]
+    summary["growth"] = [{"rows": g[0], "samples_per_s": g[1], "rss_bytes": g[2], "runs_samples_per_s": g[4]}
+                         for g in growth]
 
 # Two --threads 2 runs side by side on two cores: the threads linalg::awake keeps looking for
 # work must yield the core to the other run's (a busy spin halved both runs: 499ceaf).

@@ -127,14 +127,17 @@ echo "2c/8 small models: digits 65→32→10 and 65→64→10, B 32, 300 epochs,
 for ((r = 1; r <= RUNS; r++)); do for h in 32 64; do
   measure "small_h${h}_r${r}" "$BIN" "${SMALL_ARGS[@]}" --hidden "$h" --json --quiet
 done; done
-echo "2d/8 growth: the reference model on the first n rows (n = 1000, 6000, 60000), 180 000 samples each, 1 thread" >&2
+echo "2d/8 growth: the reference model on the first n rows (n = 1000, 6000, 60000), 180 000 samples each," \
+     "1 thread, $RUNS runs each, the sizes in turns (each round starting from the next size)" >&2
 GROWTH_ARGS=(--hidden 256 --batch-size 256 --lr 0.1 --lambda 1e-4 --activation relu --loss softmax-ce
              --precision f32 --no-bias --no-standardize --seed 0 --threads 1 --json --quiet)
-for n in 1000 6000 60000; do
+SIZES=(1000 6000 60000)
+for ((r = 1; r <= RUNS; r++)); do for ((i = 0; i < ${#SIZES[@]}; i++)); do
+  n=${SIZES[(i + r - 1) % ${#SIZES[@]}]}
   f=$DATA
   if [ "$n" != 60000 ]; then f=bench/data/synth_n$n.csv; [ -s "$f" ] || head -n $((n + 1)) "$DATA" > "$f"; fi
-  measure "growth_n$n" "$BIN" --data "$f" --epochs $((180000 / n)) "${GROWTH_ARGS[@]}"
-done
+  measure "growth_n${n}_r${r}" "$BIN" --data "$f" --epochs $((180000 / n)) "${GROWTH_ARGS[@]}"
+done; done
 echo "2b/8 two --threads 2 runs side by side, sharing the two cores (as an oversubscribed sweep)" >&2
 measure pair bash -c 'b=$1 o=$2; shift 2; "$b" "$@" > "$o" & "$b" "$@"; wait' _ \
   "$BIN" "$OUT/pair_b.json" "${TRAIN_ARGS[@]}" --threads 2 --json --quiet
