@@ -162,30 +162,35 @@ fn config(threads: usize, epochs: usize) -> TrainConfig {
 #[test]
 fn training_gives_the_same_weights_for_1_2_and_3_threads() {
     let _guard = serial();
-    // Large enough that every big product is split (m·n·k ≥ linalg::SPLIT_MIN_MACS).
+    // Large enough that every big product is split (m·n·k ≥ linalg::SPLIT_MIN_MACS); with
+    // B = 256 the minibatch's gather (256 × 200 values) is split into parts too, and runs
+    // beside the update of the step before at 2 and 3 threads.
     let data = dataset(1024, 200, 10);
-    let fit = |threads: usize| {
-        let mut m = Mlp::<f32>::init(200, 128, 10, Activation::Relu, Loss::SoftmaxCe, Init::He, 3);
-        let stop = AtomicBool::new(false);
-        let out = sgd::train(
-            &mut m,
-            &config(threads, 3),
-            &data,
-            Some(&data),
-            &mut Silent,
-            &stop,
-        )
-        .unwrap();
-        (m, out.history.last().unwrap().train.j)
-    };
-    let (m1, j1) = fit(1);
-    for threads in [2, 3] {
-        let (m, j) = fit(threads);
-        assert!(
-            same_bits(&m1.w1, &m.w1) && same_bits(&m1.w2, &m.w2),
-            "{threads} threads"
-        );
-        assert_eq!(j1.to_bits(), j.to_bits(), "{threads} threads");
+    for batch_size in [128, 256] {
+        let fit = |threads: usize| {
+            let mut m =
+                Mlp::<f32>::init(200, 128, 10, Activation::Relu, Loss::SoftmaxCe, Init::He, 3);
+            let stop = AtomicBool::new(false);
+            let cfg = TrainConfig {
+                batch_size,
+                ..config(threads, 3)
+            };
+            let out = sgd::train(&mut m, &cfg, &data, Some(&data), &mut Silent, &stop).unwrap();
+            (m, out.history.last().unwrap().train.j)
+        };
+        let (m1, j1) = fit(1);
+        for threads in [2, 3] {
+            let (m, j) = fit(threads);
+            assert!(
+                same_bits(&m1.w1, &m.w1) && same_bits(&m1.w2, &m.w2),
+                "B {batch_size}, {threads} threads"
+            );
+            assert_eq!(
+                j1.to_bits(),
+                j.to_bits(),
+                "B {batch_size}, {threads} threads"
+            );
+        }
     }
 }
 

@@ -81,6 +81,18 @@ pub fn awake<R: Send>(f: impl FnOnce() -> R + Send) -> R {
     })
 }
 
+/// `(a(), b())`, the two side by side on the current rayon pool when it has more than one
+/// thread (each may split its own work further; a thread done early takes what is left).
+pub fn both<A: Send, B: Send>(
+    a: impl FnOnce() -> A + Send,
+    b: impl FnOnce() -> B + Send,
+) -> (A, B) {
+    if threads() <= 1 {
+        return (a(), b());
+    }
+    rayon::join(a, b)
+}
+
 /// Runs `f(i, part_i)` for the `parts` pieces of `data` cut by `split` (pieces i..j, at a
 /// piece boundary), on the current rayon pool by nested `rayon::join`s: parts − 1 joins, no
 /// allocation. `split(data, k)` returns pieces 0..k and k..; `f` gets the first piece's index.

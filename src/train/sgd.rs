@@ -168,10 +168,13 @@ impl<T: Real> Batch<T> {
                 let threads = crate::math::linalg::threads();
                 if threads > 1 && idx.len() * d >= 1 << 15 {
                     // Each part copies its own rows: (the rows' indices, their destination).
-                    let per = idx.len().div_ceil(threads);
+                    // Parts of 32 rows or more, four a thread at most: a thread that is free
+                    // early (the gather runs beside the update) takes some of the rest.
+                    let parts = idx.len().div_ceil(32).clamp(threads, 4 * threads);
+                    let per = idx.len().div_ceil(parts);
                     crate::math::linalg::for_each_part(
                         (idx, dst),
-                        threads,
+                        parts,
                         &|(idx, dst), k| {
                             let rows = (k * per).min(idx.len());
                             let (i0, i1) = idx.split_at(rows);
@@ -427,10 +430,16 @@ fn train_loop<T: Real>(
         // squared norms its update measured (the same bits as Mlp::regularizer gives); None at
         // the start of an epoch (the weights may have been restored since).
         let mut s_known: Option<f64> = None;
+        // True when the last step already gathered this one's rows (beside its update).
+        let mut gathered = false;
         for (k, idx) in order.chunks(b_max).enumerate() {
-            // The next minibatch's rows, in this epoch's order (none after the last).
-            let next = order.get((k + 1) * b_max..).unwrap_or(&[]);
-            let next = &next[..next.len().min(b_max)];
+            // The next minibatch's rows, in this epoch's order (none after the last), and the
+            // one after it.
+            let rows = |k: usize| {
+                let rows = order.get(k * b_max..).unwrap_or(&[]);
+                &rows[..rows.len().min(b_max)]
+            };
+            let (next, after) = (rows(k + 1), rows(k + 2));
             if stop.load(Ordering::Relaxed) {
                 outcome.interrupted = true;
                 break 'epochs;
@@ -438,7 +447,9 @@ fn train_loop<T: Real>(
             let (x, y) = if whole {
                 (train.x.view(), train.weighted())
             } else {
-                batch.gather(train, idx, next);
+                if !std::mem::take(&mut gathered) {
+                    batch.gather(train, idx, next);
+                }
                 (batch.x(), batch.target(classify, weighted))
             };
             // A signal during a large minibatch stops its products within a slice
@@ -491,7 +502,7 @@ fn train_loop<T: Real>(
             sum_l += obj.l * b;
             sum_s += obj.s * b;
             sum_metric += batch_metric(cache.live().2, y, cfg.target_scale.as_deref()) * b;
-            let update = match momentum.as_mut() {
+            let mut step = || match momentum.as_mut() {
                 None => model.sgd_step(&grads, lr),
                 Some(m) => {
                     // v ← μv + ∂J/∂W;  W ← W − ηv
@@ -508,6 +519,15 @@ fn train_loop<T: Real>(
                         finite: model.is_finite(),
                     }
                 }
+            };
+            // The next minibatch's rows are gathered while the weights are updated: the copy
+            // waits on memory (its rows are cold), the update on the cache, and at two
+            // threads one core can do much of the one while the other does the other.
+            let update = if whole || next.is_empty() {
+                step()
+            } else {
+                gathered = true;
+                crate::math::linalg::both(step, || batch.gather(train, next, after)).0
             };
             s_known = Some(Mlp::<T>::penalty(lambda.f64(), update.w1_sq, update.w2_sq));
             norm1 += update.d_w1_sq.sqrt();
