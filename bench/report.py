@@ -210,7 +210,7 @@ for h in (32, 64):
 
 # Growth (issue 24): samples/s flat within 10 % from n = 10^3 to 6·10^4 rows (180 000 samples
 # each, 1 thread), and peak RSS = the f32 data + ~15 MB. Each size's figure is its middle run
-# (run.sh times RUNS rounds of the sizes in turns; results before 20261208 have one run each,
+# (run.sh times RUNS rounds of the sizes in turns; results before 20261207-2338 have one run each,
 # growth_n<n>.out).
 growth = []
 for n in (1000, 6000, 60000):
