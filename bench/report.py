@@ -1,5 +1,8 @@
 # Reads one bench/run.sh results directory and prints the table of issues 5 and 12 (markdown)
-# on stdout; also writes summary.json there. Standard library only.
+# on stdout; with --write (run.sh's call) also writes summary.json there, so that re-reading a
+# committed results directory leaves it as it was. Standard library only.
+#
+#   python3 bench/report.py bench/results/<run> [--write]
 #
 # The ceiling at T threads is the step's five products alone on the same shapes (B = 256) at T
 # threads, by the fastest of three BLAS on this machine: torch.mm (MKL), numpy.matmul (OpenBLAS,
@@ -18,7 +21,12 @@ import statistics
 import sys
 from pathlib import Path
 
-out = Path(sys.argv[1])
+args = sys.argv[1:]
+write = "--write" in args
+args = [a for a in args if a != "--write"]
+if len(args) != 1:
+    sys.exit("usage: python3 bench/report.py <results directory> [--write]")
+out = Path(args[0])
 N, D, H, Q, B, EPOCHS = 60000, 784, 256, 10, 256, 3
 SUSTAINED_STEPS = EPOCHS * -(-N // B)
 FLOP_PER_SAMPLE = 4 * D * H + 6 * H * Q
@@ -308,4 +316,5 @@ print("| target | mlp-train | baseline | ratio | goal | met | note |")
 print("|---|---|---|---|---|---|---|")
 for r in rows:
     print("| " + " | ".join(r) + " |")
-(out / "summary.json").write_text(json.dumps(summary, indent=2))
+if write:
+    (out / "summary.json").write_text(json.dumps(summary, indent=2))

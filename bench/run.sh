@@ -177,5 +177,5 @@ measure sweep_sklearn "$PY" bench/sklearn_sweep.py --data data/digits.csv --fits
     grep -xE 'sse4_2|avx|avx2|fma|f16c|avx512f|avx512bw|avx512vl|avx512_vnni|avx512_bf16|amx_tile|asimd|sve' | xargs)"
   echo "SIMD: $SIMD$([ "$SIMD" = avx2 ] && echo ' (MLP_TRAIN_SIMD=avx2, MKL_ENABLE_INSTRUCTIONS=AVX2, OPENBLAS_CORETYPE=Haswell)')"
   echo "rustc: $(rustc --version)"; echo "date: $(date -Is)"; } > "$OUT/machine.txt"
-python3 bench/report.py "$OUT" | tee "$OUT/table.md"
+python3 bench/report.py "$OUT" --write | tee "$OUT/table.md"
 echo "raw outputs: $OUT" >&2
