@@ -430,8 +430,6 @@ fn train_loop<T: Real>(
         // squared norms its update measured (the same bits as Mlp::regularizer gives); None at
         // the start of an epoch (the weights may have been restored since).
         let mut s_known: Option<f64> = None;
-        // True when the last step already gathered this one's rows (beside its update).
-        let mut gathered = false;
         for (k, idx) in order.chunks(b_max).enumerate() {
             // The next minibatch's rows, in this epoch's order (none after the last), and the
             // one after it.
@@ -447,7 +445,8 @@ fn train_loop<T: Real>(
             let (x, y) = if whole {
                 (train.x.view(), train.weighted())
             } else {
-                if !std::mem::take(&mut gathered) {
+                // Every later step's rows were gathered beside the update of the step before.
+                if k == 0 {
                     batch.gather(train, idx, next);
                 }
                 (batch.x(), batch.target(classify, weighted))
@@ -522,11 +521,11 @@ fn train_loop<T: Real>(
             };
             // The next minibatch's rows are gathered while the weights are updated: the copy
             // waits on memory (its rows are cold), the update on the cache, and at two
-            // threads one core can do much of the one while the other does the other.
-            let update = if whole || next.is_empty() {
+            // threads one core can do much of the one while the other does the other. (The
+            // last step of an epoch has no next one; full-batch training has one step.)
+            let update = if next.is_empty() {
                 step()
             } else {
-                gathered = true;
                 crate::math::linalg::both(step, || batch.gather(train, next, after)).0
             };
             s_known = Some(Mlp::<T>::penalty(lambda.f64(), update.w1_sq, update.w2_sq));
