@@ -389,6 +389,134 @@ fn explain_names_the_encoded_inputs() {
     );
 }
 
+/// The columns of data/churn.csv, each row's fields as text, header skipped.
+fn churn_rows() -> Vec<Vec<String>> {
+    std::fs::read_to_string(data("churn.csv"))
+        .unwrap()
+        .lines()
+        .skip(1)
+        .map(|l| l.split(',').map(str::to_string).collect())
+        .collect()
+}
+
+#[test]
+fn explain_without_a_model_encodes_categories_and_fills_blanks_as_training_would() {
+    // A fresh model, its encoding fitted on the file's rows: row 4 (c0005) has no plan, row 11
+    // (c0012) no age and an NA monthly_spend.
+    let explain = |row: &str| {
+        let out = run(&[
+            "explain",
+            "--data",
+            &data("churn.csv"),
+            "--ignore",
+            "id,weight",
+            "--categorical",
+            "plan,region",
+            "--impute",
+            "median",
+            "--missing-indicator",
+            "--row",
+            row,
+            "--json",
+        ]);
+        serde_json::from_str::<serde_json::Value>(&ok_stdout(&out)).unwrap()["source"].clone()
+    };
+    let rows = churn_rows();
+    let mut plans: Vec<String> = rows
+        .iter()
+        .map(|r| r[1].clone())
+        .filter(|p| !p.is_empty())
+        .collect();
+    plans.sort();
+    plans.dedup();
+    let most_frequent = plans
+        .iter()
+        .max_by_key(|p| rows.iter().filter(|r| &r[1] == *p).count())
+        .unwrap()
+        .clone();
+    let mut ages: Vec<f64> = rows.iter().filter_map(|r| r[3].parse().ok()).collect();
+    ages.sort_by(f64::total_cmp);
+    let median = if ages.len() % 2 == 1 {
+        ages[ages.len() / 2]
+    } else {
+        (ages[ages.len() / 2 - 1] + ages[ages.len() / 2]) / 2.0
+    };
+
+    let four = explain("4");
+    let inputs: Vec<String> = four["inputs"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|v| v.as_str().unwrap().to_string())
+        .collect();
+    let mut expected = vec!["age", "monthly_spend", "tenure_months"]
+        .into_iter()
+        .map(str::to_string)
+        .collect::<Vec<_>>();
+    expected.extend(plans.iter().map(|p| format!("plan={p}")));
+    let mut regions: Vec<String> = rows.iter().map(|r| r[2].clone()).collect();
+    regions.sort();
+    regions.dedup();
+    expected.extend(regions.iter().map(|r| format!("region={r}")));
+    expected.extend(["age_missing", "monthly_spend_missing", "plan_missing"].map(str::to_string));
+    assert_eq!(inputs, expected);
+    let x = |s: &serde_json::Value, name: &str| {
+        let at = inputs.iter().position(|i| i == name).unwrap();
+        s["raw_x"][at].as_f64().unwrap()
+    };
+    for p in &plans {
+        let want = if *p == most_frequent { 1.0 } else { 0.0 };
+        assert_eq!(x(&four, &format!("plan={p}")), want, "plan={p}");
+    }
+    assert_eq!(x(&four, "plan_missing"), 1.0);
+    assert_eq!(x(&four, "age"), rows[4][3].parse::<f64>().unwrap());
+
+    let eleven = explain("11");
+    assert_eq!(x(&eleven, "age"), median);
+    assert_eq!(x(&eleven, "age_missing"), 1.0);
+    assert_eq!(x(&eleven, "monthly_spend_missing"), 1.0);
+    assert_eq!(x(&eleven, "plan_missing"), 0.0);
+    assert_eq!(x(&eleven, "plan=pro"), 1.0);
+}
+
+#[test]
+fn explain_without_a_model_refuses_blanks_without_impute_and_encoders_beside_a_model() {
+    // As training refuses them (a_blank_category_without_impute_is_refused_with_its_line),
+    // and a blank number too.
+    let refused = |ignore: &str| {
+        run(&[
+            "explain",
+            "--data",
+            &data("churn.csv"),
+            "--ignore",
+            ignore,
+            "--categorical",
+            "plan,region",
+        ])
+    };
+    let out = refused("id,weight,age,monthly_spend");
+    assert_error(&out, 3, &["churn.csv:6:plan: empty field", "--impute"]);
+    let out = refused("id,weight");
+    assert_error(&out, 3, &["churn.csv:13:age: empty field", "--impute"]);
+    // The hint for a text column names a flag explain has.
+    let out = run(&["explain", "--data", &data("churn.csv")]);
+    assert_error(&out, 3, &["churn.csv:2:id", "--categorical id"]);
+    // A model keeps its own encoding.
+    for flag in [&["--categorical", "plan"][..], &["--impute", "zero"][..]] {
+        let mut args = vec!["explain", "--data", "x.csv", "--model", "m.json"];
+        args.extend_from_slice(flag);
+        let out = run(&args);
+        assert_eq!(out.status.code(), Some(2), "{flag:?}: {}", stderr(&out));
+        assert!(
+            stderr(&out).contains("cannot be used with"),
+            "{}",
+            stderr(&out)
+        );
+    }
+    let out = run(&["explain", "--data", "x.csv", "--missing-indicator"]);
+    assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
+}
+
 #[test]
 fn categories_are_fitted_on_the_training_rows_only() {
     // One row of 60 is green: in the training rows it is a category; in the validation

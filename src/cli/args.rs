@@ -772,6 +772,38 @@ pub struct ExplainArgs {
     /// --ignore).
     #[arg(long, value_name = "COL", value_delimiter = ',', conflicts_with_all = ["model", "ignore"])]
     pub features: Vec<String>,
+    /// Text columns to one-hot encode, as in training (`--categorical plan,region`): one 0/1
+    /// input `plan=pro` per category of the file (not with --model, which keeps its own).
+    #[arg(
+        long,
+        value_name = "COL",
+        value_delimiter = ',',
+        conflicts_with = "model"
+    )]
+    pub categorical: Vec<String>,
+    /// Fill blanks as in training: the column's mean, median or 0 over the file's rows, a
+    /// blank category its most frequent one (not with --model, which keeps its own).
+    #[arg(long, value_enum, value_name = "HOW", conflicts_with = "model")]
+    pub impute: Option<crate::data::encode::Impute>,
+    /// With --impute: one 0/1 input `COL_missing` per column with blanks in the file.
+    #[arg(long, requires = "impute")]
+    pub missing_indicator: bool,
+}
+
+impl ExplainArgs {
+    /// How the fresh model's inputs are encoded (--categorical, --impute,
+    /// --missing-indicator).
+    pub fn encode(&self) -> crate::data::prep::EncodeOptions {
+        crate::data::prep::EncodeOptions {
+            categorical: self
+                .categorical
+                .iter()
+                .map(|c| c.trim().to_string())
+                .collect(),
+            impute: self.impute,
+            missing_indicator: self.missing_indicator,
+        }
+    }
 }
 
 /// Options of `mlp-train graph`.

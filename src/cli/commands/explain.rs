@@ -121,13 +121,16 @@ pub fn explain(args: &ExplainArgs) -> Result<(String, Vec<String>)> {
             s
         }
         None => {
-            let opts = data_options(
+            let mut opts = data_options(
                 LoadOptions::new(label_specs(&args.label), label_kind(args.task)),
                 args,
             );
+            // Categories and blanks as training reads them, fitted on the file's rows.
+            let enc = args.encode();
+            data::prep::read_encoded(&mut opts, &enc.categorical, enc.impute.is_some());
             let frame = data::load::<f64>(&src, &opts)?;
             notes = column_notes(&frame);
-            let prep = Prep::fit(&frame, args.task, true, true, !args.no_bias)?;
+            let prep = Prep::fit_encoded(&frame, args.task, true, true, !args.no_bias, &enc)?;
             explain_memory(args, prep.inputs(), args.hidden, prep.outputs())?;
             let loss = match args.task {
                 Task::Classify => crate::math::loss::Loss::SoftmaxCe,
