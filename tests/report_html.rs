@@ -557,6 +557,154 @@ fn predict_and_eval_report_on_labelled_data() {
     assert!(text(section(&doc, "summary")).contains("m.json"));
 }
 
+/// eval --weight-column --report: the page's metrics are the report's, weighted as it
+/// weighs them (not the rows' plain mean), and its head says so; a category unseen in
+/// training is noted at the page's top as in the report.
+#[test]
+fn an_eval_page_weighs_its_metrics_and_notes_unseen_categories_as_the_report_does() {
+    let dir = tempfile::tempdir().unwrap();
+    let churn = data("churn.csv");
+    let encode = ["--categorical", "plan,region", "--impute", "median"];
+    ok_stdout(&run_in(
+        dir.path(),
+        &[
+            &[
+                "--data",
+                &churn,
+                "--ignore",
+                "id",
+                "--weight-column",
+                "weight",
+            ][..],
+            &encode[..],
+            &["--epochs", "20", "--save", "m.json", "--quiet"][..],
+        ]
+        .concat(),
+    ));
+    let eval = |file: &str, weighted: bool, page: &str| {
+        let mut args = vec!["eval", "--model", "m.json", "--data", file, "--json"];
+        if weighted {
+            args.extend(["--weight-column", "weight"]);
+        }
+        args.extend(["--report", page]);
+        let out = run_in(dir.path(), &args);
+        let json: Value = serde_json::from_str(&ok_stdout(&out)).unwrap();
+        let html = read(&dir.path().join(page));
+        assert_well_formed(&html);
+        (json, Html::parse_document(&html), common::stderr(&out))
+    };
+    let metrics = |doc: &Html| rows(section(doc, "metrics"));
+    let head = |doc: &Html| -> Vec<String> {
+        section(doc, "metrics")
+            .select(&sel("th"))
+            .map(|e| e.text().collect())
+            .collect()
+    };
+    let percent = |v: &Value| format!("{:.2}%", 100.0 * v.as_f64().unwrap());
+
+    let (weighted, doc, _) = eval(&churn, true, "w.html");
+    assert_eq!(metrics(&doc)[0][5], percent(&weighted["accuracy"]));
+    assert!(
+        head(&doc)[5].contains("weighted by column `weight`"),
+        "{:?}",
+        head(&doc)
+    );
+    let (plain, plain_doc, _) = eval(&churn, false, "p.html");
+    assert_eq!(metrics(&plain_doc)[0][5], percent(&plain["accuracy"]));
+    assert_eq!(head(&plain_doc)[5], "accuracy");
+    // The two differ, so the first page did weigh.
+    assert_ne!(percent(&weighted["accuracy"]), percent(&plain["accuracy"]));
+
+    // `pro` renamed `enterprise` in the file evaluated: never seen in training.
+    let text = std::fs::read_to_string(&churn)
+        .unwrap()
+        .replace(",pro,", ",enterprise,");
+    let unseen = dir.path().join("unseen.csv");
+    std::fs::write(&unseen, text).unwrap();
+    let (_, doc, err) = eval(unseen.to_str().unwrap(), true, "u.html");
+    let notes: Vec<String> = doc
+        .select(&sel("p.note"))
+        .map(|e| e.text().collect())
+        .collect();
+    assert_eq!(notes.len(), 1, "{notes:?}");
+    assert!(notes[0].starts_with("unseen categories: "), "{notes:?}");
+    assert!(notes[0].contains("plan: enterprise"), "{notes:?}");
+    assert!(
+        err.contains(&notes[0]["unseen categories: ".len()..]),
+        "{err}"
+    );
+    let (_, doc, _) = eval(&churn, true, "none.html");
+    assert!(doc.select(&sel("p.note")).next().is_none());
+}
+
+/// eval --weight-column on a regression: the page's RMSE, MAE and R² are the weighted ones
+/// of the report.
+#[test]
+fn an_eval_page_of_a_regression_weighs_its_metrics() {
+    let dir = tempfile::tempdir().unwrap();
+    let text = std::fs::read_to_string(data("regression.csv")).unwrap();
+    let mut lines = text.lines();
+    let mut csv = format!("{},w\n", lines.next().unwrap());
+    for (i, l) in lines.enumerate() {
+        csv.push_str(&format!("{l},{}\n", 1 + (i * 7) % 4));
+    }
+    std::fs::write(dir.path().join("r.csv"), csv).unwrap();
+    ok_stdout(&run_in(
+        dir.path(),
+        &[
+            "--data",
+            "r.csv",
+            "--task",
+            "regress",
+            "--label",
+            "progression",
+            "--weight-column",
+            "w",
+            "--epochs",
+            "30",
+            "--save",
+            "m.json",
+            "--quiet",
+        ],
+    ));
+    let eval = |weighted: bool| {
+        let mut args = vec!["eval", "--model", "m.json", "--data", "r.csv", "--json"];
+        if weighted {
+            args.extend(["--weight-column", "w"]);
+        }
+        args.extend(["--report", "e.html"]);
+        let json: Value = serde_json::from_str(&ok_stdout(&run_in(dir.path(), &args))).unwrap();
+        let doc = Html::parse_document(&read(&dir.path().join("e.html")));
+        (json, rows(section(&doc, "metrics"))[0].clone())
+    };
+    let close = |cell: &str, v: &Value| {
+        let (a, b) = (cell.parse::<f64>().unwrap(), v.as_f64().unwrap());
+        (a - b).abs() <= 1e-4 * b.abs().max(1e-9)
+    };
+    let (weighted, row) = eval(true);
+    let (plain, plain_row) = eval(false);
+    for (at, key) in [(5, "rmse"), (6, "mae"), (7, "r2")] {
+        assert!(
+            close(&row[at], &weighted[key]),
+            "{key}: {} vs {}",
+            row[at],
+            weighted[key]
+        );
+        assert!(
+            close(&plain_row[at], &plain[key]),
+            "{key}: {}",
+            plain_row[at]
+        );
+    }
+    // Weighted and plain differ by more than the check's tolerance.
+    assert!(
+        !close(&row[5], &plain["rmse"]),
+        "{} vs {}",
+        row[5],
+        plain["rmse"]
+    );
+}
+
 #[test]
 fn predict_report_needs_labels_and_writes_nothing_without() {
     let dir = tempfile::tempdir().unwrap();

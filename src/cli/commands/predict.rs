@@ -332,12 +332,23 @@ pub fn predict(args: &PredictArgs, report_only: bool) -> Result<PredictOutput> {
                 sample,
             };
             let inv = html::Invocation::current();
+            // The page says what the report says: weighted metrics, unseen categories.
+            let weighted = match (&args.weight_column, &weights) {
+                (Some(c), Some(w)) => Some((c.as_str(), &w[..])),
+                _ => None,
+            };
             let page = html::predict_page(
                 &args.model,
                 &mf,
                 &args.data.to_string_lossy(),
                 &diag,
                 objective,
+                weighted,
+                &unseen
+                    .note()
+                    .map(|n| format!("unseen categories: {n}"))
+                    .into_iter()
+                    .collect::<Vec<_>>(),
                 &inv,
             );
             Some(html::render(&page))

@@ -452,13 +452,22 @@ pub fn cv_page(cv: &CvRun, args: &RunOptions, inv: &Invocation) -> Page {
     page
 }
 
-/// The page of `mlp-train predict --model M --data F --report FILE.html` (F has labels).
+/// What an evaluation weighs its rows by (`--weight-column COL`): the column's name and each
+/// row's weight. The metrics are then weighted as in the text report (the confusion matrix
+/// keeps counting rows).
+pub type RowWeights<'a> = Option<(&'a str, &'a [f64])>;
+
+/// The page of `mlp-train predict --model M --data F --report FILE.html` (F has labels):
+/// `notes` (unseen categories, …) at its top, the metrics weighted by `weights` when given.
+#[allow(clippy::too_many_arguments)]
 pub fn predict_page(
     model_path: &Path,
     mf: &ModelFile,
     data: &str,
     diag: &Diagnostics,
     objective: Option<Objective>,
+    weights: RowWeights,
+    notes: &[String],
     inv: &Invocation,
 ) -> Page {
     let a = &mf.architecture;
@@ -525,8 +534,13 @@ pub fn predict_page(
             activation: a.activation.name().into(),
             loss: a.loss.name().into(),
         }),
+        notes: notes.to_vec(),
         ..Page::default()
     };
+    // `weighted by column `w``, after a metric's name.
+    let by = weights
+        .map(|(c, _)| format!(" (weighted by column `{c}`)"))
+        .unwrap_or_default();
     if let Some(ob) = objective {
         let mut head: Vec<String> = ["set", "rows", "L", "s", "J"].map(String::from).to_vec();
         let mut row = vec![
@@ -538,18 +552,24 @@ pub fn predict_page(
         ];
         match &diag.predictions {
             Predictions::Classes { truth, predicted } => {
-                head.push("accuracy".into());
-                let names = prep.classes.clone().unwrap_or_default();
-                let r = metrics::classification(truth, predicted, &names);
-                row.push(format!("{:.2}%", 100.0 * r.accuracy));
+                head.push(format!("accuracy{by}"));
+                let accuracy = match weights {
+                    Some((_, w)) => metrics::weighted_accuracy(truth, predicted, w),
+                    None => {
+                        let names = prep.classes.clone().unwrap_or_default();
+                        metrics::classification(truth, predicted, &names).accuracy
+                    }
+                };
+                row.push(format!("{:.2}%", 100.0 * accuracy));
             }
             Predictions::Values {
                 actual,
                 predicted,
                 q,
             } => {
-                head.extend(["RMSE", "MAE", "R²"].map(String::from));
-                let r = metrics::regression(actual, predicted, *q);
+                head.extend(["RMSE", "MAE", "R²"].map(|m| format!("{m}{by}")));
+                let w = weights.map(|(_, w)| w);
+                let r = metrics::regression_weighted(actual, predicted, *q, w);
                 row.extend([num(r.rmse), num(r.mae), format!("{:.4}", r.r2)]);
             }
         }
