@@ -794,15 +794,11 @@ impl ExplainArgs {
     /// How the fresh model's inputs are encoded (--categorical, --impute,
     /// --missing-indicator).
     pub fn encode(&self) -> crate::data::prep::EncodeOptions {
-        crate::data::prep::EncodeOptions {
-            categorical: self
-                .categorical
-                .iter()
-                .map(|c| c.trim().to_string())
-                .collect(),
-            impute: self.impute,
-            missing_indicator: self.missing_indicator,
-        }
+        crate::data::prep::EncodeOptions::from_flags(
+            &self.categorical,
+            self.impute,
+            self.missing_indicator,
+        )
     }
 }
 
@@ -890,15 +886,11 @@ impl TrainArgs {
                 features: self.features.clone(),
                 no_header: self.no_header,
                 npz: self.npz.names(),
-                encode: crate::data::prep::EncodeOptions {
-                    categorical: self
-                        .categorical
-                        .iter()
-                        .map(|c| c.trim().to_string())
-                        .collect(),
-                    impute: self.impute,
-                    missing_indicator: self.missing_indicator,
-                },
+                encode: crate::data::prep::EncodeOptions::from_flags(
+                    &self.categorical,
+                    self.impute,
+                    self.missing_indicator,
+                ),
                 weight_column: self.weight_column.clone(),
                 class_weight: self.class_weight.clone(),
             },

@@ -245,6 +245,20 @@ pub struct EncodeOptions {
 }
 
 impl EncodeOptions {
+    /// As the flags give them: `--categorical`'s column names (trimmed), `--impute`,
+    /// `--missing-indicator`.
+    pub fn from_flags(
+        categorical: &[String],
+        impute: Option<Impute>,
+        missing_indicator: bool,
+    ) -> Self {
+        EncodeOptions {
+            categorical: categorical.iter().map(|c| c.trim().to_string()).collect(),
+            impute,
+            missing_indicator,
+        }
+    }
+
     /// The flags that would fit `enc` again: its categorical columns, its imputation, whether
     /// it adds missing indicators.
     pub fn of(enc: &Encoding) -> Self {
