@@ -387,6 +387,11 @@ fn explain_names_the_encoded_inputs() {
         text.contains("raw x  (10) = [73, 92.91, 64, 1, 0, 0, 0, 1, 0, 0]"),
         "{text}"
     );
+    // Standardized as the model was trained.
+    assert!(
+        text.contains("(raw − mean) / std, the training set's"),
+        "{text}"
+    );
 }
 
 /// The columns of data/churn.csv, each row's fields as text, header skipped.
@@ -477,6 +482,25 @@ fn explain_without_a_model_encodes_categories_and_fills_blanks_as_training_would
     assert_eq!(x(&eleven, "monthly_spend_missing"), 1.0);
     assert_eq!(x(&eleven, "plan_missing"), 0.0);
     assert_eq!(x(&eleven, "plan=pro"), 1.0);
+
+    // The fresh model's mean and std are the file's, and the text says so.
+    let out = run(&[
+        "explain",
+        "--data",
+        &data("churn.csv"),
+        "--ignore",
+        "id,weight",
+        "--categorical",
+        "plan,region",
+        "--impute",
+        "median",
+    ]);
+    let text = ok_stdout(&out);
+    assert!(
+        text.contains("(raw − mean) / std, over this file's rows"),
+        "{text}"
+    );
+    assert!(!text.contains("the training set's"), "{text}");
 }
 
 #[test]

@@ -52,8 +52,12 @@ fn render_source(src: &Provenance, opts: &ExplainOptions) -> String {
         (false, false) => {
             out.push_str("  x below is the raw row itself (no standardization, no bias input)\n")
         }
-        (true, _) => out.push_str(
+        // A saved model's mean and std are its training rows'; a fresh model's, this file's.
+        (true, _) if src.model.is_some() => out.push_str(
             "  x below is the raw row standardized: (raw − mean) / std, the training set's\n",
+        ),
+        (true, _) => out.push_str(
+            "  x below is the raw row standardized: (raw − mean) / std, over this file's rows\n",
         ),
         (false, true) => out.push_str("  x below is the raw row, not standardized\n"),
     }
