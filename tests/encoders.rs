@@ -408,22 +408,15 @@ fn churn_rows() -> Vec<Vec<String>> {
 fn explain_without_a_model_encodes_categories_and_fills_blanks_as_training_would() {
     // A fresh model, its encoding fitted on the file's rows: row 4 (c0005) has no plan, row 11
     // (c0012) no age and an NA monthly_spend.
+    let churn = data("churn.csv");
+    let encoded = |more: &[&str]| {
+        let mut args = vec!["explain", "--data", &churn, "--ignore", "id,weight"];
+        args.extend(["--categorical", "plan,region", "--impute", "median"]);
+        args.extend(more);
+        run(&args)
+    };
     let explain = |row: &str| {
-        let out = run(&[
-            "explain",
-            "--data",
-            &data("churn.csv"),
-            "--ignore",
-            "id,weight",
-            "--categorical",
-            "plan,region",
-            "--impute",
-            "median",
-            "--missing-indicator",
-            "--row",
-            row,
-            "--json",
-        ]);
+        let out = encoded(&["--missing-indicator", "--row", row, "--json"]);
         serde_json::from_str::<serde_json::Value>(&ok_stdout(&out)).unwrap()["source"].clone()
     };
     let rows = churn_rows();
@@ -484,18 +477,7 @@ fn explain_without_a_model_encodes_categories_and_fills_blanks_as_training_would
     assert_eq!(x(&eleven, "plan=pro"), 1.0);
 
     // The fresh model's mean and std are the file's, and the text says so.
-    let out = run(&[
-        "explain",
-        "--data",
-        &data("churn.csv"),
-        "--ignore",
-        "id,weight",
-        "--categorical",
-        "plan,region",
-        "--impute",
-        "median",
-    ]);
-    let text = ok_stdout(&out);
+    let text = ok_stdout(&encoded(&[]));
     assert!(
         text.contains("(raw − mean) / std, over this file's rows"),
         "{text}"
