@@ -284,6 +284,8 @@ pub fn predict(args: &PredictArgs, report_only: bool) -> Result<PredictOutput> {
             ),
         ));
     }
+    // The report's line on categories unseen in training, which the page shows too.
+    let unseen_line = unseen.note().map(|n| format!("unseen categories: {n}"));
     let verdict = eval_verdict(
         args,
         &identity,
@@ -306,8 +308,8 @@ pub fn predict(args: &PredictArgs, report_only: bool) -> Result<PredictOutput> {
         if let Some(ob) = objective {
             report = with_objective(&report, ob, prep.target_standardize.is_some());
         }
-        if let Some(note) = unseen.note() {
-            let _ = writeln!(report, "unseen categories: {note}");
+        if let Some(line) = &unseen_line {
+            let _ = writeln!(report, "{line}");
         }
         report.push_str(&verdict.text());
     }
@@ -344,11 +346,7 @@ pub fn predict(args: &PredictArgs, report_only: bool) -> Result<PredictOutput> {
                 &diag,
                 objective,
                 weighted,
-                &unseen
-                    .note()
-                    .map(|n| format!("unseen categories: {n}"))
-                    .into_iter()
-                    .collect::<Vec<_>>(),
+                &unseen_line.iter().cloned().collect::<Vec<_>>(),
                 &inv,
             );
             Some(html::render(&page))
