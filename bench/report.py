@@ -15,18 +15,18 @@
 # of steps 1, 5 and 5b, timed minutes apart from training (this VM drifts by 10-15 % over tens
 # of minutes), are shown beside it as information: mlp-train's median training samples/s as a
 # share of each. Results without paired files (before 20261207-20) get those rows only.
+import argparse
 import json
 import re
 import statistics
-import sys
 from pathlib import Path
 
-args = sys.argv[1:]
-write = "--write" in args
-args = [a for a in args if a != "--write"]
-if len(args) != 1:
-    sys.exit("usage: python3 bench/report.py <results directory> [--write]")
-out = Path(args[0])
+ap = argparse.ArgumentParser(description="Prints the table of one bench/run.sh results directory.")
+ap.add_argument("results", type=Path, help="a bench/results/<run> directory")
+ap.add_argument("--write", action="store_true", help="also write its summary.json (run.sh's call)")
+cli = ap.parse_args()
+write = cli.write
+out = cli.results
 N, D, H, Q, B, EPOCHS = 60000, 784, 256, 10, 256, 3
 SUSTAINED_STEPS = EPOCHS * -(-N // B)
 FLOP_PER_SAMPLE = 4 * D * H + 6 * H * Q
